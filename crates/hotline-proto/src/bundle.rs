@@ -1,0 +1,465 @@
+//! Proof bundles: self-contained files that `hotline verify` checks offline
+//! with nothing but the pinned party keys.
+//!
+//! Every bundle is a JSON object whose `bundle` field names its type and
+//! version. Proofs of inclusion inside a bundle are C2SP `tlog-proof@v1`
+//! texts (<https://c2sp.org/tlog-proof>) whose `extra` line carries the exact
+//! leaf bytes, so any tlog-proof reader can check them against the log's
+//! checkpoint; hotline adds the meaning.
+//!
+//! `hotline/inclusion/v1`:
+//!
+//! ```text
+//! {
+//!   "bundle": "hotline/inclusion/v1",
+//!   "entry": "<tlog-proof of the entry>",
+//!   "signer_key": "<tlog-proof of the key entry that announced the signing office>"
+//! }
+//! ```
+//!
+//! `signer_key` is absent when the entry is signed by the party's log key
+//! itself (the `key` entries). Both proofs must be under checkpoints of the
+//! same log, signed by its pinned key; cosignatures from pinned cosigners are
+//! reported with their times.
+
+use serde::{Deserialize, Serialize};
+use tlog_tiles::Hash;
+
+use crate::b64;
+use crate::checkpoint::{self, CheckpointError, VerifiedCheckpoint};
+use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
+use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
+use crate::tree::{self, TreeError};
+
+/// The type tag of an inclusion bundle.
+pub const INCLUSION_V1: &str = "hotline/inclusion/v1";
+const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
+/// Largest bundle `verify` will read.
+pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a bundle did not verify. Each variant says which part failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Not a bundle, or a field is missing or mistyped.
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// A bundle type this build does not know.
+    #[error("unknown bundle type {0:?} (this build verifies: {INCLUSION_V1})")]
+    UnknownType(String),
+    /// A tlog-proof inside the bundle is malformed.
+    #[error("malformed tlog-proof in {part}: {why}")]
+    TlogProof {
+        /// Which part of the bundle.
+        part: &'static str,
+        /// What was wrong.
+        why: String,
+    },
+    /// No pinned key for the log the bundle is about.
+    #[error("no pinned log key for {origin}; pass its verifier key with --key")]
+    UnknownLog {
+        /// The log origin.
+        origin: String,
+    },
+    /// The checkpoint failed.
+    #[error("checkpoint in {part}: {source}")]
+    Checkpoint {
+        /// Which part of the bundle.
+        part: &'static str,
+        /// The failure.
+        source: CheckpointError,
+    },
+    /// The Merkle proof failed.
+    #[error("Merkle proof in {part}: {source}")]
+    Proof {
+        /// Which part of the bundle.
+        part: &'static str,
+        /// The failure.
+        source: TreeError,
+    },
+    /// The leaf is not a valid entry.
+    #[error("entry in {part}: {source}")]
+    Entry {
+        /// Which part of the bundle.
+        part: &'static str,
+        /// The failure.
+        source: EntryError,
+    },
+    /// The entry and its key announcement do not fit together.
+    #[error("signer key: {0}")]
+    SignerKey(String),
+}
+
+/// A parsed C2SP tlog-proof.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlogProof {
+    /// Opaque extra data (hotline: the leaf bytes).
+    pub extra: Option<Vec<u8>>,
+    /// Leaf index.
+    pub index: u64,
+    /// Inclusion proof hashes, from the leaf's sibling up.
+    pub proof: Vec<Hash>,
+    /// The checkpoint, a signed note, verbatim.
+    pub checkpoint: Vec<u8>,
+}
+
+impl TlogProof {
+    /// Renders the tlog-proof text.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{TLOG_PROOF_HEADER}\n");
+        if let Some(extra) = &self.extra {
+            s += &format!("extra {}\n", b64::encode(extra));
+        }
+        s += &format!("index {}\n", self.index);
+        for h in &self.proof {
+            s += &b64::encode(h.0);
+            s.push('\n');
+        }
+        s.push('\n');
+        s += &String::from_utf8_lossy(&self.checkpoint);
+        s
+    }
+
+    /// Parses tlog-proof text strictly.
+    pub fn parse(text: &str, part: &'static str) -> Result<Self, BundleError> {
+        let bad = |why: &str| BundleError::TlogProof {
+            part,
+            why: why.to_owned(),
+        };
+        let (head, checkpoint) = text
+            .split_once("\n\n")
+            .ok_or_else(|| bad("no blank line before the checkpoint"))?;
+        let mut lines = head.split('\n');
+        if lines.next() != Some(TLOG_PROOF_HEADER) {
+            return Err(bad("first line is not c2sp.org/tlog-proof@v1"));
+        }
+        let mut line = lines.next().ok_or_else(|| bad("no index line"))?;
+        let mut extra = None;
+        if let Some(e) = line.strip_prefix("extra ") {
+            extra = Some(b64::decode(e).ok_or_else(|| bad("extra is not base64"))?);
+            line = lines.next().ok_or_else(|| bad("no index line"))?;
+        }
+        let idx = line
+            .strip_prefix("index ")
+            .ok_or_else(|| bad("no index line"))?;
+        if idx.is_empty()
+            || (idx.len() > 1 && idx.starts_with('0'))
+            || !idx.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad("index is not a decimal without leading zeroes"));
+        }
+        let index = idx.parse().map_err(|_| bad("index out of range"))?;
+        let proof = lines
+            .map(|l| {
+                b64::decode_array::<32>(l)
+                    .map(Hash)
+                    .ok_or_else(|| bad("proof line is not a base64 SHA-256 hash"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            extra,
+            index,
+            proof,
+            checkpoint: checkpoint.as_bytes().to_vec(),
+        })
+    }
+}
+
+/// The pinned keys a verifier trusts: log keys (type 0x01) and cosigner keys (0x04).
+#[derive(Clone, Debug, Default)]
+pub struct Keyring {
+    logs: Vec<NoteVerifier>,
+    cosigners: Vec<NoteVerifier>,
+}
+
+impl Keyring {
+    /// Builds a keyring from verifier keys of either type.
+    pub fn new(keys: impl IntoIterator<Item = NoteVerifier>) -> Self {
+        let mut k = Self::default();
+        for v in keys {
+            match v.alg() {
+                ALG_ED25519 => k.logs.push(v),
+                ALG_COSIGNATURE_V1 => k.cosigners.push(v),
+                _ => {}
+            }
+        }
+        k
+    }
+
+    /// The pinned key of the log with this origin.
+    pub fn log(&self, origin: &str) -> Option<&NoteVerifier> {
+        self.logs.iter().find(|v| v.name() == origin)
+    }
+
+    /// The pinned cosigner keys.
+    pub fn cosigners(&self) -> &[NoteVerifier] {
+        &self.cosigners
+    }
+
+    fn checkpoint(
+        &self,
+        note: &[u8],
+        part: &'static str,
+    ) -> Result<VerifiedCheckpoint, BundleError> {
+        let (origin, _, _) =
+            checkpoint::peek(note).map_err(|source| BundleError::Checkpoint { part, source })?;
+        let log = self
+            .log(&origin)
+            .ok_or(BundleError::UnknownLog { origin })?;
+        checkpoint::verify(note, log, &self.cosigners)
+            .map_err(|source| BundleError::Checkpoint { part, source })
+    }
+}
+
+/// The party a log origin belongs to: its last path segment (`hotline/us` → `us`).
+pub fn origin_party(origin: &str) -> &str {
+    origin.rsplit('/').next().unwrap_or(origin)
+}
+
+/// Builds the tlog-proof of one leaf.
+pub fn tlog_proof(leaf: &[u8], index: u64, proof: Vec<Hash>, checkpoint: Vec<u8>) -> TlogProof {
+    TlogProof {
+        extra: Some(leaf.to_vec()),
+        index,
+        proof,
+        checkpoint,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionJson {
+    bundle: String,
+    entry: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signer_key: Option<String>,
+}
+
+/// Writes an inclusion bundle.
+pub fn inclusion_bundle(entry: &TlogProof, signer_key: Option<&TlogProof>) -> String {
+    let j = InclusionJson {
+        bundle: INCLUSION_V1.into(),
+        entry: entry.to_text(),
+        signer_key: signer_key.map(TlogProof::to_text),
+    };
+    serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"
+}
+
+/// An entry proved to be in a log.
+#[derive(Clone, Debug)]
+pub struct ProvedEntry {
+    /// The entry.
+    pub entry: SignedEntry,
+    /// Its index.
+    pub index: u64,
+    /// The checkpoint it is under.
+    pub checkpoint: VerifiedCheckpoint,
+    /// The index of the `key` entry that announced the signer's key, if an office signed.
+    pub key_index: Option<u64>,
+}
+
+/// What a bundle proved.
+#[derive(Clone, Debug)]
+pub enum Verified {
+    /// An entry is in a log.
+    Inclusion(ProvedEntry),
+}
+
+impl Verified {
+    /// The proved claim in one plain sentence.
+    pub fn sentence(&self) -> String {
+        match self {
+            Verified::Inclusion(p) => {
+                let h = p.entry.header();
+                let to =
+                    h.to.as_ref()
+                        .map(|t| format!(" to {t}"))
+                        .unwrap_or_default();
+                let signed = match p.key_index {
+                    Some(k) => format!(
+                        "signed by {} with the key the log announced in entry {k}",
+                        h.from
+                    ),
+                    None => format!("signed by party {} with its log key", h.from),
+                };
+                format!(
+                    "Entry {} of log {} — a {} from {}{to}, dated {} by its writer — is in that log's tree of size {} ({}), {signed}.",
+                    p.index,
+                    p.checkpoint.origin,
+                    h.kind,
+                    h.from,
+                    h.time,
+                    p.checkpoint.size,
+                    describe_signatures(&p.checkpoint),
+                )
+            }
+        }
+    }
+}
+
+/// "checkpoint signed by X; cosigned by W at T" — what time and trust rest on.
+pub fn describe_signatures(cp: &VerifiedCheckpoint) -> String {
+    let mut s = format!("checkpoint signed by {}", cp.origin);
+    if cp.cosignatures.is_empty() {
+        s += "; no pinned witness cosigned it";
+    } else {
+        let list: Vec<String> = cp
+            .cosignatures
+            .iter()
+            .map(|c| {
+                let t = i64::try_from(c.time)
+                    .ok()
+                    .and_then(|t| jiff::Timestamp::from_second(t).ok())
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| c.time.to_string());
+                format!("{} at {t}", c.name)
+            })
+            .collect();
+        s += &format!("; cosigned by {}", list.join(", "));
+    }
+    s
+}
+
+/// Checks one tlog-proof: checkpoint signature, leaf parse, Merkle inclusion.
+pub fn check_tlog_proof(
+    p: &TlogProof,
+    keys: &Keyring,
+    part: &'static str,
+) -> Result<(SignedEntry, VerifiedCheckpoint), BundleError> {
+    let cp = keys.checkpoint(&p.checkpoint, part)?;
+    let leaf = p.extra.as_ref().ok_or_else(|| BundleError::TlogProof {
+        part,
+        why: "no extra line with the leaf".into(),
+    })?;
+    let entry =
+        SignedEntry::from_leaf(leaf).map_err(|source| BundleError::Entry { part, source })?;
+    tree::verify_inclusion(tree::leaf_hash(leaf), p.index, cp.size, &p.proof, cp.root)
+        .map_err(|source| BundleError::Proof { part, source })?;
+    if entry.header().log.as_str() != origin_party(&cp.origin) {
+        return Err(BundleError::Entry {
+            part,
+            source: EntryError::Malformed(format!(
+                "entry says log {} but sits in {}",
+                entry.header().log,
+                cp.origin
+            )),
+        });
+    }
+    Ok((entry, cp))
+}
+
+/// Verifies the signature of a proved entry: against the party's log key
+/// (for `key` entries) or against the office key announced in `signer_key`.
+pub fn check_signer(
+    entry: &SignedEntry,
+    index: u64,
+    cp: &VerifiedCheckpoint,
+    signer_key: Option<&TlogProof>,
+    keys: &Keyring,
+) -> Result<Option<u64>, BundleError> {
+    let h = entry.header();
+    let log_key = keys
+        .log(&cp.origin)
+        .ok_or_else(|| BundleError::UnknownLog {
+            origin: cp.origin.clone(),
+        })?;
+    if h.from == h.log.as_str() {
+        entry
+            .verify(log_key.public_key())
+            .map_err(|source| BundleError::Entry {
+                part: "entry",
+                source,
+            })?;
+        return Ok(None);
+    }
+    let kp = signer_key.ok_or_else(|| {
+        BundleError::SignerKey(format!(
+            "entry is signed by {} but the bundle has no signer_key proof",
+            h.from
+        ))
+    })?;
+    let (key_entry, key_cp) = check_tlog_proof(kp, keys, "signer_key")?;
+    if key_cp.origin != cp.origin {
+        return Err(BundleError::SignerKey(
+            "key entry is from another log".into(),
+        ));
+    }
+    let kh = key_entry.header();
+    let ann = kh
+        .key
+        .as_ref()
+        .filter(|_| kh.kind == Kind::Key)
+        .ok_or_else(|| BundleError::SignerKey("signer_key is not a key entry".into()))?;
+    if kh.from != kh.log.as_str() {
+        return Err(BundleError::SignerKey(
+            "key entry is not signed by the party".into(),
+        ));
+    }
+    key_entry
+        .verify(log_key.public_key())
+        .map_err(|source| BundleError::Entry {
+            part: "signer_key",
+            source,
+        })?;
+    if ann.keys.office.as_str() != h.from {
+        return Err(BundleError::SignerKey(format!(
+            "key entry announces {}, not {}",
+            ann.keys.office, h.from
+        )));
+    }
+    if ann.action == KeyAction::Revoke {
+        return Err(BundleError::SignerKey("key entry revokes the key".into()));
+    }
+    if kp.index >= index {
+        return Err(BundleError::SignerKey(format!(
+            "key entry {} does not precede entry {index}",
+            kp.index
+        )));
+    }
+    let vk = ann
+        .keys
+        .verifying_key()
+        .map_err(|e| BundleError::SignerKey(e.to_string()))?;
+    entry.verify(&vk).map_err(|source| BundleError::Entry {
+        part: "entry",
+        source,
+    })?;
+    Ok(Some(kp.index))
+}
+
+/// Verifies any bundle this build knows.
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::Malformed(format!(
+            "{} bytes is over the {MAX_BUNDLE_BYTES}-byte limit",
+            bytes.len()
+        )));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
+    let kind = v
+        .get("bundle")
+        .and_then(|b| b.as_str())
+        .ok_or_else(|| BundleError::Malformed("no \"bundle\" type field".into()))?;
+    match kind {
+        INCLUSION_V1 => {
+            let j: InclusionJson =
+                serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
+            let p = TlogProof::parse(&j.entry, "entry")?;
+            let signer = j
+                .signer_key
+                .as_deref()
+                .map(|t| TlogProof::parse(t, "signer_key"))
+                .transpose()?;
+            let (entry, cp) = check_tlog_proof(&p, keys, "entry")?;
+            let key_index = check_signer(&entry, p.index, &cp, signer.as_ref(), keys)?;
+            Ok(Verified::Inclusion(ProvedEntry {
+                entry,
+                index: p.index,
+                checkpoint: cp,
+                key_index,
+            }))
+        }
+        other => Err(BundleError::UnknownType(other.to_owned())),
+    }
+}

@@ -1,0 +1,327 @@
+//! Checkpoints and cosignatures, exactly per C2SP `tlog-checkpoint`,
+//! `signed-note` and `tlog-cosignature` (`cosignature/v1`).
+//!
+//! A checkpoint is the note text
+//!
+//! ```text
+//! <origin>\n<size>\n<base64 root hash>\n
+//! ```
+//!
+//! signed by the log key (type 0x01). A witness adds a cosignature line whose
+//! signature is `key id ‖ u64 timestamp ‖ Ed25519 signature` over
+//! `"cosignature/v1\ntime <timestamp>\n" ‖ checkpoint text`. The cosignature
+//! timestamps are what time claims rest on: they are the witness's clock, not
+//! the log's.
+
+use signed_note::{Note, Signer, Verifier, VerifierList};
+use tlog_tiles::{Checkpoint, Hash};
+
+use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, NoteVerifier};
+
+/// Why a checkpoint was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The bytes are not a signed note holding a checkpoint.
+    #[error("malformed checkpoint: {0}")]
+    Malformed(String),
+    /// The checkpoint's origin is not the pinned log's.
+    #[error("checkpoint is for log {found:?}, not the pinned log {expected:?}")]
+    WrongOrigin {
+        /// The pinned origin.
+        expected: String,
+        /// The origin found.
+        found: String,
+    },
+    /// No valid signature from the pinned log key.
+    #[error("checkpoint of {origin} carries no valid signature from its pinned log key")]
+    Unsigned {
+        /// The log.
+        origin: String,
+    },
+    /// A signature from a known key does not verify.
+    #[error("a signature by {name} on the checkpoint does not verify")]
+    BadSignature {
+        /// The signer whose signature failed.
+        name: String,
+    },
+}
+
+/// A cosignature found valid on a checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cosignature {
+    /// The cosigner's name.
+    pub name: String,
+    /// The witness's clock when it cosigned (POSIX seconds).
+    pub time: u64,
+}
+
+/// A checkpoint whose log signature (and any known cosignatures) verified.
+#[derive(Clone, Debug)]
+pub struct VerifiedCheckpoint {
+    /// The log origin.
+    pub origin: String,
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+    /// The note text (what was signed).
+    pub text: Vec<u8>,
+    /// Valid cosignatures from the cosigners that were supplied.
+    pub cosignatures: Vec<Cosignature>,
+}
+
+/// The checkpoint note text for a tree.
+pub fn body(origin: &str, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
+    Checkpoint::new(origin, size, root, "")
+        .map(|c| c.to_bytes())
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))
+}
+
+/// Signs a checkpoint with the log key; returns the whole signed note.
+pub fn sign(key: &NoteKey, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
+    let text = body(key.name(), size, root)?;
+    let mut note = Note::new(&text, &[]).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    note.add_sigs(&[&LogSigner(key)])
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    Ok(note.to_bytes())
+}
+
+/// Produces a `cosignature/v1` signature line (`— name base64(…)\n`) for the
+/// checkpoint text, as a witness returns it (C2SP tlog-witness).
+pub fn cosign_line(cosigner: &NoteKey, text: &[u8], time: u64) -> Result<String, CheckpointError> {
+    let note = Note::new(text, &[]).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let mut note2 = note;
+    note2
+        .add_sigs(&[&TimedCosigner {
+            key: cosigner,
+            time,
+        }])
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let bytes = note2.to_bytes();
+    let line = &bytes[text.len() + 1..];
+    String::from_utf8(line.to_vec()).map_err(|e| CheckpointError::Malformed(e.to_string()))
+}
+
+/// Appends signature lines to a signed note.
+pub fn add_lines(note: &[u8], lines: &str) -> Vec<u8> {
+    let mut out = note.to_vec();
+    out.extend_from_slice(lines.as_bytes());
+    out
+}
+
+/// Splits a signed note into its text (with final newline) and signature block.
+pub fn split(note: &[u8]) -> Result<(&[u8], &[u8]), CheckpointError> {
+    let at = note
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .ok_or_else(|| CheckpointError::Malformed("no blank line before signatures".into()))?;
+    Ok((&note[..=at], &note[at + 2..]))
+}
+
+/// Verifies a signed checkpoint against the pinned log key, collecting valid
+/// cosignatures from `cosigners`. A signature from a supplied key that does not
+/// verify is an error; signatures from unknown keys are ignored.
+pub fn verify(
+    note: &[u8],
+    log: &NoteVerifier,
+    cosigners: &[NoteVerifier],
+) -> Result<VerifiedCheckpoint, CheckpointError> {
+    let parsed = Note::from_bytes(note).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let cp = Checkpoint::from_bytes(parsed.text())
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    if cp.origin() != log.name() {
+        return Err(CheckpointError::WrongOrigin {
+            expected: log.name().into(),
+            found: cp.origin().into(),
+        });
+    }
+    let mut list: Vec<Box<dyn Verifier>> = vec![Box::new(PinnedKey(log.clone()))];
+    list.extend(
+        cosigners
+            .iter()
+            .filter(|c| c.alg() == ALG_COSIGNATURE_V1)
+            .map(|c| Box::new(PinnedKey(c.clone())) as Box<dyn Verifier>),
+    );
+    let (verified, _) = parsed
+        .verify(&VerifierList::new(list))
+        .map_err(|e| match e {
+            signed_note::NoteError::InvalidSignature { name, .. } => {
+                CheckpointError::BadSignature { name }
+            }
+            signed_note::NoteError::UnverifiedNote => CheckpointError::Unsigned {
+                origin: cp.origin().into(),
+            },
+            other => CheckpointError::Malformed(other.to_string()),
+        })?;
+    if !verified
+        .iter()
+        .any(|s| s.name() == log.name() && s.id() == log.key_id())
+    {
+        return Err(CheckpointError::Unsigned {
+            origin: cp.origin().into(),
+        });
+    }
+    let cosignatures = verified
+        .iter()
+        .filter(|s| !(s.name() == log.name() && s.id() == log.key_id()))
+        .filter_map(|s| {
+            let ts: [u8; 8] = s.signature().get(..8)?.try_into().ok()?;
+            Some(Cosignature {
+                name: s.name().to_owned(),
+                time: u64::from_be_bytes(ts),
+            })
+        })
+        .collect();
+    Ok(VerifiedCheckpoint {
+        origin: cp.origin().to_owned(),
+        size: cp.size(),
+        root: *cp.hash(),
+        text: parsed.text().to_vec(),
+        cosignatures,
+    })
+}
+
+/// Parses a checkpoint's text without checking signatures (for routing only).
+pub fn peek(note: &[u8]) -> Result<(String, u64, Hash), CheckpointError> {
+    let (text, _) = split(note)?;
+    let cp = Checkpoint::from_bytes(text).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    Ok((cp.origin().to_owned(), cp.size(), *cp.hash()))
+}
+
+/// The message a `cosignature/v1` signature covers.
+fn cosigned_message(time: u64, text: &[u8]) -> Vec<u8> {
+    let mut m = format!("cosignature/v1\ntime {time}\n").into_bytes();
+    m.extend_from_slice(text);
+    m
+}
+
+struct LogSigner<'a>(&'a NoteKey);
+
+impl Signer for LogSigner<'_> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn key_id(&self) -> u32 {
+        self.0.verifier().key_id()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        Ok(self.0.sign_raw(msg).to_vec())
+    }
+}
+
+struct TimedCosigner<'a> {
+    key: &'a NoteKey,
+    time: u64,
+}
+
+impl Signer for TimedCosigner<'_> {
+    fn name(&self) -> &str {
+        self.key.name()
+    }
+    fn key_id(&self) -> u32 {
+        self.key.verifier().key_id()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
+        let mut out = self.time.to_be_bytes().to_vec();
+        out.extend_from_slice(&self.key.sign_raw(&cosigned_message(self.time, msg)));
+        Ok(out)
+    }
+}
+
+struct PinnedKey(NoteVerifier);
+
+impl Verifier for PinnedKey {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn key_id(&self) -> u32 {
+        self.0.key_id()
+    }
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match self.0.alg() {
+            ALG_ED25519 => self.0.verify_raw(msg, sig),
+            ALG_COSIGNATURE_V1 => {
+                let (Some(ts), Some(s)) = (sig.get(..8), sig.get(8..)) else {
+                    return false;
+                };
+                let time = u64::from_be_bytes(ts.try_into().unwrap_or_default());
+                time <= i64::MAX as u64 && self.0.verify_raw(&cosigned_message(time, msg), s)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::os_rng;
+    use crate::tree::MemoryTree;
+
+    #[test]
+    fn sign_cosign_verify() {
+        let log = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let wit =
+            NoteKey::generate("hotline/ru/witness", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let mut t = MemoryTree::new();
+        t.push(b"a");
+        t.push(b"b");
+        let note = sign(&log, 2, t.root()).unwrap();
+        let text = String::from_utf8(note.clone()).unwrap();
+        assert!(text.starts_with(&format!(
+            "hotline/us\n2\n{}\n\n\u{2014} hotline/us ",
+            crate::b64::encode(t.root().0)
+        )));
+        let v = verify(&note, &log.verifier(), &[]).unwrap();
+        assert_eq!((v.size, v.root), (2, t.root()));
+        assert!(v.cosignatures.is_empty());
+
+        let (text, _) = split(&note).unwrap();
+        let line = cosign_line(&wit, text, 1_700_000_000).unwrap();
+        let both = add_lines(&note, &line);
+        let v = verify(&both, &log.verifier(), &[wit.verifier()]).unwrap();
+        assert_eq!(
+            v.cosignatures,
+            vec![Cosignature {
+                name: "hotline/ru/witness".into(),
+                time: 1_700_000_000
+            }]
+        );
+        // Unknown cosigners are ignored, not trusted.
+        assert!(
+            verify(&both, &log.verifier(), &[])
+                .unwrap()
+                .cosignatures
+                .is_empty()
+        );
+
+        // A cosignature whose timestamp was changed fails.
+        let mut raw = crate::b64::decode(line.trim_end().rsplit(' ').next().unwrap()).unwrap();
+        raw[11] ^= 1;
+        let forged = format!("\u{2014} hotline/ru/witness {}\n", crate::b64::encode(raw));
+        let err = verify(
+            &add_lines(&note, &forged),
+            &log.verifier(),
+            &[wit.verifier()],
+        )
+        .unwrap_err();
+        assert!(matches!(err, CheckpointError::BadSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrong_key_or_origin_is_refused() {
+        let log = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let other = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let ru = NoteKey::generate("hotline/ru", ALG_ED25519, &mut os_rng()).unwrap();
+        let note = sign(&log, 0, tlog_tiles::EMPTY_HASH).unwrap();
+        assert!(matches!(
+            verify(&note, &other.verifier(), &[]),
+            Err(CheckpointError::Unsigned { .. })
+        ));
+        assert!(matches!(
+            verify(&note, &ru.verifier(), &[]),
+            Err(CheckpointError::WrongOrigin { .. })
+        ));
+    }
+}

@@ -1,0 +1,37 @@
+//! # hotline-proto
+//!
+//! The pure core of hotline: everything a third party needs to check a claim
+//! about a hotline channel, and nothing else. No I/O, no async, no storage.
+//!
+//! - [`name`]: validated party and office names.
+//! - [`keys`]: party log keys (C2SP signed-note, type 0x01), cosigner keys
+//!   (C2SP tlog-cosignature, type 0x04) and office keys (Ed25519 + X25519).
+//! - [`entry`]: entry headers in RFC 8785 canonical JSON, signed with Ed25519
+//!   over a domain-separated message; the leaf is the canonical signed entry.
+//! - [`seal`]: sealed bodies (RFC 9180 HPKE to the recipient and to the sender)
+//!   and salted plaintext commitments.
+//! - [`tree`]: RFC 9162 Merkle hashing and proofs.
+//! - [`checkpoint`]: C2SP checkpoints and cosignatures.
+//! - [`bundle`]: proof bundles and their offline verification.
+//!
+//! The leaf of a log is the canonical JSON of a signed entry:
+//!
+//! ```text
+//! {"header":{"from":"us/fbi","kind":"message","log":"us","prev":null,...},"sig":"<base64 Ed25519>"}
+//! ```
+//!
+//! and its leaf hash is `SHA-256(0x00 ‖ leaf)`, so any language with a JSON
+//! canonicaliser and SHA-256 can recompute it.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod b64;
+pub mod bundle;
+pub mod checkpoint;
+pub mod entry;
+pub mod keys;
+pub mod name;
+pub mod seal;
+pub mod tree;
+
+pub use tlog_tiles::Hash;
