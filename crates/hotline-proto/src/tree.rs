@@ -7,7 +7,8 @@
 //! proof reads O(log n) of them. This module adds what hotline needs on top:
 //! typed errors, and [`MemoryTree`] for verifiers, tests and benchmarks.
 
-use tlog_tiles::{Hash, HashReader};
+use tlog_tiles::Hash;
+pub use tlog_tiles::{Error as TlogError, HashReader};
 
 /// Why a proof did not verify, or could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

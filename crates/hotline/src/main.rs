@@ -1,1 +1,243 @@
-fn main() {}
+//! `hotline`: run a party's node and work with its log from the command line.
+
+mod bench;
+mod client;
+mod commands;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A verifiable communication channel for parties that must keep talking but
+/// do not trust each other. Each party runs its own node; every entry is
+/// signed by the office that wrote it and appended to the party's own Merkle
+/// log; claims about the channel are proved offline with `hotline verify`.
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The node directory, shared by most commands.
+#[derive(Args, Clone)]
+struct DirArg {
+    /// The party's node directory (created by `hotline init`).
+    #[arg(long, env = "HOTLINE_DIR", default_value = "hotline")]
+    dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new party: keys (secret files mode 0600), hotline.toml, an empty log.
+    Init {
+        /// The party's name, e.g. `us`.
+        #[arg(long)]
+        party: String,
+        /// The log's origin (checkpoint first line); default `hotline/<party>`.
+        #[arg(long)]
+        origin: Option<String>,
+        /// Default API address for `hotline serve`.
+        #[arg(long, default_value = "127.0.0.1:7700")]
+        listen: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the log's verifier key (C2SP vkey), or with --witness the cosigner key.
+    Key {
+        /// Print the cosigner key (type 0x04) instead of the log key.
+        #[arg(long)]
+        witness: bool,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Manage this party's offices.
+    #[command(subcommand)]
+    Office(OfficeCmd),
+    /// Export this party's public identity for the other party.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Pin other parties.
+    #[command(subcommand)]
+    Peer(PeerCmd),
+    /// Run the node: the HTTP API, /healthz, /metrics and /openapi.json.
+    Serve {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Address to listen on (default: `listen` in hotline.toml). Port 0 picks a free port.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Send a message from one of this party's offices; prints its index and leaf hash once durable.
+    Send {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Sending office, e.g. `us/fbi`.
+        #[arg(long)]
+        from: String,
+        /// Receiving office, e.g. `ru/fsb`.
+        #[arg(long)]
+        to: String,
+        /// The text (UTF-8, at most limits.max_text_bytes, 65536 by default).
+        #[arg(
+            long,
+            conflicts_with = "text_file",
+            required_unless_present = "text_file"
+        )]
+        text: Option<String>,
+        /// Read the text from a file (`-` for standard input).
+        #[arg(long)]
+        text_file: Option<PathBuf>,
+        /// The text's language (BCP 47, e.g. `en`, `ru`).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the log: with --json, one JSON object a line (index, leaf, leaf_hash, header).
+    Log {
+        #[command(flatten)]
+        dir: DirArg,
+        /// First index to list.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// Most entries to list.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the latest checkpoint as a C2SP signed note.
+    Checkpoint {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Write a proof bundle that `hotline verify` checks offline.
+    #[command(subcommand)]
+    Prove(ProveCmd),
+    /// Check a proof bundle offline against pinned keys; says in one sentence what it proves.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        /// A pinned verifier key (C2SP vkey, or a file holding one or a `hotline keys export` file). Repeat for several.
+        #[arg(long = "key", required = true)]
+        keys: Vec<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure throughput and proof cost.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
+    /// Play the storyline on embedded defaults: two parties, offices, messages, a proof.
+    Demo {
+        /// Where to keep the demo's parties.
+        #[arg(long, default_value = "hotline-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficeCmd {
+    /// Create an office: keys, announced as a `key` entry in the log.
+    Add {
+        /// The office, e.g. `us/fbi`.
+        office: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List this party's offices.
+    List {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Print this party's public identity (log key, cosigner key, offices) as JSON.
+    Export {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The URL where peers reach this node, to include in the export.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeerCmd {
+    /// Pin another party from its exported keys file.
+    Add {
+        /// The party's name, e.g. `ru`; must match the file.
+        party: String,
+        /// The file written by the other party's `hotline keys export`.
+        #[arg(long)]
+        keys: PathBuf,
+        /// Its node's URL (overrides the file's).
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProveCmd {
+    /// Prove that an entry is in this party's log.
+    Entry {
+        /// The entry's index.
+        index: u64,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

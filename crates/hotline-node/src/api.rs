@@ -1,0 +1,341 @@
+//! The node's HTTP API (JSON), described by the OpenAPI document it serves at
+//! `/openapi.json`.
+//!
+//! Public: `/healthz`, `/metrics` (Prometheus), `/openapi.json`, `/checkpoint`
+//! (the latest signed checkpoint, as C2SP tlog-tiles serves it). Everything
+//! under `/v1/` needs `Authorization: Bearer <DIR/api.token>`: the token file
+//! is readable only by the node's owner, so the local CLI can act and other
+//! users of the machine cannot.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hotline_proto::b64;
+use hotline_proto::entry::Content;
+use hotline_proto::keys::PartyIdentity;
+use hotline_proto::name::Office;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::NodeError;
+use crate::node::Node;
+use crate::sequencer::Appended;
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+#[derive(Clone)]
+struct AppState {
+    node: Node,
+    token_hash: Arc<[u8; 32]>,
+}
+
+/// An API error: a status and a message that says what to do.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            Json(serde_json::json!({ "error": self.1, "status": self.0.as_u16() })),
+        )
+            .into_response()
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        let status = match &e {
+            NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
+            NodeError::NotFound(_) => StatusCode::NOT_FOUND,
+            NodeError::Conflict(_) => StatusCode::CONFLICT,
+            NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError(status, e.to_string())
+    }
+}
+
+/// A JSON body whose rejections are reported as our JSON errors.
+struct Body<T>(T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(r) => {
+                let status = r.status();
+                let msg = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "request body is over the node's limit (limits.max_request_bytes in hotline.toml)".to_owned()
+                } else {
+                    format!("malformed request: {}", r.body_text())
+                };
+                Err(ApiError(
+                    if status == StatusCode::PAYLOAD_TOO_LARGE {
+                        status
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    },
+                    msg,
+                ))
+            }
+        }
+    }
+}
+
+/// What an append returns.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct AppendedJson {
+    /// Index in the log.
+    pub index: u64,
+    /// Leaf hash, base64.
+    pub leaf_hash: String,
+    /// Header time.
+    pub time: String,
+    /// Entry kind.
+    pub kind: String,
+}
+
+impl From<Appended> for AppendedJson {
+    fn from(a: Appended) -> Self {
+        Self {
+            index: a.index,
+            leaf_hash: b64::encode(a.leaf_hash.0),
+            time: a.header.time.to_string(),
+            kind: a.header.kind.to_string(),
+        }
+    }
+}
+
+/// `POST /v1/messages`.
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// Sending office (this party's).
+    pub from: String,
+    /// Receiving office.
+    pub to: String,
+    /// The text.
+    pub text: String,
+    /// Its language (BCP 47).
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// `POST /v1/offices`.
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct AddOffice {
+    /// The office to create.
+    pub office: String,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    start: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    1000
+}
+
+fn office(s: &str, field: &str) -> Result<Office, ApiError> {
+    Office::new(s).map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{field}: {e}")))
+}
+
+async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let size = s.node.reader().size()?;
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "party": s.node.party().as_str(), "log_size": size }),
+    ))
+}
+
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.node.metrics().render(),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn checkpoint(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let (_, note) = s.node.reader().checkpoint()?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+async fn send_message(
+    State(s): State<AppState>,
+    Body(m): Body<SendMessage>,
+) -> Result<(StatusCode, Json<AppendedJson>), ApiError> {
+    let (from, to) = (office(&m.from, "from")?, office(&m.to, "to")?);
+    let a = s
+        .node
+        .send_message(
+            &from,
+            &to,
+            Content {
+                text: m.text,
+                lang: m.lang,
+            },
+            None,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+async fn add_office(
+    State(s): State<AppState>,
+    Body(m): Body<AddOffice>,
+) -> Result<(StatusCode, Json<AppendedJson>), ApiError> {
+    let a = s.node.add_office(office(&m.office, "office")?).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+async fn list_offices(State(s): State<AppState>) -> Json<Vec<String>> {
+    Json(s.node.offices().iter().map(ToString::to_string).collect())
+}
+
+async fn identity(State(s): State<AppState>) -> Json<PartyIdentity> {
+    Json(s.node.identity())
+}
+
+async fn add_peer(
+    State(s): State<AppState>,
+    Body(id): Body<PartyIdentity>,
+) -> Result<StatusCode, ApiError> {
+    s.node.add_peer(id)?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn log(
+    State(s): State<AppState>,
+    Query(p): Query<Page>,
+) -> Result<Json<Vec<crate::reader::LogLine>>, ApiError> {
+    Ok(Json(s.node.reader().lines(p.start, p.limit.min(10_000))?))
+}
+
+async fn prove_entry(
+    State(s): State<AppState>,
+    Path(index): Path<u64>,
+) -> Result<Response, ApiError> {
+    let b = s.node.reader().prove_entry(index)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], b).into_response())
+}
+
+async fn auth(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let h: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+    if h != *s.token_hash {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong API token: send `Authorization: Bearer <contents of DIR/api.token>`"
+                .into(),
+        ));
+    }
+    Ok(next.run(req).await)
+}
+
+async fn count_rejections(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status().is_client_error() {
+        s.node.metrics().rejected.inc();
+    }
+    res
+}
+
+async fn fallback() -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; see /openapi.json".into(),
+    )
+}
+
+/// The whole API as a router (tests call it without a socket).
+pub fn app(node: Node, token: &str) -> Router {
+    let state = AppState {
+        token_hash: Arc::new(Sha256::digest(token.trim().as_bytes()).into()),
+        node,
+    };
+    let limit = state.node.config().limits.max_request_bytes;
+    let v1 = Router::new()
+        .route("/messages", post(send_message))
+        .route("/offices", post(add_office).get(list_offices))
+        .route("/identity", get(identity))
+        .route("/peers", post(add_peer))
+        .route("/log", get(log))
+        .route("/proofs/entry/{index}", get(prove_entry))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/checkpoint", get(checkpoint))
+        .nest("/v1", v1)
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_rejections,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(
+            |mut r: Response| async move {
+                r.headers_mut().insert(
+                    "x-content-type-options",
+                    HeaderValue::from_static("nosniff"),
+                );
+                r
+            },
+        ))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves. Writes the bound
+/// address to `DIR/run/api.addr` so the CLI can find the node.
+pub async fn serve(
+    node: Node,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = std::fs::read_to_string(node.dir().api_token())?;
+    let addr = listener.local_addr()?;
+    crate::dir::write_atomic(&node.dir().api_addr(), addr.to_string().as_bytes())?;
+    let addr_file = node.dir().api_addr();
+    let r = axum::serve(listener, app(node, &token))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = std::fs::remove_file(addr_file);
+    r
+}

@@ -1,0 +1,172 @@
+//! A node's directory: configuration, keys, database, and run-time files.
+//!
+//! ```text
+//! DIR/hotline.toml           configuration
+//! DIR/hotline.db             SQLite store (WAL)
+//! DIR/keys/log.key           party log key (C2SP skey, mode 0600)
+//! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
+//! DIR/keys/offices/*.json    office keys (mode 0600)
+//! DIR/peers/*.json           pinned identities of other parties
+//! DIR/api.token              bearer token for the local API (mode 0600)
+//! DIR/run/api.addr           address the running node's API listens on
+//! DIR/node.lock              held while a process writes the log
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Paths inside a node directory.
+#[derive(Clone, Debug)]
+pub struct NodeDir {
+    root: PathBuf,
+}
+
+/// The node's configuration file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This party's name.
+    pub party: String,
+    /// The log origin (checkpoint first line, log key name).
+    pub origin: String,
+    /// The cosigner key's name.
+    pub witness_name: String,
+    /// Where the API listens by default.
+    pub listen: String,
+    /// Limits on what the node accepts.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Limits on input, stated so that errors can quote them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message text, in bytes of UTF-8.
+    pub max_text_bytes: usize,
+    /// Largest API request body, in bytes.
+    pub max_request_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_text_bytes: 64 * 1024,
+            max_request_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl NodeDir {
+    /// A node directory at `root` (which may not exist yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `hotline.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("hotline.toml")
+    }
+    /// The SQLite database.
+    pub fn db(&self) -> PathBuf {
+        self.root.join("hotline.db")
+    }
+    /// The party log key.
+    pub fn log_key(&self) -> PathBuf {
+        self.root.join("keys/log.key")
+    }
+    /// The cosigner key.
+    pub fn witness_key(&self) -> PathBuf {
+        self.root.join("keys/witness.key")
+    }
+    /// Office key directory.
+    pub fn offices(&self) -> PathBuf {
+        self.root.join("keys/offices")
+    }
+    /// Pinned peers directory.
+    pub fn peers(&self) -> PathBuf {
+        self.root.join("peers")
+    }
+    /// API bearer token.
+    pub fn api_token(&self) -> PathBuf {
+        self.root.join("api.token")
+    }
+    /// Address file written by a running node.
+    pub fn api_addr(&self) -> PathBuf {
+        self.root.join("run/api.addr")
+    }
+    /// Writer lock.
+    pub fn lock(&self) -> PathBuf {
+        self.root.join("node.lock")
+    }
+
+    /// Reads the configuration, saying what to do if there is none.
+    pub fn read_config(&self) -> std::io::Result<Config> {
+        let text = fs::read_to_string(self.config()).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} is not a hotline node directory (no hotline.toml); create one with `hotline init --party NAME --dir {}`",
+                        self.root.display(),
+                        self.root.display()
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
+        toml::from_str(&text)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", self.config().display())))
+    }
+
+    /// Takes the writer lock, or reports that another process holds it.
+    pub fn try_lock(&self) -> std::io::Result<Option<File>> {
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.lock())?;
+        match f.try_lock() {
+            Ok(()) => Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+}
+
+/// Writes a secret file with mode 0600, refusing to overwrite one.
+pub fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()
+}
+
+/// Writes a file atomically (write to a temporary file, then rename).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    fs::rename(tmp, path)
+}

@@ -1,0 +1,456 @@
+//! The node: a party's keys, its log, and the operations that write to it.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::sync::{Arc, RwLock};
+
+use hotline_proto::entry::{Content, KeyAction, KeyAnnouncement, Kind};
+use hotline_proto::keys::{
+    ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, NoteVerifier, OfficeKeys, PartyIdentity, os_rng,
+};
+use hotline_proto::name::{Office, Party};
+use hotline_proto::seal;
+use jiff::Timestamp;
+use rand_core::RngCore as _;
+
+use crate::dir::{Config, Limits, NodeDir, write_atomic, write_secret};
+use crate::error::{NodeError, Result};
+use crate::metrics::Metrics;
+use crate::reader::LogReader;
+use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// A running node's state. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: NodeDir,
+    config: Config,
+    party: Party,
+    log_key: Arc<NoteKey>,
+    witness_key: Arc<NoteKey>,
+    offices: RwLock<BTreeMap<Office, Arc<OfficeKeys>>>,
+    peers: RwLock<BTreeMap<Party, PartyIdentity>>,
+    reader: LogReader,
+    seq: Sequencer,
+    metrics: Arc<Metrics>,
+    _lock: File,
+}
+
+/// Options for `hotline init`.
+pub struct InitOptions {
+    /// Party name.
+    pub party: Party,
+    /// Log origin; defaults to `hotline/<party>`.
+    pub origin: Option<String>,
+    /// Default API listen address.
+    pub listen: String,
+}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> NodeError + '_ {
+    move |e| NodeError::Internal(format!("{what}: {e}"))
+}
+
+impl Node {
+    /// Creates a new party in `dir`: keys, configuration, API token and an
+    /// empty log with its first checkpoint. Refuses to touch an existing party.
+    pub fn init(dir: &NodeDir, opts: InitOptions) -> Result<()> {
+        if dir.config().exists() || dir.log_key().exists() || dir.db().exists() {
+            return Err(NodeError::Conflict(format!(
+                "{} already holds a hotline party; refusing to overwrite it (choose another --dir)",
+                dir.root().display()
+            )));
+        }
+        let origin = opts
+            .origin
+            .unwrap_or_else(|| format!("hotline/{}", opts.party));
+        if hotline_proto::bundle::origin_party(&origin) != opts.party.as_str() {
+            return Err(NodeError::BadInput(format!(
+                "origin {origin:?} must end with /{} so verifiers can tell whose log it is",
+                opts.party
+            )));
+        }
+        let witness_name = format!("{origin}/witness");
+        let mut rng = os_rng();
+        let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng)
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let wit_key = NoteKey::generate(&witness_name, ALG_COSIGNATURE_V1, &mut rng)
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        std::fs::create_dir_all(dir.root()).map_err(io("creating the directory"))?;
+        write_secret(&dir.log_key(), &log_key.to_skey()).map_err(io("writing the log key"))?;
+        write_secret(&dir.witness_key(), &wit_key.to_skey())
+            .map_err(io("writing the witness key"))?;
+        let mut token = [0u8; 32];
+        rng.fill_bytes(&mut token);
+        write_secret(&dir.api_token(), &hotline_proto::b64::encode(token))
+            .map_err(io("writing the API token"))?;
+        let config = Config {
+            party: opts.party.to_string(),
+            origin,
+            witness_name,
+            listen: opts.listen,
+            limits: Limits::default(),
+        };
+        let text =
+            toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;
+        write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
+        std::fs::create_dir_all(dir.offices()).map_err(io("creating keys/offices"))?;
+        std::fs::create_dir_all(dir.peers()).map_err(io("creating peers"))?;
+        // Opening creates the database and signs the empty log's checkpoint.
+        drop(Self::open(dir)?);
+        Ok(())
+    }
+
+    /// Opens the node in `dir`, taking the writer lock.
+    pub fn open(dir: &NodeDir) -> Result<Self> {
+        let config = dir
+            .read_config()
+            .map_err(|e| NodeError::NotFound(e.to_string()))?;
+        let lock = dir
+            .try_lock()
+            .map_err(io("locking the node directory"))?
+            .ok_or_else(|| {
+                NodeError::Busy(format!(
+                    "another hotline process is writing {} (is `hotline serve` running?)",
+                    dir.root().display()
+                ))
+            })?;
+        let party = Party::new(&config.party).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let read_key = |p: &std::path::Path| -> Result<NoteKey> {
+            let t = std::fs::read_to_string(p).map_err(io("reading a key"))?;
+            NoteKey::from_skey(&t).map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))
+        };
+        let log_key = Arc::new(read_key(&dir.log_key())?);
+        let witness_key = Arc::new(read_key(&dir.witness_key())?);
+        let mut offices = BTreeMap::new();
+        for e in std::fs::read_dir(dir.offices()).map_err(io("reading keys/offices"))? {
+            let p = e.map_err(io("reading keys/offices"))?.path();
+            if p.extension().is_some_and(|x| x == "json") {
+                let t = std::fs::read_to_string(&p).map_err(io("reading an office key"))?;
+                let k = OfficeKeys::from_secret_json(&t)
+                    .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
+                offices.insert(k.office().clone(), Arc::new(k));
+            }
+        }
+        let mut peers = BTreeMap::new();
+        for e in std::fs::read_dir(dir.peers()).map_err(io("reading peers"))? {
+            let p = e.map_err(io("reading peers"))?.path();
+            if p.extension().is_some_and(|x| x == "json") {
+                let t = std::fs::read_to_string(&p).map_err(io("reading a peer"))?;
+                let id: PartyIdentity = serde_json::from_str(&t)
+                    .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
+                peers.insert(id.party.clone(), id);
+            }
+        }
+        let store = SqliteStore::open(&dir.db())
+            .map_err(|e| NodeError::Internal(format!("opening {}: {e}", dir.db().display())))?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let log = store.log_id(&config.origin, &config.party)?;
+        let metrics = Arc::new(Metrics::new());
+        let seq = Sequencer::start(
+            store.clone(),
+            log,
+            party.clone(),
+            log_key.clone(),
+            metrics.clone(),
+        )?;
+        let reader = LogReader {
+            store,
+            log,
+            origin: config.origin.clone(),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dir: dir.clone(),
+                config,
+                party,
+                log_key,
+                witness_key,
+                offices: RwLock::new(offices),
+                peers: RwLock::new(peers),
+                reader,
+                seq,
+                metrics,
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// The node directory.
+    pub fn dir(&self) -> &NodeDir {
+        &self.inner.dir
+    }
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    /// This party.
+    pub fn party(&self) -> &Party {
+        &self.inner.party
+    }
+    /// Read access to the own log.
+    pub fn reader(&self) -> &LogReader {
+        &self.inner.reader
+    }
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+    /// The sequencer (benchmarks drive it directly).
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.inner.seq
+    }
+    /// The log verifier key.
+    pub fn log_vkey(&self) -> NoteVerifier {
+        self.inner.log_key.verifier()
+    }
+    /// The cosigner verifier key.
+    pub fn witness_vkey(&self) -> NoteVerifier {
+        self.inner.witness_key.verifier()
+    }
+
+    /// This party's public identity, for `hotline keys export`.
+    pub fn identity(&self) -> PartyIdentity {
+        PartyIdentity {
+            party: self.inner.party.clone(),
+            log_key: self.log_vkey().to_vkey(),
+            witness_key: self.witness_vkey().to_vkey(),
+            offices: self
+                .inner
+                .offices
+                .read()
+                .map(|o| o.values().map(|k| k.public()).collect())
+                .unwrap_or_default(),
+            url: None,
+            tls_pin: None,
+        }
+    }
+
+    /// The offices this node holds keys for.
+    pub fn offices(&self) -> Vec<Office> {
+        self.inner
+            .offices
+            .read()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn office_keys(&self, office: &Office) -> Result<Arc<OfficeKeys>> {
+        if office.party() != self.inner.party {
+            return Err(NodeError::BadInput(format!(
+                "{office} is not an office of this party ({}); entries are written by your own offices",
+                self.inner.party
+            )));
+        }
+        self.inner.offices.read().ok().and_then(|o| o.get(office).cloned()).ok_or_else(|| {
+            NodeError::NotFound(format!(
+                "unknown office {office}: create it with `hotline office add {office} --dir {}`",
+                self.inner.dir.root().display()
+            ))
+        })
+    }
+
+    /// The sealing key of any office this node knows: its own, or a pinned peer's.
+    fn seal_key_of(&self, office: &Office) -> Result<hotline_proto::keys::SealPublic> {
+        let public = if office.party() == self.inner.party {
+            self.office_keys(office)?.public()
+        } else {
+            let peers = self
+                .inner
+                .peers
+                .read()
+                .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
+            let peer = peers.get(&office.party()).ok_or_else(|| {
+                NodeError::NotFound(format!(
+                    "unknown party {}: pin it first with `hotline peer add {} --keys FILE --dir {}`",
+                    office.party(),
+                    office.party(),
+                    self.inner.dir.root().display()
+                ))
+            })?;
+            peer.offices.iter().find(|o| &o.office == office).cloned().ok_or_else(|| {
+                NodeError::NotFound(format!(
+                    "unknown office {office}: party {} has not announced it (re-import its keys once it has)",
+                    office.party()
+                ))
+            })?
+        };
+        public
+            .seal_key()
+            .map_err(|e| NodeError::Internal(e.to_string()))
+    }
+
+    /// Creates an office: keys on disk (0600), then a `key` entry announcing them.
+    pub async fn add_office(&self, office: Office) -> Result<Appended> {
+        if office.party() != self.inner.party {
+            return Err(NodeError::BadInput(format!(
+                "{office} does not belong to this party ({}); offices are named {}/NAME",
+                self.inner.party, self.inner.party
+            )));
+        }
+        if self
+            .inner
+            .offices
+            .read()
+            .map(|o| o.contains_key(&office))
+            .unwrap_or(false)
+        {
+            return Err(NodeError::Conflict(format!(
+                "office {office} already exists"
+            )));
+        }
+        let keys = Arc::new(OfficeKeys::generate(office.clone(), &mut os_rng()));
+        let path = self
+            .inner
+            .dir
+            .offices()
+            .join(format!("{}.json", office.file_stem()));
+        write_secret(&path, &keys.to_secret_json()).map_err(io("writing the office key"))?;
+        let draft = Draft {
+            kind: Kind::Key,
+            signer: Signer::Party(self.inner.log_key.clone(), self.inner.party.clone()),
+            to: None,
+            agreement: None,
+            refs: vec![],
+            body: None,
+            key: Some(KeyAnnouncement {
+                action: KeyAction::Announce,
+                keys: keys.public(),
+            }),
+            status: None,
+            time: None,
+        };
+        match self.inner.seq.append(draft).await {
+            Ok(a) => {
+                if let Ok(mut o) = self.inner.offices.write() {
+                    o.insert(office, keys);
+                }
+                Ok(a)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Pins another party's public identity.
+    pub fn add_peer(&self, id: PartyIdentity) -> Result<()> {
+        check_identity(&id, &self.inner.party)?;
+        let path = self.inner.dir.peers().join(format!("{}.json", id.party));
+        let mut peers = self
+            .inner
+            .peers
+            .write()
+            .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
+        if let Some(old) = peers.get(&id.party) {
+            if old.log_key != id.log_key || old.witness_key != id.witness_key {
+                return Err(NodeError::Conflict(format!(
+                    "party {} is already pinned with different keys; if the change is genuine, remove {} and add it again",
+                    id.party,
+                    path.display()
+                )));
+            }
+        }
+        let text =
+            serde_json::to_string_pretty(&id).map_err(|e| NodeError::Internal(e.to_string()))?;
+        write_atomic(&path, text.as_bytes()).map_err(io("writing the peer file"))?;
+        peers.insert(id.party.clone(), id);
+        Ok(())
+    }
+
+    /// Seals and appends a `message` entry; resolves once it is durable.
+    pub async fn send_message(
+        &self,
+        from: &Office,
+        to: &Office,
+        content: Content,
+        time: Option<Timestamp>,
+    ) -> Result<Appended> {
+        let limit = self.inner.config.limits.max_text_bytes;
+        if content.text.len() > limit {
+            return Err(NodeError::TooLarge(format!(
+                "text is {} bytes; the limit is {limit} bytes (split it, or raise limits.max_text_bytes in hotline.toml)",
+                content.text.len()
+            )));
+        }
+        if content.text.is_empty() {
+            return Err(NodeError::BadInput("text is empty; say something".into()));
+        }
+        let keys = self.office_keys(from)?;
+        let to_key = self.seal_key_of(to)?;
+        let own_key = keys
+            .public()
+            .seal_key()
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let (to2, from2) = (to.clone(), from.clone());
+        let sealed = tokio::task::spawn_blocking(move || {
+            seal::seal(
+                &content.to_bytes(),
+                &[(&to2, &to_key), (&from2, &own_key)],
+                &mut os_rng(),
+            )
+        })
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let draft = Draft {
+            kind: Kind::Message,
+            signer: Signer::Office(keys),
+            to: Some(to.clone()),
+            agreement: None,
+            refs: vec![],
+            body: Some(SealedBody {
+                bytes: sealed.bytes,
+                commitment: sealed.commitment,
+            }),
+            key: None,
+            status: None,
+            time,
+        };
+        Ok(self.inner.seq.append(draft).await?)
+    }
+}
+
+/// Checks that an identity file is well-formed and not our own.
+pub fn check_identity(id: &PartyIdentity, own: &Party) -> Result<()> {
+    if &id.party == own {
+        return Err(NodeError::BadInput(format!(
+            "{} is this party; import the other party's keys",
+            id.party
+        )));
+    }
+    let log = NoteVerifier::from_vkey(&id.log_key)
+        .map_err(|e| NodeError::BadInput(format!("log_key: {e}")))?;
+    let wit = NoteVerifier::from_vkey(&id.witness_key)
+        .map_err(|e| NodeError::BadInput(format!("witness_key: {e}")))?;
+    if log.alg() != ALG_ED25519 || wit.alg() != ALG_COSIGNATURE_V1 {
+        return Err(NodeError::BadInput(
+            "log_key must be type 0x01 and witness_key type 0x04".into(),
+        ));
+    }
+    if hotline_proto::bundle::origin_party(log.name()) != id.party.as_str() {
+        return Err(NodeError::BadInput(format!(
+            "log key {} is not a log of party {}",
+            log.name(),
+            id.party
+        )));
+    }
+    for o in &id.offices {
+        if o.office.party() != id.party {
+            return Err(NodeError::BadInput(format!(
+                "office {} does not belong to party {}",
+                o.office, id.party
+            )));
+        }
+        o.verifying_key()
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        o.seal_key()
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+    }
+    Ok(())
+}

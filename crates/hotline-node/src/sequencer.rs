@@ -1,0 +1,408 @@
+//! The sequencer: the single writer of a party's log.
+//!
+//! One thread owns the write connection. Callers hand it drafts (already
+//! sealed, since sealing is the expensive part and needs no ordering); it
+//! drains whatever is waiting into one batch, assigns indices, fills in the
+//! parts of each header that depend on order (`prev`, `time`), signs, computes
+//! the new tree hashes, signs a checkpoint for the new size and commits it all
+//! in one transaction. Only then does any caller hear "appended" — an entry is
+//! reported sent only once it is durable (DESIGN.md guarantee 1).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use hotline_proto::entry::{
+    BodyCommitment, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
+};
+use hotline_proto::keys::{NoteKey, OfficeKeys};
+use hotline_proto::name::{Office, Party};
+use hotline_proto::tree::{self, HashReader, TlogError};
+use hotline_proto::{Hash, b64, checkpoint};
+use jiff::{Timestamp, Unit};
+use tokio::sync::oneshot;
+
+use crate::metrics::Metrics;
+use crate::store::{AppendBatch, LogId, NewLeaf, Store, StoreError};
+
+/// Most entries committed in one transaction.
+pub const MAX_BATCH: usize = 1024;
+
+/// Who signs an entry.
+#[derive(Clone)]
+pub enum Signer {
+    /// The party's log key (for `key` entries).
+    Party(Arc<NoteKey>, Party),
+    /// An office key.
+    Office(Arc<OfficeKeys>),
+}
+
+impl Signer {
+    fn name(&self) -> String {
+        match self {
+            Signer::Party(_, p) => p.to_string(),
+            Signer::Office(k) => k.office().to_string(),
+        }
+    }
+    fn sign(&self, m: &[u8]) -> [u8; 64] {
+        match self {
+            Signer::Party(k, _) => k.sign_raw(m),
+            Signer::Office(k) => k.sign_raw(m),
+        }
+    }
+}
+
+/// A sealed body ready to be committed to.
+pub struct SealedBody {
+    /// The sealed bytes.
+    pub bytes: Vec<u8>,
+    /// The salted plaintext commitment.
+    pub commitment: [u8; 32],
+}
+
+/// An entry before the sequencer gives it its place.
+pub struct Draft {
+    /// Kind.
+    pub kind: Kind,
+    /// Signer.
+    pub signer: Signer,
+    /// Addressee.
+    pub to: Option<Office>,
+    /// Agreement.
+    pub agreement: Option<String>,
+    /// References.
+    pub refs: Vec<Ref>,
+    /// Sealed body.
+    pub body: Option<SealedBody>,
+    /// Key announcement.
+    pub key: Option<KeyAnnouncement>,
+    /// Receipt status.
+    pub status: Option<String>,
+    /// A time to write instead of the clock (simulated clocks in the demo).
+    pub time: Option<Timestamp>,
+}
+
+/// An entry that is durable in the log.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// Its index.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+    /// Its header.
+    pub header: Header,
+}
+
+/// Why an append failed. Nothing was written.
+#[derive(Debug, thiserror::Error, Clone)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// Storage failed; the whole batch was rolled back.
+    #[error("storage: {0}")]
+    Store(String),
+    /// The entry could not be built.
+    #[error("{0}")]
+    Invalid(String),
+    /// The sequencer has stopped (node shutting down).
+    #[error("the node is shutting down")]
+    Stopped,
+}
+
+struct Job {
+    draft: Draft,
+    reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// Handle to the sequencer thread.
+#[derive(Clone)]
+pub struct Sequencer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Sequencer {
+    /// Starts the sequencer for `log`.
+    pub fn start(
+        store: Arc<dyn Store>,
+        log: LogId,
+        party: Party,
+        key: Arc<NoteKey>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StoreError> {
+        let mut state = State::load(store, log, party, key, metrics)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("hotline-sequencer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    while jobs.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    state.run(jobs);
+                }
+            })
+            .map_err(|e| StoreError::Db(format!("starting the sequencer: {e}")))?;
+        Ok(Self { tx })
+    }
+
+    /// Appends one entry; resolves once it is durable.
+    pub async fn append(&self, draft: Draft) -> Result<Appended, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { draft, reply })
+            .map_err(|_| AppendError::Stopped)?;
+        rx.await.map_err(|_| AppendError::Stopped)?
+    }
+
+    /// Appends one entry from a thread that is not async.
+    pub fn append_blocking(&self, draft: Draft) -> Result<Appended, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { draft, reply })
+            .map_err(|_| AppendError::Stopped)?;
+        rx.blocking_recv().map_err(|_| AppendError::Stopped)?
+    }
+}
+
+type Channel = (Kind, String, Option<String>);
+
+struct State {
+    store: Arc<dyn Store>,
+    log: LogId,
+    party: Party,
+    key: Arc<NoteKey>,
+    metrics: Arc<Metrics>,
+    size: u64,
+    last_time: Option<Timestamp>,
+    prev: HashMap<Channel, Option<u64>>,
+}
+
+/// Reads committed hashes from the store and this batch's from memory.
+struct Overlay<'a> {
+    store: &'a dyn Store,
+    log: LogId,
+    base: u64,
+    pending: &'a [Hash],
+}
+
+impl HashReader for Overlay<'_> {
+    fn read_hashes(&self, ids: &[u64]) -> Result<Vec<Hash>, TlogError> {
+        let old: Vec<u64> = ids.iter().copied().filter(|&i| i < self.base).collect();
+        let mut old = self
+            .store
+            .read_hashes(self.log, &old)
+            .map_err(|e| TlogError::InvalidInput(e.to_string()))?
+            .into_iter();
+        ids.iter()
+            .map(|&i| {
+                if i < self.base {
+                    old.next().ok_or(TlogError::IndexesNotInTree)
+                } else {
+                    usize::try_from(i - self.base)
+                        .ok()
+                        .and_then(|j| self.pending.get(j).copied())
+                        .ok_or(TlogError::IndexesNotInTree)
+                }
+            })
+            .collect()
+    }
+}
+
+impl State {
+    fn load(
+        store: Arc<dyn Store>,
+        log: LogId,
+        party: Party,
+        key: Arc<NoteKey>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, StoreError> {
+        let size = store.size(log)?;
+        let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
+        let s = Self {
+            store,
+            log,
+            party,
+            key,
+            metrics,
+            size,
+            last_time,
+            prev: HashMap::new(),
+        };
+        if s.store
+            .latest_checkpoint(log)?
+            .is_none_or(|(n, _)| n != size)
+        {
+            // A fresh log (or one written before checkpoints were kept): sign one now.
+            s.commit(&[], &[], Timestamp::now())
+                .map_err(|e| StoreError::Db(e.to_string()))?;
+        }
+        s.metrics
+            .log_size
+            .set(i64::try_from(size).unwrap_or(i64::MAX));
+        Ok(s)
+    }
+
+    fn run(&mut self, jobs: Vec<Job>) {
+        let started = std::time::Instant::now();
+        let now = Timestamp::now()
+            .round(Unit::Millisecond)
+            .unwrap_or_else(|_| Timestamp::now());
+        let mut built: Vec<(
+            Appended,
+            NewLeaf,
+            oneshot::Sender<Result<Appended, AppendError>>,
+        )> = Vec::new();
+        let mut hashes = Vec::new();
+        let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
+        for job in jobs {
+            let index = self.size + built.len() as u64;
+            match self.build(job.draft, index, now, &hashes) {
+                Ok((a, leaf, new_hashes)) => {
+                    hashes.extend(new_hashes);
+                    built.push((a, leaf, job.reply));
+                }
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+        let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _)| l.clone()).collect();
+        match self.commit(&leaves, &hashes, now) {
+            Ok(()) => {
+                self.size += leaves.len() as u64;
+                self.metrics.appended.inc_by(leaves.len() as u64);
+                self.metrics
+                    .log_size
+                    .set(i64::try_from(self.size).unwrap_or(i64::MAX));
+                self.metrics.batch_size.observe(leaves.len() as f64);
+                self.metrics
+                    .commit_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                for (a, _, reply) in built {
+                    let _ = reply.send(Ok(a));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "append batch failed; rolled back");
+                self.last_time = saved_time;
+                self.prev = saved_prev;
+                for (_, _, reply) in built {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    fn build(
+        &mut self,
+        d: Draft,
+        index: u64,
+        now: Timestamp,
+        pending: &[Hash],
+    ) -> Result<(Appended, NewLeaf, Vec<Hash>), AppendError> {
+        let time = match d.time {
+            Some(t) if self.last_time.is_some_and(|l| t < l) => {
+                return Err(AppendError::Invalid(format!(
+                    "time {t} is before the log's last entry ({}); entry times never go back",
+                    self.last_time.map(|l| l.to_string()).unwrap_or_default()
+                )));
+            }
+            Some(t) => t,
+            None => self.last_time.map_or(now, |l| l.max(now)),
+        };
+        let from = d.signer.name();
+        let channel: Channel = (d.kind, from.clone(), d.to.as_ref().map(|o| o.to_string()));
+        let prev = match self.prev.get(&channel) {
+            Some(p) => *p,
+            None => self
+                .store
+                .last_on_channel(self.log, d.kind.as_str(), &channel.1, channel.2.as_deref())
+                .map_err(|e| AppendError::Store(e.to_string()))?,
+        };
+        let header = Header {
+            v: HEADER_VERSION,
+            log: self.party.clone(),
+            kind: d.kind,
+            from: from.clone(),
+            to: d.to,
+            agreement: d.agreement,
+            time,
+            refs: d.refs,
+            prev,
+            body: d.body.as_ref().map(|b| BodyCommitment {
+                sealed: b64::encode(hotline_proto::seal::sealed_hash(&b.bytes)),
+                size: b.bytes.len() as u64,
+                commitment: b64::encode(b.commitment),
+            }),
+            key: d.key,
+            status: d.status,
+        };
+        let subject = header.key.as_ref().map(|k| k.keys.office.to_string());
+        let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
+            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+        let leaf_hash = entry.leaf_hash();
+        let overlay = Overlay {
+            store: &*self.store,
+            log: self.log,
+            base: tree::stored_hash_count(self.size),
+            pending,
+        };
+        let new_hashes = tree::hashes_to_store(&overlay, index, leaf_hash)
+            .map_err(|e| AppendError::Store(e.to_string()))?;
+        self.prev.insert(channel, Some(index));
+        self.last_time = Some(time);
+        let header = entry.header().clone();
+        let leaf = NewLeaf {
+            leaf: entry.leaf().to_vec(),
+            leaf_hash,
+            kind: header.kind.as_str().to_owned(),
+            from,
+            to: header.to.as_ref().map(|o| o.to_string()),
+            subject,
+            time: header.time.to_string(),
+            sealed: d.body.map(|b| b.bytes),
+        };
+        Ok((
+            Appended {
+                index,
+                leaf_hash,
+                header,
+            },
+            leaf,
+            new_hashes,
+        ))
+    }
+
+    fn commit(
+        &self,
+        leaves: &[NewLeaf],
+        hashes: &[Hash],
+        now: Timestamp,
+    ) -> Result<(), AppendError> {
+        let store_err = |e: StoreError| AppendError::Store(e.to_string());
+        let new_size = self.size + leaves.len() as u64;
+        let overlay = Overlay {
+            store: &*self.store,
+            log: self.log,
+            base: tree::stored_hash_count(self.size),
+            pending: hashes,
+        };
+        let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Store(e.to_string()))?;
+        let note = checkpoint::sign(&self.key, new_size, root)
+            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+        self.store
+            .append(&AppendBatch {
+                log: self.log,
+                first: self.size,
+                leaves,
+                first_hash: tree::stored_hash_count(self.size),
+                hashes,
+                checkpoint: &note,
+                now: now.as_second(),
+            })
+            .map_err(store_err)
+    }
+}

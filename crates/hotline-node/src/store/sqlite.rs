@@ -1,0 +1,351 @@
+//! The embedded default store: SQLite in WAL mode with `synchronous=FULL`, so
+//! a commit that returned is on disk. One writer connection (the sequencer's)
+//! and a few reader connections, which WAL lets run alongside the writer.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hotline_proto::Hash;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::{AppendBatch, LogId, Result, Store, StoreError, StoredLeaf};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_logs.sql")];
+const READERS: usize = 4;
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn hash_from(blob: Vec<u8>) -> Result<Hash> {
+    blob.try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::Corrupt("stored hash is not 32 bytes".into()))
+}
+
+fn i64_of(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit SQLite's integer")))
+}
+
+/// SQLite storage.
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+fn configure(c: &Connection) -> Result<()> {
+    c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+    c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+    c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db)?;
+    Ok(())
+}
+
+fn migrate(c: &mut Connection) -> Result<()> {
+    c.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .map_err(db)?;
+    let have: i64 = c
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let supported = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if have > supported {
+        return Err(StoreError::TooNew {
+            found: have,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(have).unwrap_or(0))
+    {
+        let tx = c.transaction().map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [i64::try_from(i + 1).unwrap_or(0)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database for writing.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut w = Connection::open(path).map_err(db)?;
+        configure(&w)?;
+        migrate(&mut w)?;
+        Self::with_writer(path, w)
+    }
+
+    /// Opens an existing database for reading only (CLI commands that only read).
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let w = Connection::open_with_flags(path, flags).map_err(db)?;
+        w.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        let r = Connection::open_with_flags(path, flags).map_err(db)?;
+        r.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        Ok(Self {
+            writer: Mutex::new(w),
+            readers: vec![Mutex::new(r)],
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    fn with_writer(path: &Path, w: Connection) -> Result<Self> {
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db)?;
+            r.busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(db)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(Self {
+            writer: Mutex::new(w),
+            readers,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(c) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return f(&c);
+            }
+        }
+        let c = self.readers[start % self.readers.len()]
+            .lock()
+            .map_err(|_| StoreError::Db("reader lock poisoned".into()))?;
+        f(&c)
+    }
+}
+
+impl Store for SqliteStore {
+    fn log_id(&self, origin: &str, party: &str) -> Result<LogId> {
+        let found = self.read(|c| {
+            c.query_row("SELECT id FROM logs WHERE origin = ?1", [origin], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(db)
+        })?;
+        if let Some(id) = found {
+            return Ok(LogId(id));
+        }
+        let w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        w.execute(
+            "INSERT OR IGNORE INTO logs (origin, party) VALUES (?1, ?2)",
+            [origin, party],
+        )
+        .map_err(db)?;
+        let id = w
+            .query_row("SELECT id FROM logs WHERE origin = ?1", [origin], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        Ok(LogId(id))
+    }
+
+    fn log_id_existing(&self, origin: &str) -> Result<LogId> {
+        self.read(|c| {
+            c.query_row("SELECT id FROM logs WHERE origin = ?1", [origin], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(db)?
+            .map(LogId)
+            .ok_or_else(|| StoreError::Corrupt(format!("the store has no log {origin}")))
+        })
+    }
+
+    fn size(&self, log: LogId) -> Result<u64> {
+        self.read(|c| {
+            let n: Option<i64> = c
+                .query_row(
+                    "SELECT MAX(idx) FROM entries WHERE log = ?1",
+                    [log.0],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0) + 1))
+        })
+    }
+
+    fn append(&self, b: &AppendBatch<'_>) -> Result<()> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        let tx = w.transaction().map_err(db)?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO entries (log, idx, leaf, leaf_hash, kind, from_name, to_name, subject, time)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(db)?;
+            let mut body = tx
+                .prepare_cached("INSERT INTO bodies (log, idx, sealed) VALUES (?1, ?2, ?3)")
+                .map_err(db)?;
+            for (i, l) in b.leaves.iter().enumerate() {
+                let idx = i64_of(b.first + i as u64)?;
+                ins.execute(params![
+                    b.log.0,
+                    idx,
+                    l.leaf,
+                    &l.leaf_hash.0[..],
+                    l.kind,
+                    l.from,
+                    l.to,
+                    l.subject,
+                    l.time
+                ])
+                .map_err(db)?;
+                if let Some(s) = &l.sealed {
+                    body.execute(params![b.log.0, idx, s]).map_err(db)?;
+                }
+            }
+            let mut h = tx
+                .prepare_cached("INSERT INTO hashes (log, id, hash) VALUES (?1, ?2, ?3)")
+                .map_err(db)?;
+            for (i, hash) in b.hashes.iter().enumerate() {
+                h.execute(params![
+                    b.log.0,
+                    i64_of(b.first_hash + i as u64)?,
+                    &hash.0[..]
+                ])
+                .map_err(db)?;
+            }
+            let size = i64_of(b.first + b.leaves.len() as u64)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO checkpoints (log, size, note, created) VALUES (?1, ?2, ?3, ?4)",
+                params![b.log.0, size, b.checkpoint, b.now],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn read_hashes(&self, log: LogId, ids: &[u64]) -> Result<Vec<Hash>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT hash FROM hashes WHERE log = ?1 AND id = ?2")
+                .map_err(db)?;
+            ids.iter()
+                .map(|&id| {
+                    let blob: Option<Vec<u8>> = st
+                        .query_row(params![log.0, i64_of(id)?], |r| r.get(0))
+                        .optional()
+                        .map_err(db)?;
+                    hash_from(
+                        blob.ok_or_else(|| {
+                            StoreError::Corrupt(format!("tree hash {id} is missing"))
+                        })?,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    fn leaves(&self, log: LogId, start: u64, limit: u64) -> Result<Vec<StoredLeaf>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3")
+                .map_err(db)?;
+            let rows = st
+                .query_map(params![log.0, i64_of(start)?, i64_of(limit)?], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (i, leaf, h) = r.map_err(db)?;
+                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
+            })
+            .collect()
+        })
+    }
+
+    fn body(&self, log: LogId, index: u64) -> Result<Option<Vec<u8>>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT sealed FROM bodies WHERE log = ?1 AND idx = ?2",
+                params![log.0, i64_of(index)?],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn latest_checkpoint(&self, log: LogId) -> Result<Option<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, note FROM checkpoints WHERE log = ?1 ORDER BY size DESC LIMIT 1",
+                [log.0],
+                |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn last_on_channel(
+        &self,
+        log: LogId,
+        kind: &str,
+        from: &str,
+        to: Option<&str>,
+    ) -> Result<Option<u64>> {
+        self.read(|c| {
+            let n: Option<i64> = c
+                .query_row(
+                    "SELECT MAX(idx) FROM entries WHERE log = ?1 AND kind = ?2 AND from_name = ?3 AND to_name IS ?4",
+                    params![log.0, kind, from, to],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()))
+        })
+    }
+
+    fn key_entry_before(&self, log: LogId, office: &str, before: u64) -> Result<Option<u64>> {
+        self.read(|c| {
+            let n: Option<i64> = c
+                .query_row(
+                    "SELECT MAX(idx) FROM entries WHERE log = ?1 AND subject = ?2 AND idx < ?3",
+                    params![log.0, office, i64_of(before)?],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()))
+        })
+    }
+
+    fn last_time(&self, log: LogId) -> Result<Option<String>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT time FROM entries WHERE log = ?1 ORDER BY idx DESC LIMIT 1",
+                [log.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+}
