@@ -1,0 +1,149 @@
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_hotline")
+}
+
+/// Runs `hotline ARGS` to completion.
+pub fn hotline(args: &[&str]) -> Output {
+    Command::new(bin()).args(args).env("HOTLINE_LOG", "warn").output().expect("running hotline")
+}
+
+/// Runs `hotline ARGS`, asserting success; returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let o = hotline(args);
+    assert!(
+        o.status.success(),
+        "hotline {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        String::from_utf8_lossy(&o.stdout)
+    );
+    String::from_utf8(o.stdout).expect("utf-8 output")
+}
+
+/// Runs `hotline ARGS`, asserting failure; returns stderr.
+pub fn fails(args: &[&str]) -> String {
+    let o = hotline(args);
+    assert!(!o.status.success(), "hotline {args:?} should have failed; stdout: {}", String::from_utf8_lossy(&o.stdout));
+    String::from_utf8(o.stderr).expect("utf-8 output")
+}
+
+/// A party directory in a fresh temp dir.
+pub struct Party {
+    pub _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+}
+
+impl Party {
+    pub fn new(name: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(name);
+        ok(&["init", "--party", name, "--dir", dir.to_str().unwrap()]);
+        Self { _tmp: tmp, dir }
+    }
+    pub fn d(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+    pub fn vkey(&self) -> String {
+        ok(&["key", "--dir", self.d()]).trim().to_owned()
+    }
+}
+
+/// A running `hotline serve`, killed on drop.
+pub struct Served {
+    pub child: Child,
+    pub addr: String,
+    pub token: String,
+}
+
+impl Served {
+    pub fn start(dir: &Path) -> Self {
+        let addr_file = dir.join("run/api.addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let child = Command::new(bin())
+            .args(["serve", "--dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .env("HOTLINE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting hotline serve");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(a) = std::fs::read_to_string(&addr_file) {
+                if !a.is_empty() && TcpStream::connect(a.trim()).is_ok() {
+                    let token = std::fs::read_to_string(dir.join("api.token")).unwrap().trim().to_owned();
+                    return Self { child, addr: a.trim().to_owned(), token };
+                }
+            }
+            assert!(Instant::now() < deadline, "hotline serve did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        http(&self.addr, method, path, Some(&self.token), body)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 request (Connection: close); returns status and body.
+pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    try_http(addr, method, path, token, body).expect("HTTP request")
+}
+
+pub fn try_http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    s.write_all(body)?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("no status line"))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, dechunk(&body)))
+}
+
+fn dechunk(body: &str) -> String {
+    // Responses without Content-Length arrive chunked; undo that.
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let Some((size, after)) = rest.split_once("\r\n") else { return body.to_owned() };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { return body.to_owned() };
+        if n == 0 {
+            return out;
+        }
+        if after.len() < n {
+            return body.to_owned();
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].strip_prefix("\r\n").unwrap_or(&after[n..]);
+    }
+}
+
+/// The log as `hotline log --json` prints it.
+pub fn log_json(dir: &str) -> Vec<serde_json::Value> {
+    ok(&["log", "--dir", dir, "--json"]).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect()
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the `hotline` binary: real processes, real sockets,
+//! real files. One test binary keeps link times down.
+
+mod cli {
+    /// Shared helpers: temp dirs, running nodes, a small HTTP client.
+    pub mod util;
+
+    /// init, key, office, keys export / peer add, log, checkpoint, prove, verify.
+    mod commands;
+    /// Bad input at the API and the CLI: each refused clearly, nothing written.
+    mod bad_input;
+    /// SIGKILL during a stream of sends: every acknowledged send survives.
+    mod crash;
+}
