@@ -29,6 +29,7 @@ use crate::b64;
 use crate::checkpoint::{self, CheckpointError, VerifiedCheckpoint};
 use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
 use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
+use crate::name::Office;
 use crate::tree::{self, TreeError};
 
 /// The type tag of an inclusion bundle.
@@ -371,6 +372,15 @@ pub fn check_signer(
                 source,
             })?;
         return Ok(None);
+    }
+    // A party's log holds only its own entries: an entry "from" another
+    // party's office, under a key the log itself announced, would let one
+    // party put words in the other's mouth.
+    if !Office::new(&h.from).is_ok_and(|o| o.party() == h.log) {
+        return Err(BundleError::SignerKey(format!(
+            "entry from {} cannot be in the log of {}: a log holds only its own party's and offices' entries",
+            h.from, h.log
+        )));
     }
     let kp = signer_key.ok_or_else(|| {
         BundleError::SignerKey(format!(

@@ -225,7 +225,8 @@ pub enum EntryError {
     /// The leaf is not the JSON an entry is made of.
     #[error("malformed entry: {0}")]
     Malformed(String),
-    /// The leaf is valid JSON but not in RFC 8785 canonical form.
+    /// The leaf is valid JSON but not the one canonical leaf of its entry:
+    /// RFC 8785 JSON of the header exactly as [`SignedEntry::sign`] writes it.
     #[error("entry is not in RFC 8785 canonical form")]
     NotCanonical,
     /// The header names a version this code does not know.
@@ -297,20 +298,25 @@ impl SignedEntry {
         if canonical(&parsed)? != leaf {
             return Err(EntryError::NotCanonical);
         }
-        if let Some(v) = parsed.header.get("v").and_then(Value::as_u64) {
-            if v != u64::from(HEADER_VERSION) {
-                return Err(EntryError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
-            }
+        if let Some(v) = parsed.header.get("v").and_then(Value::as_u64)
+            && v != u64::from(HEADER_VERSION)
+        {
+            return Err(EntryError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
         }
         let header: Header = serde_json::from_value(parsed.header)
             .map_err(|e| EntryError::Malformed(e.to_string()))?;
         let sig = b64::decode_array::<64>(&parsed.sig)
             .ok_or_else(|| EntryError::Malformed("sig is not a base64 Ed25519 signature".into()))?;
-        Ok(Self {
-            header,
-            sig,
-            leaf: leaf.to_vec(),
-        })
+        // The signature covers the header as this code writes it, so the leaf
+        // must be exactly that too: a default left out or spelled out
+        // (`"prev":null`, `"refs":[]`), another form of the same time, or a
+        // field the header does not keep would otherwise make a second leaf,
+        // with another leaf hash, carrying the same valid signature.
+        let entry = Self::sign(header, |_| sig)?;
+        if entry.leaf != leaf {
+            return Err(EntryError::NotCanonical);
+        }
+        Ok(entry)
     }
 
     /// The header.

@@ -17,7 +17,7 @@
 
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use hpke::{Deserializable as _, Kem as _, Serializable as _};
-use rand_core::{CryptoRng, RngCore};
+use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -81,11 +81,7 @@ pub struct NoteKey {
 
 impl NoteKey {
     /// Makes a new key for `name` with signature type `alg`.
-    pub fn generate(
-        name: &str,
-        alg: u8,
-        rng: &mut (impl RngCore + CryptoRng),
-    ) -> Result<Self, KeyError> {
+    pub fn generate(name: &str, alg: u8, rng: &mut impl CryptoRng) -> Result<Self, KeyError> {
         check_name(name)?;
         Ok(Self {
             name: name.to_owned(),
@@ -240,7 +236,7 @@ impl NoteVerifier {
     }
 }
 
-fn random_signing_key(rng: &mut (impl RngCore + CryptoRng)) -> SigningKey {
+fn random_signing_key(rng: &mut impl CryptoRng) -> SigningKey {
     let mut seed = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(&mut *seed);
     SigningKey::from_bytes(&seed)
@@ -314,7 +310,7 @@ struct OfficeSecretFile {
 
 impl OfficeKeys {
     /// Makes fresh keys for `office`.
-    pub fn generate(office: Office, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+    pub fn generate(office: Office, rng: &mut impl CryptoRng) -> Self {
         let sign = random_signing_key(rng);
         let mut ikm = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(&mut *ikm);

@@ -21,7 +21,7 @@
 
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
 use hpke::{Deserializable as _, OpModeR, OpModeS, Serializable as _};
-use rand_core::{CryptoRng, RngCore};
+use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -109,7 +109,7 @@ pub fn sealed_hash(bytes: &[u8]) -> [u8; 32] {
 pub fn seal(
     plaintext: &[u8],
     recipients: &[(&Office, &SealPublic)],
-    rng: &mut (impl RngCore + CryptoRng),
+    rng: &mut impl CryptoRng,
 ) -> Result<Sealed, SealError> {
     let mut salt = [0u8; 32];
     rng.fill_bytes(&mut salt);

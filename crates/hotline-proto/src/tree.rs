@@ -73,9 +73,23 @@ pub fn verify_consistency(
     proof: &[Hash],
 ) -> Result<(), TreeError> {
     let err = TreeError::Consistency { old, new };
-    if old > new || (old == 0 && new > 0) {
-        // RFC 9162 §2.1.4: there is no proof from the empty tree.
+    if old > new {
         return Err(err);
+    }
+    if old == 0 {
+        // RFC 9162 §2.1.4 defines proofs for 0 < old < new only. The empty
+        // tree is a prefix of every tree, so the proof from it is empty, as
+        // the CCTV vectors and C2SP tlog-witness (old size 0) have it; the old
+        // root must still be the empty tree's hash (and so must the new one if
+        // the new tree is empty too).
+        return if proof.is_empty()
+            && old_root == tlog_tiles::EMPTY_HASH
+            && (new > 0 || new_root == tlog_tiles::EMPTY_HASH)
+        {
+            Ok(())
+        } else {
+            Err(err)
+        };
     }
     if old == new {
         return if proof.is_empty() && old_root == new_root {
@@ -97,14 +111,15 @@ pub fn prove_inclusion(r: &impl HashReader, size: u64, index: u64) -> Result<Vec
     tlog_tiles::prove_record(size, index, r).map_err(|e| TreeError::Read(e.to_string()))
 }
 
-/// Consistency proof from `old` to `new`, reading stored hashes.
+/// Consistency proof from `old` to `new`, reading stored hashes. It is empty
+/// when `old` is 0 or equal to `new` (see [`verify_consistency`]).
 pub fn prove_consistency(r: &impl HashReader, old: u64, new: u64) -> Result<Vec<Hash>, TreeError> {
-    if old == 0 || old > new {
+    if old > new {
         return Err(TreeError::OutOfRange(format!(
             "no consistency proof from size {old} to {new}"
         )));
     }
-    if old == new {
+    if old == 0 || old == new {
         return Ok(vec![]);
     }
     tlog_tiles::prove_tree(new, old, r).map_err(|e| TreeError::Read(e.to_string()))

@@ -1,0 +1,160 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use hotline_proto::Hash;
+use hotline_proto::b64;
+use hotline_proto::bundle::{self, Keyring, TlogProof};
+use hotline_proto::checkpoint;
+use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, SignedEntry};
+use hotline_proto::keys::{
+    ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
+};
+use hotline_proto::name::{Office, Party};
+use hotline_proto::tree::MemoryTree;
+
+/// The independent test vectors, beside the repository (`main/../shared`).
+/// Panics with a clear message if they are missing: these tests never skip.
+pub fn vectors_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    assert!(
+        dir.is_dir(),
+        "test vectors not found at {}: the repository must sit at main/ with shared/vectors beside it",
+        dir.display()
+    );
+    dir
+}
+
+/// Reads a vector file, failing loudly if it is missing.
+pub fn read_vector(rel: &str) -> Vec<u8> {
+    let path = vectors_dir().join(rel);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("cannot read test vector {}: {e}", path.display()))
+}
+
+/// A standard-base64 SHA-256 hash.
+pub fn hash(s: &str) -> Hash {
+    Hash(b64::decode_array(s).unwrap_or_else(|| panic!("{s:?} is not a base64 SHA-256 hash")))
+}
+
+/// `bytes` with byte `at` XORed with `mask`.
+pub fn flipped(bytes: &[u8], at: usize, mask: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] ^= mask;
+    out
+}
+
+/// The log origin of the test party.
+pub const ORIGIN: &str = "hotline/us";
+/// The test witness's cosigner name.
+pub const WITNESS: &str = "hotline/ru/witness";
+/// The witness clock used for every cosignature (2023-11-14T22:13:20Z).
+pub const COSIGN_TIME: u64 = 1_700_000_000;
+/// The writer's clock of entry 0 (2021-07-01T12:00:00Z); entry i is i seconds later.
+pub const T0: i64 = 1_625_140_800;
+
+pub fn office(name: &str) -> Office {
+    Office::new(name).unwrap()
+}
+
+/// A header of `kind` in the log of `us`, written at `T0 + i` seconds.
+pub fn header(kind: Kind, from: &str, to: Option<&str>, i: u64) -> Header {
+    Header {
+        v: HEADER_VERSION,
+        log: Party::new("us").unwrap(),
+        kind,
+        from: from.into(),
+        to: to.map(office),
+        agreement: None,
+        time: jiff::Timestamp::from_second(T0 + i as i64).unwrap(),
+        refs: vec![],
+        prev: None,
+        body: None,
+        key: None,
+        status: None,
+    }
+}
+
+/// A tiny log of party `us` kept in memory, with a witness for its checkpoints.
+pub struct Log {
+    pub party: NoteKey,
+    pub witness: NoteKey,
+    pub tree: MemoryTree,
+    pub leaves: Vec<Vec<u8>>,
+}
+
+impl Log {
+    pub fn new() -> Self {
+        Self {
+            party: NoteKey::generate(ORIGIN, ALG_ED25519, &mut os_rng()).unwrap(),
+            witness: NoteKey::generate(WITNESS, ALG_COSIGNATURE_V1, &mut os_rng()).unwrap(),
+            tree: MemoryTree::new(),
+            leaves: vec![],
+        }
+    }
+
+    /// The keys a verifier pins: the party's log key and the witness.
+    pub fn keyring(&self) -> Keyring {
+        Keyring::new([self.party.verifier(), self.witness.verifier()])
+    }
+
+    /// Appends a signed entry; returns its index.
+    pub fn append(&mut self, e: &SignedEntry) -> u64 {
+        let i = self.tree.push(e.leaf());
+        assert_eq!(i as usize, self.leaves.len());
+        self.leaves.push(e.leaf().to_vec());
+        i
+    }
+
+    fn next(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    /// A `key` entry signed by the party key, announcing (or rotating,
+    /// revoking) `keys`.
+    pub fn key_entry(&self, keys: OfficePublic, action: KeyAction) -> SignedEntry {
+        let mut h = header(Kind::Key, "us", None, self.next());
+        h.key = Some(KeyAnnouncement { action, keys });
+        SignedEntry::sign(h, |m| self.party.sign_raw(m)).unwrap()
+    }
+
+    /// Appends a `key` entry; returns its index.
+    pub fn announce(&mut self, keys: OfficePublic, action: KeyAction) -> u64 {
+        let e = self.key_entry(keys, action);
+        self.append(&e)
+    }
+
+    /// An entry of `kind` from `signer`'s office to `to`, signed by `signer`.
+    pub fn office_entry(&self, signer: &OfficeKeys, kind: Kind, to: &str) -> SignedEntry {
+        let h = header(kind, signer.office().as_str(), Some(to), self.next());
+        SignedEntry::sign(h, |m| signer.sign_raw(m)).unwrap()
+    }
+
+    /// Appends a message from `signer` to `to`; returns its index.
+    pub fn message(&mut self, signer: &OfficeKeys, to: &str) -> u64 {
+        let e = self.office_entry(signer, Kind::Message, to);
+        self.append(&e)
+    }
+
+    /// The signed checkpoint of the whole tree, cosigned by the witness.
+    pub fn checkpoint(&self) -> Vec<u8> {
+        let note = checkpoint::sign(&self.party, self.tree.size(), self.tree.root()).unwrap();
+        let (text, _) = checkpoint::split(&note).unwrap();
+        let line = checkpoint::cosign_line(&self.witness, text, COSIGN_TIME).unwrap();
+        checkpoint::add_lines(&note, &line)
+    }
+
+    /// The tlog-proof of leaf `index` under `cp` (a checkpoint of the whole tree).
+    pub fn tlog_proof(&self, index: u64, cp: &[u8]) -> TlogProof {
+        let proof = self.tree.inclusion(index, self.tree.size()).unwrap();
+        bundle::tlog_proof(&self.leaves[index as usize], index, proof, cp.to_vec())
+    }
+
+    /// The inclusion bundle of `index`, with the key entry at `signer` if any.
+    pub fn bundle(&self, index: u64, signer: Option<u64>) -> String {
+        let cp = self.checkpoint();
+        let entry = self.tlog_proof(index, &cp);
+        let key = signer.map(|k| self.tlog_proof(k, &cp));
+        bundle::inclusion_bundle(&entry, key.as_ref())
+    }
+}

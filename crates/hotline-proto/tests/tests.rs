@@ -1,0 +1,32 @@
+//! Integration tests of `hotline-proto`, linked as one test binary to keep
+//! link times down. Each module below is one area of the pure core.
+
+mod proto {
+    /// Shared helpers: the test-vector directory, a tiny in-memory log with a
+    /// party key, a witness and offices, and byte-flipping.
+    pub mod common;
+
+    /// RFC 6962 / RFC 9162 tree heads and proofs against the independent CCTV
+    /// vectors in `shared/vectors/merkle`.
+    mod merkle_vectors;
+
+    /// The C2SP signed-note example published with Go's `sumdb/note`, through
+    /// the `signed_note` crate and through `keys::NoteVerifier`.
+    mod note_vector;
+
+    /// Property tests of inclusion and consistency proofs (every proof
+    /// verifies, every mutation fails) and a cross-check against `ct-merkle`.
+    mod tree_props;
+
+    /// Sealing and opening: round trips, commitments, wrong recipients and
+    /// altered ciphertexts.
+    mod seal;
+
+    /// Proof bundles: a small log built in memory, verification and its
+    /// sentence, every-byte tampering, and each refusal naming what failed.
+    mod bundle;
+
+    /// Entries: the leaf is exactly the RFC 8785 form of its JSON, and every
+    /// other spelling of the same entry is refused.
+    mod entry_canonical;
+}
