@@ -1,0 +1,245 @@
+//! The OpenAPI document (`openapi.json`, served at `/openapi.json`) and the
+//! router in `api::app` must describe the same API: every routed path and
+//! method is documented, and nothing is documented that the router lacks.
+//!
+//! `ROUTES` is copied from `api::app`. The test checks it against the document
+//! in both directions, and against the live router: for each listed path the
+//! router's `Allow` header (its answer to a method no route has) must name
+//! exactly the listed methods. A route added to `app` under a new path still
+//! needs adding here by hand; `scripts/check-openapi.sh` validates the document
+//! itself against the OpenAPI 3.1 schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use hotline_node::api::{OPENAPI, app};
+use hotline_node::dir::NodeDir;
+use hotline_node::{InitOptions, Node};
+use hotline_proto::name::Party;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+/// Every route of `api::app`, with its methods (HEAD, which axum adds to
+/// every GET, is left out, as in the document).
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/healthz", &["get"]),
+    ("/metrics", &["get"]),
+    ("/openapi.json", &["get"]),
+    ("/checkpoint", &["get"]),
+    ("/v1/messages", &["post"]),
+    ("/v1/offices", &["get", "post"]),
+    ("/v1/identity", &["get"]),
+    ("/v1/peers", &["post"]),
+    ("/v1/log", &["get"]),
+    ("/v1/proofs/entry/{index}", &["get"]),
+];
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+type Api = BTreeMap<String, BTreeSet<String>>;
+
+fn doc() -> Value {
+    serde_json::from_str(OPENAPI).expect("openapi.json is not JSON")
+}
+
+fn routes() -> Api {
+    ROUTES
+        .iter()
+        .map(|(p, ms)| (p.to_string(), ms.iter().map(|m| m.to_string()).collect()))
+        .collect()
+}
+
+fn documented(doc: &Value) -> Api {
+    doc["paths"]
+        .as_object()
+        .expect("paths is an object")
+        .iter()
+        .map(|(p, item)| {
+            let ms = item
+                .as_object()
+                .expect("a path item is an object")
+                .keys()
+                .filter(|k| HTTP_METHODS.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            (p.clone(), ms)
+        })
+        .collect()
+}
+
+fn diff(a: &Api, b: &Api) -> Vec<String> {
+    let mut out = vec![];
+    for (p, ms) in a {
+        for m in ms {
+            if !b.get(p).is_some_and(|bm| bm.contains(m)) {
+                out.push(format!("{} {p}", m.to_uppercase()));
+            }
+        }
+        if ms.is_empty() && !b.contains_key(p) {
+            out.push(format!("{p} (no methods)"));
+        }
+    }
+    out
+}
+
+#[test]
+fn document_is_openapi_3_1_with_bearer_auth() {
+    let d = doc();
+    assert!(
+        d["openapi"].as_str().is_some_and(|v| v.starts_with("3.1.")),
+        "openapi: {}",
+        d["openapi"]
+    );
+    assert_eq!(
+        d["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+}
+
+#[test]
+fn every_route_is_documented() {
+    let missing = diff(&routes(), &documented(&doc()));
+    assert!(
+        missing.is_empty(),
+        "routed in api::app but not in openapi.json: {missing:?}"
+    );
+}
+
+#[test]
+fn nothing_is_documented_that_the_router_lacks() {
+    let extra = diff(&documented(&doc()), &routes());
+    assert!(
+        extra.is_empty(),
+        "in openapi.json but not routed in api::app: {extra:?}"
+    );
+}
+
+#[test]
+fn v1_operations_need_the_token_and_public_ones_do_not() {
+    let d = doc();
+    for (path, ms) in documented(&d) {
+        for m in ms {
+            let op = &d["paths"][&path][&m];
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearerAuth").is_some()));
+            let v1 = path.starts_with("/v1/");
+            assert_eq!(secured, v1, "{m} {path}: security");
+            assert_eq!(
+                op["responses"].get("401").is_some(),
+                v1,
+                "{m} {path}: 401 response"
+            );
+        }
+    }
+}
+
+/// Every local `$ref` points at something.
+#[test]
+fn every_ref_resolves() {
+    fn walk(v: &Value, root: &Value, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    let ok = r
+                        .strip_prefix('#')
+                        .is_some_and(|ptr| root.pointer(ptr).is_some());
+                    if !ok {
+                        bad.push(r.clone());
+                    }
+                }
+                m.values().for_each(|x| walk(x, root, bad));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, root, bad)),
+            _ => {}
+        }
+    }
+    let d = doc();
+    let mut bad = vec![];
+    walk(&d, &d, &mut bad);
+    assert!(bad.is_empty(), "unresolved $refs: {bad:?}");
+}
+
+/// The listed routes are the router's: each path is routed (not the 404
+/// fallback) with exactly the listed methods; the served document is the file;
+/// errors have the documented `Error` shape.
+#[tokio::test]
+async fn routes_match_the_live_router() {
+    const TOKEN: &str = "test-token";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = NodeDir::new(tmp.path().join("node"));
+    Node::init(
+        &dir,
+        InitOptions {
+            party: Party::new("us").unwrap(),
+            origin: None,
+            listen: "127.0.0.1:0".into(),
+        },
+    )
+    .unwrap();
+    let router = app(Node::open(&dir).unwrap(), TOKEN);
+    let send = |method: Method, uri: String| {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        router.clone().oneshot(req)
+    };
+    // A method no route has: the router answers 405 with the path's methods
+    // in `Allow` if it routes the path, and its 404 fallback if not.
+    let probe = Method::from_bytes(b"PROBE").unwrap();
+    for (path, methods) in ROUTES {
+        let uri = path.replace("{index}", "0");
+        let res = send(probe.clone(), uri).await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{path} is not routed"
+        );
+        let allow: BTreeSet<String> = res
+            .headers()
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| !m.is_empty() && m != "head")
+            .collect();
+        let listed: BTreeSet<String> = methods.iter().map(|m| m.to_string()).collect();
+        assert_eq!(allow, listed, "methods of {path}");
+    }
+
+    let res = send(Method::GET, "/openapi.json".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(body, OPENAPI.as_bytes(), "/openapi.json serves the file");
+
+    let res = send(Method::GET, "/v1/no-such-route".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let err: Value = serde_json::from_slice(&body).unwrap();
+    let fields: BTreeSet<&str> = err
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let d = doc();
+    let documented: BTreeSet<&str> = d["components"]["schemas"]["Error"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, documented, "error shape");
+    assert_eq!(err["status"], 404);
+}
