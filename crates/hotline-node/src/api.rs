@@ -98,6 +98,56 @@ where
     }
 }
 
+/// A query string whose rejections are reported as our JSON errors.
+struct Q<T>(T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Q<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Q(v))
+            .map_err(|r| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed query: {}", r.body_text()),
+                )
+            })
+    }
+}
+
+/// A path parameter whose rejections are reported as our JSON errors.
+struct P<T>(T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for P<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| P(v))
+            .map_err(|r| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed path: {}", r.body_text()),
+                )
+            })
+    }
+}
+
 /// What an append returns.
 #[derive(Serialize, Deserialize, Debug)]
 pub struct AppendedJson {
@@ -233,15 +283,18 @@ async fn add_peer(
 
 async fn log(
     State(s): State<AppState>,
-    Query(p): Query<Page>,
+    Q(p): Q<Page>,
 ) -> Result<Json<Vec<crate::reader::LogLine>>, ApiError> {
+    if p.start > i64::MAX as u64 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("start {} is beyond any log", p.start),
+        ));
+    }
     Ok(Json(s.node.reader().lines(p.start, p.limit.min(10_000))?))
 }
 
-async fn prove_entry(
-    State(s): State<AppState>,
-    Path(index): Path<u64>,
-) -> Result<Response, ApiError> {
+async fn prove_entry(State(s): State<AppState>, P(index): P<u64>) -> Result<Response, ApiError> {
     let b = s.node.reader().prove_entry(index)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], b).into_response())
 }
@@ -255,10 +308,13 @@ async fn auth(
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
         .unwrap_or_default();
-    let h: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
-    if h != *s.token_hash {
+    let h: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+    // An empty token never authorises, even if the token file is empty.
+    if given.is_empty() || h != *s.token_hash {
         return Err(ApiError(
             StatusCode::UNAUTHORIZED,
             "missing or wrong API token: send `Authorization: Bearer <contents of DIR/api.token>`"

@@ -34,6 +34,9 @@ impl From<crate::sequencer::AppendError> for NodeError {
     fn from(e: crate::sequencer::AppendError) -> Self {
         match e {
             crate::sequencer::AppendError::Invalid(s) => NodeError::BadInput(s),
+            crate::sequencer::AppendError::Stopped => NodeError::Busy(
+                "the node is shutting down; nothing was written, try again once it is back".into(),
+            ),
             other => NodeError::Internal(format!("append failed, nothing written: {other}")),
         }
     }

@@ -52,7 +52,7 @@ impl Metrics {
         );
         registry.register(
             "requests_rejected",
-            "API requests refused as bad input",
+            "API requests answered with a 4xx status (bad input, unknown, unauthorised)",
             rejected.clone(),
         );
         Self {

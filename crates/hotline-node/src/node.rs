@@ -309,7 +309,13 @@ impl Node {
             .dir
             .offices()
             .join(format!("{}.json", office.file_stem()));
-        write_secret(&path, &keys.to_secret_json()).map_err(io("writing the office key"))?;
+        write_secret(&path, &keys.to_secret_json()).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                NodeError::Conflict(format!("office {office} already exists"))
+            } else {
+                NodeError::Internal(format!("writing the office key: {e}"))
+            }
+        })?;
         let draft = Draft {
             kind: Kind::Key,
             signer: Signer::Party(self.inner.log_key.clone(), self.inner.party.clone()),
@@ -347,14 +353,13 @@ impl Node {
             .peers
             .write()
             .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
-        if let Some(old) = peers.get(&id.party) {
-            if old.log_key != id.log_key || old.witness_key != id.witness_key {
-                return Err(NodeError::Conflict(format!(
-                    "party {} is already pinned with different keys; if the change is genuine, remove {} and add it again",
-                    id.party,
-                    path.display()
-                )));
-            }
+        if let Some(old) = peers.get(&id.party)
+            && (old.log_key != id.log_key || old.witness_key != id.witness_key)
+        {
+            return Err(NodeError::Conflict(format!(
+                "party {} is already pinned with different keys; if the change is genuine, remove peers/{}.json and add it again",
+                id.party, id.party
+            )));
         }
         let text =
             serde_json::to_string_pretty(&id).map_err(|e| NodeError::Internal(e.to_string()))?;
@@ -380,6 +385,13 @@ impl Node {
         }
         if content.text.is_empty() {
             return Err(NodeError::BadInput("text is empty; say something".into()));
+        }
+        if let Some(lang) = &content.lang
+            && !valid_lang(lang)
+        {
+            return Err(NodeError::BadInput(format!(
+                "lang {lang:?} is not a language tag (BCP 47, e.g. en, ru, pt-BR)"
+            )));
         }
         let keys = self.office_keys(from)?;
         let to_key = self.seal_key_of(to)?;
@@ -414,6 +426,15 @@ impl Node {
         };
         Ok(self.inner.seq.append(draft).await?)
     }
+}
+
+/// A plausible BCP 47 tag: alphanumeric subtags of 1-8 characters joined by `-`.
+fn valid_lang(tag: &str) -> bool {
+    tag.len() <= 35
+        && tag
+            .split('-')
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && tag.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
 }
 
 /// Checks that an identity file is well-formed and not our own.

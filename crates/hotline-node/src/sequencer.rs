@@ -108,9 +108,11 @@ pub enum AppendError {
     Stopped,
 }
 
+type Reply = oneshot::Sender<Result<Appended, AppendError>>;
+
 struct Job {
     draft: Draft,
-    reply: oneshot::Sender<Result<Appended, AppendError>>,
+    reply: Reply,
 }
 
 /// Handle to the sequencer thread.
@@ -250,11 +252,7 @@ impl State {
         let now = Timestamp::now()
             .round(Unit::Millisecond)
             .unwrap_or_else(|_| Timestamp::now());
-        let mut built: Vec<(
-            Appended,
-            NewLeaf,
-            oneshot::Sender<Result<Appended, AppendError>>,
-        )> = Vec::new();
+        let mut built: Vec<(Appended, NewLeaf, Reply)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
         for job in jobs {

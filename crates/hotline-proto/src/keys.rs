@@ -83,6 +83,7 @@ impl NoteKey {
     /// Makes a new key for `name` with signature type `alg`.
     pub fn generate(name: &str, alg: u8, rng: &mut impl CryptoRng) -> Result<Self, KeyError> {
         check_name(name)?;
+        check_alg(name, alg)?;
         Ok(Self {
             name: name.to_owned(),
             alg,

@@ -150,11 +150,7 @@ async fn append(
     let started = Instant::now();
     let mut set = JoinSet::new();
     for i in 0..count {
-        if set.len() >= concurrency {
-            if let Some(r) = set.join_next().await {
-                r??;
-            }
-        }
+        make_room(&mut set, concurrency).await?;
         let (keys, to_key, fbi, state, text) = (
             keys.clone(),
             to_key.clone(),
@@ -192,9 +188,7 @@ async fn append(
             Ok(())
         });
     }
-    while let Some(r) = set.join_next().await {
-        r??;
-    }
+    make_room(&mut set, 1).await?;
     let crypto = count as f64 / started.elapsed().as_secs_f64();
 
     progress(
@@ -204,21 +198,16 @@ async fn append(
     let started = Instant::now();
     let mut set = JoinSet::new();
     for _ in 0..count {
-        if set.len() >= concurrency {
-            if let Some(r) = set.join_next().await {
-                r??;
-            }
-        }
+        make_room(&mut set, concurrency).await?;
         let (node, fbi, state, text) = (node.clone(), fbi.clone(), state.clone(), text.clone());
         set.spawn(async move {
             node.send_message(&fbi, &state, Content { text, lang: None }, None)
                 .await
                 .map(|_| ())
+                .map_err(anyhow::Error::from)
         });
     }
-    while let Some(r) = set.join_next().await {
-        r??;
-    }
+    make_room(&mut set, 1).await?;
     let durable = count as f64 / started.elapsed().as_secs_f64();
     drop(node);
 
@@ -246,6 +235,18 @@ async fn append(
         rss_mb: status_mb("VmRSS:"),
         peak_rss_mb: status_mb("VmHWM:"),
     })
+}
+
+/// Waits until fewer than `limit` tasks are in flight (1: until all are done),
+/// propagating the first failure.
+async fn make_room(set: &mut JoinSet<Result<()>>, limit: usize) -> Result<()> {
+    while set.len() >= limit {
+        match set.join_next().await {
+            Some(r) => r??,
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// Every stored hash, in memory, while the big log is being written.

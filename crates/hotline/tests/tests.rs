@@ -5,10 +5,10 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
-    /// init, key, office, keys export / peer add, log, checkpoint, prove, verify.
-    mod commands;
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
+    /// init, key, office, keys export / peer add, log, checkpoint, prove, verify.
+    mod commands;
     /// SIGKILL during a stream of sends: every acknowledged send survives.
     mod crash;
 }

@@ -33,7 +33,12 @@ fn sigkill_during_sends_loses_nothing_acknowledged() {
         let stop = Arc::new(AtomicBool::new(false));
         let mut senders = Vec::new();
         for t in 0..6 {
-            let (addr, token, stop, acked) = (node.addr.clone(), node.token.clone(), stop.clone(), acked.clone());
+            let (addr, token, stop, acked) = (
+                node.addr.clone(),
+                node.token.clone(),
+                stop.clone(),
+                acked.clone(),
+            );
             senders.push(std::thread::spawn(move || {
                 let mut failures = 0;
                 let mut i = 0;
@@ -67,17 +72,31 @@ fn sigkill_during_sends_loses_nothing_acknowledged() {
         }
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "the test should have written a fair amount ({} acknowledged)", acked.len());
+    assert!(
+        acked.len() > 100,
+        "the test should have written a fair amount ({} acknowledged)",
+        acked.len()
+    );
 
     // Restart once more: the node must come up on what is on disk.
     let node = Served::start(&us.dir);
     let log = log_json(us.d());
     for (i, l) in log.iter().enumerate() {
-        assert_eq!(l["index"].as_u64(), Some(i as u64), "indices are contiguous");
+        assert_eq!(
+            l["index"].as_u64(),
+            Some(i as u64),
+            "indices are contiguous"
+        );
     }
     for (index, leaf_hash) in &acked {
-        let l = log.get(*index as usize).unwrap_or_else(|| panic!("acknowledged entry {index} is missing"));
-        assert_eq!(l["leaf_hash"].as_str().unwrap(), leaf_hash, "entry {index} changed");
+        let l = log
+            .get(*index as usize)
+            .unwrap_or_else(|| panic!("acknowledged entry {index} is missing"));
+        assert_eq!(
+            l["leaf_hash"].as_str().unwrap(),
+            leaf_hash,
+            "entry {index} changed"
+        );
     }
     let mut t = MemoryTree::new();
     for l in &log {
@@ -85,12 +104,29 @@ fn sigkill_during_sends_loses_nothing_acknowledged() {
     }
     let cp = ok(&["checkpoint", "--dir", us.d()]);
     let lines: Vec<&str> = cp.lines().collect();
-    assert_eq!(lines[1], log.len().to_string(), "checkpoint size = log size");
-    assert_eq!(lines[2], b64::encode(t.root().0), "checkpoint root = fresh recomputation");
+    assert_eq!(
+        lines[1],
+        log.len().to_string(),
+        "checkpoint size = log size"
+    );
+    assert_eq!(
+        lines[2],
+        b64::encode(t.root().0),
+        "checkpoint root = fresh recomputation"
+    );
     // And the restarted node still appends at the right place.
-    let (s, text) = node.request("POST", "/v1/messages", br#"{"from":"us/fbi","to":"us/state","text":"after"}"#);
+    let (s, text) = node.request(
+        "POST",
+        "/v1/messages",
+        br#"{"from":"us/fbi","to":"us/state","text":"after"}"#,
+    );
     assert_eq!(s, 201, "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["index"].as_u64(), Some(log.len() as u64));
-    eprintln!("crash test: {} acknowledged, {} in log, {} refused while down", acked.len(), log.len(), errors_seen);
+    eprintln!(
+        "crash test: {} acknowledged, {} in log, {} refused while down",
+        acked.len(),
+        log.len(),
+        errors_seen
+    );
 }

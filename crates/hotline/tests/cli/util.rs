@@ -10,7 +10,11 @@ pub fn bin() -> &'static str {
 
 /// Runs `hotline ARGS` to completion.
 pub fn hotline(args: &[&str]) -> Output {
-    Command::new(bin()).args(args).env("HOTLINE_LOG", "warn").output().expect("running hotline")
+    Command::new(bin())
+        .args(args)
+        .env("HOTLINE_LOG", "warn")
+        .output()
+        .expect("running hotline")
 }
 
 /// Runs `hotline ARGS`, asserting success; returns stdout.
@@ -28,7 +32,11 @@ pub fn ok(args: &[&str]) -> String {
 /// Runs `hotline ARGS`, asserting failure; returns stderr.
 pub fn fails(args: &[&str]) -> String {
     let o = hotline(args);
-    assert!(!o.status.success(), "hotline {args:?} should have failed; stdout: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        !o.status.success(),
+        "hotline {args:?} should have failed; stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     String::from_utf8(o.stderr).expect("utf-8 output")
 }
 
@@ -61,11 +69,19 @@ pub struct Served {
 }
 
 impl Served {
+    // The child is waited for in `Drop` or `kill9`.
+    #[allow(clippy::zombie_processes)]
     pub fn start(dir: &Path) -> Self {
         let addr_file = dir.join("run/api.addr");
         let _ = std::fs::remove_file(&addr_file);
-        let child = Command::new(bin())
-            .args(["serve", "--dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        let mut child = Command::new(bin())
+            .args([
+                "serve",
+                "--dir",
+                dir.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
             .env("HOTLINE_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -73,13 +89,25 @@ impl Served {
             .expect("starting hotline serve");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(a) = std::fs::read_to_string(&addr_file) {
-                if !a.is_empty() && TcpStream::connect(a.trim()).is_ok() {
-                    let token = std::fs::read_to_string(dir.join("api.token")).unwrap().trim().to_owned();
-                    return Self { child, addr: a.trim().to_owned(), token };
-                }
+            if let Ok(a) = std::fs::read_to_string(&addr_file)
+                && !a.is_empty()
+                && TcpStream::connect(a.trim()).is_ok()
+            {
+                let token = std::fs::read_to_string(dir.join("api.token"))
+                    .unwrap()
+                    .trim()
+                    .to_owned();
+                return Self {
+                    child,
+                    addr: a.trim().to_owned(),
+                    token,
+                };
             }
-            assert!(Instant::now() < deadline, "hotline serve did not come up");
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("hotline serve did not come up");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -103,14 +131,28 @@ impl Drop for Served {
 }
 
 /// A minimal HTTP/1.1 request (Connection: close); returns status and body.
-pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
     try_http(addr, method, path, token, body).expect("HTTP request")
 }
 
-pub fn try_http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> std::io::Result<(u16, String)> {
+pub fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -120,8 +162,14 @@ pub fn try_http(addr: &str, method: &str, path: &str, token: Option<&str>, body:
     let mut out = Vec::new();
     s.read_to_end(&mut out)?;
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.get(9..12).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("no status line"))?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = text
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Ok((status, dechunk(&body)))
 }
 
@@ -130,8 +178,12 @@ fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     loop {
-        let Some((size, after)) = rest.split_once("\r\n") else { return body.to_owned() };
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { return body.to_owned() };
+        let Some((size, after)) = rest.split_once("\r\n") else {
+            return body.to_owned();
+        };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            return body.to_owned();
+        };
         if n == 0 {
             return out;
         }
@@ -145,5 +197,8 @@ fn dechunk(body: &str) -> String {
 
 /// The log as `hotline log --json` prints it.
 pub fn log_json(dir: &str) -> Vec<serde_json::Value> {
-    ok(&["log", "--dir", dir, "--json"]).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect()
+    ok(&["log", "--dir", dir, "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
 }
