@@ -98,55 +98,39 @@ where
     }
 }
 
-/// A query string whose rejections are reported as our JSON errors.
-struct Q<T>(T);
+/// Wraps an axum extractor so that its rejections are our JSON errors.
+macro_rules! json_rejections {
+    ($(#[$doc:meta])* $name:ident, $inner:ident, $what:literal) => {
+        $(#[$doc])*
+        struct $name<T>(T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for Q<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Q(v))
-            .map_err(|r| {
-                ApiError(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed query: {}", r.body_text()),
-                )
-            })
-    }
+        impl<S, T> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, ApiError> {
+                $inner::<T>::from_request_parts(parts, state)
+                    .await
+                    .map(|$inner(v)| $name(v))
+                    .map_err(|r| ApiError(StatusCode::BAD_REQUEST, format!(concat!("malformed ", $what, ": {}"), r.body_text())))
+            }
+        }
+    };
 }
 
-/// A path parameter whose rejections are reported as our JSON errors.
-struct P<T>(T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for P<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| P(v))
-            .map_err(|r| {
-                ApiError(
-                    StatusCode::BAD_REQUEST,
-                    format!("malformed path: {}", r.body_text()),
-                )
-            })
-    }
-}
+json_rejections!(
+    /// A query string whose rejections are reported as our JSON errors.
+    Q, Query, "query"
+);
+json_rejections!(
+    /// A path parameter whose rejections are reported as our JSON errors.
+    P, Path, "path"
+);
 
 /// What an append returns.
 #[derive(Serialize, Deserialize, Debug)]
