@@ -3,8 +3,8 @@
 //! The running node: the node directory and its keys ([`dir`], [`node`]),
 //! storage behind one interface ([`store`]), the single-writer sequencer that
 //! batches appends into durable group commits ([`sequencer`]), read-only log
-//! access and proofs ([`reader`]), the HTTP API ([`api`]) and metrics
-//! ([`metrics`]).
+//! access and proofs ([`reader`]), the HTTP API ([`api`]), metrics
+//! ([`metrics`]) and the pinned TLS 1.3 transport between nodes ([`tls`]).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -15,6 +15,7 @@ pub mod node;
 pub mod reader;
 pub mod sequencer;
 pub mod store;
+pub mod tls;
 
 pub use error::{NodeError, Result};
 pub use node::{InitOptions, Node};
