@@ -283,6 +283,107 @@ async fn prove_entry(State(s): State<AppState>, P(index): P<u64>) -> Result<Resp
     Ok(([(header::CONTENT_TYPE, "application/json")], b).into_response())
 }
 
+#[derive(Serialize)]
+struct Status {
+    party: String,
+    origin: String,
+    log_size: u64,
+    peers: Vec<crate::federation::status::PeerStatus>,
+    equivocations: usize,
+}
+
+async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let node = s.node.clone();
+    let st = tokio::task::spawn_blocking(move || -> Result<Status, NodeError> {
+        let mut peers = Vec::new();
+        for p in node.federation().all() {
+            peers.push(
+                crate::federation::status::peer_status(&node, &p)
+                    .map_err(|e| NodeError::Internal(e.to_string()))?,
+            );
+        }
+        Ok(Status {
+            party: node.party().to_string(),
+            origin: node.config().origin.clone(),
+            log_size: node.reader().size()?,
+            peers,
+            equivocations: node.store().equivocations()?.len(),
+        })
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    Ok(Json(
+        serde_json::to_value(st).map_err(|e| NodeError::Internal(e.to_string()))?,
+    ))
+}
+
+async fn peer_log(
+    State(s): State<AppState>,
+    P(party): P<String>,
+    Q(p): Q<Page>,
+) -> Result<Json<Vec<crate::reader::LogLine>>, ApiError> {
+    let party = hotline_proto::name::Party::new(&party)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+    if p.start > i64::MAX as u64 {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("start {} is beyond any log", p.start),
+        ));
+    }
+    Ok(Json(
+        s.node
+            .mirror_reader(&party)?
+            .lines(p.start, p.limit.min(10_000))?,
+    ))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListenerSwitch {
+    open: bool,
+}
+
+async fn peer_listener(
+    State(s): State<AppState>,
+    Body(sw): Body<ListenerSwitch>,
+) -> Json<ListenerSwitch> {
+    s.node.peer_listener().send_replace(sw.open);
+    tracing::warn!(open = sw.open, "peer listener switched by an operator");
+    Json(sw)
+}
+
+async fn equivocations(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let list: Vec<serde_json::Value> = s
+        .node
+        .store()
+        .equivocations()
+        .map_err(NodeError::from)?
+        .into_iter()
+        .map(|e| serde_json::json!({ "id": e.id, "origin": e.origin, "detected": e.detected }))
+        .collect();
+    Ok(Json(serde_json::Value::Array(list)))
+}
+
+async fn prove_equivocation(
+    State(s): State<AppState>,
+    P(id): P<i64>,
+) -> Result<Response, ApiError> {
+    let b = s
+        .node
+        .store()
+        .equivocations()
+        .map_err(NodeError::from)?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no equivocation #{id} on record"),
+            )
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], b.bundle).into_response())
+}
+
 async fn auth(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -337,6 +438,11 @@ pub fn app(node: Node, token: &str) -> Router {
         .route("/peers", post(add_peer))
         .route("/log", get(log))
         .route("/proofs/entry/{index}", get(prove_entry))
+        .route("/status", get(status))
+        .route("/peers/{party}/log", get(peer_log))
+        .route("/peer-listener", axum::routing::put(peer_listener))
+        .route("/equivocations", get(equivocations))
+        .route("/proofs/equivocation/{id}", get(prove_equivocation))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     Router::new()
         .route("/healthz", get(healthz))
@@ -362,20 +468,59 @@ pub fn app(node: Node, token: &str) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves. Writes the bound
-/// address to `DIR/run/api.addr` so the CLI can find the node.
+/// Serves the API on `listener` and, given one, the pinned-TLS peer link on
+/// `peers`, running the federation loops, until `shutdown` resolves. Writes
+/// the bound addresses to `DIR/run/` so the CLI can find the node.
 pub async fn serve(
     node: Node,
     listener: tokio::net::TcpListener,
+    peers: Option<tokio::net::TcpListener>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = std::fs::read_to_string(node.dir().api_token())?;
     let addr = listener.local_addr()?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        while !*rx.borrow() {
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    node.start_federation(stop.clone());
+    let mut peer_task = None;
+    if let Some(pl) = peers {
+        let paddr = pl.local_addr()?;
+        let config = crate::tls::server_config(node.tls(), node.pins().clone())
+            .map_err(std::io::Error::other)?;
+        let router = crate::federation::routes::router(node.clone());
+        let open = node.peer_listener().subscribe();
+        let failures = node.metrics().tls_handshake_failures.clone();
+        let pins = node.pins().clone();
+        peer_task = Some(tokio::spawn(crate::tls::serve_peers(
+            pl,
+            config,
+            pins,
+            router,
+            open,
+            failures,
+            until(stop.clone()),
+        )));
+        crate::dir::write_atomic(&node.dir().peer_addr(), paddr.to_string().as_bytes())?;
+    }
     crate::dir::write_atomic(&node.dir().api_addr(), addr.to_string().as_bytes())?;
-    let addr_file = node.dir().api_addr();
+    let files = (node.dir().api_addr(), node.dir().peer_addr());
     let r = axum::serve(listener, app(node, &token))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(until(stop))
         .await;
-    let _ = std::fs::remove_file(addr_file);
+    if let Some(t) = peer_task {
+        let _ = t.await;
+    }
+    let _ = std::fs::remove_file(files.0);
+    let _ = std::fs::remove_file(files.1);
     r
 }

@@ -6,6 +6,7 @@
 //! DIR/keys/log.key           party log key (C2SP skey, mode 0600)
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
 //! DIR/keys/offices/*.json    office keys (mode 0600)
+//! DIR/keys/tls.key, tls.crt  the peer link's TLS key (mode 0600) and certificate
 //! DIR/peers/*.json           pinned identities of other parties
 //! DIR/api.token              bearer token for the local API (mode 0600)
 //! DIR/run/api.addr           address the running node's API listens on
@@ -37,9 +38,23 @@ pub struct Config {
     pub witness_name: String,
     /// Where the API listens by default.
     pub listen: String,
+    /// Where the pinned-TLS peer listener listens by default.
+    #[serde(default = "default_peer_listen")]
+    pub peer_listen: String,
+    /// Seconds between cosignature requests to each witness, even when nothing is sent.
+    #[serde(default = "default_cosign_interval")]
+    pub cosign_interval_secs: u64,
     /// Limits on what the node accepts.
     #[serde(default)]
     pub limits: Limits,
+}
+
+fn default_peer_listen() -> String {
+    "127.0.0.1:7701".into()
+}
+
+fn default_cosign_interval() -> u64 {
+    60
 }
 
 /// Limits on input, stated so that errors can quote them.
@@ -101,6 +116,18 @@ impl NodeDir {
     /// Address file written by a running node.
     pub fn api_addr(&self) -> PathBuf {
         self.root.join("run/api.addr")
+    }
+    /// TLS private key (PEM, mode 0600).
+    pub fn tls_key(&self) -> PathBuf {
+        self.root.join("keys/tls.key")
+    }
+    /// TLS certificate (PEM).
+    pub fn tls_cert(&self) -> PathBuf {
+        self.root.join("keys/tls.crt")
+    }
+    /// Address file of the running node's peer listener.
+    pub fn peer_addr(&self) -> PathBuf {
+        self.root.join("run/peer.addr")
     }
     /// Writer lock.
     pub fn lock(&self) -> PathBuf {

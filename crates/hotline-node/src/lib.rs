@@ -10,6 +10,7 @@
 pub mod api;
 pub mod dir;
 pub mod error;
+pub mod federation;
 pub mod metrics;
 pub mod node;
 pub mod reader;

@@ -1,7 +1,9 @@
 //! Prometheus metrics, served at `/metrics` in the OpenMetrics text format.
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -19,6 +21,27 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     /// Requests refused as bad input.
     pub rejected: Counter,
+    /// Per peer: size of this node's mirror of its log.
+    pub mirror_size: Family<PeerLabel, Gauge>,
+    /// Per peer: 1 while the link works.
+    pub link_up: Family<PeerLabel, Gauge>,
+    /// Per peer: own entries its mirror does not hold yet.
+    pub outbox_depth: Family<PeerLabel, Gauge>,
+    /// Per peer: age of the oldest own entry it has not received, seconds.
+    pub outbox_oldest_seconds: Family<PeerLabel, Gauge>,
+    /// Per peer: seconds since it last cosigned the own log.
+    pub cosignature_age_seconds: Family<PeerLabel, Gauge>,
+    /// Equivocations on record (evidence kept).
+    pub equivocations: Gauge,
+    /// Peer connections refused during the TLS handshake (unpinned or bad).
+    pub tls_handshake_failures: Counter,
+}
+
+/// The `peer` label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PeerLabel {
+    /// The peer party.
+    pub peer: String,
 }
 
 impl Metrics {
@@ -55,6 +78,48 @@ impl Metrics {
             "API requests answered with a 4xx status (bad input, unknown, unauthorised)",
             rejected.clone(),
         );
+        let mirror_size = Family::<PeerLabel, Gauge>::default();
+        let link_up = Family::<PeerLabel, Gauge>::default();
+        let outbox_depth = Family::<PeerLabel, Gauge>::default();
+        let outbox_oldest_seconds = Family::<PeerLabel, Gauge>::default();
+        let cosignature_age_seconds = Family::<PeerLabel, Gauge>::default();
+        let equivocations = Gauge::default();
+        let tls_handshake_failures = Counter::default();
+        registry.register(
+            "peer_tls_handshake_failures",
+            "Peer connections refused during the TLS handshake",
+            tls_handshake_failures.clone(),
+        );
+        registry.register(
+            "mirror_size",
+            "Entries of the peer's log held in this node's verified mirror",
+            mirror_size.clone(),
+        );
+        registry.register(
+            "peer_link_up",
+            "1 while the link to the peer works",
+            link_up.clone(),
+        );
+        registry.register(
+            "outbox_depth",
+            "Own entries the peer's mirror does not hold yet",
+            outbox_depth.clone(),
+        );
+        registry.register(
+            "outbox_oldest_seconds",
+            "Age of the oldest own entry the peer has not received",
+            outbox_oldest_seconds.clone(),
+        );
+        registry.register(
+            "cosignature_age_seconds",
+            "Seconds since the peer last cosigned this party's log",
+            cosignature_age_seconds.clone(),
+        );
+        registry.register(
+            "equivocations",
+            "Equivocations on record: logs caught showing two histories (evidence kept)",
+            equivocations.clone(),
+        );
         Self {
             registry,
             appended,
@@ -62,7 +127,23 @@ impl Metrics {
             batch_size,
             commit_seconds,
             rejected,
+            mirror_size,
+            link_up,
+            outbox_depth,
+            outbox_oldest_seconds,
+            cosignature_age_seconds,
+            equivocations,
+            tls_handshake_failures,
         }
+    }
+
+    /// Records the size of a peer's mirror.
+    pub fn mirrored(&self, peer: &impl std::fmt::Display, size: u64) {
+        self.mirror_size
+            .get_or_create(&PeerLabel {
+                peer: peer.to_string(),
+            })
+            .set(i64::try_from(size).unwrap_or(i64::MAX));
     }
 
     /// The OpenMetrics text exposition.

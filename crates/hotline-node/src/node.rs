@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hotline_proto::entry::{Content, KeyAction, KeyAnnouncement, Kind};
 use hotline_proto::keys::{
@@ -15,11 +15,13 @@ use rand_core::RngCore as _;
 
 use crate::dir::{Config, Limits, NodeDir, write_atomic, write_secret};
 use crate::error::{NodeError, Result};
+use crate::federation::{Federation, Peer};
 use crate::metrics::Metrics;
 use crate::reader::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
-use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{LogId, Store};
+use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};
 
 /// A running node's state. Cheap to clone.
 #[derive(Clone)]
@@ -38,6 +40,14 @@ struct Inner {
     reader: LogReader,
     seq: Sequencer,
     metrics: Arc<Metrics>,
+    tls: TlsIdentity,
+    pins: PinSet,
+    fed: Federation,
+    sizes: tokio::sync::watch::Receiver<u64>,
+    /// Whether the peer listener accepts connections (operators can close it).
+    peer_listener: tokio::sync::watch::Sender<bool>,
+    /// Set once `serve` starts the federation loops; peers pinned later join them.
+    running: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
     _lock: File,
 }
 
@@ -93,6 +103,8 @@ impl Node {
             origin,
             witness_name,
             listen: opts.listen,
+            peer_listen: "127.0.0.1:7701".into(),
+            cosign_interval_secs: 60,
             limits: Limits::default(),
         };
         let text =
@@ -151,13 +163,27 @@ impl Node {
         let store: Arc<dyn Store> = Arc::new(store);
         let log = store.log_id(&config.origin, &config.party)?;
         let metrics = Arc::new(Metrics::new());
+        let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);
         let seq = Sequencer::start(
             store.clone(),
             log,
             party.clone(),
             log_key.clone(),
             metrics.clone(),
+            size_tx,
         )?;
+        let tls = if dir.tls_key().exists() {
+            TlsIdentity::load(&dir.tls_key(), &dir.tls_cert())
+        } else {
+            TlsIdentity::generate(party.as_str())
+                .and_then(|t| t.save(&dir.tls_key(), &dir.tls_cert()).map(|()| t))
+        }
+        .map_err(|e| NodeError::Internal(format!("the node's TLS key: {e}")))?;
+        let pins = PinSet::new();
+        let fed = Federation::default();
+        for id in peers.values() {
+            fed.insert(Arc::new(peer_record(&*store, &tls, &pins, id.clone())?));
+        }
         let reader = LogReader {
             store,
             log,
@@ -175,6 +201,12 @@ impl Node {
                 reader,
                 seq,
                 metrics,
+                tls,
+                pins,
+                fed,
+                sizes,
+                running: Mutex::new(None),
+                peer_listener: tokio::sync::watch::Sender::new(true),
                 _lock: lock,
             }),
         })
@@ -226,7 +258,7 @@ impl Node {
                 .map(|o| o.values().map(|k| k.public()).collect())
                 .unwrap_or_default(),
             url: None,
-            tls_pin: None,
+            tls_pin: Some(self.inner.tls.pin().to_string()),
         }
     }
 
@@ -363,9 +395,89 @@ impl Node {
         }
         let text =
             serde_json::to_string_pretty(&id).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let record = Arc::new(peer_record(
+            &*self.inner.reader.store,
+            &self.inner.tls,
+            &self.inner.pins,
+            id.clone(),
+        )?);
         write_atomic(&path, text.as_bytes()).map_err(io("writing the peer file"))?;
         peers.insert(id.party.clone(), id);
+        drop(peers);
+        self.inner.fed.insert(record.clone());
+        if let Some(shutdown) = self.inner.running.lock().ok().and_then(|r| r.clone()) {
+            crate::federation::start_peer(self, record, shutdown);
+        }
         Ok(())
+    }
+
+    /// The open/closed switch of the peer listener.
+    pub fn peer_listener(&self) -> &tokio::sync::watch::Sender<bool> {
+        &self.inner.peer_listener
+    }
+
+    /// Read access to the mirror of a pinned peer's log.
+    pub fn mirror_reader(&self, party: &Party) -> Result<LogReader> {
+        let peer = self
+            .inner
+            .fed
+            .peer(party)
+            .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))?;
+        Ok(LogReader {
+            store: self.inner.reader.store.clone(),
+            log: peer.mirror,
+            origin: peer.log_key.name().to_owned(),
+        })
+    }
+
+    /// The federation: pinned peers and their links.
+    pub fn federation(&self) -> &Federation {
+        &self.inner.fed
+    }
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.reader.store
+    }
+    /// The own log.
+    pub fn log_id(&self) -> LogId {
+        self.inner.reader.log
+    }
+    /// The log key, for signing checkpoints.
+    pub fn log_signer(&self) -> Arc<NoteKey> {
+        self.inner.log_key.clone()
+    }
+    /// The cosigner key.
+    pub fn witness_signer(&self) -> Arc<NoteKey> {
+        self.inner.witness_key.clone()
+    }
+    /// The party as a signer (for `key` entries and receipts to unknown offices).
+    pub fn party_signer(&self) -> Signer {
+        Signer::Party(self.inner.log_key.clone(), self.inner.party.clone())
+    }
+    /// An own office's signer, if this node holds its keys.
+    pub fn office_signer(&self, office: &Office) -> Option<Arc<OfficeKeys>> {
+        self.inner.offices.read().ok()?.get(office).cloned()
+    }
+    /// Watches the own log's size.
+    pub fn size_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.sizes.clone()
+    }
+    /// The TLS identity of the peer link.
+    pub fn tls(&self) -> &TlsIdentity {
+        &self.inner.tls
+    }
+    /// The pins of the peers accepted on the peer link.
+    pub fn pins(&self) -> &PinSet {
+        &self.inner.pins
+    }
+    /// Starts pushing, cosigning and receipting with every peer until `shutdown` turns true.
+    pub fn start_federation(&self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        if let Ok(mut r) = self.inner.running.lock() {
+            *r = Some(shutdown.clone());
+        }
+        for peer in self.inner.fed.all() {
+            crate::federation::start_peer(self, peer, shutdown.clone());
+        }
     }
 
     /// Seals and appends a `message` entry; resolves once it is durable.
@@ -435,6 +547,33 @@ fn valid_lang(tag: &str) -> bool {
             .split('-')
             .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
         && tag.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+}
+
+/// Builds the federation record of a pinned peer: its mirror, its pin, its client.
+fn peer_record(
+    store: &dyn Store,
+    tls: &TlsIdentity,
+    pins: &PinSet,
+    id: PartyIdentity,
+) -> Result<Peer> {
+    let log =
+        NoteVerifier::from_vkey(&id.log_key).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let mirror = store.log_id(log.name(), id.party.as_str())?;
+    if let Some(pin) = &id.tls_pin {
+        pins.insert(pin.clone(), id.party.to_string());
+    }
+    let client = match (&id.url, &id.tls_pin) {
+        (Some(url), Some(pin)) => {
+            let config = client_config(tls, pin)
+                .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?;
+            Some(
+                PeerClient::new(url, config, std::time::Duration::from_secs(30))
+                    .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?,
+            )
+        }
+        _ => None,
+    };
+    Peer::new(id, mirror, client).map_err(|e| NodeError::BadInput(e.to_string()))
 }
 
 /// Checks that an identity file is well-formed and not our own.

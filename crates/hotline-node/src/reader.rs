@@ -51,6 +51,36 @@ impl LogReader {
         Ok((config, Self { store, log, origin }))
     }
 
+    /// Opens the mirror of a pinned peer's log read-only.
+    pub fn open_peer(dir: &NodeDir, party: &str) -> Result<(Config, Self)> {
+        let (config, own) = Self::open(dir)?;
+        let path = dir.peers().join(format!("{party}.json"));
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            NodeError::NotFound(format!(
+                "{party} is not a pinned peer of this node (no {})",
+                path.display()
+            ))
+        })?;
+        let id: hotline_proto::keys::PartyIdentity = serde_json::from_str(&text)
+            .map_err(|e| NodeError::Internal(format!("{}: {e}", path.display())))?;
+        let origin = hotline_proto::keys::NoteVerifier::from_vkey(&id.log_key)
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .name()
+            .to_owned();
+        let log = own
+            .store
+            .log_id_existing(&origin)
+            .map_err(|_| NodeError::NotFound(format!("nothing mirrored from {party} yet")))?;
+        Ok((
+            config,
+            Self {
+                store: own.store,
+                log,
+                origin,
+            },
+        ))
+    }
+
     /// The log's size.
     pub fn size(&self) -> Result<u64> {
         Ok(self.store.size(self.log)?)

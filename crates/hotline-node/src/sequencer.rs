@@ -17,13 +17,13 @@ use hotline_proto::entry::{
 };
 use hotline_proto::keys::{NoteKey, OfficeKeys};
 use hotline_proto::name::{Office, Party};
-use hotline_proto::tree::{self, HashReader, TlogError};
+use hotline_proto::tree;
 use hotline_proto::{Hash, b64, checkpoint};
 use jiff::{Timestamp, Unit};
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{AppendBatch, LogId, NewLeaf, Store, StoreError};
+use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, StoreError};
 
 /// Most entries committed in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -129,8 +129,9 @@ impl Sequencer {
         party: Party,
         key: Arc<NoteKey>,
         metrics: Arc<Metrics>,
+        sizes: tokio::sync::watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
-        let mut state = State::load(store, log, party, key, metrics)?;
+        let mut state = State::load(store, log, party, key, metrics, sizes)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hotline-sequencer".into())
@@ -159,6 +160,16 @@ impl Sequencer {
         rx.await.map_err(|_| AppendError::Stopped)?
     }
 
+    /// Hands an entry to the sequencer now and returns where its result will
+    /// arrive: entries submitted one after another are appended in that order.
+    pub fn submit(&self, draft: Draft) -> oneshot::Receiver<Result<Appended, AppendError>> {
+        let (reply, rx) = oneshot::channel();
+        // If the sequencer has stopped, the job (and its reply) is dropped and
+        // the receiver reports that.
+        let _ = self.tx.send(Job { draft, reply });
+        rx
+    }
+
     /// Appends one entry from a thread that is not async.
     pub fn append_blocking(&self, draft: Draft) -> Result<Appended, AppendError> {
         let (reply, rx) = oneshot::channel();
@@ -177,40 +188,10 @@ struct State {
     party: Party,
     key: Arc<NoteKey>,
     metrics: Arc<Metrics>,
+    sizes: tokio::sync::watch::Sender<u64>,
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
-}
-
-/// Reads committed hashes from the store and this batch's from memory.
-struct Overlay<'a> {
-    store: &'a dyn Store,
-    log: LogId,
-    base: u64,
-    pending: &'a [Hash],
-}
-
-impl HashReader for Overlay<'_> {
-    fn read_hashes(&self, ids: &[u64]) -> Result<Vec<Hash>, TlogError> {
-        let old: Vec<u64> = ids.iter().copied().filter(|&i| i < self.base).collect();
-        let mut old = self
-            .store
-            .read_hashes(self.log, &old)
-            .map_err(|e| TlogError::InvalidInput(e.to_string()))?
-            .into_iter();
-        ids.iter()
-            .map(|&i| {
-                if i < self.base {
-                    old.next().ok_or(TlogError::IndexesNotInTree)
-                } else {
-                    usize::try_from(i - self.base)
-                        .ok()
-                        .and_then(|j| self.pending.get(j).copied())
-                        .ok_or(TlogError::IndexesNotInTree)
-                }
-            })
-            .collect()
-    }
 }
 
 impl State {
@@ -220,6 +201,7 @@ impl State {
         party: Party,
         key: Arc<NoteKey>,
         metrics: Arc<Metrics>,
+        sizes: tokio::sync::watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
         let size = store.size(log)?;
         let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
@@ -229,6 +211,7 @@ impl State {
             party,
             key,
             metrics,
+            sizes,
             size,
             last_time,
             prev: HashMap::new(),
@@ -272,6 +255,7 @@ impl State {
             Ok(()) => {
                 self.size += leaves.len() as u64;
                 self.metrics.appended.inc_by(leaves.len() as u64);
+                self.sizes.send_replace(self.size);
                 self.metrics
                     .log_size
                     .set(i64::try_from(self.size).unwrap_or(i64::MAX));
@@ -338,7 +322,6 @@ impl State {
             key: d.key,
             status: d.status,
         };
-        let subject = header.key.as_ref().map(|k| k.keys.office.to_string());
         let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;
         let leaf_hash = entry.leaf_hash();
@@ -353,16 +336,7 @@ impl State {
         self.prev.insert(channel, Some(index));
         self.last_time = Some(time);
         let header = entry.header().clone();
-        let leaf = NewLeaf {
-            leaf: entry.leaf().to_vec(),
-            leaf_hash,
-            kind: header.kind.as_str().to_owned(),
-            from,
-            to: header.to.as_ref().map(|o| o.to_string()),
-            subject,
-            time: header.time.to_string(),
-            sealed: d.body.map(|b| b.bytes),
-        };
+        let leaf = NewLeaf::from_entry(&entry, d.body.map(|b| b.bytes));
         Ok((
             Appended {
                 index,
@@ -398,7 +372,7 @@ impl State {
                 leaves,
                 first_hash: tree::stored_hash_count(self.size),
                 hashes,
-                checkpoint: &note,
+                checkpoint: Some((new_size, &note)),
                 now: now.as_second(),
             })
             .map_err(store_err)

@@ -34,6 +34,8 @@ use crate::tree::{self, TreeError};
 
 /// The type tag of an inclusion bundle.
 pub const INCLUSION_V1: &str = "hotline/inclusion/v1";
+/// The type tag of an equivocation bundle.
+pub const EQUIVOCATION_V1: &str = "hotline/equivocation/v1";
 const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 /// Largest bundle `verify` will read.
 pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
@@ -46,7 +48,7 @@ pub enum BundleError {
     #[error("malformed bundle: {0}")]
     Malformed(String),
     /// A bundle type this build does not know.
-    #[error("unknown bundle type {0:?} (this build verifies: {INCLUSION_V1})")]
+    #[error("unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1})")]
     UnknownType(String),
     /// A tlog-proof inside the bundle is malformed.
     #[error("malformed tlog-proof in {part}: {why}")]
@@ -263,13 +265,109 @@ pub struct ProvedEntry {
 #[derive(Clone, Debug)]
 pub enum Verified {
     /// An entry is in a log.
-    Inclusion(ProvedEntry),
+    Inclusion(Box<ProvedEntry>),
+    /// A log signed two checkpoints that disagree.
+    Equivocation(Box<ProvedFork>),
+}
+
+/// A log proved to have forked.
+#[derive(Clone, Debug)]
+pub struct ProvedFork {
+    /// The log.
+    pub origin: String,
+    /// The size at which the two views disagree.
+    pub size: u64,
+    /// The two checkpoints.
+    pub a: VerifiedCheckpoint,
+    /// The second.
+    pub b: VerifiedCheckpoint,
+}
+
+/// "Checkpoint `checkpoint` commits to `root` as the tree of its first `size`
+/// entries", shown by an RFC 9162 consistency proof from `size` to the
+/// checkpoint's size (empty when they are equal).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootClaim {
+    /// A signed checkpoint, verbatim.
+    pub checkpoint: String,
+    /// The prefix size the claim is about.
+    pub size: u64,
+    /// The prefix's root hash, base64.
+    pub root: String,
+    /// Consistency proof from `size` to the checkpoint's size, base64 hashes.
+    pub consistency: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EquivocationJson {
+    bundle: String,
+    origin: String,
+    a: RootClaim,
+    b: RootClaim,
+}
+
+/// Writes an equivocation bundle: two claims about the same prefix of one
+/// log, from two checkpoints that log signed, with different roots.
+///
+/// `hotline/equivocation/v1`:
+///
+/// ```text
+/// {"bundle": "hotline/equivocation/v1", "origin": "hotline/us",
+///  "a": {"checkpoint": "…", "size": 5, "root": "…", "consistency": ["…"]},
+///  "b": {"checkpoint": "…", "size": 5, "root": "…", "consistency": []}}
+/// ```
+pub fn equivocation_bundle(origin: &str, a: RootClaim, b: RootClaim) -> String {
+    let j = EquivocationJson {
+        bundle: EQUIVOCATION_V1.into(),
+        origin: origin.into(),
+        a,
+        b,
+    };
+    serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"
+}
+
+fn check_claim(
+    c: &RootClaim,
+    keys: &Keyring,
+    part: &'static str,
+) -> Result<(VerifiedCheckpoint, Hash), BundleError> {
+    let cp = keys.checkpoint(c.checkpoint.as_bytes(), part)?;
+    let bad = |why: &str| BundleError::Malformed(format!("{part}: {why}"));
+    let root = b64::decode_array::<32>(&c.root)
+        .map(Hash)
+        .ok_or_else(|| bad("root is not a base64 SHA-256 hash"))?;
+    let proof = c
+        .consistency
+        .iter()
+        .map(|h| {
+            b64::decode_array::<32>(h)
+                .map(Hash)
+                .ok_or_else(|| bad("consistency line is not a base64 hash"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if c.size == 0 || c.size > cp.size {
+        return Err(bad("size must be between 1 and the checkpoint's size"));
+    }
+    tree::verify_consistency(c.size, cp.size, root, cp.root, &proof)
+        .map_err(|source| BundleError::Proof { part, source })?;
+    Ok((cp, root))
 }
 
 impl Verified {
     /// The proved claim in one plain sentence.
     pub fn sentence(&self) -> String {
         match self {
+            Verified::Equivocation(f) => format!(
+                "Log {} equivocated: it signed two checkpoints (sizes {} and {}) that disagree about its first {} entries, so it showed two different histories. A: {}. B: {}.",
+                f.origin,
+                f.a.size,
+                f.b.size,
+                f.size,
+                describe_signatures(&f.a),
+                describe_signatures(&f.b),
+            ),
             Verified::Inclusion(p) => {
                 let h = p.entry.header();
                 let to =
@@ -452,6 +550,34 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
         .and_then(|b| b.as_str())
         .ok_or_else(|| BundleError::Malformed("no \"bundle\" type field".into()))?;
     match kind {
+        EQUIVOCATION_V1 => {
+            let j: EquivocationJson =
+                serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
+            let (a, ra) = check_claim(&j.a, keys, "a")?;
+            let (b, rb) = check_claim(&j.b, keys, "b")?;
+            if a.origin != j.origin || b.origin != j.origin {
+                return Err(BundleError::Malformed(
+                    "both checkpoints must be of the bundle's origin".into(),
+                ));
+            }
+            if j.a.size != j.b.size {
+                return Err(BundleError::Malformed(
+                    "the two claims must be about the same size".into(),
+                ));
+            }
+            if ra == rb {
+                return Err(BundleError::Malformed(format!(
+                    "the two checkpoints agree about the first {} entries: no equivocation shown",
+                    j.a.size
+                )));
+            }
+            Ok(Verified::Equivocation(Box::new(ProvedFork {
+                origin: j.origin,
+                size: j.a.size,
+                a,
+                b,
+            })))
+        }
         INCLUSION_V1 => {
             let j: InclusionJson =
                 serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
@@ -463,12 +589,12 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
                 .transpose()?;
             let (entry, cp) = check_tlog_proof(&p, keys, "entry")?;
             let key_index = check_signer(&entry, p.index, &cp, signer.as_ref(), keys)?;
-            Ok(Verified::Inclusion(ProvedEntry {
+            Ok(Verified::Inclusion(Box::new(ProvedEntry {
                 entry,
                 index: p.index,
                 checkpoint: cp,
                 key_index,
-            }))
+            })))
         }
         other => Err(BundleError::UnknownType(other.to_owned())),
     }

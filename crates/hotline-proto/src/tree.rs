@@ -38,6 +38,11 @@ pub enum TreeError {
     Read(String),
 }
 
+/// The root of the empty tree: `SHA-256("")` (RFC 9162 §2.1.1).
+pub fn empty_root() -> Hash {
+    tlog_tiles::EMPTY_HASH
+}
+
 /// `SHA-256(0x00 ‖ leaf)`.
 pub fn leaf_hash(leaf: &[u8]) -> Hash {
     tlog_tiles::record_hash(leaf)

@@ -1,7 +1,9 @@
 //! `hotline bench`: throughput and proof cost, each figure printed beside the
 //! limit it should be compared with, measured in the same run.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -11,13 +13,15 @@ use hotline_node::reader::LogReader;
 use hotline_node::store::sqlite::SqliteStore;
 use hotline_node::store::{AppendBatch, NewLeaf, Store};
 use hotline_node::{InitOptions, Node};
-use hotline_proto::entry::{Content, HEADER_VERSION, Header, Kind, SignedEntry};
-use hotline_proto::keys::{ALG_ED25519, NoteKey, OfficeKeys, os_rng};
+use hotline_proto::entry::{Content, HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+use hotline_proto::keys::{ALG_ED25519, NoteKey, OfficeKeys, SealPublic, os_rng};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::tree::{self, HashReader, TlogError};
 use hotline_proto::{Hash, checkpoint, seal};
 use serde::Serialize;
 use tokio::task::JoinSet;
+
+use crate::demo::{self, Local};
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -32,6 +36,25 @@ pub enum BenchCmd {
         /// Log size at which to time inclusion proofs (0 to skip).
         #[arg(long, default_value_t = 1_000_000)]
         proof_size: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Two local nodes over pinned TLS: delivered entries/s (send → verified receipt back at the
+    /// sender) and latency, beside the crypto-only limit of the same work.
+    Link {
+        /// Entries to deliver in the throughput phase.
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// Sends in flight at once in the throughput phase.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Entries sent one at a time in the light-load phase (0 to skip it).
+        #[arg(long, default_value_t = 200)]
+        light_count: u64,
+        /// Pause between light-load sends, in milliseconds.
+        #[arg(long, default_value_t = 10)]
+        light_gap_ms: u64,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -94,6 +117,27 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 );
             }
         }
+        BenchCmd::Link {
+            count,
+            concurrency,
+            light_count,
+            light_gap_ms,
+            json,
+        } => {
+            let f = link(
+                count.max(1),
+                concurrency.max(1),
+                light_count,
+                Duration::from_millis(light_gap_ms),
+                json,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+            } else {
+                print_link(&f);
+            }
+        }
     }
     Ok(())
 }
@@ -141,55 +185,8 @@ async fn append(
 
     // Crypto only: the same seal + sign work, on the same runtime, with nothing stored.
     progress(&format!("crypto only: {count} seals and signatures"), quiet);
-    let keys = Arc::new(OfficeKeys::generate(fbi.clone(), &mut os_rng()));
-    let to_key = Arc::new(
-        OfficeKeys::generate(state.clone(), &mut os_rng())
-            .public()
-            .seal_key()?,
-    );
-    let started = Instant::now();
-    let mut set = JoinSet::new();
-    for i in 0..count {
-        make_room(&mut set, concurrency).await?;
-        let (keys, to_key, fbi, state, text) = (
-            keys.clone(),
-            to_key.clone(),
-            fbi.clone(),
-            state.clone(),
-            text.clone(),
-        );
-        set.spawn_blocking(move || -> Result<()> {
-            let own = keys.public().seal_key()?;
-            let s = seal::seal(
-                &Content { text, lang: None }.to_bytes(),
-                &[(&state, &to_key), (&fbi, &own)],
-                &mut os_rng(),
-            )?;
-            let h = Header {
-                v: HEADER_VERSION,
-                log: Party::new("us")?,
-                kind: Kind::Message,
-                from: fbi.to_string(),
-                to: Some(state),
-                agreement: None,
-                time: jiff::Timestamp::now(),
-                refs: vec![],
-                prev: Some(i),
-                body: Some(hotline_proto::entry::BodyCommitment {
-                    sealed: hotline_proto::b64::encode(seal::sealed_hash(&s.bytes)),
-                    size: s.bytes.len() as u64,
-                    commitment: hotline_proto::b64::encode(s.commitment),
-                }),
-                key: None,
-                status: None,
-            };
-            let e = SignedEntry::sign(h, |m| keys.sign_raw(m))?;
-            std::hint::black_box(e.leaf_hash());
-            Ok(())
-        });
-    }
-    make_room(&mut set, 1).await?;
-    let crypto = count as f64 / started.elapsed().as_secs_f64();
+    let work = Arc::new(CryptoWork::new(fbi.clone(), state.clone(), text.clone())?);
+    let crypto = crypto_only(&work, count, concurrency, false).await?;
 
     progress(
         &format!("durable appends: {count} messages through the node"),
@@ -235,6 +232,615 @@ async fn append(
         rss_mb: status_mb("VmRSS:"),
         peak_rss_mb: status_mb("VmHWM:"),
     })
+}
+
+/// The per-entry crypto of a send (seal to both offices, sign) and, for a
+/// delivery, of the rest of its round trip.
+struct CryptoWork {
+    from: OfficeKeys,
+    to: OfficeKeys,
+    to_seal: SealPublic,
+    text: String,
+    verify_from: Box<dyn Fn(&SignedEntry) -> bool + Send + Sync>,
+    verify_to: Box<dyn Fn(&SignedEntry) -> bool + Send + Sync>,
+}
+
+impl CryptoWork {
+    fn new(from: Office, to: Office, text: String) -> Result<Self> {
+        let from = OfficeKeys::generate(from, &mut os_rng());
+        let to = OfficeKeys::generate(to, &mut os_rng());
+        // Verifying keys decoded once, as the mirror keeps them.
+        let (vf, vt) = (from.public().verifying_key()?, to.public().verifying_key()?);
+        Ok(Self {
+            to_seal: to.public().seal_key()?,
+            from,
+            to,
+            text,
+            verify_from: Box::new(move |e| e.verify(&vf).is_ok()),
+            verify_to: Box::new(move |e| e.verify(&vt).is_ok()),
+        })
+    }
+
+    /// What a send costs: seal to the addressee and to the sender's own
+    /// office, sign the header. Returns the entry and the sealed body.
+    fn send(&self, i: u64) -> Result<(SignedEntry, Vec<u8>)> {
+        let (from, to) = (self.from.office(), self.to.office());
+        let own = self.from.public().seal_key()?;
+        let s = seal::seal(
+            &Content {
+                text: self.text.clone(),
+                lang: None,
+            }
+            .to_bytes(),
+            &[(to, &self.to_seal), (from, &own)],
+            &mut os_rng(),
+        )?;
+        let h = Header {
+            v: HEADER_VERSION,
+            log: from.party(),
+            kind: Kind::Message,
+            from: from.to_string(),
+            to: Some(to.clone()),
+            agreement: None,
+            time: jiff::Timestamp::now(),
+            refs: vec![],
+            prev: Some(i),
+            body: Some(hotline_proto::entry::BodyCommitment {
+                sealed: hotline_proto::b64::encode(seal::sealed_hash(&s.bytes)),
+                size: s.bytes.len() as u64,
+                commitment: hotline_proto::b64::encode(s.commitment),
+            }),
+            key: None,
+            status: None,
+        };
+        let e = SignedEntry::sign(h, |m| self.from.sign_raw(m))?;
+        std::hint::black_box(e.leaf_hash());
+        Ok((e, s.bytes))
+    }
+
+    /// What a delivery costs: the send; at the receiver, verify the entry's
+    /// signature and its sealed body's hash, then sign a receipt; at the
+    /// sender, verify the receipt. (Checkpoint signatures and tree hashes,
+    /// one per batch, are left out.)
+    fn deliver(&self, i: u64) -> Result<()> {
+        let (e, sealed) = self.send(i)?;
+        anyhow::ensure!((self.verify_from)(&e), "entry signature");
+        let body = e.header().body.as_ref().context("no body")?;
+        anyhow::ensure!(
+            hotline_proto::b64::encode(seal::sealed_hash(&sealed)) == body.sealed,
+            "sealed body hash"
+        );
+        let to = self.to.office();
+        let h = Header {
+            v: HEADER_VERSION,
+            log: to.party(),
+            kind: Kind::Receipt,
+            from: to.to_string(),
+            to: Some(self.from.office().clone()),
+            agreement: None,
+            time: jiff::Timestamp::now(),
+            refs: vec![Ref {
+                log: e.header().log.clone(),
+                index: i,
+                leaf_hash: hotline_proto::b64::encode(e.leaf_hash().0),
+            }],
+            prev: i.checked_sub(1),
+            body: None,
+            key: None,
+            status: Some("delivered".into()),
+        };
+        let r = SignedEntry::sign(h, |m| self.to.sign_raw(m))?;
+        anyhow::ensure!((self.verify_to)(&r), "receipt signature");
+        std::hint::black_box(r.leaf_hash());
+        Ok(())
+    }
+}
+
+/// Entries/s of the crypto alone (`delivery`: the whole round trip's, else a
+/// send's), spread over the blocking pool with `concurrency` in flight.
+async fn crypto_only(
+    work: &Arc<CryptoWork>,
+    count: u64,
+    concurrency: usize,
+    delivery: bool,
+) -> Result<f64> {
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for i in 0..count {
+        make_room(&mut set, concurrency).await?;
+        let work = work.clone();
+        set.spawn_blocking(move || {
+            if delivery {
+                work.deliver(i)
+            } else {
+                work.send(i).map(|_| ())
+            }
+        });
+    }
+    make_room(&mut set, 1).await?;
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+#[derive(Serialize)]
+struct LinkFigures {
+    entries: u64,
+    concurrency: usize,
+    cores: usize,
+    /// Seal + sign + verify + receipt sign + receipt verify, per entry.
+    crypto_only_per_sec: f64,
+    delivered_per_sec: f64,
+    ratio: f64,
+    /// Durable sends/s during the throughput phase (the sender's side alone).
+    sent_per_sec: f64,
+    load_latency_p50_ms: f64,
+    load_latency_p99_ms: f64,
+    load_sender_commits: u64,
+    load_receiver_commits: u64,
+    load_receipt_arrivals: u64,
+    light_entries: u64,
+    light_gap_ms: u64,
+    light_latency_p50_ms: f64,
+    light_latency_p99_ms: f64,
+    light_latency_max_ms: f64,
+    light_send_p50_ms: f64,
+    light_send_p99_ms: f64,
+    cosign_interval_secs: u64,
+    rss_mb: f64,
+    peak_rss_mb: f64,
+}
+
+fn print_link(f: &LinkFigures) {
+    let row = |label: &str, value: String| println!("  {label:<52} {value}");
+    println!();
+    println!(
+        "hotline bench link — two nodes on loopback over pinned TLS 1.3; {} entries, {} in flight, {} cores",
+        f.entries, f.concurrency, f.cores
+    );
+    row(
+        "crypto only, per delivered entry (see below):",
+        format!("{:>7.0} entries/s", f.crypto_only_per_sec),
+    );
+    row(
+        "delivered (send → verified receipt back):",
+        format!(
+            "{:>7.0} entries/s  ({:.0}% of crypto only)",
+            f.delivered_per_sec,
+            f.ratio * 100.0
+        ),
+    );
+    row(
+        "  of which sends durable at the sender:",
+        format!("{:>7.0} entries/s", f.sent_per_sec),
+    );
+    row(
+        "  latency under that load (sent → receipt back):",
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms",
+            f.load_latency_p50_ms, f.load_latency_p99_ms
+        ),
+    );
+    row(
+        "  group commits (sender, receiver), receipt pushes:",
+        format!(
+            "{}, {}, {}",
+            f.load_sender_commits, f.load_receiver_commits, f.load_receipt_arrivals
+        ),
+    );
+    if f.light_entries > 0 {
+        println!(
+            "  light load, {} entries one at a time, {} ms apart:",
+            f.light_entries, f.light_gap_ms
+        );
+        row(
+            "  latency (sent → verified receipt back):",
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                f.light_latency_p50_ms, f.light_latency_p99_ms, f.light_latency_max_ms
+            ),
+        );
+        row(
+            "  the send itself (until durable at the sender):",
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms",
+                f.light_send_p50_ms, f.light_send_p99_ms
+            ),
+        );
+    }
+    println!(
+        "  crypto only = per entry: seal to 2 offices + sign (sender); verify + sealed-body hash + sign a receipt"
+    );
+    println!(
+        "  (receiver); verify the receipt (sender); no storage, no network. Witnesses cosign every {} s and",
+        f.cosign_interval_secs
+    );
+    println!(
+        "  after each delivery. Process memory {:.0} MB now, {:.0} MB peak.",
+        f.rss_mb, f.peak_rss_mb
+    );
+}
+
+/// Receipts for the sender's entries as they reach its mirror of the
+/// receiver's log: first-seen time by the referenced index.
+struct ReceiptWatch {
+    seen: Arc<Mutex<HashMap<u64, Instant>>>,
+    arrivals: Arc<std::sync::atomic::AtomicU64>,
+    failed: Arc<Mutex<Option<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReceiptWatch {
+    /// Polls `sender`'s mirror of `receiver`'s log every millisecond when idle.
+    fn start(sender: &Node, receiver: &Party) -> Result<Self> {
+        let mirror = sender.mirror_reader(receiver)?;
+        let me = sender.party().clone();
+        let mut next = mirror.size()?;
+        let seen = Arc::new(Mutex::new(HashMap::new()));
+        let arrivals = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let failed = Arc::new(Mutex::new(None));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, a, f, st) = (seen.clone(), arrivals.clone(), failed.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("bench-receipts".into())
+            .spawn(move || {
+                while !st.load(Ordering::Relaxed) {
+                    let leaves = match mirror.store.leaves(mirror.log, next, 1000) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            *f.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                            return;
+                        }
+                    };
+                    let Some(last) = leaves.last().map(|l| l.index) else {
+                        std::thread::sleep(Duration::from_millis(1));
+                        continue;
+                    };
+                    let now = Instant::now();
+                    a.fetch_add(1, Ordering::Relaxed);
+                    let mut seen = s.lock().unwrap_or_else(|p| p.into_inner());
+                    for l in &leaves {
+                        let Ok(e) = SignedEntry::from_leaf(&l.leaf) else {
+                            continue;
+                        };
+                        let h = e.header();
+                        if let (Kind::Receipt, Some(r)) = (h.kind, h.refs.first())
+                            && r.log == me
+                        {
+                            seen.entry(r.index).or_insert(now);
+                        }
+                    }
+                    next = last + 1;
+                }
+            })?;
+        Ok(Self {
+            seen,
+            arrivals,
+            failed,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn arrivals(&self) -> u64 {
+        self.arrivals.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ReceiptWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One phase of `bench link`: what was sent and when each receipt came back.
+struct Delivered {
+    /// From the first send to the last receipt seen.
+    seconds: f64,
+    /// From the first send to the last send durable.
+    send_seconds: f64,
+    /// Sent (durable) → receipt seen, sorted.
+    latency: Vec<Duration>,
+    /// Send call → durable, sorted.
+    send: Vec<Duration>,
+}
+
+/// The sending side of `bench link`: who sends what to whom, and the watch
+/// on receipts coming back.
+struct Line<'a> {
+    node: &'a Node,
+    watch: ReceiptWatch,
+    from: &'a Office,
+    to: &'a Office,
+    text: &'a str,
+    quiet: bool,
+}
+
+impl Line<'_> {
+    /// Sends `count` messages — `concurrency` at once, or one at a time
+    /// `gap` apart — and waits for every receipt.
+    async fn deliver(
+        &self,
+        count: u64,
+        concurrency: usize,
+        gap: Option<Duration>,
+    ) -> Result<Delivered> {
+        let (node, watch, from, to, text, quiet) = (
+            self.node,
+            &self.watch,
+            self.from,
+            self.to,
+            self.text,
+            self.quiet,
+        );
+        let started = Instant::now();
+        let mut sends: Vec<(u64, Instant, Instant)> = Vec::with_capacity(count as usize);
+        let mut set: JoinSet<Result<(u64, Instant, Instant)>> = JoinSet::new();
+        for _ in 0..count {
+            if let Some(gap) = gap {
+                let t0 = Instant::now();
+                let a = node
+                    .send_message(
+                        from,
+                        to,
+                        Content {
+                            text: text.into(),
+                            lang: None,
+                        },
+                        None,
+                    )
+                    .await?;
+                sends.push((a.index, t0, Instant::now()));
+                tokio::time::sleep(gap).await;
+                continue;
+            }
+            while set.len() >= concurrency {
+                if let Some(r) = set.join_next().await {
+                    sends.push(r??);
+                }
+            }
+            let (node, from, to, text) = (node.clone(), from.clone(), to.clone(), text.to_owned());
+            set.spawn(async move {
+                let t0 = Instant::now();
+                let a = node
+                    .send_message(&from, &to, Content { text, lang: None }, None)
+                    .await?;
+                Ok((a.index, t0, Instant::now()))
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            sends.push(r??);
+        }
+        let send_seconds = started.elapsed().as_secs_f64();
+
+        // Wait for every receipt; give up if none arrives for 30 s.
+        let (mut have, mut last_change, mut last_report) = (0, Instant::now(), Instant::now());
+        loop {
+            if let Some(e) = watch
+                .failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+            {
+                anyhow::bail!("reading the mirror: {e}");
+            }
+            let n = {
+                let seen = watch.seen.lock().unwrap_or_else(|p| p.into_inner());
+                sends.iter().filter(|s| seen.contains_key(&s.0)).count()
+            };
+            if n == sends.len() {
+                break;
+            }
+            if n != have {
+                have = n;
+                last_change = Instant::now();
+            }
+            if last_change.elapsed() > Duration::from_secs(30) {
+                let links: Vec<String> = node
+                    .federation()
+                    .all()
+                    .iter()
+                    .filter_map(|p| hotline_node::federation::status::peer_status(node, p).ok())
+                    .flat_map(|s| s.alerts)
+                    .collect();
+                anyhow::bail!(
+                    "no receipt for 30 s; {n} of {} delivered{}",
+                    sends.len(),
+                    if links.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", links.join("; "))
+                    }
+                );
+            }
+            if !quiet && last_report.elapsed() > Duration::from_secs(2) {
+                eprintln!("bench: {n} of {} receipts back", sends.len());
+                last_report = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let seen = watch.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut end = started;
+        let mut latency = Vec::with_capacity(sends.len());
+        let mut send = Vec::with_capacity(sends.len());
+        for (index, t0, t1) in &sends {
+            let back = seen[index];
+            end = end.max(back);
+            latency.push(back.saturating_duration_since(*t1));
+            send.push(t1.duration_since(*t0));
+        }
+        latency.sort();
+        send.sort();
+        Ok(Delivered {
+            seconds: end.duration_since(started).as_secs_f64(),
+            send_seconds,
+            latency,
+            send,
+        })
+    }
+}
+
+/// The `p`th percentile (nearest rank) of sorted durations, in milliseconds.
+fn pct_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1e3
+}
+
+/// A counter or histogram total from a node's `/metrics` text.
+fn metric(node: &Node, name: &str) -> u64 {
+    node.metrics()
+        .render()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0, |v| v as u64)
+}
+
+async fn link(
+    count: u64,
+    concurrency: usize,
+    light_count: u64,
+    light_gap: Duration,
+    quiet: bool,
+) -> Result<LinkFigures> {
+    const COSIGN_SECS: u64 = 1;
+    let text =
+        "Request for assistance regarding a ransomware incident; indicators attached. ".repeat(4);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (fbi, fsb) = (Office::new("us/fbi")?, Office::new("ru/fsb")?);
+
+    progress(
+        &format!("crypto only: {count} deliveries' worth of seals, signatures and verifications"),
+        quiet,
+    );
+    let work = Arc::new(CryptoWork::new(fbi.clone(), fsb.clone(), text.clone())?);
+    let crypto = crypto_only(&work, count, concurrency, true).await?;
+
+    let tmp = tempfile::tempdir().context("making a temporary directory")?;
+    let mut parties = Vec::new();
+    for office in [&fbi, &fsb] {
+        let name = office.party();
+        let dir = NodeDir::new(tmp.path().join(name.as_str()));
+        demo::create_party(
+            &dir,
+            name.as_str(),
+            "127.0.0.1:0",
+            "127.0.0.1:0",
+            COSIGN_SECS,
+        )?;
+        let node = Node::open(&dir)?;
+        node.add_office(office.clone()).await?;
+        parties.push(Local::bind(node, 0, 0).await?);
+    }
+    demo::pin_all(&parties)?;
+    let serving = demo::serve_all(&mut parties)?;
+    let result = match ReceiptWatch::start(&parties[0].node, parties[1].node.party()) {
+        Ok(watch) => {
+            let line = Line {
+                node: &parties[0].node,
+                watch,
+                from: &fbi,
+                to: &fsb,
+                text: &text,
+                quiet,
+            };
+            link_phases(
+                &line,
+                &parties[1].node,
+                (count, concurrency),
+                (light_count, light_gap),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let stopped = serving.stop().await;
+    let (load, light) = result?;
+    stopped?;
+    let (load, l) = (load, light.as_ref());
+    let (us_commits, ru_commits, arrivals) = load.1;
+    let load = load.0;
+    Ok(LinkFigures {
+        entries: count,
+        concurrency,
+        cores,
+        crypto_only_per_sec: crypto,
+        delivered_per_sec: count as f64 / load.seconds,
+        ratio: count as f64 / load.seconds / crypto,
+        sent_per_sec: count as f64 / load.send_seconds,
+        load_latency_p50_ms: pct_ms(&load.latency, 50.0),
+        load_latency_p99_ms: pct_ms(&load.latency, 99.0),
+        load_sender_commits: us_commits,
+        load_receiver_commits: ru_commits,
+        load_receipt_arrivals: arrivals,
+        light_entries: if l.is_some() { light_count } else { 0 },
+        light_gap_ms: u64::try_from(light_gap.as_millis()).unwrap_or(u64::MAX),
+        light_latency_p50_ms: l.map_or(0.0, |d| pct_ms(&d.latency, 50.0)),
+        light_latency_p99_ms: l.map_or(0.0, |d| pct_ms(&d.latency, 99.0)),
+        light_latency_max_ms: l.map_or(0.0, |d| pct_ms(&d.latency, 100.0)),
+        light_send_p50_ms: l.map_or(0.0, |d| pct_ms(&d.send, 50.0)),
+        light_send_p99_ms: l.map_or(0.0, |d| pct_ms(&d.send, 99.0)),
+        cosign_interval_secs: COSIGN_SECS,
+        rss_mb: status_mb("VmRSS:"),
+        peak_rss_mb: status_mb("VmHWM:"),
+    })
+}
+
+/// Warm-up, the throughput phase, then the light-load phase.
+async fn link_phases(
+    line: &Line<'_>,
+    receiver: &Node,
+    (count, concurrency): (u64, usize),
+    (light_count, light_gap): (u64, Duration),
+) -> Result<((Delivered, (u64, u64, u64)), Option<Delivered>)> {
+    let quiet = line.quiet;
+    progress("warming up: 100 deliveries", quiet);
+    line.deliver(100, 16, None).await?;
+
+    progress(
+        &format!(
+            "throughput: {count} messages {} → {}, {concurrency} in flight",
+            line.from, line.to
+        ),
+        quiet,
+    );
+    let commits = "hotline_append_batch_entries_count";
+    let before = (
+        metric(line.node, commits),
+        metric(receiver, commits),
+        line.watch.arrivals(),
+    );
+    let load = line.deliver(count, concurrency, None).await?;
+    let counts = (
+        metric(line.node, commits) - before.0,
+        metric(receiver, commits) - before.1,
+        line.watch.arrivals() - before.2,
+    );
+
+    let light = if light_count > 0 {
+        progress(
+            &format!(
+                "light load: {light_count} messages one at a time, {} ms apart",
+                light_gap.as_millis()
+            ),
+            quiet,
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Some(line.deliver(light_count, 1, Some(light_gap)).await?)
+    } else {
+        None
+    };
+    Ok(((load, counts), light))
 }
 
 /// Waits until fewer than `limit` tasks are in flight (1: until all are done),
@@ -313,6 +919,7 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
                 subject: None,
                 time: "2021-07-01T00:00:00Z".into(),
                 sealed: None,
+                reference: None,
             });
         }
         let root_hash = tree::root(&all, end)?;
@@ -323,7 +930,7 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
             leaves: &leaves,
             first_hash,
             hashes: &all.0[first_hash as usize..],
-            checkpoint: &note,
+            checkpoint: Some((end, &note)),
             now: 0,
         })?;
         n = end;

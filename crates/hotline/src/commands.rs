@@ -117,7 +117,11 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         Command::Keys(KeysCmd::Export { dir, url }) => {
             let dir = NodeDir::new(dir.dir);
             let mut id = identity(&dir).await?;
-            id.url = url.or(id.url);
+            // Without --url, a running node's actual peer address.
+            let running = std::fs::read_to_string(dir.peer_addr())
+                .ok()
+                .map(|a| format!("https://{}", a.trim()));
+            id.url = url.or(running).or(id.url);
             println!("{}", serde_json::to_string_pretty(&id)?);
         }
         Command::Peer(PeerCmd::Add {
@@ -159,7 +163,60 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 id.offices.len()
             );
         }
-        Command::Serve { dir, listen } => serve(NodeDir::new(dir.dir), listen).await?,
+        Command::Serve {
+            dir,
+            listen,
+            peer_listen,
+        } => serve(NodeDir::new(dir.dir), listen, peer_listen).await?,
+        Command::Status { dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let bytes = NodeClient::connect(&dir)
+                .await?
+                .get_bytes("/v1/status")
+                .await?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_status(&v);
+            }
+        }
+        Command::Prove(ProveCmd::Equivocation { id, dir, output }) => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let client = NodeClient::connect(&dir).await?;
+            match id {
+                Some(id) => {
+                    let b = client
+                        .get_bytes(&format!("/v1/proofs/equivocation/{id}"))
+                        .await?;
+                    write_output(&output, &b)?;
+                    if output.as_os_str() != "-" {
+                        eprintln!(
+                            "Wrote the equivocation evidence #{id} to {}.",
+                            output.display()
+                        );
+                    }
+                }
+                None => {
+                    let list: serde_json::Value =
+                        serde_json::from_slice(&client.get_bytes("/v1/equivocations").await?)?;
+                    let items = list.as_array().cloned().unwrap_or_default();
+                    if items.is_empty() {
+                        println!("No equivocation on record.");
+                    }
+                    for e in items {
+                        println!(
+                            "#{}  {}  detected {}",
+                            e["id"],
+                            e["origin"].as_str().unwrap_or("?"),
+                            e["detected"]
+                        );
+                    }
+                }
+            }
+        }
         Command::Send {
             dir,
             from,
@@ -212,9 +269,13 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             start,
             limit,
             json,
+            peer,
         } => {
             let dir = NodeDir::new(dir.dir);
-            let (_, reader) = LogReader::open(&dir)?;
+            let (_, reader) = match &peer {
+                Some(p) => LogReader::open_peer(&dir, p)?,
+                None => LogReader::open(&dir)?,
+            };
             let mut next = start;
             let mut left = limit.unwrap_or(u64::MAX);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -277,6 +338,73 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         Command::Demo { dir } => crate::demo::run(&dir).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_status(v: &serde_json::Value) {
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    println!(
+        "party {} — log {} holds {} entries",
+        s(&v["party"]),
+        s(&v["origin"]),
+        v["log_size"]
+    );
+    let peers = v["peers"].as_array().cloned().unwrap_or_default();
+    if peers.is_empty() {
+        println!("no peers pinned (hotline peer add PARTY --keys FILE)");
+    }
+    for p in peers {
+        let link = &p["link"];
+        let state = if link["up"].as_bool() == Some(true) {
+            "UP"
+        } else {
+            "DOWN"
+        };
+        println!(
+            "\npeer {}  link {state} since {}",
+            s(&p["peer"]),
+            s(&link["since"])
+        );
+        let cos = |c: &serde_json::Value| {
+            if c.is_null() {
+                "never".to_owned()
+            } else {
+                format!(
+                    "size {} at {} ({} s ago)",
+                    c["size"],
+                    s(&c["time"]),
+                    c["age_seconds"]
+                )
+            }
+        };
+        println!(
+            "  our log, last cosigned by {}:   {}",
+            s(&p["peer"]),
+            cos(&p["own_log_cosigned"])
+        );
+        println!(
+            "  their log, mirrored:            {} entries",
+            p["mirror_size"]
+        );
+        println!(
+            "  their log, last cosigned by us: {}",
+            cos(&p["peer_log_cosigned"])
+        );
+        let oldest = p["oldest_undelivered_seconds"]
+            .as_i64()
+            .map(|a| format!(", oldest {a} s"))
+            .unwrap_or_default();
+        println!(
+            "  outbox:                         {} undelivered{oldest}",
+            p["outbox_depth"]
+        );
+        for a in p["alerts"].as_array().cloned().unwrap_or_default() {
+            println!("  ALERT: {}", s(&a));
+        }
+    }
 }
 
 /// Opens the node directly if no node process holds it; `None` if one does.
@@ -359,7 +487,7 @@ fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
     }
 }
 
-async fn serve(dir: NodeDir, listen: Option<String>) -> Result<()> {
+async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>) -> Result<()> {
     let node = Node::open(&dir)?;
     let addr = listen.unwrap_or_else(|| node.config().listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -367,10 +495,17 @@ async fn serve(dir: NodeDir, listen: Option<String>) -> Result<()> {
         .with_context(|| {
             format!("listening on {addr} (is another node using it? pick another with --listen)")
         })?;
+    let paddr = peer_listen.unwrap_or_else(|| node.config().peer_listen.clone());
+    let peer_listener = tokio::net::TcpListener::bind(&paddr)
+        .await
+        .with_context(|| {
+            format!("listening for peers on {paddr} (pick another with --peer-listen)")
+        })?;
     let bound = listener.local_addr()?;
-    tracing::info!(party = %node.party(), origin = %node.config().origin, %bound, "hotline node serving");
+    let pbound = peer_listener.local_addr()?;
+    tracing::info!(party = %node.party(), origin = %node.config().origin, %bound, peers = %pbound, "hotline node serving");
     eprintln!(
-        "hotline: party {} serving on http://{bound} (API docs at /openapi.json); Ctrl-C stops.",
+        "hotline: party {} serving the API on http://{bound} (docs at /openapi.json) and peers on https://{pbound} (pinned TLS); Ctrl-C stops.",
         node.party()
     );
     let shutdown = async {
@@ -383,6 +518,6 @@ async fn serve(dir: NodeDir, listen: Option<String>) -> Result<()> {
         }
         tracing::info!("shutting down");
     };
-    hotline_node::api::serve(node, listener, shutdown).await?;
+    hotline_node::api::serve(node, listener, Some(peer_listener), shutdown).await?;
     Ok(())
 }

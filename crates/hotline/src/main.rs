@@ -77,6 +77,17 @@ enum Command {
         /// Address to listen on (default: `listen` in hotline.toml). Port 0 picks a free port.
         #[arg(long)]
         listen: Option<String>,
+        /// Address of the pinned-TLS peer listener (default: `peer_listen` in hotline.toml). Port 0 picks a free port.
+        #[arg(long)]
+        peer_listen: Option<String>,
+    },
+    /// Show each peer: link up or down and since when, last cosigned checkpoints, outbox depth, alerts.
+    Status {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Send a message from one of this party's offices; prints its index and leaf hash once durable.
     Send {
@@ -118,6 +129,9 @@ enum Command {
         /// One JSON object a line.
         #[arg(long)]
         json: bool,
+        /// List this node's verified mirror of a peer's log instead of the own log.
+        #[arg(long)]
+        peer: Option<String>,
     },
     /// Print the latest checkpoint as a C2SP signed note.
     Checkpoint {
@@ -141,11 +155,12 @@ enum Command {
     /// Measure throughput and proof cost.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
-    /// Play the storyline on embedded defaults: two parties, offices, messages, a proof.
+    /// Play the storyline live on loopback: parties us and ru with the scenario's offices and a
+    /// third witness nato, sealed messages, receipts, cosignatures, a proof; runs until Ctrl-C.
     Demo {
-        /// Where to keep the demo's parties.
-        #[arg(long, default_value = "hotline-demo")]
-        dir: PathBuf,
+        // Named `dir` because that is what it mostly is; it also holds `--once`.
+        #[command(flatten)]
+        dir: demo::DemoArgs,
     },
 }
 
@@ -202,6 +217,16 @@ enum PeerCmd {
 
 #[derive(Subcommand)]
 enum ProveCmd {
+    /// Write the evidence that a log equivocated (showed two histories); without ID, list what is on record.
+    Equivocation {
+        /// The evidence's id, as `hotline status` shows it.
+        id: Option<i64>,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
     /// Prove that an entry is in this party's log.
     Entry {
         /// The entry's index.

@@ -11,4 +11,8 @@ mod cli {
     mod commands;
     /// SIGKILL during a stream of sends: every acknowledged send survives.
     mod crash;
+    /// Two nodes over pinned TLS: delivery, receipts, mirrors, witnessing, chaos.
+    mod federation;
+    /// The peer endpoints: bad input refused, forks caught and proved.
+    mod federation_bad;
 }

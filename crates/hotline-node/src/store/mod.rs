@@ -57,6 +57,61 @@ pub struct NewLeaf {
     pub time: String,
     /// Sealed body, if any.
     pub sealed: Option<Vec<u8>>,
+    /// For receipts: the log and index of the entry acknowledged.
+    pub reference: Option<(String, u64)>,
+}
+
+impl NewLeaf {
+    /// The row for a signed entry: indexed columns copied out of its header.
+    pub fn from_entry(entry: &hotline_proto::entry::SignedEntry, sealed: Option<Vec<u8>>) -> Self {
+        let h = entry.header();
+        let reference = (h.kind == hotline_proto::entry::Kind::Receipt)
+            .then(|| h.refs.first().map(|r| (r.log.to_string(), r.index)))
+            .flatten();
+        Self {
+            leaf: entry.leaf().to_vec(),
+            leaf_hash: entry.leaf_hash(),
+            kind: h.kind.as_str().to_owned(),
+            from: h.from.clone(),
+            to: h.to.as_ref().map(ToString::to_string),
+            subject: h.key.as_ref().map(|k| k.keys.office.to_string()),
+            time: h.time.to_string(),
+            sealed,
+            reference,
+        }
+    }
+}
+
+/// Computes the stored hashes that appending `leaf_hashes` at `size` adds,
+/// and the new root.
+pub fn extend_tree(
+    store: &dyn Store,
+    log: LogId,
+    size: u64,
+    leaf_hashes: &[Hash],
+) -> Result<(Vec<Hash>, Hash)> {
+    let mut pending = Vec::new();
+    let base = hotline_proto::tree::stored_hash_count(size);
+    for (i, h) in leaf_hashes.iter().enumerate() {
+        let o = Overlay {
+            store,
+            log,
+            base,
+            pending: &pending,
+        };
+        let new = hotline_proto::tree::hashes_to_store(&o, size + i as u64, *h)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        pending.extend(new);
+    }
+    let o = Overlay {
+        store,
+        log,
+        base,
+        pending: &pending,
+    };
+    let root = hotline_proto::tree::root(&o, size + leaf_hashes.len() as u64)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((pending, root))
 }
 
 /// A stored leaf.
@@ -83,8 +138,9 @@ pub struct AppendBatch<'a> {
     pub first_hash: u64,
     /// New stored hashes, in order.
     pub hashes: &'a [Hash],
-    /// The signed checkpoint for the new size.
-    pub checkpoint: &'a [u8],
+    /// A signed checkpoint to keep with the batch: (its size, the note).
+    /// The own log signs one for the new size; a mirror keeps the peer's.
+    pub checkpoint: Option<(u64, &'a [u8])>,
     /// Unix time of the checkpoint.
     pub now: i64,
 }
@@ -119,6 +175,134 @@ pub trait Store: Send + Sync + 'static {
     fn key_entry_before(&self, log: LogId, office: &str, before: u64) -> Result<Option<u64>>;
     /// The header time of the last leaf, to keep entry times non-decreasing.
     fn last_time(&self, log: LogId) -> Result<Option<String>>;
+
+    /// The highest index of `ref_log` that the own log holds a receipt for.
+    fn receipt_cursor(&self, own: LogId, ref_log: &str) -> Result<Option<u64>>;
+    /// Entries of `log` after `after` addressed to offices of `party`.
+    fn addressed_to(
+        &self,
+        log: LogId,
+        party: &str,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<StoredLeaf>>;
+    /// Witness: atomically checks a new checkpoint against the last one
+    /// cosigned for `origin` and, if `accept` agrees, records it.
+    fn witness_advance(
+        &self,
+        origin: &str,
+        req: &WitnessRequest<'_>,
+        accept: &dyn Fn(&WitnessState) -> bool,
+    ) -> Result<Advance>;
+    /// Witness: when the last checkpoint for `origin` was cosigned (Unix seconds).
+    fn witness_updated(&self, origin: &str) -> Result<Option<i64>>;
+    /// Witness: the last checkpoint cosigned for `origin`.
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>>;
+    /// Log: records a cosignature and folds its line into the stored checkpoint note.
+    fn add_cosignature(
+        &self,
+        log: LogId,
+        size: u64,
+        witness: &str,
+        time: u64,
+        note_with_line: &[u8],
+        line: &str,
+    ) -> Result<()>;
+    /// Log: the newest cosignature by `witness`: (size, time).
+    fn last_cosignature(&self, log: LogId, witness: &str) -> Result<Option<(u64, u64)>>;
+    /// Keeps evidence of equivocation.
+    fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64>;
+    /// Evidence kept so far, oldest first.
+    fn equivocations(&self) -> Result<Vec<Evidence>>;
+    /// Every `key` entry of `log`, in order.
+    fn key_leaves(&self, log: LogId) -> Result<Vec<StoredLeaf>>;
+    /// The checkpoint of `log` at exactly `size`, if kept.
+    fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>>;
+}
+
+/// Equivocation evidence on record.
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    /// Its id.
+    pub id: i64,
+    /// The log that equivocated.
+    pub origin: String,
+    /// When it was detected (Unix seconds).
+    pub detected: i64,
+    /// The `hotline/equivocation/v1` bundle.
+    pub bundle: Vec<u8>,
+}
+
+/// A witness's record of the last checkpoint it cosigned for a log.
+#[derive(Clone, Debug)]
+pub struct WitnessState {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+    /// The signed checkpoint as received.
+    pub note: Vec<u8>,
+}
+
+/// A checkpoint submitted to the witness.
+pub struct WitnessRequest<'a> {
+    /// The old size the submitter believes the witness holds.
+    pub old: u64,
+    /// The new checkpoint's size.
+    pub size: u64,
+    /// Its root.
+    pub root: Hash,
+    /// The signed note.
+    pub note: &'a [u8],
+    /// Unix time now.
+    pub now: i64,
+}
+
+/// What the witness did with a submitted checkpoint.
+#[derive(Clone, Debug)]
+pub enum Advance {
+    /// Recorded; cosign it.
+    Advanced,
+    /// The old size does not match what is recorded (C2SP: 409 with the size).
+    OldSizeMismatch(u64),
+    /// `accept` refused it (consistency or same-size root mismatch); the
+    /// recorded state is returned for the evidence.
+    Refused(Option<WitnessState>),
+}
+
+/// Reads committed hashes from the store and this batch's from memory.
+pub struct Overlay<'a> {
+    /// The store with the committed hashes.
+    pub store: &'a dyn Store,
+    /// The log.
+    pub log: LogId,
+    /// Stored-hash index of the first pending hash.
+    pub base: u64,
+    /// Hashes computed but not yet committed.
+    pub pending: &'a [Hash],
+}
+
+impl tlog_tiles_reader::HashReader for Overlay<'_> {
+    fn read_hashes(&self, ids: &[u64]) -> Result<Vec<Hash>, tlog_tiles_reader::Error> {
+        let old: Vec<u64> = ids.iter().copied().filter(|&i| i < self.base).collect();
+        let mut old = self
+            .store
+            .read_hashes(self.log, &old)
+            .map_err(|e| tlog_tiles_reader::Error::InvalidInput(e.to_string()))?
+            .into_iter();
+        ids.iter()
+            .map(|&i| {
+                if i < self.base {
+                    old.next().ok_or(tlog_tiles_reader::Error::IndexesNotInTree)
+                } else {
+                    usize::try_from(i - self.base)
+                        .ok()
+                        .and_then(|j| self.pending.get(j).copied())
+                        .ok_or(tlog_tiles_reader::Error::IndexesNotInTree)
+                }
+            })
+            .collect()
+    }
 }
 
 /// Adapts a store to the tree code's hash reader.

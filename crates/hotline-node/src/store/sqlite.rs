@@ -9,9 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use hotline_proto::Hash;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{AppendBatch, LogId, Result, Store, StoreError, StoredLeaf};
+use super::{
+    Advance, AppendBatch, Evidence, LogId, Result, Store, StoreError, StoredLeaf, WitnessRequest,
+    WitnessState,
+};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_logs.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_logs.sql"),
+    include_str!("../../migrations/sqlite/0002_federation.sql"),
+];
 const READERS: usize = 4;
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -196,8 +202,8 @@ impl Store for SqliteStore {
         {
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT INTO entries (log, idx, leaf, leaf_hash, kind, from_name, to_name, subject, time)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO entries (log, idx, leaf, leaf_hash, kind, from_name, to_name, subject, time, ref_log, ref_index)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(db)?;
             let mut body = tx
@@ -214,7 +220,9 @@ impl Store for SqliteStore {
                     l.from,
                     l.to,
                     l.subject,
-                    l.time
+                    l.time,
+                    l.reference.as_ref().map(|r| r.0.as_str()),
+                    l.reference.as_ref().map(|r| i64_of(r.1)).transpose()?
                 ])
                 .map_err(db)?;
                 if let Some(s) = &l.sealed {
@@ -232,12 +240,13 @@ impl Store for SqliteStore {
                 ])
                 .map_err(db)?;
             }
-            let size = i64_of(b.first + b.leaves.len() as u64)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO checkpoints (log, size, note, created) VALUES (?1, ?2, ?3, ?4)",
-                params![b.log.0, size, b.checkpoint, b.now],
-            )
-            .map_err(db)?;
+            if let Some((size, note)) = b.checkpoint {
+                tx.execute(
+                    "INSERT OR REPLACE INTO checkpoints (log, size, note, created) VALUES (?1, ?2, ?3, ?4)",
+                    params![b.log.0, i64_of(size)?, note, b.now],
+                )
+                .map_err(db)?;
+            }
         }
         tx.commit().map_err(db)
     }
@@ -348,4 +357,223 @@ impl Store for SqliteStore {
             .map_err(db)
         })
     }
+
+    fn receipt_cursor(&self, own: LogId, ref_log: &str) -> Result<Option<u64>> {
+        self.read(|c| {
+            let n: Option<i64> = c
+                .query_row(
+                    "SELECT MAX(ref_index) FROM entries WHERE log = ?1 AND kind = 'receipt' AND ref_log = ?2",
+                    params![own.0, ref_log],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()))
+        })
+    }
+
+    fn addressed_to(
+        &self,
+        log: LogId,
+        party: &str,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<StoredLeaf>> {
+        let after = after.map(i64_of).transpose()?.unwrap_or(-1);
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT idx, leaf, leaf_hash FROM entries
+                     WHERE log = ?1 AND idx > ?2 AND to_name >= ?3 AND to_name < ?4 AND kind != 'receipt'
+                     ORDER BY idx LIMIT ?5",
+                )
+                .map_err(db)?;
+            // Offices of `party` are exactly the names in [party/, party0): '0' follows '/'.
+            let rows = st
+                .query_map(params![log.0, after, format!("{party}/"), format!("{party}0"), i64_of(limit)?], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
+                })
+                .map_err(db)?;
+            rows.map(|r| {
+                let (i, leaf, h) = r.map_err(db)?;
+                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
+            })
+            .collect()
+        })
+    }
+
+    fn witness_advance(
+        &self,
+        origin: &str,
+        req: &WitnessRequest<'_>,
+        accept: &dyn Fn(&WitnessState) -> bool,
+    ) -> Result<Advance> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        // IMMEDIATE: the check and the update are one atomic step (C2SP tlog-witness).
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let current = read_witness(&tx, origin)?;
+        let have = current.as_ref().map_or(0, |c| c.size);
+        if req.old != have {
+            return Ok(Advance::OldSizeMismatch(have));
+        }
+        let ok = match &current {
+            Some(c) => accept(c),
+            None => accept(&WitnessState {
+                size: 0,
+                root: hotline_proto::tree::empty_root(),
+                note: vec![],
+            }),
+        };
+        if !ok {
+            return Ok(Advance::Refused(current));
+        }
+        tx.execute(
+            "INSERT INTO witness_state (origin, size, root, note, updated) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (origin) DO UPDATE SET size = ?2, root = ?3, note = ?4, updated = ?5",
+            params![origin, i64_of(req.size)?, &req.root.0[..], req.note, req.now],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Advance::Advanced)
+    }
+
+    fn witness_updated(&self, origin: &str) -> Result<Option<i64>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT updated FROM witness_state WHERE origin = ?1",
+                [origin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>> {
+        self.read(|c| read_witness(c, origin))
+    }
+
+    fn add_cosignature(
+        &self,
+        log: LogId,
+        size: u64,
+        witness: &str,
+        time: u64,
+        note_with_line: &[u8],
+        line: &str,
+    ) -> Result<()> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        let tx = w.transaction().map_err(db)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![log.0, i64_of(size)?, witness, i64_of(time)?, line],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "UPDATE checkpoints SET note = ?3 WHERE log = ?1 AND size = ?2",
+            params![log.0, i64_of(size)?, note_with_line],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn last_cosignature(&self, log: LogId, witness: &str) -> Result<Option<(u64, u64)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, time FROM cosignatures WHERE log = ?1 AND witness = ?2 ORDER BY time DESC, size DESC LIMIT 1",
+                params![log.0, witness],
+                |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0))),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
+        let w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        w.execute(
+            "INSERT INTO equivocations (origin, detected, bundle) VALUES (?1, ?2, ?3)",
+            params![origin, now, bundle],
+        )
+        .map_err(db)?;
+        Ok(w.last_insert_rowid())
+    }
+
+    fn equivocations(&self) -> Result<Vec<Evidence>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT id, origin, detected, bundle FROM equivocations ORDER BY id",
+                )
+                .map_err(db)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(Evidence {
+                        id: r.get(0)?,
+                        origin: r.get(1)?,
+                        detected: r.get(2)?,
+                        bundle: r.get(3)?,
+                    })
+                })
+                .map_err(db)?;
+            rows.map(|r| r.map_err(db)).collect()
+        })
+    }
+
+    fn key_leaves(&self, log: LogId) -> Result<Vec<StoredLeaf>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = 'key' ORDER BY idx")
+                .map_err(db)?;
+            let rows = st
+                .query_map([log.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)))
+                .map_err(db)?;
+            rows.map(|r| {
+                let (i, leaf, h) = r.map_err(db)?;
+                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
+            })
+            .collect()
+        })
+    }
+
+    fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
+                params![log.0, i64_of(size)?],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+}
+
+fn read_witness(c: &Connection, origin: &str) -> Result<Option<WitnessState>> {
+    let row: Option<(i64, Vec<u8>, Vec<u8>)> = c
+        .query_row(
+            "SELECT size, root, note FROM witness_state WHERE origin = ?1",
+            [origin],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    row.map(|(size, root, note)| {
+        Ok(WitnessState {
+            size: u64::try_from(size).unwrap_or(0),
+            root: hash_from(root)?,
+            note,
+        })
+    })
+    .transpose()
 }

@@ -25,7 +25,8 @@ fn world() -> (Log, OfficeKeys) {
 
 fn proved(v: Verified) -> ProvedEntry {
     match v {
-        Verified::Inclusion(p) => p,
+        Verified::Inclusion(p) => *p,
+        other => panic!("expected an inclusion proof, got {}", other.sentence()),
     }
 }
 

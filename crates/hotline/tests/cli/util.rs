@@ -66,12 +66,19 @@ pub struct Served {
     pub child: Child,
     pub addr: String,
     pub token: String,
+    /// The peer listener's address.
+    pub peer_addr: String,
 }
 
 impl Served {
+    pub fn start(dir: &Path) -> Self {
+        Self::start_at(dir, "127.0.0.1:0", "127.0.0.1:0")
+    }
+
+    /// Starts on given addresses (a restarted peer must come back where it was pinned).
     // The child is waited for in `Drop` or `kill9`.
     #[allow(clippy::zombie_processes)]
-    pub fn start(dir: &Path) -> Self {
+    pub fn start_at(dir: &Path, api: &str, peer: &str) -> Self {
         let addr_file = dir.join("run/api.addr");
         let _ = std::fs::remove_file(&addr_file);
         let mut child = Command::new(bin())
@@ -80,7 +87,9 @@ impl Served {
                 "--dir",
                 dir.to_str().unwrap(),
                 "--listen",
-                "127.0.0.1:0",
+                api,
+                "--peer-listen",
+                peer,
             ])
             .env("HOTLINE_LOG", "warn")
             .stdout(Stdio::null())
@@ -97,10 +106,15 @@ impl Served {
                     .unwrap()
                     .trim()
                     .to_owned();
+                let peer_addr = std::fs::read_to_string(dir.join("run/peer.addr"))
+                    .unwrap()
+                    .trim()
+                    .to_owned();
                 return Self {
                     child,
                     addr: a.trim().to_owned(),
                     token,
+                    peer_addr,
                 };
             }
             if Instant::now() > deadline {
@@ -201,4 +215,58 @@ pub fn log_json(dir: &str) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
         .collect()
+}
+
+/// Sets a node's cosign interval (seconds) in its hotline.toml.
+pub fn set_cosign_interval(dir: &Path, secs: u64) {
+    let p = dir.join("hotline.toml");
+    let t = std::fs::read_to_string(&p).unwrap();
+    let t = t.replace(
+        "cosign_interval_secs = 60",
+        &format!("cosign_interval_secs = {secs}"),
+    );
+    assert!(
+        t.contains(&format!("cosign_interval_secs = {secs}")),
+        "hotline.toml has no cosign interval: {t}"
+    );
+    std::fs::write(p, t).unwrap();
+}
+
+/// Pins each running node on the other, with its real URL and TLS pin.
+pub fn federate(a: &Party, b: &Party) {
+    let ak = a.dir.join("../exported.keys");
+    let bk = b.dir.join("../exported.keys");
+    std::fs::write(&ak, ok(&["keys", "export", "--dir", a.d()])).unwrap();
+    std::fs::write(&bk, ok(&["keys", "export", "--dir", b.d()])).unwrap();
+    let name = |p: &Party| p.dir.file_name().unwrap().to_str().unwrap().to_owned();
+    ok(&[
+        "peer",
+        "add",
+        &name(b),
+        "--keys",
+        bk.to_str().unwrap(),
+        "--dir",
+        a.d(),
+    ]);
+    ok(&[
+        "peer",
+        "add",
+        &name(a),
+        "--keys",
+        ak.to_str().unwrap(),
+        "--dir",
+        b.d(),
+    ]);
+}
+
+/// Polls `cond` until it holds or `secs` pass.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

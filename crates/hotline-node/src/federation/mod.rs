@@ -1,0 +1,253 @@
+//! Federation: two (or more) parties' nodes on the line.
+//!
+//! - [`wire`]: what nodes send each other.
+//! - [`mirror`]: receiving a peer's log; every entry verified before it is kept.
+//! - [`receipts`]: the receiver's signed receipts, exactly once per entry.
+//! - [`witness`]: C2SP tlog-witness `add-checkpoint`, both sides.
+//! - [`outbox`]: pushing the own log and asking for cosignatures, with backfill.
+//! - [`evidence`]: equivocation bundles from what a node holds.
+//!
+//! Each pinned peer both mirrors this party's log and witnesses it; a third
+//! party (an ally, an international body) is pinned the same way by both
+//! sides and becomes a witness of both logs.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use hotline_proto::keys::{NoteVerifier, PartyIdentity};
+use hotline_proto::name::Party;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::store::{LogId, StoreError};
+
+pub mod evidence;
+pub mod mirror;
+pub mod outbox;
+pub mod receipts;
+pub mod routes;
+pub mod status;
+pub mod wire;
+pub mod witness;
+
+/// Why a federation step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FedError {
+    /// The request is well-formed but wrong (bad signature, wrong position, …): 422.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request is not from or about a party this node pins: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Unknown log or peer: 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// Over a stated limit: 413.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The peer could not be reached.
+    #[error("peer unreachable: {0}")]
+    Unreachable(String),
+    /// The peer answered with a refusal.
+    #[error("{0}")]
+    Refused(String),
+    /// Storage or internal failure: 500. Nothing was half-written.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for FedError {
+    fn from(e: StoreError) -> Self {
+        FedError::Internal(format!("storage: {e}"))
+    }
+}
+
+/// The state of the link to one peer, as `hotline status` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkState {
+    /// Whether the last exchange with the peer worked.
+    pub up: bool,
+    /// Since when it has been in that state.
+    pub since: Timestamp,
+    /// The last error, while down.
+    pub last_error: Option<String>,
+    /// How much of the own log the peer's mirror holds, as last heard.
+    pub delivered: Option<u64>,
+    /// The witness time of the peer's last cosignature of the own log.
+    pub last_cosigned: Option<u64>,
+}
+
+/// A pinned peer and what this node keeps about it.
+pub struct Peer {
+    /// The party.
+    pub party: Party,
+    /// Its pinned identity.
+    pub identity: PartyIdentity,
+    /// Its log key.
+    pub log_key: NoteVerifier,
+    /// Its cosigner key.
+    pub witness_key: NoteVerifier,
+    /// This node's mirror of its log.
+    pub mirror: LogId,
+    /// Serialises changes to the mirror; holds the office keys its log announced.
+    pub mirror_lock: tokio::sync::Mutex<Option<mirror::OfficeKeys>>,
+    /// Serialises receipt issuing.
+    pub receipt_lock: tokio::sync::Mutex<()>,
+    /// Wakes the cosign loop early.
+    pub cosign_now: tokio::sync::Notify,
+    /// Client for its node, when it has a URL.
+    pub client: Option<crate::tls::PeerClient>,
+    link: Mutex<LinkState>,
+}
+
+impl Peer {
+    /// Builds the record of a pinned peer.
+    pub fn new(
+        identity: PartyIdentity,
+        mirror: LogId,
+        client: Option<crate::tls::PeerClient>,
+    ) -> Result<Self, FedError> {
+        let log_key = NoteVerifier::from_vkey(&identity.log_key)
+            .map_err(|e| FedError::Invalid(e.to_string()))?;
+        let witness_key = NoteVerifier::from_vkey(&identity.witness_key)
+            .map_err(|e| FedError::Invalid(e.to_string()))?;
+        Ok(Self {
+            party: identity.party.clone(),
+            identity,
+            log_key,
+            witness_key,
+            mirror,
+            mirror_lock: tokio::sync::Mutex::new(None),
+            receipt_lock: tokio::sync::Mutex::new(()),
+            cosign_now: tokio::sync::Notify::new(),
+            client,
+            link: Mutex::new(LinkState {
+                up: false,
+                since: Timestamp::now(),
+                last_error: None,
+                delivered: None,
+                last_cosigned: None,
+            }),
+        })
+    }
+
+    /// The link state.
+    pub fn link(&self) -> LinkState {
+        self.link
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    fn update(&self, f: impl FnOnce(&mut LinkState)) {
+        let mut l = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut l);
+    }
+
+    fn up(l: &mut LinkState) {
+        if !l.up {
+            l.up = true;
+            l.since = Timestamp::now();
+        }
+        l.last_error = None;
+    }
+
+    /// Records a successful push.
+    pub fn delivered(&self, size: u64) {
+        self.update(|l| {
+            Self::up(l);
+            l.delivered = Some(size);
+        });
+    }
+
+    /// Records a cosignature.
+    pub fn cosigned(&self, time: u64) {
+        self.update(|l| {
+            Self::up(l);
+            l.last_cosigned = Some(time);
+        });
+    }
+
+    /// Records a failure.
+    pub fn link_down(&self, why: &str) {
+        self.update(|l| {
+            if l.up || l.last_error.is_none() {
+                tracing::warn!(error = why, "link down");
+            }
+            if l.up {
+                l.up = false;
+                l.since = Timestamp::now();
+            }
+            l.last_error = Some(why.to_owned());
+        });
+    }
+}
+
+/// Every pinned peer.
+#[derive(Default)]
+pub struct Federation {
+    peers: RwLock<BTreeMap<Party, Arc<Peer>>>,
+}
+
+impl Federation {
+    /// Adds or replaces a peer.
+    pub fn insert(&self, peer: Arc<Peer>) {
+        if let Ok(mut p) = self.peers.write() {
+            p.insert(peer.party.clone(), peer);
+        }
+    }
+
+    /// A peer by party.
+    pub fn peer(&self, party: &Party) -> Option<Arc<Peer>> {
+        self.peers.read().ok()?.get(party).cloned()
+    }
+
+    /// The peer whose log has this origin.
+    pub fn peer_by_origin(&self, origin: &str) -> Option<Arc<Peer>> {
+        self.peers
+            .read()
+            .ok()?
+            .values()
+            .find(|p| p.log_key.name() == origin)
+            .cloned()
+    }
+
+    /// Every peer.
+    pub fn all(&self) -> Vec<Arc<Peer>> {
+        self.peers
+            .read()
+            .map(|p| p.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Starts the loops for one peer: push and cosign (when it has a URL), a first
+/// round of receipts (catching up after a restart), and the status gauges.
+pub fn start_peer(
+    node: &crate::node::Node,
+    peer: Arc<Peer>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    if peer.client.is_some() {
+        tokio::spawn(outbox::push_loop(
+            node.clone(),
+            peer.clone(),
+            shutdown.clone(),
+        ));
+        let every = std::time::Duration::from_secs(node.config().cosign_interval_secs.max(1));
+        tokio::spawn(outbox::cosign_loop(
+            node.clone(),
+            peer.clone(),
+            every,
+            shutdown.clone(),
+        ));
+    }
+    let (n, p) = (node.clone(), peer.clone());
+    tokio::spawn(async move {
+        if let Err(e) = receipts::issue(&n, &p).await {
+            tracing::error!(error = %e, peer = %p.party, "issuing receipts");
+        }
+    });
+    tokio::spawn(status::metrics_loop(node.clone(), peer, shutdown));
+}

@@ -1,0 +1,128 @@
+//! The peer-facing HTTP routes, served only over pinned TLS (see
+//! [`crate::tls`]); the peer party comes from the client certificate.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::wire::{MAX_PUSH_BYTES, Push};
+use super::{FedError, Peer, mirror, receipts, witness};
+use crate::node::Node;
+use crate::tls::PeerParty;
+
+fn error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "error": msg.into(), "status": status.as_u16() })),
+    )
+        .into_response()
+}
+
+impl IntoResponse for FedError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            FedError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            FedError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FedError::NotFound(_) => StatusCode::NOT_FOUND,
+            FedError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            FedError::Unreachable(_) | FedError::Refused(_) => StatusCode::BAD_GATEWAY,
+            FedError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        error(status, self.to_string())
+    }
+}
+
+fn pinned(node: &Node, who: &PeerParty) -> Result<Arc<Peer>, FedError> {
+    let party =
+        hotline_proto::name::Party::new(&who.0).map_err(|e| FedError::Forbidden(e.to_string()))?;
+    node.federation()
+        .peer(&party)
+        .ok_or_else(|| FedError::Forbidden(format!("{} is not a pinned peer", who.0)))
+}
+
+async fn push(
+    State(node): State<Node>,
+    Extension(who): Extension<PeerParty>,
+    body: Bytes,
+) -> Response {
+    let peer = match pinned(&node, &who) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let push: Push = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
+    };
+    let mut guard = peer.mirror_lock.lock().await;
+    let (store, p2) = (node.store().clone(), peer.clone());
+    let keys = guard.take();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut keys = match keys {
+            Some(k) => k,
+            None => mirror::load_keys(&*store, p2.mirror)?,
+        };
+        let r = mirror::accept(&*store, p2.mirror, &p2.party, &p2.log_key, &mut keys, &push);
+        Ok::<_, FedError>((r, keys))
+    })
+    .await;
+    let (result, keys) = match outcome {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return FedError::Internal(e.to_string()).into_response(),
+    };
+    *guard = Some(keys);
+    drop(guard);
+    match result {
+        Ok(mirror::Accepted::Ok(ack)) => {
+            node.metrics().mirrored(&peer.party, ack.mirror_size);
+            let (n, p) = (node.clone(), peer.clone());
+            tokio::spawn(async move {
+                if let Err(e) = receipts::issue(&n, &p).await {
+                    tracing::error!(error = %e, peer = %p.party, "issuing receipts");
+                }
+            });
+            (StatusCode::OK, Json(ack)).into_response()
+        }
+        Ok(mirror::Accepted::Gap(ack)) => (StatusCode::CONFLICT, Json(ack)).into_response(),
+        Ok(mirror::Accepted::Equivocation(id)) => error(
+            StatusCode::CONFLICT,
+            format!(
+                "equivocation: the push contradicts entries already mirrored; evidence kept as #{id}"
+            ),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, peer = %peer.party, "push refused");
+            e.into_response()
+        }
+    }
+}
+
+async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Response {
+    let r = witness::add_checkpoint(&node, &body).await;
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, r.content_type)], r.body).into_response()
+}
+
+async fn checkpoint(State(node): State<Node>) -> Response {
+    match node.reader().checkpoint() {
+        Ok((_, note)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The routes a peer may call.
+pub fn router(node: Node) -> Router {
+    Router::new()
+        .route("/fed/v1/push", post(push))
+        .route("/fed/v1/witness/add-checkpoint", post(add_checkpoint))
+        .route("/fed/v1/checkpoint", get(checkpoint))
+        .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+        .with_state(node)
+}

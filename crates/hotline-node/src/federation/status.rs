@@ -1,0 +1,162 @@
+//! What `hotline status` shows per peer, derived from the logs and the link.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_proto::entry::SignedEntry;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{FedError, LinkState, Peer};
+use crate::metrics::PeerLabel;
+use crate::node::Node;
+
+/// A checkpoint size and the witness time of its cosignature.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cosigned {
+    /// Tree size.
+    pub size: u64,
+    /// Witness time (RFC 3339).
+    pub time: Timestamp,
+    /// Seconds ago.
+    pub age_seconds: i64,
+}
+
+/// One peer's line of `hotline status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerStatus {
+    /// The peer.
+    pub peer: String,
+    /// Its URL, if this node pushes to it.
+    pub url: Option<String>,
+    /// The link.
+    pub link: LinkState,
+    /// The last checkpoint of the own log the peer cosigned.
+    pub own_log_cosigned: Option<Cosigned>,
+    /// The size of this node's verified mirror of the peer's log.
+    pub mirror_size: u64,
+    /// The last checkpoint of the peer's log this node cosigned.
+    pub peer_log_cosigned: Option<Cosigned>,
+    /// Own entries the peer has not acknowledged receiving.
+    pub outbox_depth: u64,
+    /// Age of the oldest of those, seconds.
+    pub oldest_undelivered_seconds: Option<i64>,
+    /// Things an operator must look at.
+    pub alerts: Vec<String>,
+}
+
+fn cosigned(size: u64, time: u64, now: Timestamp) -> Option<Cosigned> {
+    let t = Timestamp::from_second(i64::try_from(time).ok()?).ok()?;
+    Some(Cosigned {
+        size,
+        time: t,
+        age_seconds: (now.as_second() - t.as_second()).max(0),
+    })
+}
+
+/// Computes one peer's status.
+pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
+    let store = node.store();
+    let now = Timestamp::now();
+    let link = peer.link();
+    let own_size = store.size(node.log_id())?;
+    let delivered = link.delivered.unwrap_or(0).min(own_size);
+    let outbox_depth = if peer.client.is_some() {
+        own_size - delivered
+    } else {
+        0
+    };
+    let oldest_undelivered_seconds = if outbox_depth > 0 {
+        store
+            .leaves(node.log_id(), delivered, 1)?
+            .first()
+            .and_then(|l| SignedEntry::from_leaf(&l.leaf).ok())
+            .map(|e| (now.as_second() - e.header().time.as_second()).max(0))
+    } else {
+        None
+    };
+    let own_log_cosigned = store
+        .last_cosignature(node.log_id(), peer.witness_key.name())?
+        .and_then(|(s, t)| cosigned(s, t, now));
+    let witnessed = store.witness_state(peer.log_key.name())?;
+    let peer_log_cosigned = match &witnessed {
+        Some(w) => {
+            let t = store.witness_updated(peer.log_key.name())?.unwrap_or(0);
+            cosigned(w.size, u64::try_from(t).unwrap_or(0), now)
+        }
+        None => None,
+    };
+    let mut alerts: Vec<String> = store
+        .equivocations()?
+        .into_iter()
+        .filter(|e| e.origin == peer.log_key.name())
+        .map(|e| {
+            let (id, origin) = (e.id, &e.origin);
+            format!("EQUIVOCATION: {origin} showed two different histories; evidence #{id} (`hotline prove equivocation {id}`)")
+        })
+        .collect();
+    if !link.up {
+        alerts.push(format!(
+            "link down since {}: {}",
+            link.since,
+            link.last_error
+                .clone()
+                .unwrap_or_else(|| "not contacted yet".into())
+        ));
+    }
+    Ok(PeerStatus {
+        peer: peer.party.to_string(),
+        url: peer.identity.url.clone(),
+        link,
+        own_log_cosigned,
+        mirror_size: store.size(peer.mirror)?,
+        peer_log_cosigned,
+        outbox_depth,
+        oldest_undelivered_seconds,
+        alerts,
+    })
+}
+
+/// Keeps the per-peer gauges in `/metrics` current.
+pub async fn metrics_loop(
+    node: Node,
+    peer: Arc<Peer>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let label = PeerLabel {
+        peer: peer.party.to_string(),
+    };
+    loop {
+        let (n, p) = (node.clone(), peer.clone());
+        if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || peer_status(&n, &p)).await {
+            let m = node.metrics();
+            m.link_up.get_or_create(&label).set(i64::from(s.link.up));
+            m.outbox_depth
+                .get_or_create(&label)
+                .set(i64::try_from(s.outbox_depth).unwrap_or(i64::MAX));
+            m.outbox_oldest_seconds
+                .get_or_create(&label)
+                .set(s.oldest_undelivered_seconds.unwrap_or(0));
+            m.mirror_size
+                .get_or_create(&label)
+                .set(i64::try_from(s.mirror_size).unwrap_or(i64::MAX));
+            if let Ok(Ok(n)) = tokio::task::spawn_blocking({
+                let node = node.clone();
+                move || node.store().equivocations().map(|e| e.len())
+            })
+            .await
+            {
+                m.equivocations.set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            if let Some(c) = &s.own_log_cosigned {
+                m.cosignature_age_seconds
+                    .get_or_create(&label)
+                    .set(c.age_seconds);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => { if *shutdown.borrow() { return; } }
+        }
+    }
+}

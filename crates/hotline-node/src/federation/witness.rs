@@ -1,0 +1,233 @@
+//! Witnessing, per C2SP tlog-witness: `add-checkpoint` on the witness side,
+//! and asking a peer to cosign on the log side.
+//!
+//! hotline's witnesses say more than the base protocol: a hotline witness
+//! cosigns a checkpoint only if its mirror already holds and has verified
+//! every entry up to that size, and the mirror's root at that size is the
+//! checkpoint's root. A checkpoint the mirror does not yet cover is answered
+//! with `425 Too Early` (push the entries first); one that contradicts the
+//! mirror is equivocation, and the evidence is kept.
+
+use hotline_proto::checkpoint::{self, Cosignature};
+use hotline_proto::{Hash, b64, tree};
+
+use super::{FedError, Peer, evidence};
+use crate::node::Node;
+use crate::store::{Advance, HashesOf, WitnessRequest};
+
+/// A witness's answer: status, content type, body.
+pub struct WitnessReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+fn reply(status: u16, body: impl Into<String>) -> WitnessReply {
+    WitnessReply {
+        status,
+        content_type: "text/plain; charset=utf-8",
+        body: body.into(),
+    }
+}
+
+fn conflict(size: u64) -> WitnessReply {
+    WitnessReply {
+        status: 409,
+        content_type: super::wire::TLOG_SIZE,
+        body: format!("{size}\n"),
+    }
+}
+
+struct Request {
+    old: u64,
+    proof: Vec<Hash>,
+    note: Vec<u8>,
+}
+
+fn parse(body: &[u8]) -> Result<Request, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8")?;
+    let (head, note) = text
+        .split_once("\n\n")
+        .ok_or("no empty line before the checkpoint")?;
+    let mut lines = head.split('\n');
+    let old = lines
+        .next()
+        .and_then(|l| l.strip_prefix("old "))
+        .ok_or("first line must be `old <size>`")?;
+    if old.is_empty()
+        || (old.len() > 1 && old.starts_with('0'))
+        || !old.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err("old size is not a decimal without leading zeroes".into());
+    }
+    let old = old.parse().map_err(|_| "old size out of range")?;
+    let proof: Vec<Hash> = lines
+        .map(|l| {
+            b64::decode_array::<32>(l)
+                .map(Hash)
+                .ok_or("a consistency proof line is not a base64 SHA-256 hash")
+        })
+        .collect::<Result<_, _>>()?;
+    if proof.len() > super::wire::MAX_PROOF_LINES {
+        return Err(format!(
+            "more than {} proof lines",
+            super::wire::MAX_PROOF_LINES
+        ));
+    }
+    Ok(Request {
+        old,
+        proof,
+        note: note.as_bytes().to_vec(),
+    })
+}
+
+/// Handles `POST …/add-checkpoint` with the exact status codes of C2SP tlog-witness.
+pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
+    let req = match parse(body) {
+        Ok(r) => r,
+        Err(why) => return reply(400, format!("malformed add-checkpoint request: {why}\n")),
+    };
+    let Ok((origin, size, root)) = checkpoint::peek(&req.note) else {
+        return reply(400, "malformed checkpoint\n");
+    };
+    let Some(peer) = node.federation().peer_by_origin(&origin) else {
+        return reply(
+            404,
+            format!("unknown log {origin}: this witness does not pin it\n"),
+        );
+    };
+    if checkpoint::verify(&req.note, &peer.log_key, &[]).is_err() {
+        return reply(
+            403,
+            format!("no valid signature from the pinned key of {origin}\n"),
+        );
+    }
+    if req.old > size {
+        return reply(400, "old size is larger than the checkpoint's size\n");
+    }
+    if req.old == 0 && !req.proof.is_empty() {
+        return reply(400, "the proof must be empty when the old size is 0\n");
+    }
+    // Hold the mirror still while comparing against it.
+    let _mirror = peer.mirror_lock.lock().await;
+    let store = node.store().clone();
+    let mirror = peer.mirror;
+    let now = jiff::Timestamp::now().as_second();
+    let witness_key = node.witness_signer();
+    let result = tokio::task::spawn_blocking(move || -> Result<WitnessReply, FedError> {
+        let have = store.size(mirror)?;
+        if have < size {
+            return Ok(reply(425, format!("this witness mirrors {have} entries of {origin}; push up to {size} before asking for a cosignature\n")));
+        }
+        let held = tree::root(&HashesOf { store: &*store, log: mirror }, size).map_err(|e| FedError::Internal(e.to_string()))?;
+        if held != root {
+            // A signed checkpoint that contradicts verified, signed history.
+            let a = evidence::mirror_claim(&*store, mirror, size)?;
+            if let Some(a) = a {
+                evidence::keep(&*store, &origin, a, evidence::direct_claim(&req.note, size, root))?;
+            }
+            let cur = store.witness_state(&origin)?.map_or(0, |s| s.size);
+            return Ok(conflict(cur));
+        }
+        let wr = WitnessRequest { old: req.old, size, root, note: &req.note, now };
+        let accept = |cur: &crate::store::WitnessState| {
+            if cur.size == 0 {
+                true
+            } else {
+                tree::verify_consistency(cur.size, size, cur.root, root, &req.proof).is_ok()
+            }
+        };
+        match store.witness_advance(&origin, &wr, &accept)? {
+            Advance::OldSizeMismatch(cur) => Ok(conflict(cur)),
+            Advance::Refused(Some(cur)) if cur.size == size => {
+                // Same size, another root: both signed. (The mirror check above
+                // makes this rare; keep the evidence all the same.)
+                evidence::keep(&*store, &origin, evidence::direct_claim(&cur.note, size, cur.root), evidence::direct_claim(&req.note, size, root))?;
+                Ok(conflict(cur.size))
+            }
+            Advance::Refused(_) => Ok(reply(422, "the consistency proof does not verify\n")),
+            Advance::Advanced => {
+                let (text, _) = checkpoint::split(&req.note).map_err(|e| FedError::Internal(e.to_string()))?;
+                let t = u64::try_from(now).unwrap_or(0);
+                let line = checkpoint::cosign_line(&witness_key, text, t).map_err(|e| FedError::Internal(e.to_string()))?;
+                Ok(WitnessReply { status: 200, content_type: "text/plain; charset=utf-8", body: line })
+            }
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => reply(500, format!("{e}\n")),
+        Err(e) => reply(500, format!("{e}\n")),
+    }
+}
+
+/// The body of an add-checkpoint request.
+pub fn request_body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
+    let mut b = format!("old {old}\n").into_bytes();
+    for h in proof {
+        b.extend_from_slice(b64::encode(h.0).as_bytes());
+        b.push(b'\n');
+    }
+    b.push(b'\n');
+    b.extend_from_slice(note);
+    b
+}
+
+/// What asking one witness produced.
+pub enum Cosigned {
+    /// The witness cosigned at this time.
+    Yes(Cosignature),
+    /// The witness holds another old size; retry with it.
+    OldSize(u64),
+    /// The witness has not mirrored up to the size yet.
+    TooEarly,
+}
+
+/// Verifies a witness's reply lines and folds the cosignature into the stored checkpoint.
+pub fn record(
+    node: &Node,
+    peer: &Peer,
+    size: u64,
+    note: &[u8],
+    lines: &str,
+) -> Result<Cosignature, FedError> {
+    let with = checkpoint::add_lines(note, lines);
+    let v = checkpoint::verify(
+        &with,
+        &node.log_vkey(),
+        std::slice::from_ref(&peer.witness_key),
+    )
+    .map_err(|e| FedError::Invalid(format!("cosignature from {}: {e}", peer.party)))?;
+    let c = v
+        .cosignatures
+        .into_iter()
+        .find(|c| c.name == peer.witness_key.name())
+        .ok_or_else(|| {
+            FedError::Invalid(format!("{} answered without its cosignature", peer.party))
+        })?;
+    // Keep one line per witness in the stored note: the newest.
+    let (text, sigs) = checkpoint::split(note).map_err(|e| FedError::Internal(e.to_string()))?;
+    let prefix = format!("\u{2014} {} ", peer.witness_key.name());
+    let kept: String = String::from_utf8_lossy(sigs)
+        .lines()
+        .filter(|l| !l.starts_with(&prefix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut merged = text.to_vec();
+    merged.push(b'\n');
+    merged.extend_from_slice(kept.as_bytes());
+    merged.extend_from_slice(lines.as_bytes());
+    node.store().add_cosignature(
+        node.log_id(),
+        size,
+        peer.witness_key.name(),
+        c.time,
+        &merged,
+        lines.trim_end(),
+    )?;
+    Ok(c)
+}
