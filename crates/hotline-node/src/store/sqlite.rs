@@ -277,16 +277,7 @@ impl Store for SqliteStore {
             let mut st = c
                 .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3")
                 .map_err(db)?;
-            let rows = st
-                .query_map(params![log.0, i64_of(start)?, i64_of(limit)?], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (i, leaf, h) = r.map_err(db)?;
-                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
-            })
-            .collect()
+            stored_leaves(&mut st, params![log.0, i64_of(start)?, i64_of(limit)?])
         })
     }
 
@@ -388,16 +379,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             // Offices of `party` are exactly the names in [party/, party0): '0' follows '/'.
-            let rows = st
-                .query_map(params![log.0, after, format!("{party}/"), format!("{party}0"), i64_of(limit)?], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
-                })
-                .map_err(db)?;
-            rows.map(|r| {
-                let (i, leaf, h) = r.map_err(db)?;
-                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
-            })
-            .collect()
+            stored_leaves(&mut st, params![log.0, after, format!("{party}/"), format!("{party}0"), i64_of(limit)?])
         })
     }
 
@@ -535,14 +517,7 @@ impl Store for SqliteStore {
             let mut st = c
                 .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = 'key' ORDER BY idx")
                 .map_err(db)?;
-            let rows = st
-                .query_map([log.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)))
-                .map_err(db)?;
-            rows.map(|r| {
-                let (i, leaf, h) = r.map_err(db)?;
-                Ok(StoredLeaf { index: u64::try_from(i).unwrap_or(0), leaf, leaf_hash: hash_from(h)? })
-            })
-            .collect()
+            stored_leaves(&mut st, [log.0])
         })
     }
 
@@ -557,6 +532,31 @@ impl Store for SqliteStore {
             .map_err(db)
         })
     }
+}
+
+/// Runs a query whose rows are `(idx, leaf, leaf_hash)`.
+fn stored_leaves(
+    st: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredLeaf>> {
+    let rows = st
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(db)?;
+    rows.map(|r| {
+        let (i, leaf, h) = r.map_err(db)?;
+        Ok(StoredLeaf {
+            index: u64::try_from(i).unwrap_or(0),
+            leaf,
+            leaf_hash: hash_from(h)?,
+        })
+    })
+    .collect()
 }
 
 fn read_witness(c: &Connection, origin: &str) -> Result<Option<WitnessState>> {

@@ -356,3 +356,50 @@ fn stream_both_ways_through_kills_and_cuts() {
         acked[1].lock().unwrap().len()
     );
 }
+
+/// A third party pinned by both sides witnesses both logs: each log's
+/// checkpoint carries the counterparty's and the third party's cosignature.
+#[test]
+fn a_third_party_witnesses_both_logs() {
+    let (us, ru) = pair();
+    let nato = Party::new("nato");
+    set_cosign_interval(&nato.dir, 1);
+    let _nodes = (
+        Served::start(&us.dir),
+        Served::start(&ru.dir),
+        Served::start(&nato.dir),
+    );
+    federate(&us, &ru);
+    federate(&us, &nato);
+    federate(&ru, &nato);
+    ok(&[
+        "send",
+        "--dir",
+        us.d(),
+        "--from",
+        "us/fbi",
+        "--to",
+        "ru/fsb",
+        "--text",
+        "inquiry",
+    ]);
+    let wit = |p: &Party| {
+        NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", p.d()]).trim()).unwrap()
+    };
+    for (log, others) in [(&us, [&ru, &nato]), (&ru, [&us, &nato])] {
+        let size = log_json(log.d()).len() as u64;
+        let keys: Vec<NoteVerifier> = others.iter().map(|p| wit(p)).collect();
+        wait_until(30, "cosignatures from both witnesses", || {
+            let note = ok(&["checkpoint", "--dir", log.d()]);
+            let v = checkpoint::verify(
+                note.as_bytes(),
+                &NoteVerifier::from_vkey(&log.vkey()).unwrap(),
+                &keys,
+            )
+            .unwrap();
+            v.size >= size && v.cosignatures.len() == 2
+        });
+    }
+    // nato mirrors both logs without being a party to them.
+    assert_eq!(log_json_peer(nato.d(), "us").len(), log_json(us.d()).len());
+}
