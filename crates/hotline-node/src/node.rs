@@ -395,6 +395,15 @@ impl Node {
         }
         let text =
             serde_json::to_string_pretty(&id).map_err(|e| NodeError::Internal(e.to_string()))?;
+        // A re-pin with a new TLS key: the old key stops being accepted.
+        if let Some(old_pin) = peers.get(&id.party).and_then(|o| o.tls_pin.clone())
+            && id.tls_pin.as_ref() != Some(&old_pin)
+        {
+            self.inner.pins.remove(&old_pin);
+        }
+        if let Some(pin) = &id.tls_pin {
+            crate::tls::check_pin(pin).map_err(|e| NodeError::BadInput(format!("tls_pin: {e}")))?;
+        }
         let record = Arc::new(peer_record(
             &*self.inner.reader.store,
             &self.inner.tls,

@@ -161,6 +161,11 @@ impl Peer {
         });
     }
 
+    /// Records that the peer reached this node (a push it made was answered).
+    pub fn heard_from(&self) {
+        self.update(Self::up);
+    }
+
     /// Records a cosignature.
     pub fn cosigned(&self, time: u64) {
         self.update(|l| {

@@ -77,6 +77,7 @@ async fn push(
     };
     *guard = Some(keys);
     drop(guard);
+    peer.heard_from();
     match result {
         Ok(mirror::Accepted::Ok(ack)) => {
             node.metrics().mirrored(&peer.party, ack.mirror_size);

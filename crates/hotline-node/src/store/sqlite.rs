@@ -17,6 +17,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_logs.sql"),
     include_str!("../../migrations/sqlite/0002_federation.sql"),
+    include_str!("../../migrations/sqlite/0003_evidence_digest.sql"),
 ];
 const READERS: usize = 4;
 
@@ -479,16 +480,23 @@ impl Store for SqliteStore {
     }
 
     fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(bundle).to_vec();
         let w = self
             .writer
             .lock()
             .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
         w.execute(
-            "INSERT INTO equivocations (origin, detected, bundle) VALUES (?1, ?2, ?3)",
-            params![origin, now, bundle],
+            "INSERT OR IGNORE INTO equivocations (origin, detected, bundle, digest) VALUES (?1, ?2, ?3, ?4)",
+            params![origin, now, bundle, digest],
         )
         .map_err(db)?;
-        Ok(w.last_insert_rowid())
+        w.query_row(
+            "SELECT id FROM equivocations WHERE digest = ?1",
+            [digest],
+            |r| r.get(0),
+        )
+        .map_err(db)
     }
 
     fn equivocations(&self) -> Result<Vec<Evidence>> {
