@@ -603,21 +603,33 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         );
     }
     let serving = serve_all(&mut parties)?;
-    let result = exchange(root, &parties, args.once).await;
-    if result.is_ok() && !args.once {
+    // From here on Ctrl-C stops the nodes cleanly, during the exchange too.
+    let stop = interrupted();
+    tokio::pin!(stop);
+    let result = tokio::select! {
+        r = exchange(root, &parties, args.once) => r.map(|()| false),
+        () = &mut stop => Ok(true),
+    };
+    if matches!(result, Ok(false)) && !args.once {
         println!(
             "\nRunning. Ctrl-C stops all three nodes; `hotline demo --dir {}` resumes.",
             root.display()
         );
-        interrupted().await;
+        stop.await;
+    }
+    let stopping = matches!(result, Ok(true)) || !args.once;
+    if stopping {
         eprintln!("\nstopping the nodes…");
     }
     let stopped = serving.stop().await;
     drop(parties);
     result?;
     stopped?;
-    if !args.once {
-        eprintln!("stopped cleanly.");
+    if stopping {
+        eprintln!(
+            "stopped cleanly; `hotline demo --dir {}` resumes.",
+            root.display()
+        );
     }
     Ok(())
 }
