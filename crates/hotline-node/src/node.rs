@@ -360,6 +360,7 @@ impl Node {
                 keys: keys.public(),
             }),
             status: None,
+            terms: None,
             time: None,
         };
         match self.inner.seq.append(draft).await {
@@ -543,6 +544,7 @@ impl Node {
             }),
             key: None,
             status: None,
+            terms: None,
             time,
         };
         Ok(self.inner.seq.append(draft).await?)

@@ -76,8 +76,10 @@ pub struct Draft {
     pub body: Option<SealedBody>,
     /// Key announcement.
     pub key: Option<KeyAnnouncement>,
-    /// Receipt status.
+    /// Receipt, agreement or ack status.
     pub status: Option<String>,
+    /// Agreement terms (proposals only).
+    pub terms: Option<hotline_proto::agreement::Terms>,
     /// A time to write instead of the clock (simulated clocks in the demo).
     pub time: Option<Timestamp>,
 }
@@ -321,6 +323,7 @@ impl State {
             }),
             key: d.key,
             status: d.status,
+            terms: d.terms,
         };
         let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;

@@ -207,9 +207,13 @@ pub struct Header {
     /// For `key` entries: the office keys announced, rotated or revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyAnnouncement>,
-    /// For receipts: whether the referenced entry was accepted, and if not why.
+    /// For receipts: whether the referenced entry was accepted, and if not
+    /// why; for agreements: proposed, signed or withdrawn; for acks: closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// For agreement proposals: the terms, in the clear so anyone can check deadlines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<crate::agreement::Terms>,
 }
 
 /// Why an entry could not be built, parsed or verified.
@@ -382,6 +386,7 @@ mod tests {
             body: None,
             key: None,
             status: None,
+            terms: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! about a hotline channel, and nothing else. No I/O, no async, no storage.
 //!
 //! - [`name`]: validated party and office names.
+//! - [`agreement`]: agreement terms and the policy folded from both logs.
 //! - [`keys`]: party log keys (C2SP signed-note, type 0x01), cosigner keys
 //!   (C2SP tlog-cosignature, type 0x04) and office keys (Ed25519 + X25519).
 //! - [`entry`]: entry headers in RFC 8785 canonical JSON, signed with Ed25519
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod agreement;
 pub mod b64;
 pub mod bundle;
 pub mod checkpoint;

@@ -292,6 +292,7 @@ impl CryptoWork {
             }),
             key: None,
             status: None,
+            terms: None,
         };
         let e = SignedEntry::sign(h, |m| self.from.sign_raw(m))?;
         std::hint::black_box(e.leaf_hash());
@@ -328,6 +329,7 @@ impl CryptoWork {
             body: None,
             key: None,
             status: Some("delivered".into()),
+            terms: None,
         };
         let r = SignedEntry::sign(h, |m| self.to.sign_raw(m))?;
         anyhow::ensure!((self.verify_to)(&r), "receipt signature");
@@ -897,6 +899,7 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
         body: None,
         key: None,
         status: None,
+        terms: None,
     };
     let mut n = 0;
     while n < size {

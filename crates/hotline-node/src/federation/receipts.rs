@@ -69,6 +69,7 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
                 body: None,
                 key: None,
                 status: Some(status),
+                terms: None,
                 time: None,
             };
             // Submitted in order on one channel, so appended in order.

@@ -72,6 +72,7 @@ pub fn header(kind: Kind, from: &str, to: Option<&str>, i: u64) -> Header {
         body: None,
         key: None,
         status: None,
+        terms: None,
     }
 }
 

@@ -87,6 +87,7 @@ fn forged_message(k: &OfficeKeys, text_time: &str) -> SignedEntry {
         body: None,
         key: None,
         status: None,
+        terms: None,
     };
     SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
 }
@@ -380,32 +381,31 @@ fn a_forked_log_is_refused_kept_as_evidence_and_proved() {
     // ru still refuses to cosign the fork, and its mirror still holds the original.
     assert_eq!(log_json_peer(ru.d(), "us").len() as u64, size);
 
-    for id in ["1"] {
-        let f = ru.dir.join(format!("../fork-{id}.json"));
-        ok(&[
-            "prove",
-            "equivocation",
-            id,
-            "--dir",
-            ru.d(),
-            "-o",
-            f.to_str().unwrap(),
-        ]);
-        // Anyone with us's pinned key can check it; ru's word is not needed.
-        let out = ok(&[
-            "verify",
-            f.to_str().unwrap(),
-            "--key",
-            &us.vkey(),
-            "--key",
-            &ru_wit,
-        ]);
-        assert!(out.contains("Log hotline/us equivocated"), "{out}");
-        // Claiming that two agreeing views disagree does not verify.
-        let mut j: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-        j["b"] = j["a"].clone();
-        std::fs::write(&f, serde_json::to_vec(&j).unwrap()).unwrap();
-        let err = fails(&["verify", f.to_str().unwrap(), "--key", &us.vkey()]);
-        assert!(err.contains("agree"), "{err}");
-    }
+    let id = "1";
+    let f = ru.dir.join(format!("../fork-{id}.json"));
+    ok(&[
+        "prove",
+        "equivocation",
+        id,
+        "--dir",
+        ru.d(),
+        "-o",
+        f.to_str().unwrap(),
+    ]);
+    // Anyone with us's pinned key can check it; ru's word is not needed.
+    let out = ok(&[
+        "verify",
+        f.to_str().unwrap(),
+        "--key",
+        &us.vkey(),
+        "--key",
+        &ru_wit,
+    ]);
+    assert!(out.contains("Log hotline/us equivocated"), "{out}");
+    // Claiming that two agreeing views disagree does not verify.
+    let mut j: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    j["b"] = j["a"].clone();
+    std::fs::write(&f, serde_json::to_vec(&j).unwrap()).unwrap();
+    let err = fails(&["verify", f.to_str().unwrap(), "--key", &us.vkey()]);
+    assert!(err.contains("agree"), "{err}");
 }
