@@ -182,7 +182,13 @@ impl Node {
         let pins = PinSet::new();
         let fed = Federation::default();
         for id in peers.values() {
-            fed.insert(Arc::new(peer_record(&*store, &tls, &pins, id.clone())?));
+            fed.insert(Arc::new(peer_record(
+                &*store,
+                &tls,
+                &pins,
+                id.clone(),
+                None,
+            )?));
         }
         let reader = LogReader {
             store,
@@ -405,11 +411,13 @@ impl Node {
         if let Some(pin) = &id.tls_pin {
             crate::tls::check_pin(pin).map_err(|e| NodeError::BadInput(format!("tls_pin: {e}")))?;
         }
+        let previous = self.inner.fed.peer(&id.party);
         let record = Arc::new(peer_record(
             &*self.inner.reader.store,
             &self.inner.tls,
             &self.inner.pins,
             id.clone(),
+            previous.as_deref(),
         )?);
         write_atomic(&path, text.as_bytes()).map_err(io("writing the peer file"))?;
         peers.insert(id.party.clone(), id);
@@ -566,6 +574,7 @@ fn peer_record(
     tls: &TlsIdentity,
     pins: &PinSet,
     id: PartyIdentity,
+    replaces: Option<&Peer>,
 ) -> Result<Peer> {
     let log =
         NoteVerifier::from_vkey(&id.log_key).map_err(|e| NodeError::BadInput(e.to_string()))?;
@@ -584,7 +593,7 @@ fn peer_record(
         }
         _ => None,
     };
-    Peer::new(id, mirror, client).map_err(|e| NodeError::BadInput(e.to_string()))
+    Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))
 }
 
 /// Checks that an identity file is well-formed and not our own.

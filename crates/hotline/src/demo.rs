@@ -403,17 +403,7 @@ fn read_receipts(parties: &[Local], sent: &mut [Sent], prog: &mut Progress) -> R
 /// The (log writer, witness) pairs whose cosignature the writer's latest
 /// checkpoint does not carry yet, checked as a verifier would: each line
 /// against the pinned key.
-///
-/// Where the witness did cosign this size (its cosignature is on record) but
-/// the line is missing from the stored note, the witness is asked once more.
-/// Two witnesses answering at the same moment can each rewrite the note from
-/// the copy read before either answered, so the later write drops the
-/// earlier line (`federation::witness::record`); asking the one witness again
-/// alone puts its line back. Drop this once `record` merges under a lock.
-fn missing_cosignatures(
-    parties: &[Local],
-    asked: &mut HashMap<(usize, usize), Instant>,
-) -> Result<Vec<(usize, usize)>> {
+fn missing_cosignatures(parties: &[Local]) -> Result<Vec<(usize, usize)>> {
     let mut missing = Vec::new();
     for (i, p) in parties.iter().enumerate() {
         let (size, note) = p.node.reader().checkpoint()?;
@@ -429,21 +419,6 @@ fn missing_cosignatures(
                 continue;
             }
             missing.push((i, j));
-            let on_record = p
-                .node
-                .store()
-                .last_cosignature(p.node.log_id(), key.name())?;
-            let recently = asked
-                .get(&(i, j))
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-            if current
-                && on_record.is_some_and(|(s, _)| s == size)
-                && !recently
-                && let Some(peer) = p.node.federation().peer(parties[j].node.party())
-            {
-                peer.cosign_now.notify_one();
-                asked.insert((i, j), Instant::now());
-            }
         }
     }
     Ok(missing)
@@ -468,10 +443,9 @@ async fn settle(parties: &[Local], sent: &mut [Sent]) -> Result<Duration> {
     }
     let tty = std::io::stderr().is_terminal();
     let mut shown = String::new();
-    let mut asked = HashMap::new();
     loop {
         read_receipts(parties, sent, &mut prog)?;
-        let missing = missing_cosignatures(parties, &mut asked)?;
+        let missing = missing_cosignatures(parties)?;
         prog.cosigned = (0..parties.len())
             .filter(|i| !missing.iter().any(|m| m.0 == *i))
             .count();

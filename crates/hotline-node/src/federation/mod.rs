@@ -90,10 +90,11 @@ pub struct Peer {
     pub witness_key: NoteVerifier,
     /// This node's mirror of its log.
     pub mirror: LogId,
-    /// Serialises changes to the mirror; holds the office keys its log announced.
-    pub mirror_lock: tokio::sync::Mutex<Option<mirror::OfficeKeys>>,
-    /// Serialises receipt issuing.
-    pub receipt_lock: tokio::sync::Mutex<()>,
+    /// Serialises changes to the mirror; holds the office keys its log
+    /// announced. Shared with the record it replaces when a peer is re-pinned.
+    pub mirror_lock: Arc<tokio::sync::Mutex<Option<mirror::OfficeKeys>>>,
+    /// Serialises receipt issuing (shared like `mirror_lock`).
+    pub receipt_lock: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the cosign loop early.
     pub cosign_now: tokio::sync::Notify,
     /// Client for its node, when it has a URL.
@@ -107,6 +108,7 @@ impl Peer {
         identity: PartyIdentity,
         mirror: LogId,
         client: Option<crate::tls::PeerClient>,
+        replaces: Option<&Peer>,
     ) -> Result<Self, FedError> {
         let log_key = NoteVerifier::from_vkey(&identity.log_key)
             .map_err(|e| FedError::Invalid(e.to_string()))?;
@@ -118,8 +120,14 @@ impl Peer {
             log_key,
             witness_key,
             mirror,
-            mirror_lock: tokio::sync::Mutex::new(None),
-            receipt_lock: tokio::sync::Mutex::new(()),
+            mirror_lock: replaces.map_or_else(
+                || Arc::new(tokio::sync::Mutex::new(None)),
+                |p| p.mirror_lock.clone(),
+            ),
+            receipt_lock: replaces.map_or_else(
+                || Arc::new(tokio::sync::Mutex::new(())),
+                |p| p.receipt_lock.clone(),
+            ),
             cosign_now: tokio::sync::Notify::new(),
             client,
             link: Mutex::new(LinkState {
@@ -216,6 +224,13 @@ impl Federation {
             .values()
             .find(|p| p.log_key.name() == origin)
             .cloned()
+    }
+
+    /// Whether `peer` is still the current record of its party (a re-pinned
+    /// peer's old loops stop when it is not).
+    pub fn is_current(&self, peer: &Arc<Peer>) -> bool {
+        self.peer(&peer.party)
+            .is_some_and(|p| Arc::ptr_eq(&p, peer))
     }
 
     /// Every peer.

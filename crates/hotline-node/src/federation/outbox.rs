@@ -127,7 +127,7 @@ pub async fn push_loop(
     let mut acked: Option<u64> = None;
     let mut backoff = Duration::from_millis(50);
     loop {
-        if *shutdown.borrow() {
+        if *shutdown.borrow() || !node.federation().is_current(&peer) {
             return;
         }
         let own = *sizes.borrow_and_update();
@@ -236,7 +236,7 @@ pub async fn cosign_loop(
 ) {
     let mut old = 0;
     loop {
-        if *shutdown.borrow() {
+        if *shutdown.borrow() || !node.federation().is_current(&peer) {
             return;
         }
         let mut tries = 0;

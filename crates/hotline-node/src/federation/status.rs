@@ -127,6 +127,9 @@ pub async fn metrics_loop(
         peer: peer.party.to_string(),
     };
     loop {
+        if !node.federation().is_current(&peer) {
+            return;
+        }
         let (n, p) = (node.clone(), peer.clone());
         if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || peer_status(&n, &p)).await {
             let m = node.metrics();

@@ -210,24 +210,29 @@ pub fn record(
             FedError::Invalid(format!("{} answered without its cosignature", peer.party))
         })?;
     // Keep one line per witness in the stored note: the newest.
-    let (text, sigs) = checkpoint::split(note).map_err(|e| FedError::Internal(e.to_string()))?;
     let prefix = format!("\u{2014} {} ", peer.witness_key.name());
-    let kept: String = String::from_utf8_lossy(sigs)
-        .lines()
-        .filter(|l| !l.starts_with(&prefix))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let mut merged = text.to_vec();
-    merged.push(b'\n');
-    merged.extend_from_slice(kept.as_bytes());
-    merged.extend_from_slice(lines.as_bytes());
+    let merge = |current: &[u8]| -> Vec<u8> {
+        let Ok((text, sigs)) = checkpoint::split(current) else {
+            return current.to_vec();
+        };
+        let kept: String = String::from_utf8_lossy(sigs)
+            .lines()
+            .filter(|l| !l.starts_with(&prefix))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut merged = text.to_vec();
+        merged.push(b'\n');
+        merged.extend_from_slice(kept.as_bytes());
+        merged.extend_from_slice(lines.as_bytes());
+        merged
+    };
     node.store().add_cosignature(
         node.log_id(),
         size,
         peer.witness_key.name(),
         c.time,
-        &merged,
         lines.trim_end(),
+        &merge,
     )?;
     Ok(c)
 }

@@ -198,15 +198,16 @@ pub trait Store: Send + Sync + 'static {
     fn witness_updated(&self, origin: &str) -> Result<Option<i64>>;
     /// Witness: the last checkpoint cosigned for `origin`.
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>>;
-    /// Log: records a cosignature and folds its line into the stored checkpoint note.
+    /// Log: records a cosignature and, in the same transaction, replaces
+    /// the stored checkpoint note by `merge(current note)`.
     fn add_cosignature(
         &self,
         log: LogId,
         size: u64,
         witness: &str,
         time: u64,
-        note_with_line: &[u8],
         line: &str,
+        merge: &dyn Fn(&[u8]) -> Vec<u8>,
     ) -> Result<()>;
     /// Log: the newest cosignature by `witness`: (size, time).
     fn last_cosignature(&self, log: LogId, witness: &str) -> Result<Option<(u64, u64)>>;

@@ -446,14 +446,30 @@ impl Store for SqliteStore {
         size: u64,
         witness: &str,
         time: u64,
-        note_with_line: &[u8],
         line: &str,
+        merge: &dyn Fn(&[u8]) -> Vec<u8>,
     ) -> Result<()> {
         let mut w = self
             .writer
             .lock()
             .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
         let tx = w.transaction().map_err(db)?;
+        // Read-merge-write in one transaction: two witnesses cosigning the
+        // same size at once must both end up in the stored note.
+        let current: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
+                params![log.0, i64_of(size)?],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some(current) = current else {
+            return Err(StoreError::Corrupt(format!(
+                "no checkpoint of size {size} to add a cosignature to"
+            )));
+        };
+        let note_with_line = merge(&current);
         tx.execute(
             "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![log.0, i64_of(size)?, witness, i64_of(time)?, line],
