@@ -16,6 +16,7 @@ pub mod node;
 pub mod reader;
 pub mod sequencer;
 pub mod store;
+pub mod terms_file;
 pub mod tls;
 
 pub use error::{NodeError, Result};

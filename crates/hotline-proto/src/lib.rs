@@ -14,6 +14,7 @@
 //! - [`tree`]: RFC 9162 Merkle hashing and proofs.
 //! - [`checkpoint`]: C2SP checkpoints and cosignatures.
 //! - [`bundle`]: proof bundles and their offline verification.
+//! - [`stix`]: structural validation of STIX 2.1 bundles carried in inquiries and answers.
 //!
 //! The leaf of a log is the canonical JSON of a signed entry:
 //!
@@ -34,6 +35,7 @@ pub mod entry;
 pub mod keys;
 pub mod name;
 pub mod seal;
+pub mod stix;
 pub mod tree;
 
 pub use tlog_tiles::Hash;

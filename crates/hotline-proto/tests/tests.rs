@@ -29,4 +29,8 @@ mod proto {
     /// Entries: the leaf is exactly the RFC 8785 form of its JSON, and every
     /// other spelling of the same entry is refused.
     mod entry_canonical;
+
+    /// STIX 2.1 bundles: the shipped ransomware example is valid, and each
+    /// kind of breakage is refused naming the object and the property.
+    mod stix;
 }
