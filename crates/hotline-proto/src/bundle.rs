@@ -27,6 +27,10 @@ use tlog_tiles::Hash;
 
 use crate::b64;
 use crate::checkpoint::{self, CheckpointError, VerifiedCheckpoint};
+use crate::claims::{
+    self, ABSENCE_V1, ANSWERED_V1, DELIVERY_V1, OPENING_V1, STATS_V1, absence::ProvedAbsence,
+    answered::ProvedAnswered, delivery::ProvedDelivery, opening::ProvedOpening, stats::ProvedStats,
+};
 use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
 use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
 use crate::name::Office;
@@ -48,7 +52,9 @@ pub enum BundleError {
     #[error("malformed bundle: {0}")]
     Malformed(String),
     /// A bundle type this build does not know.
-    #[error("unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1})")]
+    #[error(
+        "unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1}, {DELIVERY_V1}, {ANSWERED_V1}, {ABSENCE_V1}, {STATS_V1}, {OPENING_V1})"
+    )]
     UnknownType(String),
     /// A tlog-proof inside the bundle is malformed.
     #[error("malformed tlog-proof in {part}: {why}")]
@@ -91,6 +97,40 @@ pub enum BundleError {
     /// The entry and its key announcement do not fit together.
     #[error("signer key: {0}")]
     SignerKey(String),
+    /// A named part of a composite bundle failed; `source` says how.
+    #[error("{part}: {source}")]
+    In {
+        /// Which part (`receipt`, `answers[1]`, `sender range`, …).
+        part: String,
+        /// The failure.
+        source: Box<BundleError>,
+    },
+    /// Each part verifies, but together they do not prove the claim (a
+    /// receipt for another entry, an answer by another office, …).
+    #[error("the evidence does not fit together: {0}")]
+    Mismatch(String),
+    /// No pinned cosignature shows the disclosed range covers the window.
+    #[error("the checkpoints do not bracket the window: {0}")]
+    NotBracketed(String),
+    /// A disclosed range of a log is not exactly the log between its checkpoints.
+    #[error("{part}: {why}")]
+    Range {
+        /// Which range.
+        part: String,
+        /// What was wrong.
+        why: String,
+    },
+    /// A disclosed entry contradicts the claim.
+    #[error("the claim is contradicted by entry {entry}: {why}")]
+    Contradicted {
+        /// The entry, `party:index`.
+        entry: String,
+        /// What it is.
+        why: String,
+    },
+    /// An opening does not match the entry's commitment.
+    #[error("opening: {0}")]
+    Opening(String),
 }
 
 /// A parsed C2SP tlog-proof.
@@ -199,7 +239,9 @@ impl Keyring {
         &self.cosigners
     }
 
-    fn checkpoint(
+    /// Verifies a signed checkpoint against the pinned key of its log,
+    /// collecting cosignatures from pinned cosigners.
+    pub fn checkpoint(
         &self,
         note: &[u8],
         part: &'static str,
@@ -268,6 +310,16 @@ pub enum Verified {
     Inclusion(Box<ProvedEntry>),
     /// A log signed two checkpoints that disagree.
     Equivocation(Box<ProvedFork>),
+    /// An entry is in the sender's log and the receiver receipted it.
+    Delivery(Box<ProvedDelivery>),
+    /// An inquiry was acknowledged and/or answered, within its deadlines or not.
+    Answered(Box<ProvedAnswered>),
+    /// No entry of a kind on a channel became visible in a log in a window.
+    Absence(Box<ProvedAbsence>),
+    /// A month of one channel, counted.
+    Stats(Box<ProvedStats>),
+    /// One entry's content.
+    Opening(Box<ProvedOpening>),
 }
 
 /// A log proved to have forked.
@@ -359,6 +411,11 @@ impl Verified {
     /// The proved claim in one plain sentence.
     pub fn sentence(&self) -> String {
         match self {
+            Verified::Delivery(p) => p.sentence(),
+            Verified::Answered(p) => p.sentence(),
+            Verified::Absence(p) => p.sentence(),
+            Verified::Stats(p) => p.sentence(),
+            Verified::Opening(p) => p.sentence(),
             Verified::Equivocation(f) => format!(
                 "Log {} equivocated: it signed two checkpoints (sizes {} and {}) that disagree about its first {} entries, so it showed two different histories. A: {}. B: {}.",
                 f.origin,
@@ -596,6 +653,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
                 key_index,
             })))
         }
+        DELIVERY_V1 => claims::delivery::verify(v, keys).map(|p| Verified::Delivery(Box::new(p))),
+        ANSWERED_V1 => claims::answered::verify(v, keys).map(|p| Verified::Answered(Box::new(p))),
+        ABSENCE_V1 => claims::absence::verify(v, keys).map(|p| Verified::Absence(Box::new(p))),
+        STATS_V1 => claims::stats::verify(v, keys).map(|p| Verified::Stats(Box::new(p))),
+        OPENING_V1 => claims::opening::verify(v, keys).map(|p| Verified::Opening(Box::new(p))),
         other => Err(BundleError::UnknownType(other.to_owned())),
     }
 }

@@ -14,6 +14,8 @@
 //! - [`tree`]: RFC 9162 Merkle hashing and proofs.
 //! - [`checkpoint`]: C2SP checkpoints and cosignatures.
 //! - [`bundle`]: proof bundles and their offline verification.
+//! - [`claims`]: bundles for claims about the channel — delivery, answered
+//!   within deadlines, absence, a month's statistics, opening one entry.
 //! - [`stix`]: structural validation of STIX 2.1 bundles carried in inquiries and answers.
 //!
 //! The leaf of a log is the canonical JSON of a signed entry:
@@ -31,6 +33,7 @@ pub mod agreement;
 pub mod b64;
 pub mod bundle;
 pub mod checkpoint;
+pub mod claims;
 pub mod entry;
 pub mod keys;
 pub mod name;

@@ -5,7 +5,8 @@
 //! `golang.org/x/mod/sumdb/tlog`), which numbers every complete subtree hash
 //! with a *stored hash index* so that a store can keep each hash once and a
 //! proof reads O(log n) of them. This module adds what hotline needs on top:
-//! typed errors, and [`MemoryTree`] for verifiers, tests and benchmarks.
+//! typed errors, [`Frontier`] (a compact range, to append disclosed leaves to a
+//! signed tree), and [`MemoryTree`] for verifiers, tests and benchmarks.
 
 use tlog_tiles::Hash;
 pub use tlog_tiles::{Error as TlogError, HashReader};
@@ -149,6 +150,79 @@ pub fn hashes_to_store(
 /// Number of stored hashes in a tree of `n` leaves.
 pub fn stored_hash_count(n: u64) -> u64 {
     tlog_tiles::stored_hash_count(n)
+}
+
+/// The compact range `[0, size)` of a tree: the hashes of its perfect
+/// subtrees, largest (leftmost) first — one per set bit of `size`. It is all
+/// a verifier needs to append leaves and recompute later roots, so a bundle
+/// can show that a run of disclosed leaves is exactly what turned one signed
+/// tree into another.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Frontier {
+    size: u64,
+    hashes: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frontier of a tree of `size` from its perfect-subtree hashes, left
+    /// to right. There must be exactly one hash per set bit of `size`.
+    pub fn from_hashes(size: u64, hashes: Vec<Hash>) -> Result<Self, TreeError> {
+        if hashes.len() != size.count_ones() as usize {
+            return Err(TreeError::OutOfRange(format!(
+                "a tree of size {size} has a frontier of {} hashes, not {}",
+                size.count_ones(),
+                hashes.len()
+            )));
+        }
+        Ok(Self { size, hashes })
+    }
+
+    /// Appends a leaf by its leaf hash.
+    pub fn push(&mut self, leaf_hash: Hash) {
+        self.hashes.push(leaf_hash);
+        // Each trailing one bit of the old size is a subtree of the new
+        // leaf's height that now has a complete sibling: merge them.
+        let mut n = self.size;
+        while n & 1 == 1 {
+            let right = self.hashes.pop().expect("one hash per set bit");
+            let left = self.hashes.pop().expect("one hash per set bit");
+            self.hashes.push(node_hash(left, right));
+            n >>= 1;
+        }
+        self.size += 1;
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The perfect-subtree hashes, left to right.
+    pub fn hashes(&self) -> &[Hash] {
+        &self.hashes
+    }
+
+    /// The RFC 9162 root hash of the tree.
+    pub fn root(&self) -> Hash {
+        let mut it = self.hashes.iter().rev();
+        let Some(last) = it.next() else {
+            return empty_root();
+        };
+        it.fold(*last, |acc, h| node_hash(*h, acc))
+    }
+}
+
+/// The frontier hashes of the tree of `size` (see [`Frontier`]), reading
+/// stored hashes: the subtree decomposition of `[0, size)`.
+pub fn frontier_hashes(r: &impl HashReader, size: u64) -> Result<Vec<Hash>, TreeError> {
+    let indexes = tlog_tiles::sub_tree_index(0, size, vec![]);
+    r.read_hashes(&indexes)
+        .map_err(|e| TreeError::Read(e.to_string()))
 }
 
 /// A tree kept in memory: every stored hash in order.

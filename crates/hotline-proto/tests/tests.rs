@@ -26,6 +26,13 @@ mod proto {
     /// sentence, every-byte tampering, and each refusal naming what failed.
     mod bundle;
 
+    /// The compact range (frontier) of a tree against `MemoryTree`.
+    mod frontier;
+
+    /// Claim bundles — delivery, answered, absence, stats, opening — over two
+    /// parties' logs in memory: what each proves and says, and each refusal.
+    mod claims;
+
     /// Entries: the leaf is exactly the RFC 8785 form of its JSON, and every
     /// other spelling of the same entry is refused.
     mod entry_canonical;
