@@ -54,6 +54,7 @@ impl From<NodeError> for ApiError {
         let status = match &e {
             NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
             NodeError::NotFound(_) => StatusCode::NOT_FOUND,
+            NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
             NodeError::Conflict(_) => StatusCode::CONFLICT,
             NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -203,6 +204,14 @@ async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, A
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    let node = s.node.clone();
+    if let Ok(Ok(list)) = tokio::task::spawn_blocking(move || node.inquiries()).await {
+        let n = list.iter().filter(|q| q.overdue).count();
+        s.node
+            .metrics()
+            .inquiries_overdue
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -228,15 +237,7 @@ async fn send_message(
     let (from, to) = (office(&m.from, "from")?, office(&m.to, "to")?);
     let a = s
         .node
-        .send_message(
-            &from,
-            &to,
-            Content {
-                text: m.text,
-                lang: m.lang,
-            },
-            None,
-        )
+        .send_message(&from, &to, Content::text(m.text, m.lang), None)
         .await?;
     Ok((StatusCode::CREATED, Json(a.into())))
 }
@@ -290,6 +291,7 @@ struct Status {
     log_size: u64,
     peers: Vec<crate::federation::status::PeerStatus>,
     equivocations: usize,
+    inquiries_overdue: Vec<String>,
 }
 
 async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -308,6 +310,12 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
             log_size: node.reader().size()?,
             peers,
             equivocations: node.store().equivocations()?.len(),
+            inquiries_overdue: node
+                .inquiries()?
+                .into_iter()
+                .filter(|q| q.overdue)
+                .map(|q| q.id)
+                .collect(),
         })
     })
     .await
@@ -384,6 +392,171 @@ async fn prove_equivocation(
     Ok(([(header::CONTENT_TYPE, "application/json")], b.bundle).into_response())
 }
 
+/// An agreement as the API lists it.
+#[derive(Serialize)]
+struct AgreementJson {
+    id: String,
+    title: String,
+    proposer: String,
+    counterparty: String,
+    state: hotline_proto::agreement::State,
+    proposed_at: jiff::Timestamp,
+    signed_at: Option<jiff::Timestamp>,
+    withdrawn_by: Option<String>,
+    withdrawal_effective: Option<jiff::Timestamp>,
+    terms: hotline_proto::agreement::Terms,
+}
+
+fn agreement_json(a: hotline_proto::agreement::Agreement, now: jiff::Timestamp) -> AgreementJson {
+    AgreementJson {
+        state: a.state(now),
+        id: a.id,
+        title: a.terms.title.clone(),
+        proposer: a.proposer.to_string(),
+        counterparty: a.counterparty.to_string(),
+        proposed_at: a.proposed_at,
+        signed_at: a.signed_at,
+        withdrawn_by: a.withdrawn.as_ref().map(|(p, _)| p.to_string()),
+        withdrawal_effective: a.withdrawn.map(|(_, t)| t),
+        terms: a.terms,
+    }
+}
+
+async fn list_agreements(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let node = s.node.clone();
+    let list = tokio::task::spawn_blocking(move || node.agreements())
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
+    let now = jiff::Timestamp::now();
+    let out: Vec<AgreementJson> = list.into_iter().map(|a| agreement_json(a, now)).collect();
+    Ok(Json(
+        serde_json::to_value(out).map_err(|e| NodeError::Internal(e.to_string()))?,
+    ))
+}
+
+/// What creating an agreement entry returns: its id and where it sits.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct CreatedJson {
+    /// The id of what was created or acted on (`party:index`).
+    pub id: String,
+    /// The new entry's index in this party's log.
+    pub index: u64,
+    /// Its leaf hash, base64.
+    pub leaf_hash: String,
+    /// Its time.
+    pub time: String,
+    /// For withdrawals: when the agreement stops being in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
+}
+
+fn created(id: String, a: &Appended, effective: Option<jiff::Timestamp>) -> CreatedJson {
+    CreatedJson {
+        id,
+        index: a.index,
+        leaf_hash: b64::encode(a.leaf_hash.0),
+        time: a.header.time.to_string(),
+        effective: effective.map(|t| t.to_string()),
+    }
+}
+
+async fn propose_agreement(
+    State(s): State<AppState>,
+    Body(terms): Body<hotline_proto::agreement::Terms>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let a = s.node.propose_agreement(terms).await?;
+    let id = format!("{}:{}", s.node.party(), a.index);
+    Ok((StatusCode::CREATED, Json(created(id, &a, None))))
+}
+
+async fn sign_agreement(
+    State(s): State<AppState>,
+    P(id): P<String>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let a = s.node.sign_agreement(&id).await?;
+    Ok((StatusCode::CREATED, Json(created(id, &a, None))))
+}
+
+async fn withdraw_agreement(
+    State(s): State<AppState>,
+    P(id): P<String>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let (a, effective) = s.node.withdraw_agreement(&id).await?;
+    Ok((StatusCode::CREATED, Json(created(id, &a, Some(effective)))))
+}
+
+/// `POST /v1/inquiries` and answers: the content, with attachments already base64.
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryRequest {
+    /// Sending office (inquiries only).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Receiving office (inquiries only).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The content.
+    pub content: Content,
+}
+
+async fn inquire(
+    State(s): State<AppState>,
+    Body(r): Body<InquiryRequest>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let from = office(r.from.as_deref().unwrap_or_default(), "from")?;
+    let to = office(r.to.as_deref().unwrap_or_default(), "to")?;
+    let a = s.node.inquire(&from, &to, r.content).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(created(format!("{}:{}", s.node.party(), a.index), &a, None)),
+    ))
+}
+
+async fn list_inquiries(
+    State(s): State<AppState>,
+) -> Result<Json<Vec<crate::inquiries::Inquiry>>, ApiError> {
+    let node = s.node.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || node.inquiries())
+            .await
+            .map_err(|e| NodeError::Internal(e.to_string()))??,
+    ))
+}
+
+async fn ack_inquiry(
+    State(s): State<AppState>,
+    P(id): P<String>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let a = s.node.ack(&id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(created(format!("{}:{}", s.node.party(), a.index), &a, None)),
+    ))
+}
+
+async fn answer_inquiry(
+    State(s): State<AppState>,
+    P(id): P<String>,
+    Body(r): Body<InquiryRequest>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let a = s.node.answer(&id, r.content).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(created(format!("{}:{}", s.node.party(), a.index), &a, None)),
+    ))
+}
+
+async fn close_inquiry(
+    State(s): State<AppState>,
+    P(id): P<String>,
+) -> Result<(StatusCode, Json<CreatedJson>), ApiError> {
+    let a = s.node.close(&id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(created(format!("{}:{}", s.node.party(), a.index), &a, None)),
+    ))
+}
+
 async fn auth(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -439,6 +612,13 @@ pub fn app(node: Node, token: &str) -> Router {
         .route("/log", get(log))
         .route("/proofs/entry/{index}", get(prove_entry))
         .route("/status", get(status))
+        .route("/agreements", get(list_agreements).post(propose_agreement))
+        .route("/inquiries", get(list_inquiries).post(inquire))
+        .route("/inquiries/{id}/ack", post(ack_inquiry))
+        .route("/inquiries/{id}/answer", post(answer_inquiry))
+        .route("/inquiries/{id}/close", post(close_inquiry))
+        .route("/agreements/{id}/sign", post(sign_agreement))
+        .route("/agreements/{id}/withdraw", post(withdraw_agreement))
         .route("/peers/{party}/log", get(peer_log))
         .route("/peer-listener", axum::routing::put(peer_listener))
         .route("/equivocations", get(equivocations))

@@ -44,6 +44,9 @@ pub struct Config {
     /// Seconds between cosignature requests to each witness, even when nothing is sent.
     #[serde(default = "default_cosign_interval")]
     pub cosign_interval_secs: u64,
+    /// How far in the future of this node's clock an entry may be dated, in seconds.
+    #[serde(default = "default_skew")]
+    pub max_clock_skew_secs: u64,
     /// Limits on what the node accepts.
     #[serde(default)]
     pub limits: Limits,
@@ -51,6 +54,10 @@ pub struct Config {
 
 fn default_peer_listen() -> String {
     "127.0.0.1:7701".into()
+}
+
+fn default_skew() -> u64 {
+    300
 }
 
 fn default_cosign_interval() -> u64 {

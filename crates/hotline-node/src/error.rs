@@ -10,6 +10,9 @@ pub enum NodeError {
     /// The request names something this node does not know (404).
     #[error("{0}")]
     NotFound(String),
+    /// No agreement in force allows it, or the caller may not do it (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The request conflicts with what exists (409).
     #[error("{0}")]
     Conflict(String),

@@ -7,10 +7,12 @@
 //! ([`metrics`]) and the pinned TLS 1.3 transport between nodes ([`tls`]).
 #![forbid(unsafe_code)]
 
+pub mod agreements;
 pub mod api;
 pub mod dir;
 pub mod error;
 pub mod federation;
+pub mod inquiries;
 pub mod metrics;
 pub mod node;
 pub mod reader;

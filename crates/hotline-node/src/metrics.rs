@@ -33,6 +33,8 @@ pub struct Metrics {
     pub cosignature_age_seconds: Family<PeerLabel, Gauge>,
     /// Equivocations on record (evidence kept).
     pub equivocations: Gauge,
+    /// Inquiries past a deadline without the step it asks for.
+    pub inquiries_overdue: Gauge,
     /// Peer connections refused during the TLS handshake (unpinned or bad).
     pub tls_handshake_failures: Counter,
 }
@@ -85,6 +87,12 @@ impl Metrics {
         let cosignature_age_seconds = Family::<PeerLabel, Gauge>::default();
         let equivocations = Gauge::default();
         let tls_handshake_failures = Counter::default();
+        let inquiries_overdue = Gauge::default();
+        registry.register(
+            "inquiries_overdue",
+            "Inquiries past a deadline (acknowledge or answer) without that step",
+            inquiries_overdue.clone(),
+        );
         registry.register(
             "peer_tls_handshake_failures",
             "Peer connections refused during the TLS handshake",
@@ -134,6 +142,7 @@ impl Metrics {
             cosignature_age_seconds,
             equivocations,
             tls_handshake_failures,
+            inquiries_overdue,
         }
     }
 

@@ -105,6 +105,7 @@ impl Node {
             listen: opts.listen,
             peer_listen: "127.0.0.1:7701".into(),
             cosign_interval_secs: 60,
+            max_clock_skew_secs: 300,
             limits: Limits::default(),
         };
         let text =
@@ -290,6 +291,16 @@ impl Node {
                 self.inner.dir.root().display()
             ))
         })
+    }
+
+    /// An own office's keys, or an error saying how to create it.
+    pub fn office_keys_pub(&self, office: &Office) -> Result<Arc<OfficeKeys>> {
+        self.office_keys(office)
+    }
+
+    /// The sealing key of any office this node knows.
+    pub fn seal_key_pub(&self, office: &Office) -> Result<hotline_proto::keys::SealPublic> {
+        self.seal_key_of(office)
     }
 
     /// The sealing key of any office this node knows: its own, or a pinned peer's.
@@ -525,6 +536,8 @@ impl Node {
         }
         let keys = self.office_keys(from)?;
         let to_key = self.seal_key_of(to)?;
+        let agreement =
+            self.require_agreement(from, to, Kind::Message, time.unwrap_or_else(Timestamp::now))?;
         let own_key = keys
             .public()
             .seal_key()
@@ -544,7 +557,7 @@ impl Node {
             kind: Kind::Message,
             signer: Signer::Office(keys),
             to: Some(to.clone()),
-            agreement: None,
+            agreement,
             refs: vec![],
             body: Some(SealedBody {
                 bytes: sealed.bytes,

@@ -84,6 +84,24 @@ pub struct Draft {
     pub time: Option<Timestamp>,
 }
 
+impl Draft {
+    /// A draft of `kind` signed by `signer`, with nothing else set.
+    pub fn new(kind: Kind, signer: Signer) -> Self {
+        Self {
+            kind,
+            signer,
+            to: None,
+            agreement: None,
+            refs: vec![],
+            body: None,
+            key: None,
+            status: None,
+            terms: None,
+            time: None,
+        }
+    }
+}
+
 /// An entry that is durable in the log.
 #[derive(Clone, Debug)]
 pub struct Appended {

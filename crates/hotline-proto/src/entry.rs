@@ -358,6 +358,40 @@ pub struct Content {
     /// Its language (BCP 47), if stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// An inquiry's subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Attached files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// A STIX 2.1 bundle (checked for structure before sending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stix: Option<serde_json::Value>,
+}
+
+/// A file attached to an entry's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// The file's name (no directories).
+    pub name: String,
+    /// Its media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// Its bytes, base64.
+    pub data: String,
+}
+
+impl Content {
+    /// Plain text content.
+    pub fn text(text: impl Into<String>, lang: Option<String>) -> Self {
+        Self {
+            text: text.into(),
+            lang,
+            subject: None,
+            attachments: vec![],
+            stix: None,
+        }
+    }
 }
 
 impl Content {

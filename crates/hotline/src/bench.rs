@@ -198,7 +198,7 @@ async fn append(
         make_room(&mut set, concurrency).await?;
         let (node, fbi, state, text) = (node.clone(), fbi.clone(), state.clone(), text.clone());
         set.spawn(async move {
-            node.send_message(&fbi, &state, Content { text, lang: None }, None)
+            node.send_message(&fbi, &state, Content::text(text, None), None)
                 .await
                 .map(|_| ())
                 .map_err(anyhow::Error::from)
@@ -267,11 +267,7 @@ impl CryptoWork {
         let (from, to) = (self.from.office(), self.to.office());
         let own = self.from.public().seal_key()?;
         let s = seal::seal(
-            &Content {
-                text: self.text.clone(),
-                lang: None,
-            }
-            .to_bytes(),
+            &Content::text(self.text.clone(), None).to_bytes(),
             &[(to, &self.to_seal), (from, &own)],
             &mut os_rng(),
         )?;
@@ -584,15 +580,7 @@ impl Line<'_> {
             if let Some(gap) = gap {
                 let t0 = Instant::now();
                 let a = node
-                    .send_message(
-                        from,
-                        to,
-                        Content {
-                            text: text.into(),
-                            lang: None,
-                        },
-                        None,
-                    )
+                    .send_message(from, to, Content::text(text, None), None)
                     .await?;
                 sends.push((a.index, t0, Instant::now()));
                 tokio::time::sleep(gap).await;
@@ -607,7 +595,7 @@ impl Line<'_> {
             set.spawn(async move {
                 let t0 = Instant::now();
                 let a = node
-                    .send_message(&from, &to, Content { text, lang: None }, None)
+                    .send_message(&from, &to, Content::text(text, None), None)
                     .await?;
                 Ok((a.index, t0, Instant::now()))
             });
@@ -746,6 +734,14 @@ async fn link(
     }
     demo::pin_all(&parties)?;
     let serving = demo::serve_all(&mut parties)?;
+    // Traffic between the parties moves only under an agreement in force.
+    demo::agree_all(
+        &parties[0].node,
+        &parties[1].node,
+        &[demo::AGREEMENTS[2]],
+        true,
+    )
+    .await?;
     let result = match ReceiptWatch::start(&parties[0].node, parties[1].node.party()) {
         Ok(watch) => {
             let line = Line {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use hotline_node::api::{AddOffice, AppendedJson, SendMessage};
+use hotline_node::api::{AddOffice, AppendedJson, CreatedJson, InquiryRequest, SendMessage};
 use hotline_node::dir::NodeDir;
 use hotline_node::reader::LogReader;
 use hotline_node::{InitOptions, Node, NodeError};
@@ -14,7 +14,7 @@ use hotline_proto::keys::{NoteKey, NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};
 
 use crate::client::NodeClient;
-use crate::{Command, KeysCmd, OfficeCmd, PeerCmd, ProveCmd};
+use crate::{AgreementCmd, Command, KeysCmd, OfficeCmd, PeerCmd, ProveCmd};
 
 pub async fn run(cmd: Command) -> Result<ExitCode> {
     match cmd {
@@ -162,6 +162,184 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 log.key_id(),
                 id.offices.len()
             );
+        }
+        Command::Agreement(cmd) => return agreement(cmd).await,
+        Command::Inquire {
+            dir,
+            content,
+            from,
+            to,
+            subject,
+            json,
+        } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let mut c = content_of(&content)?;
+            c.subject = Some(subject);
+            let (f, t) = (
+                Office::new(&from).context("--from")?,
+                Office::new(&to).context("--to")?,
+            );
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.inquire(&f, &t, c).await?),
+                None => {
+                    let r = InquiryRequest {
+                        from: Some(from.clone()),
+                        to: Some(to.clone()),
+                        content: c,
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post("/v1/inquiries", &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!("Sent inquiry {} from {from} to {to}", out.id),
+            )?;
+        }
+        Command::Ack { id, dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.ack(&id).await?),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/inquiries/{id}/ack"), &())
+                        .await?
+                }
+            };
+            report(json, &out, &format!("Acknowledged {id} (entry {})", out.id))?;
+        }
+        Command::Close { id, dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.close(&id).await?),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/inquiries/{id}/close"), &())
+                        .await?
+                }
+            };
+            report(json, &out, &format!("Closed {id} (entry {})", out.id))?;
+        }
+        Command::Answer {
+            id,
+            dir,
+            content,
+            json,
+        } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let c = content_of(&content)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.answer(&id, c).await?),
+                None => {
+                    let r = InquiryRequest {
+                        from: None,
+                        to: None,
+                        content: c,
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/inquiries/{id}/answer"), &r)
+                        .await?
+                }
+            };
+            report(json, &out, &format!("Answered {id} (entry {})", out.id))?;
+        }
+        Command::Inquiries { dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let list: serde_json::Value = match offline_node(&dir)? {
+                Some(node) => serde_json::to_value(node.inquiries()?)?,
+                None => serde_json::from_slice(
+                    &NodeClient::connect(&dir)
+                        .await?
+                        .get_bytes("/v1/inquiries")
+                        .await?,
+                )?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                let items = list.as_array().cloned().unwrap_or_default();
+                if items.is_empty() {
+                    println!("No inquiry sent or received.");
+                }
+                for q in items {
+                    let s = |k: &str| q[k].as_str().unwrap_or("-").to_owned();
+                    let flag = if q["overdue"] == true {
+                        "  OVERDUE"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{:<8} {:<12} {} → {}  sent {}  answer due {}{flag}",
+                        s("id"),
+                        s("status"),
+                        s("from"),
+                        s("to"),
+                        s("sent"),
+                        s("answer_due")
+                    );
+                }
+            }
+        }
+        Command::Agreements { dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            dir.read_config()?;
+            let list: serde_json::Value = match offline_node(&dir)? {
+                Some(node) => {
+                    let now = jiff::Timestamp::now();
+                    serde_json::Value::Array(
+                        node.agreements()?
+                            .into_iter()
+                            .map(|a| {
+                                serde_json::json!({
+                                    "id": a.id, "title": a.terms.title, "proposer": a.proposer, "counterparty": a.counterparty,
+                                    "state": a.state(now), "proposed_at": a.proposed_at, "signed_at": a.signed_at,
+                                    "withdrawn_by": a.withdrawn.as_ref().map(|w| w.0.to_string()),
+                                    "withdrawal_effective": a.withdrawn.map(|w| w.1), "terms": a.terms,
+                                })
+                            })
+                            .collect(),
+                    )
+                }
+                None => serde_json::from_slice(
+                    &NodeClient::connect(&dir)
+                        .await?
+                        .get_bytes("/v1/agreements")
+                        .await?,
+                )?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                let items = list.as_array().cloned().unwrap_or_default();
+                if items.is_empty() {
+                    println!(
+                        "No agreement yet. Propose one: hotline agreement propose --file examples/cyber-agreement.toml"
+                    );
+                }
+                for a in items {
+                    let s = |k: &str| a[k].as_str().unwrap_or("-").to_owned();
+                    println!(
+                        "{:<8} {:<10} {}  ({} ↔ {}, from {})",
+                        s("id"),
+                        s("state"),
+                        s("title"),
+                        s("proposer"),
+                        s("counterparty"),
+                        a["terms"]["start"].as_str().unwrap_or("-")
+                    );
+                }
+            }
         }
         Command::Serve {
             dir,
@@ -352,6 +530,18 @@ fn print_status(v: &serde_json::Value) {
         s(&v["origin"]),
         v["log_size"]
     );
+    let overdue = v["inquiries_overdue"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !overdue.is_empty() {
+        let ids: Vec<String> = overdue.iter().map(s).collect();
+        println!(
+            "OVERDUE inquiries ({}): {} — see `hotline inquiries`",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
     let peers = v["peers"].as_array().cloned().unwrap_or_default();
     if peers.is_empty() {
         println!("no peers pinned (hotline peer add PARTY --keys FILE)");
@@ -404,6 +594,160 @@ fn print_status(v: &serde_json::Value) {
         for a in p["alerts"].as_array().cloned().unwrap_or_default() {
             println!("  ALERT: {}", s(&a));
         }
+    }
+}
+
+async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
+    use hotline_node::api::CreatedJson;
+    let (dir, json, what) = match &cmd {
+        AgreementCmd::Propose { dir, json, .. } => (dir, *json, "Proposed"),
+        AgreementCmd::Sign { dir, json, .. } => (dir, *json, "Signed"),
+        AgreementCmd::Withdraw { dir, json, .. } => (dir, *json, "Withdrew"),
+    };
+    let dir = NodeDir::new(dir.dir.clone());
+    dir.read_config()?;
+    let terms = match &cmd {
+        AgreementCmd::Propose { file, .. } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            Some(
+                hotline_node::terms_file::parse(&text)
+                    .with_context(|| format!("{}", file.display()))?,
+            )
+        }
+        _ => None,
+    };
+    let c: CreatedJson = match offline_node(&dir)? {
+        Some(node) => {
+            let mk = |id: String,
+                      a: &hotline_node::sequencer::Appended,
+                      eff: Option<jiff::Timestamp>| CreatedJson {
+                id,
+                index: a.index,
+                leaf_hash: hotline_proto::b64::encode(a.leaf_hash.0),
+                time: a.header.time.to_string(),
+                effective: eff.map(|t| t.to_string()),
+            };
+            match &cmd {
+                AgreementCmd::Propose { .. } => {
+                    let a = node
+                        .propose_agreement(terms.clone().unwrap_or_else(|| unreachable!()))
+                        .await?;
+                    mk(format!("{}:{}", node.party(), a.index), &a, None)
+                }
+                AgreementCmd::Sign { id, .. } => {
+                    mk(id.clone(), &node.sign_agreement(id).await?, None)
+                }
+                AgreementCmd::Withdraw { id, .. } => {
+                    let (a, eff) = node.withdraw_agreement(id).await?;
+                    mk(id.clone(), &a, Some(eff))
+                }
+            }
+        }
+        None => {
+            let client = NodeClient::connect(&dir).await?;
+            match &cmd {
+                AgreementCmd::Propose { .. } => client.post("/v1/agreements", &terms).await?,
+                AgreementCmd::Sign { id, .. } => {
+                    client
+                        .post(&format!("/v1/agreements/{id}/sign"), &())
+                        .await?
+                }
+                AgreementCmd::Withdraw { id, .. } => {
+                    client
+                        .post(&format!("/v1/agreements/{id}/withdraw"), &())
+                        .await?
+                }
+            }
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&c)?);
+    } else {
+        match &c.effective {
+            Some(eff) => println!(
+                "{what} {}: entry {} of this party's log; it stops being in force at {eff}.",
+                c.id, c.index
+            ),
+            None => println!("{what} {} (entry {} of this party's log).", c.id, c.index),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
+    CreatedJson {
+        id: format!("{}:{}", node.party(), a.index),
+        index: a.index,
+        leaf_hash: hotline_proto::b64::encode(a.leaf_hash.0),
+        time: a.header.time.to_string(),
+        effective: None,
+    }
+}
+
+fn report(json: bool, out: &CreatedJson, sentence: &str) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(out)?);
+    } else {
+        println!("{sentence}, durable in this party's log.");
+    }
+    Ok(())
+}
+
+/// Reads an inquiry's or answer's content from the command line's files.
+fn content_of(c: &crate::ContentArgs) -> Result<hotline_proto::entry::Content> {
+    let text = if c.body_file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the body from standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(&c.body_file)
+            .with_context(|| format!("reading {}", c.body_file.display()))?
+    };
+    let mut content = hotline_proto::entry::Content::text(text, c.lang.clone());
+    for p in &c.attachments {
+        let data =
+            std::fs::read(p).with_context(|| format!("reading the attachment {}", p.display()))?;
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("attachment")
+            .to_owned();
+        content.attachments.push(hotline_proto::entry::Attachment {
+            media_type: media_type(&name).to_owned(),
+            name,
+            data: hotline_proto::b64::encode(data),
+        });
+    }
+    if let Some(p) = &c.stix {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
+        hotline_proto::stix::validate(&v)
+            .with_context(|| format!("{} is not a valid STIX 2.1 bundle", p.display()))?;
+        content.stix = Some(v);
+    }
+    Ok(content)
+}
+
+fn media_type(name: &str) -> &'static str {
+    match name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("json") => "application/json",
+        Some("txt" | "log") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
     }
 }
 

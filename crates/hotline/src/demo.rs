@@ -427,20 +427,37 @@ fn missing_cosignatures(parties: &[Local]) -> Result<Vec<(usize, usize)>> {
 /// Waits until every message has its receipt back at its sender and every
 /// log's latest checkpoint is cosigned by both other parties, showing
 /// progress on standard error.
-async fn settle(parties: &[Local], sent: &mut [Sent]) -> Result<Duration> {
+/// Where each sender's mirror of each receiver's log stands before this
+/// run's messages: their receipts can only come after.
+fn receipt_cursors(parties: &[Local]) -> Result<HashMap<(usize, usize), u64>> {
+    let mut cursors = HashMap::new();
+    for s in 0..parties.len() {
+        for r in 0..parties.len() {
+            if s != r {
+                cursors.insert(
+                    (s, r),
+                    parties[s]
+                        .node
+                        .mirror_reader(parties[r].node.party())?
+                        .size()?,
+                );
+            }
+        }
+    }
+    Ok(cursors)
+}
+
+async fn settle(
+    parties: &[Local],
+    sent: &mut [Sent],
+    cursors: HashMap<(usize, usize), u64>,
+) -> Result<Duration> {
     let started = Instant::now();
     let mut prog = Progress {
-        cursors: sent.iter().map(|m| ((m.from, m.to), 0)).collect(),
+        cursors,
         receipted: 0,
         cosigned: 0,
     };
-    // Receipts for this run's messages come after everything mirrored so far.
-    for (&(s, r), cursor) in &mut prog.cursors {
-        *cursor = parties[s]
-            .node
-            .mirror_reader(parties[r].node.party())?
-            .size()?;
-    }
     let tty = std::io::stderr().is_terminal();
     let mut shown = String::new();
     loop {
@@ -609,10 +626,76 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
 }
 
 /// Steps 3 onwards: the messages, the wait, what to look at.
+/// The agreements of SCENARIO.md step 1, shipped in examples/ and built in.
+pub const AGREEMENTS: [&str; 3] = [
+    include_str!("../../../examples/presidential-agreement.toml"),
+    include_str!("../../../examples/defense-agreement.toml"),
+    include_str!("../../../examples/cyber-agreement.toml"),
+];
+
+/// `a` proposes each agreement, `b` signs it once its mirror holds the
+/// proposal, and both wait until it is in force on both sides. Agreements
+/// already in force with the same title are kept (a resumed demo).
+pub async fn agree_all(a: &Node, b: &Node, texts: &[&str], quiet: bool) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for text in texts {
+        let terms = hotline_node::terms_file::parse(text)?;
+        let now = jiff::Timestamp::now();
+        if let Some(existing) = a
+            .agreements()?
+            .into_iter()
+            .find(|x| x.terms.title == terms.title && x.in_force(now))
+        {
+            ids.push(existing.id);
+            continue;
+        }
+        let title = terms.title.clone();
+        let p = a.propose_agreement(terms).await?;
+        let id = format!("{}:{}", a.party(), p.index);
+        wait_for(
+            || b.agreement(&id).is_ok(),
+            "the proposal reaching the other party",
+        )
+        .await?;
+        b.sign_agreement(&id).await?;
+        wait_for(
+            || {
+                a.agreement(&id)
+                    .is_ok_and(|x| x.in_force(jiff::Timestamp::now()))
+            },
+            "the signature reaching the proposer",
+        )
+        .await?;
+        if !quiet {
+            println!(
+                "  {id:<6} {title}: proposed by {}, signed by {}, in force",
+                a.party(),
+                b.party()
+            );
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+async fn wait_for(mut cond: impl FnMut() -> bool, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
     println!(
-        "\n3. Sealed messages, each signed by its office and durable in the sender's own log:"
+        "\n3. Agreements in force, each proposed by one party and signed by the other (SCENARIO step 1):"
     );
+    agree_all(&parties[0].node, &parties[1].node, &AGREEMENTS, false).await?;
+    println!(
+        "\n4. Sealed messages, each signed by its office and durable in the sender's own log:"
+    );
+    let cursors = receipt_cursors(parties)?;
     let mut sent = Vec::new();
     for (date, from, to, lang, text) in MESSAGES {
         let (fi, ti) = (party_index(from), party_index(to));
@@ -621,10 +704,7 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
             .send_message(
                 &Office::new(from)?,
                 &Office::new(to)?,
-                Content {
-                    text: text.into(),
-                    lang: Some(lang.into()),
-                },
+                Content::text(text, Some(lang.into())),
                 None,
             )
             .await?;
@@ -644,12 +724,12 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
     }
 
     println!(
-        "\n4. Delivery: each receiver verifies the entry, writes a signed receipt into its own log, and the"
+        "\n5. Delivery: each receiver verifies the entry, writes a signed receipt into its own log, and the"
     );
     println!(
         "   sender's mirror of that log receives it; the witnesses cosign each log as it grows."
     );
-    let took = settle(parties, &mut sent).await?;
+    let took = settle(parties, &mut sent, cursors).await?;
     for m in &sent {
         println!(
             "  {} {}'s entry {} ({} → {}): receipt in {}'s log, entry {}",
@@ -667,7 +747,7 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
         took.as_secs_f64()
     );
 
-    println!("\n5. Where each party stands:");
+    println!("\n6. Where each party stands:");
     print_table(parties)?;
 
     let us = &parties[0];
@@ -676,7 +756,7 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
         .find(|m| m.from_office == "us/fbi")
         .map_or(0, |m| m.index);
     println!(
-        "\n6. A proof anyone can check offline, with the pinned keys only (us's log key, ru's and nato's witness keys):"
+        "\n7. A proof anyone can check offline, with the pinned keys only (us's log key, ru's and nato's witness keys):"
     );
     let bundle_path = root.join(format!("us-entry-{fbi}.json"));
     std::fs::write(&bundle_path, us.node.reader().prove_entry(fbi)?)

@@ -26,6 +26,23 @@ struct Cli {
     command: Command,
 }
 
+/// The content of an inquiry or answer.
+#[derive(Args, Clone)]
+struct ContentArgs {
+    /// The text, from a file (`-` for standard input).
+    #[arg(long)]
+    body_file: PathBuf,
+    /// Attach a file (repeat for several).
+    #[arg(long = "attach")]
+    attachments: Vec<PathBuf>,
+    /// A STIX 2.1 bundle (JSON), checked for structure before sending.
+    #[arg(long)]
+    stix: Option<PathBuf>,
+    /// The text's language (BCP 47).
+    #[arg(long)]
+    lang: Option<String>,
+}
+
 /// The node directory, shared by most commands.
 #[derive(Args, Clone)]
 struct DirArg {
@@ -70,6 +87,76 @@ enum Command {
     /// Pin other parties.
     #[command(subcommand)]
     Peer(PeerCmd),
+    /// Propose, sign or withdraw an agreement (the bilateral mechanism traffic moves under).
+    #[command(subcommand)]
+    Agreement(AgreementCmd),
+    /// Send an inquiry under an agreement in force; prints its id.
+    Inquire {
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(flatten)]
+        content: ContentArgs,
+        /// Sending office, e.g. `us/fbi`.
+        #[arg(long)]
+        from: String,
+        /// Receiving office, e.g. `ru/fsb`.
+        #[arg(long)]
+        to: String,
+        /// The subject line.
+        #[arg(long)]
+        subject: String,
+        /// Print as JSON (an object with an `id` field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge an inquiry (as its receiving office).
+    Ack {
+        /// The inquiry's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer an inquiry (as its receiving office); answer as often as needed.
+    Answer {
+        /// The inquiry's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        #[command(flatten)]
+        content: ContentArgs,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Close an inquiry (as its sending office).
+    Close {
+        /// The inquiry's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List inquiries sent and received, with status, times and deadlines.
+    Inquiries {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the agreements this node knows, with their state (proposed, in force, withdrawn, …).
+    Agreements {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the node: the HTTP API, /healthz, /metrics and /openapi.json.
     Serve {
         #[command(flatten)]
@@ -195,6 +282,41 @@ enum KeysCmd {
         /// The URL where peers reach this node, to include in the export.
         #[arg(long)]
         url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgreementCmd {
+    /// Propose an agreement from a terms file (see examples/cyber-agreement.toml); prints its id.
+    Propose {
+        /// The terms, as TOML.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON (an object with an `id` field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign the other party's proposal: from then on (and from its start date) it is in force.
+    Sign {
+        /// The agreement's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw from an agreement; it ends after the notice its terms give.
+    Withdraw {
+        /// The agreement's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -59,21 +59,38 @@ fn check_entry(
     log_key: &NoteVerifier,
     keys: &OfficeKeys,
     sealed: Option<&[u8]>,
+    latest: jiff::Timestamp,
 ) -> Result<(), FedError> {
     let h = e.header();
     let bad = |why: String| FedError::Invalid(format!("entry {index}: {why}"));
+    if h.time > latest {
+        return Err(bad(format!(
+            "dated {}, later than this node's clock allows ({latest}, max_clock_skew_secs in hotline.toml); check the sender's clock",
+            h.time
+        )));
+    }
     if &h.log != party {
         return Err(bad(format!("belongs to log {}, not {party}", h.log)));
     }
     if h.prev.is_some_and(|p| p >= index) {
         return Err(bad("its prev points forward".into()));
     }
-    if h.kind == Kind::Key {
-        if h.from != party.as_str() {
-            return Err(bad("a key entry must be signed by the party".into()));
+    if h.from == party.as_str() {
+        // The party's own log key signs key announcements, agreements, and
+        // receipts for entries addressed to offices it does not have.
+        if !matches!(h.kind, Kind::Key | Kind::Agreement | Kind::Receipt) {
+            return Err(bad(format!(
+                "a {} entry must be signed by an office, not by the party",
+                h.kind
+            )));
         }
         e.verify(log_key.public_key())
             .map_err(|err| bad(err.to_string()))?;
+    } else if h.kind == Kind::Key || h.kind == Kind::Agreement {
+        return Err(bad(format!(
+            "a {} entry must be signed by the party",
+            h.kind
+        )));
     } else {
         let office_party = h.from.split_once('/').map(|(p, _)| p);
         if office_party != Some(party.as_str()) {
@@ -123,7 +140,13 @@ pub fn accept(
     log_key: &NoteVerifier,
     keys: &mut OfficeKeys,
     push: &Push,
+    max_skew_secs: u64,
 ) -> Result<Accepted, FedError> {
+    let latest = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(
+            i64::try_from(max_skew_secs).unwrap_or(i64::MAX),
+        ))
+        .unwrap_or(jiff::Timestamp::MAX);
     if push.origin != log_key.name() {
         return Err(FedError::Forbidden(format!(
             "{party} pushes log {}, but its pinned log is {}",
@@ -200,7 +223,15 @@ pub fn accept(
     let mut staged = keys.clone();
     let mut rows = Vec::with_capacity(new.len());
     for (index, entry, sealed) in new {
-        check_entry(entry, *index, party, log_key, &staged, sealed.as_deref())?;
+        check_entry(
+            entry,
+            *index,
+            party,
+            log_key,
+            &staged,
+            sealed.as_deref(),
+            latest,
+        )?;
         learn(&mut staged, entry);
         rows.push(NewLeaf::from_entry(entry, sealed.clone()));
     }

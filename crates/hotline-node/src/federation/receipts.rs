@@ -48,14 +48,31 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
                 .clone()
                 .ok_or_else(|| FedError::Internal("addressed entry without an addressee".into()))?;
             // The addressed office signs; if this party has no such office, the party itself does.
+            let from = Office::new(&h.from).ok();
             let (signer, status) = match node.office_signer(&to) {
-                Some(k) => (Signer::Office(k), "delivered".to_owned()),
+                Some(k) => {
+                    // Policy is checked as of the entry's own time, against
+                    // the agreements both logs hold; a refusal is receipted too.
+                    let allowed = match &from {
+                        Some(f) => node.require_agreement(f, &to, h.kind, h.time).map(|_| ()),
+                        None => Err(crate::error::NodeError::Forbidden(format!(
+                            "{} is not an office",
+                            h.from
+                        ))),
+                    };
+                    match allowed {
+                        Ok(()) => (Signer::Office(k), "delivered".to_owned()),
+                        Err(e) => (
+                            Signer::Office(k),
+                            format!("refused: {}", refusal(&e.to_string())),
+                        ),
+                    }
+                }
                 None => (
                     node.party_signer(),
                     format!("refused: {to} is not an office of this party"),
                 ),
             };
-            let from = Office::new(&h.from).ok();
             let draft = Draft {
                 kind: Kind::Receipt,
                 signer,
@@ -82,6 +99,11 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
             written += 1;
         }
     }
+}
+
+/// The first sentence of a policy error: what a receipt's status carries.
+fn refusal(msg: &str) -> &str {
+    msg.split("; in force:").next().unwrap_or(msg)
 }
 
 /// Whether an entry of this kind is receipted.

@@ -60,13 +60,22 @@ async fn push(
     };
     let mut guard = peer.mirror_lock.lock().await;
     let (store, p2) = (node.store().clone(), peer.clone());
+    let skew = node.config().max_clock_skew_secs;
     let keys = guard.take();
     let outcome = tokio::task::spawn_blocking(move || {
         let mut keys = match keys {
             Some(k) => k,
             None => mirror::load_keys(&*store, p2.mirror)?,
         };
-        let r = mirror::accept(&*store, p2.mirror, &p2.party, &p2.log_key, &mut keys, &push);
+        let r = mirror::accept(
+            &*store,
+            p2.mirror,
+            &p2.party,
+            &p2.log_key,
+            &mut keys,
+            &push,
+            skew,
+        );
         Ok::<_, FedError>((r, keys))
     })
     .await;

@@ -65,9 +65,9 @@ impl NewLeaf {
     /// The row for a signed entry: indexed columns copied out of its header.
     pub fn from_entry(entry: &hotline_proto::entry::SignedEntry, sealed: Option<Vec<u8>>) -> Self {
         let h = entry.header();
-        let reference = (h.kind == hotline_proto::entry::Kind::Receipt)
-            .then(|| h.refs.first().map(|r| (r.log.to_string(), r.index)))
-            .flatten();
+        // The first reference is indexed: receipts, acks, answers and agreement
+        // signatures are found from what they refer to.
+        let reference = h.refs.first().map(|r| (r.log.to_string(), r.index));
         Self {
             leaf: entry.leaf().to_vec(),
             leaf_hash: entry.leaf_hash(),
@@ -216,7 +216,13 @@ pub trait Store: Send + Sync + 'static {
     /// Evidence kept so far, oldest first.
     fn equivocations(&self) -> Result<Vec<Evidence>>;
     /// Every `key` entry of `log`, in order.
-    fn key_leaves(&self, log: LogId) -> Result<Vec<StoredLeaf>>;
+    fn key_leaves(&self, log: LogId) -> Result<Vec<StoredLeaf>> {
+        self.leaves_of_kind(log, "key")
+    }
+    /// Entries of `log` whose first reference is `ref_log:ref_index`, in order.
+    fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>>;
+    /// Every entry of `kind` in `log`, in order.
+    fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>>;
     /// The checkpoint of `log` at exactly `size`, if kept.
     fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>>;
 }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_logs.sql"),
     include_str!("../../migrations/sqlite/0002_federation.sql"),
     include_str!("../../migrations/sqlite/0003_evidence_digest.sql"),
+    include_str!("../../migrations/sqlite/0004_references.sql"),
 ];
 const READERS: usize = 4;
 
@@ -536,12 +537,23 @@ impl Store for SqliteStore {
         })
     }
 
-    fn key_leaves(&self, log: LogId) -> Result<Vec<StoredLeaf>> {
+    fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
         self.read(|c| {
             let mut st = c
-                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = 'key' ORDER BY idx")
+                .prepare_cached(
+                    "SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND ref_log = ?2 AND ref_index = ?3 ORDER BY idx",
+                )
                 .map_err(db)?;
-            stored_leaves(&mut st, [log.0])
+            stored_leaves(&mut st, params![log.0, ref_log, i64_of(ref_index)?])
+        })
+    }
+
+    fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = ?2 ORDER BY idx")
+                .map_err(db)?;
+            stored_leaves(&mut st, params![log.0, kind])
         })
     }
 

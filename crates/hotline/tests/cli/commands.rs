@@ -90,7 +90,7 @@ fn office_send_log_checkpoint_prove_verify() {
         "--from",
         "us/fbi",
         "--to",
-        "ru/fsb",
+        "us/state",
         "--text",
         "Inquiry about a ransomware group",
         "--json",
@@ -111,7 +111,7 @@ fn office_send_log_checkpoint_prove_verify() {
     }
     assert_eq!(log[2]["leaf_hash"], sent["leaf_hash"]);
     assert_eq!(log[2]["header"]["kind"], "message");
-    assert_eq!(log[2]["header"]["to"], "ru/fsb");
+    assert_eq!(log[2]["header"]["to"], "us/state");
     assert!(log[2]["header"]["body"]["sealed"].is_string());
     assert_eq!(log[1]["header"]["key"]["office"], "us/state");
 
@@ -145,7 +145,7 @@ fn office_send_log_checkpoint_prove_verify() {
     ]);
     let out = ok(&["verify", bundle.to_str().unwrap(), "--key", &us.vkey()]);
     assert!(
-        out.starts_with("Verified. Entry 2 of log hotline/us — a message from us/fbi to ru/fsb"),
+        out.starts_with("Verified. Entry 2 of log hotline/us — a message from us/fbi to us/state"),
         "{out}"
     );
     // An exported keys file works as --key too.

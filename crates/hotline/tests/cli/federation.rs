@@ -145,6 +145,7 @@ fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
     let (us, ru) = pair();
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
+    agree(&us, &ru, &example("cyber-agreement.toml"));
     ok(&[
         "send",
         "--dir",
@@ -231,6 +232,7 @@ fn stream_both_ways_through_kills_and_cuts() {
     let (us, ru) = pair();
     let first = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
+    agree(&us, &ru, &example("cyber-agreement.toml"));
     let addrs = [
         (first.0.addr.clone(), first.0.peer_addr.clone()),
         (first.1.addr.clone(), first.1.peer_addr.clone()),
@@ -372,6 +374,7 @@ fn a_third_party_witnesses_both_logs() {
     federate(&us, &ru);
     federate(&us, &nato);
     federate(&ru, &nato);
+    agree(&us, &ru, &example("cyber-agreement.toml"));
     ok(&[
         "send",
         "--dir",

@@ -155,7 +155,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let stranger = OfficeKeys::generate(Office::new("us/fbi").unwrap(), &mut os_rng());
     let mut l = all.clone();
     l.push(
-        forged_message(&stranger, "2030-01-01T00:00:00Z")
+        forged_message(&stranger, "2025-06-01T00:00:00Z")
             .leaf()
             .to_vec(),
     );
@@ -171,10 +171,29 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     );
     assert_eq!(s, 422, "{t}");
     assert!(t.contains("signature of us/fbi does not verify"), "{t}");
+    // A genuine entry dated beyond ru's clock and its allowed skew.
+    let mut l = all.clone();
+    l.push(
+        forged_message(&k.fbi, "2099-01-01T00:00:00Z")
+            .leaf()
+            .to_vec(),
+    );
+    let (s, t) = post(
+        "/fed/v1/push",
+        "application/json",
+        &push_body(
+            "hotline/us",
+            &checkpoint_for(&k.log, &l),
+            size,
+            &l[size as usize..],
+        ),
+    );
+    assert_eq!(s, 422, "{t}");
+    assert!(t.contains("later than this node's clock allows"), "{t}");
     // An entry at the wrong index (a gap): the answer says where to resume.
     let mut l = all.clone();
     l.push(
-        forged_message(&k.fbi, "2030-01-01T00:00:00Z")
+        forged_message(&k.fbi, "2025-06-01T00:00:00Z")
             .leaf()
             .to_vec(),
     );

@@ -270,3 +270,45 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The shipped example terms file `name` (in the repository's examples/).
+pub fn example(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    assert!(p.is_file(), "{} is missing", p.display());
+    p.to_str().unwrap().to_owned()
+}
+
+/// `a` proposes the terms in `file`, `b` signs once it has mirrored the
+/// proposal, and both see the agreement in force. Both nodes must be running
+/// and federated. Returns the agreement id.
+pub fn agree(a: &Party, b: &Party, file: &str) -> String {
+    let out: serde_json::Value = serde_json::from_str(&ok(&[
+        "agreement",
+        "propose",
+        "--file",
+        file,
+        "--dir",
+        a.d(),
+        "--json",
+    ]))
+    .unwrap();
+    let id = out["id"].as_str().unwrap().to_owned();
+    let in_state = |p: &Party, state: &str| {
+        let list: serde_json::Value =
+            serde_json::from_str(&ok(&["agreements", "--dir", p.d(), "--json"])).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == id.as_str() && x["state"] == state)
+    };
+    wait_until(30, "the proposal reaching the other party", || {
+        in_state(b, "proposed")
+    });
+    ok(&["agreement", "sign", &id, "--dir", b.d()]);
+    wait_until(30, "the signature reaching the proposer", || {
+        in_state(a, "in_force")
+    });
+    id
+}

@@ -1,0 +1,184 @@
+//! Agreements on a node: proposing, signing, withdrawing, and the policy that
+//! lets traffic move only under an agreement both parties signed.
+//!
+//! The agreement list is folded from the `agreement` entries of the own log
+//! and of every mirrored log (see [`hotline_proto::agreement`]): nothing about
+//! an agreement's state is stored apart from the logs.
+
+use hotline_proto::agreement::{self, Agreement, Terms, status};
+use hotline_proto::entry::{Kind, Ref, SignedEntry};
+use hotline_proto::name::{Office, Party};
+use jiff::Timestamp;
+
+use crate::error::{NodeError, Result};
+use crate::node::Node;
+use crate::sequencer::{Appended, Draft};
+use crate::store::LogId;
+
+fn agreement_entries(node: &Node, log: LogId) -> Result<Vec<(u64, SignedEntry)>> {
+    node.store()
+        .leaves_of_kind(log, Kind::Agreement.as_str())?
+        .into_iter()
+        .map(|l| {
+            SignedEntry::from_leaf(&l.leaf)
+                .map(|e| (l.index, e))
+                .map_err(|e| NodeError::Internal(format!("agreement entry {}: {e}", l.index)))
+        })
+        .collect()
+}
+
+impl Node {
+    /// Every agreement this node knows of, from its own log and its mirrors.
+    pub fn agreements(&self) -> Result<Vec<Agreement>> {
+        let mut all = agreement_entries(self, self.log_id())?;
+        for peer in self.federation().all() {
+            all.extend(agreement_entries(self, peer.mirror)?);
+        }
+        Ok(agreement::fold(all.iter().map(|(i, e)| (*i, e))))
+    }
+
+    /// The agreement with this id.
+    pub fn agreement(&self, id: &str) -> Result<Agreement> {
+        self.agreements()?.into_iter().find(|a| a.id == id).ok_or_else(|| {
+            NodeError::NotFound(format!(
+                "no agreement {id} is known here (ids are party:index; `hotline agreements` lists them)"
+            ))
+        })
+    }
+
+    /// Checks that an agreement in force at `time` allows `from → to` for
+    /// `kind`; returns its id. Entries between offices of this party need none.
+    pub fn require_agreement(
+        &self,
+        from: &Office,
+        to: &Office,
+        kind: Kind,
+        time: Timestamp,
+    ) -> Result<Option<String>> {
+        if !agreement::needs_agreement(kind) || from.party() == to.party() {
+            return Ok(None);
+        }
+        let all = self.agreements()?;
+        if let Some(a) = agreement::allowing(&all, from, to, kind, time) {
+            return Ok(Some(a.id.clone()));
+        }
+        let in_force: Vec<String> = all
+            .iter()
+            .filter(|a| a.in_force(time))
+            .map(|a| format!("{} ({})", a.id, a.terms.title))
+            .collect();
+        Err(NodeError::Forbidden(format!(
+            "no agreement in force opens {from} ↔ {to} for {kind} at {time}; in force: {}. Propose one with `hotline agreement propose --file TERMS.toml`, and have {} sign it",
+            if in_force.is_empty() {
+                "none".to_owned()
+            } else {
+                in_force.join(", ")
+            },
+            to.party()
+        )))
+    }
+
+    async fn append_agreement(
+        &self,
+        status: &str,
+        terms: Option<Terms>,
+        refs: Vec<Ref>,
+    ) -> Result<Appended> {
+        let mut draft = Draft::new(Kind::Agreement, self.party_signer());
+        draft.status = Some(status.to_owned());
+        draft.terms = terms;
+        draft.refs = refs;
+        Ok(self.sequencer().append(draft).await?)
+    }
+
+    /// Proposes an agreement; returns the proposal (its id is `party:index`).
+    pub async fn propose_agreement(&self, terms: Terms) -> Result<Appended> {
+        let (a, b) = terms
+            .validate()
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        if &a != self.party() && &b != self.party() {
+            return Err(NodeError::BadInput(format!(
+                "the terms are between {a} and {b}; this party ({}) is neither",
+                self.party()
+            )));
+        }
+        self.append_agreement(status::PROPOSED, Some(terms), vec![])
+            .await
+    }
+
+    fn proposal_ref(&self, a: &Agreement) -> Result<Ref> {
+        let (party, index) = agreement::parse_id(&a.id)
+            .ok_or_else(|| NodeError::Internal(format!("bad agreement id {}", a.id)))?;
+        let log = if &party == self.party() {
+            self.log_id()
+        } else {
+            self.federation()
+                .peer(&party)
+                .map(|p| p.mirror)
+                .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))?
+        };
+        let leaf = self
+            .store()
+            .leaves(log, index, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| NodeError::NotFound(format!("entry {} is not held here", a.id)))?;
+        Ok(Ref {
+            log: party,
+            index,
+            leaf_hash: hotline_proto::b64::encode(leaf.leaf_hash.0),
+        })
+    }
+
+    /// Signs the other party's proposal.
+    pub async fn sign_agreement(&self, id: &str) -> Result<Appended> {
+        let a = self.agreement(id)?;
+        if &a.proposer == self.party() {
+            return Err(NodeError::BadInput(format!(
+                "{id} is this party's own proposal; {} must sign it",
+                a.counterparty
+            )));
+        }
+        if &a.counterparty != self.party() {
+            return Err(NodeError::BadInput(format!(
+                "{id} is between {} and {}, not this party",
+                a.proposer, a.counterparty
+            )));
+        }
+        if a.signed_at.is_some() {
+            return Err(NodeError::Conflict(format!("{id} is already signed")));
+        }
+        let r = self.proposal_ref(&a)?;
+        self.append_agreement(status::SIGNED, None, vec![r]).await
+    }
+
+    /// Withdraws from an agreement; it ends after the notice its terms give.
+    pub async fn withdraw_agreement(&self, id: &str) -> Result<(Appended, Timestamp)> {
+        let a = self.agreement(id)?;
+        if &a.proposer != self.party() && &a.counterparty != self.party() {
+            return Err(NodeError::BadInput(format!(
+                "{id} is not an agreement of this party"
+            )));
+        }
+        if a.withdrawn.is_some() {
+            return Err(NodeError::Conflict(format!("{id} is already withdrawn")));
+        }
+        let r = self.proposal_ref(&a)?;
+        let appended = self
+            .append_agreement(status::WITHDRAWN, None, vec![r])
+            .await?;
+        let effective = appended
+            .header
+            .time
+            .checked_add(jiff::SignedDuration::from_secs(
+                i64::try_from(a.terms.notice_secs).unwrap_or(i64::MAX),
+            ))
+            .unwrap_or(Timestamp::MAX);
+        Ok((appended, effective))
+    }
+}
+
+/// Whether `party` is one of an agreement's two parties.
+pub fn is_party(a: &Agreement, party: &Party) -> bool {
+    &a.proposer == party || &a.counterparty == party
+}
