@@ -15,6 +15,7 @@ pub mod federation;
 pub mod inquiries;
 pub mod metrics;
 pub mod node;
+pub mod proofs;
 pub mod reader;
 pub mod sequencer;
 pub mod store;

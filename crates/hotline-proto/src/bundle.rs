@@ -439,9 +439,17 @@ impl Verified {
                     None => format!("signed by party {} with its log key", h.from),
                 };
                 format!(
-                    "Entry {} of log {} — a {} from {}{to}, dated {} by its writer — is in that log's tree of size {} ({}), {signed}.",
+                    "Entry {} of log {} — {} {} from {}{to}, dated {} by its writer — is in that log's tree of size {} ({}), {signed}.",
                     p.index,
                     p.checkpoint.origin,
+                    if matches!(
+                        h.kind.as_str().as_bytes()[0],
+                        b'a' | b'e' | b'i' | b'o' | b'u'
+                    ) {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     h.kind,
                     h.from,
                     h.time,

@@ -360,6 +360,58 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 print_status(&v);
             }
         }
+        Command::Prove(ProveCmd::Delivery { id, dir, output }) => {
+            let b = proof_source(&dir.dir)?.delivery(&id)?;
+            wrote(&output, &b, &format!("the delivery bundle for {id}"))?;
+        }
+        Command::Prove(ProveCmd::Answered { id, dir, output }) => {
+            let b = proof_source(&dir.dir)?.answered(&id)?;
+            wrote(&output, &b, &format!("the answered bundle for {id}"))?;
+        }
+        Command::Prove(ProveCmd::Absence {
+            log,
+            kind,
+            from,
+            to,
+            since,
+            until,
+            dir,
+            output,
+        }) => {
+            let kind = hotline_proto::entry::Kind::parse(&kind)
+                .with_context(|| format!("unknown kind {kind:?}"))?;
+            let b = proof_source(&dir.dir)?.absence(
+                &Party::new(&log)?,
+                kind,
+                &Office::new(&from)?,
+                &Office::new(&to)?,
+                since,
+                until,
+            )?;
+            wrote(
+                &output,
+                &b,
+                &format!(
+                    "the absence bundle for {kind} {from} → {to} in {log}'s log, {since} – {until}"
+                ),
+            )?;
+        }
+        Command::Prove(ProveCmd::Stats {
+            channel,
+            month,
+            dir,
+            output,
+        }) => {
+            let (f, t) = channel.split_once(':').with_context(|| {
+                format!("--channel {channel:?}: write FROM:TO, e.g. us/fbi:ru/fsb")
+            })?;
+            let b = proof_source(&dir.dir)?.stats(&Office::new(f)?, &Office::new(t)?, &month)?;
+            wrote(&output, &b, &format!("the {month} figures of {channel}"))?;
+        }
+        Command::Open { id, dir, output } => {
+            let b = proof_source(&dir.dir)?.opening(&id)?;
+            wrote(&output, &b, &format!("the opening of {id}"))?;
+        }
         Command::Prove(ProveCmd::Equivocation { id, dir, output }) => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
@@ -771,6 +823,22 @@ async fn identity(dir: &NodeDir) -> Result<PartyIdentity> {
             Ok(serde_json::from_slice(&bytes)?)
         }
     }
+}
+
+fn proof_source(dir: &Path) -> Result<hotline_node::proofs::ProofSource> {
+    Ok(hotline_node::proofs::ProofSource::open(&NodeDir::new(dir))?)
+}
+
+fn wrote(output: &Path, bundle: &str, what: &str) -> Result<()> {
+    write_output(output, bundle.as_bytes())?;
+    if output.as_os_str() != "-" {
+        eprintln!(
+            "Wrote {what} to {}; check it with `hotline verify {} --key …`.",
+            output.display(),
+            output.display()
+        );
+    }
+    Ok(())
 }
 
 fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {

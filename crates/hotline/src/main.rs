@@ -228,6 +228,16 @@ enum Command {
     /// Write a proof bundle that `hotline verify` checks offline.
     #[command(subcommand)]
     Prove(ProveCmd),
+    /// Reveal one entry's plaintext and salt so a third party can match it to its logged commitment, and nothing else.
+    Open {
+        /// The entry's id, `party:index` (sent or received by one of this party's offices).
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the opening (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
     /// Check a proof bundle offline against pinned keys; says in one sentence what it proves.
     Verify {
         /// The bundle file.
@@ -339,6 +349,66 @@ enum PeerCmd {
 
 #[derive(Subcommand)]
 enum ProveCmd {
+    /// Prove that an entry was sent (sender's log) and received (the receiver's receipt).
+    Delivery {
+        /// The entry's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Prove that an inquiry was acknowledged and answered, and whether within the agreement's deadlines.
+    Answered {
+        /// The inquiry's id, `party:index`.
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Prove that a log holds no entry of a kind on a channel in a window (refuses if it does).
+    Absence {
+        /// The party whose log the claim is about, e.g. `us`.
+        #[arg(long)]
+        log: String,
+        /// The kind of entry, e.g. `inquiry`.
+        #[arg(long)]
+        kind: String,
+        /// The sending office.
+        #[arg(long)]
+        from: String,
+        /// The addressed office.
+        #[arg(long)]
+        to: String,
+        /// Window start (RFC 3339, e.g. 2021-06-09T00:00:00Z).
+        #[arg(long)]
+        since: jiff::Timestamp,
+        /// Window end (RFC 3339).
+        #[arg(long)]
+        until: jiff::Timestamp,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Prove a month's figures for one channel: sent, delivered, acknowledged and answered in time, overdue.
+    Stats {
+        /// The channel as `FROM:TO`, e.g. `us/fbi:ru/fsb`.
+        #[arg(long)]
+        channel: String,
+        /// The month, `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
     /// Write the evidence that a log equivocated (showed two histories); without ID, list what is on record.
     Equivocation {
         /// The evidence's id, as `hotline status` shows it.

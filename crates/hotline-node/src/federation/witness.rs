@@ -153,6 +153,8 @@ pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
                 let (text, _) = checkpoint::split(&req.note).map_err(|e| FedError::Internal(e.to_string()))?;
                 let t = u64::try_from(now).unwrap_or(0);
                 let line = checkpoint::cosign_line(&witness_key, text, t).map_err(|e| FedError::Internal(e.to_string()))?;
+                // Kept, with what it covers, for claims about time later.
+                store.record_cosignature(mirror, size, witness_key.name(), t, line.trim_end(), &req.note)?;
                 Ok(WitnessReply { status: 200, content_type: "text/plain; charset=utf-8", body: line })
             }
         }
@@ -195,7 +197,20 @@ pub fn record(
     note: &[u8],
     lines: &str,
 ) -> Result<Cosignature, FedError> {
-    let with = checkpoint::add_lines(note, lines);
+    // Verify the new line alone: an older line of the same witness (kept in
+    // the stored note for this size) must not stand in for it.
+    let prefix = format!("\u{2014} {} ", peer.witness_key.name());
+    let (text, sigs) = checkpoint::split(note).map_err(|e| FedError::Internal(e.to_string()))?;
+    let mut fresh = text.to_vec();
+    fresh.push(b'\n');
+    for l in String::from_utf8_lossy(sigs)
+        .lines()
+        .filter(|l| !l.starts_with(&prefix))
+    {
+        fresh.extend_from_slice(l.as_bytes());
+        fresh.push(b'\n');
+    }
+    let with = checkpoint::add_lines(&fresh, lines);
     let v = checkpoint::verify(
         &with,
         &node.log_vkey(),
@@ -210,7 +225,6 @@ pub fn record(
             FedError::Invalid(format!("{} answered without its cosignature", peer.party))
         })?;
     // Keep one line per witness in the stored note: the newest.
-    let prefix = format!("\u{2014} {} ", peer.witness_key.name());
     let merge = |current: &[u8]| -> Vec<u8> {
         let Ok((text, sigs)) = checkpoint::split(current) else {
             return current.to_vec();

@@ -209,6 +209,24 @@ pub trait Store: Send + Sync + 'static {
         line: &str,
         merge: &dyn Fn(&[u8]) -> Vec<u8>,
     ) -> Result<()>;
+    /// Witness: keeps a cosignature it gave for a mirrored log, with the note it covers.
+    fn record_cosignature(
+        &self,
+        log: LogId,
+        size: u64,
+        witness: &str,
+        time: u64,
+        line: &str,
+        note: &[u8],
+    ) -> Result<()>;
+    /// The newest cosignature of `log` at or before `time` (`before`), or the
+    /// oldest at or after it.
+    fn cosignature_near(
+        &self,
+        log: LogId,
+        time: u64,
+        before: bool,
+    ) -> Result<Option<CosignatureRecord>>;
     /// Log: the newest cosignature by `witness`: (size, time).
     fn last_cosignature(&self, log: LogId, witness: &str) -> Result<Option<(u64, u64)>>;
     /// Keeps evidence of equivocation.
@@ -225,6 +243,22 @@ pub trait Store: Send + Sync + 'static {
     fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>>;
     /// The checkpoint of `log` at exactly `size`, if kept.
     fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>>;
+}
+
+/// A cosignature on record.
+#[derive(Clone, Debug)]
+pub struct CosignatureRecord {
+    /// Tree size cosigned.
+    pub size: u64,
+    /// The cosigner's name.
+    pub witness: String,
+    /// The witness's time.
+    pub time: u64,
+    /// The signature line.
+    pub line: String,
+    /// The checkpoint it covers (witness side); `None` for the own log, whose
+    /// checkpoints table holds it.
+    pub note: Option<Vec<u8>>,
 }
 
 /// Equivocation evidence on record.

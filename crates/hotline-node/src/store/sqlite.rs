@@ -10,8 +10,8 @@ use hotline_proto::Hash;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Advance, AppendBatch, Evidence, LogId, Result, Store, StoreError, StoredLeaf, WitnessRequest,
-    WitnessState,
+    Advance, AppendBatch, CosignatureRecord, Evidence, LogId, Result, Store, StoreError,
+    StoredLeaf, WitnessRequest, WitnessState,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_federation.sql"),
     include_str!("../../migrations/sqlite/0003_evidence_digest.sql"),
     include_str!("../../migrations/sqlite/0004_references.sql"),
+    include_str!("../../migrations/sqlite/0005_cosignature_notes.sql"),
 ];
 const READERS: usize = 4;
 
@@ -482,6 +483,53 @@ impl Store for SqliteStore {
         )
         .map_err(db)?;
         tx.commit().map_err(db)
+    }
+
+    fn record_cosignature(
+        &self,
+        log: LogId,
+        size: u64,
+        witness: &str,
+        time: u64,
+        line: &str,
+        note: &[u8],
+    ) -> Result<()> {
+        let w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        w.execute(
+            "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![log.0, i64_of(size)?, witness, i64_of(time)?, line, note],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn cosignature_near(
+        &self,
+        log: LogId,
+        time: u64,
+        before: bool,
+    ) -> Result<Option<CosignatureRecord>> {
+        let sql = if before {
+            "SELECT size, witness, time, line, note FROM cosignatures WHERE log = ?1 AND time <= ?2 ORDER BY time DESC, size DESC LIMIT 1"
+        } else {
+            "SELECT size, witness, time, line, note FROM cosignatures WHERE log = ?1 AND time >= ?2 ORDER BY time ASC, size ASC LIMIT 1"
+        };
+        self.read(|c| {
+            c.query_row(sql, params![log.0, i64_of(time)?], |r| {
+                Ok(CosignatureRecord {
+                    size: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    witness: r.get(1)?,
+                    time: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    line: r.get(3)?,
+                    note: r.get(4)?,
+                })
+            })
+            .optional()
+            .map_err(db)
+        })
     }
 
     fn last_cosignature(&self, log: LogId, witness: &str) -> Result<Option<(u64, u64)>> {
