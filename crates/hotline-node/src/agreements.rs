@@ -132,6 +132,7 @@ impl Node {
 
     /// Signs the other party's proposal.
     pub async fn sign_agreement(&self, id: &str) -> Result<Appended> {
+        let _one = self.act().await;
         let a = self.agreement(id)?;
         if &a.proposer == self.party() {
             return Err(NodeError::BadInput(format!(
@@ -148,12 +149,25 @@ impl Node {
         if a.signed_at.is_some() {
             return Err(NodeError::Conflict(format!("{id} is already signed")));
         }
+        if a.withdrawn.is_some() {
+            return Err(NodeError::Conflict(format!(
+                "{id} was withdrawn by {}; propose it again",
+                a.withdrawn
+                    .as_ref()
+                    .map(|w| w.0.to_string())
+                    .unwrap_or_default()
+            )));
+        }
+        if a.terms.end.is_some_and(|e| e <= crate::clock::now()) {
+            return Err(NodeError::Conflict(format!("{id} has already ended")));
+        }
         let r = self.proposal_ref(&a)?;
         self.append_agreement(status::SIGNED, None, vec![r]).await
     }
 
     /// Withdraws from an agreement; it ends after the notice its terms give.
     pub async fn withdraw_agreement(&self, id: &str) -> Result<(Appended, Timestamp)> {
+        let _one = self.act().await;
         let a = self.agreement(id)?;
         if &a.proposer != self.party() && &a.counterparty != self.party() {
             return Err(NodeError::BadInput(format!(

@@ -427,7 +427,7 @@ async fn list_agreements(State(s): State<AppState>) -> Result<Json<serde_json::V
     let list = tokio::task::spawn_blocking(move || node.agreements())
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))??;
-    let now = jiff::Timestamp::now();
+    let now = crate::clock::now();
     let out: Vec<AgreementJson> = list.into_iter().map(|a| agreement_json(a, now)).collect();
     Ok(Json(
         serde_json::to_value(out).map_err(|e| NodeError::Internal(e.to_string()))?,

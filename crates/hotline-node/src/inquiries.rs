@@ -172,7 +172,7 @@ impl Node {
             .map(|a| a.terms);
         let ack_due = due(h.time, terms.as_ref().and_then(|t| t.ack_within_secs));
         let answer_due = due(h.time, terms.as_ref().and_then(|t| t.answer_within_secs));
-        let now = Timestamp::now();
+        let now = crate::clock::now();
         let refused = delivered
             .as_ref()
             .is_some_and(|(_, s)| s.starts_with("refused"));
@@ -247,7 +247,7 @@ impl Node {
     ) -> Result<Appended> {
         let keys = self.office_keys_pub(from)?;
         let to_key = self.seal_key_pub(to)?;
-        let agreement = self.require_agreement(from, to, kind, Timestamp::now())?;
+        let agreement = self.require_agreement(from, to, kind, crate::clock::now())?;
         let size = content.to_bytes().len();
         let limit = self.config().limits.max_request_bytes;
         if size > limit {
@@ -330,13 +330,14 @@ impl Node {
 
     /// The receiving office acknowledges an inquiry.
     pub async fn ack(&self, id: &str) -> Result<Appended> {
+        let _one = self.act().await;
         let (q, r, office) = self.reply_check(id, true)?;
         if q.acknowledged.is_some() {
             return Err(NodeError::Conflict(format!("{id} is already acknowledged")));
         }
         let to = Office::new(&q.from).map_err(|e| NodeError::Internal(e.to_string()))?;
         let keys = self.office_keys_pub(&office)?;
-        let agreement = self.require_agreement(&office, &to, Kind::Ack, Timestamp::now())?;
+        let agreement = self.require_agreement(&office, &to, Kind::Ack, crate::clock::now())?;
         let mut d = Draft::new(Kind::Ack, Signer::Office(keys));
         d.to = Some(to);
         d.agreement = agreement;
@@ -358,10 +359,13 @@ impl Node {
 
     /// The sending office closes its inquiry.
     pub async fn close(&self, id: &str) -> Result<Appended> {
+        let _one = self.act().await;
         let (q, r, office) = self.reply_check(id, false)?;
         let to = Office::new(&q.to).map_err(|e| NodeError::Internal(e.to_string()))?;
         let keys = self.office_keys_pub(&office)?;
-        let agreement = self.require_agreement(&office, &to, Kind::Ack, Timestamp::now())?;
+        // Closing is the sender's own bookkeeping: it needs no agreement in
+        // force (one withdrawn since must not leave the inquiry open forever).
+        let agreement = q.agreement.clone();
         let mut d = Draft::new(Kind::Ack, Signer::Office(keys));
         d.to = Some(to);
         d.agreement = agreement;

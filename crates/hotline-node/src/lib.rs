@@ -9,6 +9,7 @@
 
 pub mod agreements;
 pub mod api;
+pub mod clock;
 pub mod dir;
 pub mod error;
 pub mod federation;

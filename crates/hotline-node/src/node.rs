@@ -44,6 +44,9 @@ struct Inner {
     pins: PinSet,
     fed: Federation,
     sizes: tokio::sync::watch::Receiver<u64>,
+    /// Serialises actions whose check and write must not interleave (signing
+    /// an agreement once, acknowledging once, closing once).
+    acts: tokio::sync::Mutex<()>,
     /// Whether the peer listener accepts connections (operators can close it).
     peer_listener: tokio::sync::watch::Sender<bool>,
     /// Set once `serve` starts the federation loops; peers pinned later join them.
@@ -214,6 +217,7 @@ impl Node {
                 sizes,
                 running: Mutex::new(None),
                 peer_listener: tokio::sync::watch::Sender::new(true),
+                acts: tokio::sync::Mutex::new(()),
                 _lock: lock,
             }),
         })
@@ -440,6 +444,11 @@ impl Node {
         Ok(())
     }
 
+    /// Holds off other check-then-write actions until the guard drops.
+    pub async fn act(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.acts.lock().await
+    }
+
     /// The open/closed switch of the peer listener.
     pub fn peer_listener(&self) -> &tokio::sync::watch::Sender<bool> {
         &self.inner.peer_listener
@@ -536,8 +545,12 @@ impl Node {
         }
         let keys = self.office_keys(from)?;
         let to_key = self.seal_key_of(to)?;
-        let agreement =
-            self.require_agreement(from, to, Kind::Message, time.unwrap_or_else(Timestamp::now))?;
+        let agreement = self.require_agreement(
+            from,
+            to,
+            Kind::Message,
+            time.unwrap_or_else(crate::clock::now),
+        )?;
         let own_key = keys
             .public()
             .seal_key()
@@ -573,7 +586,7 @@ impl Node {
 }
 
 /// A plausible BCP 47 tag: alphanumeric subtags of 1-8 characters joined by `-`.
-fn valid_lang(tag: &str) -> bool {
+pub(crate) fn valid_lang(tag: &str) -> bool {
     tag.len() <= 35
         && tag
             .split('-')

@@ -381,9 +381,9 @@ impl ProofSource {
     fn range(&self, party: &Party, since: Timestamp, until: Option<Timestamp>) -> Result<LogRange> {
         let (log, origin) = self.log(party)?;
         let secs = |t: Timestamp| u64::try_from(t.as_second()).unwrap_or(0);
-        let a = self.store.cosignature_near(log, secs(since), true)?.ok_or_else(|| {
-            NodeError::NotFound(format!("no checkpoint of {origin} was cosigned at or before {since}: the window's start is not covered by a witness"))
-        })?;
+        // Without a cosignature at or before `since`, the run starts at the
+        // log's beginning: everything it ever appended is disclosed.
+        let a = self.store.cosignature_near(log, secs(since), true)?;
         let b = match until {
             Some(u) => self.store.cosignature_near(log, secs(u), false)?.ok_or_else(|| {
                 NodeError::NotFound(format!(
@@ -408,16 +408,17 @@ impl ProofSource {
                 b.size
             )));
         }
+        let a_size = a.as_ref().map_or(0, |a| a.size);
         let frontier = tree::frontier_hashes(
             &HashesOf {
                 store: &*self.store,
                 log,
             },
-            a.size,
+            a_size,
         )
         .map_err(internal)?;
         let mut leaves = Vec::new();
-        let mut next = a.size;
+        let mut next = a_size;
         while next < b.size {
             let chunk = self.store.leaves(log, next, (b.size - next).min(10_000))?;
             let Some(last) = chunk.last().map(|l| l.index) else {
@@ -426,8 +427,12 @@ impl ProofSource {
             leaves.extend(chunk.into_iter().map(|l| l.leaf));
             next = last + 1;
         }
+        let start = match &a {
+            Some(a) => note(a)?,
+            None => vec![],
+        };
         Ok(LogRange {
-            start: note(&a)?,
+            start,
             end: note(&b)?,
             frontier,
             leaves,
@@ -451,7 +456,11 @@ impl ProofSource {
         }
         let (_, origin) = self.log(party)?;
         let range = self.range(party, since, Some(until))?;
-        let start_size = checkpoint::peek(&range.start).map_err(internal)?.1;
+        let start_size = if range.start.is_empty() {
+            0
+        } else {
+            checkpoint::peek(&range.start).map_err(internal)?.1
+        };
         for (i, leaf) in range.leaves.iter().enumerate() {
             let e = SignedEntry::from_leaf(leaf).map_err(internal)?;
             let h = e.header();
@@ -489,6 +498,11 @@ impl ProofSource {
             .checked_add(jiff::Span::new().months(1))
             .map_err(internal)?
             .timestamp();
+        if end > crate::clock::now() {
+            return Err(NodeError::BadInput(format!(
+                "{month} is not over yet: figures cover whole months, each bracketed by cosignatures (try the previous month)"
+            )));
+        }
         let (a, ap, ai) = self
             .agreements()?
             .into_iter()

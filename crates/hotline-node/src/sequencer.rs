@@ -241,7 +241,7 @@ impl State {
             .is_none_or(|(n, _)| n != size)
         {
             // A fresh log (or one written before checkpoints were kept): sign one now.
-            s.commit(&[], &[], Timestamp::now())
+            s.commit(&[], &[], crate::clock::now())
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
         s.metrics
@@ -252,9 +252,9 @@ impl State {
 
     fn run(&mut self, jobs: Vec<Job>) {
         let started = std::time::Instant::now();
-        let now = Timestamp::now()
+        let now = crate::clock::now()
             .round(Unit::Millisecond)
-            .unwrap_or_else(|_| Timestamp::now());
+            .unwrap_or_else(|_| crate::clock::now());
         let mut built: Vec<(Appended, NewLeaf, Reply)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
@@ -345,6 +345,13 @@ impl State {
         };
         let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;
+        if entry.leaf().len() > hotline_proto::entry::MAX_LEAF_BYTES {
+            return Err(AppendError::Invalid(format!(
+                "the entry would be {} bytes; entries are at most {} bytes (shorten the terms or names; bodies are sealed apart and have their own limit)",
+                entry.leaf().len(),
+                hotline_proto::entry::MAX_LEAF_BYTES
+            )));
+        }
         let leaf_hash = entry.leaf_hash();
         let overlay = Overlay {
             store: &*self.store,

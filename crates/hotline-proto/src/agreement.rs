@@ -191,6 +191,7 @@ pub fn parse_id(id: &str) -> Option<(Party, u64)> {
 /// a party of the agreement (signatures: the counterparty only).
 pub fn fold<'a>(entries: impl IntoIterator<Item = (u64, &'a SignedEntry)>) -> Vec<Agreement> {
     let mut list: Vec<Agreement> = Vec::new();
+    let mut hashes: Vec<String> = Vec::new();
     let mut later = Vec::new();
     for (index, e) in entries {
         let h = e.header();
@@ -206,6 +207,7 @@ pub fn fold<'a>(entries: impl IntoIterator<Item = (u64, &'a SignedEntry)>) -> Ve
                     continue;
                 }
                 let counterparty = if h.log == a { b } else { a };
+                hashes.push(crate::b64::encode(e.leaf_hash().0));
                 list.push(Agreement {
                     id: format!("{}:{index}", h.log),
                     proposer: h.log.clone(),

@@ -640,7 +640,7 @@ pub async fn agree_all(a: &Node, b: &Node, texts: &[&str], quiet: bool) -> Resul
     let mut ids = Vec::new();
     for text in texts {
         let terms = hotline_node::terms_file::parse(text)?;
-        let now = jiff::Timestamp::now();
+        let now = hotline_node::clock::now();
         if let Some(existing) = a
             .agreements()?
             .into_iter()
@@ -661,7 +661,7 @@ pub async fn agree_all(a: &Node, b: &Node, texts: &[&str], quiet: bool) -> Resul
         wait_for(
             || {
                 a.agreement(&id)
-                    .is_ok_and(|x| x.in_force(jiff::Timestamp::now()))
+                    .is_ok_and(|x| x.in_force(hotline_node::clock::now()))
             },
             "the signature reaching the proposer",
         )

@@ -58,7 +58,7 @@ pub fn keep(
     b: RootClaim,
 ) -> Result<i64, StoreError> {
     let text = bundle::equivocation_bundle(origin, a, b);
-    let id = store.add_equivocation(origin, jiff::Timestamp::now().as_second(), text.as_bytes())?;
+    let id = store.add_equivocation(origin, crate::clock::now().as_second(), text.as_bytes())?;
     tracing::error!(
         origin,
         id,

@@ -142,7 +142,7 @@ pub fn accept(
     push: &Push,
     max_skew_secs: u64,
 ) -> Result<Accepted, FedError> {
-    let latest = jiff::Timestamp::now()
+    let latest = crate::clock::now()
         .checked_add(jiff::SignedDuration::from_secs(
             i64::try_from(max_skew_secs).unwrap_or(i64::MAX),
         ))
@@ -248,7 +248,7 @@ pub fn accept(
         first_hash: tree::stored_hash_count(have),
         hashes: &tree_hashes,
         checkpoint: Some((end, push.checkpoint.as_bytes())),
-        now: jiff::Timestamp::now().as_second(),
+        now: crate::clock::now().as_second(),
     })?;
     *keys = staged;
     Ok(Accepted::Ok(PushAck { mirror_size: end }))

@@ -132,7 +132,7 @@ impl Peer {
             client,
             link: Mutex::new(LinkState {
                 up: false,
-                since: Timestamp::now(),
+                since: crate::clock::now(),
                 last_error: None,
                 delivered: None,
                 last_cosigned: None,
@@ -156,7 +156,7 @@ impl Peer {
     fn up(l: &mut LinkState) {
         if !l.up {
             l.up = true;
-            l.since = Timestamp::now();
+            l.since = crate::clock::now();
         }
         l.last_error = None;
     }
@@ -190,7 +190,7 @@ impl Peer {
             }
             if l.up {
                 l.up = false;
-                l.since = Timestamp::now();
+                l.since = crate::clock::now();
             }
             l.last_error = Some(why.to_owned());
         });

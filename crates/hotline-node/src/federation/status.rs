@@ -57,7 +57,7 @@ fn cosigned(size: u64, time: u64, now: Timestamp) -> Option<Cosigned> {
 /// Computes one peer's status.
 pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
     let store = node.store();
-    let now = Timestamp::now();
+    let now = crate::clock::now();
     let link = peer.link();
     let own_size = store.size(node.log_id())?;
     let delivered = link.delivered.unwrap_or(0).min(own_size);

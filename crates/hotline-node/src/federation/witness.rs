@@ -115,7 +115,7 @@ pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
     let _mirror = peer.mirror_lock.lock().await;
     let store = node.store().clone();
     let mirror = peer.mirror;
-    let now = jiff::Timestamp::now().as_second();
+    let now = crate::clock::now().as_second();
     let witness_key = node.witness_signer();
     let result = tokio::task::spawn_blocking(move || -> Result<WitnessReply, FedError> {
         let have = store.size(mirror)?;

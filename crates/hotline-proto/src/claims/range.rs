@@ -102,12 +102,24 @@ fn bad(part: &str, why: String) -> BundleError {
 
 /// Checks a disclosed run of a log. Errors name `part`.
 pub fn check_range(r: &RangeJson, keys: &Keyring, part: &str) -> Result<ProvedRange, BundleError> {
-    let start = keys
-        .checkpoint(r.start.as_bytes(), "start")
-        .map_err(|e| within(part, e))?;
     let end = keys
         .checkpoint(r.end.as_bytes(), "end")
         .map_err(|e| within(part, e))?;
+    // An empty start is the log's beginning: the empty tree is the same for
+    // every log, so it needs no signature and no witness, and every entry the
+    // log ever appended up to the end is disclosed.
+    let start = if r.start.is_empty() {
+        VerifiedCheckpoint {
+            origin: end.origin.clone(),
+            size: 0,
+            root: tree::empty_root(),
+            text: vec![],
+            cosignatures: vec![],
+        }
+    } else {
+        keys.checkpoint(r.start.as_bytes(), "start")
+            .map_err(|e| within(part, e))?
+    };
     if start.origin != end.origin {
         return Err(bad(
             part,
@@ -218,6 +230,12 @@ fn list(cp: &VerifiedCheckpoint) -> String {
 /// witness saw the start tree by then, so every later entry became visible
 /// after it.
 pub fn start_by(r: &ProvedRange, t: Timestamp, part: &str) -> Result<Cosignature, BundleError> {
+    if r.start.size == 0 && r.start.text.is_empty() {
+        return Ok(Cosignature {
+            name: BEGINNING.into(),
+            time: 0,
+        });
+    }
     r.start
         .cosignatures
         .iter()
@@ -252,8 +270,14 @@ pub fn end_from(r: &ProvedRange, t: Timestamp, part: &str) -> Result<Cosignature
         })
 }
 
+/// Stands for the start of a run that begins with the log itself.
+pub const BEGINNING: &str = "the log's beginning";
+
 /// "hotline/ru/witness's clock" or "the clocks of X and Y".
 pub(crate) fn clocks(a: &Cosignature, b: &Cosignature) -> String {
+    if a.name == BEGINNING {
+        return format!("{}'s clock; the run starts at the log's beginning", b.name);
+    }
     if a.name == b.name {
         format!("{}'s clock", a.name)
     } else {
