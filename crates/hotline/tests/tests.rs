@@ -15,4 +15,7 @@ mod cli {
     mod federation;
     /// The peer endpoints: bad input refused, forks caught and proved.
     mod federation_bad;
+    /// Agreements and inquiries between two nodes: policy, the life of an
+    /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
+    mod inquiries;
 }
