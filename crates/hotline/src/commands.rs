@@ -201,32 +201,10 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             )?;
         }
         Command::Ack { id, dir, json } => {
-            let dir = NodeDir::new(dir.dir);
-            dir.read_config()?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.ack(&id).await?),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/inquiries/{id}/ack"), &())
-                        .await?
-                }
-            };
-            report(json, &out, &format!("Acknowledged {id} (entry {})", out.id))?;
+            inquiry_step(&dir.dir, &id, json, "ack", "Acknowledged").await?
         }
         Command::Close { id, dir, json } => {
-            let dir = NodeDir::new(dir.dir);
-            dir.read_config()?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.close(&id).await?),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/inquiries/{id}/close"), &())
-                        .await?
-                }
-            };
-            report(json, &out, &format!("Closed {id} (entry {})", out.id))?;
+            inquiry_step(&dir.dir, &id, json, "close", "Closed").await?
         }
         Command::Answer {
             id,
@@ -725,6 +703,29 @@ async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ack` or `close`: one step on an inquiry, offline or through the running node.
+async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) -> Result<()> {
+    let dir = NodeDir::new(dir);
+    dir.read_config()?;
+    let out: CreatedJson = match offline_node(&dir)? {
+        Some(node) => {
+            let a = if step == "ack" {
+                node.ack(id).await?
+            } else {
+                node.close(id).await?
+            };
+            created(&node, &a)
+        }
+        None => {
+            NodeClient::connect(&dir)
+                .await?
+                .post(&format!("/v1/inquiries/{id}/{step}"), &())
+                .await?
+        }
+    };
+    report(json, &out, &format!("{done} {id} (entry {})", out.id))
 }
 
 fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
