@@ -182,7 +182,12 @@ impl Agreement {
 /// Parses `party:index`.
 pub fn parse_id(id: &str) -> Option<(Party, u64)> {
     let (p, i) = id.split_once(':')?;
-    Some((Party::new(p).ok()?, i.parse().ok()?))
+    if i.is_empty() || !i.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Logs are indexed by signed 64-bit integers in storage.
+    let index: u64 = i.parse().ok().filter(|n| *n <= i64::MAX as u64)?;
+    Some((Party::new(p).ok()?, index))
 }
 
 /// Folds `agreement` entries of any logs into agreements. Entries are

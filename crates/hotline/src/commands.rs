@@ -214,6 +214,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
+            inquiry_id(&id)?;
             let c = content_of(&content)?;
             let out: CreatedJson = match offline_node(&dir)? {
                 Some(node) => created(&node, &node.answer(&id, c).await?),
@@ -636,6 +637,12 @@ async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
     };
     let dir = NodeDir::new(dir.dir.clone());
     dir.read_config()?;
+    if let AgreementCmd::Sign { id, .. } | AgreementCmd::Withdraw { id, .. } = &cmd {
+        anyhow::ensure!(
+            hotline_proto::agreement::parse_id(id).is_some(),
+            "no agreement {id} is known here (ids are party:index; `hotline agreements` lists them)"
+        );
+    }
     let terms = match &cmd {
         AgreementCmd::Propose { file, .. } => {
             let text = std::fs::read_to_string(file)
@@ -706,7 +713,17 @@ async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
 }
 
 /// `ack` or `close`: one step on an inquiry, offline or through the running node.
+/// Checks an inquiry id before it goes anywhere (into a URL, for one).
+fn inquiry_id(id: &str) -> Result<()> {
+    anyhow::ensure!(
+        hotline_proto::agreement::parse_id(id).is_some(),
+        "{id:?} is not an inquiry id (party:index, e.g. us:12)"
+    );
+    Ok(())
+}
+
 async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) -> Result<()> {
+    inquiry_id(id)?;
     let dir = NodeDir::new(dir);
     dir.read_config()?;
     let out: CreatedJson = match offline_node(&dir)? {

@@ -844,7 +844,6 @@ fn overdue_inquiries_show_in_status_and_metrics() {
 /// Ids the node never reaches, or reaches with an index no log can have, must
 /// still get the clear error any other bad id gets.
 #[test]
-#[ignore = "bug: the CLI puts ids into URLs unencoded (`us/1` → \"no such endpoint\", `us 1` → \"invalid uri character\"), and an index above i64::MAX answers 500 \"storage: corrupt store\""]
 fn ids_that_do_not_fit_a_url_or_a_log_are_refused_clearly() {
     let us = Party::new("us");
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
