@@ -3,11 +3,16 @@
 //! One process runs three nodes on loopback: the parties `us` and `ru` with
 //! the scenario's offices, and `nato`, a third witness that holds no offices.
 //! Every pair is pinned both ways (party keys and TLS certificates), so each
-//! log is mirrored and cosigned by both other parties. The demo sends a first
-//! set of sealed messages, waits until each has its receipt back at the sender
-//! and every log is cosigned by both others, prints where to look and what to
-//! try, and keeps the nodes running until Ctrl-C. Running it again resumes in
-//! the same directory.
+//! log is mirrored and cosigned by both other parties. The demo plays the
+//! storyline on a simulated clock (`hotline_node::clock`), so entries and
+//! cosignatures carry its dates, January 2021 to October 2022: sealed
+//! messages, and the us/fbi → ru/fsb inquiry of June 2021 whose proofs,
+//! written from ru's own node, settle the Kremlin's claim of 2021-07-09. It
+//! waits until each entry has its receipt back at the sender and every log is
+//! cosigned by both others, prints where to look and what to try, and keeps
+//! the nodes running until Ctrl-C. The time reached is kept in DIR/demo-clock:
+//! running it again resumes there, without replaying the story (no log accepts
+//! time going back).
 //!
 //! The helpers that create, pin and serve local parties are shared with
 //! `hotline bench link`.
@@ -20,13 +25,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use clap::Args;
+use hotline_node::clock;
 use hotline_node::dir::{NodeDir, write_atomic};
 use hotline_node::federation::status::peer_status;
+use hotline_node::proofs::ProofSource;
 use hotline_node::{InitOptions, Node, NodeError};
 use hotline_proto::bundle::{self, Keyring};
 use hotline_proto::checkpoint;
 use hotline_proto::entry::{Content, Kind, SignedEntry};
 use hotline_proto::name::{Office, Party};
+use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -37,7 +45,7 @@ pub struct DemoArgs {
     /// Where to keep the demo's parties (one node directory each).
     #[arg(long, default_value = "hotline-demo")]
     pub dir: PathBuf,
-    /// Exit once the first exchange is receipted and cosigned, instead of
+    /// Exit once the storyline is played, receipted and cosigned, instead of
     /// running until Ctrl-C (for scripts and tests).
     #[arg(long)]
     pub once: bool,
@@ -74,48 +82,80 @@ const CAST: [Cast; 3] = [
 
 /// Seconds between cosignature rounds in the demo (the default is 60).
 const DEMO_COSIGN_SECS: u64 = 5;
-/// How long the first exchange may take before the demo gives up.
+/// How long an exchange (or a cosignature round) may take before the demo gives up.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The first exchange: SCENARIO.md steps 2 and 5 (dates in the text; the
-/// entries carry the real clock).
-const MESSAGES: [(&str, &str, &str, &str, &str); 5] = [
+/// Where the simulated clock starts on a fresh demo: the day before the
+/// first message of SCENARIO.md step 2.
+const START: &str = "2021-01-18T09:00:00Z";
+/// The simulated time a run reached, kept in the demo directory (RFC 3339):
+/// a resumed run starts its clock there, since no log accepts time going back.
+const CLOCK_FILE: &str = "demo-clock";
+
+/// Sealed messages of the storyline: (time, from, to, language, text).
+/// Before the July 2021 call: SCENARIO.md steps 2 and 3.
+const BEFORE_JULY: [(&str, &str, &str, &str, &str); 3] = [
     (
-        "2021-01-19",
+        "2021-01-19T10:00:00Z",
         "ru/president",
         "us/president",
         "ru",
         "Президент Российской Федерации просит о телефонном разговоре с Президентом Соединённых Штатов.",
     ),
     (
-        "2021-01-20",
+        "2021-01-20T16:00:00Z",
         "us/president",
         "ru/president",
         "en",
         "Call request received. The President proposes 26 January 2021; topics: Navalny, SolarWinds, and extending New START before it expires on 5 February 2021.",
     ),
     (
-        "2021-06-21",
-        "us/fbi",
-        "ru/fsb",
+        "2021-04-13T18:00:00Z",
+        "us/president",
+        "ru/president",
         "en",
-        "Inquiry: ransomware attack on a US supplier; indicators follow. Please acknowledge within 24 hours under the cybercrime cooperation channel.",
+        "Following today's call: the President proposes a strategic stability dialogue, building on the extension of New START.",
     ),
+];
+
+/// After the July 2021 call: SCENARIO.md steps 7 and 8.
+const AFTER_JULY: [(&str, &str, &str, &str, &str); 3] = [
     (
-        "2021-06-22",
-        "ru/fsb",
-        "us/fbi",
+        "2021-12-04T08:00:00Z",
+        "ru/president",
+        "us/president",
         "ru",
-        "Запрос получен, проверяем. Ответ последует в установленный срок.",
+        "Уведомление: Президент Российской Федерации готов к видеоконференции 7 декабря 2021 года.",
     ),
     (
-        "2022-05-13",
+        "2022-05-13T15:00:00Z",
         "us/defense",
         "ru/defense",
         "en",
         "Proposal: keep the defence communications line open and tested hourly.",
     ),
+    (
+        "2022-10-21T12:00:00Z",
+        "ru/defense",
+        "us/defense",
+        "ru",
+        "Подтверждаем: линия связи министерств обороны остаётся открытой.",
+    ),
 ];
+
+/// The inquiry of SCENARIO.md step 5, and its window (step 6): the month
+/// before the 2021-07-09 call, and the month before that.
+const INQUIRY_AT: &str = "2021-06-18T14:00:00Z";
+const ACK_AT: &str = "2021-06-19T09:30:00Z";
+const ANSWER_AT: &str = "2021-06-30T12:00:00Z";
+const MAY: &str = "2021-05-10T00:00:00Z";
+const JUNE: &str = "2021-06-09T00:00:00Z";
+const JULY: &str = "2021-07-09T00:00:00Z";
+
+fn ts(s: &str) -> Result<Timestamp> {
+    s.parse()
+        .with_context(|| format!("{s:?} is not an RFC 3339 time"))
+}
 
 // ---------------------------------------------------------------------------
 // Local parties on loopback (shared with `hotline bench link`).
@@ -342,7 +382,7 @@ async fn open_party(root: &Path, cast: &Cast) -> Result<Node> {
     Ok(node)
 }
 
-/// One message of the first exchange, once sent.
+/// One entry of the storyline that waits for a receipt, once sent.
 struct Sent {
     date: &'static str,
     from: usize,
@@ -503,7 +543,7 @@ async fn settle(
                 }
             }
             bail!(
-                "the first exchange did not settle within {} s ({shown}){}",
+                "the exchange did not settle within {} s ({shown}){}",
                 SETTLE_TIMEOUT.as_secs(),
                 if why.is_empty() {
                     String::new()
@@ -517,7 +557,7 @@ async fn settle(
 }
 
 fn short_time(t: &jiff::Timestamp) -> String {
-    t.strftime("%H:%M:%S").to_string()
+    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// One block per party: log size, mirrors held, last cosignatures of its log.
@@ -564,9 +604,14 @@ async fn interrupted() {
 
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let root = args.dir.as_path();
+    let resumed = start_clock(root)?;
     println!(
-        "hotline demo in {} — three parties' nodes on loopback, in this one process",
+        "hotline demo in {} — three parties' nodes on loopback, in this one process,",
         root.display()
+    );
+    println!(
+        "on a simulated clock (now {} UTC) that runs at real speed and jumps ahead between scenes",
+        day_time(&clock::now())
     );
 
     println!(
@@ -598,7 +643,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let stop = interrupted();
     tokio::pin!(stop);
     let result = tokio::select! {
-        r = exchange(root, &parties, args.once) => r.map(|()| false),
+        r = exchange(root, &parties, args.once, resumed) => r.map(|()| false),
         () = &mut stop => Ok(true),
     };
     if matches!(result, Ok(false)) && !args.once {
@@ -614,8 +659,11 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     }
     let stopped = serving.stop().await;
     drop(parties);
+    // Where the clock got to, for the next run (it must not go back).
+    let kept = save_clock(root);
     result?;
     stopped?;
+    kept?;
     if stopping {
         eprintln!(
             "stopped cleanly; `hotline demo --dir {}` resumes.",
@@ -625,7 +673,6 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-/// Steps 3 onwards: the messages, the wait, what to look at.
 /// The agreements of SCENARIO.md step 1, shipped in examples/ and built in.
 pub const AGREEMENTS: [&str; 3] = [
     include_str!("../../../examples/presidential-agreement.toml"),
@@ -633,23 +680,39 @@ pub const AGREEMENTS: [&str; 3] = [
     include_str!("../../../examples/cyber-agreement.toml"),
 ];
 
+/// The STIX 2.1 bundle the demo's inquiry carries.
+const STIX_EXAMPLE: &str = include_str!("../../../examples/stix-ransomware.json");
+
 /// `a` proposes each agreement, `b` signs it once its mirror holds the
-/// proposal, and both wait until it is in force on both sides. Agreements
-/// already in force with the same title are kept (a resumed demo).
+/// proposal, and both wait until the signature is back at the proposer (in
+/// force, or from its start if that is still ahead). Agreements already
+/// signed with the same title and not ended are kept (a resumed demo).
 pub async fn agree_all(a: &Node, b: &Node, texts: &[&str], quiet: bool) -> Result<Vec<String>> {
+    use hotline_proto::agreement::State;
+    let signed = |x: &hotline_proto::agreement::Agreement| {
+        matches!(x.state(clock::now()), State::InForce | State::Pending)
+    };
     let mut ids = Vec::new();
     for text in texts {
         let terms = hotline_node::terms_file::parse(text)?;
-        let now = hotline_node::clock::now();
         if let Some(existing) = a
             .agreements()?
             .into_iter()
-            .find(|x| x.terms.title == terms.title && x.in_force(now))
+            .find(|x| x.terms.title == terms.title && signed(x))
         {
+            if !quiet {
+                println!(
+                    "  {:<6} {}: signed earlier, {}",
+                    existing.id,
+                    existing.terms.title,
+                    in_force_from(&existing.terms.start)
+                );
+            }
             ids.push(existing.id);
             continue;
         }
         let title = terms.title.clone();
+        let start = terms.start;
         let p = a.propose_agreement(terms).await?;
         let id = format!("{}:{}", a.party(), p.index);
         wait_for(
@@ -659,23 +722,29 @@ pub async fn agree_all(a: &Node, b: &Node, texts: &[&str], quiet: bool) -> Resul
         .await?;
         b.sign_agreement(&id).await?;
         wait_for(
-            || {
-                a.agreement(&id)
-                    .is_ok_and(|x| x.in_force(hotline_node::clock::now()))
-            },
+            || a.agreement(&id).is_ok_and(|x| signed(&x)),
             "the signature reaching the proposer",
         )
         .await?;
         if !quiet {
             println!(
-                "  {id:<6} {title}: proposed by {}, signed by {}, in force",
+                "  {id:<6} {title}: proposed by {}, signed by {}, {}",
                 a.party(),
-                b.party()
+                b.party(),
+                in_force_from(&start)
             );
         }
         ids.push(id);
     }
     Ok(ids)
+}
+
+fn in_force_from(start: &Timestamp) -> String {
+    if *start <= clock::now() {
+        "in force".into()
+    } else {
+        format!("in force from {}", start.strftime("%Y-%m-%d"))
+    }
 }
 
 async fn wait_for(mut cond: impl FnMut() -> bool, what: &str) -> Result<()> {
@@ -687,17 +756,105 @@ async fn wait_for(mut cond: impl FnMut() -> bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
-    println!(
-        "\n3. Agreements in force, each proposed by one party and signed by the other (SCENARIO step 1):"
-    );
-    agree_all(&parties[0].node, &parties[1].node, &AGREEMENTS, false).await?;
-    println!(
-        "\n4. Sealed messages, each signed by its office and durable in the sender's own log:"
-    );
-    let cursors = receipt_cursors(parties)?;
-    let mut sent = Vec::new();
-    for (date, from, to, lang, text) in MESSAGES {
+// ---------------------------------------------------------------------------
+// The simulated clock.
+
+/// Starts the simulated clock: at [`START`] in a fresh directory, or where
+/// the last run left it. Returns that time on a resumed run.
+fn start_clock(root: &Path) -> Result<Option<Timestamp>> {
+    let file = root.join(CLOCK_FILE);
+    if file.exists() {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let t = ts(text.trim()).with_context(|| format!("in {}", file.display()))?;
+        clock::simulate_from(t);
+        return Ok(Some(t));
+    }
+    if let Some(c) = CAST
+        .iter()
+        .find(|c| NodeDir::new(root.join(c.name)).config().exists())
+    {
+        bail!(
+            "{} holds a party ({}) but no {CLOCK_FILE}: it was made by an older demo on the real clock, \
+             and the storyline's 2021 dates cannot be written after it; use a fresh --dir",
+            root.display(),
+            c.name
+        );
+    }
+    clock::simulate_from(ts(START)?);
+    Ok(None)
+}
+
+/// Keeps the clock's current time in DIR/demo-clock (once a party exists).
+fn save_clock(root: &Path) -> Result<()> {
+    if !NodeDir::new(root.join(CAST[0].name)).config().exists() {
+        return Ok(());
+    }
+    let file = root.join(CLOCK_FILE);
+    let now = clock::now().round(jiff::Unit::Second)? + jiff::SignedDuration::from_secs(1);
+    write_atomic(&file, format!("{now}\n").as_bytes())
+        .with_context(|| format!("writing {}", file.display()))
+}
+
+fn day_time(t: &Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Moves the clock to `t` and waits until every log carries a cosignature
+/// from each other party made at or after `t`, so that the witnesses' own
+/// signed times mark the moment.
+async fn tick(root: &Path, parties: &[Local], t: Timestamp) -> Result<()> {
+    clock::advance_to(t);
+    save_clock(root)?;
+    let secs = u64::try_from(t.as_second()).unwrap_or(0);
+    let started = Instant::now();
+    loop {
+        let mut waiting = Vec::new();
+        for p in parties {
+            for peer in p.node.federation().all() {
+                let done = p
+                    .node
+                    .store()
+                    .last_cosignature(p.node.log_id(), peer.witness_key.name())?
+                    .is_some_and(|(_, time)| time >= secs);
+                if !done {
+                    peer.cosign_now.notify_one();
+                    waiting.push(format!("{}'s log by {}", p.node.party(), peer.party));
+                }
+            }
+        }
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() > SETTLE_TIMEOUT {
+            bail!(
+                "no cosignature at {t} within {} s: {}",
+                SETTLE_TIMEOUT.as_secs(),
+                waiting.join(", ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The storyline.
+
+/// Sends the messages of `script`, each at its time.
+async fn send_all(
+    parties: &[Local],
+    script: &[(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    )],
+    sent: &mut Vec<Sent>,
+) -> Result<()> {
+    for &(at, from, to, lang, text) in script {
+        let t = ts(at)?;
+        clock::advance_to(t);
         let (fi, ti) = (party_index(from), party_index(to));
         let a = parties[fi]
             .node
@@ -709,11 +866,13 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
             )
             .await?;
         println!(
-            "  {date}  {from:<12} → {to:<12}  {} entry {}",
-            CAST[fi].name, a.index
+            "  {}  {from:<12} → {to:<12}  message   {}:{}",
+            day_time(&t),
+            CAST[fi].name,
+            a.index
         );
         sent.push(Sent {
-            date,
+            date: &at[..10],
             from: fi,
             to: ti,
             from_office: from,
@@ -722,17 +881,24 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
             receipt: None,
         });
     }
+    Ok(())
+}
 
+async fn tick_line(root: &Path, parties: &[Local], at: &str, why: &str) -> Result<()> {
+    let t = ts(at)?;
+    tick(root, parties, t).await?;
     println!(
-        "\n5. Delivery: each receiver verifies the entry, writes a signed receipt into its own log, and the"
+        "  {}  every log cosigned by both other parties at this time{why}",
+        day_time(&t)
     );
-    println!(
-        "   sender's mirror of that log receives it; the witnesses cosign each log as it grows."
-    );
-    let took = settle(parties, &mut sent, cursors).await?;
-    for m in &sent {
+    Ok(())
+}
+
+/// Prints how each message came back receipted.
+fn print_receipts(sent: &[Sent], took: Duration) {
+    for m in sent {
         println!(
-            "  {} {}'s entry {} ({} → {}): receipt in {}'s log, entry {}",
+            "  {} {}:{} ({} → {}): receipt {}:{}",
             m.date,
             CAST[m.from].name,
             m.index,
@@ -743,34 +909,260 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
         );
     }
     println!(
-        "  all receipted and cosigned {:.1} s after the last send",
+        "  all receipted and cosigned {:.1} s (real time) after the last entry",
         took.as_secs_f64()
     );
+}
 
-    println!("\n6. Where each party stands:");
+/// SCENARIO steps 2 to 5 up to the July 2021 call; returns the inquiry's id.
+async fn before_july(root: &Path, parties: &[Local]) -> Result<String> {
+    println!(
+        "\n4. 2021, January to July: sealed messages, then an inquiry under the cybercrime channel"
+    );
+    println!(
+        "   (each entry signed by its office and dated by the clock of the log that holds it):"
+    );
+    let cursors = receipt_cursors(parties)?;
+    let mut sent = Vec::new();
+    send_all(parties, &BEFORE_JULY, &mut sent).await?;
+    tick_line(root, parties, MAY, "").await?;
+    tick_line(root, parties, JUNE, " (a month before the July 9 call)").await?;
+
+    let (us, ru) = (&parties[0].node, &parties[1].node);
+    let (fbi, fsb) = (Office::new("us/fbi")?, Office::new("ru/fsb")?);
+    clock::advance_to(ts(INQUIRY_AT)?);
+    let stix: serde_json::Value =
+        serde_json::from_str(STIX_EXAMPLE).context("examples/stix-ransomware.json")?;
+    let q = us
+        .inquire(
+            &fbi,
+            &fsb,
+            Content {
+                text: "Ransomware attacks on US companies since May 2021. Indicators in the attached STIX bundle. \
+                       Please identify the operators and their infrastructure in Russia."
+                    .into(),
+                lang: Some("en".into()),
+                subject: Some("Ransomware attacks on US companies — request for assistance".into()),
+                attachments: vec![],
+                stix: Some(stix),
+            },
+        )
+        .await?;
+    let id = format!("{}:{}", us.party(), q.index);
+    println!(
+        "  {}  us/fbi       → ru/fsb        inquiry   {id} (with a STIX 2.1 bundle)",
+        day_time(&ts(INQUIRY_AT)?)
+    );
+    sent.push(Sent {
+        date: &INQUIRY_AT[..10],
+        from: 0,
+        to: 1,
+        from_office: "us/fbi",
+        to_office: "ru/fsb",
+        index: q.index,
+        receipt: None,
+    });
+    tick(root, parties, ts(INQUIRY_AT)?).await?;
+    // ru acts on the inquiry once its mirror of us's log holds it.
+    wait_for(|| ru.inquiry(&id).is_ok(), "the inquiry reaching ru").await?;
+
+    clock::advance_to(ts(ACK_AT)?);
+    let a = ru.ack(&id).await?;
+    println!(
+        "  {}  ru/fsb       → us/fbi        ack       ru:{} (deadline: 24 h)",
+        day_time(&ts(ACK_AT)?),
+        a.index
+    );
+    clock::advance_to(ts(ANSWER_AT)?);
+    let a = ru
+        .answer(
+            &id,
+            Content::text(
+                "Запрос рассмотрен. Указанная инфраструктура за пределами Российской Федерации; \
+                 проверка продолжается.",
+                Some("ru".into()),
+            ),
+        )
+        .await?;
+    println!(
+        "  {}  ru/fsb       → us/fbi        answer    ru:{} (deadline: 30 days)",
+        day_time(&ts(ANSWER_AT)?),
+        a.index
+    );
+    tick_line(root, parties, JULY, " (the day of the call)").await?;
+
+    println!(
+        "\n5. Delivery: each receiver verifies the entry and writes a signed receipt into its own log;"
+    );
+    println!(
+        "   the sender's mirror of that log receives it; the witnesses cosign each log as it grows."
+    );
+    let took = settle(parties, &mut sent, cursors).await?;
+    print_receipts(&sent, took);
+    Ok(id)
+}
+
+/// The Kremlin's claim of 2021-07-09, checked from ru's own node.
+fn july_claim(root: &Path, parties: &[Local], id: &str) -> Result<()> {
+    let (us, ru, nato) = (&parties[0].node, &parties[1].node, &parties[2].node);
+    let d = |name: &str| root.join(name).display().to_string();
+    let ru_dir = d("ru");
+    let src = ProofSource::open(&NodeDir::new(root.join("ru")))?;
+    let (fbi, fsb) = (Office::new("us/fbi")?, Office::new("ru/fsb")?);
+    let (may, june, july) = (ts(MAY)?, ts(JUNE)?, ts(JULY)?);
+    println!(
+        "  Kremlin readout of the call: \"no inquiries on these matters came from the United States'"
+    );
+    println!(
+        "  security agencies in the past month\". Asked to prove that from its own node (us's log as"
+    );
+    println!(
+        "  ru mirrored and cosigned it, {} to {}):",
+        june.strftime("%Y-%m-%d"),
+        july.strftime("%Y-%m-%d")
+    );
+    match src.absence(us.party(), Kind::Inquiry, &fbi, &fsb, june, july) {
+        Err(NodeError::Conflict(why)) => {
+            let mut c = why.chars();
+            let why = c
+                .next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect());
+            println!("  REFUSED. {why}");
+        }
+        Err(e) => return Err(e).context("proving the July claim"),
+        Ok(_) => {
+            bail!("ru's node proved an absence of inquiries, but the demo sent {id} in that window")
+        }
+    }
+
+    let keys = Keyring::new([
+        us.log_vkey(),
+        ru.log_vkey(),
+        us.witness_vkey(),
+        ru.witness_vkey(),
+        nato.witness_vkey(),
+    ]);
+    println!(
+        "\n  What the logs do prove, written from ru's node and checked with the pinned keys only:"
+    );
+    let mut files = Vec::new();
+    for (name, bundle) in [
+        ("july-claim-delivery.json", src.delivery(id)?),
+        ("july-claim-answered.json", src.answered(id)?),
+    ] {
+        files.push(write_and_verify(root, name, &bundle, &keys)?);
+    }
+    println!(
+        "\n  The opposite case: in the month before that, nothing was sent, and that is provable too:"
+    );
+    files.push(write_and_verify(
+        root,
+        "may-absence.json",
+        &src.absence(us.party(), Kind::Inquiry, &fbi, &fsb, may, june)?,
+        &keys,
+    )?);
+
+    println!("\n  Check them yourself (offline; each --key is a pinned public key):");
+    let key = |w: bool, p: &str| {
+        format!(
+            "--key \"$(hotline key{} --dir {})\"",
+            if w { " --witness" } else { "" },
+            d(p)
+        )
+    };
+    let ring = [
+        key(false, "us"),
+        key(false, "ru"),
+        key(true, "us"),
+        key(true, "ru"),
+        key(true, "nato"),
+    ]
+    .join(" ");
+    for f in &files {
+        println!("  hotline verify {f} {ring}");
+    }
+    println!("  and ask ru's node for the July claim's proof, which it refuses to write:");
+    println!(
+        "  hotline prove absence --log us --kind inquiry --from us/fbi --to ru/fsb --since {june} --until {july} --dir {ru_dir}"
+    );
+    Ok(())
+}
+
+/// Writes a bundle into the demo directory and verifies it.
+fn write_and_verify(root: &Path, name: &str, bundle: &str, keys: &Keyring) -> Result<String> {
+    let path = root.join(name);
+    std::fs::write(&path, bundle).with_context(|| format!("writing {}", path.display()))?;
+    let v = bundle::verify(&std::fs::read(&path)?, keys)
+        .with_context(|| format!("verifying {}", path.display()))?;
+    println!("  {}: verified — {}", path.display(), v.sentence());
+    Ok(path.display().to_string())
+}
+
+/// The inquiry of the storyline, found in us's log (a resumed demo).
+fn find_inquiry(parties: &[Local]) -> Result<Option<String>> {
+    let (june, july) = (ts(JUNE)?, ts(JULY)?);
+    Ok(parties[0]
+        .node
+        .inquiries()?
+        .into_iter()
+        .find(|q| q.from == "us/fbi" && q.to == "ru/fsb" && q.sent >= june && q.sent < july)
+        .map(|q| q.id))
+}
+
+async fn exchange(
+    root: &Path,
+    parties: &[Local],
+    once: bool,
+    resumed: Option<Timestamp>,
+) -> Result<()> {
+    println!(
+        "\n3. Agreements, each proposed by one party and signed by the other (SCENARIO step 1):"
+    );
+    agree_all(&parties[0].node, &parties[1].node, &AGREEMENTS, false).await?;
+
+    let inquiry = if let Some(t) = resumed {
+        println!(
+            "\n4. Resumed at {} UTC (simulated): the storyline was played by the first run, and no log",
+            day_time(&t)
+        );
+        println!(
+            "   accepts time going back, so it is not replayed. Waiting for every log to be cosigned:"
+        );
+        let took = settle(parties, &mut [], receipt_cursors(parties)?).await?;
+        println!("  all cosigned after {:.1} s", took.as_secs_f64());
+        find_inquiry(parties)?
+    } else {
+        Some(before_july(root, parties).await?)
+    };
+
+    if let Some(id) = &inquiry {
+        println!(
+            "\n{}. The July 9 claim (SCENARIO step 6):",
+            if resumed.is_some() { 5 } else { 6 }
+        );
+        july_claim(root, parties, id)?;
+    }
+
+    if resumed.is_none() {
+        println!(
+            "\n7. After the call: the December video call notice, and the defence ministers keeping their line open (steps 7, 8):"
+        );
+        let cursors = receipt_cursors(parties)?;
+        let mut sent = Vec::new();
+        send_all(parties, &AFTER_JULY, &mut sent).await?;
+        let took = settle(parties, &mut sent, cursors).await?;
+        print_receipts(&sent, took);
+    }
+
+    println!(
+        "\n{}. Where each party stands (simulated time {} UTC):",
+        if resumed.is_some() { 6 } else { 8 },
+        day_time(&clock::now())
+    );
     print_table(parties)?;
 
-    let us = &parties[0];
-    let fbi = sent
-        .iter()
-        .find(|m| m.from_office == "us/fbi")
-        .map_or(0, |m| m.index);
-    println!(
-        "\n7. A proof anyone can check offline, with the pinned keys only (us's log key, ru's and nato's witness keys):"
-    );
-    let bundle_path = root.join(format!("us-entry-{fbi}.json"));
-    std::fs::write(&bundle_path, us.node.reader().prove_entry(fbi)?)
-        .with_context(|| format!("writing {}", bundle_path.display()))?;
-    let keys = Keyring::new([
-        us.node.log_vkey(),
-        parties[1].node.witness_vkey(),
-        parties[2].node.witness_vkey(),
-    ]);
-    let v = bundle::verify(&std::fs::read(&bundle_path)?, &keys)?;
-    println!("  {}: {}", bundle_path.display(), v.sentence());
-
     let d = |name: &str| root.join(name).display().to_string();
-    let (u, r, n) = (d("us"), d("ru"), d("nato"));
+    let u = d("us");
     let api = |i: usize| format!("http://{}", parties[i].api);
     println!("\nLook:");
     println!(
@@ -792,11 +1184,12 @@ async fn exchange(root: &Path, parties: &[Local], once: bool) -> Result<()> {
     println!(
         "  hotline checkpoint --dir {u}                  # us's checkpoint with ru's and nato's cosignatures"
     );
-    println!("  hotline prove entry {fbi} --dir {u} -o x.json");
-    println!(
-        "  hotline verify x.json --key \"$(hotline key --dir {u})\" --key \"$(hotline key --witness --dir {r})\" --key \"$(hotline key --witness --dir {n})\""
-    );
-    println!("  hotline send --dir {u} --from us/fbi --to ru/fsb --text hi");
+    if let Some(id) = &inquiry {
+        println!(
+            "  hotline inquiries --dir {u}                   # {id}: sent, acknowledged, answered, deadlines"
+        );
+    }
+    println!("  hotline send --dir {u} --from us/defense --to ru/defense --text hi");
     Ok(())
 }
 
