@@ -18,4 +18,8 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
+    /// Claims proved by either party and checked offline: delivery, answered,
+    /// opening, absence (true, false, not yet provable), a month's figures;
+    /// tampered bundles and bad input refused.
+    mod proofs;
 }
