@@ -381,11 +381,14 @@ impl ProofSource {
     fn range(&self, party: &Party, since: Timestamp, until: Option<Timestamp>) -> Result<LogRange> {
         let (log, origin) = self.log(party)?;
         let secs = |t: Timestamp| u64::try_from(t.as_second()).unwrap_or(0);
+        // Cosignature times are whole seconds: the end of a window must be
+        // bracketed at or after it, so a fraction of a second rounds up.
+        let secs_up = |t: Timestamp| secs(t) + u64::from(t.subsec_nanosecond() > 0);
         // Without a cosignature at or before `since`, the run starts at the
         // log's beginning: everything it ever appended is disclosed.
         let a = self.store.cosignature_near(log, secs(since), true)?;
         let b = match until {
-            Some(u) => self.store.cosignature_near(log, secs(u), false)?.ok_or_else(|| {
+            Some(u) => self.store.cosignature_near(log, secs_up(u), false)?.ok_or_else(|| {
                 NodeError::NotFound(format!(
                     "no checkpoint of {origin} has been cosigned at or after {u} yet; wait for the next cosignature (cosign_interval_secs) and try again"
                 ))
@@ -453,6 +456,13 @@ impl ProofSource {
     ) -> Result<String> {
         if until <= since {
             return Err(NodeError::BadInput("--until must be after --since".into()));
+        }
+        if &from.party() != party {
+            return Err(NodeError::BadInput(format!(
+                "{from} writes to {}'s log, not {party}'s: a claim about {from}'s entries is about --log {}",
+                from.party(),
+                from.party()
+            )));
         }
         let (_, origin) = self.log(party)?;
         let range = self.range(party, since, Some(until))?;

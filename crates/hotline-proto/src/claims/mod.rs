@@ -213,6 +213,9 @@ pub(crate) fn cosign_time(c: &Cosignature) -> Option<Timestamp> {
 
 /// A cosignature time in RFC 3339.
 pub(crate) fn fmt_cosign(c: &Cosignature) -> String {
+    if c.name == range::BEGINNING {
+        return range::BEGINNING.to_owned();
+    }
     cosign_time(c).map_or_else(|| c.time.to_string(), |t| t.to_string())
 }
 
