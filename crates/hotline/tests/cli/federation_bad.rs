@@ -428,3 +428,53 @@ fn a_forked_log_is_refused_kept_as_evidence_and_proved() {
     let err = fails(&["verify", f.to_str().unwrap(), "--key", &us.vkey()]);
     assert!(err.contains("agree"), "{err}");
 }
+
+/// An entry no agreement in force allows, pushed anyway (a sender whose own
+/// policy check was bypassed): the receiver mirrors it — it is in the
+/// sender's log regardless — and its receipt says it was refused and why.
+#[test]
+fn traffic_outside_every_agreement_is_mirrored_and_receipted_as_refused() {
+    let (us, ru, _a, b, size) = setup();
+    let k = keys_of(&us);
+    let mut l = leaves(&us);
+    l.push(
+        forged_message(&k.fbi, "2025-06-01T00:00:00Z")
+            .leaf()
+            .to_vec(),
+    );
+    let (s, t) = curl(
+        &us.dir,
+        &b.peer_addr,
+        &pin(&ru),
+        "/fed/v1/push",
+        "application/json",
+        &push_body(
+            "hotline/us",
+            &checkpoint_for(&k.log, &l),
+            size,
+            &l[size as usize..],
+        ),
+    )
+    .unwrap();
+    assert_eq!(s, 200, "the mirror keeps it: {t}");
+    assert_eq!(log_json_peer(ru.d(), "us").len() as u64, size + 1);
+    wait_until(20, "ru's receipt for the entry", || {
+        log_json(ru.d())
+            .iter()
+            .any(|e| e["header"]["kind"] == "receipt" && e["header"]["refs"][0]["index"] == size)
+    });
+    let log = log_json(ru.d());
+    let receipt = log
+        .iter()
+        .find(|e| e["header"]["kind"] == "receipt" && e["header"]["refs"][0]["index"] == size)
+        .unwrap();
+    let status = receipt["header"]["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("refused: no agreement in force opens us/fbi ↔ ru/fsb for message"),
+        "{status}"
+    );
+    assert_eq!(
+        receipt["header"]["from"], "ru/fsb",
+        "the addressed office signs the refusal"
+    );
+}
