@@ -299,28 +299,49 @@ impl SignedEntry {
         }
         let parsed: LeafJson =
             serde_json::from_slice(leaf).map_err(|e| EntryError::Malformed(e.to_string()))?;
-        if canonical(&parsed)? != leaf {
-            return Err(EntryError::NotCanonical);
-        }
         if let Some(v) = parsed.header.get("v").and_then(Value::as_u64)
             && v != u64::from(HEADER_VERSION)
         {
             return Err(EntryError::Version(u32::try_from(v).unwrap_or(u32::MAX)));
         }
-        let header: Header = serde_json::from_value(parsed.header)
-            .map_err(|e| EntryError::Malformed(e.to_string()))?;
+        // A leaf that does not parse into a header may be a non-canonical
+        // spelling of a valid one (`1.0` for `1`): say which. Only failures
+        // pay for this second look; verifying a large disclosed range must
+        // not serialise every leaf three times.
+        let refuse = |e: String| {
+            let canonical_form = serde_json::from_slice::<LeafJson>(leaf)
+                .ok()
+                .and_then(|p| canonical(&p).ok())
+                .is_some_and(|c| c == leaf);
+            if canonical_form {
+                EntryError::Malformed(e)
+            } else {
+                EntryError::NotCanonical
+            }
+        };
+        let header: Header =
+            serde_json::from_value(parsed.header).map_err(|e| refuse(e.to_string()))?;
         let sig = b64::decode_array::<64>(&parsed.sig)
-            .ok_or_else(|| EntryError::Malformed("sig is not a base64 Ed25519 signature".into()))?;
+            .ok_or_else(|| refuse("sig is not a base64 Ed25519 signature".into()))?;
         // The signature covers the header as this code writes it, so the leaf
         // must be exactly that too: a default left out or spelled out
-        // (`"prev":null`, `"refs":[]`), another form of the same time, or a
-        // field the header does not keep would otherwise make a second leaf,
-        // with another leaf hash, carrying the same valid signature.
-        let entry = Self::sign(header, |_| sig)?;
-        if entry.leaf != leaf {
+        // (`"prev":null`, `"refs":[]`), another form of the same time, a field
+        // the header does not keep, other key order or white space would
+        // otherwise make a second leaf, with another leaf hash, carrying the
+        // same valid signature. Rebuilding the leaf covers all of those.
+        let rebuilt = canonical(&LeafJson {
+            header: serde_json::to_value(&header)
+                .map_err(|e| EntryError::Malformed(e.to_string()))?,
+            sig: b64::encode(sig),
+        })?;
+        if rebuilt != leaf {
             return Err(EntryError::NotCanonical);
         }
-        Ok(entry)
+        Ok(Self {
+            header,
+            sig,
+            leaf: rebuilt,
+        })
     }
 
     /// The header.
