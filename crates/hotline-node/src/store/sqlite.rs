@@ -128,6 +128,19 @@ impl SqliteStore {
         })
     }
 
+    /// One value of one row, if there is a row.
+    fn one<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<T>> {
+        self.read(|c| {
+            c.query_row(sql, params, |r| r.get(0))
+                .optional()
+                .map_err(db)
+        })
+    }
+
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.readers.len() {
@@ -285,15 +298,10 @@ impl Store for SqliteStore {
     }
 
     fn body(&self, log: LogId, index: u64) -> Result<Option<Vec<u8>>> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT sealed FROM bodies WHERE log = ?1 AND idx = ?2",
-                params![log.0, i64_of(index)?],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)
-        })
+        self.one(
+            "SELECT sealed FROM bodies WHERE log = ?1 AND idx = ?2",
+            params![log.0, i64_of(index)?],
+        )
     }
 
     fn latest_checkpoint(&self, log: LogId) -> Result<Option<(u64, Vec<u8>)>> {
@@ -341,15 +349,10 @@ impl Store for SqliteStore {
     }
 
     fn last_time(&self, log: LogId) -> Result<Option<String>> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT time FROM entries WHERE log = ?1 ORDER BY idx DESC LIMIT 1",
-                [log.0],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)
-        })
+        self.one(
+            "SELECT time FROM entries WHERE log = ?1 ORDER BY idx DESC LIMIT 1",
+            [log.0],
+        )
     }
 
     fn receipt_cursor(&self, own: LogId, ref_log: &str) -> Result<Option<u64>> {
@@ -427,15 +430,10 @@ impl Store for SqliteStore {
     }
 
     fn witness_updated(&self, origin: &str) -> Result<Option<i64>> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT updated FROM witness_state WHERE origin = ?1",
-                [origin],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)
-        })
+        self.one(
+            "SELECT updated FROM witness_state WHERE origin = ?1",
+            [origin],
+        )
     }
 
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>> {
@@ -606,15 +604,10 @@ impl Store for SqliteStore {
     }
 
     fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
-                params![log.0, i64_of(size)?],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)
-        })
+        self.one(
+            "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
+            params![log.0, i64_of(size)?],
+        )
     }
 }
 
