@@ -219,16 +219,19 @@ impl Node {
         {
             ids.push(format!("{}:{}", self.party(), l.index));
         }
+        let prefix = format!("{}/", self.party());
         for peer in self.federation().all() {
-            for l in self.store().addressed_to(
-                peer.mirror,
-                self.party().as_str(),
-                None,
-                u64::MAX >> 1,
-            )? {
+            for l in self
+                .store()
+                .leaves_of_kind(peer.mirror, Kind::Inquiry.as_str())?
+            {
                 let e = SignedEntry::from_leaf(&l.leaf)
                     .map_err(|e| NodeError::Internal(e.to_string()))?;
-                if e.header().kind == Kind::Inquiry {
+                if e.header()
+                    .to
+                    .as_ref()
+                    .is_some_and(|t| t.as_str().starts_with(&prefix))
+                {
                     ids.push(format!("{}:{}", peer.party, l.index));
                 }
             }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_evidence_digest.sql"),
     include_str!("../../migrations/sqlite/0004_references.sql"),
     include_str!("../../migrations/sqlite/0005_cosignature_notes.sql"),
+    include_str!("../../migrations/sqlite/0006_kind_and_reference_order.sql"),
 ];
 const READERS: usize = 4;
 
