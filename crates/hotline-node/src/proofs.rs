@@ -43,22 +43,10 @@ fn internal(e: impl std::fmt::Display) -> NodeError {
 /// Keeps the log's own signature lines and adds one cosignature line: a
 /// checkpoint exactly as it was cosigned at one moment.
 fn with_line(note: &[u8], origin: &str, line: Option<&str>) -> Result<Vec<u8>> {
-    let (text, sigs) = checkpoint::split(note).map_err(internal)?;
-    let prefix = format!("\u{2014} {origin} ");
-    let mut out = text.to_vec();
-    out.push(b'\n');
-    for l in String::from_utf8_lossy(sigs)
-        .lines()
-        .filter(|l| l.starts_with(&prefix))
-    {
-        out.extend_from_slice(l.as_bytes());
-        out.push(b'\n');
-    }
-    if let Some(line) = line {
-        out.extend_from_slice(line.trim_end().as_bytes());
-        out.push(b'\n');
-    }
-    Ok(out)
+    let extra = line
+        .map(|l| format!("{}\n", l.trim_end()))
+        .unwrap_or_default();
+    checkpoint::filter_lines(note, |l| checkpoint::signed_by(l, origin), &extra).map_err(internal)
 }
 
 impl ProofSource {
@@ -148,7 +136,7 @@ impl ProofSource {
         let cosigned_latest = checkpoint::split(&latest.1).is_ok_and(|(_, s)| {
             String::from_utf8_lossy(s)
                 .lines()
-                .any(|l| !l.starts_with(&format!("\u{2014} {origin} ")))
+                .any(|l| !checkpoint::signed_by(l, origin))
         });
         if cosigned_latest && latest.0 > index {
             return Ok(latest);

@@ -110,6 +110,31 @@ pub fn add_lines(note: &[u8], lines: &str) -> Vec<u8> {
     out
 }
 
+/// Whether a note signature line is by the key named `name`.
+pub fn signed_by(line: &str, name: &str) -> bool {
+    line.strip_prefix("\u{2014} ")
+        .and_then(|l| l.strip_prefix(name))
+        .is_some_and(|l| l.starts_with(' '))
+}
+
+/// The note with only the signature lines `keep` accepts, followed by
+/// `extra` (signature lines, each ending in a newline).
+pub fn filter_lines(
+    note: &[u8],
+    keep: impl Fn(&str) -> bool,
+    extra: &str,
+) -> Result<Vec<u8>, CheckpointError> {
+    let (text, sigs) = split(note)?;
+    let mut out = text.to_vec();
+    out.push(b'\n');
+    for l in String::from_utf8_lossy(sigs).lines().filter(|l| keep(l)) {
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(extra.as_bytes());
+    Ok(out)
+}
+
 /// Splits a signed note into its text (with final newline) and signature block.
 pub fn split(note: &[u8]) -> Result<(&[u8], &[u8]), CheckpointError> {
     let at = note

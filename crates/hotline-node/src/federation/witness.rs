@@ -199,18 +199,10 @@ pub fn record(
 ) -> Result<Cosignature, FedError> {
     // Verify the new line alone: an older line of the same witness (kept in
     // the stored note for this size) must not stand in for it.
-    let prefix = format!("\u{2014} {} ", peer.witness_key.name());
-    let (text, sigs) = checkpoint::split(note).map_err(|e| FedError::Internal(e.to_string()))?;
-    let mut fresh = text.to_vec();
-    fresh.push(b'\n');
-    for l in String::from_utf8_lossy(sigs)
-        .lines()
-        .filter(|l| !l.starts_with(&prefix))
-    {
-        fresh.extend_from_slice(l.as_bytes());
-        fresh.push(b'\n');
-    }
-    let with = checkpoint::add_lines(&fresh, lines);
+    let name = peer.witness_key.name();
+    let others = |l: &str| !checkpoint::signed_by(l, name);
+    let with = checkpoint::filter_lines(note, others, lines)
+        .map_err(|e| FedError::Internal(e.to_string()))?;
     let v = checkpoint::verify(
         &with,
         &node.log_vkey(),
@@ -225,20 +217,8 @@ pub fn record(
             FedError::Invalid(format!("{} answered without its cosignature", peer.party))
         })?;
     // Keep one line per witness in the stored note: the newest.
-    let merge = |current: &[u8]| -> Vec<u8> {
-        let Ok((text, sigs)) = checkpoint::split(current) else {
-            return current.to_vec();
-        };
-        let kept: String = String::from_utf8_lossy(sigs)
-            .lines()
-            .filter(|l| !l.starts_with(&prefix))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let mut merged = text.to_vec();
-        merged.push(b'\n');
-        merged.extend_from_slice(kept.as_bytes());
-        merged.extend_from_slice(lines.as_bytes());
-        merged
+    let merge = |current: &[u8]| {
+        checkpoint::filter_lines(current, others, lines).unwrap_or_else(|_| current.to_vec())
     };
     node.store().add_cosignature(
         node.log_id(),
