@@ -392,9 +392,9 @@ async fn prove_equivocation(
     Ok(([(header::CONTENT_TYPE, "application/json")], b.bundle).into_response())
 }
 
-/// An agreement as the API lists it.
+/// An agreement as the API (and `hotline agreements --json`) lists it.
 #[derive(Serialize)]
-struct AgreementJson {
+pub struct AgreementJson {
     id: String,
     title: String,
     proposer: String,
@@ -407,7 +407,11 @@ struct AgreementJson {
     terms: hotline_proto::agreement::Terms,
 }
 
-fn agreement_json(a: hotline_proto::agreement::Agreement, now: jiff::Timestamp) -> AgreementJson {
+/// The listing form of an agreement, with its state at `now`.
+pub fn agreement_json(
+    a: hotline_proto::agreement::Agreement,
+    now: jiff::Timestamp,
+) -> AgreementJson {
     AgreementJson {
         state: a.state(now),
         id: a.id,

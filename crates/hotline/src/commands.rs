@@ -275,20 +275,13 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir.read_config()?;
             let list: serde_json::Value = match offline_node(&dir)? {
                 Some(node) => {
-                    let now = jiff::Timestamp::now();
-                    serde_json::Value::Array(
-                        node.agreements()?
-                            .into_iter()
-                            .map(|a| {
-                                serde_json::json!({
-                                    "id": a.id, "title": a.terms.title, "proposer": a.proposer, "counterparty": a.counterparty,
-                                    "state": a.state(now), "proposed_at": a.proposed_at, "signed_at": a.signed_at,
-                                    "withdrawn_by": a.withdrawn.as_ref().map(|w| w.0.to_string()),
-                                    "withdrawal_effective": a.withdrawn.map(|w| w.1), "terms": a.terms,
-                                })
-                            })
-                            .collect(),
-                    )
+                    let now = hotline_node::clock::now();
+                    let list: Vec<_> = node
+                        .agreements()?
+                        .into_iter()
+                        .map(|a| hotline_node::api::agreement_json(a, now))
+                        .collect();
+                    serde_json::to_value(list)?
                 }
                 None => serde_json::from_slice(
                     &NodeClient::connect(&dir)
