@@ -1,0 +1,47 @@
+// Debian's Chromium (headless), driven by playwright-core. No browser is
+// downloaded: $CHROMIUM or /usr/bin/chromium (`apt-get install chromium`).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { REPO } from './nodes.mjs';
+
+/** Where shot() writes screenshots. */
+export const ARTIFACTS = path.join(REPO, 'target/browser-artifacts');
+
+/** Launches headless Chromium; close it with `browser.close()`. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // Without the background-networking flags Chromium keeps dialling out,
+    // and a closed network refuses those connections.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/**
+ * A page in a fresh context (its own cookies and storage); default viewport
+ * 1280×800. `page.context()` is the context.
+ */
+export async function newPage(browser, { width = 1280, height = 800 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  return context.newPage();
+}
+
+/** Screenshot to target/browser-artifacts/NAME.png; returns the path. */
+export async function shot(page, name, { fullPage = false } = {}) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}
