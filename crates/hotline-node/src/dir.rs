@@ -50,6 +50,9 @@ pub struct Config {
     /// Limits on what the node accepts.
     #[serde(default)]
     pub limits: Limits,
+    /// The web console's sessions and lock-out.
+    #[serde(default)]
+    pub console: ConsoleConfig,
 }
 
 fn default_peer_listen() -> String {
@@ -79,6 +82,32 @@ impl Default for Limits {
         Self {
             max_text_bytes: 64 * 1024,
             max_request_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The web console: how long an operator's session lasts and when repeated
+/// failed logins lock an operator out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// A session ends after this many seconds without a request.
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after login, however busy.
+    pub session_max_secs: u64,
+    /// Consecutive failed logins that lock an operator out (0: never).
+    pub lockout_failures: u32,
+    /// How long a lock-out lasts, in seconds (an admin can lift it sooner).
+    pub lockout_secs: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_secs: 12 * 60 * 60,
+            session_max_secs: 24 * 60 * 60,
+            lockout_failures: 5,
+            lockout_secs: 15 * 60,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod federation;
 pub mod inquiries;
 pub mod metrics;
 pub mod node;
+pub mod operators;
 pub mod proofs;
 pub mod reader;
 pub mod sequencer;

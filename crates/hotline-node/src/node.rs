@@ -110,6 +110,7 @@ impl Node {
             cosign_interval_secs: 60,
             max_clock_skew_secs: 300,
             limits: Limits::default(),
+            console: crate::dir::ConsoleConfig::default(),
         };
         let text =
             toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;

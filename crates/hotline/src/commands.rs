@@ -536,6 +536,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Verify { file, keys, json } => return verify(&file, &keys, json),
+        Command::Operator(c) => crate::operators::run(c)?,
         Command::Bench(b) => crate::bench::run(b).await?,
         Command::Demo { dir } => crate::demo::run(&dir).await?,
     }

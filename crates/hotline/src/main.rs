@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod commands;
 mod demo;
+mod operators;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -249,6 +250,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage the people who log in to the web console to act for this party's offices.
+    #[command(subcommand)]
+    Operator(operators::OperatorCmd),
     /// Measure throughput and proof cost.
     #[command(subcommand)]
     Bench(bench::BenchCmd),

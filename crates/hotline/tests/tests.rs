@@ -18,6 +18,9 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
+    /// Console operators from the command line: add (password file, stdin,
+    /// no terminal), list, passwd, unlock, remove; beside a running node.
+    mod operators;
     /// Claims proved by either party and checked offline: delivery, answered,
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.

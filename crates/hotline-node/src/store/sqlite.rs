@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_references.sql"),
     include_str!("../../migrations/sqlite/0005_cosignature_notes.sql"),
     include_str!("../../migrations/sqlite/0006_kind_and_reference_order.sql"),
+    include_str!("../../migrations/sqlite/0007_operators.sql"),
 ];
 const READERS: usize = 4;
 
@@ -610,6 +611,260 @@ impl Store for SqliteStore {
             params![log.0, i64_of(size)?],
         )
     }
+
+    // --- Console operators and their sessions (see `crate::operators`) ---
+
+    fn add_operator(&self, op: &super::OperatorRow) -> Result<bool> {
+        let offices = serde_json::to_string(&op.offices)
+            .map_err(|e| StoreError::Db(format!("encoding offices: {e}")))?;
+        let w = writer(self)?;
+        let n = w
+            .execute(
+                "INSERT INTO operators (name, offices, admin, password_hash, failures, locked_until, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
+                params![
+                    op.name,
+                    offices,
+                    op.admin,
+                    op.password_hash,
+                    op.failures,
+                    op.locked_until,
+                    op.created
+                ],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn operators(&self) -> Result<Vec<super::OperatorRow>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY name"
+                ))
+                .map_err(db)?;
+            let rows = st.query_map([], operator_row).map_err(db)?;
+            rows.map(|r| r.map_err(db)?).collect()
+        })
+    }
+
+    fn operator(&self, name: &str) -> Result<Option<super::OperatorRow>> {
+        self.read(|c| {
+            c.query_row(
+                &format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE name = ?1"),
+                [name],
+                operator_row,
+            )
+            .optional()
+            .map_err(db)?
+            .transpose()
+        })
+    }
+
+    fn set_operator_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut w = writer(self)?;
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let n = tx
+            .execute(
+                "UPDATE operators SET password_hash = ?2 WHERE name = ?1",
+                params![name, password_hash],
+            )
+            .map_err(db)?;
+        tx.execute("DELETE FROM sessions WHERE operator = ?1", [name])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn remove_operator(&self, name: &str) -> Result<bool> {
+        let mut w = writer(self)?;
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        // Explicit, so the sessions go even on a connection without foreign keys.
+        tx.execute("DELETE FROM sessions WHERE operator = ?1", [name])
+            .map_err(db)?;
+        let n = tx
+            .execute("DELETE FROM operators WHERE name = ?1", [name])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn unlock_operator(&self, name: &str) -> Result<bool> {
+        let n = writer(self)?
+            .execute(
+                "UPDATE operators SET failures = 0, locked_until = NULL WHERE name = ?1",
+                [name],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn operator_login_failed(
+        &self,
+        name: &str,
+        threshold: u32,
+        lock_until: i64,
+    ) -> Result<Option<(u32, Option<i64>)>> {
+        // One statement, so that concurrent failures are each counted: the
+        // right-hand sides read the row as it was before this update.
+        writer(self)?
+            .query_row(
+                "UPDATE operators SET
+                     failures = failures + 1,
+                     locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
+                 WHERE name = ?1
+                 RETURNING failures, locked_until",
+                params![name, threshold, lock_until],
+                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Option<i64>>(1)?)),
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn operator_login_succeeded(
+        &self,
+        password_hash: &str,
+        session: &super::SessionRow,
+        idle_before: i64,
+        created_before: i64,
+    ) -> Result<bool> {
+        let mut w = writer(self)?;
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        // Only the operator whose password was just checked, and only if no
+        // concurrent failure locked it meanwhile.
+        let n = tx
+            .execute(
+                "UPDATE operators SET failures = 0, locked_until = NULL
+                 WHERE name = ?1 AND password_hash = ?2 AND (locked_until IS NULL OR locked_until <= ?3)",
+                params![session.operator, password_hash, session.created],
+            )
+            .map_err(db)?;
+        if n != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM sessions WHERE last_seen <= ?1 OR created <= ?2",
+            params![idle_before, created_before],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, operator, csrf, created, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                &session.token_hash[..],
+                session.operator,
+                session.csrf,
+                session.created,
+                session.last_seen
+            ],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn operator_session(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(super::SessionRow, super::OperatorRow)>> {
+        let cols = OPERATOR_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT s.csrf, s.created, s.last_seen, {cols}
+                     FROM sessions s JOIN operators o ON o.name = s.operator
+                     WHERE s.token_hash = ?1"
+                ),
+                [&token_hash[..]],
+                |r| {
+                    let (csrf, created, last_seen) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                    Ok(operator_row_at(r, 3)?.map(|op| {
+                        let session = super::SessionRow {
+                            token_hash: *token_hash,
+                            operator: op.name.clone(),
+                            csrf,
+                            created,
+                            last_seen,
+                        };
+                        (session, op)
+                    }))
+                },
+            )
+            .optional()
+            .map_err(db)?
+            .transpose()
+        })
+    }
+
+    fn touch_operator_session(&self, token_hash: &[u8; 32], now: i64) -> Result<()> {
+        writer(self)?
+            .execute(
+                "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1 AND last_seen < ?2",
+                params![&token_hash[..], now],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn end_operator_session(&self, token_hash: &[u8; 32]) -> Result<()> {
+        writer(self)?
+            .execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                [&token_hash[..]],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// The writer connection, for the operators' writes.
+fn writer(s: &SqliteStore) -> Result<std::sync::MutexGuard<'_, Connection>> {
+    s.writer
+        .lock()
+        .map_err(|_| StoreError::Db("writer lock poisoned".into()))
+}
+
+/// The columns `operator_row` reads, in its order.
+const OPERATOR_COLUMNS: &str =
+    "name, offices, admin, password_hash, failures, locked_until, created";
+
+fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<super::OperatorRow>> {
+    operator_row_at(r, 0)
+}
+
+/// An operator from `OPERATOR_COLUMNS` starting at column `at`; the inner
+/// error is a stored offices list that is not a JSON array of strings.
+fn operator_row_at(
+    r: &rusqlite::Row<'_>,
+    at: usize,
+) -> rusqlite::Result<Result<super::OperatorRow>> {
+    let name: String = r.get(at)?;
+    let offices: String = r.get(at + 1)?;
+    let row = super::OperatorRow {
+        offices: Vec::new(),
+        admin: r.get(at + 2)?,
+        password_hash: r.get(at + 3)?,
+        failures: r.get(at + 4)?,
+        locked_until: r.get(at + 5)?,
+        created: r.get(at + 6)?,
+        name,
+    };
+    Ok(match serde_json::from_str::<Vec<String>>(&offices) {
+        Ok(offices) => Ok(super::OperatorRow { offices, ..row }),
+        Err(e) => Err(StoreError::Corrupt(format!(
+            "operator {}: offices {offices:?} are not a JSON list: {e}",
+            row.name
+        ))),
+    })
 }
 
 /// Runs a query whose rows are `(idx, leaf, leaf_hash)`.

@@ -1,0 +1,935 @@
+//! Operators of the web console: people who log in to their party's node to
+//! act for some of its offices.
+//!
+//! Passwords are kept as Argon2id hashes (RFC 9106, the `argon2` crate's
+//! default parameters) in the PHC string format. A login hands out a session
+//! token (32 random bytes, base64url) and a CSRF token; the store keeps only
+//! the SHA-256 of the session token. A session ends after
+//! `[console] session_idle_secs` without a request, and in any case
+//! `session_max_secs` after login.
+//!
+//! `lockout_failures` consecutive failed logins lock an operator for
+//! `lockout_secs`: while locked, even the right password is refused. The
+//! counter only goes back to zero on a successful login or an admin's
+//! `hotline operator unlock`; after a lock runs out, one more failure locks
+//! again at once.
+//!
+//! Operators are no part of the log: who may use this party's console is
+//! this party's own business, and nothing here is signed or mirrored.
+
+use std::fmt;
+use std::sync::Arc;
+
+use argon2::password_hash::Error as HashError;
+use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hotline_proto::keys::os_rng;
+use hotline_proto::name::{Office, Party};
+use jiff::Timestamp;
+use rand_core::RngCore as _;
+use serde::Serialize;
+use sha2::Digest as _;
+
+use crate::dir::ConsoleConfig;
+use crate::error::{NodeError, Result};
+use crate::store::{OperatorRow, SessionRow, Store};
+
+/// Fewest characters in a password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Most bytes in a password.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Most characters in an operator's name.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// What unknown names are checked against, so that they cost what a known
+/// name costs: the hash of a random password (nobody knows it) with the same
+/// parameters as real hashes (`dummy_hash_has_default_parameters` checks that).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$nKTr3mBkX1kfbVbkCvvt9g$e5WhcuAsw+iUmLG4+d9CEu4Ijc3CyWv+7+25DnsUV1c";
+
+/// A console operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    /// Login name.
+    pub name: String,
+    /// The offices it may act for (all of this party).
+    pub offices: Vec<Office>,
+    /// Whether it may manage the console.
+    pub admin: bool,
+    /// Consecutive failed logins since the last success or unlock.
+    pub failures: u32,
+    /// Locked until then, if a lock was set (it may have run out: compare with now).
+    pub locked_until: Option<Timestamp>,
+    /// When it was added.
+    pub created: Timestamp,
+}
+
+impl Operator {
+    /// Whether it is locked at `now`.
+    pub fn locked_at(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+}
+
+/// What a successful login hands out. The token goes in the session cookie
+/// and is never stored; the CSRF token goes in each form.
+#[derive(Clone)]
+pub struct NewSession {
+    /// The session token (base64url, no padding).
+    pub token: String,
+    /// The session's CSRF token (base64url, no padding).
+    pub csrf: String,
+    /// When the session ends unless used before (idle or absolute limit).
+    pub expires: Timestamp,
+}
+
+impl fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewSession")
+            .field("token", &"<secret>")
+            .field("csrf", &"<secret>")
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// A live session, found by its token.
+#[derive(Clone)]
+pub struct Session {
+    /// Who is logged in.
+    pub operator: Operator,
+    /// The CSRF token forms must carry.
+    pub csrf: String,
+    /// When it ends unless used again (idle or absolute limit).
+    pub expires: Timestamp,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("operator", &self.operator)
+            .field("csrf", &"<secret>")
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// Why a login was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown name or wrong password: the same error, at the same cost, so
+    /// that nobody learns which names exist by trying.
+    #[error("wrong name or password")]
+    Refused,
+    /// Too many failed logins: refused even with the right password.
+    #[error(
+        "locked after too many failed logins until {until}; ask an admin to unlock (hotline operator unlock NAME)"
+    )]
+    Locked {
+        /// When the lock runs out.
+        until: Timestamp,
+    },
+    /// The node could not check the login.
+    #[error("the login could not be checked: {0}")]
+    Internal(String),
+}
+
+impl From<NodeError> for LoginError {
+    fn from(e: NodeError) -> Self {
+        LoginError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for LoginError {
+    fn from(e: crate::store::StoreError) -> Self {
+        LoginError::Internal(format!("storage: {e}"))
+    }
+}
+
+/// A party's console operators. Cheap to clone.
+#[derive(Clone)]
+pub struct Operators {
+    store: Arc<dyn Store>,
+    party: Party,
+    policy: ConsoleConfig,
+}
+
+/// Checks an operator's name, saying what is allowed.
+pub fn check_name(name: &str) -> Result<()> {
+    let b = name.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= MAX_NAME_CHARS
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(NodeError::BadInput(format!(
+            "invalid operator name {name:?}: use 1-{MAX_NAME_CHARS} lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )))
+    }
+}
+
+/// Checks a new password's length.
+pub fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(NodeError::BadInput(format!(
+            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(NodeError::BadInput(format!(
+            "the password is too long: use at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    os_rng().fill_bytes(&mut salt);
+    Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| NodeError::Internal(format!("hashing the password: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash`.
+fn verify_password(password: &str, hash: &str) -> std::result::Result<bool, LoginError> {
+    let parsed = PasswordHash::new(hash)
+        .map_err(|e| LoginError::Internal(format!("a stored password hash is unreadable: {e}")))?;
+    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => Ok(true),
+        Err(HashError::PasswordInvalid) => Ok(false),
+        Err(e) => Err(LoginError::Internal(format!("checking the password: {e}"))),
+    }
+}
+
+/// 32 random bytes, base64url without padding.
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    os_rng().fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+fn secs(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn timestamp(s: i64) -> Timestamp {
+    Timestamp::from_second(s).unwrap_or(if s < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+impl Operators {
+    /// The operators of `party`'s node, under the console `policy`.
+    pub fn new(store: Arc<dyn Store>, party: Party, policy: ConsoleConfig) -> Self {
+        Self {
+            store,
+            party,
+            policy,
+        }
+    }
+
+    fn operator_of(&self, row: OperatorRow) -> Result<Operator> {
+        let offices = row
+            .offices
+            .iter()
+            .map(|o| {
+                Office::new(o).map_err(|e| {
+                    NodeError::Internal(format!("operator {} has a bad office: {e}", row.name))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Operator {
+            name: row.name,
+            offices,
+            admin: row.admin,
+            failures: row.failures,
+            locked_until: row.locked_until.map(timestamp),
+            created: timestamp(row.created),
+        })
+    }
+
+    fn not_found(name: &str) -> NodeError {
+        NodeError::NotFound(format!(
+            "no operator {name:?}; `hotline operator list` shows who there is"
+        ))
+    }
+
+    /// Checks the offices an operator is to act for: at least one, all of
+    /// this party. Returns them without repeats, in order.
+    pub fn check_offices(&self, offices: &[Office]) -> Result<Vec<Office>> {
+        if offices.is_empty() {
+            return Err(NodeError::BadInput(format!(
+                "an operator needs at least one office to act for (e.g. {}/fbi)",
+                self.party
+            )));
+        }
+        let mut list: Vec<Office> = Vec::with_capacity(offices.len());
+        for o in offices {
+            if o.party() != self.party {
+                return Err(NodeError::BadInput(format!(
+                    "{o} is not an office of this party ({}); operators act for their own party's offices",
+                    self.party
+                )));
+            }
+            if !list.contains(o) {
+                list.push(o.clone());
+            }
+        }
+        Ok(list)
+    }
+
+    /// Adds an operator who may act for `offices` (at least one, all of this
+    /// party). Hashing the password takes a moment: call from a blocking thread.
+    pub fn add(
+        &self,
+        name: &str,
+        offices: &[Office],
+        admin: bool,
+        password: &str,
+    ) -> Result<Operator> {
+        check_name(name)?;
+        let list = self.check_offices(offices)?;
+        check_password(password)?;
+        let conflict = || {
+            NodeError::Conflict(format!(
+                "there is already an operator {name}; choose another name, or change its password with `hotline operator passwd {name}`"
+            ))
+        };
+        // Checked first so that a taken name fails without the hashing wait.
+        if self.store.operator(name)?.is_some() {
+            return Err(conflict());
+        }
+        let row = OperatorRow {
+            name: name.to_owned(),
+            offices: list.iter().map(ToString::to_string).collect(),
+            admin,
+            password_hash: hash_password(password)?,
+            failures: 0,
+            locked_until: None,
+            created: crate::clock::now().as_second(),
+        };
+        if !self.store.add_operator(&row)? {
+            return Err(conflict());
+        }
+        self.operator_of(row)
+    }
+
+    /// Every operator, by name.
+    pub fn list(&self) -> Result<Vec<Operator>> {
+        self.store
+            .operators()?
+            .into_iter()
+            .map(|r| self.operator_of(r))
+            .collect()
+    }
+
+    /// One operator, if there is one of that name.
+    pub fn get(&self, name: &str) -> Result<Option<Operator>> {
+        self.store
+            .operator(name)?
+            .map(|r| self.operator_of(r))
+            .transpose()
+    }
+
+    /// Changes an operator's password and ends its sessions. A lock stays
+    /// until it runs out or [`Operators::unlock`] lifts it.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        if self.store.operator(name)?.is_none() {
+            return Err(Self::not_found(name));
+        }
+        let hash = hash_password(password)?;
+        if self.store.set_operator_password(name, &hash)? {
+            Ok(())
+        } else {
+            Err(Self::not_found(name))
+        }
+    }
+
+    /// Removes an operator and ends its sessions.
+    pub fn remove(&self, name: &str) -> Result<()> {
+        if self.store.remove_operator(name)? {
+            Ok(())
+        } else {
+            Err(Self::not_found(name))
+        }
+    }
+
+    /// Lifts a lock-out and clears the failure count.
+    pub fn unlock(&self, name: &str) -> Result<()> {
+        if self.store.unlock_operator(name)? {
+            Ok(())
+        } else {
+            Err(Self::not_found(name))
+        }
+    }
+
+    /// Checks a name and password at `now` and opens a session. Blocking
+    /// (Argon2 takes tens of milliseconds): call from a blocking thread.
+    pub fn login(
+        &self,
+        name: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> std::result::Result<NewSession, LoginError> {
+        let t = now.as_second();
+        let row = if check_name(name).is_ok() {
+            self.store.operator(name)?
+        } else {
+            None
+        };
+        if let Some(until) = row.as_ref().and_then(|r| r.locked_until)
+            && until > t
+        {
+            return Err(LoginError::Locked {
+                until: timestamp(until),
+            });
+        }
+        // Unknown names are checked against a hash nobody knows the
+        // password of, so both paths cost one Argon2 verification.
+        let hash = row
+            .as_ref()
+            .map_or(DUMMY_HASH, |r| r.password_hash.as_str());
+        let too_long = password.len() > MAX_PASSWORD_BYTES;
+        let matches = verify_password(if too_long { "" } else { password }, hash)? && !too_long;
+        let Some(row) = row else {
+            return Err(LoginError::Refused);
+        };
+        if !matches {
+            let threshold = match self.policy.lockout_failures {
+                0 => u32::MAX,
+                n => n,
+            };
+            let until = t.saturating_add(secs(self.policy.lockout_secs));
+            self.store.operator_login_failed(name, threshold, until)?;
+            return Err(LoginError::Refused);
+        }
+        let idle = secs(self.policy.session_idle_secs);
+        let max = secs(self.policy.session_max_secs);
+        let token = random_token();
+        let session = SessionRow {
+            token_hash: token_hash(&token),
+            operator: row.name.clone(),
+            csrf: random_token(),
+            created: t,
+            last_seen: t,
+        };
+        let stored = self.store.operator_login_succeeded(
+            &row.password_hash,
+            &session,
+            t.saturating_sub(idle),
+            t.saturating_sub(max),
+        )?;
+        if !stored {
+            // Changed while the password was being checked: locked by
+            // concurrent failures, given a new password, or removed.
+            return Err(match self.store.operator(name)? {
+                Some(r) if r.locked_until.is_some_and(|u| u > t) => LoginError::Locked {
+                    until: timestamp(r.locked_until.unwrap_or(t)),
+                },
+                _ => LoginError::Refused,
+            });
+        }
+        Ok(NewSession {
+            token,
+            csrf: session.csrf,
+            expires: timestamp(t.saturating_add(idle.min(max))),
+        })
+    }
+
+    /// The live session with this token at `now`, its idle expiry moved on;
+    /// `None` if there is none, it ran out (idle or absolute), or its
+    /// operator is locked or gone.
+    pub fn session(&self, token: &str, now: Timestamp) -> Result<Option<Session>> {
+        let t = now.as_second();
+        let h = token_hash(token);
+        let Some((s, op)) = self.store.operator_session(&h)? else {
+            return Ok(None);
+        };
+        let idle = secs(self.policy.session_idle_secs);
+        let end = s.created.saturating_add(secs(self.policy.session_max_secs));
+        if t >= s.last_seen.saturating_add(idle).min(end) {
+            self.store.end_operator_session(&h)?;
+            return Ok(None);
+        }
+        let operator = self.operator_of(op)?;
+        if operator.locked_at(now) {
+            return Ok(None);
+        }
+        self.store.touch_operator_session(&h, t)?;
+        Ok(Some(Session {
+            operator,
+            csrf: s.csrf,
+            expires: timestamp(t.max(s.last_seen).saturating_add(idle).min(end)),
+        }))
+    }
+
+    /// Ends the session with this token (an unknown token is no error).
+    pub fn logout(&self, token: &str) -> Result<()> {
+        Ok(self.store.end_operator_session(&token_hash(token))?)
+    }
+}
+
+impl crate::node::Node {
+    /// This node's console operators.
+    pub fn operators(&self) -> Operators {
+        Operators::new(
+            self.store().clone(),
+            self.party().clone(),
+            self.config().console.clone(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    const PW: &str = "correct horse battery";
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        ops: Operators,
+    }
+
+    fn fixture(policy: ConsoleConfig) -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
+        Fixture {
+            _tmp: tmp,
+            ops: Operators::new(store, Party::new("us").unwrap(), policy),
+        }
+    }
+
+    fn ops() -> Fixture {
+        fixture(ConsoleConfig::default())
+    }
+
+    fn office(s: &str) -> Office {
+        Office::new(s).unwrap()
+    }
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).unwrap()
+    }
+
+    fn bad_input(r: Result<impl fmt::Debug>) -> String {
+        match r {
+            Err(NodeError::BadInput(m)) => m,
+            other => panic!("expected BadInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dummy_hash_has_default_parameters() {
+        let h = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real = hash_password(PW).unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(h.algorithm, real.algorithm);
+        assert_eq!(h.version, real.version);
+        assert_eq!(h.params.to_string(), real.params.to_string());
+        assert_eq!(
+            h.hash.map(|o| o.len()),
+            real.hash.map(|o| o.len()),
+            "same output length"
+        );
+        assert!(real.to_string().starts_with("$argon2id$"));
+    }
+
+    #[test]
+    fn add_get_list() {
+        let f = ops();
+        let a = f
+            .ops
+            .add(
+                "alice",
+                &[office("us/fbi"), office("us/state"), office("us/fbi")],
+                true,
+                PW,
+            )
+            .unwrap();
+        assert_eq!(a.name, "alice");
+        assert_eq!(a.offices, vec![office("us/fbi"), office("us/state")]);
+        assert!(a.admin);
+        assert_eq!((a.failures, a.locked_until), (0, None));
+        f.ops.add("bob.2", &[office("us/nsc")], false, PW).unwrap();
+        assert_eq!(f.ops.get("alice").unwrap(), Some(a.clone()));
+        assert_eq!(f.ops.get("carol").unwrap(), None);
+        let names: Vec<_> = f.ops.list().unwrap().into_iter().map(|o| o.name).collect();
+        assert_eq!(names, ["alice", "bob.2"]);
+        // Duplicate name.
+        assert!(matches!(
+            f.ops.add("alice", &[office("us/fbi")], false, PW),
+            Err(NodeError::Conflict(_))
+        ));
+        // The stored hash is Argon2id, not the password.
+        let row = f.ops.store.operator("alice").unwrap().unwrap();
+        assert!(row.password_hash.starts_with("$argon2id$v=19$"));
+        assert!(!row.password_hash.contains(PW));
+    }
+
+    #[test]
+    fn bad_names_refused() {
+        let f = ops();
+        let too_long = "a".repeat(65);
+        for name in [
+            "",
+            "Alice",
+            "-x",
+            ".x",
+            "_x",
+            "a b",
+            "a/b",
+            "é",
+            too_long.as_str(),
+        ] {
+            let m = bad_input(f.ops.add(name, &[office("us/fbi")], false, PW));
+            assert!(m.contains("lower-case letters, digits"), "{m}");
+        }
+        for name in ["a", "0", "a.b_c-d", "a".repeat(64).as_str()] {
+            f.ops.add(name, &[office("us/fbi")], false, PW).unwrap();
+        }
+    }
+
+    #[test]
+    fn foreign_office_and_no_office_refused() {
+        let f = ops();
+        let m = bad_input(
+            f.ops
+                .add("alice", &[office("us/fbi"), office("ru/fsb")], false, PW),
+        );
+        assert!(
+            m.contains("ru/fsb") && m.contains("not an office of this party"),
+            "{m}"
+        );
+        let m = bad_input(f.ops.add("alice", &[], false, PW));
+        assert!(m.contains("at least one office"), "{m}");
+        assert!(f.ops.list().unwrap().is_empty(), "nothing written");
+    }
+
+    #[test]
+    fn password_length_checked() {
+        let f = ops();
+        let m = bad_input(
+            f.ops
+                .add("alice", &[office("us/fbi")], false, "elevenchars"),
+        );
+        assert!(m.contains("at least 12 characters"), "{m}");
+        let m = bad_input(
+            f.ops
+                .add("alice", &[office("us/fbi")], false, &"x".repeat(1025)),
+        );
+        assert!(m.contains("1024 bytes"), "{m}");
+        // Twelve characters, counted as characters rather than bytes.
+        f.ops
+            .add("alice", &[office("us/fbi")], false, "ääääääääääää")
+            .unwrap();
+        f.ops.login("alice", "ääääääääääää", at(0)).unwrap();
+        let m = bad_input(f.ops.set_password("alice", "short"));
+        assert!(m.contains("at least 12"), "{m}");
+    }
+
+    #[test]
+    fn login_opens_a_session() {
+        let f = ops();
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        let start = Instant::now();
+        let s = f.ops.login("alice", PW, at(0)).unwrap();
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(1), "a login took {took:?}");
+        assert_eq!(s.token.len(), 43, "32 bytes, base64url without padding");
+        assert_eq!(s.csrf.len(), 43);
+        assert_ne!(s.token, s.csrf);
+        assert!(!s.token.contains(['+', '/', '=']));
+        assert_eq!(s.expires, at(12 * 3600));
+        let live = f.ops.session(&s.token, at(10)).unwrap().expect("session");
+        assert_eq!(live.operator.name, "alice");
+        assert_eq!(live.operator.offices, vec![office("us/fbi")]);
+        assert_eq!(live.csrf, s.csrf);
+        assert_eq!(live.expires, at(10 + 12 * 3600));
+        // Only the token's hash is stored.
+        let stored = f
+            .ops
+            .store
+            .operator_session(&token_hash(&s.token))
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.0.token_hash, token_hash(&s.token));
+        assert!(f.ops.session("not-a-token", at(10)).unwrap().is_none());
+        // Two logins, two sessions.
+        let s2 = f.ops.login("alice", PW, at(20)).unwrap();
+        assert_ne!(s.token, s2.token);
+        assert!(f.ops.session(&s.token, at(30)).unwrap().is_some());
+    }
+
+    #[test]
+    fn wrong_password_and_unknown_name_look_the_same() {
+        let f = ops();
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        let wrong = f.ops.login("alice", "not the password", at(0)).unwrap_err();
+        let unknown = f.ops.login("mallory", PW, at(0)).unwrap_err();
+        let bad_name = f.ops.login("Not A Name", PW, at(0)).unwrap_err();
+        let too_long = f.ops.login("alice", &"x".repeat(5000), at(0)).unwrap_err();
+        assert_eq!(wrong, LoginError::Refused);
+        assert_eq!(unknown, LoginError::Refused);
+        assert_eq!(bad_name, LoginError::Refused);
+        assert_eq!(too_long, LoginError::Refused);
+        assert_eq!(wrong.to_string(), "wrong name or password");
+        // Unknown names also pay for one Argon2 verification.
+        let time = |name: &str| {
+            let t = Instant::now();
+            let _ = f.ops.login(name, "not the password", at(0));
+            t.elapsed()
+        };
+        let known = (0..3).map(|_| time("alice")).min().unwrap();
+        let unknown = (0..3).map(|_| time("mallory")).min().unwrap();
+        assert!(
+            unknown * 3 > known && known * 3 > unknown,
+            "known {known:?} vs unknown {unknown:?}"
+        );
+    }
+
+    #[test]
+    fn failures_lock_and_unlock_restores() {
+        let f = fixture(ConsoleConfig {
+            lockout_failures: 3,
+            lockout_secs: 600,
+            ..ConsoleConfig::default()
+        });
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        // A success resets the count: two failures, a success, two more: not locked.
+        for _ in 0..2 {
+            assert_eq!(
+                f.ops.login("alice", "nope nope nope", at(0)).unwrap_err(),
+                LoginError::Refused
+            );
+        }
+        assert_eq!(f.ops.get("alice").unwrap().unwrap().failures, 2);
+        let s = f.ops.login("alice", PW, at(1)).unwrap();
+        assert_eq!(f.ops.get("alice").unwrap().unwrap().failures, 0);
+        for _ in 0..2 {
+            f.ops.login("alice", "nope nope nope", at(2)).unwrap_err();
+        }
+        f.ops.login("alice", PW, at(3)).unwrap();
+        // Three in a row lock it.
+        for _ in 0..3 {
+            assert_eq!(
+                f.ops.login("alice", "nope nope nope", at(5)).unwrap_err(),
+                LoginError::Refused
+            );
+        }
+        let op = f.ops.get("alice").unwrap().unwrap();
+        assert_eq!(op.failures, 3);
+        assert_eq!(op.locked_until, Some(at(605)));
+        let e = f.ops.login("alice", PW, at(6)).unwrap_err();
+        assert_eq!(e, LoginError::Locked { until: at(605) });
+        let msg = e.to_string();
+        assert!(
+            msg.contains("locked") && msg.contains("hotline operator unlock"),
+            "{msg}"
+        );
+        // A locked operator's sessions stop working.
+        assert!(f.ops.session(&s.token, at(7)).unwrap().is_none());
+        // Still locked just before the end; free after.
+        assert!(matches!(
+            f.ops.login("alice", PW, at(604)),
+            Err(LoginError::Locked { .. })
+        ));
+        f.ops.login("alice", PW, at(605)).unwrap();
+        // Lock again, then an admin unlocks.
+        for _ in 0..3 {
+            f.ops.login("alice", "nope nope nope", at(700)).unwrap_err();
+        }
+        assert!(matches!(
+            f.ops.login("alice", PW, at(701)),
+            Err(LoginError::Locked { .. })
+        ));
+        f.ops.unlock("alice").unwrap();
+        let op = f.ops.get("alice").unwrap().unwrap();
+        assert_eq!((op.failures, op.locked_until), (0, None));
+        f.ops.login("alice", PW, at(702)).unwrap();
+        assert!(matches!(
+            f.ops.unlock("nobody"),
+            Err(NodeError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn sessions_expire_idle_and_absolute() {
+        let f = fixture(ConsoleConfig {
+            session_idle_secs: 100,
+            session_max_secs: 250,
+            ..ConsoleConfig::default()
+        });
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        // Idle: unused for 100 s, it is gone.
+        let s = f.ops.login("alice", PW, at(0)).unwrap();
+        assert_eq!(s.expires, at(100));
+        assert!(f.ops.session(&s.token, at(99)).unwrap().is_some());
+        assert!(f.ops.session(&s.token, at(199)).unwrap().is_none());
+        // Gone for good, even asked about at an earlier time.
+        assert!(f.ops.session(&s.token, at(150)).unwrap().is_none());
+        // Absolute: used often, it still ends 250 s after login.
+        let s = f.ops.login("alice", PW, at(1000)).unwrap();
+        let live = f.ops.session(&s.token, at(1090)).unwrap().expect("alive");
+        assert_eq!(live.expires, at(1190), "the idle limit slides");
+        let live = f.ops.session(&s.token, at(1160)).unwrap().expect("alive");
+        assert_eq!(live.expires, at(1250), "capped by the absolute limit");
+        assert!(f.ops.session(&s.token, at(1249)).unwrap().is_some());
+        assert!(f.ops.session(&s.token, at(1250)).unwrap().is_none());
+        // Expired sessions are deleted at the next login.
+        let old = f.ops.login("alice", PW, at(2000)).unwrap();
+        f.ops.login("alice", PW, at(3000)).unwrap();
+        assert!(
+            f.ops
+                .store
+                .operator_session(&token_hash(&old.token))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn logout_ends_the_session() {
+        let f = ops();
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        let a = f.ops.login("alice", PW, at(0)).unwrap();
+        let b = f.ops.login("alice", PW, at(0)).unwrap();
+        f.ops.logout(&a.token).unwrap();
+        assert!(f.ops.session(&a.token, at(1)).unwrap().is_none());
+        assert!(
+            f.ops.session(&b.token, at(1)).unwrap().is_some(),
+            "only that one"
+        );
+        f.ops.logout(&a.token).unwrap();
+        f.ops.logout("never issued").unwrap();
+    }
+
+    #[test]
+    fn set_password_ends_sessions() {
+        let f = ops();
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        f.ops.add("bob", &[office("us/fbi")], false, PW).unwrap();
+        let a = f.ops.login("alice", PW, at(0)).unwrap();
+        let b = f.ops.login("bob", PW, at(0)).unwrap();
+        let new = "a whole new password";
+        f.ops.set_password("alice", new).unwrap();
+        assert!(f.ops.session(&a.token, at(1)).unwrap().is_none());
+        assert!(
+            f.ops.session(&b.token, at(1)).unwrap().is_some(),
+            "others keep theirs"
+        );
+        assert_eq!(
+            f.ops.login("alice", PW, at(2)).unwrap_err(),
+            LoginError::Refused
+        );
+        f.ops.login("alice", new, at(3)).unwrap();
+        assert!(matches!(
+            f.ops.set_password("nobody", new),
+            Err(NodeError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn remove_ends_sessions() {
+        let f = ops();
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        let a = f.ops.login("alice", PW, at(0)).unwrap();
+        f.ops.remove("alice").unwrap();
+        assert!(f.ops.get("alice").unwrap().is_none());
+        assert!(f.ops.session(&a.token, at(1)).unwrap().is_none());
+        assert!(
+            f.ops
+                .store
+                .operator_session(&token_hash(&a.token))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            f.ops.login("alice", PW, at(2)).unwrap_err(),
+            LoginError::Refused
+        );
+        assert!(matches!(f.ops.remove("alice"), Err(NodeError::NotFound(_))));
+        // The name is free again, with no old session coming back.
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        assert!(f.ops.session(&a.token, at(3)).unwrap().is_none());
+    }
+
+    #[test]
+    fn concurrent_failures_are_each_counted() {
+        let f = fixture(ConsoleConfig {
+            lockout_failures: 1000,
+            ..ConsoleConfig::default()
+        });
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        let threads = 8;
+        let each = 3;
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    for _ in 0..each {
+                        assert_eq!(
+                            f.ops
+                                .login("alice", "wrong wrong wrong", at(0))
+                                .unwrap_err(),
+                            LoginError::Refused
+                        );
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            f.ops.get("alice").unwrap().unwrap().failures,
+            threads * each
+        );
+    }
+
+    #[test]
+    fn concurrent_failures_lock() {
+        let f = fixture(ConsoleConfig {
+            lockout_failures: 4,
+            lockout_secs: 60,
+            ..ConsoleConfig::default()
+        });
+        f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| f.ops.login("alice", "wrong wrong wrong", at(0)));
+            }
+        });
+        let op = f.ops.get("alice").unwrap().unwrap();
+        assert_eq!(op.failures, 4);
+        assert_eq!(op.locked_until, Some(at(60)));
+        assert!(matches!(
+            f.ops.login("alice", PW, at(1)),
+            Err(LoginError::Locked { .. })
+        ));
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let f = ops();
+        let before = crate::clock::now()
+            .checked_sub(SignedDuration::from_secs(1))
+            .unwrap();
+        let a = f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
+        assert!(a.created >= before && a.created <= crate::clock::now());
+    }
+}

@@ -1,0 +1,388 @@
+//! `hotline operator`: console operators added, listed, re-passworded,
+//! unlocked and removed from the command line, with or without a running
+//! node; the logins themselves are checked through the library.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use hotline_node::dir::ConsoleConfig;
+use hotline_node::operators::{LoginError, Operators};
+use hotline_node::store::sqlite::SqliteStore;
+use hotline_proto::name::Party as PartyName;
+
+use super::util::{Party, Served, bin, fails, ok};
+
+const PW: &str = "correct horse battery";
+
+/// A party `us` with office `us/fbi`, and a password file holding `PW`.
+fn setup() -> (Party, String) {
+    let p = Party::new("us");
+    ok(&["office", "add", "us/fbi", "--dir", p.d()]);
+    let pw = p.dir.join("../pw.txt");
+    std::fs::write(&pw, format!("{PW}\n")).unwrap();
+    (p, pw.to_str().unwrap().to_owned())
+}
+
+/// The node's operators, through the library, on the same database.
+fn operators(dir: &Path) -> Operators {
+    let store = SqliteStore::open(&dir.join("hotline.db")).unwrap();
+    Operators::new(
+        Arc::new(store),
+        PartyName::new("us").unwrap(),
+        ConsoleConfig::default(),
+    )
+}
+
+fn list(p: &Party) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["operator", "list", "--dir", p.d(), "--json"])).unwrap();
+    v.as_array().expect("a JSON array").clone()
+}
+
+/// Runs `hotline ARGS` with `input` on standard input.
+fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("HOTLINE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn add_with_password_file_and_list() {
+    let (p, pw) = setup();
+    ok(&["office", "add", "us/state", "--dir", p.d()]);
+    let out = ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "alice",
+        "--admin",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert_eq!(
+        out.trim(),
+        "Operator alice can now log in to the console as us/fbi (admin)."
+    );
+    let out: serde_json::Value = serde_json::from_str(&ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "bob",
+        "--office",
+        "us/state",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        out,
+        serde_json::json!({ "name": "bob", "offices": ["us/fbi", "us/state"], "admin": false })
+    );
+    let l = list(&p);
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0]["name"], "alice");
+    assert_eq!(l[0]["offices"], serde_json::json!(["us/fbi"]));
+    assert_eq!(l[0]["admin"], true);
+    assert_eq!(l[0]["failures"], 0);
+    assert!(l[0]["locked_until"].is_null());
+    assert_eq!(l[1]["name"], "bob");
+    assert_eq!(l[1]["offices"], serde_json::json!(["us/fbi", "us/state"]));
+    let text = ok(&["operator", "list", "--dir", p.d()]);
+    assert!(text.contains("alice") && text.contains("admin"), "{text}");
+    // The password from the file logs in; the newline is no part of it.
+    let ops = operators(&p.dir);
+    let s = ops.login("alice", PW, jiff::Timestamp::now()).unwrap();
+    assert!(
+        ops.session(&s.token, jiff::Timestamp::now())
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        ops.login("alice", &format!("{PW}\n"), jiff::Timestamp::now())
+            .unwrap_err(),
+        LoginError::Refused
+    );
+}
+
+#[test]
+fn password_file_first_line_and_stdin() {
+    let (p, _) = setup();
+    let f = p.dir.join("../crlf.txt");
+    std::fs::write(&f, "windows password\r\nsecond line\n").unwrap();
+    ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "carol",
+        "--password-file",
+        f.to_str().unwrap(),
+        "--dir",
+        p.d(),
+    ]);
+    let o = with_stdin(
+        &[
+            "operator",
+            "add",
+            "us/fbi",
+            "dave",
+            "--password-file",
+            "-",
+            "--dir",
+            p.d(),
+        ],
+        "piped in password\n",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ops = operators(&p.dir);
+    let now = jiff::Timestamp::now();
+    ops.login("carol", "windows password", now).unwrap();
+    ops.login("dave", "piped in password", now).unwrap();
+    // Too short, from a file: refused, nothing added.
+    std::fs::write(&f, "short\n").unwrap();
+    let e = fails(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "erin",
+        "--password-file",
+        f.to_str().unwrap(),
+        "--dir",
+        p.d(),
+    ]);
+    assert!(e.contains("at least 12 characters"), "{e}");
+    assert!(ops.get("erin").unwrap().is_none());
+}
+
+#[test]
+fn unknown_or_foreign_office_and_bad_names_refused() {
+    let (p, pw) = setup();
+    let e = fails(&[
+        "operator",
+        "add",
+        "us/cia",
+        "alice",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert!(
+        e.contains("unknown office us/cia") && e.contains("hotline office add us/cia"),
+        "{e}"
+    );
+    let e = fails(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "alice",
+        "--office",
+        "ru/fsb",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert!(e.contains("ru/fsb is not an office of this party"), "{e}");
+    let e = fails(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "Alice Smith",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert!(e.contains("invalid operator name"), "{e}");
+    assert!(list(&p).is_empty(), "nothing was added");
+}
+
+#[test]
+fn duplicate_refused() {
+    let (p, pw) = setup();
+    let add = |name: &str| {
+        vec![
+            "operator".to_owned(),
+            "add".into(),
+            "us/fbi".into(),
+            name.into(),
+            "--password-file".into(),
+            pw.clone(),
+            "--dir".into(),
+            p.d().into(),
+        ]
+    };
+    let args = add("alice");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&args);
+    let e = fails(&args);
+    assert!(e.contains("already an operator alice"), "{e}");
+    assert_eq!(list(&p).len(), 1);
+}
+
+#[test]
+fn no_terminal_and_no_file_is_a_clear_error() {
+    let (p, pw) = setup();
+    // The test harness gives no terminal on standard input.
+    let e = fails(&["operator", "add", "us/fbi", "alice", "--dir", p.d()]);
+    assert!(
+        e.contains("no terminal to ask for a password; pass --password-file F"),
+        "{e}"
+    );
+    ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "alice",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    let e = fails(&["operator", "passwd", "alice", "--dir", p.d()]);
+    assert!(e.contains("no terminal to ask for a password"), "{e}");
+    assert!(list(&p).len() == 1);
+}
+
+#[test]
+fn works_while_the_node_serves() {
+    let (p, pw) = setup();
+    let served = Served::start(&p.dir);
+    ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "alice",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert_eq!(list(&p)[0]["name"], "alice");
+    ok(&[
+        "operator",
+        "passwd",
+        "alice",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    ok(&["operator", "unlock", "alice", "--dir", p.d()]);
+    // The node is still up and still writes.
+    let (status, _) = served.request("GET", "/healthz", b"");
+    assert_eq!(status, 200);
+    ok(&["office", "add", "us/state", "--dir", p.d()]);
+    ok(&["operator", "remove", "alice", "--dir", p.d()]);
+    assert!(list(&p).is_empty());
+    drop(served);
+}
+
+#[test]
+fn passwd_remove_unlock() {
+    let (p, pw) = setup();
+    ok(&[
+        "operator",
+        "add",
+        "us/fbi",
+        "alice",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    let ops = operators(&p.dir);
+    let now = jiff::Timestamp::now();
+
+    // passwd: the new password works, the old one and its sessions do not.
+    let s = ops.login("alice", PW, now).unwrap();
+    let new = p.dir.join("../new.txt");
+    std::fs::write(&new, "a brand new password\n").unwrap();
+    let out = ok(&[
+        "operator",
+        "passwd",
+        "alice",
+        "--password-file",
+        new.to_str().unwrap(),
+        "--dir",
+        p.d(),
+    ]);
+    assert!(out.contains("sessions have ended"), "{out}");
+    assert!(ops.session(&s.token, now).unwrap().is_none());
+    assert_eq!(
+        ops.login("alice", PW, now).unwrap_err(),
+        LoginError::Refused
+    );
+    ops.login("alice", "a brand new password", now).unwrap();
+    let e = fails(&[
+        "operator",
+        "passwd",
+        "bob",
+        "--password-file",
+        &pw,
+        "--dir",
+        p.d(),
+    ]);
+    assert!(e.contains("no operator \"bob\""), "{e}");
+
+    // unlock: five failures lock alice; the CLI lifts it.
+    for _ in 0..5 {
+        assert_eq!(
+            ops.login("alice", "wrong wrong wrong", now).unwrap_err(),
+            LoginError::Refused
+        );
+    }
+    assert!(matches!(
+        ops.login("alice", "a brand new password", now),
+        Err(LoginError::Locked { .. })
+    ));
+    let l = list(&p);
+    assert_eq!(l[0]["failures"], 5);
+    assert!(l[0]["locked_until"].is_string());
+    let text = ok(&["operator", "list", "--dir", p.d()]);
+    assert!(text.contains("LOCKED until"), "{text}");
+    let out = ok(&["operator", "unlock", "alice", "--dir", p.d()]);
+    assert!(out.contains("unlocked"), "{out}");
+    let s = ops.login("alice", "a brand new password", now).unwrap();
+    assert_eq!(list(&p)[0]["failures"], 0);
+    let e = fails(&["operator", "unlock", "bob", "--dir", p.d()]);
+    assert!(e.contains("no operator \"bob\""), "{e}");
+
+    // remove: gone, with its sessions.
+    let out = ok(&["operator", "remove", "alice", "--dir", p.d()]);
+    assert!(out.contains("Removed operator alice"), "{out}");
+    assert!(ops.session(&s.token, now).unwrap().is_none());
+    assert!(list(&p).is_empty());
+    let e = fails(&["operator", "remove", "alice", "--dir", p.d()]);
+    assert!(e.contains("no operator \"alice\""), "{e}");
+}
+
+#[test]
+fn not_a_node_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = fails(&["operator", "list", "--dir", tmp.path().to_str().unwrap()]);
+    assert!(e.contains("hotline init"), "{e}");
+    assert!(
+        !tmp.path().join("hotline.db").exists(),
+        "no database created"
+    );
+}
