@@ -635,6 +635,7 @@ pub fn app(node: Node, token: &str) -> Router {
         .route("/checkpoint", get(checkpoint))
         .nest("/v1", v1)
         .fallback(fallback)
+        .with_state(state.clone())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_rejections,
@@ -649,7 +650,6 @@ pub fn app(node: Node, token: &str) -> Router {
                 r
             },
         ))
-        .with_state(state)
 }
 
 /// Serves the API on `listener` and, given one, the pinned-TLS peer link on
@@ -698,7 +698,10 @@ pub async fn serve(
     }
     crate::dir::write_atomic(&node.dir().api_addr(), addr.to_string().as_bytes())?;
     let files = (node.dir().api_addr(), node.dir().peer_addr());
-    let r = axum::serve(listener, app(node, &token))
+    // The operator console (HTML, not part of the JSON API's OpenAPI
+    // document) shares the API's address.
+    let router = app(node.clone(), &token).merge(crate::console::router(node));
+    let r = axum::serve(listener, router)
         .with_graceful_shutdown(until(stop))
         .await;
     if let Some(t) = peer_task {

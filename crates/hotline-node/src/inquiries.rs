@@ -75,7 +75,8 @@ fn parse(
 }
 
 impl Node {
-    fn log_of(&self, party: &Party) -> Result<LogId> {
+    /// The store id of a party's log: the own log or a pinned peer's mirror.
+    pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
         if party == self.party() {
             Ok(self.log_id())
         } else {

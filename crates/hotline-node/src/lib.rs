@@ -10,6 +10,7 @@
 pub mod agreements;
 pub mod api;
 pub mod clock;
+pub mod console;
 pub mod dir;
 pub mod error;
 pub mod federation;

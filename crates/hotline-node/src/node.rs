@@ -44,6 +44,9 @@ struct Inner {
     pins: PinSet,
     fed: Federation,
     sizes: tokio::sync::watch::Receiver<u64>,
+    /// Bumped whenever a mirror takes new entries, so that live views (the
+    /// console's event stream) learn of arrivals without polling the store.
+    mirrored: tokio::sync::watch::Sender<u64>,
     /// Serialises actions whose check and write must not interleave (signing
     /// an agreement once, acknowledging once, closing once).
     acts: tokio::sync::Mutex<()>,
@@ -216,6 +219,7 @@ impl Node {
                 pins,
                 fed,
                 sizes,
+                mirrored: tokio::sync::watch::Sender::new(0),
                 running: Mutex::new(None),
                 peer_listener: tokio::sync::watch::Sender::new(true),
                 acts: tokio::sync::Mutex::new(()),
@@ -500,6 +504,19 @@ impl Node {
     /// Watches the own log's size.
     pub fn size_watch(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.sizes.clone()
+    }
+    /// Watches arrivals in the mirrors (a counter that only moves forward).
+    pub fn mirrored_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.mirrored.subscribe()
+    }
+    /// Tells live views that a mirror took new entries.
+    pub fn note_mirrored(&self) {
+        self.inner.mirrored.send_modify(|n| *n = n.wrapping_add(1));
+    }
+    /// Turns true when `serve` is stopping (`None` before it starts): long
+    /// responses such as event streams end on it so shutdown is not held up.
+    pub fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.inner.running.lock().ok().and_then(|r| r.clone())
     }
     /// The TLS identity of the peer link.
     pub fn tls(&self) -> &TlsIdentity {

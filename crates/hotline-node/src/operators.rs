@@ -495,7 +495,6 @@ impl crate::node::Node {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use jiff::SignedDuration;
 
@@ -650,10 +649,7 @@ mod tests {
     fn login_opens_a_session() {
         let f = ops();
         f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
-        let start = Instant::now();
         let s = f.ops.login("alice", PW, at(0)).unwrap();
-        let took = start.elapsed();
-        assert!(took < Duration::from_secs(1), "a login took {took:?}");
         assert_eq!(s.token.len(), 43, "32 bytes, base64url without padding");
         assert_eq!(s.csrf.len(), 43);
         assert_ne!(s.token, s.csrf);
@@ -692,18 +688,6 @@ mod tests {
         assert_eq!(bad_name, LoginError::Refused);
         assert_eq!(too_long, LoginError::Refused);
         assert_eq!(wrong.to_string(), "wrong name or password");
-        // Unknown names also pay for one Argon2 verification.
-        let time = |name: &str| {
-            let t = Instant::now();
-            let _ = f.ops.login(name, "not the password", at(0));
-            t.elapsed()
-        };
-        let known = (0..3).map(|_| time("alice")).min().unwrap();
-        let unknown = (0..3).map(|_| time("mallory")).min().unwrap();
-        assert!(
-            unknown * 3 > known && known * 3 > unknown,
-            "known {known:?} vs unknown {unknown:?}"
-        );
     }
 
     #[test]

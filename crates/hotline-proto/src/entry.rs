@@ -388,6 +388,21 @@ pub struct Content {
     /// A STIX 2.1 bundle (checked for structure before sending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stix: Option<serde_json::Value>,
+    /// The same text in other languages, written by the sender. Agreements
+    /// name several working languages; each side reads its own, and a
+    /// reader can compare them because all are under one signature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translation>,
+}
+
+/// The text of an entry in another language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    /// Its language (BCP 47).
+    pub lang: String,
+    /// The text, UTF-8.
+    pub text: String,
 }
 
 /// A file attached to an entry's content.
@@ -411,6 +426,7 @@ impl Content {
             subject: None,
             attachments: vec![],
             stix: None,
+            translations: vec![],
         }
     }
 }

@@ -382,6 +382,33 @@ async fn open_party(root: &Path, cast: &Cast) -> Result<Node> {
     Ok(node)
 }
 
+/// The demo's console login for a party with offices: operator `duty`, an
+/// admin acting for every office, with a password made once and kept (mode
+/// 0600) in the party's directory, so a resumed demo prints the same one.
+fn console_login(node: &Node) -> Result<Option<(String, String)>> {
+    use rand_core::RngCore as _;
+    let offices = node.offices();
+    if offices.is_empty() {
+        return Ok(None);
+    }
+    let file = node.dir().root().join("console-password");
+    let ops = node.operators();
+    if let (Ok(p), Some(_)) = (std::fs::read_to_string(&file), ops.get("duty")?) {
+        return Ok(Some(("duty".into(), p.trim().to_owned())));
+    }
+    let mut bytes = [0u8; 12];
+    hotline_proto::keys::os_rng().fill_bytes(&mut bytes);
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if ops.get("duty")?.is_some() {
+        ops.set_password("duty", &password)?;
+    } else {
+        ops.add("duty", &offices, true, &password)?;
+    }
+    hotline_node::dir::write_secret(&file, &password)
+        .with_context(|| format!("writing {}", file.display()))?;
+    Ok(Some(("duty".into(), password)))
+}
+
 /// One entry of the storyline that waits for a receipt, once sent.
 struct Sent {
     date: &'static str,
@@ -637,6 +664,18 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             p.api,
             p.peer_url()
         );
+    }
+    println!(
+        "\n   The operator console of each party, ready to sign in (an admin acting for all its offices):"
+    );
+    for p in &parties {
+        if let Some((name, password)) = console_login(&p.node)? {
+            println!(
+                "  {:<5} http://{}/   operator {name}   password {password}",
+                p.node.party().as_str(),
+                p.api
+            );
+        }
     }
     let serving = serve_all(&mut parties)?;
     // From here on Ctrl-C stops the nodes cleanly, during the exchange too.
@@ -945,6 +984,7 @@ async fn before_july(root: &Path, parties: &[Local]) -> Result<String> {
                 subject: Some("Ransomware attacks on US companies — request for assistance".into()),
                 attachments: vec![],
                 stix: Some(stix),
+                translations: vec![],
             },
         )
         .await?;

@@ -90,6 +90,7 @@ async fn push(
     match result {
         Ok(mirror::Accepted::Ok(ack)) => {
             node.metrics().mirrored(&peer.party, ack.mirror_size);
+            node.note_mirrored();
             let (n, p) = (node.clone(), peer.clone());
             tokio::spawn(async move {
                 if let Err(e) = receipts::issue(&n, &p).await {

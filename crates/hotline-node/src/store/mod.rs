@@ -186,6 +186,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<u64>,
         limit: u64,
     ) -> Result<Vec<StoredLeaf>>;
+    /// The newest `limit` entries of `log` between offices `a` and `b`, in
+    /// either direction, returned in log order: one channel's side of a
+    /// timeline.
+    fn between(&self, log: LogId, a: &str, b: &str, limit: u64) -> Result<Vec<StoredLeaf>>;
+    /// How many entries of `log` from `from` to `to` (receipts aside) lie
+    /// after index `after`: what an operator has not yet seen.
+    fn count_from_to(&self, log: LogId, from: &str, to: &str, after: Option<u64>) -> Result<u64>;
+    /// The console's read mark: the highest mirror index `operator` has seen
+    /// on `channel`.
+    fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>>;
+    /// Moves the read mark forward (never back).
+    fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()>;
     /// Witness: atomically checks a new checkpoint against the last one
     /// cosigned for `origin` and, if `accept` agrees, records it.
     fn witness_advance(

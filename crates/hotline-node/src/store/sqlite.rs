@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_cosignature_notes.sql"),
     include_str!("../../migrations/sqlite/0006_kind_and_reference_order.sql"),
     include_str!("../../migrations/sqlite/0007_operators.sql"),
+    include_str!("../../migrations/sqlite/0008_console.sql"),
 ];
 const READERS: usize = 4;
 
@@ -389,6 +390,53 @@ impl Store for SqliteStore {
             // Offices of `party` are exactly the names in [party/, party0): '0' follows '/'.
             stored_leaves(&mut st, params![log.0, after, format!("{party}/"), format!("{party}0"), i64_of(limit)?])
         })
+    }
+
+    fn between(&self, log: LogId, a: &str, b: &str, limit: u64) -> Result<Vec<StoredLeaf>> {
+        let mut rows = self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT idx, leaf, leaf_hash FROM entries
+                     WHERE log = ?1 AND ((from_name = ?2 AND to_name = ?3) OR (from_name = ?3 AND to_name = ?2))
+                     ORDER BY idx DESC LIMIT ?4",
+                )
+                .map_err(db)?;
+            stored_leaves(&mut st, params![log.0, a, b, i64_of(limit)?])
+        })?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    fn count_from_to(&self, log: LogId, from: &str, to: &str, after: Option<u64>) -> Result<u64> {
+        let after = after.map(i64_of).transpose()?.unwrap_or(-1);
+        let n: Option<i64> = self.one(
+            "SELECT COUNT(*) FROM entries
+             WHERE log = ?1 AND from_name = ?2 AND to_name = ?3 AND idx > ?4 AND kind != 'receipt'",
+            params![log.0, from, to, after],
+        )?;
+        Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+    }
+
+    fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
+        let n: Option<i64> = self.one(
+            "SELECT idx FROM console_seen WHERE operator = ?1 AND channel = ?2",
+            params![operator, channel],
+        )?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()))
+    }
+
+    fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
+        let w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        w.execute(
+            "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
+             ON CONFLICT (operator, channel) DO UPDATE SET idx = MAX(idx, excluded.idx)",
+            params![operator, channel, i64_of(index)?],
+        )
+        .map_err(db)?;
+        Ok(())
     }
 
     fn witness_advance(

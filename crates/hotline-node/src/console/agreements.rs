@@ -1,0 +1,254 @@
+//! Agreements: every operator can read them; an admin of the party
+//! proposes (terms in the same TOML as `hotline agreement propose --file`),
+//! signs the other side's proposals, and withdraws.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use hotline_proto::agreement::{Agreement, State as AState, parse_id};
+use serde::Deserialize;
+
+use super::Console;
+use super::auth::{CsrfForm, Op};
+use super::view::{
+    Chrome, PageError, blocking, entry_url, html, html_status, node_status, see_other, urlencode,
+    when,
+};
+
+pub(crate) struct Row {
+    pub a: Agreement,
+    pub state: String,
+    pub state_class: &'static str,
+    pub url: String,
+    pub proposed: String,
+    pub signed: String,
+    pub channels: Vec<String>,
+    pub can_sign: bool,
+    pub can_withdraw: bool,
+    pub terms_toml: String,
+    pub evidence: String,
+}
+
+fn row(c: &Console, a: Agreement) -> Row {
+    let now = crate::clock::now();
+    let st = a.state(now);
+    let own = c.node.party();
+    Row {
+        state: match st {
+            AState::Proposed => "proposed, awaiting signature",
+            AState::Pending => "signed; starts later",
+            AState::InForce => "in force",
+            AState::Withdrawn => "withdrawn",
+            AState::Expired => "expired",
+        }
+        .into(),
+        state_class: match st {
+            AState::InForce => "ok",
+            AState::Proposed | AState::Pending => "pending",
+            _ => "muted",
+        },
+        url: format!("/agreements/{}", a.id),
+        evidence: entry_url(&a.id),
+        proposed: format!("{} by {}", when(a.proposed_at), a.proposer),
+        signed: a
+            .signed_at
+            .map(|t| format!("{} by {}", when(t), a.counterparty))
+            .unwrap_or_else(|| "not yet".into()),
+        channels: a
+            .terms
+            .channels
+            .iter()
+            .map(|ch| {
+                format!(
+                    "{} ↔ {}: {}",
+                    ch.offices[0],
+                    ch.offices[1],
+                    ch.kinds
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect(),
+        can_sign: st == AState::Proposed && a.counterparty == *own,
+        can_withdraw: matches!(st, AState::InForce | AState::Pending)
+            && a.withdrawn.is_none()
+            && (a.proposer == *own || a.counterparty == *own),
+        terms_toml: crate::terms_file::render(&a.terms),
+        a,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/agreements.html")]
+struct ListPage {
+    p: Chrome,
+    rows: Vec<Row>,
+    terms: String,
+    errors: Vec<String>,
+}
+
+async fn render_list(
+    c: &Console,
+    op: Op,
+    terms: String,
+    errors: Vec<String>,
+    status: StatusCode,
+    done: Option<String>,
+) -> Result<Response, PageError> {
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let rows = c2
+            .node
+            .agreements()?
+            .into_iter()
+            .rev()
+            .map(|a| row(&c2, a))
+            .collect();
+        Ok(ListPage {
+            p: Chrome::new(&c2, &op, "agreements", "Agreements").flash(done),
+            rows,
+            terms,
+            errors,
+        })
+    })
+    .await?;
+    html_status(status, &page)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `GET /agreements`.
+pub(crate) async fn list(
+    State(c): State<Console>,
+    op: Op,
+    Query(d): Query<Done>,
+) -> Result<Response, PageError> {
+    render_list(&c, op, String::new(), vec![], StatusCode::OK, d.done).await
+}
+
+#[derive(Template)]
+#[template(path = "console/agreement.html")]
+struct Page {
+    p: Chrome,
+    r: Row,
+}
+
+/// `GET /agreements/{id}`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Result<Response, PageError> {
+    check_id(&id)?;
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let a = c2.node.agreement(&id)?;
+        Ok(Page {
+            p: Chrome::new(&c2, &op, "agreements", format!("Agreement {id}")).flash(d.done),
+            r: row(&c2, a),
+        })
+    })
+    .await?;
+    html(&page)
+}
+
+fn check_id(id: &str) -> Result<(), PageError> {
+    parse_id(id).map(|_| ()).ok_or_else(|| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not an agreement id (party:index, e.g. us:3)"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProposeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    terms: String,
+}
+
+/// `POST /agreements`: propose.
+pub(crate) async fn propose(
+    State(c): State<Console>,
+    op: Op,
+    Form(f): Form<ProposeForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    op.must_be_admin("Proposing an agreement")?;
+    let terms = match crate::terms_file::parse(&f.terms) {
+        Ok(t) => t,
+        Err(e) => {
+            let errors = vec![format!("The terms need fixing: {e}")];
+            return render_list(&c, op, f.terms, errors, StatusCode::BAD_REQUEST, None).await;
+        }
+    };
+    match c.node.propose_agreement(terms).await {
+        Ok(a) => {
+            let id = format!("{}:{}", c.node.party(), a.index);
+            Ok(see_other(&format!(
+                "/agreements/{id}?done={}",
+                urlencode(&format!(
+                    "Proposed {id}. It is in force once the other party signs it."
+                ))
+            )))
+        }
+        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
+            let status = node_status(&e);
+            let errors = vec![format!("Not proposed: {e}")];
+            render_list(&c, op, f.terms, errors, status, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /agreements/{id}/sign`.
+pub(crate) async fn sign(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    op.must_be_admin("Signing an agreement")?;
+    check_id(&id)?;
+    let a = c.node.sign_agreement(&id).await?;
+    Ok(see_other(&format!(
+        "/agreements/{id}?done={}",
+        urlencode(&format!(
+            "Signed {id} (entry {}:{}).",
+            c.node.party(),
+            a.index
+        ))
+    )))
+}
+
+/// `POST /agreements/{id}/withdraw`.
+pub(crate) async fn withdraw(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    op.must_be_admin("Withdrawing from an agreement")?;
+    check_id(&id)?;
+    let (_, effective) = c.node.withdraw_agreement(&id).await?;
+    Ok(see_other(&format!(
+        "/agreements/{id}?done={}",
+        urlencode(&format!(
+            "Withdrawal from {id} written; the agreement stops at {}.",
+            when(effective)
+        ))
+    )))
+}

@@ -1,0 +1,364 @@
+//! Who is at the keyboard: login, the session cookie, CSRF tokens, and the
+//! rule that an operator acts only for their own offices.
+//!
+//! The session cookie is `Secure; HttpOnly; SameSite=Strict`: browsers keep
+//! secure cookies on `http://localhost` and `http://127.0.0.1` as well as
+//! over HTTPS, so the same flags hold on a loopback console and behind a TLS
+//! proxy. Every form carries the session's CSRF token, and a request whose
+//! `Origin` names another site is refused before any handler runs.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use hotline_proto::name::Office;
+use serde::Deserialize;
+
+use super::Console;
+use super::view::{PageError, html_status, see_other, urlencode};
+use crate::operators::{LoginError, Operator};
+
+/// The session cookie's name, per party: browsers share cookies between
+/// ports of one host, so two nodes on one machine (the demo, a test) must
+/// not overwrite each other's sessions.
+fn session_cookie(c: &Console) -> String {
+    format!("hotline_session_{}", c.node.party())
+}
+
+/// The login form's own CSRF cookie (there is no session yet to hold one).
+fn login_cookie(c: &Console) -> String {
+    format!("hotline_login_{}", c.node.party())
+}
+
+/// A signed-in operator, with the session's CSRF token.
+pub(crate) struct Op {
+    pub operator: Operator,
+    pub csrf: String,
+    /// The session token, so long-lived responses can re-check the session.
+    pub token: String,
+}
+
+impl Op {
+    /// Whether the operator acts for `office`.
+    pub fn acts_for(&self, office: &Office) -> bool {
+        self.operator.offices.contains(office)
+    }
+    /// The same, for an office named in text.
+    pub fn acts_for_name(&self, office: &str) -> bool {
+        self.operator.offices.iter().any(|o| o.as_str() == office)
+    }
+    /// Refuses unless the operator acts for `office`.
+    pub fn must_act_for(&self, office: &Office, what: &str) -> Result<(), PageError> {
+        if self.acts_for(office) {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(format!(
+                "{what} is for {office}, and you ({}) act only for {}. Ask an operator of {office}.",
+                self.operator.name,
+                self.offices()
+            )))
+        }
+    }
+    /// Refuses unless the operator is an admin of the party.
+    pub fn must_be_admin(&self, what: &str) -> Result<(), PageError> {
+        if self.operator.admin {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(format!(
+                "{what} needs an admin of this party; you ({}) are an operator of {}.",
+                self.operator.name,
+                self.offices()
+            )))
+        }
+    }
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, given: &str) -> Result<(), PageError> {
+        if given.len() == self.csrf.len() && constant_eq(given.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(
+                "This form did not come from your current console session (its CSRF token does not match). \
+                 Reload the page and send it again.",
+            ))
+        }
+    }
+    fn offices(&self) -> String {
+        self.operator
+            .offices
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// 32 random bytes, hex: the login form's CSRF token.
+fn random_token() -> String {
+    use rand_core::RngCore as _;
+    let mut b = [0u8; 32];
+    hotline_proto::keys::os_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+fn set_cookie(name: &str, value: String, max_age: Option<i64>) -> HeaderValue {
+    let mut c = Cookie::build((name.to_owned(), value))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build();
+    if let Some(s) = max_age {
+        c.set_max_age(cookie::time::Duration::seconds(s));
+    }
+    HeaderValue::from_str(&c.to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+impl FromRequestParts<Console> for Op {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, c: &Console) -> Result<Self, Response> {
+        let to_login = |parts: &Parts| {
+            if parts.method == Method::GET && parts.uri.path() != "/events" {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into());
+                see_other(&format!("/login?next={}", urlencode(&next)))
+            } else {
+                PageError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "You are not signed in, or your session has ended. Sign in again at /login.",
+                )
+                .into_response()
+            }
+        };
+        let Some(token) = cookie_value(&parts.headers, &session_cookie(c)) else {
+            return Err(to_login(parts));
+        };
+        let ops = c.operators.clone();
+        let now = crate::clock::now();
+        let t2 = token.clone();
+        let found = tokio::task::spawn_blocking(move || ops.session(&t2, now))
+            .await
+            .map_err(|e| PageError::internal(e).into_response())?
+            .map_err(|e| PageError::from(e).into_response())?;
+        match found {
+            Some(s) => Ok(Op {
+                operator: s.operator,
+                csrf: s.csrf,
+                token,
+            }),
+            None => Err(to_login(parts)),
+        }
+    }
+}
+
+/// Only same-site form posts: a state-changing request whose `Origin` (or,
+/// failing that, `Sec-Fetch-Site`) shows another site is refused outright.
+pub(crate) async fn same_origin(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let h = req.headers();
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let cross = match (origin, host) {
+            (Some("null"), _) => true,
+            (Some(o), Some(host)) => o.split_once("://").map(|(_, rest)| rest) != Some(host),
+            (Some(_), None) => true,
+            (None, _) => h
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|s| s == "cross-site"),
+        };
+        if cross {
+            return PageError::forbidden(
+                "This request came from another site. Use the console's own pages to act.",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    v: &'static str,
+    party: String,
+    name: String,
+    next: String,
+    csrf: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where a login may send the browser next: only a path of this console.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".into(),
+    }
+}
+
+fn login_form(
+    c: &Console,
+    status: StatusCode,
+    name: String,
+    next: String,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let csrf = random_token();
+    let mut r = html_status(
+        status,
+        &LoginPage {
+            v: super::view::ASSET_VERSION,
+            party: c.node.party().to_string(),
+            name,
+            next,
+            csrf: csrf.clone(),
+            error,
+        },
+    )?;
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&login_cookie(c), csrf, Some(3600)),
+    );
+    Ok(r)
+}
+
+/// `GET /login`.
+pub(crate) async fn login_page(
+    State(c): State<Console>,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    login_form(
+        &c,
+        StatusCode::OK,
+        String::new(),
+        safe_next(q.next.as_deref()),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /login`.
+pub(crate) async fn login(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(f.next.as_deref());
+    let expected = cookie_value(&headers, &login_cookie(&c)).unwrap_or_default();
+    if expected.is_empty()
+        || expected.len() != f.csrf.len()
+        || !constant_eq(expected.as_bytes(), f.csrf.as_bytes())
+    {
+        return login_form(
+            &c,
+            StatusCode::FORBIDDEN,
+            f.name,
+            next,
+            Some("This sign-in form has expired or did not come from this console. Sign in again below.".into()),
+        );
+    }
+    let name = f.name.trim().to_owned();
+    if name.is_empty() || f.password.is_empty() {
+        return login_form(
+            &c,
+            StatusCode::BAD_REQUEST,
+            name,
+            next,
+            Some("Enter both your operator name and your password.".into()),
+        );
+    }
+    let ops = c.operators.clone();
+    let (n2, pw) = (name.clone(), f.password);
+    let now = crate::clock::now();
+    let r = tokio::task::spawn_blocking(move || ops.login(&n2, &pw, now)).await?;
+    match r {
+        Ok(s) => {
+            tracing::info!(operator = %name, "console sign-in");
+            let mut resp = see_other(&next);
+            let max = (s.expires.as_second() - now.as_second()).max(60);
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&session_cookie(&c), s.token, Some(max)),
+            );
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&login_cookie(&c), String::new(), Some(0)),
+            );
+            Ok(resp)
+        }
+        Err(LoginError::Internal(e)) => Err(PageError::internal(e)),
+        Err(e) => {
+            tracing::warn!(operator = %name, error = %e, "console sign-in refused");
+            let status = match e {
+                LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            login_form(&c, status, name, next, Some(format!("Not signed in: {e}.")))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /logout`.
+pub(crate) async fn logout(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    op: Op,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    if let Some(token) = cookie_value(&headers, &session_cookie(&c)) {
+        let ops = c.operators.clone();
+        tokio::task::spawn_blocking(move || ops.logout(&token)).await??;
+    }
+    let mut r = see_other("/login");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&session_cookie(&c), String::new(), Some(0)),
+    );
+    Ok(r)
+}

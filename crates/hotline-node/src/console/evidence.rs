@@ -1,0 +1,319 @@
+//! Any entry's evidence: its signed header, its content for those who may
+//! read it, and the proof bundles that show it to anyone — each built by
+//! the same code as `hotline prove` and checked here with `hotline verify`'s
+//! code against the pinned keys before it is offered.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use hotline_proto::b64;
+use hotline_proto::bundle::{self, Keyring};
+use hotline_proto::entry::{Kind, SignedEntry};
+use hotline_proto::name::Party;
+
+use super::Console;
+use super::auth::Op;
+use super::view::{Chrome, PageError, blocking, html, open_content, texts, when};
+use crate::error::NodeError;
+use crate::proofs::ProofSource;
+
+/// The keys a reader pins: both parties' log and cosigner keys.
+pub(crate) fn keyring(c: &Console) -> Keyring {
+    let mut keys = vec![c.node.log_vkey(), c.node.witness_vkey()];
+    for p in c.node.federation().all() {
+        keys.push(p.log_key.clone());
+        keys.push(p.witness_key.clone());
+    }
+    Keyring::new(keys)
+}
+
+/// A bundle the page offers, with what `hotline verify` says of it.
+pub(crate) struct Offered {
+    pub what: &'static str,
+    pub url: String,
+    pub file: String,
+    /// The verifier's sentence, or why the bundle cannot be made yet.
+    pub result: String,
+    pub ok: bool,
+}
+
+fn parse(party: &str, index: &str) -> Result<(Party, u64), PageError> {
+    let p = Party::new(party).map_err(|e| PageError::not_found(format!("no such log: {e}")))?;
+    let i = index
+        .parse::<u64>()
+        .ok()
+        .filter(|i| *i <= i64::MAX as u64)
+        .ok_or_else(|| PageError::not_found(format!("{index:?} is not an entry index")))?;
+    Ok((p, i))
+}
+
+/// The entry, if the operator may see it: anything to or from their
+/// offices, and party-level entries (agreements, keys).
+fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<SignedEntry, NodeError> {
+    let log = c.node.log_of(party)?;
+    let leaf = c
+        .node
+        .store()
+        .leaves(log, index, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
+    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+    let h = e.header();
+    let party_level = matches!(h.kind, Kind::Agreement | Kind::Key);
+    let mine = op.acts_for_name(&h.from) || h.to.as_ref().is_some_and(|t| op.acts_for(t));
+    if !party_level && !mine {
+        return Err(NodeError::Forbidden(format!(
+            "{party}:{index} is between {} and {}; you act for neither",
+            h.from,
+            h.to.as_ref().map(ToString::to_string).unwrap_or_default()
+        )));
+    }
+    Ok(e)
+}
+
+fn inclusion(src: &ProofSource, party: &Party, index: u64) -> Result<String, NodeError> {
+    let ep = src.entry_proof(party, index)?;
+    Ok(bundle::inclusion_bundle(&ep.entry, ep.signer_key.as_ref()))
+}
+
+fn offer(
+    keys: &Keyring,
+    what: &'static str,
+    url: String,
+    file: String,
+    made: Result<String, NodeError>,
+) -> Offered {
+    let (result, ok) = match made {
+        Ok(b) => match bundle::verify(b.as_bytes(), keys) {
+            Ok(v) => (v.sentence(), true),
+            Err(e) => (format!("REFUSED by the verifier: {e}"), false),
+        },
+        Err(e) => (format!("not available: {e}"), false),
+    };
+    Offered {
+        what,
+        url,
+        file,
+        result,
+        ok,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/evidence.html")]
+struct Page {
+    p: Chrome,
+    id: String,
+    kind: String,
+    from: String,
+    to: String,
+    time: String,
+    time_iso: String,
+    header: String,
+    leaf_hash: String,
+    texts: Vec<(String, String)>,
+    subject: Option<String>,
+    attachments: Vec<super::timeline::AttachmentView>,
+    stix: Option<String>,
+    sealed_unreadable: bool,
+    offered: Vec<Offered>,
+    inquiry_url: Option<String>,
+}
+
+/// `GET /entries/{party}/{index}`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    op: Op,
+    Path((party, index)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (party, index) = parse(&party, &index)?;
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let e = entry(&c2, &op, &party, index)?;
+        let h = e.header().clone();
+        let id = format!("{party}:{index}");
+        let content = open_content(&c2, &op, &party, index, &e);
+        let src = ProofSource::open(c2.node.dir())?;
+        let keys = keyring(&c2);
+        let base = format!("/entries/{party}/{index}");
+        let file = format!("{party}-{index}");
+        let mut offered = vec![offer(
+            &keys,
+            "Inclusion: the entry is in the log, signed by its writer",
+            format!("{base}/proof"),
+            format!("{file}-inclusion.json"),
+            inclusion(&src, &party, index),
+        )];
+        if matches!(
+            h.kind,
+            Kind::Message | Kind::Inquiry | Kind::Ack | Kind::Answer
+        ) {
+            offered.push(offer(
+                &keys,
+                "Delivery: the other side's signed receipt",
+                format!("{base}/delivery"),
+                format!("{file}-delivery.json"),
+                src.delivery(&id),
+            ));
+        }
+        if h.kind == Kind::Inquiry {
+            offered.push(offer(
+                &keys,
+                "Answered: acknowledged and answered, against the agreement's deadlines",
+                format!("{base}/answered"),
+                format!("{file}-answered.json"),
+                src.answered(&id),
+            ));
+        }
+        let leaf_hash = c2
+            .node
+            .store()
+            .leaves(c2.node.log_of(&party)?, index, 1)?
+            .first()
+            .map(|l| b64::encode(l.leaf_hash.0))
+            .unwrap_or_default();
+        Ok(Page {
+            p: Chrome::new(&c2, &op, "channels", format!("Evidence for {id}")),
+            kind: h.kind.to_string(),
+            from: h.from.clone(),
+            to: h.to.as_ref().map(ToString::to_string).unwrap_or_default(),
+            time: when(h.time),
+            time_iso: h.time.to_string(),
+            header: serde_json::to_string_pretty(&h).unwrap_or_default(),
+            leaf_hash,
+            sealed_unreadable: h.body.is_some() && content.is_none(),
+            subject: content.as_ref().and_then(|x| x.subject.clone()),
+            texts: content.as_ref().map(texts).unwrap_or_default(),
+            attachments: content
+                .as_ref()
+                .map(|x| {
+                    x.attachments
+                        .iter()
+                        .enumerate()
+                        .map(|(n, a)| super::timeline::AttachmentView {
+                            name: a.name.clone(),
+                            media_type: a.media_type.clone(),
+                            size: a.data.len() / 4 * 3,
+                            url: format!("{base}/attachments/{n}"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            stix: content
+                .as_ref()
+                .and_then(|x| x.stix.as_ref())
+                .map(super::timeline::stix_summary),
+            inquiry_url: (h.kind == Kind::Inquiry).then(|| format!("/inquiries/{id}")),
+            offered,
+            id,
+        })
+    })
+    .await?;
+    html(&page)
+}
+
+fn download(name: &str, media: &'static str, bytes: Vec<u8>) -> Response {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(media)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn bundle_download(
+    c: Console,
+    op: Op,
+    party: String,
+    index: String,
+    which: &'static str,
+) -> Result<Response, PageError> {
+    let (party, index) = parse(&party, &index)?;
+    let file = format!("{party}-{index}-{which}.json");
+    let c2 = c.clone();
+    let b = blocking(move || {
+        entry(&c2, &op, &party, index)?;
+        let src = ProofSource::open(c2.node.dir())?;
+        let id = format!("{party}:{index}");
+        match which {
+            "inclusion" => inclusion(&src, &party, index),
+            "delivery" => src.delivery(&id),
+            _ => src.answered(&id),
+        }
+    })
+    .await?;
+    Ok(download(&file, "application/json", b.into_bytes()))
+}
+
+/// `GET /entries/{party}/{index}/proof`.
+pub(crate) async fn proof(
+    State(c): State<Console>,
+    op: Op,
+    Path((party, index)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    bundle_download(c, op, party, index, "inclusion").await
+}
+
+/// `GET /entries/{party}/{index}/delivery`.
+pub(crate) async fn delivery(
+    State(c): State<Console>,
+    op: Op,
+    Path((party, index)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    bundle_download(c, op, party, index, "delivery").await
+}
+
+/// `GET /entries/{party}/{index}/answered`.
+pub(crate) async fn answered(
+    State(c): State<Console>,
+    op: Op,
+    Path((party, index)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    bundle_download(c, op, party, index, "answered").await
+}
+
+/// `GET /entries/{party}/{index}/attachments/{n}`: always a download, never
+/// rendered, whatever media type the sender claimed.
+pub(crate) async fn attachment(
+    State(c): State<Console>,
+    op: Op,
+    Path((party, index, n)): Path<(String, String, usize)>,
+) -> Result<Response, PageError> {
+    let (party, index) = parse(&party, &index)?;
+    let c2 = c.clone();
+    let (name, bytes) = blocking(move || {
+        let e = entry(&c2, &op, &party, index)?;
+        let content = open_content(&c2, &op, &party, index, &e).ok_or_else(|| {
+            NodeError::Forbidden(
+                "this entry's content is sealed to offices you do not act for".into(),
+            )
+        })?;
+        let a = content
+            .attachments
+            .get(n)
+            .ok_or_else(|| NodeError::NotFound(format!("{party}:{index} has no attachment {n}")))?;
+        let bytes = b64::decode(&a.data)
+            .ok_or_else(|| NodeError::Internal("attachment is not base64".into()))?;
+        Ok((a.name.clone(), bytes))
+    })
+    .await?;
+    Ok(download(&name, "application/octet-stream", bytes))
+}

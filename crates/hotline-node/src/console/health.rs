@@ -1,0 +1,91 @@
+//! Link and witness health: per counterpart, whether the link is up, what
+//! is waiting to be delivered, and when each side last cosigned the other's
+//! log. Equivocation is shown at the top of every page, not only here.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::Console;
+use super::auth::Op;
+use super::view::{Chrome, PageError, blocking, html, relative, when};
+use crate::federation::status::PeerStatus;
+
+pub(crate) struct PeerView {
+    pub s: PeerStatus,
+    pub since: String,
+    pub own_cosigned: String,
+    pub peer_cosigned: String,
+    pub stale: bool,
+    pub oldest: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/health.html")]
+struct Page {
+    p: Chrome,
+    log_size: u64,
+    origin: String,
+    peers: Vec<PeerView>,
+    evidence: Vec<(i64, String, String)>,
+    interval: u64,
+}
+
+/// `GET /health`.
+pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let now = crate::clock::now();
+        let interval = c2.node.config().cosign_interval_secs;
+        let mut peers = Vec::new();
+        for peer in c2.node.federation().all() {
+            let s = crate::federation::status::peer_status(&c2.node, &peer)
+                .map_err(|e| crate::error::NodeError::Internal(e.to_string()))?;
+            let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
+                Some(cs) => format!(
+                    "size {} at {} ({})",
+                    cs.size,
+                    when(cs.time),
+                    relative(cs.time, now)
+                ),
+                None => "never".into(),
+            };
+            let stale = s.own_log_cosigned.as_ref().is_none_or(|cs| {
+                cs.age_seconds > i64::try_from(interval.saturating_mul(3)).unwrap_or(i64::MAX)
+            });
+            peers.push(PeerView {
+                since: when(s.link.since),
+                own_cosigned: fmt(&s.own_log_cosigned),
+                peer_cosigned: fmt(&s.peer_log_cosigned),
+                oldest: s
+                    .oldest_undelivered_seconds
+                    .map(|x| format!("oldest waiting {x} s"))
+                    .unwrap_or_default(),
+                stale,
+                s,
+            });
+        }
+        let evidence = c2
+            .node
+            .store()
+            .equivocations()?
+            .into_iter()
+            .map(|e| {
+                let t = jiff::Timestamp::from_second(e.detected)
+                    .map(when)
+                    .unwrap_or_default();
+                (e.id, e.origin, t)
+            })
+            .collect();
+        Ok(Page {
+            p: Chrome::new(&c2, &op, "health", "Link and witness health"),
+            log_size: c2.node.reader().size()?,
+            origin: c2.node.config().origin.clone(),
+            peers,
+            evidence,
+            interval,
+        })
+    })
+    .await?;
+    html(&page)
+}

@@ -1,0 +1,331 @@
+//! Inquiries: the list with their deadlines, and one inquiry's page where
+//! the receiving office acknowledges and answers and the sending office
+//! closes — each button exactly one signed entry in this party's log.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use hotline_proto::agreement::parse_id;
+use hotline_proto::entry::SignedEntry;
+use hotline_proto::name::Office;
+use serde::Deserialize;
+
+use super::Console;
+use super::auth::{CsrfForm, Op};
+use super::compose::{FormData, Typed, content_from};
+use super::timeline::{AttachmentView, deadline_words, stix_summary};
+use super::view::{
+    Chrome, PageError, blocking, entry_url, html, html_status, node_status, open_content,
+    see_other, texts, urlencode, when,
+};
+use crate::error::NodeError;
+use crate::inquiries::Inquiry;
+
+/// One inquiry in a list.
+pub(crate) struct Row {
+    pub q: Inquiry,
+    pub url: String,
+    pub incoming: bool,
+    pub sent: String,
+    pub deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/inquiries.html")]
+struct ListPage {
+    p: Chrome,
+    rows: Vec<Row>,
+}
+
+/// `GET /inquiries`.
+pub(crate) async fn list(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let now = crate::clock::now();
+        let mut rows: Vec<Row> = c2
+            .node
+            .inquiries()?
+            .into_iter()
+            .filter(|q| op.acts_for_name(&q.from) || op.acts_for_name(&q.to))
+            .map(|q| {
+                let (d, _) = deadline_words(&q, now);
+                Row {
+                    url: format!("/inquiries/{}", q.id),
+                    incoming: op.acts_for_name(&q.to),
+                    sent: when(q.sent),
+                    deadline: d.unwrap_or_default(),
+                    q,
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.q.overdue, r.q.sent)));
+        Ok(ListPage {
+            p: Chrome::new(&c2, &op, "inquiries", "Inquiries"),
+            rows,
+        })
+    })
+    .await?;
+    html(&page)
+}
+
+/// An entry's content as the page shows it.
+pub(crate) struct Shown {
+    pub id: String,
+    pub url: String,
+    pub from: String,
+    pub time: String,
+    pub time_iso: String,
+    pub subject: Option<String>,
+    pub texts: Vec<(String, String)>,
+    pub attachments: Vec<AttachmentView>,
+    pub stix: Option<String>,
+    pub readable: bool,
+}
+
+fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
+    let (party, index) =
+        parse_id(id).ok_or_else(|| NodeError::BadInput(format!("{id:?} is not an entry id")))?;
+    let log = c.node.log_of(&party)?;
+    let leaf = c
+        .node
+        .store()
+        .leaves(log, index, 1)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| NodeError::NotFound(format!("no entry {id} is held here")))?;
+    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+    let content = open_content(c, op, &party, index, &e);
+    let url = entry_url(id);
+    let h = e.header();
+    Ok(Shown {
+        id: id.to_owned(),
+        from: h.from.clone(),
+        time: when(h.time),
+        time_iso: h.time.to_string(),
+        readable: content.is_some(),
+        subject: content.as_ref().and_then(|x| x.subject.clone()),
+        texts: content.as_ref().map(texts).unwrap_or_default(),
+        attachments: content
+            .as_ref()
+            .map(|x| {
+                x.attachments
+                    .iter()
+                    .enumerate()
+                    .map(|(n, a)| AttachmentView {
+                        name: a.name.clone(),
+                        media_type: a.media_type.clone(),
+                        size: a.data.len() / 4 * 3,
+                        url: format!("{url}/attachments/{n}"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        stix: content
+            .as_ref()
+            .and_then(|x| x.stix.as_ref())
+            .map(stix_summary),
+        url,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/inquiry.html")]
+struct Page {
+    p: Chrome,
+    q: Inquiry,
+    asked: Shown,
+    answers: Vec<Shown>,
+    deadline: String,
+    delivered: String,
+    acknowledged: String,
+    /// The operator acts for the receiving office.
+    can_reply: bool,
+    /// The operator acts for the sending office.
+    can_close: bool,
+    open: bool,
+    t: Typed,
+    errors: Vec<String>,
+    languages: Vec<String>,
+}
+
+async fn render(
+    c: &Console,
+    op: Op,
+    id: String,
+    t: Typed,
+    errors: Vec<String>,
+    status: StatusCode,
+    done: Option<String>,
+) -> Result<Response, PageError> {
+    let c2 = c.clone();
+    let page = blocking(move || {
+        let now = crate::clock::now();
+        let q = c2.node.inquiry(&id)?;
+        if !op.acts_for_name(&q.from) && !op.acts_for_name(&q.to) {
+            return Err(NodeError::Forbidden(format!(
+                "{id} is between {} and {}; you act for neither",
+                q.from, q.to
+            )));
+        }
+        let asked = shown(&c2, &op, &q.id)?;
+        let answers = q
+            .answers
+            .iter()
+            .map(|(a, _)| shown(&c2, &op, a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (deadline, _) = deadline_words(&q, now);
+        let languages = q
+            .agreement
+            .as_deref()
+            .and_then(|a| c2.node.agreement(a).ok())
+            .map(|a| a.terms.languages)
+            .unwrap_or_default();
+        Ok(Page {
+            p: Chrome::new(&c2, &op, "inquiries", format!("Inquiry {id}")).flash(done),
+            deadline: deadline.unwrap_or_default(),
+            delivered: match &q.delivered {
+                Some((t, s)) => format!("{s} at {}", when(*t)),
+                None => "no receipt yet".into(),
+            },
+            acknowledged: match (q.acknowledged, q.ack_due) {
+                (Some(t), Some(d)) if t > d => format!("{} (late: due {})", when(t), when(d)),
+                (Some(t), _) => when(t),
+                (None, Some(d)) => format!("not yet; due {}", when(d)),
+                (None, None) => "not yet".into(),
+            },
+            can_reply: op.acts_for_name(&q.to),
+            can_close: op.acts_for_name(&q.from),
+            open: q.closed.is_none(),
+            asked,
+            answers,
+            q,
+            t,
+            errors,
+            languages,
+        })
+    })
+    .await?;
+    html_status(status, &page)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `GET /inquiries/{id}`.
+pub(crate) async fn page(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Result<Response, PageError> {
+    check_id(&id)?;
+    render(&c, op, id, Typed::default(), vec![], StatusCode::OK, d.done).await
+}
+
+fn check_id(id: &str) -> Result<(), PageError> {
+    parse_id(id).map(|_| ()).ok_or_else(|| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not an inquiry id (party:index, e.g. us:12)"),
+        )
+    })
+}
+
+/// The inquiry, checked to be one the operator may act on as `side`.
+async fn for_office(c: &Console, op: &Op, id: &str, recipient: bool) -> Result<Inquiry, PageError> {
+    check_id(id)?;
+    let (n, id2) = (c.node.clone(), id.to_owned());
+    let q = blocking(move || n.inquiry(&id2)).await?;
+    let office = if recipient { &q.to } else { &q.from };
+    let office = Office::new(office).map_err(PageError::internal)?;
+    op.must_act_for(
+        &office,
+        if recipient {
+            "Acknowledging or answering this inquiry"
+        } else {
+            "Closing this inquiry"
+        },
+    )?;
+    Ok(q)
+}
+
+fn back(id: &str, done: &str) -> Response {
+    see_other(&format!("/inquiries/{id}?done={}", urlencode(done)))
+}
+
+/// `POST /inquiries/{id}/ack`.
+pub(crate) async fn ack(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    for_office(&c, &op, &id, true).await?;
+    let a = c.node.ack(&id).await?;
+    Ok(back(
+        &id,
+        &format!("Acknowledged {id} (entry {}:{}).", c.node.party(), a.index),
+    ))
+}
+
+/// `POST /inquiries/{id}/close`.
+pub(crate) async fn close(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    op.check_csrf(&f.csrf)?;
+    for_office(&c, &op, &id, false).await?;
+    let a = c.node.close(&id).await?;
+    Ok(back(
+        &id,
+        &format!("Closed {id} (entry {}:{}).", c.node.party(), a.index),
+    ))
+}
+
+/// `POST /inquiries/{id}/answer`.
+pub(crate) async fn answer(
+    State(c): State<Console>,
+    op: Op,
+    Path(id): Path<String>,
+    m: Multipart,
+) -> Result<Response, PageError> {
+    let f = FormData::read(m).await?;
+    op.check_csrf(&f.get("csrf"))?;
+    for_office(&c, &op, &id, true).await?;
+    let t = Typed::from_form(&f);
+    let again = |mut problems: Vec<String>| {
+        if !f.files.is_empty() {
+            problems.push(
+                "Choose your files again: a browser cannot keep them across a refused form.".into(),
+            );
+        }
+        problems
+    };
+    let content = match content_from(&f, &t, None) {
+        Ok(x) => x,
+        Err(problems) => {
+            let p = again(problems);
+            return render(&c, op, id, t, p, StatusCode::BAD_REQUEST, None).await;
+        }
+    };
+    match c.node.answer(&id, content).await {
+        Ok(a) => Ok(back(
+            &id,
+            &format!("Answer {}:{} sent.", c.node.party(), a.index),
+        )),
+        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
+            let status = node_status(&e);
+            let p = again(vec![format!("Not sent: {e}")]);
+            render(&c, op, id, t, p, status, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

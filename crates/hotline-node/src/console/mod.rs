@@ -1,0 +1,119 @@
+//! The operator console: the duty officer's day in a browser.
+//!
+//! Served by `hotline serve` beside the JSON API, as server-rendered HTML
+//! with a little plain JavaScript and every asset compiled into the binary,
+//! so a node on a closed network needs nothing else. Operators log in with a
+//! password ([`crate::operators`]); a session acts only for the operator's
+//! own offices, and every form carries the session's CSRF token. The pages
+//! read the same logs as the CLI and write through the same node calls, so
+//! what a click does is exactly what `hotline inquire`/`ack`/`answer` do.
+
+mod admin;
+mod agreements;
+mod assets;
+mod auth;
+mod channels;
+mod compose;
+mod events;
+mod evidence;
+mod health;
+mod inquiry;
+mod timeline;
+mod view;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::node::Node;
+
+/// The console's shared state.
+#[derive(Clone)]
+pub(crate) struct Console {
+    node: Node,
+    operators: crate::operators::Operators,
+    /// Every page frame and every live stream asks which inquiries are
+    /// overdue; they share one reading per second instead of each folding
+    /// both logs again.
+    inquiries: std::sync::Arc<std::sync::Mutex<Option<(Seen, Inquiries)>>>,
+}
+
+/// When a reading was taken: the time, the own log's size and the mirrors'
+/// arrival count. A reading is reused only while all three still hold.
+type Seen = (std::time::Instant, u64, u64);
+
+type Inquiries = std::sync::Arc<Vec<crate::inquiries::Inquiry>>;
+
+impl Console {
+    /// The inquiries as the logs show them: never behind the logs, and at
+    /// most a second behind the clock (deadlines pass without entries).
+    pub(crate) fn inquiries(&self) -> crate::error::Result<Inquiries> {
+        let fresh = std::time::Duration::from_secs(1);
+        let own = *self.node.size_watch().borrow();
+        let mirrored = *self.node.mirrored_watch().borrow();
+        if let Ok(g) = self.inquiries.lock()
+            && let Some(((at, o, m), list)) = g.as_ref()
+            && at.elapsed() < fresh
+            && (*o, *m) == (own, mirrored)
+        {
+            return Ok(list.clone());
+        }
+        let list = std::sync::Arc::new(self.node.inquiries()?);
+        if let Ok(mut g) = self.inquiries.lock() {
+            *g = Some(((std::time::Instant::now(), own, mirrored), list.clone()));
+        }
+        Ok(list)
+    }
+}
+
+/// The console's routes, to be merged into the API's router.
+pub fn router(node: Node) -> Router {
+    let limit = node.config().limits.max_request_bytes;
+    let state = Console {
+        operators: node.operators(),
+        node,
+        inquiries: Default::default(),
+    };
+    Router::new()
+        .route("/", get(channels::page))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/channels/{our_party}/{our_office}/{their_party}/{their_office}",
+            get(timeline::page),
+        )
+        .route("/compose", get(compose::page).post(compose::send))
+        .route("/inquiries", get(inquiry::list))
+        .route("/inquiries/{id}", get(inquiry::page))
+        .route("/inquiries/{id}/ack", post(inquiry::ack))
+        .route("/inquiries/{id}/answer", post(inquiry::answer))
+        .route("/inquiries/{id}/close", post(inquiry::close))
+        .route(
+            "/agreements",
+            get(agreements::list).post(agreements::propose),
+        )
+        .route("/agreements/{id}", get(agreements::page))
+        .route("/agreements/{id}/sign", post(agreements::sign))
+        .route("/agreements/{id}/withdraw", post(agreements::withdraw))
+        .route("/health", get(health::page))
+        .route("/entries/{party}/{index}", get(evidence::page))
+        .route("/entries/{party}/{index}/proof", get(evidence::proof))
+        .route("/entries/{party}/{index}/delivery", get(evidence::delivery))
+        .route("/entries/{party}/{index}/answered", get(evidence::answered))
+        .route(
+            "/entries/{party}/{index}/attachments/{n}",
+            get(evidence::attachment),
+        )
+        .route("/operators", get(admin::page).post(admin::add))
+        .route("/operators/{name}/unlock", post(admin::unlock))
+        .route("/operators/{name}/remove", post(admin::remove))
+        .route("/events", get(events::stream))
+        .route("/static/{file}", get(assets::file))
+        .route("/favicon.ico", get(assets::icon))
+        .layer(axum::middleware::from_fn(auth::same_origin))
+        .layer(axum::middleware::map_response(view::security_headers))
+        // Multipart forms carry attachments base64-encoded later, so allow
+        // the request limit plus the form's own overhead.
+        .layer(DefaultBodyLimit::max(limit.saturating_add(64 * 1024)))
+        .with_state(state)
+}

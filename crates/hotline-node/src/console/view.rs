@@ -1,0 +1,342 @@
+//! What every page shares: the frame around it (who is logged in, the
+//! alarms that must never scroll out of sight), errors as pages, times, and
+//! opening a sealed entry for an operator allowed to read it.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use hotline_proto::entry::{Content, SignedEntry};
+use hotline_proto::name::{Office, Party};
+use hotline_proto::seal;
+use jiff::Timestamp;
+
+use super::Console;
+use super::auth::Op;
+use crate::error::NodeError;
+
+/// The build's version, in asset URLs so that a cached stylesheet or
+/// script never outlives the binary that served it.
+pub(crate) const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The frame of every signed-in page.
+pub(crate) struct Chrome {
+    pub v: &'static str,
+    pub party: String,
+    pub operator: String,
+    pub offices: String,
+    pub admin: bool,
+    pub csrf: String,
+    /// Which navigation item is current.
+    pub nav: &'static str,
+    pub title: String,
+    /// Overdue inquiries of the operator's offices: (id, what is late).
+    pub overdue: Vec<(String, String)>,
+    /// Equivocation evidence and links down: shown on every page.
+    pub alarms: Vec<String>,
+    /// A one-line confirmation of what the last action did.
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    /// Builds the frame for `op`, reading the alarms fresh.
+    pub fn new(c: &Console, op: &Op, nav: &'static str, title: impl Into<String>) -> Self {
+        let overdue = overdue_for(c, op).unwrap_or_default();
+        let alarms = alarms(c);
+        Self {
+            v: ASSET_VERSION,
+            party: c.node.party().to_string(),
+            operator: op.operator.name.clone(),
+            offices: op
+                .operator
+                .offices
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            admin: op.operator.admin,
+            csrf: op.csrf.clone(),
+            nav,
+            title: title.into(),
+            overdue,
+            alarms,
+            flash: None,
+        }
+    }
+
+    /// With a confirmation line.
+    pub fn flash(mut self, f: Option<String>) -> Self {
+        self.flash = f.filter(|s| !s.is_empty());
+        self
+    }
+}
+
+/// Overdue inquiries that concern the operator's offices.
+pub(crate) fn overdue_for(c: &Console, op: &Op) -> Result<Vec<(String, String)>, NodeError> {
+    Ok(c.inquiries()?
+        .iter()
+        .filter(|q| q.overdue && (op.acts_for_name(&q.from) || op.acts_for_name(&q.to)))
+        .map(|q| {
+            let what = if q.acknowledged.is_none() {
+                "not acknowledged in time"
+            } else {
+                "not answered in time"
+            };
+            let id = q.id.clone();
+            (id, format!("{} {} → {}: {what}", q.id, q.from, q.to))
+        })
+        .collect())
+}
+
+/// Conditions that must be in front of every operator until resolved.
+pub(crate) fn alarms(c: &Console) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(list) = c.node.store().equivocations() {
+        for e in list {
+            out.push(format!(
+                "EQUIVOCATION: log {} showed two different histories (evidence #{}). Its entries cannot be trusted until this is resolved.",
+                e.origin, e.id
+            ));
+        }
+    }
+    out
+}
+
+/// A page-level failure, shown as a page that says what to do.
+pub(crate) struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage<'a> {
+    v: &'static str,
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            v: ASSET_VERSION,
+            status: self.status.as_u16(),
+            reason: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message).into_response(),
+        }
+    }
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "console request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl From<NodeError> for PageError {
+    fn from(e: NodeError) -> Self {
+        let status = node_status(&e);
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            return Self::internal(e);
+        }
+        Self::new(status, e.to_string())
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for PageError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// The HTTP status that fits a node error.
+pub(crate) fn node_status(e: &NodeError) -> StatusCode {
+    match e {
+        NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
+        NodeError::NotFound(_) => StatusCode::NOT_FOUND,
+        NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
+        NodeError::Conflict(_) => StatusCode::CONFLICT,
+        NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Renders a template as a page.
+pub(crate) fn html(t: &impl Template) -> Result<Response, PageError> {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// Renders a template as a page with a status (forms that need fixing).
+pub(crate) fn html_status(status: StatusCode, t: &impl Template) -> Result<Response, PageError> {
+    Ok((status, Html(t.render()?)).into_response())
+}
+
+/// A 303 to `to`, the answer to every successful form.
+pub(crate) fn see_other(to: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")),
+        )],
+    )
+        .into_response()
+}
+
+/// Runs blocking store work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+) -> Result<T, PageError> {
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+/// Headers every console response carries: nothing from elsewhere may run
+/// or frame it, other sites learn nothing of where a link came from, and
+/// signed-in pages are not cached. (`same-origin`, not `no-referrer`: with
+/// the latter browsers send `Origin: null` on form posts, and the CSRF
+/// check needs the real origin.)
+pub(crate) async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+/// `2021-06-18 14:03:05 UTC` (the browser rewrites it into local time and
+/// keeps this in the tooltip).
+pub(crate) fn when(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// `5 min ago`, `in 3 h`, for deadlines and cosignature ages.
+pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_second() - t.as_second();
+    let (n, future) = (secs.unsigned_abs(), secs < 0);
+    let span = if n < 60 {
+        format!("{n} s")
+    } else if n < 3600 {
+        format!("{} min", n / 60)
+    } else if n < 86400 * 2 {
+        format!("{} h {} min", n / 3600, (n % 3600) / 60)
+    } else {
+        format!("{} days", n / 86400)
+    };
+    if future {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// An entry's sealed content, opened with the key of an office the
+/// operator acts for; `None` when it has no body or the operator may not
+/// read it.
+pub(crate) fn open_content(
+    c: &Console,
+    op: &Op,
+    party: &Party,
+    index: u64,
+    e: &SignedEntry,
+) -> Option<Content> {
+    let h = e.header();
+    h.body.as_ref()?;
+    let log = c.node.log_of(party).ok()?;
+    let sealed = c.node.store().body(log, index).ok()??;
+    let mut offices: Vec<Office> = Vec::new();
+    if let Ok(o) = Office::new(&h.from) {
+        offices.push(o);
+    }
+    offices.extend(h.to.clone());
+    for o in offices {
+        if !op.acts_for(&o) {
+            continue;
+        }
+        let Some(keys) = c.node.office_signer(&o) else {
+            continue;
+        };
+        if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret())
+            && let Ok(content) = serde_json::from_slice::<Content>(&opened.plaintext)
+        {
+            return Some(content);
+        }
+    }
+    None
+}
+
+/// The texts of a content, the original first, each with its language.
+pub(crate) fn texts(content: &Content) -> Vec<(String, String)> {
+    let mut out = vec![(
+        content.lang.clone().unwrap_or_default(),
+        content.text.clone(),
+    )];
+    for t in &content.translations {
+        out.push((t.lang.clone(), t.text.clone()));
+    }
+    out
+}
+
+/// `us/fbi` → the path segments `us/fbi` (office names are already URL-safe).
+pub(crate) fn channel_url(ours: &str, theirs: &str) -> String {
+    format!("/channels/{ours}/{theirs}")
+}
+
+/// The evidence page of an entry.
+pub(crate) fn entry_url(id: &str) -> String {
+    match id.split_once(':') {
+        Some((p, i)) => format!("/entries/{p}/{i}"),
+        None => "/".into(),
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
