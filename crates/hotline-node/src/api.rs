@@ -51,15 +51,7 @@ impl IntoResponse for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
-        let status = match &e {
-            NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
-            NodeError::NotFound(_) => StatusCode::NOT_FOUND,
-            NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
-            NodeError::Conflict(_) => StatusCode::CONFLICT,
-            NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = e.status();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");
         }

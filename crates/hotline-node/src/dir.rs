@@ -53,6 +53,37 @@ pub struct Config {
     /// The web console's sessions and lock-out.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// Live calls between consoles.
+    #[serde(default)]
+    pub calls: CallsConfig,
+}
+
+/// Live calls: media flows directly between the two operators' browsers
+/// (WebRTC, DTLS-SRTP); the nodes only relay the signalling. Across real
+/// networks browsers need STUN to learn their public address and TURN to
+/// relay media through firewalls; on one machine or a flat network, none.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallsConfig {
+    /// The ICE servers handed to the browsers, as WebRTC's `RTCIceServer`:
+    /// `[[calls.ice_servers]]` with `urls = ["stun:stun.example.org:3478"]`,
+    /// or a TURN server with `username` and `credential`.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One STUN or TURN server (WebRTC `RTCIceServer`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:HOST:PORT`, `turn:HOST:PORT?transport=udp`, `turns:…`.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 fn default_peer_listen() -> String {

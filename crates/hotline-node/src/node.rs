@@ -47,6 +47,8 @@ struct Inner {
     /// Bumped whenever a mirror takes new entries, so that live views (the
     /// console's event stream) learn of arrivals without polling the store.
     mirrored: tokio::sync::watch::Sender<u64>,
+    /// Call signals from peers, for this node's consoles.
+    signals: tokio::sync::broadcast::Sender<crate::federation::signal::Signal>,
     /// Serialises actions whose check and write must not interleave (signing
     /// an agreement once, acknowledging once, closing once).
     acts: tokio::sync::Mutex<()>,
@@ -114,6 +116,7 @@ impl Node {
             max_clock_skew_secs: 300,
             limits: Limits::default(),
             console: crate::dir::ConsoleConfig::default(),
+            calls: crate::dir::CallsConfig::default(),
         };
         let text =
             toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;
@@ -220,6 +223,7 @@ impl Node {
                 fed,
                 sizes,
                 mirrored: tokio::sync::watch::Sender::new(0),
+                signals: tokio::sync::broadcast::Sender::new(256),
                 running: Mutex::new(None),
                 peer_listener: tokio::sync::watch::Sender::new(true),
                 acts: tokio::sync::Mutex::new(()),
@@ -512,6 +516,10 @@ impl Node {
     /// Tells live views that a mirror took new entries.
     pub fn note_mirrored(&self) {
         self.inner.mirrored.send_modify(|n| *n = n.wrapping_add(1));
+    }
+    /// Call signals arriving from peers (see [`crate::federation::signal`]).
+    pub fn signals(&self) -> &tokio::sync::broadcast::Sender<crate::federation::signal::Signal> {
+        &self.inner.signals
     }
     /// Turns true when `serve` is stopping (`None` before it starts): long
     /// responses such as event streams end on it so shutdown is not held up.

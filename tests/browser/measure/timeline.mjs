@@ -67,7 +67,7 @@ try {
     'default view (latest 200)': { url: base, plainCss: false },
   };
   let plain = false;
-  await page.route('**/static/console.css*', async (route) => {
+  await page.context().route('**/static/console.css*', async (route) => {
     const r = await route.fetch();
     let body = await r.text();
     if (plain) body = body.replace(/\.timeline > \.entry \{[^}]*\}/, '');
@@ -77,9 +77,13 @@ try {
   for (let i = 0; i < LOADS; i++) {
     for (const [name, v] of Object.entries(variants)) {
       plain = v.plainCss;
-      await page.goto(v.url, { waitUntil: 'load' });
+      // A fresh tab per load (same session): Chromium reports the first
+      // contentful paint of a tab's first navigation only.
+      const tab = await page.context().newPage();
+      await tab.goto(v.url, { waitUntil: 'load' });
+      await tab.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0);
       runs[name].push(
-        await page.evaluate(() => {
+        await tab.evaluate(() => {
           const nav = performance.getEntriesByType('navigation')[0];
           const res = performance.getEntriesByType('resource');
           const fcp = performance.getEntriesByName('first-contentful-paint')[0];
@@ -93,6 +97,7 @@ try {
           };
         }),
       );
+      await tab.close();
     }
   }
   const report = {};

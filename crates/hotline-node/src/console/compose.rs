@@ -180,6 +180,7 @@ pub(crate) fn content_from(
         attachments,
         stix,
         translations,
+        call: None,
     })
 }
 

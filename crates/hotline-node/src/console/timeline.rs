@@ -204,6 +204,13 @@ pub(crate) fn items(
         });
     }
     out.sort_by_key(|a| a.sort);
+    // Each log gave its newest `limit`; together they are the newest
+    // `limit` of the channel only after the merge.
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    if out.len() > keep {
+        out.drain(..out.len() - keep);
+        more = true;
+    }
     Ok((out, more, max_mirror))
 }
 

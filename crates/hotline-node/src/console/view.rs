@@ -174,15 +174,7 @@ impl From<tokio::task::JoinError> for PageError {
 
 /// The HTTP status that fits a node error.
 pub(crate) fn node_status(e: &NodeError) -> StatusCode {
-    match e {
-        NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
-        NodeError::NotFound(_) => StatusCode::NOT_FOUND,
-        NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
-        NodeError::Conflict(_) => StatusCode::CONFLICT,
-        NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    e.status()
 }
 
 /// Renders a template as a page.

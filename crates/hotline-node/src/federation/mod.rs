@@ -26,6 +26,7 @@ pub mod mirror;
 pub mod outbox;
 pub mod receipts;
 pub mod routes;
+pub mod signal;
 pub mod status;
 pub mod wire;
 pub mod witness;

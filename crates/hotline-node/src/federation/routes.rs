@@ -113,6 +113,41 @@ async fn push(
     }
 }
 
+async fn signal(
+    State(node): State<Node>,
+    Extension(who): Extension<PeerParty>,
+    body: Bytes,
+) -> Response {
+    let peer = match pinned(&node, &who) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if body.len() > super::signal::MAX_SIGNAL_BYTES {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "a signal of {} bytes; the limit is {}",
+                body.len(),
+                super::signal::MAX_SIGNAL_BYTES
+            ),
+        );
+    }
+    let s: super::signal::Signal = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed signal: {e}")),
+    };
+    let n2 = node.clone();
+    let r = tokio::task::spawn_blocking(move || super::signal::receive(&n2, s, &peer.party)).await;
+    match r {
+        Ok(Ok(())) => StatusCode::ACCEPTED.into_response(),
+        Ok(Err(e)) => {
+            let status = e.status();
+            error(status, e.to_string())
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Response {
     let r = witness::add_checkpoint(&node, &body).await;
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -134,6 +169,7 @@ pub fn router(node: Node) -> Router {
         .route("/fed/v1/push", post(push))
         .route("/fed/v1/witness/add-checkpoint", post(add_checkpoint))
         .route("/fed/v1/checkpoint", get(checkpoint))
+        .route("/fed/v1/signal", post(signal))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .with_state(node)
 }
