@@ -342,6 +342,7 @@ impl State {
             key: d.key,
             status: d.status,
             terms: d.terms,
+            digest: None,
         };
         let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;

@@ -319,6 +319,7 @@ mod tests {
             key: None,
             status: Some(status.into()),
             terms,
+            digest: None,
         };
         SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
     }

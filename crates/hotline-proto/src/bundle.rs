@@ -28,8 +28,9 @@ use tlog_tiles::Hash;
 use crate::b64;
 use crate::checkpoint::{self, CheckpointError, VerifiedCheckpoint};
 use crate::claims::{
-    self, ABSENCE_V1, ANSWERED_V1, DELIVERY_V1, OPENING_V1, STATS_V1, absence::ProvedAbsence,
-    answered::ProvedAnswered, delivery::ProvedDelivery, opening::ProvedOpening, stats::ProvedStats,
+    self, ABSENCE_V1, ANSWERED_V1, DELIVERY_V1, OPENING_V1, STATEMENT_V1, STATS_V1,
+    absence::ProvedAbsence, answered::ProvedAnswered, delivery::ProvedDelivery,
+    opening::ProvedOpening, statement::ProvedStatement, stats::ProvedStats,
 };
 use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
 use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
@@ -53,7 +54,7 @@ pub enum BundleError {
     Malformed(String),
     /// A bundle type this build does not know.
     #[error(
-        "unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1}, {DELIVERY_V1}, {ANSWERED_V1}, {ABSENCE_V1}, {STATS_V1}, {OPENING_V1})"
+        "unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1}, {DELIVERY_V1}, {ANSWERED_V1}, {ABSENCE_V1}, {STATS_V1}, {OPENING_V1}, {STATEMENT_V1})"
     )]
     UnknownType(String),
     /// A tlog-proof inside the bundle is malformed.
@@ -320,6 +321,8 @@ pub enum Verified {
     Stats(Box<ProvedStats>),
     /// One entry's content.
     Opening(Box<ProvedOpening>),
+    /// A statement's text, signed by one side or by both.
+    Statement(Box<ProvedStatement>),
 }
 
 /// A log proved to have forked.
@@ -416,6 +419,7 @@ impl Verified {
             Verified::Absence(p) => p.sentence(),
             Verified::Stats(p) => p.sentence(),
             Verified::Opening(p) => p.sentence(),
+            Verified::Statement(p) => p.sentence(),
             Verified::Equivocation(f) => format!(
                 "Log {} equivocated: it signed two checkpoints (sizes {} and {}) that disagree about its first {} entries, so it showed two different histories. A: {}. B: {}.",
                 f.origin,
@@ -666,6 +670,9 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
         ABSENCE_V1 => claims::absence::verify(v, keys).map(|p| Verified::Absence(Box::new(p))),
         STATS_V1 => claims::stats::verify(v, keys).map(|p| Verified::Stats(Box::new(p))),
         OPENING_V1 => claims::opening::verify(v, keys).map(|p| Verified::Opening(Box::new(p))),
+        STATEMENT_V1 => {
+            claims::statement::verify(v, keys).map(|p| Verified::Statement(Box::new(p)))
+        }
         other => Err(BundleError::UnknownType(other.to_owned())),
     }
 }

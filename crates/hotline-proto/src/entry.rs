@@ -214,6 +214,19 @@ pub struct Header {
     /// For agreement proposals: the terms, in the clear so anyone can check deadlines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms: Option<crate::agreement::Terms>,
+    /// For `statement` and `endorsement` entries (and only those): the
+    /// SHA-256 of the statement's text, exact UTF-8 bytes, base64
+    /// ([`text_digest`]). Both sides sign the same digest, so a third party
+    /// given the text can check that both signed exactly it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// The digest a `statement` or `endorsement` header carries: base64 of the
+/// SHA-256 of the text's exact UTF-8 bytes.
+pub fn text_digest(text: &str) -> String {
+    use sha2::Digest as _;
+    b64::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// Why an entry could not be built, parsed or verified.
@@ -277,11 +290,32 @@ impl Header {
     pub fn channel(&self) -> (&str, Option<&str>) {
         (self.from.as_str(), self.to.as_ref().map(Office::as_str))
     }
+
+    /// Checks what depends on the kind: a `statement` or `endorsement`
+    /// carries a digest (a base64 SHA-256), and no other kind does.
+    pub fn check_shape(&self) -> Result<(), EntryError> {
+        let wants = matches!(self.kind, Kind::Statement | Kind::Endorsement);
+        match (&self.digest, wants) {
+            (Some(d), true) if b64::decode_array::<32>(d).is_none() => Err(EntryError::Malformed(
+                format!("the digest of a {} is not a base64 SHA-256 hash", self.kind),
+            )),
+            (Some(_), false) => Err(EntryError::Malformed(format!(
+                "a {} entry carries no digest (only statements and endorsements do)",
+                self.kind
+            ))),
+            (None, true) => Err(EntryError::Malformed(format!(
+                "a {} entry must carry the digest of its text",
+                self.kind
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl SignedEntry {
     /// Signs a header with `sign` (an office's or party's Ed25519 key).
     pub fn sign(header: Header, sign: impl FnOnce(&[u8]) -> [u8; 64]) -> Result<Self, EntryError> {
+        header.check_shape()?;
         let sig = sign(&header.signing_message()?);
         let leaf = canonical(&LeafJson {
             header: serde_json::to_value(&header)
@@ -337,6 +371,7 @@ impl SignedEntry {
         if rebuilt != leaf {
             return Err(EntryError::NotCanonical);
         }
+        header.check_shape()?;
         Ok(Self {
             header,
             sig,
@@ -393,6 +428,65 @@ pub struct Content {
     /// reader can compare them because all are under one signature.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub translations: Vec<Translation>,
+    /// For the `call.*` kinds: what is requested, accepted, declined or
+    /// recorded. `text` stays the human note (for a decline, the reason too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallContent>,
+}
+
+/// The structured part of a call entry's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CallContent {
+    /// `call.request`: how, when (proposed times) and about what.
+    Request {
+        /// Voice or video.
+        media: Media,
+        /// Proposed times, the requester's preference first.
+        times: Vec<Timestamp>,
+        /// Topics to raise.
+        topics: Vec<String>,
+    },
+    /// `call.accept`: the time chosen.
+    Accept {
+        /// When the call is to take place.
+        at: Timestamp,
+    },
+    /// `call.decline`: why.
+    Decline {
+        /// The reason given.
+        reason: String,
+    },
+    /// `call.record`: one side's record of a call that took place.
+    Record {
+        /// When it started.
+        start: Timestamp,
+        /// When it ended.
+        end: Timestamp,
+        /// `end - start` in seconds.
+        duration_secs: u64,
+        /// Who took part, as this side names them.
+        participants: Vec<String>,
+    },
+}
+
+/// How a call is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Media {
+    /// A voice call.
+    Voice,
+    /// A video call.
+    Video,
+}
+
+impl std::fmt::Display for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Media::Voice => "voice",
+            Media::Video => "video",
+        })
+    }
 }
 
 /// The text of an entry in another language.
@@ -427,6 +521,7 @@ impl Content {
             attachments: vec![],
             stix: None,
             translations: vec![],
+            call: None,
         }
     }
 }
@@ -458,6 +553,7 @@ mod tests {
             key: None,
             status: None,
             terms: None,
+            digest: None,
         }
     }
 

@@ -29,12 +29,14 @@ mod proto {
     /// The compact range (frontier) of a tree against `MemoryTree`.
     mod frontier;
 
-    /// Claim bundles — delivery, answered, absence, stats, opening — over two
-    /// parties' logs in memory: what each proves and says, and each refusal.
+    /// Claim bundles — delivery, answered, absence, stats, opening, statement —
+    /// over two parties' logs in memory: what each proves and says, and each
+    /// refusal.
     mod claims;
 
-    /// Entries: the leaf is exactly the RFC 8785 form of its JSON, and every
-    /// other spelling of the same entry is refused.
+    /// Entries: the leaf is exactly the RFC 8785 form of its JSON, every
+    /// other spelling of the same entry is refused, and only statements and
+    /// endorsements carry a digest.
     mod entry_canonical;
 
     /// STIX 2.1 bundles: the shipped ransomware example is valid, and each

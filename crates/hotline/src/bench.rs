@@ -315,6 +315,7 @@ impl CryptoWork {
             key: None,
             status: None,
             terms: None,
+            digest: None,
         };
         let e = SignedEntry::sign(h, |m| self.from.sign_raw(m))?;
         std::hint::black_box(e.leaf_hash());
@@ -352,6 +353,7 @@ impl CryptoWork {
             key: None,
             status: Some("delivered".into()),
             terms: None,
+            digest: None,
         };
         let r = SignedEntry::sign(h, |m| self.to.sign_raw(m))?;
         anyhow::ensure!((self.verify_to)(&r), "receipt signature");
@@ -922,6 +924,7 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
         key: None,
         status: None,
         terms: None,
+        digest: None,
     };
     let mut n = 0;
     while n < size {
@@ -1465,6 +1468,7 @@ impl MonthWriter<'_> {
             key: None,
             status,
             terms: None,
+            digest: None,
         };
         Ok(SignedEntry::sign(h, |m| office.sign_raw(m))?)
     }

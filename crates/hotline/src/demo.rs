@@ -985,6 +985,7 @@ async fn before_july(root: &Path, parties: &[Local]) -> Result<String> {
                 attachments: vec![],
                 stix: Some(stix),
                 translations: vec![],
+                call: None,
             },
         )
         .await?;

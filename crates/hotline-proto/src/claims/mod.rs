@@ -37,6 +37,8 @@
 //!   by disclosed leaves of both logs.
 //! - [`opening`] `hotline/opening/v1`: one entry's plaintext, matched against
 //!   its logged commitment.
+//! - [`statement`] `hotline/statement/v1`: a statement's text, signed by the
+//!   proposing office and, when joint, endorsed by its counterpart.
 //!
 //! Time: entries carry their writer's clock, cosignatures their witness's.
 //! Claims about *when something became visible* rest on cosignatures by
@@ -72,6 +74,7 @@ pub mod answered;
 pub mod delivery;
 pub mod opening;
 pub mod range;
+pub mod statement;
 pub mod stats;
 
 pub use range::{LogRange, ProvedRange, RangeJson};
@@ -86,6 +89,8 @@ pub const ABSENCE_V1: &str = "hotline/absence/v1";
 pub const STATS_V1: &str = "hotline/stats/v1";
 /// The type tag of an opening bundle.
 pub const OPENING_V1: &str = "hotline/opening/v1";
+/// The type tag of a statement bundle.
+pub const STATEMENT_V1: &str = "hotline/statement/v1";
 
 /// One entry with what proves it: the tlog-proof of the entry (its `extra`
 /// line holds the leaf) and, when an office signed it, the tlog-proof of the

@@ -1,4 +1,4 @@
-//! Claim bundles (delivery, answered, absence, stats, opening) built from two
+//! Claim bundles (delivery, answered, absence, stats, opening, statement) built from two
 //! small logs in memory, verified offline with nothing but pinned keys, and
 //! refused — naming what failed — when anything in them is changed.
 //!
@@ -31,10 +31,12 @@ use hotline_proto::claims::absence::{AbsenceClaim, absence_bundle};
 use hotline_proto::claims::answered::answered_bundle;
 use hotline_proto::claims::delivery::{ReceiptStatus, delivery_bundle};
 use hotline_proto::claims::opening::opening_bundle;
+use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::stats::{Channel, Outcome, stats_bundle};
 use hotline_proto::claims::{EntryProof, LogRange};
 use hotline_proto::entry::{
     BodyCommitment, HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
+    text_digest,
 };
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
@@ -78,6 +80,7 @@ fn header(log: &str, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) 
         key: None,
         status: None,
         terms: None,
+        digest: None,
     }
 }
 
@@ -1320,4 +1323,243 @@ fn unknown_fields_and_types_are_refused() {
             "hotline/stats/v1",
         ],
     );
+}
+
+// --------------------------------------------------------------- statement
+
+/// Two presidents' logs: us:1 a statement by us/president to ru/president,
+/// us:2 another statement, us:3 a message; ru:1 the endorsement of us:1,
+/// ru:2 the endorsement of us:2, ru:3 an "endorsement" of us:1 with another
+/// digest, ru:4 one of us:1 by ru/fsb.
+struct Statements {
+    us: Side,
+    ru: Side,
+    us_cp: Vec<u8>,
+    ru_cp: Vec<u8>,
+}
+
+const JOINT_TEXT: &str = "The United States and Russia will embark together on an integrated bilateral Strategic Stability Dialogue in the near future that will be deliberate and robust. Through this Dialogue, we seek to lay the groundwork for future arms control and risk reduction measures.";
+
+fn statements() -> Statements {
+    let mut us = Side::new("us");
+    let mut ru = Side::new("ru");
+    let usp = OfficeKeys::generate(office("us/president"), &mut os_rng());
+    let rup = OfficeKeys::generate(office("ru/president"), &mut os_rng());
+    let fsb = OfficeKeys::generate(office("ru/fsb"), &mut os_rng());
+    assert_eq!(us.announce(usp.public(), at(0)), 0);
+    assert_eq!(ru.announce(rup.public(), at(0)), 0);
+    let statement = |us: &mut Side, text: &str, t: i64| {
+        let mut h = us.header(Kind::Statement, "us/president", Some("ru/president"), at(t));
+        h.digest = Some(text_digest(text));
+        us.by_office(&usp, h)
+    };
+    assert_eq!(statement(&mut us, JOINT_TEXT, 15 * DAY), 1);
+    assert_eq!(statement(&mut us, "Another text.", 15 * DAY + HOUR), 2);
+    let m = us.header(
+        Kind::Message,
+        "us/president",
+        Some("ru/president"),
+        at(16 * DAY),
+    );
+    assert_eq!(us.by_office(&usp, m), 3);
+    let endorse = |ru: &mut Side, us: &Side, keys: &OfficeKeys, i: u64, text: &str, t: i64| {
+        let mut h = ru.header(
+            Kind::Endorsement,
+            keys.office().as_str(),
+            Some("us/president"),
+            at(t),
+        );
+        h.refs = vec![us.reference(i)];
+        h.digest = Some(text_digest(text));
+        ru.by_office(keys, h)
+    };
+    assert_eq!(endorse(&mut ru, &us, &rup, 1, JOINT_TEXT, 16 * DAY), 1);
+    assert_eq!(endorse(&mut ru, &us, &rup, 2, "Another text.", 16 * DAY), 2);
+    assert_eq!(
+        endorse(&mut ru, &us, &rup, 1, "A changed text.", 17 * DAY),
+        3
+    );
+    let k = ru.announce(fsb.public(), at(17 * DAY));
+    assert_eq!(k, 4);
+    assert_eq!(endorse(&mut ru, &us, &fsb, 1, JOINT_TEXT, 17 * DAY), 5);
+    let us_cp = us.checkpoint(4, &[(&ru.witness, unix(20 * DAY))]);
+    let ru_cp = ru.checkpoint(6, &[(&us.witness, unix(21 * DAY))]);
+    Statements {
+        us,
+        ru,
+        us_cp,
+        ru_cp,
+    }
+}
+
+impl Statements {
+    fn keys(&self) -> Keyring {
+        Keyring::new([
+            self.us.log.verifier(),
+            self.ru.log.verifier(),
+            self.us.witness.verifier(),
+            self.ru.witness.verifier(),
+        ])
+    }
+
+    fn bundle(&self, text: &str, lang: Option<&str>, s: u64, e: Option<u64>) -> String {
+        let key = |i: u64| if i == 5 { 4 } else { 0 };
+        statement_bundle(
+            text,
+            lang,
+            &self.us.proof(s, &self.us_cp, Some(0)),
+            e.map(|e| self.ru.proof(e, &self.ru_cp, Some(key(e))))
+                .as_ref(),
+        )
+    }
+}
+
+#[test]
+fn a_joint_statement_verifies_and_quotes_the_text() {
+    let w = statements();
+    let b = w.bundle(JOINT_TEXT, Some("en"), 1, Some(1));
+    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
+    let s = v.sentence();
+    eprintln!("{s}");
+    let Verified::Statement(p) = v else {
+        panic!("not a statement: {s}")
+    };
+    assert_eq!(p.text, JOINT_TEXT);
+    assert_eq!(p.lang.as_deref(), Some("en"));
+    assert_eq!(p.digest, text_digest(JOINT_TEXT));
+    assert_eq!(p.endorsement.as_ref().map(|e| e.index), Some(1));
+    says(
+        &s,
+        &[
+            "Joint statement: us/president (us:1, dated 2021-07-16T00:00:00Z) and ru/president (ru:1, dated 2021-07-17T00:00:00Z) signed the same text (SHA-256 ",
+            &format!(
+                "{}): «The United States and Russia will embark",
+                text_digest(JOINT_TEXT)
+            ),
+            "we seek to lay t…»",
+            "Statement us:1 is in hotline/us (tree of size 4",
+            "cosigned by hotline/ru/witness at 2021-07-21T00:00:00Z",
+            "endorsement ru:1 is in hotline/ru (tree of size 6",
+            "cosigned by hotline/us/witness at 2021-07-22T00:00:00Z",
+        ],
+    );
+    assert!(!s.contains("One-sided"), "{s}");
+    assert!(!s.contains("does not show"), "{s}");
+}
+
+#[test]
+fn a_statement_without_endorsement_is_one_sided() {
+    let w = statements();
+    let s = sentence(&w.bundle("Another text.", None, 2, None), &w.keys());
+    says(
+        &s,
+        &[
+            "One-sided statement: only us/president signed the text (SHA-256 ",
+            "in us:2 dated 2021-07-16T01:00:00Z, addressed to ru/president: «Another text.»",
+            "the bundle holds no endorsement by ru/president.",
+        ],
+    );
+    assert!(!s.contains("Joint"), "{s}");
+}
+
+#[test]
+fn a_changed_text_is_refused() {
+    let w = statements();
+    let keys = w.keys();
+    for text in [
+        "The United States and Russia will embark together",
+        &JOINT_TEXT.replace("robust", "robust,"),
+        &format!("{JOINT_TEXT} "),
+        "",
+    ] {
+        for e in [None, Some(1)] {
+            let err = refused(&w.bundle(text, None, 1, e), &keys).to_string();
+            says(
+                &err,
+                &[
+                    "the evidence does not fit together",
+                    &format!(
+                        "but statement us:1 signed {}: it is not the text that was signed",
+                        text_digest(JOINT_TEXT)
+                    ),
+                ],
+            );
+        }
+    }
+}
+
+#[test]
+fn endorsements_that_do_not_fit_are_refused() {
+    let w = statements();
+    let keys = w.keys();
+    // ru:2 endorses us:2, not us:1.
+    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(2)), &keys).to_string();
+    says(
+        &err,
+        &["endorsement ru:2 does not reference statement us:1"],
+    );
+    // ru:3 references us:1 but signs another text's digest.
+    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(3)), &keys).to_string();
+    says(
+        &err,
+        &[
+            &format!(
+                "endorsement ru:3 signs digest {}",
+                text_digest("A changed text.")
+            ),
+            "not statement us:1's",
+        ],
+    );
+    // ru:5 is by ru/fsb, not the addressed ru/president.
+    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(5)), &keys).to_string();
+    says(
+        &err,
+        &[
+            "endorsement ru:5 is by ru/fsb in the log of ru, not by the addressed office ru/president",
+        ],
+    );
+    // The statement proof holds a message; the endorsement proof a key entry.
+    let err = refused(&w.bundle(JOINT_TEXT, None, 3, None), &keys).to_string();
+    says(
+        &err,
+        &["statement us:3 is a message from us/president to ru/president, not a statement"],
+    );
+    let b = statement_bundle(
+        JOINT_TEXT,
+        None,
+        &w.us.proof(1, &w.us_cp, Some(0)),
+        Some(&w.ru.proof(0, &w.ru_cp, None)),
+    );
+    says(
+        &refused(&b, &keys).to_string(),
+        &["endorsement ru:0 is a key from ru, not an endorsement"],
+    );
+    // Swapped: the endorsement given as the statement.
+    let b = statement_bundle(JOINT_TEXT, None, &w.ru.proof(1, &w.ru_cp, Some(0)), None);
+    says(
+        &refused(&b, &keys).to_string(),
+        &["statement ru:1 is an endorsement"],
+    );
+    // Without ru's log key pinned the endorsement cannot be checked.
+    let us_only = Keyring::new([w.us.log.verifier(), w.ru.witness.verifier()]);
+    says(
+        &refused(&w.bundle(JOINT_TEXT, None, 1, Some(1)), &us_only).to_string(),
+        &["endorsement", "no pinned log key for hotline/ru"],
+    );
+    // Unknown fields are refused.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&w.bundle(JOINT_TEXT, None, 1, Some(1))).unwrap();
+    v["signed_by_both"] = true.into();
+    says(
+        &refused(&v.to_string(), &keys).to_string(),
+        &["malformed bundle", "unknown field"],
+    );
+}
+
+#[test]
+fn statement_flipped_bytes_fail() {
+    let w = statements();
+    // Without `lang`, which is the one field no signature covers.
+    flips_fail(&w.bundle(JOINT_TEXT, None, 1, Some(1)), &w.keys(), 500);
+    flips_fail(&w.bundle("Another text.", None, 2, None), &w.keys(), 300);
 }

@@ -73,6 +73,7 @@ pub fn header(kind: Kind, from: &str, to: Option<&str>, i: u64) -> Header {
         key: None,
         status: None,
         terms: None,
+        digest: None,
     }
 }
 

@@ -5,7 +5,7 @@
 use ed25519_dalek::Verifier as _;
 use hotline_proto::entry::{
     BodyCommitment, EntryError, Header, KeyAction, Kind, MAX_LEAF_BYTES, Ref, SIGNATURE_DOMAIN,
-    SignedEntry,
+    SignedEntry, text_digest,
 };
 use hotline_proto::keys::{OfficeKeys, os_rng};
 use hotline_proto::{b64, tree};
@@ -78,8 +78,11 @@ fn full_header(i: u64) -> Header {
 fn leaves_of_every_shape_are_their_own_jcs_form() {
     let k = fbi();
     for kind in Kind::ALL {
-        let e = SignedEntry::sign(header(kind, "us/fbi", Some("ru/fsb"), 0), |m| k.sign_raw(m))
-            .unwrap();
+        let mut h = header(kind, "us/fbi", Some("ru/fsb"), 0);
+        if matches!(kind, Kind::Statement | Kind::Endorsement) {
+            h.digest = Some(text_digest("A joint text."));
+        }
+        let e = SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap();
         assert_leaf_is_canonical(&e, &k);
         assert!(text(&e).contains(&format!("\"kind\":\"{}\"", kind.as_str())));
     }
@@ -373,4 +376,62 @@ fn any_changed_header_field_breaks_the_signature() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_digest_belongs_to_statements_and_endorsements_only() {
+    let k = fbi();
+    // The digest is the base64 SHA-256 of the text's exact UTF-8 bytes.
+    assert_eq!(
+        text_digest("abc"),
+        "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+    );
+    let mut h = header(Kind::Statement, "us/fbi", Some("ru/fsb"), 0);
+    h.digest = Some(text_digest("A joint text."));
+    let e = SignedEntry::sign(h.clone(), |m| k.sign_raw(m)).unwrap();
+    assert_leaf_is_canonical(&e, &k);
+    assert!(text(&e).contains(&format!("\"digest\":\"{}\"", text_digest("A joint text."))));
+
+    // Signing refuses a digest on another kind, a statement without one,
+    // and a digest that is not a hash.
+    let mut m = header(Kind::Message, "us/fbi", Some("ru/fsb"), 0);
+    m.digest = Some(text_digest("x"));
+    let err = SignedEntry::sign(m, |m| k.sign_raw(m)).unwrap_err();
+    assert!(
+        err.to_string().contains("message entry carries no digest"),
+        "{err}"
+    );
+    let mut bare = h.clone();
+    bare.digest = None;
+    let err = SignedEntry::sign(bare, |m| k.sign_raw(m)).unwrap_err();
+    assert!(err.to_string().contains("must carry the digest"), "{err}");
+    let mut short = h.clone();
+    short.digest = Some(b64::encode([1u8; 31]));
+    assert!(SignedEntry::sign(short, |m| k.sign_raw(m)).is_err());
+
+    // Parsing refuses the same, even when the signature would verify: a
+    // message leaf with a digest added, and a statement leaf without one.
+    let msg = SignedEntry::sign(header(Kind::Message, "us/fbi", Some("ru/fsb"), 0), |m| {
+        k.sign_raw(m)
+    })
+    .unwrap();
+    let with = text(&msg).replacen(
+        "{\"header\":{",
+        &format!("{{\"header\":{{\"digest\":\"{}\",", text_digest("x")),
+        1,
+    );
+    assert!(
+        matches!(SignedEntry::from_leaf(with.as_bytes()), Err(EntryError::Malformed(m)) if m.contains("no digest")),
+        "{with}"
+    );
+    let without = text(&e).replacen(
+        &format!("\"digest\":\"{}\",", text_digest("A joint text.")),
+        "",
+        1,
+    );
+    assert_ne!(without, text(&e));
+    assert!(matches!(
+        SignedEntry::from_leaf(without.as_bytes()),
+        Err(EntryError::Malformed(m)) if m.contains("must carry the digest")
+    ));
 }

@@ -88,6 +88,7 @@ fn forged_message(k: &OfficeKeys, text_time: &str) -> SignedEntry {
         key: None,
         status: None,
         terms: None,
+        digest: None,
     };
     SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
 }

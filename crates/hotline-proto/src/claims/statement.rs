@@ -1,0 +1,218 @@
+//! `hotline/statement/v1`: a joint statement — a text one office proposed
+//! and, if the bundle holds an endorsement, the counterpart office signed too.
+//!
+//! ```text
+//! {"bundle": "hotline/statement/v1",
+//!  "text": "<the statement's text>",
+//!  "lang": "en",                          // optional, as the proposer stated it
+//!  "statement": <EntryProof>,             // in the proposer's log
+//!  "endorsement": <EntryProof>}           // optional, in the counterpart's log
+//! ```
+//!
+//! The statement's header carries `digest`, the base64 SHA-256 of the text's
+//! exact UTF-8 bytes ([`crate::entry::text_digest`]); the text in the bundle
+//! must hash to it. The endorsement's first reference is the statement (log,
+//! index, leaf hash), its digest is the statement's, and it is signed by the
+//! office the statement was addressed to, in that office's party's log. The
+//! contents of both entries stay sealed: the text is shown by the bundle and
+//! bound to both signatures by the digest. `lang` is not covered by either
+//! signature.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    EntryProof, EntryProofJson, STATEMENT_V1, describe, from_value, id, malformed, mismatch,
+    reference, refers_to, to_json, under, witness_of,
+};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, origin_party};
+use crate::entry::{Kind, text_digest};
+use crate::name::Office;
+
+/// How much of the text a sentence quotes, in characters.
+const QUOTE_CHARS: usize = 200;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementJson {
+    bundle: String,
+    text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lang: Option<String>,
+    statement: EntryProofJson,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endorsement: Option<EntryProofJson>,
+}
+
+/// Writes a statement bundle.
+pub fn statement_bundle(
+    text: &str,
+    lang: Option<&str>,
+    statement: &EntryProof,
+    endorsement: Option<&EntryProof>,
+) -> String {
+    to_json(&StatementJson {
+        bundle: STATEMENT_V1.into(),
+        text: text.to_owned(),
+        lang: lang.map(str::to_owned),
+        statement: statement.into(),
+        endorsement: endorsement.map(Into::into),
+    })
+}
+
+/// A statement proved, jointly (with its endorsement) or one-sided.
+#[derive(Clone, Debug)]
+pub struct ProvedStatement {
+    /// The text both (or one) signed.
+    pub text: String,
+    /// Its language as the bundle states it (not signed).
+    pub lang: Option<String>,
+    /// Its digest, base64 SHA-256.
+    pub digest: String,
+    /// The proposing office's statement, in its party's log.
+    pub statement: ProvedEntry,
+    /// The addressed office's endorsement, in its party's log, if the bundle has one.
+    pub endorsement: Option<ProvedEntry>,
+}
+
+/// Verifies a statement bundle (already parsed as JSON).
+pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedStatement, BundleError> {
+    let j: StatementJson = from_value(v)?;
+    let statement = j.statement.check(keys, "statement")?;
+    let sid = id(&statement);
+    let h = statement.entry.header();
+    if h.kind != Kind::Statement {
+        return Err(mismatch(format!(
+            "statement {sid} is {}, not a statement",
+            describe(&statement.entry)
+        )));
+    }
+    Office::new(&h.from).map_err(|_| mismatch(format!("statement {sid} is not from an office")))?;
+    let to =
+        h.to.clone()
+            .ok_or_else(|| mismatch(format!("statement {sid} is addressed to no office")))?;
+    let digest = h
+        .digest
+        .clone()
+        .ok_or_else(|| malformed(format!("statement {sid} carries no digest")))?;
+    let computed = text_digest(&j.text);
+    if computed != digest {
+        return Err(mismatch(format!(
+            "the bundle's text has SHA-256 {computed}, but statement {sid} signed {digest}: it is not the text that was signed"
+        )));
+    }
+    let endorsement = match &j.endorsement {
+        None => None,
+        Some(e) => {
+            let e = e.check(keys, "endorsement")?;
+            let eid = id(&e);
+            let g = e.entry.header();
+            if g.kind != Kind::Endorsement {
+                return Err(mismatch(format!(
+                    "endorsement {eid} is {}, not an endorsement",
+                    describe(&e.entry)
+                )));
+            }
+            if !refers_to(&e.entry, &reference(&statement.entry, statement.index)) {
+                return Err(mismatch(format!(
+                    "endorsement {eid} does not reference statement {sid} (its first reference must be {sid} with its leaf hash)"
+                )));
+            }
+            if g.digest.as_deref() != Some(digest.as_str()) {
+                return Err(mismatch(format!(
+                    "endorsement {eid} signs digest {}, not statement {sid}'s {digest}",
+                    g.digest.as_deref().unwrap_or("(none)")
+                )));
+            }
+            if g.from != to.as_str() || g.log != to.party() {
+                return Err(mismatch(format!(
+                    "endorsement {eid} is by {} in the log of {}, not by the addressed office {to}",
+                    g.from, g.log
+                )));
+            }
+            Some(e)
+        }
+    };
+    Ok(ProvedStatement {
+        text: j.text,
+        lang: j.lang,
+        digest,
+        statement,
+        endorsement,
+    })
+}
+
+/// The first [`QUOTE_CHARS`] characters of `text`, with `…` if cut.
+fn quote(text: &str) -> String {
+    let mut q: String = text.chars().take(QUOTE_CHARS).collect();
+    if text.chars().nth(QUOTE_CHARS).is_some() {
+        q.push('…');
+    }
+    q
+}
+
+impl ProvedStatement {
+    /// The proved claim in a few sentences.
+    pub fn sentence(&self) -> String {
+        let s = &self.statement;
+        let h = s.entry.header();
+        let to = h.to.as_ref().map(ToString::to_string).unwrap_or_default();
+        let (sp, sorigin) = (origin_party(&s.checkpoint.origin), &s.checkpoint.origin);
+        let statement_in = |other_party: &str, other_witness: &str| {
+            format!(
+                "Statement {} is in {sorigin} ({})",
+                id(s),
+                under(&s.checkpoint, other_party, other_witness)
+            )
+        };
+        match &self.endorsement {
+            Some(e) => {
+                let g = e.entry.header();
+                let (ep, eorigin) = (origin_party(&e.checkpoint.origin), &e.checkpoint.origin);
+                format!(
+                    "Joint statement: {} ({}, dated {}) and {} ({}, dated {}) signed the same text (SHA-256 {}): «{}». {}; endorsement {} is in {eorigin} ({}).",
+                    h.from,
+                    id(s),
+                    h.time,
+                    g.from,
+                    id(e),
+                    g.time,
+                    self.digest,
+                    quote(&self.text),
+                    statement_in(ep, &witness_of(eorigin)),
+                    id(e),
+                    under(&e.checkpoint, sp, &witness_of(sorigin)),
+                )
+            }
+            None => {
+                let other =
+                    h.to.as_ref()
+                        .map(|t| t.party().to_string())
+                        .unwrap_or_default();
+                format!(
+                    "One-sided statement: only {} signed the text (SHA-256 {}) in {} dated {}, addressed to {to}: «{}»; the bundle holds no endorsement by {to}. {}.",
+                    h.from,
+                    self.digest,
+                    id(s),
+                    h.time,
+                    quote(&self.text),
+                    statement_in(&other, &format!("hotline/{other}/witness")),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quotes_are_cut_on_characters() {
+        assert_eq!(quote("short"), "short");
+        let long = "я".repeat(250);
+        let q = quote(&long);
+        assert_eq!(q.chars().count(), 201);
+        assert!(q.ends_with("я…"));
+        assert_eq!(quote(&"x".repeat(200)), "x".repeat(200));
+    }
+}
