@@ -27,6 +27,8 @@ use crate::error::NodeError;
 use crate::node::Node;
 use crate::sequencer::Appended;
 
+pub mod calls;
+
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -619,6 +621,18 @@ pub fn app(node: Node, token: &str) -> Router {
         .route("/peer-listener", axum::routing::put(peer_listener))
         .route("/equivocations", get(equivocations))
         .route("/proofs/equivocation/{id}", get(prove_equivocation))
+        .route("/calls", get(calls::list_calls).post(calls::request_call))
+        .route("/calls/{id}", get(calls::get_call))
+        .route("/calls/{id}/accept", post(calls::accept_call))
+        .route("/calls/{id}/decline", post(calls::decline_call))
+        .route("/calls/{id}/record", post(calls::record_call))
+        .route("/calls/{id}/readouts", post(calls::readout))
+        .route(
+            "/statements",
+            get(calls::list_statements).post(calls::propose_statement),
+        )
+        .route("/statements/{id}/endorse", post(calls::endorse))
+        .route("/proofs/statement/{id}", get(calls::prove_statement))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     Router::new()
         .route("/healthz", get(healthz))

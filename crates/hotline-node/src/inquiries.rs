@@ -240,7 +240,9 @@ impl Node {
         ids.iter().map(|id| self.inquiry(id)).collect()
     }
 
-    async fn sealed_draft(
+    /// Seals `content` to `to` and to `from` itself and appends it as an
+    /// entry of `kind`, under the agreement in force that allows it.
+    pub(crate) async fn sealed_draft(
         &self,
         kind: Kind,
         from: &Office,
@@ -249,6 +251,20 @@ impl Node {
         refs: Vec<Ref>,
         status: Option<String>,
     ) -> Result<Appended> {
+        let d = self.sealed(kind, from, to, content, refs, status).await?;
+        Ok(self.sequencer().append(d).await?)
+    }
+
+    /// The draft [`Node::sealed_draft`] appends, for callers that add to it.
+    pub(crate) async fn sealed(
+        &self,
+        kind: Kind,
+        from: &Office,
+        to: &Office,
+        content: &Content,
+        refs: Vec<Ref>,
+        status: Option<String>,
+    ) -> Result<Draft> {
         let keys = self.office_keys_pub(from)?;
         let to_key = self.seal_key_pub(to)?;
         let agreement = self.require_agreement(from, to, kind, crate::clock::now())?;
@@ -283,7 +299,7 @@ impl Node {
             bytes: sealed.bytes,
             commitment: sealed.commitment,
         });
-        Ok(self.sequencer().append(d).await?)
+        Ok(d)
     }
 
     /// Sends an inquiry. The STIX bundle, if any, must be valid STIX 2.1.

@@ -9,6 +9,7 @@
 
 pub mod agreements;
 pub mod api;
+pub mod calls;
 pub mod clock;
 pub mod console;
 pub mod dir;
@@ -21,6 +22,7 @@ pub mod operators;
 pub mod proofs;
 pub mod reader;
 pub mod sequencer;
+pub mod statements;
 pub mod store;
 pub mod terms_file;
 pub mod tls;

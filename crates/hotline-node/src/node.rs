@@ -392,6 +392,7 @@ impl Node {
             status: None,
             terms: None,
             time: None,
+            digest: None,
         };
         match self.inner.seq.append(draft).await {
             Ok(a) => {
@@ -606,6 +607,7 @@ impl Node {
             status: None,
             terms: None,
             time,
+            digest: None,
         };
         Ok(self.inner.seq.append(draft).await?)
     }

@@ -15,6 +15,7 @@ use hotline_proto::claims::absence::{AbsenceClaim, absence_bundle};
 use hotline_proto::claims::answered::answered_bundle;
 use hotline_proto::claims::delivery::delivery_bundle;
 use hotline_proto::claims::opening::opening_bundle;
+use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::range::LogRange;
 use hotline_proto::claims::stats::{Channel, stats_bundle};
 use hotline_proto::entry::{Kind, SignedEntry};
@@ -565,5 +566,78 @@ impl ProofSource {
             h.from,
             h.to.as_ref().map(ToString::to_string).unwrap_or_default()
         )))
+    }
+
+    /// The plaintext of entry `party:index`, opened with the key of one of
+    /// its two offices that belongs to this party; `None` if neither does.
+    fn open_own(&self, party: &Party, index: u64, e: &SignedEntry) -> Result<Option<Vec<u8>>> {
+        let (log, _) = self.log(party)?;
+        let h = e.header();
+        let Some(sealed) = self.store.body(log, index)? else {
+            return Ok(None);
+        };
+        let mut offices: Vec<Office> = Office::new(&h.from).into_iter().collect();
+        offices.extend(h.to.clone());
+        for o in offices.into_iter().filter(|o| o.party() == self.own) {
+            let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
+            if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret()) {
+                return Ok(Some(opened.plaintext.to_vec()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `hotline/statement/v1` for statement `id`: its text (opened with
+    /// this party's key of one of its two offices), the statement, and the
+    /// counterpart's endorsement if it is held here (else the bundle proves
+    /// a one-sided statement).
+    pub fn statement(&self, id: &str) -> Result<String> {
+        let (party, index) = Self::parse_id(id)?;
+        let (_, e) = self.leaf(&party, index)?;
+        let h = e.header();
+        if h.kind != Kind::Statement {
+            return Err(NodeError::BadInput(format!(
+                "{id} is a {}, not a statement",
+                h.kind
+            )));
+        }
+        let to = Self::addressee(&e)?;
+        let plaintext = self.open_own(&party, index, &e)?.ok_or_else(|| {
+            NodeError::Forbidden(format!(
+                "{id} is sealed to {} and {to}; this party holds neither office's key, so it cannot show the text",
+                h.from
+            ))
+        })?;
+        let content: hotline_proto::entry::Content =
+            serde_json::from_slice(&plaintext).map_err(internal)?;
+        let digest = h.digest.clone().unwrap_or_default();
+        if hotline_proto::entry::text_digest(&content.text) != digest {
+            return Err(internal(format!(
+                "the sealed text of {id} does not hash to its digest"
+            )));
+        }
+        let target = hotline_proto::claims::reference(&e, index);
+        let endorsement = self
+            .replies(&to.party(), &party, index)?
+            .into_iter()
+            .find(|(_, r)| {
+                let g = r.header();
+                g.kind == Kind::Endorsement
+                    && g.from == to.as_str()
+                    && g.refs.first() == Some(&target)
+                    && g.digest.as_deref() == Some(digest.as_str())
+            })
+            .map(|(i, _)| self.entry_proof(&to.party(), i))
+            .transpose()?;
+        Ok(statement_bundle(
+            &content.text,
+            content.lang.as_deref(),
+            &self.entry_proof(&party, index)?,
+            endorsement.as_ref(),
+        ))
     }
 }

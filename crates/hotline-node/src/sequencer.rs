@@ -82,6 +82,8 @@ pub struct Draft {
     pub terms: Option<hotline_proto::agreement::Terms>,
     /// A time to write instead of the clock (simulated clocks in the demo).
     pub time: Option<Timestamp>,
+    /// For statements and endorsements: the digest of the text.
+    pub digest: Option<String>,
 }
 
 impl Draft {
@@ -98,6 +100,7 @@ impl Draft {
             status: None,
             terms: None,
             time: None,
+            digest: None,
         }
     }
 }
@@ -342,7 +345,7 @@ impl State {
             key: d.key,
             status: d.status,
             terms: d.terms,
-            digest: None,
+            digest: d.digest,
         };
         let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;

@@ -46,6 +46,15 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/peer-listener", &["put"]),
     ("/v1/equivocations", &["get"]),
     ("/v1/proofs/equivocation/{id}", &["get"]),
+    ("/v1/calls", &["get", "post"]),
+    ("/v1/calls/{id}", &["get"]),
+    ("/v1/calls/{id}/accept", &["post"]),
+    ("/v1/calls/{id}/decline", &["post"]),
+    ("/v1/calls/{id}/record", &["post"]),
+    ("/v1/calls/{id}/readouts", &["post"]),
+    ("/v1/statements", &["get", "post"]),
+    ("/v1/statements/{id}/endorse", &["post"]),
+    ("/v1/proofs/statement/{id}", &["get"]),
 ];
 
 /// The source of `api::app`, read by `routes_in_the_source`.

@@ -88,6 +88,7 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
                 status: Some(status),
                 terms: None,
                 time: None,
+                digest: None,
             };
             // Submitted in order on one channel, so appended in order.
             pending.push(node.sequencer().submit(draft));
