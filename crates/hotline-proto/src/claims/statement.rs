@@ -141,9 +141,18 @@ pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedStatement, B
     })
 }
 
-/// The first [`QUOTE_CHARS`] characters of `text`, with `…` if cut.
+/// The first [`QUOTE_CHARS`] characters of `text`, with `…` if cut, and
+/// control characters (line breaks, tabs) escaped as `\n`, `\t`, … so that
+/// the sentence stays one line and shows exactly what was signed.
 fn quote(text: &str) -> String {
-    let mut q: String = text.chars().take(QUOTE_CHARS).collect();
+    let mut q = String::new();
+    for c in text.chars().take(QUOTE_CHARS) {
+        if c.is_control() {
+            q.extend(c.escape_default());
+        } else {
+            q.push(c);
+        }
+    }
     if text.chars().nth(QUOTE_CHARS).is_some() {
         q.push('…');
     }
@@ -214,5 +223,6 @@ mod tests {
         assert_eq!(q.chars().count(), 201);
         assert!(q.ends_with("я…"));
         assert_eq!(quote(&"x".repeat(200)), "x".repeat(200));
+        assert_eq!(quote("One.\nTwo.\t\u{7}\n"), "One.\\nTwo.\\t\\u{7}\\n");
     }
 }
