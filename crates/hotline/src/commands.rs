@@ -164,6 +164,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             );
         }
         Command::Agreement(cmd) => return agreement(cmd).await,
+        Command::Calls(cmd) => return crate::calls::run(cmd).await,
         Command::Inquire {
             dir,
             content,
@@ -379,6 +380,10 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             })?;
             let b = proof_source(&dir.dir)?.stats(&Office::new(f)?, &Office::new(t)?, &month)?;
             wrote(&output, &b, &format!("the {month} figures of {channel}"))?;
+        }
+        Command::Prove(ProveCmd::Statement { id, dir, output }) => {
+            let b = proof_source(&dir.dir)?.statement(&id)?;
+            wrote(&output, &b, &format!("the statement bundle for {id}"))?;
         }
         Command::Open { id, dir, output } => {
             let b = proof_source(&dir.dir)?.opening(&id)?;
@@ -739,7 +744,7 @@ async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) 
     report(json, &out, &format!("{done} {id} (entry {})", out.id))
 }
 
-fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
+pub(crate) fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
     CreatedJson {
         id: format!("{}:{}", node.party(), a.index),
         index: a.index,
@@ -749,7 +754,7 @@ fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
     }
 }
 
-fn report(json: bool, out: &CreatedJson, sentence: &str) -> Result<()> {
+pub(crate) fn report(json: bool, out: &CreatedJson, sentence: &str) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string(out)?);
     } else {
@@ -816,7 +821,7 @@ fn media_type(name: &str) -> &'static str {
 }
 
 /// Opens the node directly if no node process holds it; `None` if one does.
-fn offline_node(dir: &NodeDir) -> Result<Option<Node>> {
+pub(crate) fn offline_node(dir: &NodeDir) -> Result<Option<Node>> {
     match Node::open(dir) {
         Ok(n) => Ok(Some(n)),
         Err(NodeError::Busy(_)) => Ok(None),

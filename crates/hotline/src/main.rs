@@ -1,6 +1,7 @@
 //! `hotline`: run a party's node and work with its log from the command line.
 
 mod bench;
+mod calls;
 mod client;
 mod commands;
 mod demo;
@@ -150,6 +151,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Calls(calls::CallsCmd),
     /// List the agreements this node knows, with their state (proposed, in force, withdrawn, …).
     Agreements {
         #[command(flatten)]
@@ -417,6 +420,16 @@ enum ProveCmd {
     Equivocation {
         /// The evidence's id, as `hotline status` shows it.
         id: Option<i64>,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Where to write the bundle (`-` for standard output).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Prove a joint statement: its text, signed by the proposing office and (if held) endorsed by the other.
+    Statement {
+        /// The statement's id, `party:index` (proposed by or to one of this party's offices).
+        id: String,
         #[command(flatten)]
         dir: DirArg,
         /// Where to write the bundle (`-` for standard output).

@@ -7,6 +7,12 @@ mod cli {
 
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
+    /// Calls, readouts and joint statements between two nodes: a call
+    /// requested, accepted, recorded by both sides (the later record
+    /// referencing the earlier) and read out by both; a declined call; bad
+    /// input refused with nothing written; joint and one-sided statements
+    /// proved and verified offline, tampered bundles refused.
+    mod calls;
     /// init, key, office, keys export / peer add, log, checkpoint, prove, verify.
     mod commands;
     /// SIGKILL during a stream of sends: every acknowledged send survives.

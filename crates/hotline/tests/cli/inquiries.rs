@@ -55,7 +55,7 @@ fn agreement(p: &Party, id: &str) -> Option<Value> {
 }
 
 /// Both log sizes.
-fn sizes(us: &Party, ru: &Party) -> (usize, usize) {
+pub(super) fn sizes(us: &Party, ru: &Party) -> (usize, usize) {
     (log_json(us.d()).len(), log_json(ru.d()).len())
 }
 
@@ -88,7 +88,7 @@ fn receipted(sender_log: &[Value], receiver_log: &[Value], receiver: &str) -> bo
 
 /// Waits until nothing is in flight: each mirror equals its source and every
 /// receipt owed is written. Log sizes only change after this when someone acts.
-fn settled(us: &Party, ru: &Party) {
+pub(super) fn settled(us: &Party, ru: &Party) {
     wait_until(
         30,
         "both mirrors complete and every receipt written",

@@ -1,0 +1,612 @@
+//! `hotline call …`, `calls`, `readout`, `statement …` and `statements`:
+//! calls, each side's readouts and joint statements, from the command line.
+//! Each works on the node directly when no node process holds the
+//! directory, else through the running node's API, like the inquiry commands.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use hotline_node::api::CreatedJson;
+use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, RecordCall, TextEntry};
+use hotline_node::calls::CallRequest;
+use hotline_node::dir::NodeDir;
+use hotline_proto::entry::{Content, Media};
+use hotline_proto::name::Office;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::DirArg;
+use crate::client::NodeClient;
+use crate::commands::{created, offline_node, report};
+
+/// Calls, readouts and joint statements (flattened into the top-level commands).
+#[derive(Subcommand)]
+pub enum CallsCmd {
+    /// Request, accept, decline or record a call between two counterpart offices.
+    #[command(subcommand)]
+    Call(CallCmd),
+    /// List the calls of this party's offices: state, chosen time, each side's record and readouts.
+    Calls {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish this side's readout of a call: its own account, addressed to the other side.
+    Readout {
+        /// The call's id (its request's `party:index`, as `hotline calls` lists it).
+        call_id: String,
+        /// This party's office on the call, e.g. `us/president`.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        text: TextArgs,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON (an object with an `id` field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Propose a joint statement, or endorse one the other side proposed.
+    #[command(subcommand)]
+    Statement(StatementCmd),
+    /// List joint statements proposed by or to this party's offices, with their endorsements.
+    Statements {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A readout's or statement's text.
+#[derive(Args, Clone)]
+pub struct TextArgs {
+    /// The text, from a file (`-` for standard input), taken byte for byte.
+    #[arg(long)]
+    body_file: PathBuf,
+    /// The text's language (BCP 47, e.g. `en`, `ru`).
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum CallCmd {
+    /// Request a call; prints its id. Needs an agreement in force that opens the channel for `call.request`.
+    Request {
+        /// The requesting office (this party's), e.g. `ru/president`.
+        #[arg(long)]
+        from: String,
+        /// The addressed office, e.g. `us/president`.
+        #[arg(long)]
+        to: String,
+        /// A proposed time (RFC 3339, e.g. 2021-01-26T15:00:00Z); repeat for up to 10, preferred first.
+        #[arg(long = "at", value_name = "TIME", required = true)]
+        times: Vec<Timestamp>,
+        /// A topic to raise; repeat for up to 20.
+        #[arg(long = "topic", value_name = "TOPIC")]
+        topics: Vec<String>,
+        /// A video call.
+        #[arg(long, conflicts_with = "voice")]
+        video: bool,
+        /// A voice call (the default).
+        #[arg(long)]
+        voice: bool,
+        /// A note to the other side.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON (an object with an `id` field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept a call (as the office it was requested from), for a time.
+    Accept {
+        /// The call's id, `party:index`.
+        id: String,
+        /// The chosen time (RFC 3339): one of the proposed times, or another.
+        #[arg(long)]
+        at: Timestamp,
+        /// A note to the requester.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decline a call (as the office it was requested from), with a reason.
+    Decline {
+        /// The call's id, `party:index`.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that an accepted call took place (as this party's office on it); once per side.
+    Record {
+        /// The call's id, `party:index`.
+        id: String,
+        /// When it started (RFC 3339).
+        #[arg(long)]
+        start: Timestamp,
+        /// When it ended (RFC 3339).
+        #[arg(long)]
+        end: Timestamp,
+        /// Who took part; repeat for several.
+        #[arg(long = "participant", value_name = "NAME")]
+        participants: Vec<String>,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StatementCmd {
+    /// Propose a joint statement to the counterpart office; prints its id.
+    Propose {
+        /// The proposing office (this party's), e.g. `us/president`.
+        #[arg(long)]
+        from: String,
+        /// The counterpart office asked to endorse it, e.g. `ru/president`.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        text: TextArgs,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON (an object with an `id` field).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Endorse a statement (as the office it is addressed to) with exactly its text.
+    Endorse {
+        /// The statement's id, `party:index`.
+        id: String,
+        /// The text, from a file (`-` for standard input): it must be exactly the proposed text.
+        #[arg(long)]
+        body_file: PathBuf,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Checks an id before it goes anywhere (into a URL, for one).
+fn check_id(id: &str, what: &str) -> Result<()> {
+    anyhow::ensure!(
+        hotline_proto::agreement::parse_id(id).is_some(),
+        "{id:?} is not a {what} id (party:index, e.g. us:12; `hotline {what}s` lists them)"
+    );
+    Ok(())
+}
+
+fn open_dir(dir: &DirArg) -> Result<NodeDir> {
+    let dir = NodeDir::new(dir.dir.clone());
+    dir.read_config()?;
+    Ok(dir)
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the text from standard input")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+fn content(t: &TextArgs) -> Result<Content> {
+    Ok(Content::text(read_text(&t.body_file)?, t.lang.clone()))
+}
+
+fn office(s: &str, flag: &str) -> Result<Office> {
+    Office::new(s).with_context(|| format!("--{flag}"))
+}
+
+pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
+    match cmd {
+        CallsCmd::Call(c) => call(c).await?,
+        CallsCmd::Calls { dir, json } => {
+            let dir = open_dir(&dir)?;
+            let list: Value = match offline_node(&dir)? {
+                Some(node) => serde_json::to_value(node.calls()?)?,
+                None => serde_json::from_slice(
+                    &NodeClient::connect(&dir)
+                        .await?
+                        .get_bytes("/v1/calls")
+                        .await?,
+                )?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print_calls(&list);
+            }
+        }
+        CallsCmd::Readout {
+            call_id,
+            from,
+            text,
+            dir,
+            json,
+        } => {
+            check_id(&call_id, "call")?;
+            let dir = open_dir(&dir)?;
+            let f = office(&from, "from")?;
+            let c = content(&text)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.readout(&call_id, &f, c).await?),
+                None => {
+                    let r = TextEntry {
+                        from: from.clone(),
+                        to: None,
+                        content: c,
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/calls/{call_id}/readouts"), &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!(
+                    "Published {from}'s readout of call {call_id} (entry {})",
+                    out.id
+                ),
+            )?;
+        }
+        CallsCmd::Statement(StatementCmd::Propose {
+            from,
+            to,
+            text,
+            dir,
+            json,
+        }) => {
+            let dir = open_dir(&dir)?;
+            let (f, t) = (office(&from, "from")?, office(&to, "to")?);
+            let c = content(&text)?;
+            let digest = hotline_proto::entry::text_digest(&c.text);
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.statement(&f, &t, c).await?),
+                None => {
+                    let r = TextEntry {
+                        from: from.clone(),
+                        to: Some(to.clone()),
+                        content: c,
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post("/v1/statements", &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!(
+                    "Proposed statement {} from {from} to {to} (text SHA-256 {digest})",
+                    out.id
+                ),
+            )?;
+        }
+        CallsCmd::Statement(StatementCmd::Endorse {
+            id,
+            body_file,
+            dir,
+            json,
+        }) => {
+            check_id(&id, "statement")?;
+            let dir = open_dir(&dir)?;
+            let text = read_text(&body_file)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.endorse(&id, &text).await?),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/statements/{id}/endorse"), &Endorse { text })
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!("Endorsed statement {id} (entry {})", out.id),
+            )?;
+        }
+        CallsCmd::Statements { dir, json } => {
+            let dir = open_dir(&dir)?;
+            let list: Value = match offline_node(&dir)? {
+                Some(node) => serde_json::to_value(node.statements()?)?,
+                None => serde_json::from_slice(
+                    &NodeClient::connect(&dir)
+                        .await?
+                        .get_bytes("/v1/statements")
+                        .await?,
+                )?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print_statements(&list);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn call(c: CallCmd) -> Result<()> {
+    match c {
+        CallCmd::Request {
+            from,
+            to,
+            times,
+            topics,
+            video,
+            voice: _,
+            note,
+            dir,
+            json,
+        } => {
+            let dir = open_dir(&dir)?;
+            let (f, t) = (office(&from, "from")?, office(&to, "to")?);
+            let media = if video { Media::Video } else { Media::Voice };
+            let proposed: Vec<String> = times.iter().map(ToString::to_string).collect();
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => {
+                    let req = CallRequest {
+                        media,
+                        times,
+                        topics,
+                        note,
+                    };
+                    created(&node, &node.call_request(&f, &t, req).await?)
+                }
+                None => {
+                    let r = NewCall {
+                        from: from.clone(),
+                        to: to.clone(),
+                        media: Some(media),
+                        times,
+                        topics,
+                        note: Some(note),
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post("/v1/calls", &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!(
+                    "Requested {media} call {} from {from} to {to} (proposed: {})",
+                    out.id,
+                    proposed.join(", ")
+                ),
+            )
+        }
+        CallCmd::Accept {
+            id,
+            at,
+            note,
+            dir,
+            json,
+        } => {
+            check_id(&id, "call")?;
+            let dir = open_dir(&dir)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.call_accept(&id, at, note).await?),
+                None => {
+                    let r = AcceptCall {
+                        at,
+                        note: Some(note),
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/calls/{id}/accept"), &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!("Accepted call {id} for {at} (entry {})", out.id),
+            )
+        }
+        CallCmd::Decline {
+            id,
+            reason,
+            dir,
+            json,
+        } => {
+            check_id(&id, "call")?;
+            let dir = open_dir(&dir)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(&node, &node.call_decline(&id, reason).await?),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/calls/{id}/decline"), &DeclineCall { reason })
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!("Declined call {id} (entry {})", out.id),
+            )
+        }
+        CallCmd::Record {
+            id,
+            start,
+            end,
+            participants,
+            dir,
+            json,
+        } => {
+            check_id(&id, "call")?;
+            let dir = open_dir(&dir)?;
+            let out: CreatedJson = match offline_node(&dir)? {
+                Some(node) => created(
+                    &node,
+                    &node.call_record(&id, start, end, participants).await?,
+                ),
+                None => {
+                    let r = RecordCall {
+                        start,
+                        end,
+                        participants,
+                    };
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(&format!("/v1/calls/{id}/record"), &r)
+                        .await?
+                }
+            };
+            report(
+                json,
+                &out,
+                &format!("Recorded call {id}, {start} to {end} (entry {})", out.id),
+            )
+        }
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().map(str::to_owned).unwrap_or_else(|| {
+        if v.is_null() {
+            "-".into()
+        } else {
+            v.to_string()
+        }
+    })
+}
+
+fn print_calls(list: &Value) {
+    let items = list.as_array().cloned().unwrap_or_default();
+    if items.is_empty() {
+        println!(
+            "No call requested by or to this party's offices. Request one: hotline call request --from OFFICE --to OFFICE --at TIME"
+        );
+        return;
+    }
+    let now = hotline_node::clock::now();
+    let at = |c: &Value| {
+        c["accepted"][1]
+            .as_str()
+            .and_then(|t| t.parse::<Timestamp>().ok())
+    };
+    let upcoming = |c: &Value| {
+        c["state"] == "requested" || (c["state"] == "accepted" && at(c).is_none_or(|t| t >= now))
+    };
+    let (open, past): (Vec<Value>, Vec<Value>) = items.into_iter().partition(upcoming);
+    for (title, list) in [("Upcoming and open", open), ("Past", past)] {
+        if list.is_empty() {
+            continue;
+        }
+        println!("{title}:");
+        for c in list {
+            let when = match (&c["accepted"], &c["declined"]) {
+                (Value::Array(a), _) => format!("at {}", s(&a[1])),
+                (_, Value::Array(d)) => format!("declined in {}: {}", s(&d[0]), s(&d[1])),
+                _ => {
+                    let times: Vec<String> = c["times"]
+                        .as_array()
+                        .map(|t| t.iter().map(s).collect())
+                        .unwrap_or_default();
+                    if times.is_empty() {
+                        "proposed times sealed".into()
+                    } else {
+                        format!("proposed {}", times.join(", "))
+                    }
+                }
+            };
+            println!(
+                "  {:<8} {:<9} {} → {}  {}  requested {}  {when}",
+                s(&c["id"]),
+                s(&c["state"]),
+                s(&c["from"]),
+                s(&c["to"]),
+                s(&c["media"]),
+                s(&c["requested_at"]),
+            );
+            let topics: Vec<String> = c["topics"]
+                .as_array()
+                .map(|t| t.iter().map(s).collect())
+                .unwrap_or_default();
+            if !topics.is_empty() {
+                println!("           topics: {}", topics.join("; "));
+            }
+            for r in c["records"].as_array().cloned().unwrap_or_default() {
+                let other = r["other_record"]
+                    .as_str()
+                    .map(|o| format!(", beside {o}"))
+                    .unwrap_or_default();
+                println!(
+                    "           record {} by {}: {} to {} ({} s){other}",
+                    s(&r["id"]),
+                    s(&r["office"]),
+                    s(&r["start"]),
+                    s(&r["end"]),
+                    r["duration_secs"]
+                );
+            }
+            for r in c["readouts"].as_array().cloned().unwrap_or_default() {
+                println!(
+                    "           readout {} by {} at {} (read it: hotline open {})",
+                    s(&r["id"]),
+                    s(&r["office"]),
+                    s(&r["time"]),
+                    s(&r["id"])
+                );
+            }
+        }
+    }
+}
+
+fn print_statements(list: &Value) {
+    let items = list.as_array().cloned().unwrap_or_default();
+    if items.is_empty() {
+        println!(
+            "No statement proposed by or to this party's offices. Propose one: hotline statement propose --from OFFICE --to OFFICE --body-file FILE"
+        );
+    }
+    for st in items {
+        let endorsed = match &st["endorsement"] {
+            Value::Array(e) => format!("endorsed in {} at {}", s(&e[0]), s(&e[1])),
+            _ => "not endorsed (yet)".into(),
+        };
+        println!(
+            "{:<8} {} → {}  {}  SHA-256 {}  {endorsed}",
+            s(&st["id"]),
+            s(&st["from"]),
+            s(&st["to"]),
+            s(&st["time"]),
+            s(&st["digest"]),
+        );
+    }
+}
