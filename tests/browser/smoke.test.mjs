@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { launch, newPage, shot } from './lib/browser.mjs';
-import { hasOperatorCommand, hotline, operator, party, serve, stopAll, twoParties } from './lib/nodes.mjs';
+import { hotline, party, serve, stopAll, twoParties } from './lib/nodes.mjs';
 
 let browser;
 before(async () => {
@@ -54,16 +54,6 @@ test('twoParties: us and ru served, federated, the cyber agreement in force', as
   }
   await page.context().close();
 });
-
-test(
-  'operator() adds a console operator',
-  { skip: hasOperatorCommand() ? false : 'hotline operator not built yet' },
-  async () => {
-    const us = await party('us');
-    hotline(['office', 'add', 'us/fbi', '--dir', us.dir]);
-    operator(us, 'us/fbi', 'alice', 'correct horse battery staple', { admin: true });
-  },
-);
 
 // A tiny plain-HTTP server (not a hotline node): GET /set sets a session-like
 // cookie, any other path echoes the Cookie header it received.

@@ -98,6 +98,9 @@
       if (d.notify) notice(d.summary + " (" + d.id + ")", d.url);
       refresh();
     });
+    es.addEventListener("signal", function (e) {
+      document.dispatchEvent(new CustomEvent("hotline:signal", { detail: JSON.parse(e.data) }));
+    });
     es.addEventListener("overdue", function (e) {
       overdue(JSON.parse(e.data));
       refresh();
@@ -111,7 +114,7 @@
 
   // g then a letter: go to a page (not while typing).
   var pending = false;
-  var keys = { c: "/", i: "/inquiries", w: "/compose", a: "/agreements", l: "/health" };
+  var keys = { c: "/", k: "/calls", i: "/inquiries", w: "/compose", a: "/agreements", l: "/health" };
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -127,6 +130,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    document.querySelectorAll("[data-tz-offset]").forEach(function (i) {
+      i.value = String(new Date().getTimezoneOffset());
+    });
     var errs = document.getElementById("form-errors");
     if (errs) errs.focus();
     connect();

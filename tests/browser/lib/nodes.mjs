@@ -230,14 +230,9 @@ export function operator(p, officeName, name, password, { admin = false } = {}) 
   }
 }
 
-/** Whether the binary under test has `hotline operator` (being built for issue 5). */
-export function hasOperatorCommand() {
-  return run(['operator', '--help']).status === 0;
-}
-
 /**
- * Two parties as the console tests want them: us (offices us/fbi, us/nsc) and
- * ru (ru/fsb, ru/kremlin), cosigning every second, both served, federated over
+ * Two parties as the console tests want them: us (offices us/fbi, us/nsc,
+ * us/president) and ru (ru/fsb, ru/kremlin, ru/president), cosigning every second, both served, federated over
  * pinned TLS, with examples/cyber-agreement.toml (channel us/fbi ↔ ru/fsb)
  * proposed by us and signed by ru, in force on both sides.
  * @returns {Promise<{us, ru, usNode, ruNode, agreement: string}>}
@@ -247,8 +242,10 @@ export async function twoParties() {
   const ru = await party('ru');
   office(us, 'us/fbi');
   office(us, 'us/nsc');
+  office(us, 'us/president');
   office(ru, 'ru/fsb');
   office(ru, 'ru/kremlin');
+  office(ru, 'ru/president');
   setCosignInterval(us, 1);
   setCosignInterval(ru, 1);
   const [usNode, ruNode] = await Promise.all([serve(us), serve(ru)]);

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/console.js"),
     ),
     (
+        "call.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/call.js"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_str!("../../static/icon.svg"),

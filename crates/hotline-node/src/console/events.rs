@@ -1,6 +1,6 @@
 //! Live updates as server-sent events: an `entry` event for every new
 //! entry to or from the operator's offices (in the own log or a mirror),
-//! and an `overdue` event whenever the set of overdue inquiries changes —
+//! a `signal` event for call signalling addressed to them, and an `overdue` event whenever the set of overdue inquiries changes —
 //! deadlines pass with no entry at all, so that set is also re-read on a
 //! short timer. The page script shows a notice and refreshes what is on
 //! screen; nothing in the stream is needed to act, only to see sooner.
@@ -31,6 +31,7 @@ struct Live {
     cursors: Vec<(Party, LogId, u64)>,
     own: tokio::sync::watch::Receiver<u64>,
     mirrored: tokio::sync::watch::Receiver<u64>,
+    signals: tokio::sync::broadcast::Receiver<crate::federation::signal::Signal>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     overdue: Option<Vec<String>>,
     queue: VecDeque<Event>,
@@ -43,6 +44,13 @@ fn describe(kind: Kind, from: &str, incoming: bool) -> String {
         Kind::Ack => "acknowledgement",
         Kind::Answer => "answer",
         Kind::Receipt => "receipt",
+        Kind::CallRequest => "call request",
+        Kind::CallAccept => "call acceptance",
+        Kind::CallDecline => "call refusal",
+        Kind::CallRecord => "call record",
+        Kind::Readout => "readout",
+        Kind::Statement => "statement",
+        Kind::Endorsement => "endorsement",
         _ => "entry",
     };
     if incoming {
@@ -93,10 +101,15 @@ impl Live {
                         "incoming": incoming,
                         "notify": incoming && h.kind != Kind::Receipt,
                         "summary": describe(h.kind, &h.from, incoming),
-                        "url": if h.kind == Kind::Inquiry {
-                            format!("/inquiries/{id}")
-                        } else {
-                            entry_url(&id)
+                        "url": match h.kind {
+                            Kind::Inquiry => format!("/inquiries/{id}"),
+                            Kind::CallRequest => format!("/calls/{id}"),
+                            Kind::CallAccept | Kind::CallDecline | Kind::CallRecord | Kind::Readout => h
+                                .refs
+                                .first()
+                                .map(|r| format!("/calls/{}:{}", r.log, r.index))
+                                .unwrap_or_else(|| entry_url(&id)),
+                            _ => entry_url(&id),
                         },
                     });
                     out.push(Event::default().event("entry").data(data.to_string()));
@@ -139,6 +152,7 @@ pub(crate) async fn stream(
     let live = Live {
         own: c.node.size_watch(),
         mirrored: c.node.mirrored_watch(),
+        signals: c.node.signals().subscribe(),
         stop: c.node.stopping(),
         c,
         op,
@@ -167,6 +181,19 @@ pub(crate) async fn stream(
                 () = stopping => return None,
                 r = live.own.changed() => { if r.is_err() { return None; } }
                 r = live.mirrored.changed() => { if r.is_err() { return None; } }
+                s = live.signals.recv() => {
+                    // Signals go straight through: a call is being set up.
+                    match s {
+                        Ok(s) if live.op.acts_for_name(&s.to) => {
+                            if let Ok(data) = serde_json::to_string(&s) {
+                                live.queue.push_back(Event::default().event("signal").data(data));
+                            }
+                            continue;
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return None,
+                    }
+                }
                 () = tokio::time::sleep(TICK) => {}
             }
             let (events, back) = match tokio::task::spawn_blocking(move || {

@@ -12,6 +12,7 @@ mod admin;
 mod agreements;
 mod assets;
 mod auth;
+mod calls;
 mod channels;
 mod compose;
 mod events;
@@ -95,6 +96,13 @@ pub fn router(node: Node) -> Router {
         .route("/agreements/{id}", get(agreements::page))
         .route("/agreements/{id}/sign", post(agreements::sign))
         .route("/agreements/{id}/withdraw", post(agreements::withdraw))
+        .route("/calls", get(calls::list).post(calls::request))
+        .route("/calls/{id}", get(calls::page))
+        .route("/calls/{id}/accept", post(calls::accept))
+        .route("/calls/{id}/decline", post(calls::decline))
+        .route("/calls/{id}/readout", post(calls::readout))
+        .route("/calls/{id}/signal", post(calls::send_signal))
+        .route("/calls/{id}/ended", post(calls::ended))
         .route("/health", get(health::page))
         .route("/entries/{party}/{index}", get(evidence::page))
         .route("/entries/{party}/{index}/proof", get(evidence::proof))
