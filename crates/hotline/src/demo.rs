@@ -5,9 +5,12 @@
 //! Every pair is pinned both ways (party keys and TLS certificates), so each
 //! log is mirrored and cosigned by both other parties. The demo plays the
 //! storyline on a simulated clock (`hotline_node::clock`), so entries and
-//! cosignatures carry its dates, January 2021 to October 2022: sealed
-//! messages, and the us/fbi → ru/fsb inquiry of June 2021 whose proofs,
-//! written from ru's own node, settle the Kremlin's claim of 2021-07-09. It
+//! cosignatures carry its dates, January 2021 to October 2022: the
+//! presidents' and the defence ministers' calls (each request, acceptance,
+//! both sides' records and both sides' readouts, printed side by side), the
+//! Geneva joint statement proved and verified, sealed messages, and the
+//! us/fbi → ru/fsb inquiry of June 2021 whose proofs, written from ru's own
+//! node, settle the Kremlin's claim of 2021-07-09. It
 //! waits until each entry has its receipt back at the sender and every log is
 //! cosigned by both others, prints where to look and what to try, and keeps
 //! the nodes running until Ctrl-C. The time reached is kept in DIR/demo-clock:
@@ -25,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use clap::Args;
+use hotline_node::calls::CallRequest;
 use hotline_node::clock;
 use hotline_node::dir::{NodeDir, write_atomic};
 use hotline_node::federation::status::peer_status;
@@ -32,7 +36,7 @@ use hotline_node::proofs::ProofSource;
 use hotline_node::{InitOptions, Node, NodeError};
 use hotline_proto::bundle::{self, Keyring};
 use hotline_proto::checkpoint;
-use hotline_proto::entry::{Content, Kind, SignedEntry};
+use hotline_proto::entry::{Content, Kind, Media, SignedEntry, Translation};
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 use tokio::net::TcpListener;
@@ -93,55 +97,250 @@ const START: &str = "2021-01-18T09:00:00Z";
 const CLOCK_FILE: &str = "demo-clock";
 
 /// Sealed messages of the storyline: (time, from, to, language, text).
-/// Before the July 2021 call: SCENARIO.md steps 2 and 3.
-const BEFORE_JULY: [(&str, &str, &str, &str, &str); 3] = [
-    (
-        "2021-01-19T10:00:00Z",
-        "ru/president",
-        "us/president",
-        "ru",
-        "Президент Российской Федерации просит о телефонном разговоре с Президентом Соединённых Штатов.",
-    ),
-    (
-        "2021-01-20T16:00:00Z",
-        "us/president",
-        "ru/president",
-        "en",
-        "Call request received. The President proposes 26 January 2021; topics: Navalny, SolarWinds, and extending New START before it expires on 5 February 2021.",
-    ),
-    (
-        "2021-04-13T18:00:00Z",
-        "us/president",
-        "ru/president",
-        "en",
-        "Following today's call: the President proposes a strategic stability dialogue, building on the extension of New START.",
-    ),
-];
+/// Before the July 2021 call: SCENARIO.md step 3, after its call.
+const BEFORE_JULY: [(&str, &str, &str, &str, &str); 1] = [(
+    "2021-04-14T10:00:00Z",
+    "us/president",
+    "ru/president",
+    "en",
+    "Following yesterday's call: the President proposes a strategic stability dialogue, building on the extension of New START, and a summit in a third country.",
+)];
 
-/// After the July 2021 call: SCENARIO.md steps 7 and 8.
-const AFTER_JULY: [(&str, &str, &str, &str, &str); 3] = [
+/// After the July 2021 call: SCENARIO.md step 8, each after its call.
+const AFTER_JULY: [(&str, &str, &str, &str, &str); 2] = [
     (
-        "2021-12-04T08:00:00Z",
-        "ru/president",
-        "us/president",
-        "ru",
-        "Уведомление: Президент Российской Федерации готов к видеоконференции 7 декабря 2021 года.",
-    ),
-    (
-        "2022-05-13T15:00:00Z",
+        "2022-05-13T19:00:00Z",
         "us/defense",
         "ru/defense",
         "en",
-        "Proposal: keep the defence communications line open and tested hourly.",
+        "Following today's call: keep the defence communications line open and tested hourly.",
     ),
     (
-        "2022-10-21T12:00:00Z",
+        "2022-10-21T15:00:00Z",
         "ru/defense",
         "us/defense",
         "ru",
         "Подтверждаем: линия связи министерств обороны остаётся открытой.",
     ),
 ];
+
+/// One side's readout of a call: (time, office, language, text, English
+/// translation for a text in another language).
+type Readout = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
+/// A call of the storyline, played as entries: the request, the
+/// acceptance, each side's `call.record` (the second referencing the first)
+/// and each side's readout, each at its time on the simulated clock.
+struct CallScene {
+    from: &'static str,
+    to: &'static str,
+    media: Media,
+    requested: &'static str,
+    times: &'static [&'static str],
+    topics: &'static [&'static str],
+    note: &'static str,
+    /// When the addressed office accepts, and for which time.
+    accepted: (&'static str, &'static str),
+    /// When the call started and ended.
+    held: (&'static str, &'static str),
+    /// Each side's record: (time written, office, participants); the first
+    /// one written first.
+    records: [(&'static str, &'static str, &'static [&'static str]); 2],
+    readouts: [Readout; 2],
+}
+
+/// SCENARIO.md steps 2 and 3: the presidents' calls of January and April 2021.
+const CALLS_BEFORE_JULY: [CallScene; 2] = [
+    CallScene {
+        from: "ru/president",
+        to: "us/president",
+        media: Media::Voice,
+        requested: "2021-01-19T10:00:00Z",
+        times: &["2021-01-26T15:00:00Z", "2021-01-27T15:00:00Z"],
+        topics: &[
+            "New START extension before it expires on 2021-02-05",
+            "Navalny",
+            "SolarWinds",
+        ],
+        note: "Президент Российской Федерации просит о телефонном разговоре с Президентом Соединённых Штатов.",
+        accepted: ("2021-01-25T16:00:00Z", "2021-01-26T15:00:00Z"),
+        held: ("2021-01-26T15:00:00Z", "2021-01-26T15:55:00Z"),
+        records: [
+            ("2021-01-26T16:00:00Z", "us/president", &["President Biden"]),
+            ("2021-01-26T16:10:00Z", "ru/president", &["Президент Путин"]),
+        ],
+        readouts: [
+            (
+                "2021-01-26T19:00:00Z",
+                "us/president",
+                "en",
+                "The presidents agreed to complete the extension of New START by February 5. President Biden raised the SolarWinds hack, the poisoning of Alexei Navalny and interference in the 2020 election, and made clear the United States will act firmly to defend its interests.",
+                None,
+            ),
+            (
+                "2021-01-27T09:00:00Z",
+                "ru/president",
+                "ru",
+                "Президенты выразили удовлетворение завершением процедур по продлению Договора о СНВ. Владимир Путин отметил, что нормализация отношений между Россией и США отвечала бы интересам обеих стран.",
+                Some(
+                    "The presidents welcomed the completed procedures to extend New START. Vladimir Putin said that normal relations between Russia and the US would serve both countries' interests.",
+                ),
+            ),
+        ],
+    },
+    CallScene {
+        from: "us/president",
+        to: "ru/president",
+        media: Media::Voice,
+        requested: "2021-04-12T20:00:00Z",
+        times: &["2021-04-13T14:00:00Z"],
+        topics: &["strategic stability", "Ukraine", "a summit"],
+        note: "The President asks to speak with President Putin tomorrow.",
+        accepted: ("2021-04-13T08:00:00Z", "2021-04-13T14:00:00Z"),
+        held: ("2021-04-13T14:00:00Z", "2021-04-13T14:50:00Z"),
+        records: [
+            ("2021-04-13T15:00:00Z", "ru/president", &["Президент Путин"]),
+            ("2021-04-13T15:05:00Z", "us/president", &["President Biden"]),
+        ],
+        readouts: [
+            (
+                "2021-04-13T18:00:00Z",
+                "us/president",
+                "en",
+                "The leaders discussed a strategic stability dialogue on arms control, building on the extension of New START. President Biden voiced concern over the Russian military build-up in occupied Crimea and on Ukraine's borders, and proposed a summit in a third country.",
+                None,
+            ),
+            (
+                "2021-04-13T19:00:00Z",
+                "ru/president",
+                "ru",
+                "Обсуждены стратегическая стабильность и контроль над вооружениями. Владимир Путин изложил подходы к урегулированию внутриукраинского кризиса; президенты договорились продолжить диалог.",
+                Some(
+                    "Strategic stability and arms control were discussed. Vladimir Putin set out his approach to settling the crisis within Ukraine; the presidents agreed to continue the dialogue.",
+                ),
+            ),
+        ],
+    },
+];
+
+/// SCENARIO.md step 7, the December 2021 video call.
+const DECEMBER_CALL: CallScene = CallScene {
+    from: "ru/president",
+    to: "us/president",
+    media: Media::Video,
+    requested: "2021-12-04T08:00:00Z",
+    times: &["2021-12-07T15:00:00Z"],
+    topics: &["Ukraine", "NATO", "strategic stability"],
+    note: "Уведомление: Президент Российской Федерации готов к видеоконференции 7 декабря 2021 года.",
+    accepted: ("2021-12-04T20:00:00Z", "2021-12-07T15:00:00Z"),
+    held: ("2021-12-07T15:00:00Z", "2021-12-07T17:02:00Z"),
+    records: [
+        ("2021-12-07T17:10:00Z", "ru/president", &["Президент Путин"]),
+        ("2021-12-07T17:15:00Z", "us/president", &["President Biden"]),
+    ],
+    readouts: [
+        (
+            "2021-12-07T19:00:00Z",
+            "us/president",
+            "en",
+            "President Biden voiced the deep concerns of the United States and its European allies about Russia's escalation of forces around Ukraine, and made clear that they would respond with strong economic and other measures in the event of military escalation.",
+            None,
+        ),
+        (
+            "2021-12-07T20:00:00Z",
+            "ru/president",
+            "ru",
+            "Владимир Путин подчеркнул, что ответственность за нарастание напряжённости не следует перекладывать на Россию: опасные попытки освоения украинской территории предпринимает НАТО. Россия заинтересована в юридических гарантиях нерасширения НАТО на восток.",
+            Some(
+                "Vladimir Putin stressed that Russia must not be blamed for the rising tension: it is NATO that makes dangerous attempts to gain ground in Ukraine. Russia wants legal guarantees that NATO will not expand eastward.",
+            ),
+        ),
+    ],
+};
+
+/// SCENARIO.md step 8: the defence ministers' calls of May and October 2022.
+const DEFENSE_CALLS: [CallScene; 2] = [
+    CallScene {
+        from: "us/defense",
+        to: "ru/defense",
+        media: Media::Voice,
+        requested: "2022-05-12T14:00:00Z",
+        times: &["2022-05-13T14:00:00Z"],
+        topics: &["lines of communication", "Ukraine"],
+        note: "The Secretary of Defense requests a call with the Minister of Defence.",
+        accepted: ("2022-05-13T08:00:00Z", "2022-05-13T14:00:00Z"),
+        held: ("2022-05-13T14:00:00Z", "2022-05-13T15:00:00Z"),
+        records: [
+            ("2022-05-13T15:10:00Z", "us/defense", &["Secretary Austin"]),
+            ("2022-05-13T15:15:00Z", "ru/defense", &["Министр Шойгу"]),
+        ],
+        readouts: [
+            (
+                "2022-05-13T17:00:00Z",
+                "us/defense",
+                "en",
+                "Secretary Austin urged an immediate ceasefire in Ukraine and emphasized the importance of maintaining lines of communication.",
+                None,
+            ),
+            (
+                "2022-05-13T18:00:00Z",
+                "ru/defense",
+                "ru",
+                "Обсуждены актуальные вопросы международной безопасности, в том числе ситуация на Украине.",
+                Some(
+                    "Current issues of international security were discussed, including the situation in Ukraine.",
+                ),
+            ),
+        ],
+    },
+    CallScene {
+        from: "us/defense",
+        to: "ru/defense",
+        media: Media::Voice,
+        requested: "2022-10-20T14:00:00Z",
+        times: &["2022-10-21T10:00:00Z"],
+        topics: &["lines of communication"],
+        note: "The Secretary of Defense requests a call with the Minister of Defence.",
+        accepted: ("2022-10-21T08:00:00Z", "2022-10-21T10:00:00Z"),
+        held: ("2022-10-21T10:00:00Z", "2022-10-21T10:45:00Z"),
+        records: [
+            ("2022-10-21T11:00:00Z", "ru/defense", &["Министр Шойгу"]),
+            ("2022-10-21T11:05:00Z", "us/defense", &["Secretary Austin"]),
+        ],
+        readouts: [
+            (
+                "2022-10-21T13:00:00Z",
+                "us/defense",
+                "en",
+                "Secretary Austin emphasized the importance of maintaining lines of communication amid the ongoing war against Ukraine.",
+                None,
+            ),
+            (
+                "2022-10-21T14:00:00Z",
+                "ru/defense",
+                "ru",
+                "Министры обсудили актуальные вопросы международной безопасности, включая обстановку на Украине.",
+                Some(
+                    "The ministers discussed current issues of international security, including the situation in Ukraine.",
+                ),
+            ),
+        ],
+    },
+];
+
+/// SCENARIO.md step 4: the joint statement of the Geneva summit, proposed by
+/// us/president and endorsed by ru/president.
+const GENEVA: (&str, &str, &str) = (
+    "2021-06-16T15:00:00Z",
+    "2021-06-16T15:30:00Z",
+    "We, President of the United States of America Joseph R. Biden and President of the Russian Federation Vladimir Putin, note the United States and Russia have demonstrated that, even in periods of tension, they are able to make progress on our shared goals of ensuring predictability in the strategic sphere, reducing the risk of armed conflicts and the threat of nuclear war. The recent extension of the New START Treaty exemplifies our commitment to nuclear arms control. Today, we reaffirm the principle that a nuclear war cannot be won and must never be fought. Consistent with these goals, the United States and Russia will embark together on an integrated bilateral Strategic Stability Dialogue in the near future that will be deliberate and robust. Through this Dialogue, we seek to lay the groundwork for future arms control and risk reduction measures.",
+);
 
 /// The inquiry of SCENARIO.md step 5, and its window (step 6): the month
 /// before the 2021-07-09 call, and the month before that.
@@ -953,19 +1152,221 @@ fn print_receipts(sent: &[Sent], took: Duration) {
     );
 }
 
+/// The node of the party an office belongs to.
+fn node_of<'a>(parties: &'a [Local], office: &str) -> &'a Node {
+    &parties[party_index(office)].node
+}
+
+/// The pinned keys a verifier of the demo's bundles holds: both parties'
+/// log keys and all three witnesses' keys.
+fn keyring(parties: &[Local]) -> Keyring {
+    let (us, ru, nato) = (&parties[0].node, &parties[1].node, &parties[2].node);
+    Keyring::new([
+        us.log_vkey(),
+        ru.log_vkey(),
+        us.witness_vkey(),
+        ru.witness_vkey(),
+        nato.witness_vkey(),
+    ])
+}
+
+/// Plays a call of the storyline on the simulated clock: the request, the
+/// acceptance, both sides' records (the second written once its node holds
+/// the first, which it then references) and both sides' readouts. Prints
+/// the call as us's node reads it from both logs; returns its id.
+async fn play_call(parties: &[Local], s: &CallScene) -> Result<String> {
+    let (from, to) = (Office::new(s.from)?, Office::new(s.to)?);
+    let (a, b) = (node_of(parties, s.from), node_of(parties, s.to));
+    clock::advance_to(ts(s.requested)?);
+    let req = CallRequest {
+        media: s.media,
+        times: s.times.iter().map(|t| ts(t)).collect::<Result<_>>()?,
+        topics: s.topics.iter().map(|t| (*t).to_owned()).collect(),
+        note: s.note.to_owned(),
+    };
+    let id = format!(
+        "{}:{}",
+        from.party(),
+        a.call_request(&from, &to, req).await?.index
+    );
+    wait_for(
+        || b.call(&id).is_ok(),
+        "the call request reaching the other side",
+    )
+    .await?;
+    clock::advance_to(ts(s.accepted.0)?);
+    b.call_accept(&id, ts(s.accepted.1)?, String::new()).await?;
+    let (start, end) = (ts(s.held.0)?, ts(s.held.1)?);
+    for (i, (at, office, who)) in s.records.iter().enumerate() {
+        let n = node_of(parties, office);
+        wait_for(
+            || {
+                n.call(&id)
+                    .is_ok_and(|c| c.accepted.is_some() && c.records.len() == i)
+            },
+            "the other side's entries of the call reaching this side",
+        )
+        .await?;
+        clock::advance_to(ts(at)?);
+        let who = who.iter().map(|w| (*w).to_owned()).collect();
+        n.call_record(&id, start, end, who).await?;
+    }
+    for (at, office, lang, text, en) in &s.readouts {
+        clock::advance_to(ts(at)?);
+        let mut c = Content::text(*text, Some((*lang).to_owned()));
+        if let Some(en) = en {
+            c.translations.push(Translation {
+                lang: "en".into(),
+                text: (*en).to_owned(),
+            });
+        }
+        node_of(parties, office)
+            .readout(&id, &Office::new(office)?, c)
+            .await?;
+    }
+    let us = &parties[0].node;
+    wait_for(
+        || {
+            us.call(&id)
+                .is_ok_and(|c| c.records.len() == 2 && c.readouts.len() == 2)
+        },
+        "both sides' records and readouts reaching us",
+    )
+    .await?;
+    print_call(us, &us.call(&id)?);
+    Ok(id)
+}
+
+/// A call as `node` reads it from both logs: who asked, when it was held,
+/// both records, and each side's readout with who signed it and when (the
+/// readouts opened with the node's key of the call's office).
+fn print_call(node: &Node, c: &hotline_node::calls::Call) {
+    let media = c.media.map_or_else(|| "a".to_owned(), |m| format!("a {m}"));
+    println!(
+        "  {:<6} {} → {}: {media} call, requested {}; topics: {}",
+        c.id,
+        c.from,
+        c.to,
+        day_time(&c.requested_at),
+        c.topics.join("; ")
+    );
+    if let Some((aid, at)) = &c.accepted {
+        let held = match c.records.first() {
+            Some(r) => {
+                let by: Vec<String> = c
+                    .records
+                    .iter()
+                    .map(|r| format!("{} ({})", r.id, r.office))
+                    .collect();
+                format!(
+                    "held {} to {} UTC ({}), recorded by {}",
+                    day_time(&r.start),
+                    r.end.strftime("%H:%M"),
+                    hotline_proto::claims::fmt_duration(
+                        i64::try_from(r.duration_secs).unwrap_or(i64::MAX)
+                    ),
+                    by.join(" and ")
+                )
+            }
+            None => "not recorded yet".into(),
+        };
+        println!("         accepted in {aid} for {}; {held}", day_time(at));
+    }
+    for r in &c.readouts {
+        let content = hotline_proto::agreement::parse_id(&r.id)
+            .and_then(|(party, index)| node.open_entry(&party, index));
+        let Some(content) = content else {
+            println!(
+                "         readout {} by {}, signed {} (sealed to others)",
+                r.id,
+                r.office,
+                day_time(&r.time)
+            );
+            continue;
+        };
+        println!(
+            "         readout {} by {}, signed {} UTC ({}): {}",
+            r.id,
+            r.office,
+            day_time(&r.time),
+            content.lang.as_deref().unwrap_or("-"),
+            content.text
+        );
+        for t in content.translations.iter().filter(|t| t.lang == "en") {
+            println!(
+                "             in English, under the same signature: {}",
+                t.text
+            );
+        }
+    }
+}
+
+/// SCENARIO step 4: the Geneva joint statement, proposed by us/president,
+/// endorsed by ru/president, proved from us's node and verified.
+async fn geneva(root: &Path, parties: &[Local]) -> Result<()> {
+    let (us, ru) = (&parties[0].node, &parties[1].node);
+    let (usp, rup) = (Office::new("us/president")?, Office::new("ru/president")?);
+    let (proposed, endorsed, text) = GENEVA;
+    clock::advance_to(ts(proposed)?);
+    let st = us
+        .statement(&usp, &rup, Content::text(text, Some("en".into())))
+        .await?;
+    let id = format!("{}:{}", us.party(), st.index);
+    wait_for(
+        || ru.statements().is_ok_and(|l| l.iter().any(|s| s.id == id)),
+        "the statement reaching ru",
+    )
+    .await?;
+    clock::advance_to(ts(endorsed)?);
+    let e = ru.endorse(&id, text).await?;
+    println!(
+        "  {}  us/president → ru/president  statement {id} (the Geneva summit's, on strategic stability)",
+        day_time(&ts(proposed)?)
+    );
+    println!(
+        "  {}  ru/president → us/president  endorsement ru:{} of exactly its text (same SHA-256)",
+        day_time(&ts(endorsed)?),
+        e.index
+    );
+    wait_for(
+        || {
+            us.statements()
+                .is_ok_and(|l| l.iter().any(|s| s.id == id && s.endorsement.is_some()))
+        },
+        "the endorsement reaching us",
+    )
+    .await?;
+    tick(root, parties, ts(endorsed)?).await?;
+    let src = ProofSource::open(&NodeDir::new(root.join("us")))?;
+    write_and_verify(
+        root,
+        "geneva-statement.json",
+        &src.statement(&id)?,
+        &keyring(parties),
+    )?;
+    Ok(())
+}
+
 /// SCENARIO steps 2 to 5 up to the July 2021 call; returns the inquiry's id.
 async fn before_july(root: &Path, parties: &[Local]) -> Result<String> {
     println!(
-        "\n4. 2021, January to July: sealed messages, then an inquiry under the cybercrime channel"
+        "\n4. 2021, January to July: the presidents' calls (request, acceptance, each side's record and readout),"
     );
     println!(
-        "   (each entry signed by its office and dated by the clock of the log that holds it):"
+        "   a message, the Geneva joint statement, then an inquiry under the cybercrime channel (each entry"
+    );
+    println!(
+        "   signed by its office, sealed to both offices, dated by the clock of the log that holds it):"
     );
     let cursors = receipt_cursors(parties)?;
     let mut sent = Vec::new();
+    for call in &CALLS_BEFORE_JULY {
+        play_call(parties, call).await?;
+    }
     send_all(parties, &BEFORE_JULY, &mut sent).await?;
     tick_line(root, parties, MAY, "").await?;
     tick_line(root, parties, JUNE, " (a month before the July 9 call)").await?;
+    geneva(root, parties).await?;
 
     let (us, ru) = (&parties[0].node, &parties[1].node);
     let (fbi, fsb) = (Office::new("us/fbi")?, Office::new("ru/fsb")?);
@@ -1045,7 +1446,7 @@ async fn before_july(root: &Path, parties: &[Local]) -> Result<String> {
 
 /// The Kremlin's claim of 2021-07-09, checked from ru's own node.
 fn july_claim(root: &Path, parties: &[Local], id: &str) -> Result<()> {
-    let (us, ru, nato) = (&parties[0].node, &parties[1].node, &parties[2].node);
+    let us = &parties[0].node;
     let d = |name: &str| root.join(name).display().to_string();
     let ru_dir = d("ru");
     let src = ProofSource::open(&NodeDir::new(root.join("ru")))?;
@@ -1076,13 +1477,7 @@ fn july_claim(root: &Path, parties: &[Local], id: &str) -> Result<()> {
         }
     }
 
-    let keys = Keyring::new([
-        us.log_vkey(),
-        ru.log_vkey(),
-        us.witness_vkey(),
-        ru.witness_vkey(),
-        nato.witness_vkey(),
-    ]);
+    let keys = keyring(parties);
     println!(
         "\n  What the logs do prove, written from ru's node and checked with the pinned keys only:"
     );
@@ -1171,6 +1566,14 @@ async fn exchange(
         );
         let took = settle(parties, &mut [], receipt_cursors(parties)?).await?;
         println!("  all cosigned after {:.1} s", took.as_secs_f64());
+        let us = &parties[0].node;
+        let calls = us.calls()?;
+        if !calls.is_empty() {
+            println!("   The storyline's calls, as us's node reads them from both logs:");
+        }
+        for c in calls.iter().rev() {
+            print_call(us, c);
+        }
         find_inquiry(parties)?
     } else {
         Some(before_july(root, parties).await?)
@@ -1186,11 +1589,16 @@ async fn exchange(
 
     if resumed.is_none() {
         println!(
-            "\n7. After the call: the December video call notice, and the defence ministers keeping their line open (steps 7, 8):"
+            "\n7. After the July call: the December video call, and the defence ministers' calls on keeping their"
         );
+        println!("   line open, with a message after each (steps 7, 8):");
         let cursors = receipt_cursors(parties)?;
         let mut sent = Vec::new();
-        send_all(parties, &AFTER_JULY, &mut sent).await?;
+        play_call(parties, &DECEMBER_CALL).await?;
+        play_call(parties, &DEFENSE_CALLS[0]).await?;
+        send_all(parties, &AFTER_JULY[..1], &mut sent).await?;
+        play_call(parties, &DEFENSE_CALLS[1]).await?;
+        send_all(parties, &AFTER_JULY[1..], &mut sent).await?;
         let took = settle(parties, &mut sent, cursors).await?;
         print_receipts(&sent, took);
     }
@@ -1230,6 +1638,12 @@ async fn exchange(
             "  hotline inquiries --dir {u}                   # {id}: sent, acknowledged, answered, deadlines"
         );
     }
+    println!(
+        "  hotline calls --dir {u}                       # each call: request, acceptance, both records and readouts"
+    );
+    println!(
+        "  hotline statements --dir {u}                  # the Geneva statement and ru's endorsement (prove statement ID)"
+    );
     println!("  hotline send --dir {u} --from us/defense --to ru/defense --text hi");
     Ok(())
 }
