@@ -15,7 +15,8 @@
 //! - [`checkpoint`]: C2SP checkpoints and cosignatures.
 //! - [`bundle`]: proof bundles and their offline verification.
 //! - [`claims`]: bundles for claims about the channel — delivery, answered
-//!   within deadlines, absence, a month's statistics, opening one entry.
+//!   within deadlines, absence, a month's statistics, opening one entry, a
+//!   joint (or one-sided) statement.
 //! - [`stix`]: structural validation of STIX 2.1 bundles carried in inquiries and answers.
 //!
 //! The leaf of a log is the canonical JSON of a signed entry:
