@@ -67,11 +67,15 @@ pub fn call_offices(node: &Node, id: &str) -> Result<(Office, Office)> {
     let addressee =
         h.to.clone()
             .ok_or_else(|| NodeError::Internal("a call request without an addressee".into()))?;
-    let answers = node
-        .store()
-        .referencing(node.log_of(&addressee.party())?, party.as_str(), index)?;
+    let answers =
+        node.store()
+            .referencing(node.log_of(&addressee.party())?, party.as_str(), index)?;
+    // Only the addressed office's acceptance counts (as in the calls
+    // projection): another office of that party cannot open the call.
     let accepted = answers.iter().any(|l| {
-        SignedEntry::from_leaf(&l.leaf).is_ok_and(|r| r.header().kind == Kind::CallAccept)
+        SignedEntry::from_leaf(&l.leaf).is_ok_and(|r| {
+            r.header().kind == Kind::CallAccept && r.header().from == addressee.as_str()
+        })
     });
     if !accepted {
         return Err(NodeError::Conflict(format!(
