@@ -111,10 +111,12 @@ describe('an inquiry from us/fbi to ru/fsb, through both consoles', () => {
     const m = flash.match(/Inquiry (us:\d+) sent to ru\/fsb/);
     assert.ok(m, `the flash names the new inquiry: ${flash}`);
     inquiryId = m[1];
+    // textContent, not innerText: entries off screen are not rendered
+    // (content-visibility: auto), and innerText reads only rendered text.
     const entry = alice.locator(`[id="e-${inquiryId}"]`);
-    assert.match(await entry.innerText(), /Ransomware attacks on US companies/);
+    assert.match(await entry.textContent(), /Ransomware attacks on US companies/);
     assert.equal(await entry.locator('.side-by-side .text').count(), 2, 'both languages side by side');
-    assert.match(await entry.locator('.attachments').innerText(), /indicators\.txt/);
+    assert.match(await entry.locator('.attachments').textContent(), /indicators\.txt/);
     await shot(alice, 'console-timeline-sent');
   });
 

@@ -7,12 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hotline_proto::name::Office;
-use serde::Deserialize;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::view::{
-    Chrome, PageError, blocking, html_status, node_status, see_other, urlencode, when,
+    Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode, when,
 };
 use crate::error::NodeError;
 use crate::operators::Operator;
@@ -79,12 +78,6 @@ async fn render(
     html_status(status, &page)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /operators`.
 pub(crate) async fn page(
     State(c): State<Console>,
@@ -100,13 +93,7 @@ pub(crate) async fn add(
     op: Op,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| field(&pairs, k);
     op.check_csrf(&get("csrf"))?;
     op.must_be_admin("Adding an operator")?;
     let t = Typed {
@@ -141,11 +128,10 @@ pub(crate) async fn add(
             "/operators?done={}",
             urlencode(&format!("Operator {} added.", o.name))
         ))),
-        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
-            let status = node_status(&e);
+        Err(e) => {
+            let (status, e) = refusal(e)?;
             render(&c, op, t, vec![format!("Not added: {e}")], status, None).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

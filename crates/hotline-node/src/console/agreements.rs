@@ -7,14 +7,14 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use hotline_proto::agreement::{Agreement, State as AState, parse_id};
+use hotline_proto::agreement::{Agreement, State as AState};
 use serde::Deserialize;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::view::{
-    Chrome, PageError, blocking, entry_url, html, html_status, node_status, see_other, urlencode,
-    when,
+    Chrome, Done, PageError, blocking, check_id, entry_url, html, html_status, refusal, see_other,
+    urlencode, when,
 };
 
 pub(crate) struct Row {
@@ -119,12 +119,6 @@ async fn render_list(
     html_status(status, &page)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /agreements`.
 pub(crate) async fn list(
     State(c): State<Console>,
@@ -148,7 +142,7 @@ pub(crate) async fn page(
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
-    check_id(&id)?;
+    check_id(&id, "an agreement")?;
     let c2 = c.clone();
     let page = blocking(move || {
         let a = c2.node.agreement(&id)?;
@@ -159,15 +153,6 @@ pub(crate) async fn page(
     })
     .await?;
     html(&page)
-}
-
-fn check_id(id: &str) -> Result<(), PageError> {
-    parse_id(id).map(|_| ()).ok_or_else(|| {
-        PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{id:?} is not an agreement id (party:index, e.g. us:3)"),
-        )
-    })
 }
 
 #[derive(Deserialize)]
@@ -203,12 +188,11 @@ pub(crate) async fn propose(
                 ))
             )))
         }
-        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
-            let status = node_status(&e);
+        Err(e) => {
+            let (status, e) = refusal(e)?;
             let errors = vec![format!("Not proposed: {e}")];
             render_list(&c, op, f.terms, errors, status, None).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -221,7 +205,7 @@ pub(crate) async fn sign(
 ) -> Result<Response, PageError> {
     op.check_csrf(&f.csrf)?;
     op.must_be_admin("Signing an agreement")?;
-    check_id(&id)?;
+    check_id(&id, "an agreement")?;
     let a = c.node.sign_agreement(&id).await?;
     Ok(see_other(&format!(
         "/agreements/{id}?done={}",
@@ -242,7 +226,7 @@ pub(crate) async fn withdraw(
 ) -> Result<Response, PageError> {
     op.check_csrf(&f.csrf)?;
     op.must_be_admin("Withdrawing from an agreement")?;
-    check_id(&id)?;
+    check_id(&id, "an agreement")?;
     let (_, effective) = c.node.withdraw_agreement(&id).await?;
     Ok(see_other(&format!(
         "/agreements/{id}?done={}",

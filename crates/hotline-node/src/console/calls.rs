@@ -20,8 +20,8 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, PageError, blocking, html_status, node_status, open_content, see_other, texts,
-    urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
+    see_other, texts, urlencode, when,
 };
 use crate::calls::{Call, CallRequest};
 use crate::error::NodeError;
@@ -116,12 +116,6 @@ async fn render_list(
     html_status(status, &page)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /calls`.
 pub(crate) async fn list(
     State(c): State<Console>,
@@ -155,13 +149,7 @@ pub(crate) async fn request(
     op: Op,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| field(&pairs, k);
     op.check_csrf(&get("csrf"))?;
     let t = Typed {
         channel: get("channel"),
@@ -230,11 +218,10 @@ pub(crate) async fn request(
                 urlencode(&format!("Call {id} requested; {to} is notified."))
             )))
         }
-        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
-            let status = node_status(&e);
+        Err(e) => {
+            let (status, e) = refusal(e)?;
             render_list(&c, op, t, vec![format!("Not requested: {e}")], status, None).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -382,15 +369,6 @@ async fn render(
     html_status(status, &page)
 }
 
-fn check_id(id: &str) -> Result<(), PageError> {
-    parse_id(id).map(|_| ()).ok_or_else(|| {
-        PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{id:?} is not a call id (party:index, e.g. us:12)"),
-        )
-    })
-}
-
 /// `GET /calls/{id}`.
 pub(crate) async fn page(
     State(c): State<Console>,
@@ -398,7 +376,7 @@ pub(crate) async fn page(
     Path(id): Path<String>,
     axum::extract::Query(d): axum::extract::Query<Done>,
 ) -> Result<Response, PageError> {
-    check_id(&id)?;
+    check_id(&id, "a call")?;
     render(&c, op, id, vec![], String::new(), StatusCode::OK, d.done).await
 }
 
@@ -415,7 +393,7 @@ pub(crate) struct AcceptForm {
 }
 
 async fn addressee_check(c: &Console, op: &Op, id: &str) -> Result<(), PageError> {
-    check_id(id)?;
+    check_id(id, "a call")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
     let call = blocking(move || n.call(&id2)).await?;
     let office = Office::new(&call.to).map_err(PageError::internal)?;
@@ -496,7 +474,7 @@ pub(crate) async fn readout(
     Form(f): Form<ReadoutForm>,
 ) -> Result<Response, PageError> {
     op.check_csrf(&f.csrf)?;
-    check_id(&id)?;
+    check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
     let (ours, _) = our_side(&op, &call).ok_or_else(|| {
@@ -528,20 +506,11 @@ pub(crate) async fn readout(
                 a.index
             ))
         ))),
-        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
-            let status = node_status(&e);
-            render(
-                &c,
-                op,
-                id,
-                vec![format!("Not published: {e}")],
-                f.text,
-                status,
-                None,
-            )
-            .await
+        Err(e) => {
+            let (status, e) = refusal(e)?;
+            let errors = vec![format!("Not published: {e}")];
+            render(&c, op, id, errors, f.text, status, None).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -571,7 +540,7 @@ pub(crate) async fn send_signal(
     Json(b): Json<SignalBody>,
 ) -> Result<Response, PageError> {
     csrf_header(&op, &headers)?;
-    check_id(&id)?;
+    check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let (a, b2) = blocking(move || signal::call_offices(&n, &id2)).await?;
     let (from, to) = if op.acts_for(&a) {
@@ -619,7 +588,7 @@ pub(crate) async fn ended(
     Json(b): Json<EndedBody>,
 ) -> Result<Response, PageError> {
     csrf_header(&op, &headers)?;
-    check_id(&id)?;
+    check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
     let Some((ours, _)) = our_side(&op, &call) else {

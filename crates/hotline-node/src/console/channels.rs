@@ -8,7 +8,6 @@ use axum::response::Response;
 use hotline_proto::agreement::State as AgreementState;
 use hotline_proto::entry::Kind;
 use hotline_proto::name::Office;
-use serde::Deserialize;
 
 use super::Console;
 use super::auth::Op;
@@ -159,12 +158,6 @@ struct Page {
     rows: Vec<Row>,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Flash {
-    #[serde(default)]
-    pub done: Option<String>,
-}
-
 /// Unread entries from the counterpart on a channel, for this operator.
 pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeError> {
     let log = c.node.log_of(&ch.theirs.party())?;
@@ -178,7 +171,7 @@ pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeErro
 pub(crate) async fn page(
     State(c): State<Console>,
     op: Op,
-    Query(f): Query<Flash>,
+    Query(f): Query<super::view::Done>,
 ) -> Result<Response, PageError> {
     let c2 = c.clone();
     let (p, rows) = blocking(move || {

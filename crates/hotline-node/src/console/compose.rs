@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
-use super::view::{Chrome, PageError, blocking, html_status, node_status, see_other, urlencode};
+use super::view::{Chrome, PageError, blocking, html_status, refusal, see_other, urlencode};
 
 /// A submitted multipart form: its text fields and its files.
 #[derive(Default)]
@@ -306,10 +306,7 @@ pub(crate) async fn send(
             )))
         }
         Err(e) => {
-            let status = node_status(&e);
-            if status == StatusCode::INTERNAL_SERVER_ERROR {
-                return Err(e.into());
-            }
+            let (status, e) = refusal(e)?;
             let mut problems = vec![format!("Not sent: {e}")];
             if !f.files.is_empty() {
                 problems.push(

@@ -115,7 +115,7 @@ struct Page {
     leaf_hash: String,
     texts: Vec<(String, String)>,
     subject: Option<String>,
-    attachments: Vec<super::timeline::AttachmentView>,
+    attachments: Vec<super::view::AttachmentView>,
     stix: Option<String>,
     sealed_unreadable: bool,
     offered: Vec<Offered>,
@@ -188,18 +188,7 @@ pub(crate) async fn page(
             texts: content.as_ref().map(texts).unwrap_or_default(),
             attachments: content
                 .as_ref()
-                .map(|x| {
-                    x.attachments
-                        .iter()
-                        .enumerate()
-                        .map(|(n, a)| super::timeline::AttachmentView {
-                            name: a.name.clone(),
-                            media_type: a.media_type.clone(),
-                            size: a.data.len() / 4 * 3,
-                            url: format!("{base}/attachments/{n}"),
-                        })
-                        .collect()
-                })
+                .map(|x| super::view::attachment_views(x, &base))
                 .unwrap_or_default(),
             stix: content
                 .as_ref()

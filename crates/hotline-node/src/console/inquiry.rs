@@ -10,15 +10,14 @@ use axum::response::Response;
 use hotline_proto::agreement::parse_id;
 use hotline_proto::entry::SignedEntry;
 use hotline_proto::name::Office;
-use serde::Deserialize;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::compose::{FormData, Typed, content_from};
-use super::timeline::{AttachmentView, deadline_words, stix_summary};
+use super::timeline::{deadline_words, stix_summary};
 use super::view::{
-    Chrome, PageError, blocking, entry_url, html, html_status, node_status, open_content,
-    see_other, texts, urlencode, when,
+    AttachmentView, Chrome, Done, PageError, attachment_views, blocking, check_id, entry_url, html,
+    html_status, open_content, refusal, see_other, texts, urlencode, when,
 };
 use crate::error::NodeError;
 use crate::inquiries::Inquiry;
@@ -109,18 +108,7 @@ fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
         texts: content.as_ref().map(texts).unwrap_or_default(),
         attachments: content
             .as_ref()
-            .map(|x| {
-                x.attachments
-                    .iter()
-                    .enumerate()
-                    .map(|(n, a)| AttachmentView {
-                        name: a.name.clone(),
-                        media_type: a.media_type.clone(),
-                        size: a.data.len() / 4 * 3,
-                        url: format!("{url}/attachments/{n}"),
-                    })
-                    .collect()
-            })
+            .map(|x| attachment_views(x, &url))
             .unwrap_or_default(),
         stix: content
             .as_ref()
@@ -210,12 +198,6 @@ async fn render(
     html_status(status, &page)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 /// `GET /inquiries/{id}`.
 pub(crate) async fn page(
     State(c): State<Console>,
@@ -223,22 +205,13 @@ pub(crate) async fn page(
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
-    check_id(&id)?;
+    check_id(&id, "an inquiry")?;
     render(&c, op, id, Typed::default(), vec![], StatusCode::OK, d.done).await
-}
-
-fn check_id(id: &str) -> Result<(), PageError> {
-    parse_id(id).map(|_| ()).ok_or_else(|| {
-        PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{id:?} is not an inquiry id (party:index, e.g. us:12)"),
-        )
-    })
 }
 
 /// The inquiry, checked to be one the operator may act on as `side`.
 async fn for_office(c: &Console, op: &Op, id: &str, recipient: bool) -> Result<Inquiry, PageError> {
-    check_id(id)?;
+    check_id(id, "an inquiry")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
     let q = blocking(move || n.inquiry(&id2)).await?;
     let office = if recipient { &q.to } else { &q.from };
@@ -321,11 +294,10 @@ pub(crate) async fn answer(
             &id,
             &format!("Answer {}:{} sent.", c.node.party(), a.index),
         )),
-        Err(e) if node_status(&e) != StatusCode::INTERNAL_SERVER_ERROR => {
-            let status = node_status(&e);
+        Err(e) => {
+            let (status, e) = refusal(e)?;
             let p = again(vec![format!("Not sent: {e}")]);
             render(&c, op, id, t, p, status, None).await
         }
-        Err(e) => Err(e.into()),
     }
 }

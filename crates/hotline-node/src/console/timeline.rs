@@ -17,7 +17,8 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, LinkView, channels_for, link_view};
 use super::view::{
-    Chrome, PageError, blocking, entry_url, html, open_content, relative, texts, when,
+    AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, open_content,
+    relative, texts, when,
 };
 use crate::error::NodeError;
 
@@ -26,14 +27,6 @@ const MAX_LIMIT: u64 = 5000;
 /// A duty officer needs the latest day or two, not the channel's whole
 /// history, on first sight; `?limit=` and the "earlier" link give more.
 const DEFAULT_LIMIT: u64 = 200;
-
-/// An attachment, as a download link.
-pub(crate) struct AttachmentView {
-    pub name: String,
-    pub media_type: String,
-    pub size: usize,
-    pub url: String,
-}
 
 /// One row of a timeline.
 pub(crate) struct Item {
@@ -260,17 +253,7 @@ fn item(
             it.title = format!("{}: {s}", kind_title(h.kind));
         }
         it.texts = texts(content);
-        it.attachments = content
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(n, a)| AttachmentView {
-                name: a.name.clone(),
-                media_type: a.media_type.clone(),
-                size: a.data.len() / 4 * 3,
-                url: format!("{}/attachments/{n}", it.evidence),
-            })
-            .collect();
+        it.attachments = attachment_views(content, &it.evidence);
         it.stix = content.stix.as_ref().map(stix_summary);
     }
     match h.kind {

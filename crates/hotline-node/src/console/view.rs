@@ -152,7 +152,7 @@ impl PageError {
 
 impl From<NodeError> for PageError {
     fn from(e: NodeError) -> Self {
-        let status = node_status(&e);
+        let status = e.status();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             return Self::internal(e);
         }
@@ -170,11 +170,6 @@ impl From<tokio::task::JoinError> for PageError {
     fn from(e: tokio::task::JoinError) -> Self {
         Self::internal(e)
     }
-}
-
-/// The HTTP status that fits a node error.
-pub(crate) fn node_status(e: &NodeError) -> StatusCode {
-    e.status()
 }
 
 /// Renders a template as a page.
@@ -329,6 +324,66 @@ pub(crate) fn urlencode(s: &str) -> String {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `?done=…`: the one-line confirmation a successful form redirects with.
+#[derive(serde::Deserialize)]
+pub(crate) struct Done {
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+/// Refuses an id that is not `party:index` before anything is looked up.
+pub(crate) fn check_id(id: &str, what: &str) -> Result<(), PageError> {
+    hotline_proto::agreement::parse_id(id)
+        .map(|_| ())
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{id:?} is not {what} id (party:index, e.g. us:12)"),
+            )
+        })
+}
+
+/// A refusal the operator can act on — shown on the form, with what was
+/// typed — as its status and words; anything else stays an error page.
+pub(crate) fn refusal(e: NodeError) -> Result<(StatusCode, String), PageError> {
+    match e.status() {
+        StatusCode::INTERNAL_SERVER_ERROR => Err(e.into()),
+        status => Ok((status, e.to_string())),
+    }
+}
+
+/// One field of a form read as pairs (forms with repeated fields).
+pub(crate) fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// An attachment, as a download link.
+pub(crate) struct AttachmentView {
+    pub name: String,
+    pub media_type: String,
+    pub size: usize,
+    pub url: String,
+}
+
+/// The attachments of a content, linked under the entry's evidence URL.
+pub(crate) fn attachment_views(content: &Content, evidence: &str) -> Vec<AttachmentView> {
+    content
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(n, a)| AttachmentView {
+            name: a.name.clone(),
+            media_type: a.media_type.clone(),
+            size: a.data.len() / 4 * 3,
+            url: format!("{evidence}/attachments/{n}"),
         })
         .collect()
 }
