@@ -1615,6 +1615,14 @@ async fn exchange(
     let api = |i: usize| format!("http://{}", parties[i].api);
     println!("\nLook:");
     println!(
+        "  {0}/   {1}/   the operator consoles of us and ru, in a browser (logins in step 2;\n  \
+         `{2}` and `{3}` hold them): channels, calls with both readouts, inquiries, evidence",
+        api(0),
+        api(1),
+        root.join("us/console-password").display(),
+        root.join("ru/console-password").display()
+    );
+    println!(
         "  {0}/healthz   {0}/metrics   {0}/openapi.json   (us; ru at {1}, nato at {2})",
         api(0),
         api(1),
