@@ -224,20 +224,31 @@ fn office(s: &str, flag: &str) -> Result<Office> {
     Office::new(s).with_context(|| format!("--{flag}"))
 }
 
+/// A listing, read from the node directly when no node process holds the
+/// directory, else from the running node's API at `path`.
+async fn listing(
+    dir: &NodeDir,
+    offline: impl FnOnce(&hotline_node::Node) -> Result<Value>,
+    path: &str,
+) -> Result<Value> {
+    match offline_node(dir)? {
+        Some(node) => offline(&node),
+        None => Ok(serde_json::from_slice(
+            &NodeClient::connect(dir).await?.get_bytes(path).await?,
+        )?),
+    }
+}
+
 pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
     match cmd {
         CallsCmd::Call(c) => call(c).await?,
         CallsCmd::Calls { dir, json } => {
-            let dir = open_dir(&dir)?;
-            let list: Value = match offline_node(&dir)? {
-                Some(node) => serde_json::to_value(node.calls()?)?,
-                None => serde_json::from_slice(
-                    &NodeClient::connect(&dir)
-                        .await?
-                        .get_bytes("/v1/calls")
-                        .await?,
-                )?,
-            };
+            let list = listing(
+                &open_dir(&dir)?,
+                |n| Ok(serde_json::to_value(n.calls()?)?),
+                "/v1/calls",
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -337,16 +348,12 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             )?;
         }
         CallsCmd::Statements { dir, json } => {
-            let dir = open_dir(&dir)?;
-            let list: Value = match offline_node(&dir)? {
-                Some(node) => serde_json::to_value(node.statements()?)?,
-                None => serde_json::from_slice(
-                    &NodeClient::connect(&dir)
-                        .await?
-                        .get_bytes("/v1/statements")
-                        .await?,
-                )?,
-            };
+            let list = listing(
+                &open_dir(&dir)?,
+                |n| Ok(serde_json::to_value(n.statements()?)?),
+                "/v1/statements",
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
