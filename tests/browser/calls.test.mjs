@@ -10,6 +10,7 @@ import fs from 'node:fs';
 
 import { agree, example, hotline, operator, stopAll, twoParties, waitUntil } from './lib/nodes.mjs';
 import { ARTIFACTS, launch, newPage, shot } from './lib/browser.mjs';
+import path from 'node:path';
 
 const PASSWORD = 'correct horse battery staple';
 let t, browser, us, ru, callId;
@@ -188,4 +189,36 @@ test('accepting something that was never requested is refused and writes nothing
   assert.equal(status, 400, text);
   assert.match(text, /not a call request/);
   assert.equal(log(t.us).length, before);
+});
+
+test('a joint statement: us proposes, ru endorses the same text, and hotline verify says joint', async () => {
+  await us.goto(`${t.usNode.url}/statements`);
+  await us.selectOption('#channel', 'us/president ru/president');
+  // Two lines: the browser sends CR LF; the statement is signed with LF.
+  await us.fill('#text', 'The United States and Russia will embark on an integrated bilateral\nStrategic Stability Dialogue.');
+  await us.fill('#lang', 'en');
+  await Promise.all([us.waitForNavigation(), us.click('#propose-statement')]);
+  const id = (await us.locator('.flash').innerText()).match(/Statement (us:\d+) proposed/)?.[1];
+  assert.ok(id);
+  assert.match(await us.locator('#statement-verdict').innerText(), /^One-sided statement: only us\/president signed/);
+  await waitUntil(20, 'the statement reaching ru', async () => {
+    const r = await ru.goto(`${t.ruNode.url}/statements/${id}`);
+    return r.status() === 200;
+  });
+  await Promise.all([ru.waitForNavigation(), ru.click('#endorse')]);
+  assert.match(await ru.locator('.flash').innerText(), new RegExp(`Endorsed ${id}`));
+  await waitUntil(20, 'the endorsement reaching us', async () => {
+    await us.goto(`${t.usNode.url}/statements/${id}`);
+    return /^Joint statement/.test(await us.locator('#statement-verdict').innerText());
+  });
+  const [dl] = await Promise.all([us.waitForEvent('download'), us.click('#statement-proof')]);
+  const file = path.join(ARTIFACTS, 'statement-bundle.json');
+  await dl.saveAs(file);
+  const keys = [];
+  for (const p of [t.us, t.ru]) {
+    keys.push('--key', hotline(['key', '--dir', p.dir]).trim(), '--key', hotline(['key', '--witness', '--dir', p.dir]).trim());
+  }
+  const out = hotline(['verify', file, ...keys]);
+  assert.match(out, /Joint statement: us\/president .* and ru\/president .* signed the same text/);
+  assert.match(out, /integrated bilateral\\nStrategic Stability Dialogue/, 'the signed text has a plain LF');
 });

@@ -19,6 +19,7 @@ mod events;
 mod evidence;
 mod health;
 mod inquiry;
+mod statements;
 mod timeline;
 mod view;
 
@@ -103,6 +104,13 @@ pub fn router(node: Node) -> Router {
         .route("/calls/{id}/readout", post(calls::readout))
         .route("/calls/{id}/signal", post(calls::send_signal))
         .route("/calls/{id}/ended", post(calls::ended))
+        .route(
+            "/statements",
+            get(statements::list).post(statements::propose),
+        )
+        .route("/statements/{id}", get(statements::page))
+        .route("/statements/{id}/endorse", post(statements::endorse))
+        .route("/statements/{id}/proof", get(statements::proof))
         .route("/health", get(health::page))
         .route("/entries/{party}/{index}", get(evidence::page))
         .route("/entries/{party}/{index}/proof", get(evidence::proof))
