@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use hotline_node::api::CreatedJson;
 use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, RecordCall, TextEntry};
 use hotline_node::calls::CallRequest;
 use hotline_node::dir::NodeDir;
@@ -19,8 +18,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::DirArg;
-use crate::client::NodeClient;
-use crate::commands::{created, offline_node, report};
+use crate::commands::{listing, report, write_entry};
 
 /// Calls, readouts and joint statements (flattened into the top-level commands).
 #[derive(Subcommand)]
@@ -224,21 +222,6 @@ fn office(s: &str, flag: &str) -> Result<Office> {
     Office::new(s).with_context(|| format!("--{flag}"))
 }
 
-/// A listing, read from the node directly when no node process holds the
-/// directory, else from the running node's API at `path`.
-async fn listing(
-    dir: &NodeDir,
-    offline: impl FnOnce(&hotline_node::Node) -> Result<Value>,
-    path: &str,
-) -> Result<Value> {
-    match offline_node(dir)? {
-        Some(node) => offline(&node),
-        None => Ok(serde_json::from_slice(
-            &NodeClient::connect(dir).await?.get_bytes(path).await?,
-        )?),
-    }
-}
-
 pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
     match cmd {
         CallsCmd::Call(c) => call(c).await?,
@@ -266,20 +249,18 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             let dir = open_dir(&dir)?;
             let f = office(&from, "from")?;
             let c = content(&text)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.readout(&call_id, &f, c).await?),
-                None => {
-                    let r = TextEntry {
-                        from: from.clone(),
-                        to: None,
-                        content: c,
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/calls/{call_id}/readouts"), &r)
-                        .await?
-                }
+            let r = TextEntry {
+                from: from.clone(),
+                to: None,
+                content: c,
             };
+            let out = write_entry(
+                &dir,
+                async |n| n.readout(&call_id, &f, r.content.clone()).await,
+                &format!("/v1/calls/{call_id}/readouts"),
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -300,20 +281,18 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             let (f, t) = (office(&from, "from")?, office(&to, "to")?);
             let c = content(&text)?;
             let digest = hotline_proto::entry::text_digest(&c.text);
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.statement(&f, &t, c).await?),
-                None => {
-                    let r = TextEntry {
-                        from: from.clone(),
-                        to: Some(to.clone()),
-                        content: c,
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post("/v1/statements", &r)
-                        .await?
-                }
+            let r = TextEntry {
+                from: from.clone(),
+                to: Some(to.clone()),
+                content: c,
             };
+            let out = write_entry(
+                &dir,
+                async |n| n.statement(&f, &t, r.content.clone()).await,
+                "/v1/statements",
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -332,15 +311,14 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             check_id(&id, "statement")?;
             let dir = open_dir(&dir)?;
             let text = read_text(&body_file)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.endorse(&id, &text).await?),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/statements/{id}/endorse"), &Endorse { text })
-                        .await?
-                }
-            };
+            let r = Endorse { text };
+            let out = write_entry(
+                &dir,
+                async |n| n.endorse(&id, &r.text).await,
+                &format!("/v1/statements/{id}/endorse"),
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -381,31 +359,29 @@ async fn call(c: CallCmd) -> Result<()> {
             let (f, t) = (office(&from, "from")?, office(&to, "to")?);
             let media = if video { Media::Video } else { Media::Voice };
             let proposed: Vec<String> = times.iter().map(ToString::to_string).collect();
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => {
+            let r = NewCall {
+                from: from.clone(),
+                to: to.clone(),
+                media: Some(media),
+                times,
+                topics,
+                note: Some(note),
+            };
+            let out = write_entry(
+                &dir,
+                async |n| {
                     let req = CallRequest {
                         media,
-                        times,
-                        topics,
-                        note,
+                        times: r.times.clone(),
+                        topics: r.topics.clone(),
+                        note: r.note.clone().unwrap_or_default(),
                     };
-                    created(&node, &node.call_request(&f, &t, req).await?)
-                }
-                None => {
-                    let r = NewCall {
-                        from: from.clone(),
-                        to: to.clone(),
-                        media: Some(media),
-                        times,
-                        topics,
-                        note: Some(note),
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post("/v1/calls", &r)
-                        .await?
-                }
-            };
+                    n.call_request(&f, &t, req).await
+                },
+                "/v1/calls",
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -425,19 +401,20 @@ async fn call(c: CallCmd) -> Result<()> {
         } => {
             check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.call_accept(&id, at, note).await?),
-                None => {
-                    let r = AcceptCall {
-                        at,
-                        note: Some(note),
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/calls/{id}/accept"), &r)
-                        .await?
-                }
+            let r = AcceptCall {
+                at,
+                note: Some(note),
             };
+            let out = write_entry(
+                &dir,
+                async |n| {
+                    n.call_accept(&id, at, r.note.clone().unwrap_or_default())
+                        .await
+                },
+                &format!("/v1/calls/{id}/accept"),
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -452,15 +429,14 @@ async fn call(c: CallCmd) -> Result<()> {
         } => {
             check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.call_decline(&id, reason).await?),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/calls/{id}/decline"), &DeclineCall { reason })
-                        .await?
-                }
-            };
+            let r = DeclineCall { reason };
+            let out = write_entry(
+                &dir,
+                async |n| n.call_decline(&id, r.reason.clone()).await,
+                &format!("/v1/calls/{id}/decline"),
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -477,23 +453,18 @@ async fn call(c: CallCmd) -> Result<()> {
         } => {
             check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(
-                    &node,
-                    &node.call_record(&id, start, end, participants).await?,
-                ),
-                None => {
-                    let r = RecordCall {
-                        start,
-                        end,
-                        participants,
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/calls/{id}/record"), &r)
-                        .await?
-                }
+            let r = RecordCall {
+                start,
+                end,
+                participants,
             };
+            let out = write_entry(
+                &dir,
+                async |n| n.call_record(&id, start, end, r.participants.clone()).await,
+                &format!("/v1/calls/{id}/record"),
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,

@@ -181,20 +181,18 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 Office::new(&from).context("--from")?,
                 Office::new(&to).context("--to")?,
             );
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.inquire(&f, &t, c).await?),
-                None => {
-                    let r = InquiryRequest {
-                        from: Some(from.clone()),
-                        to: Some(to.clone()),
-                        content: c,
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post("/v1/inquiries", &r)
-                        .await?
-                }
+            let r = InquiryRequest {
+                from: Some(from.clone()),
+                to: Some(to.clone()),
+                content: c,
             };
+            let out = write_entry(
+                &dir,
+                async |n| n.inquire(&f, &t, r.content.clone()).await,
+                "/v1/inquiries",
+                &r,
+            )
+            .await?;
             report(
                 json,
                 &out,
@@ -217,34 +215,29 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir.read_config()?;
             inquiry_id(&id)?;
             let c = content_of(&content)?;
-            let out: CreatedJson = match offline_node(&dir)? {
-                Some(node) => created(&node, &node.answer(&id, c).await?),
-                None => {
-                    let r = InquiryRequest {
-                        from: None,
-                        to: None,
-                        content: c,
-                    };
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(&format!("/v1/inquiries/{id}/answer"), &r)
-                        .await?
-                }
+            let r = InquiryRequest {
+                from: None,
+                to: None,
+                content: c,
             };
+            let out = write_entry(
+                &dir,
+                async |n| n.answer(&id, r.content.clone()).await,
+                &format!("/v1/inquiries/{id}/answer"),
+                &r,
+            )
+            .await?;
             report(json, &out, &format!("Answered {id} (entry {})", out.id))?;
         }
         Command::Inquiries { dir, json } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
-            let list: serde_json::Value = match offline_node(&dir)? {
-                Some(node) => serde_json::to_value(node.inquiries()?)?,
-                None => serde_json::from_slice(
-                    &NodeClient::connect(&dir)
-                        .await?
-                        .get_bytes("/v1/inquiries")
-                        .await?,
-                )?,
-            };
+            let list = listing(
+                &dir,
+                |n| Ok(serde_json::to_value(n.inquiries()?)?),
+                "/v1/inquiries",
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -274,23 +267,20 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         Command::Agreements { dir, json } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
-            let list: serde_json::Value = match offline_node(&dir)? {
-                Some(node) => {
+            let list = listing(
+                &dir,
+                |n| {
                     let now = hotline_node::clock::now();
-                    let list: Vec<_> = node
+                    let list: Vec<_> = n
                         .agreements()?
                         .into_iter()
                         .map(|a| hotline_node::api::agreement_json(a, now))
                         .collect();
-                    serde_json::to_value(list)?
-                }
-                None => serde_json::from_slice(
-                    &NodeClient::connect(&dir)
-                        .await?
-                        .get_bytes("/v1/agreements")
-                        .await?,
-                )?,
-            };
+                    Ok(serde_json::to_value(list)?)
+                },
+                "/v1/agreements",
+            )
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -725,22 +715,14 @@ async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) 
     inquiry_id(id)?;
     let dir = NodeDir::new(dir);
     dir.read_config()?;
-    let out: CreatedJson = match offline_node(&dir)? {
-        Some(node) => {
-            let a = if step == "ack" {
-                node.ack(id).await?
-            } else {
-                node.close(id).await?
-            };
-            created(&node, &a)
-        }
-        None => {
-            NodeClient::connect(&dir)
-                .await?
-                .post(&format!("/v1/inquiries/{id}/{step}"), &())
-                .await?
+    let offline = async |n: &Node| {
+        if step == "ack" {
+            n.ack(id).await
+        } else {
+            n.close(id).await
         }
     };
+    let out = write_entry(&dir, offline, &format!("/v1/inquiries/{id}/{step}"), &()).await?;
     report(json, &out, &format!("{done} {id} (entry {})", out.id))
 }
 
@@ -817,6 +799,36 @@ fn media_type(name: &str) -> &'static str {
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("zip") => "application/zip",
         _ => "application/octet-stream",
+    }
+}
+
+/// Writes one entry: through the node itself when no node process holds the
+/// directory, else by posting `body` to the running node's API at `path`.
+/// Either way the answer is the same `CreatedJson`.
+pub(crate) async fn write_entry<B: serde::Serialize>(
+    dir: &NodeDir,
+    offline: impl AsyncFnOnce(&Node) -> hotline_node::Result<hotline_node::sequencer::Appended>,
+    path: &str,
+    body: &B,
+) -> Result<CreatedJson> {
+    match offline_node(dir)? {
+        Some(node) => Ok(created(&node, &offline(&node).await?)),
+        None => NodeClient::connect(dir).await?.post(path, body).await,
+    }
+}
+
+/// A listing, read from the node itself when no node process holds the
+/// directory, else from the running node's API at `path`.
+pub(crate) async fn listing(
+    dir: &NodeDir,
+    offline: impl FnOnce(&Node) -> Result<serde_json::Value>,
+    path: &str,
+) -> Result<serde_json::Value> {
+    match offline_node(dir)? {
+        Some(node) => offline(&node),
+        None => Ok(serde_json::from_slice(
+            &NodeClient::connect(dir).await?.get_bytes(path).await?,
+        )?),
     }
 }
 
