@@ -63,6 +63,25 @@ impl Op {
             )))
         }
     }
+    /// The operator's side of something between offices `a` and `b`:
+    /// (ours, theirs), `a` first when they act for both; refused, naming
+    /// both offices, when they act for neither.
+    pub fn side<'s>(
+        &self,
+        what: &str,
+        a: &'s str,
+        b: &'s str,
+    ) -> Result<(&'s str, &'s str), crate::error::NodeError> {
+        if self.acts_for_name(a) {
+            Ok((a, b))
+        } else if self.acts_for_name(b) {
+            Ok((b, a))
+        } else {
+            Err(crate::error::NodeError::Forbidden(format!(
+                "{what} is between {a} and {b}; you act for neither"
+            )))
+        }
+    }
     /// Refuses unless the operator is an admin of the party.
     pub fn must_be_admin(&self, what: &str) -> Result<(), PageError> {
         if self.operator.admin {

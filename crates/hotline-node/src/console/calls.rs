@@ -263,17 +263,6 @@ struct Page {
     readout_text: String,
 }
 
-/// Our office and theirs on a call, if the operator acts for ours.
-fn our_side(op: &Op, call: &Call) -> Option<(String, String)> {
-    if op.acts_for_name(&call.from) {
-        Some((call.from.clone(), call.to.clone()))
-    } else if op.acts_for_name(&call.to) {
-        Some((call.to.clone(), call.from.clone()))
-    } else {
-        None
-    }
-}
-
 fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> ReadoutShown {
     let content = parse_id(id).and_then(|(party, index)| {
         let log = c.node.log_of(&party).ok()?;
@@ -309,12 +298,8 @@ async fn render(
     let c2 = c.clone();
     let page = blocking(move || {
         let call = c2.node.call(&id)?;
-        let (ours, theirs) = our_side(&op, &call).ok_or_else(|| {
-            NodeError::Forbidden(format!(
-                "call {id} is between {} and {}; you act for neither",
-                call.from, call.to
-            ))
-        })?;
+        let (ours, theirs) = op.side(&format!("call {id}"), &call.from, &call.to)?;
+        let (ours, theirs) = (ours.to_owned(), theirs.to_owned());
         let mut sides = Vec::new();
         for party in [
             c2.node.party().to_string(),
@@ -477,13 +462,8 @@ pub(crate) async fn readout(
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
-    let (ours, _) = our_side(&op, &call).ok_or_else(|| {
-        PageError::forbidden(format!(
-            "call {id} is between {} and {}; you act for neither",
-            call.from, call.to
-        ))
-    })?;
-    let from = Office::new(&ours).map_err(PageError::internal)?;
+    let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
+    let from = Office::new(ours).map_err(PageError::internal)?;
     let typed = super::compose::Typed {
         text: f.text.clone(),
         lang: f.lang,
@@ -543,15 +523,7 @@ pub(crate) async fn send_signal(
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let (a, b2) = blocking(move || signal::call_offices(&n, &id2)).await?;
-    let (from, to) = if op.acts_for(&a) {
-        (a, b2)
-    } else if op.acts_for(&b2) {
-        (b2, a)
-    } else {
-        return Err(PageError::forbidden(format!(
-            "call {id} is between {a} and {b2}; you act for neither"
-        )));
-    };
+    let (from, to) = op.side(&format!("call {id}"), a.as_str(), b2.as_str())?;
     let s = Signal {
         call: id,
         from: from.to_string(),
@@ -591,12 +563,7 @@ pub(crate) async fn ended(
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
-    let Some((ours, _)) = our_side(&op, &call) else {
-        return Err(PageError::forbidden(format!(
-            "call {id} is between {} and {}; you act for neither",
-            call.from, call.to
-        )));
-    };
+    let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
     if let Some(r) = call.records.iter().find(|r| r.office == ours) {
         return Ok((StatusCode::OK, Json(serde_json::json!({ "id": r.id }))).into_response());
     }

@@ -61,14 +61,9 @@ fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<SignedEntry,
         .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
     let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
     let h = e.header();
-    let party_level = matches!(h.kind, Kind::Agreement | Kind::Key);
-    let mine = op.acts_for_name(&h.from) || h.to.as_ref().is_some_and(|t| op.acts_for(t));
-    if !party_level && !mine {
-        return Err(NodeError::Forbidden(format!(
-            "{party}:{index} is between {} and {}; you act for neither",
-            h.from,
-            h.to.as_ref().map(ToString::to_string).unwrap_or_default()
-        )));
+    if !matches!(h.kind, Kind::Agreement | Kind::Key) {
+        let to = h.to.as_ref().map(ToString::to_string).unwrap_or_default();
+        op.side(&format!("{party}:{index}"), &h.from, &to)?;
     }
     Ok(e)
 }

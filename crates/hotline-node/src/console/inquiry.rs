@@ -151,12 +151,7 @@ async fn render(
     let page = blocking(move || {
         let now = crate::clock::now();
         let q = c2.node.inquiry(&id)?;
-        if !op.acts_for_name(&q.from) && !op.acts_for_name(&q.to) {
-            return Err(NodeError::Forbidden(format!(
-                "{id} is between {} and {}; you act for neither",
-                q.from, q.to
-            )));
-        }
+        op.side(&id, &q.from, &q.to)?;
         let asked = shown(&c2, &op, &q.id)?;
         let answers = q
             .answers

@@ -179,12 +179,7 @@ fn visible(c: &Console, op: &Op, id: &str) -> Result<Statement, NodeError> {
         .into_iter()
         .find(|s| s.id == id)
         .ok_or_else(|| NodeError::NotFound(format!("no statement {id} is held here")))?;
-    if !op.acts_for_name(&s.from) && !op.acts_for_name(&s.to) {
-        return Err(NodeError::Forbidden(format!(
-            "statement {id} is between {} and {}; you act for neither",
-            s.from, s.to
-        )));
-    }
+    op.side(&format!("statement {id}"), &s.from, &s.to)?;
     Ok(s)
 }
 
