@@ -122,7 +122,11 @@ pub fn check(node: &Node, s: &Signal, sender: &Party) -> Result<(Office, Office)
 
 /// Relays a signal from one of this party's offices to the peer node.
 pub async fn send(node: &Node, s: &Signal) -> Result<()> {
-    let (_, to) = check(node, s, node.party())?;
+    // The check reads the call's entries from the store: off the async threads.
+    let (n, s2) = (node.clone(), s.clone());
+    let (_, to) = tokio::task::spawn_blocking(move || check(&n, &s2, n.party()))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))??;
     let peer = node
         .federation()
         .peer(&to.party())
