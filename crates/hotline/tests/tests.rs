@@ -21,6 +21,10 @@ mod cli {
     mod federation;
     /// The peer endpoints: bad input refused, forks caught and proved.
     mod federation_bad;
+    /// The hostile-party harness: a party with its own keys that builds
+    /// entries, sealed bodies, pushes, checkpoints and cosignatures from the
+    /// documented formats and mounts them against real nodes.
+    pub mod hostile;
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;

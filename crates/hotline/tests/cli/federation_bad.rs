@@ -2,60 +2,13 @@
 //! status, nothing stored; a forked log caught and proved. The client is curl
 //! (an independent TLS implementation) holding a node's pinned certificate.
 
-use std::path::Path;
-use std::process::Command;
-
-use hotline_proto::b64;
-use hotline_proto::checkpoint;
 use hotline_proto::entry::{Header, Kind, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, os_rng};
 use hotline_proto::name::{Office, Party as PartyName};
-use hotline_proto::tree::MemoryTree;
 
 use super::federation::{log_json_peer, pair};
+use super::hostile::{checkpoint_for, curl, leaves, pin, push_leaves};
 use super::util::*;
-
-/// POSTs `body` to a peer endpoint as `client` (its TLS key and certificate), pinning the server.
-fn curl(
-    client: &Path,
-    server_addr: &str,
-    server_pin: &str,
-    path: &str,
-    content_type: &str,
-    body: &[u8],
-) -> Result<(u16, String), String> {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), body).unwrap();
-    let o = Command::new("curl")
-        .args(["-sS", "-k", "--max-time", "20", "-w", "\n%{http_code}"])
-        .arg("--cert")
-        .arg(client.join("keys/tls.crt"))
-        .arg("--key")
-        .arg(client.join("keys/tls.key"))
-        .arg("--pinnedpubkey")
-        .arg(format!("sha256//{server_pin}"))
-        .args([
-            "-H",
-            &format!("content-type: {content_type}"),
-            "--data-binary",
-        ])
-        .arg(format!("@{}", f.path().display()))
-        .arg(format!("https://{server_addr}{path}"))
-        .output()
-        .expect("curl must be installed (scripts/test installs it)");
-    if !o.status.success() {
-        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
-    }
-    let out = String::from_utf8(o.stdout).unwrap();
-    let (body, code) = out.rsplit_once('\n').unwrap();
-    Ok((code.parse().unwrap(), body.to_owned()))
-}
-
-fn pin(p: &Party) -> String {
-    let id: serde_json::Value =
-        serde_json::from_str(&ok(&["keys", "export", "--dir", p.d()])).unwrap();
-    id["tls_pin"].as_str().unwrap().to_owned()
-}
 
 struct Keys {
     log: NoteKey,
@@ -91,34 +44,6 @@ fn forged_message(k: &OfficeKeys, text_time: &str) -> SignedEntry {
         digest: None,
     };
     SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
-}
-
-/// us's leaves as `hotline log --json` shows them.
-fn leaves(us: &Party) -> Vec<Vec<u8>> {
-    log_json(us.d())
-        .iter()
-        .map(|l| b64::decode(l["leaf"].as_str().unwrap()).unwrap())
-        .collect()
-}
-
-fn checkpoint_for(k: &NoteKey, leaves: &[Vec<u8>]) -> String {
-    let mut t = MemoryTree::new();
-    leaves.iter().for_each(|l| {
-        t.push(l);
-    });
-    String::from_utf8(checkpoint::sign(k, t.size(), t.root()).unwrap()).unwrap()
-}
-
-fn push_body(origin: &str, cp: &str, first: u64, leaves: &[Vec<u8>]) -> Vec<u8> {
-    let entries: Vec<serde_json::Value> = leaves
-        .iter()
-        .enumerate()
-        .map(|(i, l)| serde_json::json!({ "index": first + i as u64, "leaf": b64::encode(l) }))
-        .collect();
-    serde_json::to_vec(
-        &serde_json::json!({ "origin": origin, "checkpoint": cp, "entries": entries }),
-    )
-    .unwrap()
 }
 
 /// us and ru federated; us has sent no sealed messages, only key entries and
@@ -163,7 +88,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body(
+        &push_leaves(
             "hotline/us",
             &checkpoint_for(&k.log, &l),
             size,
@@ -182,7 +107,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body(
+        &push_leaves(
             "hotline/us",
             &checkpoint_for(&k.log, &l),
             size,
@@ -201,7 +126,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body(
+        &push_leaves(
             "hotline/us",
             &checkpoint_for(&k.log, &l),
             size + 5,
@@ -217,7 +142,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body(
+        &push_leaves(
             "hotline/us",
             &checkpoint_for(&k.log, &all),
             size,
@@ -229,7 +154,7 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body("hotline/us", &checkpoint_for(&k.log, &all), 0, &all),
+        &push_leaves("hotline/us", &checkpoint_for(&k.log, &all), 0, &all),
     );
     assert_eq!(s, 200, "{t}");
     assert_eq!(
@@ -241,14 +166,14 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body("hotline/us", &checkpoint_for(&k.log, &all), 0, &many),
+        &push_leaves("hotline/us", &checkpoint_for(&k.log, &all), 0, &many),
     );
     assert_eq!(s, 413, "{t}");
     // us pushing a log that is not its own.
     let (s, t) = post(
         "/fed/v1/push",
         "application/json",
-        &push_body("hotline/ru", &checkpoint_for(&k.log, &all), 0, &all),
+        &push_leaves("hotline/ru", &checkpoint_for(&k.log, &all), 0, &all),
     );
     assert_eq!(s, 403, "{t}");
 
@@ -373,7 +298,7 @@ fn a_forked_log_is_refused_kept_as_evidence_and_proved() {
         &ru_pin,
         "/fed/v1/push",
         "application/json",
-        &push_body("hotline/us", &cp, last as u64, &forked[last..]),
+        &push_leaves("hotline/us", &cp, last as u64, &forked[last..]),
     )
     .unwrap();
     assert_eq!(s, 409, "{t}");
@@ -449,7 +374,7 @@ fn traffic_outside_every_agreement_is_mirrored_and_receipted_as_refused() {
         &pin(&ru),
         "/fed/v1/push",
         "application/json",
-        &push_body(
+        &push_leaves(
             "hotline/us",
             &checkpoint_for(&k.log, &l),
             size,

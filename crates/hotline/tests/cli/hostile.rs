@@ -1,0 +1,529 @@
+//! The hostile-party harness: a party that holds its own secret keys, knows
+//! hotline's documented formats, and writes whatever it likes.
+//!
+//! A hostile party usually starts honest: it ran a real node, federated, and
+//! agreed terms with its victim. Then [`Hostile::take_over`] stops that node
+//! (SIGKILL) and the test holds the party's keys and its log as its own
+//! mirror-to-be: every later entry, sealed body, checkpoint, push and
+//! cosignature is built here from the formats (RFC 8785 headers signed with
+//! Ed25519, HPKE sealed bodies, C2SP signed notes, the push and
+//! add-checkpoint bodies of docs/federation.md), never through the node's own
+//! write path. It talks to the victim's peer port over TLS with its own
+//! pinned certificate, using curl, an independent client.
+//!
+//! [`Snapshot`] records everything a victim holds (its own log and its
+//! mirrors) so a test can assert that a refused attack stored nothing.
+
+// Not every attack module uses every tool of the kit.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use hotline_proto::b64;
+use hotline_proto::checkpoint;
+use hotline_proto::entry::{BodyCommitment, Header, Kind, Ref, SignedEntry};
+use hotline_proto::keys::{NoteKey, OfficeKeys, OfficePublic, PartyIdentity, os_rng};
+use hotline_proto::name::{Office, Party as PartyName};
+use hotline_proto::seal;
+use hotline_proto::tree::MemoryTree;
+
+use super::util::*;
+
+/// POSTs `body` to a peer endpoint as the party in `client` (its TLS key and
+/// certificate), pinning the server's key; returns status and body.
+pub fn curl(
+    client: &Path,
+    server_addr: &str,
+    server_pin: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, String), String> {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), body).unwrap();
+    let o = Command::new("curl")
+        .args(["-sS", "-k", "--max-time", "20", "-w", "\n%{http_code}"])
+        .arg("--cert")
+        .arg(client.join("keys/tls.crt"))
+        .arg("--key")
+        .arg(client.join("keys/tls.key"))
+        .arg("--pinnedpubkey")
+        .arg(format!("sha256//{server_pin}"))
+        .args([
+            "-H",
+            &format!("content-type: {content_type}"),
+            "--data-binary",
+        ])
+        .arg(format!("@{}", f.path().display()))
+        .arg(format!("https://{server_addr}{path}"))
+        .output()
+        .expect("curl must be installed (scripts/test installs it)");
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    Ok((code.parse().unwrap(), body.to_owned()))
+}
+
+/// A party's public identity, as `hotline keys export` prints it.
+pub fn identity(p: &Party) -> PartyIdentity {
+    serde_json::from_str(&ok(&["keys", "export", "--dir", p.d()])).unwrap()
+}
+
+/// The TLS pin of a party's peer port.
+pub fn pin(p: &Party) -> String {
+    identity(p).tls_pin.unwrap()
+}
+
+/// A party's leaves as `hotline log --json` shows them.
+pub fn leaves(p: &Party) -> Vec<Vec<u8>> {
+    log_json(p.d())
+        .iter()
+        .map(|l| b64::decode(l["leaf"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// A signed checkpoint of `leaves` (all of them) under `key`.
+pub fn checkpoint_for(key: &NoteKey, leaves: &[Vec<u8>]) -> String {
+    let mut t = MemoryTree::new();
+    leaves.iter().for_each(|l| {
+        t.push(l);
+    });
+    String::from_utf8(checkpoint::sign(key, t.size(), t.root()).unwrap()).unwrap()
+}
+
+/// A push body (docs/federation.md): `leaves` from index `first`, with their
+/// sealed bodies where given, under checkpoint `cp`.
+pub fn push_body(
+    origin: &str,
+    cp: &str,
+    first: u64,
+    entries: &[(Vec<u8>, Option<Vec<u8>>)],
+) -> Vec<u8> {
+    let entries: Vec<serde_json::Value> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (l, s))| {
+            let mut e = serde_json::json!({ "index": first + i as u64, "leaf": b64::encode(l) });
+            if let Some(s) = s {
+                e["sealed"] = b64::encode(s).into();
+            }
+            e
+        })
+        .collect();
+    serde_json::to_vec(
+        &serde_json::json!({ "origin": origin, "checkpoint": cp, "entries": entries }),
+    )
+    .unwrap()
+}
+
+/// A push body of bare leaves (entries without sealed bodies).
+pub fn push_leaves(origin: &str, cp: &str, first: u64, leaves: &[Vec<u8>]) -> Vec<u8> {
+    let run: Vec<_> = leaves.iter().map(|l| (l.clone(), None)).collect();
+    push_body(origin, cp, first, &run)
+}
+
+/// The node a hostile party attacks: its directory and its running process.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub party: &'a Party,
+    pub served: &'a Served,
+}
+
+/// A sealed message a hostile party writes: the body holds `text`, the
+/// header commits to `committed` (the same text for an honest message).
+#[derive(Clone, Copy)]
+pub struct Msg<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub agreement: Option<&'a str>,
+    /// RFC 3339.
+    pub time: &'a str,
+    pub text: &'a str,
+    pub committed: &'a str,
+}
+
+/// A party gone hostile, holding its own secret keys and its log.
+pub struct Hostile {
+    /// Its node directory (keys/, the TLS certificate the victim pinned).
+    pub party: Party,
+    /// Its name (`us`).
+    pub name: String,
+    /// Its log key (signs checkpoints, `key` and `agreement` entries).
+    pub log_key: NoteKey,
+    /// Its cosigner key.
+    pub witness_key: NoteKey,
+    /// Its offices' secret keys.
+    pub offices: BTreeMap<String, OfficeKeys>,
+    /// Its log as it now claims it: leaf bytes…
+    pub leaves: Vec<Vec<u8>>,
+    /// …and the sealed body of each, where the test made one.
+    pub sealed: Vec<Option<Vec<u8>>>,
+}
+
+impl Hostile {
+    /// Takes over `party` once its node has stopped (kill the `Served`
+    /// first): its keys from disk and its log as the node left it.
+    pub fn take_over(party: Party) -> Self {
+        let name = party.dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let read = |p: &str| std::fs::read_to_string(party.dir.join(p)).unwrap();
+        let log_key = NoteKey::from_skey(&read("keys/log.key")).unwrap();
+        let witness_key = NoteKey::from_skey(&read("keys/witness.key")).unwrap();
+        let mut offices = BTreeMap::new();
+        for e in std::fs::read_dir(party.dir.join("keys/offices")).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                let k =
+                    OfficeKeys::from_secret_json(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                offices.insert(k.office().to_string(), k);
+            }
+        }
+        let leaves = leaves(&party);
+        let sealed = vec![None; leaves.len()];
+        Self {
+            party,
+            name,
+            log_key,
+            witness_key,
+            offices,
+            leaves,
+            sealed,
+        }
+    }
+
+    /// The log origin (`hotline/us`).
+    pub fn origin(&self) -> String {
+        self.log_key.name().to_owned()
+    }
+
+    /// How many entries its log holds.
+    pub fn size(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    /// Entry `index` of its log, parsed.
+    pub fn entry(&self, index: u64) -> SignedEntry {
+        SignedEntry::from_leaf(&self.leaves[index as usize]).unwrap()
+    }
+
+    /// The index of the latest entry of `kind` from `from` to `to` (the
+    /// header's `prev`).
+    fn prev(&self, kind: Kind, from: &str, to: Option<&Office>) -> Option<u64> {
+        (0..self.size()).rev().find(|&i| {
+            let e = self.entry(i);
+            let h = e.header();
+            h.kind == kind && h.from == from && h.to.as_ref() == to
+        })
+    }
+
+    /// A header of `kind` from `from` (an office, or the party itself) to
+    /// `to`, dated `time` (RFC 3339), with `prev` filled in. Adjust any field
+    /// before signing.
+    pub fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: &str) -> Header {
+        let to = to.map(|t| Office::new(t).unwrap());
+        Header {
+            v: 1,
+            log: PartyName::new(&self.name).unwrap(),
+            kind,
+            from: from.to_owned(),
+            prev: self.prev(kind, from, to.as_ref()),
+            to,
+            agreement: None,
+            time: time.parse().unwrap(),
+            refs: vec![],
+            body: None,
+            key: None,
+            status: None,
+            terms: None,
+            digest: None,
+        }
+    }
+
+    /// Signs `h` as its `from` says: the party's log key, or an office's key.
+    pub fn sign(&self, h: Header) -> SignedEntry {
+        if h.from == self.name {
+            SignedEntry::sign(h, |m| self.log_key.sign_raw(m)).unwrap()
+        } else {
+            let k = self
+                .offices
+                .get(&h.from)
+                .unwrap_or_else(|| panic!("{} holds no keys for {}", self.name, h.from));
+            SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
+        }
+    }
+
+    /// Signs `h` with keys of the test's choosing (a stranger's, a revoked office's).
+    pub fn sign_with(&self, h: Header, k: &OfficeKeys) -> SignedEntry {
+        SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
+    }
+
+    /// Appends a signed entry (and its sealed body) to its log; returns its index.
+    pub fn append(&mut self, e: &SignedEntry, sealed: Option<Vec<u8>>) -> u64 {
+        self.leaves.push(e.leaf().to_vec());
+        self.sealed.push(sealed);
+        self.size() - 1
+    }
+
+    /// Seals `text` to the office `to` (its public keys, as the victim
+    /// announced them) and to the sender, and returns the sealed bytes with a
+    /// header commitment to `committed` under the same salt. With
+    /// `committed == text` this is an honest body.
+    pub fn seal(
+        &self,
+        from: &str,
+        to: &OfficePublic,
+        text: &str,
+        committed: &str,
+    ) -> (Vec<u8>, BodyCommitment) {
+        let own = self.offices[from].public();
+        let plain = |t: &str| hotline_proto::entry::Content::text(t, None).to_bytes();
+        let s = seal::seal(
+            &plain(text),
+            &[
+                (&to.office, &to.seal_key().unwrap()),
+                (&own.office, &own.seal_key().unwrap()),
+            ],
+            &mut os_rng(),
+        )
+        .unwrap();
+        let commitment = seal::commitment(&s.salt, &plain(committed));
+        let body = BodyCommitment {
+            sealed: b64::encode(seal::sealed_hash(&s.bytes)),
+            size: s.bytes.len() as u64,
+            commitment: b64::encode(commitment),
+        };
+        (s.bytes, body)
+    }
+
+    /// Writes a sealed `message` as `m` describes, to an office of
+    /// `victim`; returns its index.
+    pub fn message(&mut self, victim: &Party, m: Msg<'_>) -> u64 {
+        let to_keys = office_of(victim, m.to);
+        let (sealed, body) = self.seal(m.from, &to_keys, m.text, m.committed);
+        let mut h = self.header(Kind::Message, m.from, Some(m.to), m.time);
+        h.agreement = m.agreement.map(str::to_owned);
+        h.body = Some(body);
+        let e = self.sign(h);
+        self.append(&e, Some(sealed))
+    }
+
+    /// A reference to entry `index` of `party`'s log with leaf `leaf`.
+    pub fn reference(party: &str, index: u64, leaf: &[u8]) -> Ref {
+        Ref {
+            log: PartyName::new(party).unwrap(),
+            index,
+            leaf_hash: b64::encode(hotline_proto::tree::leaf_hash(leaf).0),
+        }
+    }
+
+    /// Its checkpoint at `size`, signed with its log key.
+    pub fn checkpoint(&self, size: u64) -> String {
+        checkpoint_for(&self.log_key, &self.leaves[..size as usize])
+    }
+
+    /// A cosignature line by its own witness key over `note`, dated `time`
+    /// (seconds since the epoch).
+    pub fn cosign(&self, note: &str, time: u64) -> String {
+        let (text, _) = checkpoint::split(note.as_bytes()).unwrap();
+        checkpoint::cosign_line(&self.witness_key, text, time).unwrap()
+    }
+
+    /// The push body for entries `from..to` under a checkpoint at `to`.
+    pub fn push_body(&self, from: u64, to: u64) -> Vec<u8> {
+        let run: Vec<(Vec<u8>, Option<Vec<u8>>)> = (from..to)
+            .map(|i| {
+                (
+                    self.leaves[i as usize].clone(),
+                    self.sealed[i as usize].clone(),
+                )
+            })
+            .collect();
+        push_body(&self.origin(), &self.checkpoint(to), from, &run)
+    }
+
+    /// POSTs `body` to `path` on the victim's peer port, as this party.
+    pub fn post(
+        &self,
+        victim: Target<'_>,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, String) {
+        curl(
+            &self.party.dir,
+            &victim.served.peer_addr,
+            &pin(victim.party),
+            path,
+            content_type,
+            body,
+        )
+        .expect("TLS with pinned keys works")
+    }
+
+    /// Pushes entries `from..` (to the end of its log) to the victim.
+    pub fn push(&self, victim: Target<'_>, from: u64) -> (u16, String) {
+        let body = self.push_body(from, self.size());
+        self.post(victim, "/fed/v1/push", "application/json", &body)
+    }
+
+    /// The C2SP tlog-witness add-checkpoint body: `old`, a consistency proof
+    /// from `old` to `size`, and the checkpoint `note`.
+    pub fn add_checkpoint_body(&self, old: u64, size: u64, note: &str) -> Vec<u8> {
+        let mut t = MemoryTree::new();
+        self.leaves[..size as usize].iter().for_each(|l| {
+            t.push(l);
+        });
+        let proof = if old == 0 || old == size {
+            vec![]
+        } else {
+            t.consistency(old, size).unwrap()
+        };
+        let mut b = format!("old {old}\n");
+        for h in proof {
+            b.push_str(&b64::encode(h.0));
+            b.push('\n');
+        }
+        b.push('\n');
+        b.push_str(note);
+        b.into_bytes()
+    }
+
+    /// Asks the victim's witness to cosign its checkpoint at `size`, claiming
+    /// the witness last cosigned `old`.
+    pub fn add_checkpoint(&self, victim: Target<'_>, old: u64, size: u64) -> (u16, String) {
+        let body = self.add_checkpoint_body(old, size, &self.checkpoint(size));
+        self.post(
+            victim,
+            "/fed/v1/witness/add-checkpoint",
+            "text/plain",
+            &body,
+        )
+    }
+}
+
+/// The public keys of `office` as `party` exports them.
+pub fn office_of(party: &Party, office: &str) -> OfficePublic {
+    identity(party)
+        .offices
+        .into_iter()
+        .find(|o| o.office.as_str() == office)
+        .unwrap_or_else(|| panic!("{office} is not among the exported offices"))
+}
+
+/// Everything a victim holds: its own log and its mirrors of `peers`.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub own: Vec<serde_json::Value>,
+    pub mirrors: BTreeMap<String, Vec<serde_json::Value>>,
+}
+
+impl Snapshot {
+    /// Reads it (through the running node's API, or offline).
+    pub fn of(victim: &Party, peers: &[&str]) -> Self {
+        Self {
+            own: log_json(victim.d()),
+            mirrors: peers
+                .iter()
+                .map(|p| {
+                    (
+                        (*p).to_owned(),
+                        super::federation::log_json_peer(victim.d(), p),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Asserts that `victim` holds exactly what it held at the snapshot.
+    pub fn unchanged(&self, victim: &Party, what: &str) {
+        let peers: Vec<&str> = self.mirrors.keys().map(String::as_str).collect();
+        let now = Self::of(victim, &peers);
+        assert_eq!(
+            now.own.len(),
+            self.own.len(),
+            "{what}: the victim's own log grew"
+        );
+        assert_eq!(&now, self, "{what}: the victim's log or mirrors changed");
+    }
+}
+
+/// The usual stage: `us` and `ru`, both running and federated, with the
+/// cybercrime agreement (examples/cyber-agreement.toml) in force and every
+/// log mirrored and cosigned both ways. Returns us, ru, their nodes and the
+/// agreement id; the test then kills us's node and [`Hostile::take_over`]s it.
+pub fn stage() -> (Party, Party, Served, Served, String) {
+    let (us, ru) = super::federation::pair();
+    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
+    federate(&us, &ru);
+    let id = agree(&us, &ru, &example("cyber-agreement.toml"));
+    settle(&us, &ru);
+    (us, ru, a, b, id)
+}
+
+/// Waits until each side's mirror holds the other's whole log.
+pub fn settle(us: &Party, ru: &Party) {
+    use super::federation::log_json_peer;
+    wait_until(30, "both mirrors caught up", || {
+        log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
+            && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
+    });
+}
+
+/// The receipt `receiver` wrote for entry `index` of `sender`'s log, once it exists.
+pub fn receipt_for(receiver: &Party, sender: &str, index: u64) -> serde_json::Value {
+    let find = || {
+        log_json(receiver.d()).into_iter().find(|e| {
+            let h = &e["header"];
+            h["kind"] == "receipt"
+                && h["refs"][0]["log"] == sender
+                && h["refs"][0]["index"] == index
+        })
+    };
+    wait_until(30, "the receipt", || find().is_some());
+    find().unwrap()
+}
+
+/// The harness itself builds entries the victim accepts: an honest sealed
+/// message written by the hostile party is mirrored and receipted
+/// `delivered`. (Without this, a refusal in the attack tests could come from
+/// a harness bug rather than from the check under test.)
+#[test]
+fn an_honest_entry_built_by_the_harness_is_accepted() {
+    let (us, ru, a, b, agreement) = stage();
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let now = jiff::Timestamp::now().to_string();
+    let before = Snapshot::of(&ru, &["us"]);
+    let i = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &now,
+            text: "hello",
+            committed: "hello",
+        },
+    );
+    let (s, t) = us.push(
+        Target {
+            party: &ru,
+            served: &b,
+        },
+        i,
+    );
+    assert_eq!(s, 200, "{t}");
+    let r = receipt_for(&ru, "us", i);
+    assert_eq!(r["header"]["status"], "delivered", "{r}");
+    assert_eq!(r["header"]["from"], "ru/fsb");
+    let after = Snapshot::of(&ru, &["us"]);
+    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
+    assert_eq!(
+        after.own.len(),
+        before.own.len() + 1,
+        "one receipt, nothing else"
+    );
+}
