@@ -106,6 +106,24 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Largest API request body, in bytes.
     pub max_request_bytes: usize,
+    /// Most receipts one peer may make this node owe per window (0: no
+    /// limit). Every entry addressed to one of this party's offices costs the
+    /// receiver a receipt in its own log, so without a bound a peer could grow
+    /// this log as fast as it can sign; a push beyond the budget is answered
+    /// 429 and the sender retries after the window.
+    #[serde(default = "default_receipts_per_window")]
+    pub max_receipts_per_window: u64,
+    /// The window of `max_receipts_per_window`, in seconds.
+    #[serde(default = "default_receipt_window")]
+    pub receipt_window_secs: u64,
+}
+
+fn default_receipts_per_window() -> u64 {
+    6000
+}
+
+fn default_receipt_window() -> u64 {
+    60
 }
 
 impl Default for Limits {
@@ -113,6 +131,8 @@ impl Default for Limits {
         Self {
             max_text_bytes: 64 * 1024,
             max_request_bytes: 1024 * 1024,
+            max_receipts_per_window: default_receipts_per_window(),
+            receipt_window_secs: default_receipt_window(),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Metrics {
     pub inquiries_overdue: Gauge,
     /// Peer connections refused during the TLS handshake (unpinned or bad).
     pub tls_handshake_failures: Counter,
+    /// Per peer: pushes refused with 429 (over the receipts budget).
+    pub pushes_throttled: Family<PeerLabel, Counter>,
 }
 
 /// The `peer` label.
@@ -88,6 +90,12 @@ impl Metrics {
         let equivocations = Gauge::default();
         let tls_handshake_failures = Counter::default();
         let inquiries_overdue = Gauge::default();
+        let pushes_throttled = Family::<PeerLabel, Counter>::default();
+        registry.register(
+            "pushes_throttled",
+            "Pushes from the peer refused with 429: they would have made this node owe more receipts than limits.max_receipts_per_window allows",
+            pushes_throttled.clone(),
+        );
         registry.register(
             "inquiries_overdue",
             "Inquiries past a deadline (acknowledge or answer) without that step",
@@ -143,6 +151,7 @@ impl Metrics {
             equivocations,
             tls_handshake_failures,
             inquiries_overdue,
+            pushes_throttled,
         }
     }
 
@@ -153,6 +162,15 @@ impl Metrics {
                 peer: peer.to_string(),
             })
             .set(i64::try_from(size).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a push from `peer` refused over the receipts budget.
+    pub fn throttled(&self, peer: &impl std::fmt::Display) {
+        self.pushes_throttled
+            .get_or_create(&PeerLabel {
+                peer: peer.to_string(),
+            })
+            .inc();
     }
 
     /// The OpenMetrics text exposition.

@@ -756,6 +756,7 @@ async fn link(
             "127.0.0.1:0",
             COSIGN_SECS,
         )?;
+        no_receipts_budget(&dir)?;
         let node = Node::open(&dir)?;
         node.add_office(office.clone()).await?;
         parties.push(Local::bind(node, 0, 0).await?);
@@ -820,6 +821,28 @@ async fn link(
         rss_mb: status_mb("VmRSS:"),
         peak_rss_mb: status_mb("VmHWM:"),
     })
+}
+
+/// Lifts the receiver's receipts budget (`limits.max_receipts_per_window`):
+/// the bench measures how fast the link can go, and ten thousand entries at
+/// full speed are exactly what the default budget is there to pace.
+fn no_receipts_budget(dir: &NodeDir) -> Result<()> {
+    let path = dir.config();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let default = dir.read_config()?.limits.max_receipts_per_window;
+    let text = text.replace(
+        &format!("max_receipts_per_window = {default}"),
+        "max_receipts_per_window = 0",
+    );
+    hotline_node::dir::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    anyhow::ensure!(
+        dir.read_config()?.limits.max_receipts_per_window == 0,
+        "{}: the receipts budget could not be lifted",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Warm-up, the throughput phase, then the light-load phase.

@@ -5,6 +5,15 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
+    /// Bounded growth: a push that would make the receiver owe more
+    /// receipts than its budget allows is refused with 429 and Retry-After,
+    /// nothing stored; an honest sender is paced and nothing is lost or doubled.
+    mod attack_growth;
+    /// A third witness sees headers, not content: it mirrors and cosigns
+    /// both logs without a single sealed body; a body pushed to it for an
+    /// entry addressed to another party is refused.
+    mod attack_third_witness;
+
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
     /// Calls, readouts and joint statements between two nodes: a call

@@ -7,6 +7,13 @@
 //! rebuilt from the mirror plus the new leaves has exactly the root the
 //! sender signed. Only then is the batch committed, in one transaction.
 //!
+//! Sealed bodies travel only to the party an entry is addressed to: that
+//! party must get the body (it opens it and receipts it), and any other
+//! peer — a third witness, or the counterparty for traffic with someone
+//! else — verifies and cosigns the header alone, whose commitments already
+//! fix the content. A body pushed to anyone else is refused rather than
+//! kept: a witness that holds no ciphertext cannot be made to leak any.
+//!
 //! An entry the mirror already holds is skipped if it is the same leaf. A
 //! different leaf at a held index is equivocation: the mirror builds the
 //! evidence (two signed checkpoints that disagree about one prefix) and keeps
@@ -24,6 +31,7 @@ use hotline_proto::{Hash, b64, seal, tree};
 
 use super::FedError;
 use super::evidence;
+use super::receipts::receipted;
 use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck};
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 
@@ -58,7 +66,6 @@ fn check_entry(
     party: &Party,
     log_key: &NoteVerifier,
     keys: &OfficeKeys,
-    sealed: Option<&[u8]>,
     latest: jiff::Timestamp,
 ) -> Result<(), FedError> {
     let h = e.header();
@@ -105,27 +112,77 @@ fn check_entry(
             .ok_or_else(|| bad(format!("the key of {} was revoked", h.from)))?;
         e.verify(&vk).map_err(|err| bad(err.to_string()))?;
     }
+    Ok(())
+}
+
+/// Whether `e` is addressed to an office of `me`.
+fn addressed_to(e: &SignedEntry, me: &Party) -> bool {
+    e.header().to.as_ref().is_some_and(|t| &t.party() == me)
+}
+
+/// Checks the sealed body pushed with entry `index`, if any: `me` needs the
+/// body of every entry addressed to it, and takes no other.
+fn check_body(
+    e: &SignedEntry,
+    index: u64,
+    me: &Party,
+    sealed: Option<&[u8]>,
+) -> Result<(), FedError> {
+    let h = e.header();
+    let bad = |why: String| FedError::Invalid(format!("entry {index}: {why}"));
+    let ours = addressed_to(e, me);
     match (&h.body, sealed) {
-        (Some(b), Some(s)) => {
+        (Some(b), Some(s)) if ours => {
             if b64::encode(seal::sealed_hash(s)) != b.sealed || b.size != s.len() as u64 {
                 return Err(bad("the sealed body does not match its commitment".into()));
             }
         }
-        (Some(_), None) => return Err(bad("the sealed body is missing".into())),
+        (Some(_), None) if ours => return Err(bad("the sealed body is missing".into())),
+        (Some(_), Some(_)) => {
+            let to =
+                h.to.as_ref()
+                    .map_or("no office".to_owned(), |t| t.to_string());
+            return Err(bad(format!(
+                "a sealed body came for an entry addressed to {to}, not to an office of {me}; \
+                 a body goes only to the party it is addressed to (push the leaf alone)"
+            )));
+        }
         (None, Some(_)) => {
             return Err(bad(
                 "a sealed body came with an entry that commits to none".into()
             ));
         }
-        (None, None) => {}
+        (Some(_), None) | (None, None) => {}
     }
     Ok(())
 }
 
+/// What this node allows a push to add, besides what its signatures prove.
+pub struct Intake<'a> {
+    /// This node's party: entries addressed to its offices need their
+    /// sealed bodies, and cost a receipt.
+    pub me: &'a Party,
+    /// How far in the future of this node's clock an entry may be dated.
+    pub max_skew_secs: u64,
+    /// Receipts the push may make this node owe (its peer's budget now).
+    pub receipts_allowed: u64,
+}
+
 /// The outcome of a push.
 pub enum Accepted {
-    /// Stored (or already held); the mirror's size now.
-    Ok(PushAck),
+    /// Stored (or already held); the mirror's size now, and how many
+    /// receipts the stored entries made this node owe.
+    Ok(PushAck, u64),
+    /// Stored nothing: the new entries would cost `owed` receipts, more
+    /// than the `allowed` of the intake.
+    OverBudget {
+        /// Receipts the push's new entries would cost.
+        owed: u64,
+        /// Receipts the intake allowed.
+        allowed: u64,
+        /// The mirror's size (unchanged).
+        ack: PushAck,
+    },
     /// The push starts beyond the mirror: the sender must resend from here.
     Gap(PushAck),
     /// The push contradicts the mirror: evidence kept under this id.
@@ -140,11 +197,11 @@ pub fn accept(
     log_key: &NoteVerifier,
     keys: &mut OfficeKeys,
     push: &Push,
-    max_skew_secs: u64,
+    intake: &Intake<'_>,
 ) -> Result<Accepted, FedError> {
     let latest = crate::clock::now()
         .checked_add(jiff::SignedDuration::from_secs(
-            i64::try_from(max_skew_secs).unwrap_or(i64::MAX),
+            i64::try_from(intake.max_skew_secs).unwrap_or(i64::MAX),
         ))
         .unwrap_or(jiff::Timestamp::MAX);
     if push.origin != log_key.name() {
@@ -164,7 +221,7 @@ pub fn accept(
         .map_err(|e| FedError::Forbidden(format!("push checkpoint: {e}")))?;
     let have = store.size(mirror)?;
     let Some(first) = push.entries.first().map(|e| e.index) else {
-        return Ok(Accepted::Ok(PushAck { mirror_size: have }));
+        return Ok(Accepted::Ok(PushAck { mirror_size: have }, 0));
     };
     if first > have {
         return Ok(Accepted::Gap(PushAck { mirror_size: have }));
@@ -218,20 +275,26 @@ pub fn accept(
     }
     let new = &leaves[overlap..];
     if new.is_empty() {
-        return Ok(Accepted::Ok(PushAck { mirror_size: have }));
+        return Ok(Accepted::Ok(PushAck { mirror_size: have }, 0));
+    }
+    // Counted before any signature is checked: a push over the budget costs
+    // this node no more than its parsing.
+    let owed = new
+        .iter()
+        .filter(|(_, e, _)| receipted(e.header().kind) && addressed_to(e, intake.me))
+        .count() as u64;
+    if owed > intake.receipts_allowed {
+        return Ok(Accepted::OverBudget {
+            owed,
+            allowed: intake.receipts_allowed,
+            ack: PushAck { mirror_size: have },
+        });
     }
     let mut staged = keys.clone();
     let mut rows = Vec::with_capacity(new.len());
     for (index, entry, sealed) in new {
-        check_entry(
-            entry,
-            *index,
-            party,
-            log_key,
-            &staged,
-            sealed.as_deref(),
-            latest,
-        )?;
+        check_entry(entry, *index, party, log_key, &staged, latest)?;
+        check_body(entry, *index, intake.me, sealed.as_deref())?;
         learn(&mut staged, entry);
         rows.push(NewLeaf::from_entry(entry, sealed.clone()));
     }
@@ -251,7 +314,7 @@ pub fn accept(
         now: crate::clock::now().as_second(),
     })?;
     *keys = staged;
-    Ok(Accepted::Ok(PushAck { mirror_size: end }))
+    Ok(Accepted::Ok(PushAck { mirror_size: end }, owed))
 }
 
 /// The pushed run has a different leaf at `at` than the mirror. If the

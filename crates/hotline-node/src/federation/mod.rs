@@ -5,6 +5,7 @@
 //! - [`receipts`]: the receiver's signed receipts, exactly once per entry.
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint`, both sides.
 //! - [`outbox`]: pushing the own log and asking for cosignatures, with backfill.
+//! - [`budget`]: how many receipts one peer may make this node owe per window.
 //! - [`evidence`]: equivocation bundles from what a node holds.
 //!
 //! Each pinned peer both mirrors this party's log and witnesses it; a third
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use crate::store::{LogId, StoreError};
 
+pub mod budget;
 pub mod evidence;
 pub mod mirror;
 pub mod outbox;
@@ -100,7 +102,12 @@ pub struct Peer {
     pub cosign_now: tokio::sync::Notify,
     /// Client for its node, when it has a URL.
     pub client: Option<crate::tls::PeerClient>,
+    /// The receipts it made this node owe in the current window (changed
+    /// only with `mirror_lock` held).
+    pub receipts: Mutex<budget::ReceiptWindow>,
     link: Mutex<LinkState>,
+    /// Until when it asked this node to hold back pushes (429), if it did.
+    paced_until: Mutex<Option<Timestamp>>,
 }
 
 impl Peer {
@@ -131,6 +138,8 @@ impl Peer {
             ),
             cosign_now: tokio::sync::Notify::new(),
             client,
+            receipts: Mutex::new(budget::ReceiptWindow::default()),
+            paced_until: Mutex::new(None),
             link: Mutex::new(LinkState {
                 up: false,
                 since: crate::clock::now(),
@@ -181,6 +190,19 @@ impl Peer {
             Self::up(l);
             l.last_cosigned = Some(time);
         });
+    }
+
+    /// Records that the peer asked this node to wait before pushing more
+    /// (its receipts budget): the link is up, nothing is lost.
+    pub fn paced(&self, until: Timestamp) {
+        self.update(Self::up);
+        *self.paced_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(until);
+    }
+
+    /// Until when the peer asked this node to hold back, while it still does.
+    pub fn paced_until(&self) -> Option<Timestamp> {
+        let until = *self.paced_until.lock().unwrap_or_else(|e| e.into_inner());
+        until.filter(|t| *t > crate::clock::now())
     }
 
     /// Records a failure.

@@ -5,14 +5,23 @@
 //! mirror size (learnt from its answers) is how far delivery got. After a
 //! crash, a restart or a cut link, the first push learns the position again
 //! and the rest follows in order — backfill without operator action.
+//!
+//! A sealed body goes only to the peer whose party the entry is addressed
+//! to; every other peer (a third witness, the counterparty for traffic with
+//! someone else) gets the leaf alone, which is all it needs to verify and
+//! cosign. A peer that answers 429 is pacing the receipts this node's
+//! entries make it owe: the outbox waits as told (bounded) and cuts its
+//! next push at what the peer said fits, so nothing is lost or doubled.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use hotline_proto::entry::SignedEntry;
 use hotline_proto::{b64, checkpoint, tree};
 
-use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, TLOG_SIZE};
+use super::receipts::receipted;
+use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, PushPaced, TLOG_SIZE};
 use super::witness::{self, Cosigned};
 use super::{FedError, Peer};
 use crate::node::Node;
@@ -21,19 +30,42 @@ use crate::store::HashesOf;
 /// Entries per push.
 const BATCH: u64 = 500;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Longest wait a peer's `Retry-After` can impose before the next try (a
+/// peer that is still over budget then says so again).
+const MAX_PACE: Duration = Duration::from_secs(60);
 
-/// Builds the next push to `peer` from `from` (at most `BATCH` entries).
-fn next_push(node: &Node, from: u64) -> Result<Push, FedError> {
+/// Builds the next push to `peer` from `from`: at most `BATCH` entries, and
+/// at most `cap` of them addressed to `peer` (each costs it a receipt).
+fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Push, FedError> {
     let store = node.store();
     let log = node.log_id();
     let size = store.size(log)?;
-    let leaves = store.leaves(
+    let mut leaves = store.leaves(
         log,
         from,
         BATCH
             .min(size.saturating_sub(from))
             .min(MAX_PUSH_ENTRIES as u64),
     )?;
+    let mut addressed = Vec::with_capacity(leaves.len());
+    for l in &leaves {
+        let e = SignedEntry::from_leaf(&l.leaf)
+            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let h = e.header();
+        let theirs = h.to.as_ref().is_some_and(|t| t.party() == peer.party);
+        addressed.push((theirs, theirs && receipted(h.kind)));
+    }
+    if let Some(cap) = cap {
+        let mut owed = 0;
+        let cut = addressed
+            .iter()
+            .position(|(_, r)| {
+                owed += u64::from(*r);
+                owed > cap
+            })
+            .unwrap_or(leaves.len());
+        leaves.truncate(cut);
+    }
     let end = from + leaves.len() as u64;
     // A checkpoint at exactly the run's end: the receiver checks every leaf against it.
     let note = match store.checkpoint_at(log, end)? {
@@ -52,8 +84,12 @@ fn next_push(node: &Node, from: u64) -> Result<Push, FedError> {
         }
     };
     let mut entries = Vec::with_capacity(leaves.len());
-    for l in leaves {
-        let sealed = store.body(log, l.index)?.map(b64::encode);
+    for (l, (theirs, _)) in leaves.into_iter().zip(addressed) {
+        let sealed = if theirs {
+            store.body(log, l.index)?.map(b64::encode)
+        } else {
+            None
+        };
         entries.push(PushEntry {
             index: l.index,
             leaf: b64::encode(&l.leaf),
@@ -80,34 +116,78 @@ fn probe(node: &Node) -> Result<Push, FedError> {
     })
 }
 
-/// Sends one push (or, without `from`, a probe); returns the peer's mirror size.
-async fn push_once(node: &Node, peer: &Peer, from: Option<u64>) -> Result<u64, FedError> {
+/// What a peer answered to a push.
+enum Pushed {
+    /// Its mirror's size.
+    Acked(u64),
+    /// Over its receipts budget: nothing stored.
+    Paced {
+        /// Its mirror's size.
+        mirror_size: u64,
+        /// How many entries addressed to it fit now.
+        allowed: u64,
+        /// Its budget per window.
+        per_window: u64,
+        /// How long it asks this node to wait (bounded by `MAX_PACE`).
+        wait: Duration,
+    },
+}
+
+/// Sends one push (or, without `from`, a probe) carrying at most `cap`
+/// entries addressed to the peer.
+async fn push_once(
+    node: &Node,
+    peer: &Arc<Peer>,
+    from: Option<u64>,
+    cap: Option<u64>,
+) -> Result<Pushed, FedError> {
     let client = peer
         .client
         .as_ref()
         .ok_or_else(|| FedError::NotFound(format!("no URL for {}", peer.party)))?;
-    let n2 = node.clone();
+    let (n2, p2) = (node.clone(), peer.clone());
     let push = tokio::task::spawn_blocking(move || match from {
-        Some(from) => next_push(&n2, from),
+        Some(from) => next_push(&n2, &p2, from, cap),
         None => probe(&n2),
     })
     .await
     .map_err(|e| FedError::Internal(e.to_string()))??;
     let body = serde_json::to_vec(&push).map_err(|e| FedError::Internal(e.to_string()))?;
-    let (status, _, bytes) = client
+    let (status, headers, bytes) = client
         .request(Method::POST, "/fed/v1/push", "application/json", body)
         .await
         .map_err(|e| FedError::Unreachable(e.to_string()))?;
     match status {
         StatusCode::OK | StatusCode::CONFLICT => {
             if let Ok(ack) = serde_json::from_slice::<PushAck>(&bytes) {
-                return Ok(ack.mirror_size);
+                return Ok(Pushed::Acked(ack.mirror_size));
             }
             Err(FedError::Refused(format!(
                 "{} refused the push: {}",
                 peer.party,
                 String::from_utf8_lossy(&bytes)
             )))
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            let paced = serde_json::from_slice::<PushPaced>(&bytes).map_err(|e| {
+                FedError::Refused(format!(
+                    "{} answered 429 with a body that is not a paced-push answer ({e}): {}",
+                    peer.party,
+                    String::from_utf8_lossy(&bytes)
+                ))
+            })?;
+            // Retry-After in seconds (RFC 9110); the body says the same.
+            let secs = headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(paced.retry_after_secs);
+            Ok(Pushed::Paced {
+                mirror_size: paced.mirror_size,
+                allowed: paced.receipts_allowed,
+                per_window: paced.receipts_per_window,
+                wait: Duration::from_secs(secs).min(MAX_PACE),
+            })
         }
         s => Err(FedError::Refused(format!(
             "{} refused the push ({s}): {}",
@@ -125,6 +205,8 @@ pub async fn push_loop(
 ) {
     let mut sizes = node.size_watch();
     let mut acked: Option<u64> = None;
+    // Most entries addressed to the peer per push, once it has paced us.
+    let mut cap: Option<u64> = None;
     let mut backoff = Duration::from_millis(50);
     loop {
         if *shutdown.borrow() || !node.federation().is_current(&peer) {
@@ -141,8 +223,37 @@ pub async fn push_loop(
             }
             continue;
         }
-        match push_once(&node, &peer, acked).await {
-            Ok(size) => {
+        match push_once(&node, &peer, acked, cap).await {
+            Ok(Pushed::Paced {
+                mirror_size,
+                allowed,
+                per_window,
+                wait,
+            }) => {
+                acked = Some(mirror_size);
+                peer.delivered(mirror_size);
+                backoff = Duration::from_millis(50);
+                if allowed > 0 && cap.is_none_or(|c| allowed < c) {
+                    // A smaller push fits now: send it at once.
+                    cap = Some(allowed);
+                    continue;
+                }
+                // Nothing fits (or that push already was no larger than
+                // what fits): wait for the peer's next window.
+                let wait = wait.max(Duration::from_millis(100));
+                peer.paced(
+                    crate::clock::now()
+                        .checked_add(wait)
+                        .unwrap_or(jiff::Timestamp::MAX),
+                );
+                tracing::info!(peer = %peer.party, ?wait, "the peer paces receipts; waiting");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+                cap = Some(per_window.max(1));
+            }
+            Ok(Pushed::Acked(size)) => {
                 let progressed = acked.is_some_and(|a| a != size);
                 let stuck = acked == Some(size);
                 acked = Some(size);
@@ -160,6 +271,7 @@ pub async fn push_loop(
             Err(e) => {
                 peer.link_down(&e.to_string());
                 acked = None;
+                cap = None;
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = shutdown.changed() => {}

@@ -2,6 +2,7 @@
 //! [`crate::tls`]); the peer party comes from the client certificate.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, State};
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use super::wire::{MAX_PUSH_BYTES, Push};
+use super::wire::{MAX_PUSH_BYTES, Push, PushPaced};
 use super::{FedError, Peer, mirror, receipts, witness};
 use crate::node::Node;
 use crate::tls::PeerParty;
@@ -59,13 +60,30 @@ async fn push(
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
     };
     let mut guard = peer.mirror_lock.lock().await;
-    let (store, p2) = (node.store().clone(), peer.clone());
+    let (store, p2, me) = (node.store().clone(), peer.clone(), node.party().clone());
     let skew = node.config().max_clock_skew_secs;
+    let limits = &node.config().limits;
+    let (max, window) = (
+        limits.max_receipts_per_window,
+        Duration::from_secs(limits.receipt_window_secs),
+    );
+    // The window changes only under the mirror lock, so what is allowed
+    // here is still what is allowed when the push is stored.
+    let allowance = peer
+        .receipts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .allowance(Instant::now(), max, window);
     let keys = guard.take();
     let outcome = tokio::task::spawn_blocking(move || {
         let mut keys = match keys {
             Some(k) => k,
             None => mirror::load_keys(&*store, p2.mirror)?,
+        };
+        let intake = mirror::Intake {
+            me: &me,
+            max_skew_secs: skew,
+            receipts_allowed: allowance.receipts,
         };
         let r = mirror::accept(
             &*store,
@@ -74,7 +92,7 @@ async fn push(
             &p2.log_key,
             &mut keys,
             &push,
-            skew,
+            &intake,
         );
         Ok::<_, FedError>((r, keys))
     })
@@ -85,10 +103,16 @@ async fn push(
         Err(e) => return FedError::Internal(e.to_string()).into_response(),
     };
     *guard = Some(keys);
+    if let Ok(mirror::Accepted::Ok(_, owed)) = &result {
+        peer.receipts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spend(*owed);
+    }
     drop(guard);
     peer.heard_from();
     match result {
-        Ok(mirror::Accepted::Ok(ack)) => {
+        Ok(mirror::Accepted::Ok(ack, _)) => {
             node.metrics().mirrored(&peer.party, ack.mirror_size);
             node.note_mirrored();
             let (n, p) = (node.clone(), peer.clone());
@@ -100,6 +124,33 @@ async fn push(
             (StatusCode::OK, Json(ack)).into_response()
         }
         Ok(mirror::Accepted::Gap(ack)) => (StatusCode::CONFLICT, Json(ack)).into_response(),
+        Ok(mirror::Accepted::OverBudget { owed, allowed, ack }) => {
+            node.metrics().throttled(&peer.party);
+            let retry = allowance.resets_in.as_secs_f64().ceil().max(1.0) as u64;
+            let msg = format!(
+                "this push would make {me} owe {owed} receipts to {them}, and only {allowed} more \
+                 are allowed in the current window ({max} every {secs} s: limits.max_receipts_per_window \
+                 and limits.receipt_window_secs in {me}'s hotline.toml); nothing was stored: push at \
+                 most {allowed} entries addressed to {me} now, or retry after {retry} s",
+                me = node.party(),
+                them = peer.party,
+                secs = window.as_secs().max(1),
+            );
+            tracing::info!(peer = %peer.party, owed, allowed, retry, "push over the receipts budget");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry.to_string())],
+                Json(PushPaced {
+                    error: msg,
+                    status: 429,
+                    mirror_size: ack.mirror_size,
+                    receipts_allowed: allowed,
+                    receipts_per_window: max,
+                    retry_after_secs: retry,
+                }),
+            )
+                .into_response()
+        }
         Ok(mirror::Accepted::Equivocation(id)) => error(
             StatusCode::CONFLICT,
             format!(

@@ -95,6 +95,12 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
             format!("EQUIVOCATION: {origin} showed two different histories; evidence #{id} (`hotline prove equivocation {id}`)")
         })
         .collect();
+    if let Some(until) = peer.paced_until() {
+        alerts.push(format!(
+            "{} paces this node's pushes until {until}: they would make it owe more receipts than its limits.max_receipts_per_window allows; the outbox resumes then, nothing is lost",
+            peer.party
+        ));
+    }
     if !link.up {
         alerts.push(format!(
             "link down since {}: {}",

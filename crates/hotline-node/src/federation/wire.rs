@@ -5,6 +5,9 @@
 //! check every leaf against the tree it rebuilds. Pushing is at least once on
 //! the wire and idempotent by index and leaf hash, so exactly once in effect.
 //!
+//! A receiver bounds the receipts one peer may make it owe per window; a
+//! push beyond that is answered 429 with [`PushPaced`], and stores nothing.
+//!
 //! `POST /fed/v1/witness/add-checkpoint` is C2SP tlog-witness, byte for byte.
 
 use serde::{Deserialize, Serialize};
@@ -47,6 +50,25 @@ pub struct Push {
 pub struct PushAck {
     /// How much of the sender's log the receiver's mirror now holds.
     pub mirror_size: u64,
+}
+
+/// The answer to a push over the receiver's receipts budget (429, with a
+/// `Retry-After` header of `retry_after_secs`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PushPaced {
+    /// What happened and what to do, in a sentence.
+    pub error: String,
+    /// 429.
+    pub status: u16,
+    /// How much of the sender's log the receiver's mirror holds (unchanged).
+    pub mirror_size: u64,
+    /// Entries addressed to the receiver (each costs a receipt) that a push
+    /// may carry now.
+    pub receipts_allowed: u64,
+    /// The receiver's budget per window.
+    pub receipts_per_window: u64,
+    /// Seconds until the window ends.
+    pub retry_after_secs: u64,
 }
 
 /// Content type of the C2SP tlog-witness 409 body.

@@ -68,6 +68,72 @@ pub fn curl(
     Ok((code.parse().unwrap(), body.to_owned()))
 }
 
+/// [`curl`], also returning the response headers (names in lower case).
+pub fn curl_with_headers(
+    client: &Path,
+    server_addr: &str,
+    server_pin: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, BTreeMap<String, String>, String), String> {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), body).unwrap();
+    let h = tempfile::NamedTempFile::new().unwrap();
+    let o = Command::new("curl")
+        .args(["-sS", "-k", "--max-time", "20", "-w", "\n%{http_code}"])
+        .arg("-D")
+        .arg(h.path())
+        .arg("--cert")
+        .arg(client.join("keys/tls.crt"))
+        .arg("--key")
+        .arg(client.join("keys/tls.key"))
+        .arg("--pinnedpubkey")
+        .arg(format!("sha256//{server_pin}"))
+        .args([
+            "-H",
+            &format!("content-type: {content_type}"),
+            "--data-binary",
+        ])
+        .arg(format!("@{}", f.path().display()))
+        .arg(format!("https://{server_addr}{path}"))
+        .output()
+        .expect("curl must be installed (scripts/test installs it)");
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    let headers = std::fs::read_to_string(h.path())
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok((code.parse().unwrap(), headers, body.to_owned()))
+}
+
+/// The indices of `origin`'s log whose sealed bodies `holder` stores (its
+/// own log, or its mirror of a peer's), read from its database. The API
+/// shows headers only, so this is how a test sees what ciphertext a node
+/// keeps; SQLite (WAL) lets it read beside the running node.
+pub fn bodies(holder: &Party, origin: &str) -> Vec<u64> {
+    let db = rusqlite::Connection::open_with_flags(
+        holder.dir.join("hotline.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut st = db
+        .prepare(
+            "SELECT b.idx FROM bodies b JOIN logs l ON l.id = b.log WHERE l.origin = ?1 ORDER BY b.idx",
+        )
+        .unwrap();
+    st.query_map([origin], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .map(|i| u64::try_from(i.unwrap()).unwrap())
+        .collect()
+}
+
 /// A party's public identity, as `hotline keys export` prints it.
 pub fn identity(p: &Party) -> PartyIdentity {
     serde_json::from_str(&ok(&["keys", "export", "--dir", p.d()])).unwrap()
@@ -363,6 +429,26 @@ impl Hostile {
         .expect("TLS with pinned keys works")
     }
 
+    /// POSTs `body` to `path` on the victim's peer port; returns status,
+    /// response headers (lower-case names) and body.
+    pub fn post_with_headers(
+        &self,
+        victim: Target<'_>,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, BTreeMap<String, String>, String) {
+        curl_with_headers(
+            &self.party.dir,
+            &victim.served.peer_addr,
+            &pin(victim.party),
+            path,
+            content_type,
+            body,
+        )
+        .expect("TLS with pinned keys works")
+    }
+
     /// Pushes entries `from..` (to the end of its log) to the victim.
     pub fn push(&self, victim: Target<'_>, from: u64) -> (u16, String) {
         let body = self.push_body(from, self.size());
@@ -463,12 +549,56 @@ pub fn stage() -> (Party, Party, Served, Served, String) {
     (us, ru, a, b, id)
 }
 
+/// [`stage`], with `prepare` run on us's and ru's directories before their
+/// nodes start (to set limits in hotline.toml, say).
+pub fn stage_with(prepare: impl FnOnce(&Party, &Party)) -> (Party, Party, Served, Served, String) {
+    let (us, ru) = super::federation::pair();
+    prepare(&us, &ru);
+    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
+    federate(&us, &ru);
+    let id = agree(&us, &ru, &example("cyber-agreement.toml"));
+    settle(&us, &ru);
+    (us, ru, a, b, id)
+}
+
+/// [`stage`] with a third witness, `nato` (no offices), pinned both ways by
+/// us and by ru, and every log mirrored by both of the other parties.
+/// Returns us, ru, nato, their nodes and the agreement id.
+pub fn stage_with_witness() -> (Party, Party, Party, Served, Served, Served, String) {
+    let (us, ru) = super::federation::pair();
+    let nato = Party::new("nato");
+    set_cosign_interval(&nato.dir, 1);
+    let (a, b, c) = (
+        Served::start(&us.dir),
+        Served::start(&ru.dir),
+        Served::start(&nato.dir),
+    );
+    federate(&us, &ru);
+    federate(&us, &nato);
+    federate(&ru, &nato);
+    let id = agree(&us, &ru, &example("cyber-agreement.toml"));
+    settle_between(&us, &ru);
+    settle_between(&us, &nato);
+    settle_between(&ru, &nato);
+    (us, ru, nato, a, b, c, id)
+}
+
 /// Waits until each side's mirror holds the other's whole log.
 pub fn settle(us: &Party, ru: &Party) {
     use super::federation::log_json_peer;
     wait_until(30, "both mirrors caught up", || {
         log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
             && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
+    });
+}
+
+/// [`settle`] for any two parties: each one's mirror holds the other's whole log.
+pub fn settle_between(a: &Party, b: &Party) {
+    use super::federation::log_json_peer;
+    let name = |p: &Party| p.dir.file_name().unwrap().to_str().unwrap().to_owned();
+    wait_until(30, "both mirrors caught up", || {
+        log_json_peer(b.d(), &name(a)).len() == log_json(a.d()).len()
+            && log_json_peer(a.d(), &name(b)).len() == log_json(b.d()).len()
     });
 }
 
