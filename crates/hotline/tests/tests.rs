@@ -5,6 +5,12 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
+    /// A witness belongs to one party and says no more than it holds: a
+    /// cosigner key named like another party's witness, or a key another
+    /// party holds, is not pinned and does not start a node; an old
+    /// checkpoint is not cosigned again once the mirror holds more.
+    mod attack_witness;
+
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
     /// Calls, readouts and joint statements between two nodes: a call

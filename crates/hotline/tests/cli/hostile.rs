@@ -41,10 +41,31 @@ pub fn curl(
     content_type: &str,
     body: &[u8],
 ) -> Result<(u16, String), String> {
+    curl_typed(client, server_addr, server_pin, path, content_type, body)
+        .map(|(status, _, body)| (status, body))
+}
+
+/// [`curl`], also returning the answer's content type (the tlog-witness
+/// conflict answer is recognised by it).
+pub fn curl_typed(
+    client: &Path,
+    server_addr: &str,
+    server_pin: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, String, String), String> {
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(f.path(), body).unwrap();
     let o = Command::new("curl")
-        .args(["-sS", "-k", "--max-time", "20", "-w", "\n%{http_code}"])
+        .args([
+            "-sS",
+            "-k",
+            "--max-time",
+            "20",
+            "-w",
+            "\n%{content_type}\n%{http_code}",
+        ])
         .arg("--cert")
         .arg(client.join("keys/tls.crt"))
         .arg("--key")
@@ -64,8 +85,9 @@ pub fn curl(
         return Err(String::from_utf8_lossy(&o.stderr).into_owned());
     }
     let out = String::from_utf8(o.stdout).unwrap();
-    let (body, code) = out.rsplit_once('\n').unwrap();
-    Ok((code.parse().unwrap(), body.to_owned()))
+    let (rest, code) = out.rsplit_once('\n').unwrap();
+    let (body, ty) = rest.rsplit_once('\n').unwrap();
+    Ok((code.parse().unwrap(), ty.to_owned(), body.to_owned()))
 }
 
 /// A party's public identity, as `hotline keys export` prints it.
@@ -363,6 +385,25 @@ impl Hostile {
         .expect("TLS with pinned keys works")
     }
 
+    /// [`Hostile::post`], also returning the answer's content type.
+    pub fn post_typed(
+        &self,
+        victim: Target<'_>,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, String, String) {
+        curl_typed(
+            &self.party.dir,
+            &victim.served.peer_addr,
+            &pin(victim.party),
+            path,
+            content_type,
+            body,
+        )
+        .expect("TLS with pinned keys works")
+    }
+
     /// Pushes entries `from..` (to the end of its log) to the victim.
     pub fn push(&self, victim: Target<'_>, from: u64) -> (u16, String) {
         let body = self.push_body(from, self.size());
@@ -396,6 +437,23 @@ impl Hostile {
     pub fn add_checkpoint(&self, victim: Target<'_>, old: u64, size: u64) -> (u16, String) {
         let body = self.add_checkpoint_body(old, size, &self.checkpoint(size));
         self.post(
+            victim,
+            "/fed/v1/witness/add-checkpoint",
+            "text/plain",
+            &body,
+        )
+    }
+
+    /// [`Hostile::add_checkpoint`], also returning the answer's content
+    /// type: status, content type, body.
+    pub fn add_checkpoint_typed(
+        &self,
+        victim: Target<'_>,
+        old: u64,
+        size: u64,
+    ) -> (u16, String, String) {
+        let body = self.add_checkpoint_body(old, size, &self.checkpoint(size));
+        self.post_typed(
             victim,
             "/fed/v1/witness/add-checkpoint",
             "text/plain",
