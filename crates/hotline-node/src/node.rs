@@ -149,6 +149,7 @@ impl Node {
         };
         let log_key = Arc::new(read_key(&dir.log_key())?);
         let witness_key = Arc::new(read_key(&dir.witness_key())?);
+        check_own_keys(dir, &config, &party, &log_key, &witness_key)?;
         let mut offices = BTreeMap::new();
         for e in std::fs::read_dir(dir.offices()).map_err(io("reading keys/offices"))? {
             let p = e.map_err(io("reading keys/offices"))?.path();
@@ -159,15 +160,39 @@ impl Node {
                 offices.insert(k.office().clone(), Arc::new(k));
             }
         }
-        let mut peers = BTreeMap::new();
+        let mut files = Vec::new();
         for e in std::fs::read_dir(dir.peers()).map_err(io("reading peers"))? {
             let p = e.map_err(io("reading peers"))?.path();
             if p.extension().is_some_and(|x| x == "json") {
-                let t = std::fs::read_to_string(&p).map_err(io("reading a peer"))?;
-                let id: PartyIdentity = serde_json::from_str(&t)
-                    .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
-                peers.insert(id.party.clone(), id);
+                files.push(p);
             }
+        }
+        files.sort();
+        // A peer file edited by hand gets no more trust than `peer add` gives.
+        let mut holders = vec![KeyHolder::own(&party, &log_key, &witness_key)];
+        let mut peers = BTreeMap::new();
+        for p in files {
+            let t = std::fs::read_to_string(&p).map_err(io("reading a peer"))?;
+            let id: PartyIdentity = serde_json::from_str(&t)
+                .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
+            let refused = |e: NodeError| {
+                reword(e, |why| {
+                    format!(
+                        "{}: {why}; this node does not start with it: remove the file, or pin the party again from its own `hotline keys export`",
+                        p.display()
+                    )
+                })
+            };
+            if p.file_stem().and_then(|s| s.to_str()) != Some(id.party.as_str()) {
+                return Err(refused(NodeError::BadInput(format!(
+                    "it holds the keys of party {}, and a peer file is named after its party ({}.json)",
+                    id.party, id.party
+                ))));
+            }
+            check_identity(&id, &party).map_err(refused)?;
+            check_distinct(&id, &holders).map_err(refused)?;
+            holders.push(KeyHolder::pinned(&id)?);
+            peers.insert(id.party.clone(), id);
         }
         let store = SqliteStore::open(&dir.db())
             .map_err(|e| NodeError::Internal(format!("opening {}: {e}", dir.db().display())))?;
@@ -417,6 +442,18 @@ impl Node {
             .peers
             .write()
             .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
+        // Against this node and every other pinned party (a re-pin of the
+        // same party is checked against the others only).
+        let mut holders = vec![KeyHolder::own(
+            &self.inner.party,
+            &self.inner.log_key,
+            &self.inner.witness_key,
+        )];
+        for other in peers.values().filter(|o| o.party != id.party) {
+            holders.push(KeyHolder::pinned(other)?);
+        }
+        check_distinct(&id, &holders)
+            .map_err(|e| reword(e, |why| format!("refusing to pin {}: {why}", id.party)))?;
         if let Some(old) = peers.get(&id.party)
             && (old.log_key != id.log_key || old.witness_key != id.witness_key)
         {
@@ -648,6 +685,170 @@ fn peer_record(
         _ => None,
     };
     Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))
+}
+
+/// Refuses to open a party whose own keys are not named after its log: a
+/// cosigner key named like another party's witness would have its
+/// cosignatures reported as that party's.
+fn check_own_keys(
+    dir: &NodeDir,
+    config: &Config,
+    party: &Party,
+    log_key: &NoteKey,
+    witness_key: &NoteKey,
+) -> Result<()> {
+    let toml = dir.config();
+    if hotline_proto::bundle::origin_party(&config.origin) != party.as_str() {
+        return Err(NodeError::BadInput(format!(
+            "{} says origin = {:?}, which is not a log of party {party} (an origin ends with /{party}); restore it",
+            toml.display(),
+            config.origin
+        )));
+    }
+    let restore = "restore the key this party was created with";
+    if log_key.alg() != ALG_ED25519 {
+        return Err(NodeError::BadInput(format!(
+            "{} holds a key of type 0x{:02x}, but a log key is an Ed25519 note key (type 0x01); {restore}",
+            dir.log_key().display(),
+            log_key.alg()
+        )));
+    }
+    if log_key.name() != config.origin {
+        return Err(NodeError::BadInput(format!(
+            "{} holds a log key named {}, but {} says origin = {:?}: a log key is named after its log; {restore}",
+            dir.log_key().display(),
+            log_key.name(),
+            toml.display(),
+            config.origin
+        )));
+    }
+    let want = hotline_proto::claims::witness_of(&config.origin);
+    if config.witness_name != want {
+        return Err(NodeError::BadInput(format!(
+            "{} says witness_name = {:?}, but a party's witness key is named after its own log: {want}; restore it (cosignatures under another name would be reported as another witness's)",
+            toml.display(),
+            config.witness_name
+        )));
+    }
+    if witness_key.alg() != ALG_COSIGNATURE_V1 {
+        return Err(NodeError::BadInput(format!(
+            "{} holds a key of type 0x{:02x}, but a witness key is a cosigner key (type 0x04, C2SP tlog-cosignature); {restore}",
+            dir.witness_key().display(),
+            witness_key.alg()
+        )));
+    }
+    if witness_key.name() != want {
+        return Err(NodeError::BadInput(format!(
+            "{} holds a cosigner key named {}, but a party's witness key is named after its own log: {want}; {restore}",
+            dir.witness_key().display(),
+            witness_key.name()
+        )));
+    }
+    Ok(())
+}
+
+/// A party whose keys this node knows: itself, or a pinned party.
+struct KeyHolder {
+    party: String,
+    /// Where this node holds it: "this node's own", "pinned in peers/us.json".
+    whose: String,
+    origin: String,
+    log: [u8; 32],
+    witness_name: String,
+    witness: [u8; 32],
+}
+
+impl KeyHolder {
+    fn own(party: &Party, log: &NoteKey, witness: &NoteKey) -> Self {
+        Self {
+            party: party.to_string(),
+            whose: "this node's own".into(),
+            origin: log.name().to_owned(),
+            log: log.verifier().public_key().to_bytes(),
+            witness_name: witness.name().to_owned(),
+            witness: witness.verifier().public_key().to_bytes(),
+        }
+    }
+
+    fn pinned(id: &PartyIdentity) -> Result<Self> {
+        let parse = |k: &str| {
+            NoteVerifier::from_vkey(k)
+                .map_err(|e| NodeError::Internal(format!("the pinned keys of {}: {e}", id.party)))
+        };
+        let (log, witness) = (parse(&id.log_key)?, parse(&id.witness_key)?);
+        Ok(Self {
+            party: id.party.to_string(),
+            whose: format!("pinned in peers/{}.json", id.party),
+            origin: log.name().to_owned(),
+            log: log.public_key().to_bytes(),
+            witness_name: witness.name().to_owned(),
+            witness: witness.public_key().to_bytes(),
+        })
+    }
+}
+
+/// Refuses an identity (already well-formed, see [`check_identity`]) whose
+/// witness is not named after its own log, or that reuses a log name, a
+/// witness name or a key (in either role) that `holders` hold: one key, one
+/// party, so that no signature or cosignature can be read as another's.
+fn check_distinct(id: &PartyIdentity, holders: &[KeyHolder]) -> Result<()> {
+    let parse =
+        |k: &str| NoteVerifier::from_vkey(k).map_err(|e| NodeError::BadInput(e.to_string()));
+    let (log, witness) = (parse(&id.log_key)?, parse(&id.witness_key)?);
+    let want = hotline_proto::claims::witness_of(log.name());
+    if witness.name() != want {
+        let taken = holders.iter().find(|h| h.witness_name == witness.name());
+        return Err(match taken {
+            Some(h) => NodeError::Conflict(format!(
+                "its witness key is named {}, the name of {}'s witness ({}); a party's witness key is named after its own log: {want}",
+                witness.name(),
+                h.party,
+                h.whose
+            )),
+            None => NodeError::BadInput(format!(
+                "its witness key is named {}; a party's witness key is named after its own log: {want} (ask {} for the file its own `hotline keys export` writes)",
+                witness.name(),
+                id.party
+            )),
+        });
+    }
+    for h in holders {
+        if h.origin == log.name() {
+            return Err(NodeError::Conflict(format!(
+                "its log {} is {}'s log ({}); one log belongs to one party",
+                log.name(),
+                h.party,
+                h.whose
+            )));
+        }
+        for (role, key) in [
+            ("log", log.public_key().as_bytes()),
+            ("witness", witness.public_key().as_bytes()),
+        ] {
+            for (theirs, held) in [("log", &h.log), ("witness", &h.witness)] {
+                if key == held {
+                    return Err(NodeError::Conflict(format!(
+                        "its {role} key is {}'s {theirs} key ({}); one key belongs to one party (ask {} for its own keys)",
+                        h.party, h.whose, id.party
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The same error with its message rewritten (to say where it came from).
+fn reword(e: NodeError, f: impl FnOnce(&str) -> String) -> NodeError {
+    match e {
+        NodeError::BadInput(m) => NodeError::BadInput(f(&m)),
+        NodeError::NotFound(m) => NodeError::NotFound(f(&m)),
+        NodeError::Forbidden(m) => NodeError::Forbidden(f(&m)),
+        NodeError::Conflict(m) => NodeError::Conflict(f(&m)),
+        NodeError::TooLarge(m) => NodeError::TooLarge(f(&m)),
+        NodeError::Busy(m) => NodeError::Busy(f(&m)),
+        NodeError::Internal(m) => NodeError::Internal(f(&m)),
+    }
 }
 
 /// Checks that an identity file is well-formed and not our own.

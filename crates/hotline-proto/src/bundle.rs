@@ -262,6 +262,24 @@ pub fn origin_party(origin: &str) -> &str {
     origin.rsplit('/').next().unwrap_or(origin)
 }
 
+/// The party whose witness a cosigner key name denotes: hotline names a
+/// party's cosigner key after its log (`hotline/ru/witness` → `ru`) and a
+/// node pins no witness named otherwise, so the name is all that ties a
+/// pinned cosigner key to a party. A name of another form is no party's.
+pub fn witness_party(name: &str) -> Option<&str> {
+    let origin = name.strip_suffix("/witness")?;
+    Some(origin_party(origin)).filter(|p| !p.is_empty())
+}
+
+/// "ru's witness (hotline/ru/witness)", or, for a cosigner not named after
+/// a log, "witness NAME (named after no party's log)".
+pub fn describe_cosigner(name: &str) -> String {
+    match witness_party(name) {
+        Some(p) => format!("{p}'s witness ({name})"),
+        None => format!("witness {name} (named after no party's log)"),
+    }
+}
+
 /// Builds the tlog-proof of one leaf.
 pub fn tlog_proof(leaf: &[u8], index: u64, proof: Vec<Hash>, checkpoint: Vec<u8>) -> TlogProof {
     TlogProof {
@@ -480,7 +498,7 @@ pub fn describe_signatures(cp: &VerifiedCheckpoint) -> String {
                     .and_then(|t| jiff::Timestamp::from_second(t).ok())
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| c.time.to_string());
-                format!("{} at {t}", c.name)
+                format!("{} at {t}", describe_cosigner(&c.name))
             })
             .collect();
         s += &format!("; cosigned by {}", list.join(", "));

@@ -583,10 +583,12 @@ fn print_status(v: &serde_json::Value) {
                 "never".to_owned()
             } else {
                 format!(
-                    "size {} at {} ({} s ago)",
+                    "size {} at {} ({} s ago), by {}'s witness ({})",
                     c["size"],
                     s(&c["time"]),
-                    c["age_seconds"]
+                    c["age_seconds"],
+                    s(&c["party"]),
+                    s(&c["witness"])
                 )
             }
         };
@@ -889,8 +891,21 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
             a.clone()
         };
         if let Ok(id) = serde_json::from_str::<PartyIdentity>(&text) {
-            out.push(NoteVerifier::from_vkey(&id.log_key)?);
-            out.push(NoteVerifier::from_vkey(&id.witness_key)?);
+            let log = NoteVerifier::from_vkey(&id.log_key).with_context(|| format!("--key {a}"))?;
+            let witness =
+                NoteVerifier::from_vkey(&id.witness_key).with_context(|| format!("--key {a}"))?;
+            // Cosignatures are told apart by their witness's name: a file
+            // naming its witness otherwise would lend it another's.
+            let want = hotline_proto::claims::witness_of(log.name());
+            if witness.name() != want {
+                bail!(
+                    "--key {a} names its witness key {}; a party's witness key is named after its own log: {want}, so this is not a `hotline keys export` file of {}",
+                    witness.name(),
+                    id.party
+                );
+            }
+            out.push(log);
+            out.push(witness);
             continue;
         }
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {

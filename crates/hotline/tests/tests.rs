@@ -13,6 +13,11 @@ mod cli {
     /// both logs without a single sealed body; a body pushed to it for an
     /// entry addressed to another party is refused.
     mod attack_third_witness;
+    /// A witness belongs to one party and says no more than it holds: a
+    /// cosigner key named like another party's witness, or a key another
+    /// party holds, is not pinned and does not start a node; an old
+    /// checkpoint is not cosigned again once the mirror holds more.
+    mod attack_witness;
 
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;

@@ -43,10 +43,12 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
                 .map_err(|e| crate::error::NodeError::Internal(e.to_string()))?;
             let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
-                    "size {} at {} ({})",
+                    "size {} at {} ({}), by {}'s witness ({})",
                     cs.size,
                     when(cs.time),
-                    relative(cs.time, now)
+                    relative(cs.time, now),
+                    cs.party,
+                    cs.witness
                 ),
                 None => "never".into(),
             };

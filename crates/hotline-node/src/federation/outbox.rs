@@ -325,9 +325,18 @@ async fn cosign_once(node: &Node, peer: &Peer, old: u64) -> Result<Cosigned, Fed
             .get("content-type")
             .is_some_and(|v| v.as_bytes().starts_with(TLOG_SIZE.as_bytes())) =>
         {
+            // Both conflicts carry a size: the witness's last cosigned size
+            // (old size mismatch), never beyond its mirror; or its mirror's
+            // size when that is beyond the checkpoint asked about.
             text.trim()
                 .parse()
-                .map(Cosigned::OldSize)
+                .map(|s| {
+                    if s > size {
+                        Cosigned::Ahead(s)
+                    } else {
+                        Cosigned::OldSize(s)
+                    }
+                })
                 .map_err(|_| FedError::Refused(format!("{}: bad 409 body {text:?}", peer.party)))
         }
         425 => Ok(Cosigned::TooEarly),
@@ -351,6 +360,8 @@ pub async fn cosign_loop(
         if *shutdown.borrow() || !node.federation().is_current(&peer) {
             return;
         }
+        // Enough for both conflicts in turn (a checkpoint read just before
+        // a push, then an old size learnt anew), and no more.
         let mut tries = 0;
         loop {
             tries += 1;
@@ -365,8 +376,10 @@ pub async fn cosign_loop(
                     peer.cosigned(c.time);
                     break;
                 }
-                Ok(Cosigned::OldSize(s)) if tries < 3 => old = s,
-                Ok(Cosigned::OldSize(_)) | Ok(Cosigned::TooEarly) => break,
+                Ok(Cosigned::OldSize(s)) if tries < 4 => old = s,
+                // `cosign_once` reads the latest checkpoint again.
+                Ok(Cosigned::Ahead(_)) if tries < 4 => {}
+                Ok(Cosigned::OldSize(_) | Cosigned::Ahead(_) | Cosigned::TooEarly) => break,
                 Err(e) => {
                     peer.link_down(&e.to_string());
                     break;

@@ -11,7 +11,8 @@ use super::{FedError, LinkState, Peer};
 use crate::metrics::PeerLabel;
 use crate::node::Node;
 
-/// A checkpoint size and the witness time of its cosignature.
+/// A checkpoint size and the witness time of its cosignature, with the
+/// witness that gave it: a cosignature is only worth whose it is.
 #[derive(Clone, Debug, Serialize)]
 pub struct Cosigned {
     /// Tree size.
@@ -20,6 +21,10 @@ pub struct Cosigned {
     pub time: Timestamp,
     /// Seconds ago.
     pub age_seconds: i64,
+    /// The party whose witness cosigned.
+    pub party: String,
+    /// Its cosigner key's name (`<its log origin>/witness`).
+    pub witness: String,
 }
 
 /// One peer's line of `hotline status`.
@@ -45,12 +50,14 @@ pub struct PeerStatus {
     pub alerts: Vec<String>,
 }
 
-fn cosigned(size: u64, time: u64, now: Timestamp) -> Option<Cosigned> {
+fn cosigned(size: u64, time: u64, now: Timestamp, party: &str, witness: &str) -> Option<Cosigned> {
     let t = Timestamp::from_second(i64::try_from(time).ok()?).ok()?;
     Some(Cosigned {
         size,
         time: t,
         age_seconds: (now.as_second() - t.as_second()).max(0),
+        party: party.to_owned(),
+        witness: witness.to_owned(),
     })
 }
 
@@ -77,12 +84,18 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
     };
     let own_log_cosigned = store
         .last_cosignature(node.log_id(), peer.witness_key.name())?
-        .and_then(|(s, t)| cosigned(s, t, now));
+        .and_then(|(s, t)| cosigned(s, t, now, peer.party.as_str(), peer.witness_key.name()));
     let witnessed = store.witness_state(peer.log_key.name())?;
     let peer_log_cosigned = match &witnessed {
         Some(w) => {
             let t = store.witness_updated(peer.log_key.name())?.unwrap_or(0);
-            cosigned(w.size, u64::try_from(t).unwrap_or(0), now)
+            cosigned(
+                w.size,
+                u64::try_from(t).unwrap_or(0),
+                now,
+                node.party().as_str(),
+                node.witness_signer().name(),
+            )
         }
         None => None,
     };

@@ -1,12 +1,16 @@
 //! Witnessing, per C2SP tlog-witness: `add-checkpoint` on the witness side,
 //! and asking a peer to cosign on the log side.
 //!
-//! hotline's witnesses say more than the base protocol: a hotline witness
-//! cosigns a checkpoint only if its mirror already holds and has verified
-//! every entry up to that size, and the mirror's root at that size is the
-//! checkpoint's root. A checkpoint the mirror does not yet cover is answered
-//! with `425 Too Early` (push the entries first); one that contradicts the
-//! mirror is equivocation, and the evidence is kept.
+//! hotline's witnesses say more than the base protocol: a hotline
+//! cosignature states that at its time the witness held and had verified
+//! the log up to exactly that size, and no more. So a witness cosigns a
+//! checkpoint only if its mirror holds and has verified every entry up to
+//! that size, the mirror's root at that size is the checkpoint's root, and
+//! the mirror holds nothing beyond it. A checkpoint the mirror does not yet
+//! cover is answered with `425 Too Early` (push the entries first); one the
+//! mirror has outgrown with tlog-witness's conflict answer carrying the
+//! mirror's size (ask again with a checkpoint at least that large); one that
+//! contradicts the mirror is equivocation, and the evidence is kept.
 
 use hotline_proto::checkpoint::{self, Cosignature};
 use hotline_proto::{Hash, b64, tree};
@@ -132,6 +136,13 @@ pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
             let cur = store.witness_state(&origin)?.map_or(0, |s| s.size);
             return Ok(conflict(cur));
         }
+        if have > size {
+            // Cosigning it now, with a fresh time, would say that this is all
+            // the witness holds: the largest size it holds is the only one it
+            // cosigns. (An old-size mismatch below also answers 409 with a
+            // size; the log tells them apart by the size it asked for.)
+            return Ok(conflict(have));
+        }
         let wr = WitnessRequest { old: req.old, size, root, note: &req.note, now };
         let accept = |cur: &crate::store::WitnessState| {
             if cur.size == 0 {
@@ -183,8 +194,11 @@ pub fn request_body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
 pub enum Cosigned {
     /// The witness cosigned at this time.
     Yes(Cosignature),
-    /// The witness holds another old size; retry with it.
+    /// The witness last cosigned another size; retry with it as the old size.
     OldSize(u64),
+    /// The witness holds this many entries, more than the checkpoint asked
+    /// about; ask again with a checkpoint at least that large.
+    Ahead(u64),
     /// The witness has not mirrored up to the size yet.
     TooEarly,
 }

@@ -172,7 +172,9 @@ pub(crate) fn to_json(v: &impl Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
 }
 
-/// The cosigner name of a party's witness, by convention: `<origin>/witness`.
+/// The cosigner name of a party's witness: `<origin>/witness`. Fixed by the
+/// party's identity (nodes refuse to open or pin any other), so that a
+/// cosignature can be told to be that party's by its name alone.
 pub fn witness_of(origin: &str) -> String {
     format!("{origin}/witness")
 }
@@ -276,7 +278,7 @@ pub(crate) fn visible(cp: &VerifiedCheckpoint) -> String {
     match cp.cosignatures.iter().min_by_key(|c| c.time) {
         Some(c) => format!(
             "a tree holding it was cosigned by {} at {}",
-            c.name,
+            crate::bundle::describe_cosigner(&c.name),
             fmt_cosign(c)
         ),
         None => "no pinned witness cosigned a tree holding it".into(),

@@ -15,7 +15,7 @@ use tlog_tiles::Hash;
 
 use super::{cosign_time, encode_hashes, fmt_cosign, within};
 use crate::b64;
-use crate::bundle::{BundleError, Keyring, origin_party};
+use crate::bundle::{BundleError, Keyring, describe_cosigner, origin_party};
 use crate::checkpoint::{Cosignature, VerifiedCheckpoint};
 use crate::entry::SignedEntry;
 use crate::tree::{self, Frontier};
@@ -221,7 +221,7 @@ fn list(cp: &VerifiedCheckpoint) -> String {
     let l: Vec<String> = cp
         .cosignatures
         .iter()
-        .map(|c| format!("{} at {}", c.name, fmt_cosign(c)))
+        .map(|c| format!("{} at {}", describe_cosigner(&c.name), fmt_cosign(c)))
         .collect();
     format!("cosigned by {}", l.join(", "))
 }
@@ -273,14 +273,15 @@ pub fn end_from(r: &ProvedRange, t: Timestamp, part: &str) -> Result<Cosignature
 /// Stands for the start of a run that begins with the log itself.
 pub const BEGINNING: &str = "the log's beginning";
 
-/// "hotline/ru/witness's clock" or "the clocks of X and Y".
+/// "the clock of ru's witness (hotline/ru/witness)" or "the clocks of X and Y".
 pub(crate) fn clocks(a: &Cosignature, b: &Cosignature) -> String {
+    let (wa, wb) = (describe_cosigner(&a.name), describe_cosigner(&b.name));
     if a.name == BEGINNING {
-        return format!("{}'s clock; the run starts at the log's beginning", b.name);
+        return format!("the clock of {wb}; the run starts at the log's beginning");
     }
     if a.name == b.name {
-        format!("{}'s clock", a.name)
+        format!("the clock of {wa}")
     } else {
-        format!("the clocks of {} and {}", a.name, b.name)
+        format!("the clocks of {wa} and {wb}")
     }
 }

@@ -83,7 +83,7 @@ fn office_entry_verifies_and_the_sentence_names_everything() {
         "dated 2021-07-01T12:00:02Z",
         "tree of size 4",
         "checkpoint signed by hotline/us",
-        "cosigned by hotline/ru/witness at 2023-11-14T22:13:20Z",
+        "cosigned by ru's witness (hotline/ru/witness) at 2023-11-14T22:13:20Z",
         "signed by us/fbi with the key the log announced in entry 0",
     ] {
         assert!(s.contains(part), "sentence {s:?} lacks {part:?}");
@@ -583,4 +583,32 @@ fn tlog_proof_text_round_trips() {
         assert!(text.ends_with(std::str::from_utf8(&cp).unwrap()));
         assert_eq!(TlogProof::parse(&text, "entry").unwrap(), p);
     }
+}
+
+/// A cosigner key is tied to a party by its name alone, `<origin>/witness`;
+/// a verifier reports any other name as no party's, never as the nearest one.
+#[test]
+fn a_cosigner_is_named_as_the_party_whose_log_names_it() {
+    assert_eq!(bundle::witness_party("hotline/ru/witness"), Some("ru"));
+    assert_eq!(
+        bundle::witness_party("example/gov/nato/witness"),
+        Some("nato")
+    );
+    for name in [
+        "hotline/ru",
+        "witness",
+        "/witness",
+        "hotline//witness",
+        "hotline/ru/witness2",
+    ] {
+        assert_eq!(bundle::witness_party(name), None, "{name}");
+    }
+    assert_eq!(
+        bundle::describe_cosigner("hotline/ru/witness"),
+        "ru's witness (hotline/ru/witness)"
+    );
+    assert_eq!(
+        bundle::describe_cosigner("witness.example.org"),
+        "witness witness.example.org (named after no party's log)"
+    );
 }

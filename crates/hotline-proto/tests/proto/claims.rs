@@ -515,9 +515,9 @@ fn delivery_verifies_and_names_both_logs_and_both_witnesses() {
         &s,
         &[
             "Entry us:3 — an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z by its writer — is in hotline/us (tree of size 9",
-            "cosigned by hotline/ru/witness at 2021-08-25T00:00:00Z)",
+            "cosigned by ru's witness (hotline/ru/witness) at 2021-08-25T00:00:00Z)",
             "ru acknowledged receiving it in its own log, entry ru:3 dated 2021-07-02T10:01:00Z by ru/fsb (tree of size 12",
-            "cosigned by hotline/us/witness at 2021-09-01T00:00:00Z)",
+            "cosigned by us's witness (hotline/us/witness) at 2021-09-01T00:00:00Z)",
         ],
     );
     assert!(!s.contains("does not show"), "{s}");
@@ -540,7 +540,7 @@ fn delivery_says_when_the_receiver_was_not_shown_the_entrys_tree() {
     says(
         &s,
         &[
-            "cosigned by hotline/un/witness at 2021-08-26T00:00:00Z; not cosigned by ru's witness hotline/ru/witness, so this evidence does not show that ru was shown it",
+            "cosigned by un's witness (hotline/un/witness) at 2021-08-26T00:00:00Z; not cosigned by ru's witness hotline/ru/witness, so this evidence does not show that ru was shown it",
         ],
     );
     // Without any pinned cosignature the same is said, and it still verifies.
@@ -681,9 +681,9 @@ fn answered_in_time_verifies_and_reports_both_deadlines() {
         &s,
         &[
             "Inquiry us:3 — an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z by its writer — was sent under agreement us:1 (\"Cybercrime cooperation channel\", proposed by us and signed by ru), in force at that time",
-            "cosigned by hotline/ru/witness at 2021-08-25T00:00:00Z",
+            "cosigned by ru's witness (hotline/ru/witness) at 2021-08-25T00:00:00Z",
             "ru receipted it as delivered in entry ru:3",
-            "It was acknowledged within the agreed 1d: first by ack ru:4 dated 2021-07-02T12:00:00Z by ru/fsb, 2h after the inquiry; a tree holding it was cosigned by hotline/us/witness at 2021-09-01T00:00:00Z.",
+            "It was acknowledged within the agreed 1d: first by ack ru:4 dated 2021-07-02T12:00:00Z by ru/fsb, 2h after the inquiry; a tree holding it was cosigned by us's witness (hotline/us/witness) at 2021-09-01T00:00:00Z.",
             "It was answered within the agreed 30d: first by answer ru:5 dated 2021-07-05T10:00:00Z by ru/fsb, 3d after the inquiry",
             "us/fbi closed it in us:7",
             "writers' clocks",
@@ -891,7 +891,7 @@ fn absence_verifies_and_says_whose_clock() {
     says(
         &s,
         &[
-            "No inquiry from us/fbi to ru/svr became visible in log hotline/us between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (hotline/ru/witness's clock), a span that covers 2021-07-01T00:00:00Z – 2021-08-01T00:00:00Z",
+            "No inquiry from us/fbi to ru/svr became visible in log hotline/us between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (the clock of ru's witness (hotline/ru/witness)), a span that covers 2021-07-01T00:00:00Z – 2021-08-01T00:00:00Z",
             "all 6 entries appended in that span (us:3–us:8) are disclosed (headers only, contents sealed) and none is one",
             "The times rest on the cosigners' clocks",
         ],
@@ -937,7 +937,7 @@ fn absence_window_not_bracketed_is_refused_clearly() {
         &e.to_string(),
         &[
             "the checkpoints do not bracket the window",
-            "no pinned witness cosigned the start checkpoint (size 3) at or before 2021-06-24T00:00:00Z (cosigned by hotline/ru/witness at 2021-06-25T00:00:00Z)",
+            "no pinned witness cosigned the start checkpoint (size 3) at or before 2021-06-24T00:00:00Z (cosigned by ru's witness (hotline/ru/witness) at 2021-06-25T00:00:00Z)",
         ],
     );
     let mut claim = w.absence_claim("ru/svr");
@@ -1114,9 +1114,9 @@ fn stats_count_the_month_from_both_logs() {
         &s,
         &[
             "Channel us/fbi → ru/fsb, 2021-07 (UTC), under agreement us:1 (\"Cybercrime cooperation channel\", proposed by us and signed by ru) (acknowledge within 1d, answer within 30d): 3 inquiries sent",
-            "among all 6 entries that log hotline/us appended between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (hotline/ru/witness's clock)",
+            "among all 6 entries that log hotline/us appended between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (the clock of ru's witness (hotline/ru/witness))",
             "3 delivered, 1 acknowledged in time, 1 answered in time, 2 overdue by 2021-09-01T00:00:00Z (us:5, us:6) and 0 still open",
-            "from all 10 entries that log hotline/ru appended between 2021-06-25T00:00:00Z and 2021-09-01T00:00:00Z (hotline/us/witness's clock)",
+            "from all 10 entries that log hotline/ru appended between 2021-06-25T00:00:00Z and 2021-09-01T00:00:00Z (the clock of us's witness (hotline/us/witness))",
         ],
     );
 }
@@ -1438,9 +1438,9 @@ fn a_joint_statement_verifies_and_quotes_the_text() {
             ),
             "we seek to lay t…»",
             "Statement us:1 is in hotline/us (tree of size 4",
-            "cosigned by hotline/ru/witness at 2021-07-21T00:00:00Z",
+            "cosigned by ru's witness (hotline/ru/witness) at 2021-07-21T00:00:00Z",
             "endorsement ru:1 is in hotline/ru (tree of size 6",
-            "cosigned by hotline/us/witness at 2021-07-22T00:00:00Z",
+            "cosigned by us's witness (hotline/us/witness) at 2021-07-22T00:00:00Z",
         ],
     );
     assert!(!s.contains("One-sided"), "{s}");

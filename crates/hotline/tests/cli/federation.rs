@@ -211,7 +211,7 @@ fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
         &ru_wit,
     ]);
     assert!(
-        out.contains("cosigned by hotline/ru/witness at 20"),
+        out.contains("cosigned by ru's witness (hotline/ru/witness) at 20"),
         "{out}"
     );
     // Witnessing continues while nothing is sent: the cosignature time moves.

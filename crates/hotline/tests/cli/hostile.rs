@@ -41,31 +41,26 @@ pub fn curl(
     content_type: &str,
     body: &[u8],
 ) -> Result<(u16, String), String> {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), body).unwrap();
-    let o = Command::new("curl")
-        .args(["-sS", "-k", "--max-time", "20", "-w", "\n%{http_code}"])
-        .arg("--cert")
-        .arg(client.join("keys/tls.crt"))
-        .arg("--key")
-        .arg(client.join("keys/tls.key"))
-        .arg("--pinnedpubkey")
-        .arg(format!("sha256//{server_pin}"))
-        .args([
-            "-H",
-            &format!("content-type: {content_type}"),
-            "--data-binary",
-        ])
-        .arg(format!("@{}", f.path().display()))
-        .arg(format!("https://{server_addr}{path}"))
-        .output()
-        .expect("curl must be installed (scripts/test installs it)");
-    if !o.status.success() {
-        return Err(String::from_utf8_lossy(&o.stderr).into_owned());
-    }
-    let out = String::from_utf8(o.stdout).unwrap();
-    let (body, code) = out.rsplit_once('\n').unwrap();
-    Ok((code.parse().unwrap(), body.to_owned()))
+    curl_typed(client, server_addr, server_pin, path, content_type, body)
+        .map(|(status, _, body)| (status, body))
+}
+
+/// [`curl`], also returning the answer's content type (the tlog-witness
+/// conflict answer is recognised by it).
+pub fn curl_typed(
+    client: &Path,
+    server_addr: &str,
+    server_pin: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, String, String), String> {
+    curl_with_headers(client, server_addr, server_pin, path, content_type, body).map(
+        |(status, headers, body)| {
+            let ty = headers.get("content-type").cloned().unwrap_or_default();
+            (status, ty, body)
+        },
+    )
 }
 
 /// [`curl`], also returning the response headers (names in lower case).
@@ -449,6 +444,19 @@ impl Hostile {
         .expect("TLS with pinned keys works")
     }
 
+    /// [`Hostile::post`], also returning the answer's content type.
+    pub fn post_typed(
+        &self,
+        victim: Target<'_>,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, String, String) {
+        let (status, headers, body) = self.post_with_headers(victim, path, content_type, body);
+        let ty = headers.get("content-type").cloned().unwrap_or_default();
+        (status, ty, body)
+    }
+
     /// Pushes entries `from..` (to the end of its log) to the victim.
     pub fn push(&self, victim: Target<'_>, from: u64) -> (u16, String) {
         let body = self.push_body(from, self.size());
@@ -482,6 +490,23 @@ impl Hostile {
     pub fn add_checkpoint(&self, victim: Target<'_>, old: u64, size: u64) -> (u16, String) {
         let body = self.add_checkpoint_body(old, size, &self.checkpoint(size));
         self.post(
+            victim,
+            "/fed/v1/witness/add-checkpoint",
+            "text/plain",
+            &body,
+        )
+    }
+
+    /// [`Hostile::add_checkpoint`], also returning the answer's content
+    /// type: status, content type, body.
+    pub fn add_checkpoint_typed(
+        &self,
+        victim: Target<'_>,
+        old: u64,
+        size: u64,
+    ) -> (u16, String, String) {
+        let body = self.add_checkpoint_body(old, size, &self.checkpoint(size));
+        self.post_typed(
             victim,
             "/fed/v1/witness/add-checkpoint",
             "text/plain",

@@ -365,8 +365,8 @@ fn either_party_proves_delivery_answered_and_opening() {
                 "is in hotline/us (tree of size",
                 &format!("ru acknowledged receiving it in its own log, entry {receipt} dated"),
                 "by ru/fsb",
-                "cosigned by hotline/ru/witness at 20",
-                "cosigned by hotline/us/witness at 20",
+                "cosigned by ru's witness (hotline/ru/witness) at 20",
+                "cosigned by us's witness (hotline/us/witness) at 20",
             ],
         );
         let out = verified(
@@ -435,11 +435,15 @@ fn a_cosignature_altered_in_a_bundle_is_never_counted() {
     let keys = x.keys();
     let f = path(&x.us, "delivery.json");
     ok(&["prove", "delivery", &x.inquiry, "--dir", x.us.d(), "-o", &f]);
-    let original = verified(&f, &keys, &["cosigned by hotline/ru/witness at 20"]);
+    let original = verified(
+        &f,
+        &keys,
+        &["cosigned by ru's witness (hotline/ru/witness) at 20"],
+    );
     let bytes = std::fs::read(&f).unwrap();
     let names = cosigner_names(&bytes);
     assert!(names.len() >= 4, "{} cosignature lines", names.len());
-    let count = |s: &str| s.matches("cosigned by").count() + s.matches(", hotline/").count();
+    let count = |s: &str| s.matches("cosigned by").count() + s.matches("'s witness (").count();
     for r in &names {
         for p in [r.start + 6, r.end - 9, r.end - 3] {
             let mut b = bytes.clone();
@@ -505,7 +509,7 @@ fn absence_is_proved_by_either_party_when_true() {
                 "No inquiry from us/fbi to ru/fsb became visible in log hotline/us between ",
                 &format!("a span that covers {s} – {u}"),
                 &format!("the one entry appended in that span ({message}) is disclosed"),
-                "hotline/ru/witness's clock",
+                "the clock of ru's witness (hotline/ru/witness)",
                 "The times rest on the cosigners' clocks, not on the log's.",
             ],
         );
@@ -581,7 +585,7 @@ fn absence_needs_a_cosignature_after_the_window() {
                 "No inquiry from us/fbi to ru/fsb became visible in log hotline/us",
                 &format!("a span that covers {s} – {u}"),
                 "the one entry appended in that span (us:0) is disclosed",
-                "hotline/ru/witness's clock; the run starts at the log's beginning",
+                "the clock of ru's witness (hotline/ru/witness); the run starts at the log's beginning",
             ],
         );
     }
