@@ -5,6 +5,17 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
+    /// A hostile sender seals one text and commits to another: the receiver
+    /// mirrors the entry, receipts it `refused: content does not match its
+    /// commitment`, and shows neither text; honest content is still delivered.
+    mod attack_content;
+    /// A hostile sender dates entries back (before the previous entry of its
+    /// log, before what the receiver cosigned, before its own withdrawal):
+    /// the push is refused whole with 422, one `refused: …` receipt is
+    /// written however often it is retried; entries written while the link
+    /// was down stay accepted.
+    mod attack_time;
+
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
     /// Calls, readouts and joint statements between two nodes: a call

@@ -59,7 +59,7 @@ async fn push(
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
     };
     let mut guard = peer.mirror_lock.lock().await;
-    let (store, p2) = (node.store().clone(), peer.clone());
+    let (store, p2, own) = (node.store().clone(), peer.clone(), node.log_id());
     let skew = node.config().max_clock_skew_secs;
     let keys = guard.take();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -69,6 +69,7 @@ async fn push(
         };
         let r = mirror::accept(
             &*store,
+            own,
             p2.mirror,
             &p2.party,
             &p2.log_key,
@@ -100,6 +101,18 @@ async fn push(
             (StatusCode::OK, Json(ack)).into_response()
         }
         Ok(mirror::Accepted::Gap(ack)) => (StatusCode::CONFLICT, Json(ack)).into_response(),
+        Ok(mirror::Accepted::Backdated(b)) => {
+            let msg = b.message();
+            tracing::warn!(error = %msg, peer = %peer.party, "push refused");
+            // The refusal is receipted (once), like any other.
+            let (n, p) = (node.clone(), peer.clone());
+            tokio::spawn(async move {
+                if let Err(e) = receipts::refuse(&n, &p, *b).await {
+                    tracing::error!(error = %e, peer = %p.party, "receipting a backdated entry");
+                }
+            });
+            error(StatusCode::UNPROCESSABLE_ENTITY, msg)
+        }
         Ok(mirror::Accepted::Equivocation(id)) => error(
             StatusCode::CONFLICT,
             format!(
