@@ -11,9 +11,9 @@
 //! of one call are tied together in the logs themselves.
 
 use hotline_proto::agreement;
+use hotline_proto::b64;
 use hotline_proto::entry::{CallContent, Content, Kind, Media, Ref, SignedEntry};
 use hotline_proto::name::{Office, Party};
-use hotline_proto::{b64, seal};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -253,7 +253,8 @@ impl Node {
 
     /// The sealed content of entry `index` of `party`'s log, opened with the
     /// key of whichever of its two offices this node holds; `None` when it
-    /// has no content, is not held, or is sealed to offices of others only.
+    /// has no content, is not held, is sealed to offices of others only, or
+    /// was refused (it does not match its commitment).
     pub fn open_entry(&self, party: &Party, index: u64) -> Option<Content> {
         let log = self.log_of(party).ok()?;
         let leaf = self
@@ -267,17 +268,7 @@ impl Node {
     }
 
     fn open_signed(&self, party: &Party, index: u64, e: &SignedEntry) -> Option<Content> {
-        let h = e.header();
-        h.body.as_ref()?;
-        let log = self.log_of(party).ok()?;
-        let sealed = self.store().body(log, index).ok()??;
-        let mut offices: Vec<Office> = Office::new(&h.from).into_iter().collect();
-        offices.extend(h.to.clone());
-        offices.into_iter().find_map(|o| {
-            let keys = self.office_signer(&o)?;
-            let opened = seal::open(&sealed, &o, keys.seal_secret()).ok()?;
-            serde_json::from_slice::<Content>(&opened.plaintext).ok()
-        })
+        self.open_checked(party, index, e, &|_| true).into_content()
     }
 
     pub(crate) fn open_held(&self, h: &Held) -> Option<Content> {

@@ -12,6 +12,7 @@ pub mod api;
 pub mod calls;
 pub mod clock;
 pub mod console;
+pub mod content;
 pub mod dir;
 pub mod error;
 pub mod federation;

@@ -529,66 +529,63 @@ impl ProofSource {
 
     /// `hotline/opening/v1`: reveals one entry's plaintext, opened with one
     /// of this party's office keys (the sender's or the recipient's).
+    /// Content that does not match its commitment has no opening: one would
+    /// not verify, and the receipt already says it was refused.
     pub fn opening(&self, id: &str) -> Result<String> {
         let (party, index) = Self::parse_id(id)?;
-        let (log, _) = self.log(&party)?;
         let (_, e) = self.leaf(&party, index)?;
-        let h = e.header();
-        let sealed = self
-            .store
-            .body(log, index)?
-            .ok_or_else(|| NodeError::NotFound(format!("{id} has no sealed body held here")))?;
-        let mut candidates = vec![h.from.clone()];
-        if let Some(t) = &h.to {
-            candidates.push(t.to_string());
-        }
-        for office in candidates {
-            let Ok(o) = Office::new(&office) else {
-                continue;
-            };
-            if o.party() != self.own {
-                continue;
-            }
-            let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
-            let opened = seal::open(&sealed, &o, keys.seal_secret()).map_err(internal)?;
-            return Ok(opening_bundle(
-                &self.entry_proof(&party, index)?,
-                &opened.salt,
-                &opened.plaintext,
-            ));
-        }
-        Err(NodeError::Forbidden(format!(
-            "{id} is sealed to {} and {}; this party holds neither office's key",
-            h.from,
-            h.to.as_ref().map(ToString::to_string).unwrap_or_default()
-        )))
+        let opened = self.open_own(&party, index, &e)?.ok_or_else(|| {
+            let h = e.header();
+            NodeError::Forbidden(format!(
+                "{id} is sealed to {} and {}; this party holds neither office's key",
+                h.from,
+                h.to.as_ref().map(ToString::to_string).unwrap_or_default()
+            ))
+        })?;
+        Ok(opening_bundle(
+            &self.entry_proof(&party, index)?,
+            &opened.salt,
+            &opened.plaintext,
+        ))
     }
 
-    /// The plaintext of entry `party:index`, opened with the key of one of
-    /// its two offices that belongs to this party; `None` if neither does.
-    fn open_own(&self, party: &Party, index: u64, e: &SignedEntry) -> Result<Option<Vec<u8>>> {
+    /// Entry `party:index` opened with the key of one of its two offices
+    /// that belongs to this party, and checked against its commitment;
+    /// `None` if neither office is this party's.
+    fn open_own(&self, party: &Party, index: u64, e: &SignedEntry) -> Result<Option<seal::Opened>> {
         let (log, _) = self.log(party)?;
         let h = e.header();
-        let Some(sealed) = self.store.body(log, index)? else {
-            return Ok(None);
+        let id = format!("{party}:{index}");
+        let sealed = match (&h.body, self.store.body(log, index)?) {
+            (Some(_), Some(s)) => s,
+            _ => {
+                return Err(NodeError::NotFound(format!(
+                    "{id} has no sealed body held here"
+                )));
+            }
         };
         let mut offices: Vec<Office> = Office::new(&h.from).into_iter().collect();
         offices.extend(h.to.clone());
+        let mut refused = None;
         for o in offices.into_iter().filter(|o| o.party() == self.own) {
             let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
             let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
-            if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret()) {
-                return Ok(Some(opened.plaintext.to_vec()));
+            match crate::content::open(h, &sealed, &o, keys.seal_secret()) {
+                Ok(opened) => return Ok(Some(opened)),
+                Err(u) => {
+                    refused.get_or_insert(u);
+                }
             }
         }
-        Ok(None)
+        match refused {
+            Some(u) => Err(NodeError::Conflict(format!(
+                "{id} was refused: {u}; it cannot be opened to anyone"
+            ))),
+            None => Ok(None),
+        }
     }
 
     /// `hotline/statement/v1` for statement `id`: its text (opened with
@@ -606,14 +603,14 @@ impl ProofSource {
             )));
         }
         let to = Self::addressee(&e)?;
-        let plaintext = self.open_own(&party, index, &e)?.ok_or_else(|| {
+        let opened = self.open_own(&party, index, &e)?.ok_or_else(|| {
             NodeError::Forbidden(format!(
                 "{id} is sealed to {} and {to}; this party holds neither office's key, so it cannot show the text",
                 h.from
             ))
         })?;
         let content: hotline_proto::entry::Content =
-            serde_json::from_slice(&plaintext).map_err(internal)?;
+            serde_json::from_slice(&opened.plaintext).map_err(internal)?;
         let digest = h.digest.clone().unwrap_or_default();
         if hotline_proto::entry::text_digest(&content.text) != digest {
             return Err(internal(format!(

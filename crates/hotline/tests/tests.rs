@@ -5,6 +5,10 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
+    /// A hostile sender seals one text and commits to another: the receiver
+    /// mirrors the entry, receipts it `refused: content does not match its
+    /// commitment`, and shows neither text; honest content is still delivered.
+    mod attack_content;
     /// Bounded growth: a push that would make the receiver owe more
     /// receipts than its budget allows is refused with 429 and Retry-After,
     /// nothing stored; an honest sender is paced and nothing is lost or doubled.
@@ -13,6 +17,12 @@ mod cli {
     /// both logs without a single sealed body; a body pushed to it for an
     /// entry addressed to another party is refused.
     mod attack_third_witness;
+    /// A hostile sender dates entries back (before the previous entry of its
+    /// log, before what the receiver cosigned, before its own withdrawal):
+    /// the push is refused whole with 422, one `refused: …` receipt is
+    /// written however often it is retried; entries written while the link
+    /// was down stay accepted.
+    mod attack_time;
     /// A witness belongs to one party and says no more than it holds: a
     /// cosigner key named like another party's witness, or a key another
     /// party holds, is not pinned and does not start a node; an old

@@ -238,6 +238,8 @@ pub(crate) struct ReadoutShown {
     pub time_iso: String,
     pub texts: Vec<(String, String)>,
     pub readable: bool,
+    /// `refused: …` when the content was refused (and is not shown).
+    pub refused: Option<String>,
 }
 
 #[derive(Template)]
@@ -274,14 +276,17 @@ fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> 
             .into_iter()
             .next()?;
         let e = hotline_proto::entry::SignedEntry::from_leaf(&leaf.leaf).ok()?;
-        open_content(c, op, &party, index, &e)
+        Some(open_content(c, op, &party, index, &e))
     });
+    let refused = content.as_ref().and_then(|s| s.refusal());
+    let content = content.and_then(|s| s.into_content());
     ReadoutShown {
         id: id.to_owned(),
         office: office.to_owned(),
         time: when(t),
         time_iso: t.to_string(),
-        readable: content.is_some(),
+        readable: content.is_some() || refused.is_some(),
+        refused,
         texts: content.as_ref().map(texts).unwrap_or_default(),
     }
 }

@@ -113,6 +113,8 @@ struct Page {
     attachments: Vec<super::view::AttachmentView>,
     stix: Option<String>,
     sealed_unreadable: bool,
+    /// `refused: …` when the content was refused (and is not shown).
+    refused: Option<String>,
     offered: Vec<Offered>,
     inquiry_url: Option<String>,
 }
@@ -129,7 +131,9 @@ pub(crate) async fn page(
         let e = entry(&c2, &op, &party, index)?;
         let h = e.header().clone();
         let id = format!("{party}:{index}");
-        let content = open_content(&c2, &op, &party, index, &e);
+        let shown = open_content(&c2, &op, &party, index, &e);
+        let refused = shown.refusal();
+        let content = shown.into_content();
         let src = ProofSource::open(c2.node.dir())?;
         let keys = keyring(&c2);
         let base = format!("/entries/{party}/{index}");
@@ -178,7 +182,8 @@ pub(crate) async fn page(
             time_iso: h.time.to_string(),
             header: serde_json::to_string_pretty(&h).unwrap_or_default(),
             leaf_hash,
-            sealed_unreadable: h.body.is_some() && content.is_none(),
+            sealed_unreadable: h.body.is_some() && content.is_none() && refused.is_none(),
+            refused,
             subject: content.as_ref().and_then(|x| x.subject.clone()),
             texts: content.as_ref().map(texts).unwrap_or_default(),
             attachments: content
@@ -285,11 +290,19 @@ pub(crate) async fn attachment(
     let c2 = c.clone();
     let (name, bytes) = blocking(move || {
         let e = entry(&c2, &op, &party, index)?;
-        let content = open_content(&c2, &op, &party, index, &e).ok_or_else(|| {
-            NodeError::Forbidden(
-                "this entry's content is sealed to offices you do not act for".into(),
-            )
-        })?;
+        let content = match open_content(&c2, &op, &party, index, &e) {
+            crate::content::Shown::Content(c) => c,
+            crate::content::Shown::Refused(u) => {
+                return Err(NodeError::Forbidden(format!(
+                    "this entry's content was refused ({u}), so none of it is shown"
+                )));
+            }
+            crate::content::Shown::Sealed => {
+                return Err(NodeError::Forbidden(
+                    "this entry's content is sealed to offices you do not act for".into(),
+                ));
+            }
+        };
         let a = content
             .attachments
             .get(n)

@@ -81,6 +81,8 @@ pub(crate) struct Shown {
     pub attachments: Vec<AttachmentView>,
     pub stix: Option<String>,
     pub readable: bool,
+    /// `refused: …` when the content was refused (and is not shown).
+    pub refused: Option<String>,
 }
 
 fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
@@ -95,7 +97,9 @@ fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
         .next()
         .ok_or_else(|| NodeError::NotFound(format!("no entry {id} is held here")))?;
     let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
-    let content = open_content(c, op, &party, index, &e);
+    let shown = open_content(c, op, &party, index, &e);
+    let refused = shown.refusal();
+    let content = shown.into_content();
     let url = entry_url(id);
     let h = e.header();
     Ok(Shown {
@@ -103,7 +107,8 @@ fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
         from: h.from.clone(),
         time: when(h.time),
         time_iso: h.time.to_string(),
-        readable: content.is_some(),
+        readable: content.is_some() || refused.is_some(),
+        refused,
         subject: content.as_ref().and_then(|x| x.subject.clone()),
         texts: content.as_ref().map(texts).unwrap_or_default(),
         attachments: content

@@ -47,7 +47,7 @@ fn row(c: &Console, op: &Op, s: Statement) -> Row {
             .into_iter()
             .next()?;
         let e = SignedEntry::from_leaf(&leaf.leaf).ok()?;
-        open_content(c, op, &party, index, &e)
+        open_content(c, op, &party, index, &e).into_content()
     });
     Row {
         url: format!("/statements/{}", s.id),

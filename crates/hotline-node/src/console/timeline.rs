@@ -53,6 +53,8 @@ pub(crate) struct Item {
     pub inquiry_url: Option<String>,
     /// Whether the content is sealed to offices this operator does not act for.
     pub unreadable: bool,
+    /// `refused: …` when the content was refused (and is not shown).
+    pub refused: Option<String>,
     sort: (Timestamp, u8, u64),
 }
 
@@ -193,6 +195,7 @@ pub(crate) fn items(
             refers: None,
             inquiry_url: None,
             unreadable: false,
+            refused: None,
             sort: (a.proposed_at, 0, 0),
         });
     }
@@ -219,7 +222,8 @@ fn item(
     let h = e.header();
     let id = format!("{party}:{index}");
     let outgoing = party == c.node.party();
-    let content = open_content(c, op, party, index, e);
+    let shown = open_content(c, op, party, index, e);
+    let content = shown.content();
     let refers = h.refs.first().map(|r| {
         (
             format!("{}:{}", r.log, r.index),
@@ -244,11 +248,12 @@ fn item(
         overdue: false,
         refers,
         inquiry_url: None,
-        unreadable: h.body.is_some() && content.is_none(),
+        unreadable: h.body.is_some() && content.is_none() && shown.refusal().is_none(),
+        refused: shown.refusal(),
         sort: (h.time, if outgoing { 1 } else { 2 }, index),
         id,
     };
-    if let Some(content) = &content {
+    if let Some(content) = content {
         if let Some(s) = &content.subject {
             it.title = format!("{}: {s}", kind_title(h.kind));
         }

@@ -6,8 +6,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use hotline_proto::entry::{Content, SignedEntry};
-use hotline_proto::name::{Office, Party};
-use hotline_proto::seal;
+use hotline_proto::name::Party;
 use jiff::Timestamp;
 
 use super::Console;
@@ -257,38 +256,16 @@ pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
 }
 
 /// An entry's sealed content, opened with the key of an office the
-/// operator acts for; `None` when it has no body or the operator may not
-/// read it.
+/// operator acts for and checked against its commitment: shown, refused
+/// (never shown), or sealed (no body, or the operator may not read it).
 pub(crate) fn open_content(
     c: &Console,
     op: &Op,
     party: &Party,
     index: u64,
     e: &SignedEntry,
-) -> Option<Content> {
-    let h = e.header();
-    h.body.as_ref()?;
-    let log = c.node.log_of(party).ok()?;
-    let sealed = c.node.store().body(log, index).ok()??;
-    let mut offices: Vec<Office> = Vec::new();
-    if let Ok(o) = Office::new(&h.from) {
-        offices.push(o);
-    }
-    offices.extend(h.to.clone());
-    for o in offices {
-        if !op.acts_for(&o) {
-            continue;
-        }
-        let Some(keys) = c.node.office_signer(&o) else {
-            continue;
-        };
-        if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret())
-            && let Ok(content) = serde_json::from_slice::<Content>(&opened.plaintext)
-        {
-            return Some(content);
-        }
-    }
-    None
+) -> crate::content::Shown {
+    c.node.open_checked(party, index, e, &|o| op.acts_for(o))
 }
 
 /// The texts of a content, the original first, each with its language.

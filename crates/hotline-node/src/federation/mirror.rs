@@ -18,6 +18,17 @@
 //! different leaf at a held index is equivocation: the mirror builds the
 //! evidence (two signed checkpoints that disagree about one prefix) and keeps
 //! it.
+//!
+//! Time in a log only moves forward, and a sender must not be able to write
+//! into the past it has already shown us: otherwise a party that withdrew
+//! from an agreement could date an entry before its withdrawal, or a late
+//! answer inside its deadline. So an entry must not be dated before the
+//! previous entry of its log, nor before this node's latest cosignature of
+//! that log less the allowed clock skew (what this node cosigned, it had
+//! seen by then; entries written while the link was down come after it). A
+//! push with a backdated entry is refused whole ([`Accepted::Backdated`]),
+//! and the entry, if addressed to one of our offices, gets one receipt that
+//! says so ([`super::receipts::refuse`]).
 
 use std::collections::HashMap;
 
@@ -28,6 +39,7 @@ use hotline_proto::entry::{KeyAction, Kind, SignedEntry};
 use hotline_proto::keys::NoteVerifier;
 use hotline_proto::name::Party;
 use hotline_proto::{Hash, b64, seal, tree};
+use jiff::{SignedDuration, Timestamp};
 
 use super::FedError;
 use super::evidence;
@@ -166,6 +178,58 @@ pub struct Intake<'a> {
     pub max_skew_secs: u64,
     /// Receipts the push may make this node owe (its peer's budget now).
     pub receipts_allowed: u64,
+    /// This node's own log, where receipts refusing backdated entries are.
+    pub own: LogId,
+}
+
+/// An entry dated before what its log or this node's cosignature already
+/// showed; the push that carried it was refused whole.
+pub struct Backdated {
+    /// Its index in the sender's log.
+    pub index: u64,
+    /// The entry (its signature verified, its place in the log proved by
+    /// the push's signed checkpoint).
+    pub entry: SignedEntry,
+    /// `dated T, earlier than …`: what a refusing receipt's status says.
+    pub why: String,
+}
+
+impl Backdated {
+    /// The push's refusal (422).
+    pub fn message(&self) -> String {
+        format!(
+            "entry {}: {}; a log's time never goes backwards, so nothing of this push was stored (check the sender's clock)",
+            self.index, self.why
+        )
+    }
+}
+
+/// Why `time` is too early for the next entry of `party`'s log, if it is:
+/// before the `previous` entry, or before this node's `cosigned` time less
+/// `skew_secs`.
+fn backdated(
+    time: Timestamp,
+    party: &Party,
+    previous: Option<Timestamp>,
+    cosigned: Option<Timestamp>,
+    skew_secs: u64,
+) -> Option<String> {
+    if let Some(p) = previous
+        && time < p
+    {
+        return Some(format!(
+            "dated {time}, earlier than the previous entry of {party}'s log (dated {p})"
+        ));
+    }
+    let skew = SignedDuration::from_secs(i64::try_from(skew_secs).unwrap_or(i64::MAX));
+    if let Some(c) = cosigned
+        && time < c.checked_sub(skew).unwrap_or(Timestamp::MIN)
+    {
+        return Some(format!(
+            "dated {time}, earlier than this node's cosignature of {party}'s log at {c} less the allowed clock skew ({skew_secs} s)"
+        ));
+    }
+    None
 }
 
 /// The outcome of a push.
@@ -187,9 +251,13 @@ pub enum Accepted {
     Gap(PushAck),
     /// The push contradicts the mirror: evidence kept under this id.
     Equivocation(i64),
+    /// An entry is dated too early; nothing was stored.
+    Backdated(Box<Backdated>),
 }
 
-/// Verifies and stores a push from `party`. Call with the peer's mirror lock held.
+/// Verifies and stores a push from `party` into `mirror` (`own` is this
+/// node's log, which holds its receipts). Call with the peer's mirror lock held.
+#[allow(clippy::too_many_arguments)]
 pub fn accept(
     store: &dyn Store,
     mirror: LogId,
@@ -290,11 +358,39 @@ pub fn accept(
             ack: PushAck { mirror_size: have },
         });
     }
+    let mut previous =
+        match store.last_time(mirror)? {
+            Some(t) => Some(t.parse::<Timestamp>().map_err(|e| {
+                FedError::Internal(format!("the mirror's last entry time {t:?}: {e}"))
+            })?),
+            None => None,
+        };
+    let cosigned = store
+        .cosignature_near(mirror, u64::try_from(i64::MAX).unwrap_or(0), true)?
+        .and_then(|c| Timestamp::from_second(i64::try_from(c.time).ok()?).ok());
+    // Receipts refusing backdated entries lie beyond the mirror.
+    let refused = store
+        .receipt_cursor(intake.own, party.as_str(), u64::MAX)?
+        .filter(|&r| r >= have);
     let mut staged = keys.clone();
     let mut rows = Vec::with_capacity(new.len());
+    let mut too_early = None;
     for (index, entry, sealed) in new {
         check_entry(entry, *index, party, log_key, &staged, latest)?;
         check_body(entry, *index, intake.me, sealed.as_deref())?;
+        let time = entry.header().time;
+        if let Some(why) = backdated(time, party, previous, cosigned, intake.max_skew_secs) {
+            too_early = Some(Backdated {
+                index: *index,
+                entry: entry.clone(),
+                why,
+            });
+            break;
+        }
+        if refused.is_some_and(|r| *index <= r) {
+            already_refused(store, intake.own, party, *index)?;
+        }
+        previous = Some(time);
         learn(&mut staged, entry);
         rows.push(NewLeaf::from_entry(entry, sealed.clone()));
     }
@@ -303,6 +399,10 @@ pub fn accept(
         return Err(FedError::Invalid(format!(
             "the pushed entries do not make the tree the checkpoint signs (size {end}); refusing all of them"
         )));
+    }
+    if let Some(b) = too_early {
+        // Only now: the signed checkpoint proves the entry is at its index.
+        return Ok(Accepted::Backdated(Box::new(b)));
     }
     store.append(&AppendBatch {
         log: mirror,
@@ -315,6 +415,31 @@ pub fn accept(
     })?;
     *keys = staged;
     Ok(Accepted::Ok(PushAck { mirror_size: end }, owed))
+}
+
+/// Refuses entry `index` of `party`'s log if the own log already holds a
+/// receipt refusing it: that entry was never mirrored, and whatever the log
+/// now puts at its index (the same entry or another) cannot undo the refusal.
+fn already_refused(
+    store: &dyn Store,
+    own: LogId,
+    party: &Party,
+    index: u64,
+) -> Result<(), FedError> {
+    for l in store.referencing(own, party.as_str(), index)? {
+        let r = SignedEntry::from_leaf(&l.leaf)
+            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let h = r.header();
+        if h.kind == Kind::Receipt {
+            return Err(FedError::Invalid(format!(
+                "entry {index}: this node already refused entry {index} of {party}'s log ({}:{} says \"{}\"); it cannot be accepted now, nor another entry put in its place, so nothing of this push was stored",
+                h.log,
+                l.index,
+                h.status.as_deref().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The pushed run has a different leaf at `at` than the mirror. If the

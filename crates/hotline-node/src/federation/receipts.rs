@@ -1,18 +1,34 @@
 //! Receipts: the receiver's signed statement, in its own log, that an entry
-//! addressed to one of its offices arrived.
+//! addressed to one of its offices arrived — `delivered`, or `refused: why`.
 //!
 //! The cursor is derived from the log itself — the highest index of the
-//! peer's log that the own log holds a receipt for — and receipts are
-//! appended in order by one task per peer, so every entry gets exactly one
-//! receipt across crashes and redeliveries. Receipts themselves are not
+//! peer's mirrored log that the own log holds a receipt for — and receipts
+//! are appended in order by one task per peer, so every entry gets exactly
+//! one receipt across crashes and redeliveries. Receipts themselves are not
 //! receipted (that would never end).
+//!
+//! Before it writes `delivered`, the receiver checks the entry against the
+//! agreements both logs hold (as of the entry's own time) and opens its
+//! sealed body with the addressed office's key, checking it against the
+//! header's commitment ([`crate::content`]): a sender must not get a
+//! receipt for content other than what it committed to.
+//!
+//! One refusal has no mirrored entry behind it: a backdated entry
+//! ([`super::mirror::Backdated`]) refuses its whole push, so it never enters
+//! the mirror, yet is owed a receipt. That receipt is written once, however
+//! often the push is retried (the own log is asked first); it may lie beyond
+//! the mirror, which is why the cursor only counts receipts below the
+//! mirror's size.
 
 use hotline_proto::entry::{Kind, Ref, SignedEntry};
-use hotline_proto::name::Office;
+use hotline_proto::name::{Office, Party};
+use hotline_proto::{Hash, b64};
 
+use super::mirror::Backdated;
 use super::{FedError, Peer};
 use crate::node::Node;
 use crate::sequencer::{Draft, Signer};
+use crate::store::LogId;
 
 /// Most receipts issued per round.
 const ROUND: u64 = 1000;
@@ -22,84 +38,166 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
     let _one_at_a_time = peer.receipt_lock.lock().await;
     let mut written = 0;
     loop {
-        let store = node.store().clone();
-        let (own, mirror, party, me) = (
-            node.log_id(),
-            peer.mirror,
-            peer.party.to_string(),
-            node.party().to_string(),
-        );
-        let owed = tokio::task::spawn_blocking(move || -> Result<_, FedError> {
-            let cursor = store.receipt_cursor(own, &party)?;
-            Ok(store.addressed_to(mirror, &me, cursor, ROUND)?)
-        })
-        .await
-        .map_err(|e| FedError::Internal(e.to_string()))??;
-        if owed.is_empty() {
+        let (n, party, mirror) = (node.clone(), peer.party.clone(), peer.mirror);
+        // Opening every body is CPU work (HPKE): off the async threads.
+        let drafts = tokio::task::spawn_blocking(move || owed(&n, &party, mirror))
+            .await
+            .map_err(|e| FedError::Internal(e.to_string()))??;
+        if drafts.is_empty() {
             return Ok(written);
         }
-        let mut pending = Vec::with_capacity(owed.len());
-        for l in &owed {
-            let e = SignedEntry::from_leaf(&l.leaf)
-                .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
-            let h = e.header();
-            let to = h
-                .to
-                .clone()
-                .ok_or_else(|| FedError::Internal("addressed entry without an addressee".into()))?;
-            // The addressed office signs; if this party has no such office, the party itself does.
-            let from = Office::new(&h.from).ok();
-            let (signer, status) = match node.office_signer(&to) {
-                Some(k) => {
-                    // Policy is checked as of the entry's own time, against
-                    // the agreements both logs hold; a refusal is receipted too.
-                    let allowed = match &from {
-                        Some(f) => node.require_agreement(f, &to, h.kind, h.time).map(|_| ()),
-                        None => Err(crate::error::NodeError::Forbidden(format!(
-                            "{} is not an office",
-                            h.from
-                        ))),
-                    };
-                    match allowed {
-                        Ok(()) => (Signer::Office(k), "delivered".to_owned()),
-                        Err(e) => (
-                            Signer::Office(k),
-                            format!("refused: {}", refusal(&e.to_string())),
-                        ),
-                    }
-                }
-                None => (
-                    node.party_signer(),
-                    format!("refused: {to} is not an office of this party"),
-                ),
-            };
-            let draft = Draft {
-                kind: Kind::Receipt,
-                signer,
-                to: from,
-                agreement: h.agreement.clone(),
-                refs: vec![Ref {
-                    log: peer.party.clone(),
-                    index: l.index,
-                    leaf_hash: hotline_proto::b64::encode(l.leaf_hash.0),
-                }],
-                body: None,
-                key: None,
-                status: Some(status),
-                terms: None,
-                time: None,
-                digest: None,
-            };
-            // Submitted in order on one channel, so appended in order.
-            pending.push(node.sequencer().submit(draft));
+        written += append(node, drafts).await?;
+    }
+}
+
+/// Writes the one receipt owed for a backdated entry of `peer`'s log,
+/// unless the own log already holds it; returns whether it wrote one.
+pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedError> {
+    let h = b.entry.header();
+    let ours = h.to.as_ref().is_some_and(|t| &t.party() == node.party());
+    if !ours || !receipted(h.kind) {
+        return Ok(false);
+    }
+    let _one_at_a_time = peer.receipt_lock.lock().await;
+    let (n, party) = (node.clone(), peer.party.clone());
+    let draft = tokio::task::spawn_blocking(move || -> Result<_, FedError> {
+        let leaf_hash = b.entry.leaf_hash();
+        let held = n
+            .store()
+            .referencing(n.log_id(), party.as_str(), b.index)?
+            .into_iter()
+            .filter_map(|l| SignedEntry::from_leaf(&l.leaf).ok())
+            .any(|r| r.header().kind == Kind::Receipt);
+        if held {
+            return Ok(None);
         }
-        for p in pending {
-            p.await
-                .map_err(|_| FedError::Internal("the sequencer stopped".into()))?
-                .map_err(|e| FedError::Internal(e.to_string()))?;
-            written += 1;
+        // Whichever office it names: the entry is refused for its date.
+        let status = format!("refused: {}", b.why);
+        receipt(&n, &party, b.index, leaf_hash, &b.entry, |_, _| Ok(status)).map(Some)
+    })
+    .await
+    .map_err(|e| FedError::Internal(e.to_string()))??;
+    match draft {
+        Some(d) => Ok(append(node, vec![d]).await? == 1),
+        None => Ok(false),
+    }
+}
+
+/// Appends `drafts` in order; returns how many were written.
+async fn append(node: &Node, drafts: Vec<Draft>) -> Result<u64, FedError> {
+    // Submitted in order on one channel, so appended in order.
+    let pending: Vec<_> = drafts
+        .into_iter()
+        .map(|d| node.sequencer().submit(d))
+        .collect();
+    let mut written = 0;
+    for p in pending {
+        p.await
+            .map_err(|_| FedError::Internal("the sequencer stopped".into()))?
+            .map_err(|e| FedError::Internal(e.to_string()))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// The next round of receipts owed for entries of `party`'s mirrored log.
+fn owed(node: &Node, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedError> {
+    let store = node.store();
+    let size = store.size(mirror)?;
+    let cursor = store.receipt_cursor(node.log_id(), party.as_str(), size)?;
+    let owed = store.addressed_to(mirror, node.party().as_str(), cursor, ROUND)?;
+    let mut drafts = Vec::with_capacity(owed.len());
+    for l in &owed {
+        let e = SignedEntry::from_leaf(&l.leaf)
+            .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
+        drafts.push(receipt(
+            node,
+            party,
+            l.index,
+            l.leaf_hash,
+            &e,
+            |to, k| match k {
+                Some(k) => verdict(node, mirror, l.index, &e, k),
+                None => Ok(format!("refused: {to} is not an office of this party")),
+            },
+        )?);
+    }
+    Ok(drafts)
+}
+
+/// `delivered`, or `refused: why`, for a mirrored entry addressed to an
+/// office whose keys `k` this node holds.
+fn verdict(
+    node: &Node,
+    mirror: LogId,
+    index: u64,
+    e: &SignedEntry,
+    k: &hotline_proto::keys::OfficeKeys,
+) -> Result<String, FedError> {
+    let h = e.header();
+    // Policy is checked as of the entry's own time, against the agreements
+    // both logs hold.
+    let allowed = match Office::new(&h.from) {
+        Ok(f) => node
+            .require_agreement(&f, k.office(), h.kind, h.time)
+            .map(|_| ()),
+        Err(_) => Err(crate::error::NodeError::Forbidden(format!(
+            "{} is not an office",
+            h.from
+        ))),
+    };
+    if let Err(e) = allowed {
+        return Ok(format!("refused: {}", refusal(&e.to_string())));
+    }
+    if h.body.is_some() {
+        let sealed = node.store().body(mirror, index)?;
+        let opened = match sealed {
+            Some(s) => crate::content::open_content(h, &s, k.office(), k.seal_secret()).map(|_| ()),
+            None => Err(crate::content::Unopened::NotHeld),
+        };
+        if let Err(u) = opened {
+            return Ok(u.receipt_status());
         }
     }
+    Ok("delivered".to_owned())
+}
+
+/// The receipt for entry `index` of `party`'s log, with the status `judge`
+/// gives for its addressee and (if this node holds them) that office's
+/// keys: signed by that office, or, if this party has no such office, by
+/// the party itself.
+fn receipt(
+    node: &Node,
+    party: &Party,
+    index: u64,
+    leaf_hash: Hash,
+    e: &SignedEntry,
+    judge: impl FnOnce(&Office, Option<&hotline_proto::keys::OfficeKeys>) -> Result<String, FedError>,
+) -> Result<Draft, FedError> {
+    let h = e.header();
+    let to =
+        h.to.clone()
+            .ok_or_else(|| FedError::Internal("addressed entry without an addressee".into()))?;
+    let keys = node.office_signer(&to);
+    let status = judge(&to, keys.as_deref())?;
+    let signer = keys.map_or_else(|| node.party_signer(), Signer::Office);
+    Ok(Draft {
+        kind: Kind::Receipt,
+        signer,
+        to: Office::new(&h.from).ok(),
+        agreement: h.agreement.clone(),
+        refs: vec![Ref {
+            log: party.clone(),
+            index,
+            leaf_hash: b64::encode(leaf_hash.0),
+        }],
+        body: None,
+        key: None,
+        status: Some(status),
+        terms: None,
+        time: None,
+        digest: None,
+    })
 }
 
 /// The first sentence of a policy error: what a receipt's status carries.

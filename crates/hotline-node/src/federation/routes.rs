@@ -60,7 +60,12 @@ async fn push(
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
     };
     let mut guard = peer.mirror_lock.lock().await;
-    let (store, p2, me) = (node.store().clone(), peer.clone(), node.party().clone());
+    let (store, p2, me, own) = (
+        node.store().clone(),
+        peer.clone(),
+        node.party().clone(),
+        node.log_id(),
+    );
     let skew = node.config().max_clock_skew_secs;
     let limits = &node.config().limits;
     let (max, window) = (
@@ -84,6 +89,7 @@ async fn push(
             me: &me,
             max_skew_secs: skew,
             receipts_allowed: allowance.receipts,
+            own,
         };
         let r = mirror::accept(
             &*store,
@@ -150,6 +156,18 @@ async fn push(
                 }),
             )
                 .into_response()
+        }
+        Ok(mirror::Accepted::Backdated(b)) => {
+            let msg = b.message();
+            tracing::warn!(error = %msg, peer = %peer.party, "push refused");
+            // The refusal is receipted (once), like any other.
+            let (n, p) = (node.clone(), peer.clone());
+            tokio::spawn(async move {
+                if let Err(e) = receipts::refuse(&n, &p, *b).await {
+                    tracing::error!(error = %e, peer = %p.party, "receipting a backdated entry");
+                }
+            });
+            error(StatusCode::UNPROCESSABLE_ENTITY, msg)
         }
         Ok(mirror::Accepted::Equivocation(id)) => error(
             StatusCode::CONFLICT,

@@ -176,8 +176,11 @@ pub trait Store: Send + Sync + 'static {
     /// The header time of the last leaf, to keep entry times non-decreasing.
     fn last_time(&self, log: LogId) -> Result<Option<String>>;
 
-    /// The highest index of `ref_log` that the own log holds a receipt for.
-    fn receipt_cursor(&self, own: LogId, ref_log: &str) -> Result<Option<u64>>;
+    /// The highest index below `below` of `ref_log` that the own log holds
+    /// a receipt for. (A receipt refusing a backdated entry that was never
+    /// mirrored can lie beyond the mirror; bounded by the mirror's size,
+    /// it does not make the entries before it look receipted.)
+    fn receipt_cursor(&self, own: LogId, ref_log: &str, below: u64) -> Result<Option<u64>>;
     /// Entries of `log` after `after` addressed to offices of `party`.
     fn addressed_to(
         &self,

@@ -358,12 +358,13 @@ impl Store for SqliteStore {
         )
     }
 
-    fn receipt_cursor(&self, own: LogId, ref_log: &str) -> Result<Option<u64>> {
+    fn receipt_cursor(&self, own: LogId, ref_log: &str, below: u64) -> Result<Option<u64>> {
+        let below = i64::try_from(below).unwrap_or(i64::MAX);
         self.read(|c| {
             let n: Option<i64> = c
                 .query_row(
-                    "SELECT MAX(ref_index) FROM entries WHERE log = ?1 AND kind = 'receipt' AND ref_log = ?2",
-                    params![own.0, ref_log],
+                    "SELECT MAX(ref_index) FROM entries WHERE log = ?1 AND kind = 'receipt' AND ref_log = ?2 AND ref_index < ?3",
+                    params![own.0, ref_log, below],
                     |r| r.get(0),
                 )
                 .map_err(db)?;

@@ -363,8 +363,10 @@ fn traffic_outside_every_agreement_is_mirrored_and_receipted_as_refused() {
     let (us, ru, _a, b, size) = setup();
     let k = keys_of(&us);
     let mut l = leaves(&us);
+    // Dated now: an entry dated before us's previous one is refused whole
+    // (attack_time.rs); this one is only outside every agreement.
     l.push(
-        forged_message(&k.fbi, "2025-06-01T00:00:00Z")
+        forged_message(&k.fbi, &jiff::Timestamp::now().to_string())
             .leaf()
             .to_vec(),
     );

@@ -559,6 +559,23 @@ impl Snapshot {
         );
         assert_eq!(&now, self, "{what}: the victim's log or mirrors changed");
     }
+
+    /// Asserts that `victim`'s mirrors are unchanged and that its own log
+    /// only grew (what it held is the same); returns the entries it added,
+    /// for the test to account for (a receipt of a refusal, say).
+    pub fn added(&self, victim: &Party, what: &str) -> Vec<serde_json::Value> {
+        let peers: Vec<&str> = self.mirrors.keys().map(String::as_str).collect();
+        let now = Self::of(victim, &peers);
+        assert_eq!(
+            now.mirrors, self.mirrors,
+            "{what}: the victim's mirrors changed"
+        );
+        assert!(
+            now.own.len() >= self.own.len() && now.own[..self.own.len()] == self.own[..],
+            "{what}: the victim's own log changed what it held"
+        );
+        now.own[self.own.len()..].to_vec()
+    }
 }
 
 /// The usual stage: `us` and `ru`, both running and federated, with the

@@ -1,0 +1,182 @@
+//! Issue 10, item 1: content that does not match its commitment.
+//!
+//! A hostile sender seals one text to the receiving office and commits (the
+//! header's salted hash) to another, hoping the receiver shows the first and
+//! writes `delivered` while the sender can later "open" the second to a third
+//! party. The receiver opens every body addressed to it and receipts the
+//! mismatch as a refusal; no page, list or bundle of the receiver carries the
+//! sealed text.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use hotline_node::dir::ConsoleConfig;
+use hotline_node::operators::Operators;
+use hotline_node::store::sqlite::SqliteStore;
+use hotline_proto::name::Party as PartyName;
+
+use super::hostile::*;
+use super::util::*;
+
+const SEALED: &str = "the sealed text kestrel-7f3a";
+const COMMITTED: &str = "the committed text osprey-91c2";
+const MISMATCH: &str = "refused: content does not match its commitment";
+
+/// A console session on `party`'s node for a new operator acting for
+/// `office`: the session token (the cookie's value).
+fn console_session(party: &Party, office: &str) -> String {
+    let pw = party.dir.join("../operator.pw");
+    std::fs::write(&pw, "a long enough password\n").unwrap();
+    ok(&[
+        "operator",
+        "add",
+        office,
+        "duty",
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--dir",
+        party.d(),
+    ]);
+    let name = party.dir.file_name().unwrap().to_str().unwrap();
+    let store = SqliteStore::open(&party.dir.join("hotline.db")).unwrap();
+    let ops = Operators::new(
+        Arc::new(store),
+        PartyName::new(name).unwrap(),
+        ConsoleConfig::default(),
+    );
+    ops.login("duty", "a long enough password", jiff::Timestamp::now())
+        .unwrap()
+        .token
+}
+
+/// A console page as the operator with session `token` sees it.
+fn console_get(served: &Served, party: &str, token: &str, path: &str) -> (u16, String) {
+    let o = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "-w", "\n%{http_code}", "-H"])
+        .arg(format!("Cookie: hotline_session_{party}={token}"))
+        .arg(format!("http://{}{path}", served.addr))
+        .output()
+        .expect("curl must be installed (scripts/test installs it)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (body, code) = out.rsplit_once('\n').unwrap();
+    (code.parse().unwrap(), body.to_owned())
+}
+
+/// The sealed text and the committed text differ: the entry is mirrored (it
+/// is in the sender's signed log regardless), its receipt says the content
+/// was refused, and the receiver shows neither text anywhere nor makes an
+/// opening of it. An honest message afterwards is still delivered.
+#[test]
+fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
+    let (us, ru, a, b, agreement) = stage();
+    let token = console_session(&ru, "ru/fsb");
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let victim = Target {
+        party: &ru,
+        served: &b,
+    };
+    let before = Snapshot::of(&ru, &["us"]);
+    let now = jiff::Timestamp::now().to_string();
+    let i = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &now,
+            text: SEALED,
+            committed: COMMITTED,
+        },
+    );
+    let (s, t) = us.push(victim, i);
+    assert_eq!(s, 200, "mirrored like any entry of us's signed log: {t}");
+    let r = receipt_for(&ru, "us", i);
+    assert_eq!(r["header"]["status"], MISMATCH, "{r}");
+    assert_eq!(r["header"]["from"], "ru/fsb", "{r}");
+    assert_eq!(r["header"]["refs"][0]["index"], i, "{r}");
+    assert_eq!(
+        r["header"]["refs"][0]["leaf_hash"],
+        Hostile::reference("us", i, &us.leaves[i as usize]).leaf_hash,
+        "{r}"
+    );
+
+    // Exactly one entry more in the mirror (the refused one) and one in ru's
+    // own log (its receipt).
+    let after = Snapshot::of(&ru, &["us"]);
+    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
+    assert_eq!(
+        after.mirrors["us"][..before.mirrors["us"].len()],
+        before.mirrors["us"][..]
+    );
+    assert_eq!(after.own[..before.own.len()], before.own[..]);
+    assert_eq!(
+        after.own[before.own.len()..].to_vec(),
+        vec![r.clone()],
+        "one receipt, nothing else"
+    );
+
+    // The console shows the refusal, never either text.
+    let id = format!("us:{i}");
+    for path in [
+        "/channels/ru/fsb/us/fbi".to_owned(),
+        format!("/entries/us/{i}"),
+    ] {
+        let (s, page) = console_get(&b, "ru", &token, &path);
+        assert_eq!(s, 200, "{path}: {page}");
+        assert!(page.contains(&id), "{path} does not show {id}");
+        assert!(page.contains(MISMATCH), "{path} does not say why: {page}");
+        assert!(!page.contains(SEALED), "{path} shows the sealed text");
+        assert!(!page.contains(COMMITTED), "{path} shows the committed text");
+    }
+    let (s, _) = console_get(&b, "ru", &token, &format!("/entries/us/{i}/attachments/0"));
+    assert_ne!(s, 200, "an attachment of refused content");
+
+    // The receiver makes no opening of it: one would not verify.
+    let err = fails(&["open", &id, "--dir", ru.d()]);
+    assert!(
+        err.contains("content does not match its commitment"),
+        "{err}"
+    );
+    // Nor does any listing carry the text.
+    for args in [
+        vec!["log", "--dir", ru.d(), "--peer", "us", "--json"],
+        vec!["log", "--dir", ru.d(), "--json"],
+        vec!["inquiries", "--dir", ru.d(), "--json"],
+    ] {
+        let out = ok(&args);
+        assert!(
+            !out.contains(SEALED) && !out.contains(COMMITTED),
+            "{args:?}"
+        );
+    }
+
+    // An honest message right after is delivered and shown.
+    let before = Snapshot::of(&ru, &["us"]);
+    let j = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &jiff::Timestamp::now().to_string(),
+            text: "an honest text",
+            committed: "an honest text",
+        },
+    );
+    let (s, t) = us.push(victim, j);
+    assert_eq!(s, 200, "{t}");
+    let r = receipt_for(&ru, "us", j);
+    assert_eq!(r["header"]["status"], "delivered", "{r}");
+    let after = Snapshot::of(&ru, &["us"]);
+    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
+    assert_eq!(
+        after.own[before.own.len()..].to_vec(),
+        vec![r],
+        "one receipt, nothing else"
+    );
+    let (s, page) = console_get(&b, "ru", &token, &format!("/entries/us/{j}"));
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("an honest text"), "{page}");
+}
