@@ -274,9 +274,10 @@ impl Node {
         let mut offices: Vec<Office> = Office::new(&h.from).into_iter().collect();
         offices.extend(h.to.clone());
         offices.into_iter().find_map(|o| {
-            let keys = self.office_signer(&o)?;
-            let opened = seal::open(&sealed, &o, keys.seal_secret()).ok()?;
-            serde_json::from_slice::<Content>(&opened.plaintext).ok()
+            self.openers(&o).iter().find_map(|keys| {
+                let opened = seal::open(&sealed, &o, keys.seal_secret()).ok()?;
+                serde_json::from_slice::<Content>(&opened.plaintext).ok()
+            })
         })
     }
 

@@ -19,7 +19,7 @@ use hotline_proto::claims::range::LogRange;
 use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::stats::{Channel, stats_bundle};
 use hotline_proto::entry::{Kind, SignedEntry};
-use hotline_proto::keys::{NoteVerifier, OfficeKeys, PartyIdentity};
+use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::{checkpoint, seal, tree};
 use jiff::Timestamp;
@@ -175,6 +175,22 @@ impl ProofSource {
         )
         .map_err(internal)?;
         Ok(bundle::tlog_proof(&l.leaf, index, proof, note.to_vec()))
+    }
+
+    /// A `hotline/inclusion/v2` bundle of entry `party:index` (own log or a
+    /// mirror), under the best checkpoint covering it, with its key history.
+    pub fn inclusion(&self, party: &Party, index: u64) -> Result<String> {
+        let (size, note) = self.covering(party, index)?;
+        let (_, e) = self.leaf(party, index)?;
+        let (log, origin) = self.log(party)?;
+        let history = crate::reader::key_history(&self.store.key_leaves(log)?, &e, index, origin)?
+            .into_iter()
+            .map(|k| self.tlog_proof(party, k, size, &note))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(bundle::inclusion_bundle(
+            &self.tlog_proof(party, index, size, &note)?,
+            &history,
+        ))
     }
 
     /// An entry with its signer's key announcement, under one checkpoint.
@@ -549,20 +565,20 @@ impl ProofSource {
             if o.party() != self.own {
                 continue;
             }
-            let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
-            let opened = seal::open(&sealed, &o, keys.seal_secret()).map_err(internal)?;
-            return Ok(opening_bundle(
-                &self.entry_proof(&party, index)?,
-                &opened.salt,
-                &opened.plaintext,
-            ));
+            // The office's current key, then any it rotated away or revoked.
+            for keys in crate::offices::held_on_disk(&self.dir, &o) {
+                let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret()) else {
+                    continue;
+                };
+                return Ok(opening_bundle(
+                    &self.entry_proof(&party, index)?,
+                    &opened.salt,
+                    &opened.plaintext,
+                ));
+            }
         }
         Err(NodeError::Forbidden(format!(
-            "{id} is sealed to {} and {}; this party holds neither office's key",
+            "{id} is sealed to {} and {}; none of the keys this party holds for either office opens it",
             h.from,
             h.to.as_ref().map(ToString::to_string).unwrap_or_default()
         )))
@@ -579,13 +595,10 @@ impl ProofSource {
         let mut offices: Vec<Office> = Office::new(&h.from).into_iter().collect();
         offices.extend(h.to.clone());
         for o in offices.into_iter().filter(|o| o.party() == self.own) {
-            let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
-            if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret()) {
-                return Ok(Some(opened.plaintext.to_vec()));
+            for keys in crate::offices::held_on_disk(&self.dir, &o) {
+                if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret()) {
+                    return Ok(Some(opened.plaintext.to_vec()));
+                }
             }
         }
         Ok(None)

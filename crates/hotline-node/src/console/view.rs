@@ -279,13 +279,12 @@ pub(crate) fn open_content(
         if !op.acts_for(&o) {
             continue;
         }
-        let Some(keys) = c.node.office_signer(&o) else {
-            continue;
-        };
-        if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret())
-            && let Ok(content) = serde_json::from_slice::<Content>(&opened.plaintext)
-        {
-            return Some(content);
+        for keys in c.node.openers(&o) {
+            if let Ok(opened) = seal::open(&sealed, &o, keys.seal_secret())
+                && let Ok(content) = serde_json::from_slice::<Content>(&opened.plaintext)
+            {
+                return Some(content);
+            }
         }
     }
     None

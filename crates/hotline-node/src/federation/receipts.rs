@@ -49,7 +49,10 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
                 .ok_or_else(|| FedError::Internal("addressed entry without an addressee".into()))?;
             // The addressed office signs; if this party has no such office, the party itself does.
             let from = Office::new(&h.from).ok();
-            let (signer, status) = match node.office_signer(&to) {
+            let revoked = node
+                .office_revoked(&to)
+                .filter(|_| to.party() == *node.party());
+            let (signer, status) = match node.office_signer(&to).filter(|_| revoked.is_none()) {
                 Some(k) => {
                     // Policy is checked as of the entry's own time, against
                     // the agreements both logs hold; a refusal is receipted too.
@@ -70,7 +73,14 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
                 }
                 None => (
                     node.party_signer(),
-                    format!("refused: {to} is not an office of this party"),
+                    match revoked {
+                        // The office cannot sign; the party says why it took nothing.
+                        Some(at) => format!(
+                            "refused: {to} was revoked in entry {at} of {}'s log and receives nothing any more",
+                            node.party()
+                        ),
+                        None => format!("refused: {to} is not an office of this party"),
+                    },
                 ),
             };
             let draft = Draft {

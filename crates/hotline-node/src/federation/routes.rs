@@ -58,15 +58,11 @@ async fn push(
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
     };
-    let mut guard = peer.mirror_lock.lock().await;
+    let guard = peer.mirror_lock.lock().await;
     let (store, p2) = (node.store().clone(), peer.clone());
     let skew = node.config().max_clock_skew_secs;
-    let keys = guard.take();
+    let mut keys = peer.learnt_keys(Clone::clone);
     let outcome = tokio::task::spawn_blocking(move || {
-        let mut keys = match keys {
-            Some(k) => k,
-            None => mirror::load_keys(&*store, p2.mirror)?,
-        };
         let r = mirror::accept(
             &*store,
             p2.mirror,
@@ -76,15 +72,18 @@ async fn push(
             &push,
             skew,
         );
-        Ok::<_, FedError>((r, keys))
+        (r, keys)
     })
     .await;
-    let (result, keys) = match outcome {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return e.into_response(),
+    let result = match outcome {
+        Ok((r, keys)) => {
+            if matches!(r, Ok(mirror::Accepted::Ok(_))) {
+                peer.set_learnt_keys(keys);
+            }
+            r
+        }
         Err(e) => return FedError::Internal(e.to_string()).into_response(),
     };
-    *guard = Some(keys);
     drop(guard);
     peer.heard_from();
     match result {
