@@ -48,6 +48,8 @@ impl Node {
 
     /// Checks that an agreement in force at `time` allows `from → to` for
     /// `kind`; returns its id. Entries between offices of this party need none.
+    /// Traffic this party sends is refused, whatever the agreements, if
+    /// either office was revoked in its own log.
     pub fn require_agreement(
         &self,
         from: &Office,
@@ -55,6 +57,11 @@ impl Node {
         kind: Kind,
         time: Timestamp,
     ) -> Result<Option<String>> {
+        // Outgoing: neither end may be an office its log revoked.
+        if &from.party() == self.party() {
+            self.require_live(from)?;
+            self.require_live(to)?;
+        }
         if !agreement::needs_agreement(kind) || from.party() == to.party() {
             return Ok(None);
         }

@@ -166,11 +166,12 @@ pub struct SendMessage {
     pub lang: Option<String>,
 }
 
-/// `POST /v1/offices`.
+/// `POST /v1/offices` (and the office named by `POST /v1/offices/rotate`
+/// and `/v1/offices/revoke`).
 #[derive(Serialize, Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct AddOffice {
-    /// The office to create.
+    /// The office to create (rotate, revoke).
     pub office: String,
 }
 
@@ -241,6 +242,22 @@ async fn add_office(
     Body(m): Body<AddOffice>,
 ) -> Result<(StatusCode, Json<AppendedJson>), ApiError> {
     let a = s.node.add_office(office(&m.office, "office")?).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+async fn rotate_office(
+    State(s): State<AppState>,
+    Body(m): Body<AddOffice>,
+) -> Result<(StatusCode, Json<AppendedJson>), ApiError> {
+    let a = s.node.rotate_office(office(&m.office, "office")?).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+async fn revoke_office(
+    State(s): State<AppState>,
+    Body(m): Body<AddOffice>,
+) -> Result<(StatusCode, Json<AppendedJson>), ApiError> {
+    let a = s.node.revoke_office(office(&m.office, "office")?).await?;
     Ok((StatusCode::CREATED, Json(a.into())))
 }
 
@@ -605,6 +622,8 @@ pub fn app(node: Node, token: &str) -> Router {
     let v1 = Router::new()
         .route("/messages", post(send_message))
         .route("/offices", post(add_office).get(list_offices))
+        .route("/offices/rotate", post(rotate_office))
+        .route("/offices/revoke", post(revoke_office))
         .route("/identity", get(identity))
         .route("/peers", post(add_peer))
         .route("/log", get(log))

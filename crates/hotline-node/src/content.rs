@@ -12,8 +12,10 @@
 //! summaries, openings, statement bundles — opens it through [`open`], so no
 //! text reaches anyone that the log does not commit to.
 
+use std::sync::Arc;
+
 use hotline_proto::entry::{Content, Header, SignedEntry};
-use hotline_proto::keys::SealSecret;
+use hotline_proto::keys::{OfficeKeys, SealSecret};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::{b64, seal};
 
@@ -155,7 +157,11 @@ impl Node {
             .into_iter()
             .chain(h.to.clone())
             .filter(|o| may(o))
-            .filter_map(|o| self.office_signer(&o).map(|k| (o, k)))
+            .map(|o| {
+                let keys = self.openers(&o);
+                (o, keys)
+            })
+            .filter(|(_, keys)| !keys.is_empty())
             .collect();
         if ours.is_empty() {
             return Shown::Sealed;
@@ -168,19 +174,49 @@ impl Node {
             return Shown::Sealed;
         };
         let mut first = None;
-        for (o, k) in ours {
-            match open_content(h, &sealed, &o, k.seal_secret()) {
+        for (o, keys) in ours {
+            match open_with(h, &sealed, &o, &keys) {
                 Ok(c) => return Shown::Content(c),
-                // The same for every recipient: the entry's fault.
-                Err(u @ (Unopened::Mismatch | Unopened::NotContent | Unopened::NotItsBody)) => {
-                    return Shown::Refused(u);
-                }
+                Err(u) if u.is_the_entrys_fault() => return Shown::Refused(u),
                 Err(u) => {
                     first.get_or_insert(u);
                 }
             }
         }
         first.map_or(Shown::Sealed, Shown::Refused)
+    }
+}
+
+/// [`open_content`] with each of `keys` in turn (an office's current key,
+/// then the ones it rotated away: a sender may have sealed to an older key).
+/// A fault of the entry itself (its body, its commitment) ends the search:
+/// no other key can mend it.
+pub fn open_with(
+    h: &Header,
+    sealed: &[u8],
+    office: &Office,
+    keys: &[Arc<OfficeKeys>],
+) -> Result<Content, Unopened> {
+    let mut first = None;
+    for k in keys {
+        match open_content(h, sealed, office, k.seal_secret()) {
+            Ok(c) => return Ok(c),
+            Err(u) if u.is_the_entrys_fault() => return Err(u),
+            Err(u) => {
+                first.get_or_insert(u);
+            }
+        }
+    }
+    Err(first.unwrap_or(Unopened::NotHeld))
+}
+
+impl Unopened {
+    /// The same for every recipient and every key: the entry's fault.
+    fn is_the_entrys_fault(&self) -> bool {
+        matches!(
+            self,
+            Unopened::Mismatch | Unopened::NotContent | Unopened::NotItsBody
+        )
     }
 }
 

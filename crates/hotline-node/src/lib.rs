@@ -19,6 +19,7 @@ pub mod federation;
 pub mod inquiries;
 pub mod metrics;
 pub mod node;
+pub mod offices;
 pub mod operators;
 pub mod proofs;
 pub mod reader;

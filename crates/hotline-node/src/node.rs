@@ -17,6 +17,7 @@ use crate::dir::{Config, Limits, NodeDir, write_atomic, write_secret};
 use crate::error::{NodeError, Result};
 use crate::federation::{Federation, Peer};
 use crate::metrics::Metrics;
+use crate::offices::{OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::reader::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::sqlite::SqliteStore;
@@ -35,7 +36,10 @@ struct Inner {
     party: Party,
     log_key: Arc<NoteKey>,
     witness_key: Arc<NoteKey>,
-    offices: RwLock<BTreeMap<Office, Arc<OfficeKeys>>>,
+    /// Own office keys, and which signs by the own log's `key` entries.
+    offices: OwnOffices,
+    /// The pinned identities; their `offices` only hint at keys the mirror
+    /// has not learnt yet (see [`Node::seal_key_pub`]).
     peers: RwLock<BTreeMap<Party, PartyIdentity>>,
     reader: LogReader,
     seq: Sequencer,
@@ -150,16 +154,6 @@ impl Node {
         let log_key = Arc::new(read_key(&dir.log_key())?);
         let witness_key = Arc::new(read_key(&dir.witness_key())?);
         check_own_keys(dir, &config, &party, &log_key, &witness_key)?;
-        let mut offices = BTreeMap::new();
-        for e in std::fs::read_dir(dir.offices()).map_err(io("reading keys/offices"))? {
-            let p = e.map_err(io("reading keys/offices"))?.path();
-            if p.extension().is_some_and(|x| x == "json") {
-                let t = std::fs::read_to_string(&p).map_err(io("reading an office key"))?;
-                let k = OfficeKeys::from_secret_json(&t)
-                    .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
-                offices.insert(k.office().clone(), Arc::new(k));
-            }
-        }
         let mut files = Vec::new();
         for e in std::fs::read_dir(dir.peers()).map_err(io("reading peers"))? {
             let p = e.map_err(io("reading peers"))?.path();
@@ -198,6 +192,7 @@ impl Node {
             .map_err(|e| NodeError::Internal(format!("opening {}: {e}", dir.db().display())))?;
         let store: Arc<dyn Store> = Arc::new(store);
         let log = store.log_id(&config.origin, &config.party)?;
+        let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);
         let seq = Sequencer::start(
@@ -205,6 +200,7 @@ impl Node {
             log,
             party.clone(),
             log_key.clone(),
+            offices.clone(),
             metrics.clone(),
             size_tx,
         )?;
@@ -238,7 +234,7 @@ impl Node {
                 party,
                 log_key,
                 witness_key,
-                offices: RwLock::new(offices),
+                offices,
                 peers: RwLock::new(peers),
                 reader,
                 seq,
@@ -299,21 +295,23 @@ impl Node {
             offices: self
                 .inner
                 .offices
-                .read()
-                .map(|o| o.values().map(|k| k.public()).collect())
-                .unwrap_or_default(),
+                .current()
+                .iter()
+                .map(|k| k.public())
+                .collect(),
             url: None,
             tls_pin: Some(self.inner.tls.pin().to_string()),
         }
     }
 
-    /// The offices this node holds keys for.
+    /// The offices this node can sign for (held and not revoked).
     pub fn offices(&self) -> Vec<Office> {
         self.inner
             .offices
-            .read()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default()
+            .current()
+            .iter()
+            .map(|k| k.office().clone())
+            .collect()
     }
 
     fn office_keys(&self, office: &Office) -> Result<Arc<OfficeKeys>> {
@@ -323,12 +321,20 @@ impl Node {
                 self.inner.party
             )));
         }
-        self.inner.offices.read().ok().and_then(|o| o.get(office).cloned()).ok_or_else(|| {
-            NodeError::NotFound(format!(
+        match self.inner.offices.signing(office, None) {
+            Signing::Key(k) => Ok(k),
+            Signing::Revoked(at) => Err(NodeError::Forbidden(format!(
+                "{office} was revoked in entry {at} of this log; it can no longer send or receive (its retired keys only open earlier sealed bodies)"
+            ))),
+            Signing::NotHeld(at) => Err(NodeError::Internal(format!(
+                "this node holds no secret key for the key of {office} that entry {at} announced; restore keys/offices/{}.json from a backup",
+                office.file_stem()
+            ))),
+            Signing::Unknown => Err(NodeError::NotFound(format!(
                 "unknown office {office}: create it with `hotline office add {office} --dir {}`",
                 self.inner.dir.root().display()
-            ))
-        })
+            ))),
+        }
     }
 
     /// An own office's keys, or an error saying how to create it.
@@ -336,66 +342,117 @@ impl Node {
         self.office_keys(office)
     }
 
-    /// The sealing key of any office this node knows.
+    /// The sealing key of any office this node knows: its own, or a pinned
+    /// peer's as the verified mirror of that peer's log last announced or
+    /// rotated it. The pinned keys-export file's list of offices is used only
+    /// for an office the mirror holds no `key` entry for yet (it is out-of-band
+    /// material the operator vouched for, but may be stale); a revocation in
+    /// the mirror always wins.
     pub fn seal_key_pub(&self, office: &Office) -> Result<hotline_proto::keys::SealPublic> {
         self.seal_key_of(office)
     }
 
-    /// The sealing key of any office this node knows: its own, or a pinned peer's.
     fn seal_key_of(&self, office: &Office) -> Result<hotline_proto::keys::SealPublic> {
         let public = if office.party() == self.inner.party {
             self.office_keys(office)?.public()
         } else {
-            let peers = self
-                .inner
-                .peers
-                .read()
-                .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
-            let peer = peers.get(&office.party()).ok_or_else(|| {
+            let party = office.party();
+            let unknown = || {
                 NodeError::NotFound(format!(
-                    "unknown party {}: pin it first with `hotline peer add {} --keys FILE --dir {}`",
-                    office.party(),
-                    office.party(),
+                    "unknown party {party}: pin it first with `hotline peer add {party} --keys FILE --dir {}`",
                     self.inner.dir.root().display()
                 ))
-            })?;
-            peer.offices.iter().find(|o| &o.office == office).cloned().ok_or_else(|| {
-                NodeError::NotFound(format!(
-                    "unknown office {office}: party {} has not announced it (re-import its keys once it has)",
-                    office.party()
-                ))
-            })?
+            };
+            let peer = self.inner.fed.peer(&party).ok_or_else(unknown)?;
+            let learnt = peer.learnt_keys(|k| k.latest(office).cloned());
+            match learnt {
+                Some(k) if k.action == KeyAction::Revoke => {
+                    return Err(revoked_peer_office(office, k.index));
+                }
+                Some(k) => k.keys,
+                None => {
+                    let peers = self
+                        .inner
+                        .peers
+                        .read()
+                        .map_err(|_| NodeError::Internal("peer table poisoned".into()))?;
+                    let id = peers.get(&party).ok_or_else(unknown)?;
+                    id.offices.iter().find(|o| &o.office == office).cloned().ok_or_else(|| {
+                        NodeError::NotFound(format!(
+                            "unknown office {office}: this node's verified mirror of {party}'s log holds no `key` entry announcing it; check the name, or wait until {party}'s node has pushed it (`hotline log --peer {party}`)"
+                        ))
+                    })?
+                }
+            }
         };
         public
             .seal_key()
             .map_err(|e| NodeError::Internal(e.to_string()))
     }
 
-    /// Creates an office: keys on disk (0600), then a `key` entry announcing them.
-    pub async fn add_office(&self, office: Office) -> Result<Appended> {
+    /// The entry of `office`'s own log that revoked it, if it was revoked:
+    /// this party's log for its own offices, the verified mirror for a
+    /// peer's.
+    pub fn office_revoked(&self, office: &Office) -> Option<u64> {
+        if office.party() == self.inner.party {
+            return self.inner.offices.revoked(office);
+        }
+        self.inner.fed.peer(&office.party())?.learnt_keys(|k| {
+            k.latest(office)
+                .filter(|e| e.action == KeyAction::Revoke)
+                .map(|e| e.index)
+        })
+    }
+
+    /// Refuses traffic to or from an office its log revoked.
+    pub fn require_live(&self, office: &Office) -> Result<()> {
+        match self.office_revoked(office) {
+            None => Ok(()),
+            Some(at) if office.party() == self.inner.party => Err(NodeError::Forbidden(format!(
+                "{office} was revoked in entry {at} of this log; it can no longer send or receive"
+            ))),
+            Some(at) => Err(revoked_peer_office(office, at)),
+        }
+    }
+
+    /// Every secret key this node holds that may open a body sealed to
+    /// `office`: its current key first, then keys rotated away or revoked.
+    pub fn openers(&self, office: &Office) -> Vec<Arc<OfficeKeys>> {
+        self.inner.offices.openers(office)
+    }
+
+    fn own_office(&self, office: &Office) -> Result<()> {
         if office.party() != self.inner.party {
             return Err(NodeError::BadInput(format!(
                 "{office} does not belong to this party ({}); offices are named {}/NAME",
                 self.inner.party, self.inner.party
             )));
         }
-        if self
-            .inner
-            .offices
-            .read()
-            .map(|o| o.contains_key(&office))
-            .unwrap_or(false)
-        {
+        Ok(())
+    }
+
+    fn key_draft(&self, action: KeyAction, keys: hotline_proto::keys::OfficePublic) -> Draft {
+        let mut d = Draft::new(Kind::Key, self.party_signer());
+        d.key = Some(KeyAnnouncement { action, keys });
+        d
+    }
+
+    /// Creates an office: keys on disk (0600), then a `key` entry announcing them.
+    pub async fn add_office(&self, office: Office) -> Result<Appended> {
+        self.own_office(&office)?;
+        let _one = self.act().await;
+        if let Some(at) = self.inner.offices.revoked(&office) {
+            return Err(NodeError::Conflict(format!(
+                "office {office} was revoked in entry {at} of this log; a revoked office stays revoked (create one under another name)"
+            )));
+        }
+        if self.inner.offices.known(&office) {
             return Err(NodeError::Conflict(format!(
                 "office {office} already exists"
             )));
         }
         let keys = Arc::new(OfficeKeys::generate(office.clone(), &mut os_rng()));
-        let path = self
-            .inner
-            .dir
-            .offices()
-            .join(format!("{}.json", office.file_stem()));
+        let path = current_path(&self.inner.dir, &office);
         write_secret(&path, &keys.to_secret_json()).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 NodeError::Conflict(format!("office {office} already exists"))
@@ -403,34 +460,101 @@ impl Node {
                 NodeError::Internal(format!("writing the office key: {e}"))
             }
         })?;
-        let draft = Draft {
-            kind: Kind::Key,
-            signer: Signer::Party(self.inner.log_key.clone(), self.inner.party.clone()),
-            to: None,
-            agreement: None,
-            refs: vec![],
-            body: None,
-            key: Some(KeyAnnouncement {
-                action: KeyAction::Announce,
-                keys: keys.public(),
-            }),
-            status: None,
-            terms: None,
-            time: None,
-            digest: None,
-        };
-        match self.inner.seq.append(draft).await {
-            Ok(a) => {
-                if let Ok(mut o) = self.inner.offices.write() {
-                    o.insert(office, keys);
-                }
-                Ok(a)
-            }
+        self.inner.offices.hold(keys.clone());
+        match self
+            .inner
+            .seq
+            .append(self.key_draft(KeyAction::Announce, keys.public()))
+            .await
+        {
+            Ok(a) => Ok(a),
             Err(e) => {
+                self.inner.offices.unhold(&keys);
                 let _ = std::fs::remove_file(&path);
                 Err(e.into())
             }
         }
+    }
+
+    /// Gives an office new keys: the old secret keys go to
+    /// `keys/offices/retired/` (so bodies sealed to them still open), the new
+    /// ones are announced in a `key` entry (action `rotate`), and every entry
+    /// the office writes after it is signed with them. Peers learn the new
+    /// keys from their mirror of this log and seal to them from then on.
+    pub async fn rotate_office(&self, office: Office) -> Result<Appended> {
+        self.own_office(&office)?;
+        let _one = self.act().await;
+        let old = self.office_keys(&office).map_err(|e| match e {
+            NodeError::Forbidden(m) => NodeError::Conflict(format!(
+                "{m}; a revoked office cannot be rotated (create one under another name)"
+            )),
+            other => other,
+        })?;
+        let dir = &self.inner.dir;
+        keep_retired(dir, &old)?;
+        let new = Arc::new(OfficeKeys::generate(office.clone(), &mut os_rng()));
+        let pending = pending_path(dir, &office);
+        let _ = std::fs::remove_file(&pending);
+        write_secret(&pending, &new.to_secret_json())
+            .map_err(|e| NodeError::Internal(format!("writing the new office key: {e}")))?;
+        self.inner.offices.hold(new.clone());
+        match self
+            .inner
+            .seq
+            .append(self.key_draft(KeyAction::Rotate, new.public()))
+            .await
+        {
+            Ok(a) => {
+                // The log names the new key now; a crash before this rename
+                // is finished at the next start (`OwnOffices::load`).
+                std::fs::rename(&pending, current_path(dir, &office)).map_err(|e| {
+                    NodeError::Internal(format!(
+                        "the rotation is in entry {}, but installing the new key file failed ({e}); restart the node to finish it",
+                        a.index
+                    ))
+                })?;
+                Ok(a)
+            }
+            Err(e) => {
+                self.inner.offices.unhold(&new);
+                let _ = std::fs::remove_file(&pending);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Revokes an office: a `key` entry (action `revoke`) after which the
+    /// office can no longer sign, and nothing can be sent to it. Its secret
+    /// keys move to `keys/offices/retired/`, kept to open earlier bodies.
+    pub async fn revoke_office(&self, office: Office) -> Result<Appended> {
+        self.own_office(&office)?;
+        let _one = self.act().await;
+        let current = self.office_keys(&office).map_err(|e| match e {
+            NodeError::Forbidden(m) => NodeError::Conflict(m),
+            other => other,
+        })?;
+        let dir = &self.inner.dir;
+        keep_retired(dir, &current)?;
+        // No receipt may be in flight for this office while it is revoked:
+        // one drafted before and appended after would be refused, and the
+        // receipt cursor would pass over its entry.
+        let peers = self.inner.fed.all();
+        let mut rounds = Vec::with_capacity(peers.len());
+        for p in &peers {
+            rounds.push(p.receipt_lock.lock().await);
+        }
+        let a = self
+            .inner
+            .seq
+            .append(self.key_draft(KeyAction::Revoke, current.public()))
+            .await?;
+        drop(rounds);
+        if let Err(e) = std::fs::remove_file(current_path(dir, &office))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, %office, "the revoked office's key file stays until the next start");
+        }
+        Ok(a)
     }
 
     /// Pins another party's public identity.
@@ -539,9 +663,13 @@ impl Node {
     pub fn party_signer(&self) -> Signer {
         Signer::Party(self.inner.log_key.clone(), self.inner.party.clone())
     }
-    /// An own office's signer, if this node holds its keys.
+    /// An own office's current signer, if this node holds its keys and the
+    /// office is not revoked.
     pub fn office_signer(&self, office: &Office) -> Option<Arc<OfficeKeys>> {
-        self.inner.offices.read().ok()?.get(office).cloned()
+        match self.inner.offices.signing(office, None) {
+            Signing::Key(k) => Some(k),
+            _ => None,
+        }
     }
     /// Watches the own log's size.
     pub fn size_watch(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -650,6 +778,13 @@ impl Node {
     }
 }
 
+fn revoked_peer_office(office: &Office, at: u64) -> NodeError {
+    NodeError::Forbidden(format!(
+        "{office} was revoked in entry {at} of {}'s log (as this node's verified mirror shows); nothing can be sent to it any more",
+        office.party()
+    ))
+}
+
 /// A plausible BCP 47 tag: alphanumeric subtags of 1-8 characters joined by `-`.
 pub(crate) fn valid_lang(tag: &str) -> bool {
     tag.len() <= 35
@@ -684,7 +819,14 @@ fn peer_record(
         }
         _ => None,
     };
-    Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))
+    let peer =
+        Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    if replaces.is_none() {
+        let keys = crate::federation::mirror::load_keys(store, mirror)
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        peer.set_learnt_keys(keys);
+    }
+    Ok(peer)
 }
 
 /// Refuses to open a party whose own keys are not named after its log: a

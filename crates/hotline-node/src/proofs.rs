@@ -19,7 +19,7 @@ use hotline_proto::claims::range::LogRange;
 use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::stats::{Channel, stats_bundle};
 use hotline_proto::entry::{Kind, SignedEntry};
-use hotline_proto::keys::{NoteVerifier, OfficeKeys, PartyIdentity};
+use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::{checkpoint, seal, tree};
 use jiff::Timestamp;
@@ -175,6 +175,22 @@ impl ProofSource {
         )
         .map_err(internal)?;
         Ok(bundle::tlog_proof(&l.leaf, index, proof, note.to_vec()))
+    }
+
+    /// A `hotline/inclusion/v2` bundle of entry `party:index` (own log or a
+    /// mirror), under the best checkpoint covering it, with its key history.
+    pub fn inclusion(&self, party: &Party, index: u64) -> Result<String> {
+        let (size, note) = self.covering(party, index)?;
+        let (_, e) = self.leaf(party, index)?;
+        let (log, origin) = self.log(party)?;
+        let history = crate::reader::key_history(&self.store.key_leaves(log)?, &e, index, origin)?
+            .into_iter()
+            .map(|k| self.tlog_proof(party, k, size, &note))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(bundle::inclusion_bundle(
+            &self.tlog_proof(party, index, size, &note)?,
+            &history,
+        ))
     }
 
     /// An entry with its signer's key announcement, under one checkpoint.
@@ -568,15 +584,13 @@ impl ProofSource {
         offices.extend(h.to.clone());
         let mut refused = None;
         for o in offices.into_iter().filter(|o| o.party() == self.own) {
-            let path = self.dir.offices().join(format!("{}.json", o.file_stem()));
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            let keys = OfficeKeys::from_secret_json(&text).map_err(internal)?;
-            match crate::content::open(h, &sealed, &o, keys.seal_secret()) {
-                Ok(opened) => return Ok(Some(opened)),
-                Err(u) => {
-                    refused.get_or_insert(u);
+            // The office's current key, then any it rotated away or revoked.
+            for keys in crate::offices::held_on_disk(&self.dir, &o) {
+                match crate::content::open(h, &sealed, &o, keys.seal_secret()) {
+                    Ok(opened) => return Ok(Some(opened)),
+                    Err(u) => {
+                        refused.get_or_insert(u);
+                    }
                 }
             }
         }

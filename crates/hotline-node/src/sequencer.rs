@@ -23,6 +23,7 @@ use jiff::{Timestamp, Unit};
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
+use crate::offices::OwnOffices;
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, StoreError};
 
 /// Most entries committed in one transaction.
@@ -151,10 +152,11 @@ impl Sequencer {
         log: LogId,
         party: Party,
         key: Arc<NoteKey>,
+        offices: OwnOffices,
         metrics: Arc<Metrics>,
         sizes: tokio::sync::watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
-        let mut state = State::load(store, log, party, key, metrics, sizes)?;
+        let mut state = State::load(store, log, party, key, offices, metrics, sizes)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hotline-sequencer".into())
@@ -210,6 +212,8 @@ struct State {
     log: LogId,
     party: Party,
     key: Arc<NoteKey>,
+    /// Which office key signs, by the log's `key` entries.
+    offices: OwnOffices,
     metrics: Arc<Metrics>,
     sizes: tokio::sync::watch::Sender<u64>,
     size: u64,
@@ -223,6 +227,7 @@ impl State {
         log: LogId,
         party: Party,
         key: Arc<NoteKey>,
+        offices: OwnOffices,
         metrics: Arc<Metrics>,
         sizes: tokio::sync::watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
@@ -233,6 +238,7 @@ impl State {
             log,
             party,
             key,
+            offices,
             metrics,
             sizes,
             size,
@@ -261,9 +267,11 @@ impl State {
         let mut built: Vec<(Appended, NewLeaf, Reply)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
+        // The key history as this batch changes it; kept only if it commits.
+        let mut keys: Option<hotline_proto::keylog::KeyLog> = None;
         for job in jobs {
             let index = self.size + built.len() as u64;
-            match self.build(job.draft, index, now, &hashes) {
+            match self.build(job.draft, index, now, &hashes, &mut keys) {
                 Ok((a, leaf, new_hashes)) => {
                     hashes.extend(new_hashes);
                     built.push((a, leaf, job.reply));
@@ -276,6 +284,9 @@ impl State {
         let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _)| l.clone()).collect();
         match self.commit(&leaves, &hashes, now) {
             Ok(()) => {
+                if let Some(k) = keys {
+                    self.offices.set_key_log(k);
+                }
                 self.size += leaves.len() as u64;
                 self.metrics.appended.inc_by(leaves.len() as u64);
                 self.sizes.send_replace(self.size);
@@ -307,6 +318,7 @@ impl State {
         index: u64,
         now: Timestamp,
         pending: &[Hash],
+        keys: &mut Option<hotline_proto::keylog::KeyLog>,
     ) -> Result<(Appended, NewLeaf, Vec<Hash>), AppendError> {
         let time = match d.time {
             Some(t) if self.last_time.is_some_and(|l| t < l) => {
@@ -318,7 +330,17 @@ impl State {
             Some(t) => t,
             None => self.last_time.map_or(now, |l| l.max(now)),
         };
-        let from = d.signer.name();
+        // An office signs with the key its log names at this index, whatever
+        // the draft was made with (a rotation may have come in between).
+        let signer = match &d.signer {
+            Signer::Office(k) => Signer::Office(
+                self.offices
+                    .signer_for(k, keys.as_ref())
+                    .map_err(AppendError::Invalid)?,
+            ),
+            party => party.clone(),
+        };
+        let from = signer.name();
         let channel: Channel = (d.kind, from.clone(), d.to.as_ref().map(|o| o.to_string()));
         let prev = match self.prev.get(&channel) {
             Some(p) => *p,
@@ -347,7 +369,7 @@ impl State {
             terms: d.terms,
             digest: d.digest,
         };
-        let entry = SignedEntry::sign(header, |m| d.signer.sign(m))
+        let entry = SignedEntry::sign(header, |m| signer.sign(m))
             .map_err(|e| AppendError::Invalid(e.to_string()))?;
         if entry.leaf().len() > hotline_proto::entry::MAX_LEAF_BYTES {
             return Err(AppendError::Invalid(format!(
@@ -367,6 +389,10 @@ impl State {
             .map_err(|e| AppendError::Store(e.to_string()))?;
         self.prev.insert(channel, Some(index));
         self.last_time = Some(time);
+        if d.kind == Kind::Key && matches!(signer, Signer::Party(..)) {
+            keys.get_or_insert_with(|| self.offices.key_log())
+                .learn(index, &entry);
+        }
         let header = entry.header().clone();
         let leaf = NewLeaf::from_entry(&entry, d.body.map(|b| b.bytes));
         Ok((

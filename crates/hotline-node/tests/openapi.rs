@@ -30,6 +30,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/checkpoint", &["get"]),
     ("/v1/messages", &["post"]),
     ("/v1/offices", &["get", "post"]),
+    ("/v1/offices/rotate", &["post"]),
+    ("/v1/offices/revoke", &["post"]),
     ("/v1/identity", &["get"]),
     ("/v1/peers", &["post"]),
     ("/v1/log", &["get"]),

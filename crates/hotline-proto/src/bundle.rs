@@ -7,20 +7,37 @@
 //! leaf bytes, so any tlog-proof reader can check them against the log's
 //! checkpoint; hotline adds the meaning.
 //!
-//! `hotline/inclusion/v1`:
+//! `hotline/inclusion/v2`:
 //!
 //! ```text
 //! {
-//!   "bundle": "hotline/inclusion/v1",
+//!   "bundle": "hotline/inclusion/v2",
 //!   "entry": "<tlog-proof of the entry>",
-//!   "signer_key": "<tlog-proof of the key entry that announced the signing office>"
+//!   "key_history": ["<tlog-proof of the last key entry before the entry>",
+//!                   "<tlog-proof of the key entry its prev names>", …,
+//!                   "<tlog-proof of the key entry that announced the signing key>"]
 //! }
 //! ```
 //!
-//! `signer_key` is absent when the entry is signed by the party's log key
-//! itself (the `key` entries). Both proofs must be under checkpoints of the
-//! same log, signed by its pinned key; cosignatures from pinned cosigners are
-//! reported with their times.
+//! A party's `key` entries (from the party, to no office) are linked by
+//! `prev`: each names the index of the party's previous `key` entry. The
+//! key history follows those links from the last `key` entry before the
+//! entry back to the one that announced (or rotated in) the key that signed
+//! it, so a verifier sees every rotation and revocation in between and
+//! refuses an entry whose key the log had rotated away or revoked before it
+//! ([`crate::keylog`]). `key_history` is absent when the party's log key
+//! signed the entry itself (the `key` and `agreement` entries). Every proof
+//! must be under a checkpoint of the same log, signed by its pinned key;
+//! cosignatures from pinned cosigners are reported with their times.
+//!
+//! What the history cannot show: that no `key` entry lies between its first
+//! element and the entry. A prover may start the chain at an older `key`
+//! entry and leave a later revocation out; the sentence therefore names the
+//! latest key entry it shows. Proving completeness needs the log's index of
+//! entries by kind, which comes with the claims of the next version (claims
+//! v2). `hotline/inclusion/v1`, which carried only the announcing key entry,
+//! is refused: its "signed by the office" could be false of an entry written
+//! after a revocation.
 
 use serde::{Deserialize, Serialize};
 use tlog_tiles::Hash;
@@ -37,8 +54,10 @@ use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
 use crate::name::Office;
 use crate::tree::{self, TreeError};
 
-/// The type tag of an inclusion bundle.
+/// The type tag of the first inclusion bundle, now refused (see the module docs).
 pub const INCLUSION_V1: &str = "hotline/inclusion/v1";
+/// The type tag of an inclusion bundle.
+pub const INCLUSION_V2: &str = "hotline/inclusion/v2";
 /// The type tag of an equivocation bundle.
 pub const EQUIVOCATION_V1: &str = "hotline/equivocation/v1";
 const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -54,7 +73,7 @@ pub enum BundleError {
     Malformed(String),
     /// A bundle type this build does not know.
     #[error(
-        "unknown bundle type {0:?} (this build verifies: {INCLUSION_V1}, {EQUIVOCATION_V1}, {DELIVERY_V1}, {ANSWERED_V1}, {ABSENCE_V1}, {STATS_V1}, {OPENING_V1}, {STATEMENT_V1})"
+        "unknown bundle type {0:?} (this build verifies: {INCLUSION_V2}, {EQUIVOCATION_V1}, {DELIVERY_V1}, {ANSWERED_V1}, {ABSENCE_V1}, {STATS_V1}, {OPENING_V1}, {STATEMENT_V1})"
     )]
     UnknownType(String),
     /// A tlog-proof inside the bundle is malformed.
@@ -98,6 +117,14 @@ pub enum BundleError {
     /// The entry and its key announcement do not fit together.
     #[error("signer key: {0}")]
     SignerKey(String),
+    /// A bundle version this build no longer accepts, and why.
+    #[error("{kind} is no longer accepted: {why}")]
+    Superseded {
+        /// The bundle type.
+        kind: String,
+        /// Why, and what to ask for instead.
+        why: String,
+    },
     /// A named part of a composite bundle failed; `source` says how.
     #[error("{part}: {source}")]
     In {
@@ -295,16 +322,17 @@ pub fn tlog_proof(leaf: &[u8], index: u64, proof: Vec<Hash>, checkpoint: Vec<u8>
 struct InclusionJson {
     bundle: String,
     entry: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    signer_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    key_history: Vec<String>,
 }
 
-/// Writes an inclusion bundle.
-pub fn inclusion_bundle(entry: &TlogProof, signer_key: Option<&TlogProof>) -> String {
+/// Writes a `hotline/inclusion/v2` bundle: the entry and, newest first, the
+/// chain of its log's `key` entries (see the module docs).
+pub fn inclusion_bundle(entry: &TlogProof, key_history: &[TlogProof]) -> String {
     let j = InclusionJson {
-        bundle: INCLUSION_V1.into(),
+        bundle: INCLUSION_V2.into(),
         entry: entry.to_text(),
-        signer_key: signer_key.map(TlogProof::to_text),
+        key_history: key_history.iter().map(TlogProof::to_text).collect(),
     };
     serde_json::to_string_pretty(&j).unwrap_or_default() + "\n"
 }
@@ -320,6 +348,9 @@ pub struct ProvedEntry {
     pub checkpoint: VerifiedCheckpoint,
     /// The index of the `key` entry that announced the signer's key, if an office signed.
     pub key_index: Option<u64>,
+    /// The latest `key` entry of the key history shown (inclusion bundles
+    /// only): up to there the signing key was neither rotated nor revoked.
+    pub key_through: Option<u64>,
 }
 
 /// What a bundle proved.
@@ -453,12 +484,20 @@ impl Verified {
                     h.to.as_ref()
                         .map(|t| format!(" to {t}"))
                         .unwrap_or_default();
-                let signed = match p.key_index {
-                    Some(k) => format!(
+                let signed = match (p.key_index, p.key_through) {
+                    (Some(k), Some(t)) if t != k => format!(
+                        "signed by {} with the key the log announced in entry {k} and had not rotated or revoked by key entry {t}, the latest this bundle shows",
+                        h.from
+                    ),
+                    (Some(k), Some(_)) => format!(
+                        "signed by {} with the key the log announced in entry {k}, the latest key entry this bundle shows",
+                        h.from
+                    ),
+                    (Some(k), None) => format!(
                         "signed by {} with the key the log announced in entry {k}",
                         h.from
                     ),
-                    None => format!("signed by party {} with its log key", h.from),
+                    (None, _) => format!("signed by party {} with its log key", h.from),
                 };
                 format!(
                     "Entry {} of log {} — {} {} from {}{to}, dated {} by its writer — is in that log's tree of size {} ({}), {signed}.",
@@ -536,6 +575,10 @@ pub fn check_tlog_proof(
 
 /// Verifies the signature of a proved entry: against the party's log key
 /// (for `key` entries) or against the office key announced in `signer_key`.
+///
+/// This is the check of the version-1 claim bundles, which carry one key
+/// entry and no key history: it cannot see a later rotation or revocation
+/// (claims v2 will carry the history; [`check_key_history`] is the check).
 pub fn check_signer(
     entry: &SignedEntry,
     index: u64,
@@ -622,6 +665,132 @@ pub fn check_signer(
     Ok(Some(kp.index))
 }
 
+/// Verifies the signature of a proved entry against its log's key history:
+/// the party's log key (for the party's own entries, which need no history),
+/// or the office key that `history` — the log's `key` entries, newest first,
+/// linked by `prev`, from the last one before the entry back to the one that
+/// announced the signing key — shows was the office's at the entry's index.
+/// Returns the announcing and the latest `key` entry shown.
+pub fn check_key_history(
+    entry: &SignedEntry,
+    index: u64,
+    cp: &VerifiedCheckpoint,
+    history: &[TlogProof],
+    keys: &Keyring,
+) -> Result<Option<(u64, u64)>, BundleError> {
+    let h = entry.header();
+    let log_key = keys
+        .log(&cp.origin)
+        .ok_or_else(|| BundleError::UnknownLog {
+            origin: cp.origin.clone(),
+        })?;
+    if h.from == h.log.as_str() {
+        entry
+            .verify(log_key.public_key())
+            .map_err(|source| BundleError::Entry {
+                part: "entry",
+                source,
+            })?;
+        if !history.is_empty() {
+            return Err(BundleError::SignerKey(format!(
+                "entry is signed by party {} with its log key and needs no key history",
+                h.from
+            )));
+        }
+        return Ok(None);
+    }
+    // A party's log holds only its own entries: an entry "from" another
+    // party's office, under a key the log itself announced, would let one
+    // party put words in the other's mouth.
+    if !Office::new(&h.from).is_ok_and(|o| o.party() == h.log) {
+        return Err(BundleError::SignerKey(format!(
+            "entry from {} cannot be in the log of {}: a log holds only its own party's and offices' entries",
+            h.from, h.log
+        )));
+    }
+    if history.is_empty() {
+        return Err(BundleError::SignerKey(format!(
+            "entry is signed by {} but the bundle has no key history (the log's key entries from the last one before it back to the one that announced the signing key)",
+            h.from
+        )));
+    }
+    let mut chain: Vec<(u64, SignedEntry)> = Vec::with_capacity(history.len());
+    for p in history {
+        let (k, kcp) = check_tlog_proof(p, keys, "key_history")?;
+        if kcp.origin != cp.origin {
+            return Err(BundleError::SignerKey(
+                "key entry is from another log".into(),
+            ));
+        }
+        let kh = k.header();
+        if kh.kind != Kind::Key || kh.key.is_none() {
+            return Err(BundleError::SignerKey(format!(
+                "key history: entry {} is not a key entry",
+                p.index
+            )));
+        }
+        if kh.from != kh.log.as_str() {
+            return Err(BundleError::SignerKey(
+                "key entry is not signed by the party".into(),
+            ));
+        }
+        k.verify(log_key.public_key())
+            .map_err(|source| BundleError::Entry {
+                part: "key_history",
+                source,
+            })?;
+        match chain.last() {
+            None if p.index >= index => {
+                return Err(BundleError::SignerKey(format!(
+                    "key entry {} does not precede entry {index}",
+                    p.index
+                )));
+            }
+            None => {}
+            Some((newer, e)) if p.index >= *newer || e.header().prev != Some(p.index) => {
+                return Err(BundleError::SignerKey(format!(
+                    "key history: key entry {newer} names {} as the previous key entry, not {}; the history must follow prev without a gap",
+                    e.header()
+                        .prev
+                        .map_or_else(|| "none".to_owned(), |i| i.to_string()),
+                    p.index
+                )));
+            }
+            Some(_) => {}
+        }
+        chain.push((p.index, k));
+    }
+    let (oldest, first) = chain
+        .last()
+        .map(|(i, e)| (*i, e))
+        .ok_or_else(|| BundleError::SignerKey("the key history is empty".into()))?;
+    let about = first
+        .header()
+        .key
+        .as_ref()
+        .map(|a| a.keys.office.as_str())
+        .unwrap_or_default();
+    if about != h.from {
+        return Err(BundleError::SignerKey(format!(
+            "key entry {oldest} announces {about}, not {}; the key history ends at the key entry that announced the signing key",
+            h.from
+        )));
+    }
+    let mut log = crate::keylog::KeyLog::new();
+    for (i, e) in chain.iter().rev() {
+        log.learn(*i, e);
+    }
+    let latest = chain.first().map_or(oldest, |(i, _)| *i);
+    match log.judge(entry, index) {
+        Ok(k) => Ok(Some((k.index, latest))),
+        Err(crate::keylog::KeyRefusal::BadSignature { source, .. }) => Err(BundleError::Entry {
+            part: "entry",
+            source,
+        }),
+        Err(why) => Err(BundleError::SignerKey(format!("entry {index}: {why}"))),
+    }
+}
+
 /// Verifies any bundle this build knows.
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
     if bytes.len() > MAX_BUNDLE_BYTES {
@@ -665,22 +834,29 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
                 b,
             })))
         }
-        INCLUSION_V1 => {
+        INCLUSION_V1 => Err(BundleError::Superseded {
+            kind: INCLUSION_V1.into(),
+            why: format!(
+                "it proves only the key entry that announced the signing key, not the key entries after it, so it cannot show that the office had not rotated or revoked that key before the entry; ask for a {INCLUSION_V2} bundle (`hotline prove entry` writes one)"
+            ),
+        }),
+        INCLUSION_V2 => {
             let j: InclusionJson =
                 serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
             let p = TlogProof::parse(&j.entry, "entry")?;
-            let signer = j
-                .signer_key
-                .as_deref()
-                .map(|t| TlogProof::parse(t, "signer_key"))
-                .transpose()?;
+            let history = j
+                .key_history
+                .iter()
+                .map(|t| TlogProof::parse(t, "key_history"))
+                .collect::<Result<Vec<_>, _>>()?;
             let (entry, cp) = check_tlog_proof(&p, keys, "entry")?;
-            let key_index = check_signer(&entry, p.index, &cp, signer.as_ref(), keys)?;
+            let shown = check_key_history(&entry, p.index, &cp, &history, keys)?;
             Ok(Verified::Inclusion(Box::new(ProvedEntry {
                 entry,
                 index: p.index,
                 checkpoint: cp,
-                key_index,
+                key_index: shown.map(|(k, _)| k),
+                key_through: shown.map(|(_, t)| t),
             })))
         }
         DELIVERY_V1 => claims::delivery::verify(v, keys).map(|p| Verified::Delivery(Box::new(p))),

@@ -329,6 +329,11 @@ impl OfficeKeys {
         self.sign.sign(msg).to_bytes()
     }
 
+    /// The Ed25519 public key, without deriving the rest of [`OfficeKeys::public`].
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.sign.verifying_key()
+    }
+
     /// The secret sealing key, for opening bodies.
     pub fn seal_secret(&self) -> &SealSecret {
         &self.seal
@@ -401,7 +406,9 @@ pub struct PartyIdentity {
     pub log_key: String,
     /// Its cosigner key (type 0x04).
     pub witness_key: String,
-    /// Its offices' public keys as of the export (the log's `key` entries are authoritative).
+    /// Its offices' public keys as of the export: a hint for sealing to an
+    /// office before the mirror of its log holds the `key` entry that
+    /// announced it. The log's `key` entries are authoritative.
     #[serde(default)]
     pub offices: Vec<OfficePublic>,
     /// Where its node listens for peers, if known.

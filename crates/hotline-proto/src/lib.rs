@@ -7,6 +7,8 @@
 //! - [`agreement`]: agreement terms and the policy folded from both logs.
 //! - [`keys`]: party log keys (C2SP signed-note, type 0x01), cosigner keys
 //!   (C2SP tlog-cosignature, type 0x04) and office keys (Ed25519 + X25519).
+//! - [`keylog`]: the office keys a log announced, rotated and revoked, and
+//!   whether an entry was signed by its office's key at its index.
 //! - [`entry`]: entry headers in RFC 8785 canonical JSON, signed with Ed25519
 //!   over a domain-separated message; the leaf is the canonical signed entry.
 //! - [`seal`]: sealed bodies (RFC 9180 HPKE to the recipient and to the sender)
@@ -36,6 +38,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod claims;
 pub mod entry;
+pub mod keylog;
 pub mod keys;
 pub mod name;
 pub mod seal;

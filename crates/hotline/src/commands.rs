@@ -95,12 +95,75 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 );
             }
         }
+        Command::Office(OfficeCmd::Rotate { office, dir, json }) => {
+            let dir = NodeDir::new(dir.dir);
+            let office = Office::new(&office)?;
+            let a: AppendedJson = match offline_node(&dir)? {
+                Some(node) => node.rotate_office(office.clone()).await?.into(),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(
+                            "/v1/offices/rotate",
+                            &AddOffice {
+                                office: office.to_string(),
+                            },
+                        )
+                        .await?
+                }
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "office": office.as_str(), "action": "rotate", "index": a.index, "leaf_hash": a.leaf_hash })
+                );
+            } else {
+                println!(
+                    "Rotated office {office}: its new keys are announced in entry {} ({}); it signs with them from there on, and peers seal to them once they mirror it. The old keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
+                    a.index, a.leaf_hash
+                );
+            }
+        }
+        Command::Office(OfficeCmd::Revoke { office, dir, json }) => {
+            let dir = NodeDir::new(dir.dir);
+            let office = Office::new(&office)?;
+            let a: AppendedJson = match offline_node(&dir)? {
+                Some(node) => node.revoke_office(office.clone()).await?.into(),
+                None => {
+                    NodeClient::connect(&dir)
+                        .await?
+                        .post(
+                            "/v1/offices/revoke",
+                            &AddOffice {
+                                office: office.to_string(),
+                            },
+                        )
+                        .await?
+                }
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "office": office.as_str(), "action": "revoke", "index": a.index, "leaf_hash": a.leaf_hash })
+                );
+            } else {
+                println!(
+                    "Revoked office {office} in entry {} ({}): it can no longer sign, and nothing can be sent to it. Its keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
+                    a.index, a.leaf_hash
+                );
+            }
+        }
         Command::Office(OfficeCmd::List { dir, json }) => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
             let mut names = Vec::new();
             for e in std::fs::read_dir(dir.offices())? {
-                let t = std::fs::read_to_string(e?.path())?;
+                let path = e?.path();
+                // Current keys only: not retired/, not a rotation under way.
+                if !path.is_file() || path.extension().is_none_or(|x| x != "json") {
+                    continue;
+                }
+                let t = std::fs::read_to_string(path)?;
                 names.push(
                     hotline_proto::keys::OfficeKeys::from_secret_json(&t)?
                         .office()

@@ -280,6 +280,28 @@ enum OfficeCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Give an office new keys, announced as a `key` entry (action `rotate`); later entries are
+    /// signed with them and peers seal to them. The old keys are kept in keys/offices/retired/.
+    Rotate {
+        /// The office, e.g. `us/fbi`.
+        office: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an office (a `key` entry, action `revoke`): it can no longer sign, and nothing can
+    /// be sent to it. Its keys are kept in keys/offices/retired/ to open earlier sealed bodies.
+    Revoke {
+        /// The office, e.g. `us/fbi`.
+        office: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List this party's offices.
     List {
         #[command(flatten)]

@@ -29,6 +29,11 @@ mod cli {
     /// checkpoint is not cosigned again once the mirror holds more.
     mod attack_witness;
 
+    /// Office keys learnt from the verified mirror: an office announced
+    /// after pinning is reachable, a rotated one is sealed to its new key,
+    /// both without re-export; an entry signed with a revoked or rotated-away
+    /// key is refused by the receiving node (nothing stored) and by `verify`.
+    mod attack_keys;
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
     /// Calls, readouts and joint statements between two nodes: a call

@@ -69,8 +69,7 @@ fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<SignedEntry,
 }
 
 fn inclusion(src: &ProofSource, party: &Party, index: u64) -> Result<String, NodeError> {
-    let ep = src.entry_proof(party, index)?;
-    Ok(bundle::inclusion_bundle(&ep.entry, ep.signer_key.as_ref()))
+    src.inclusion(party, index)
 }
 
 fn offer(

@@ -1,9 +1,11 @@
 //! Receiving a peer's log: every pushed entry is checked before it is kept.
 //!
 //! For each new entry the mirror checks that it belongs to the pushing
-//! party's log, that its signature verifies under the key that log announced
-//! (the party's log key for `key` entries, the office's announced key
-//! otherwise), that a sealed body matches its commitment, and that the tree
+//! party's log, that its signature verifies under the key that log made the
+//! office's at that index (the party's log key for `key` entries; for an
+//! office, the key its latest `key` entry before the entry announced or
+//! rotated in — never one it rotated away or revoked, see
+//! [`hotline_proto::keylog`]), that a sealed body matches its commitment, and that the tree
 //! rebuilt from the mirror plus the new leaves has exactly the root the
 //! sender signed. Only then is the batch committed, in one transaction.
 //!
@@ -30,12 +32,10 @@
 //! and the entry, if addressed to one of our offices, gets one receipt that
 //! says so ([`super::receipts::refuse`]).
 
-use std::collections::HashMap;
-
-use ed25519_dalek::VerifyingKey;
 use hotline_proto::bundle::RootClaim;
 use hotline_proto::checkpoint::{self, VerifiedCheckpoint};
 use hotline_proto::entry::{KeyAction, Kind, SignedEntry};
+use hotline_proto::keylog::KeyLog;
 use hotline_proto::keys::NoteVerifier;
 use hotline_proto::name::Party;
 use hotline_proto::{Hash, b64, seal, tree};
@@ -47,28 +47,49 @@ use super::receipts::receipted;
 use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck};
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 
-/// The office keys a peer's log has announced so far.
-pub type OfficeKeys = HashMap<String, Option<VerifyingKey>>;
-
-/// Loads the office keys announced in a mirrored log.
-pub fn load_keys(store: &dyn Store, log: LogId) -> Result<OfficeKeys, FedError> {
-    let mut keys = OfficeKeys::new();
+/// Loads the office key history of a mirrored log (every entry in it was
+/// verified before it was kept).
+pub fn load_keys(store: &dyn Store, log: LogId) -> Result<KeyLog, FedError> {
+    let mut keys = KeyLog::new();
     for l in store.key_leaves(log)? {
         let e = SignedEntry::from_leaf(&l.leaf)
             .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
-        learn(&mut keys, &e);
+        keys.learn(l.index, &e);
     }
     Ok(keys)
 }
 
-fn learn(keys: &mut OfficeKeys, e: &SignedEntry) {
-    if let Some(k) = &e.header().key {
-        let vk = match k.action {
-            KeyAction::Revoke => None,
-            _ => k.keys.verifying_key().ok(),
-        };
-        keys.insert(k.keys.office.to_string(), vk);
+/// A `key` entry must name an office of the log's own party and, unless it
+/// revokes, keys that others can verify with and seal to: the table learnt
+/// from it is what this node seals with.
+fn check_key_entry(e: &SignedEntry, index: u64, party: &Party) -> Result<(), FedError> {
+    let h = e.header();
+    if h.kind != Kind::Key {
+        return Ok(());
     }
+    let bad = |why: String| FedError::Invalid(format!("entry {index}: {why}"));
+    let k = h
+        .key
+        .as_ref()
+        .ok_or_else(|| bad("a key entry that names no office and no keys".into()))?;
+    if &k.keys.office.party() != party {
+        return Err(bad(format!(
+            "announces keys for {}, which is not an office of {party}",
+            k.keys.office
+        )));
+    }
+    if k.action != KeyAction::Revoke {
+        k.keys
+            .verifying_key()
+            .and_then(|_| k.keys.seal_key())
+            .map_err(|err| {
+                bad(format!(
+                    "the keys it announces for {}: {err}",
+                    k.keys.office
+                ))
+            })?;
+    }
+    Ok(())
 }
 
 /// Checks one entry of `party`'s log against the keys known so far.
@@ -77,7 +98,7 @@ fn check_entry(
     index: u64,
     party: &Party,
     log_key: &NoteVerifier,
-    keys: &OfficeKeys,
+    keys: &KeyLog,
     latest: jiff::Timestamp,
 ) -> Result<(), FedError> {
     let h = e.header();
@@ -118,11 +139,7 @@ fn check_entry(
                 h.from
             )));
         }
-        let vk = keys
-            .get(&h.from)
-            .ok_or_else(|| bad(format!("no key was announced for {} before it", h.from)))?
-            .ok_or_else(|| bad(format!("the key of {} was revoked", h.from)))?;
-        e.verify(&vk).map_err(|err| bad(err.to_string()))?;
+        keys.judge(e, index).map_err(|why| bad(why.to_string()))?;
     }
     Ok(())
 }
@@ -263,7 +280,7 @@ pub fn accept(
     mirror: LogId,
     party: &Party,
     log_key: &NoteVerifier,
-    keys: &mut OfficeKeys,
+    keys: &mut KeyLog,
     push: &Push,
     intake: &Intake<'_>,
 ) -> Result<Accepted, FedError> {
@@ -377,6 +394,7 @@ pub fn accept(
     let mut too_early = None;
     for (index, entry, sealed) in new {
         check_entry(entry, *index, party, log_key, &staged, latest)?;
+        check_key_entry(entry, *index, party)?;
         check_body(entry, *index, intake.me, sealed.as_deref())?;
         let time = entry.header().time;
         if let Some(why) = backdated(time, party, previous, cosigned, intake.max_skew_secs) {
@@ -391,7 +409,7 @@ pub fn accept(
             already_refused(store, intake.own, party, *index)?;
         }
         previous = Some(time);
-        learn(&mut staged, entry);
+        staged.learn(*index, entry);
         rows.push(NewLeaf::from_entry(entry, sealed.clone()));
     }
     let (tree_hashes, root) = extend_tree(store, mirror, have, &hashes[overlap..])?;

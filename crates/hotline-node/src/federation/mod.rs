@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use hotline_proto::keylog::KeyLog;
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::Party;
 use jiff::Timestamp;
@@ -93,9 +94,15 @@ pub struct Peer {
     pub witness_key: NoteVerifier,
     /// This node's mirror of its log.
     pub mirror: LogId,
-    /// Serialises changes to the mirror; holds the office keys its log
-    /// announced. Shared with the record it replaces when a peer is re-pinned.
-    pub mirror_lock: Arc<tokio::sync::Mutex<Option<mirror::OfficeKeys>>>,
+    /// Serialises changes to the mirror. Shared with the record it replaces
+    /// when a peer is re-pinned.
+    pub mirror_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The office keys its log announced, rotated and revoked, as far as the
+    /// verified mirror holds it: what this node verifies its entries with,
+    /// seals to its offices with, and checks policy against. Loaded from the
+    /// mirror when the peer is pinned or the node starts, replaced under
+    /// `mirror_lock` as pushes are accepted; shared like `mirror_lock`.
+    pub keys: Arc<std::sync::RwLock<KeyLog>>,
     /// Serialises receipt issuing (shared like `mirror_lock`).
     pub receipt_lock: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the cosign loop early.
@@ -129,8 +136,12 @@ impl Peer {
             witness_key,
             mirror,
             mirror_lock: replaces.map_or_else(
-                || Arc::new(tokio::sync::Mutex::new(None)),
+                || Arc::new(tokio::sync::Mutex::new(())),
                 |p| p.mirror_lock.clone(),
+            ),
+            keys: replaces.map_or_else(
+                || Arc::new(std::sync::RwLock::new(KeyLog::new())),
+                |p| p.keys.clone(),
             ),
             receipt_lock: replaces.map_or_else(
                 || Arc::new(tokio::sync::Mutex::new(())),
@@ -148,6 +159,17 @@ impl Peer {
                 last_cosigned: None,
             }),
         })
+    }
+
+    /// Reads the office keys learnt from its log.
+    pub fn learnt_keys<R>(&self, f: impl FnOnce(&KeyLog) -> R) -> R {
+        f(&self.keys.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Replaces the learnt office keys (under `mirror_lock`, once the
+    /// entries that changed them are committed).
+    pub fn set_learnt_keys(&self, keys: KeyLog) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
     }
 
     /// The link state.

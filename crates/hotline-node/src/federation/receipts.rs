@@ -118,7 +118,14 @@ fn owed(node: &Node, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedErro
             &e,
             |to, k| match k {
                 Some(k) => verdict(node, mirror, l.index, &e, k),
-                None => Ok(format!("refused: {to} is not an office of this party")),
+                None => Ok(match node.office_revoked(to) {
+                    // The office cannot sign; the party says why it took nothing.
+                    Some(at) => format!(
+                        "refused: {to} was revoked in entry {at} of {}'s log and receives nothing any more",
+                        node.party()
+                    ),
+                    None => format!("refused: {to} is not an office of this party"),
+                }),
             },
         )?);
     }
@@ -152,7 +159,11 @@ fn verdict(
     if h.body.is_some() {
         let sealed = node.store().body(mirror, index)?;
         let opened = match sealed {
-            Some(s) => crate::content::open_content(h, &s, k.office(), k.seal_secret()).map(|_| ()),
+            // Current keys first, then retired ones: the sender may have
+            // sealed to a key this office rotated away since.
+            Some(s) => {
+                crate::content::open_with(h, &s, k.office(), &node.openers(k.office())).map(|_| ())
+            }
             None => Err(crate::content::Unopened::NotHeld),
         };
         if let Err(u) = opened {

@@ -59,7 +59,7 @@ async fn push(
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed push: {e}")),
     };
-    let mut guard = peer.mirror_lock.lock().await;
+    let guard = peer.mirror_lock.lock().await;
     let (store, p2, me, own) = (
         node.store().clone(),
         peer.clone(),
@@ -79,12 +79,8 @@ async fn push(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .allowance(Instant::now(), max, window);
-    let keys = guard.take();
+    let mut keys = peer.learnt_keys(Clone::clone);
     let outcome = tokio::task::spawn_blocking(move || {
-        let mut keys = match keys {
-            Some(k) => k,
-            None => mirror::load_keys(&*store, p2.mirror)?,
-        };
         let intake = mirror::Intake {
             me: &me,
             max_skew_secs: skew,
@@ -100,15 +96,18 @@ async fn push(
             &push,
             &intake,
         );
-        Ok::<_, FedError>((r, keys))
+        (r, keys)
     })
     .await;
-    let (result, keys) = match outcome {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return e.into_response(),
+    let result = match outcome {
+        Ok((r, keys)) => {
+            if matches!(r, Ok(mirror::Accepted::Ok(..))) {
+                peer.set_learnt_keys(keys);
+            }
+            r
+        }
         Err(e) => return FedError::Internal(e.to_string()).into_response(),
     };
-    *guard = Some(keys);
     if let Ok(mirror::Accepted::Ok(_, owed)) = &result {
         peer.receipts
             .lock()

@@ -142,6 +142,7 @@ impl EntryProofJson {
                 index: p.index,
                 checkpoint,
                 key_index,
+                key_through: None,
             })
         };
         inner().map_err(|e| within(part, e))

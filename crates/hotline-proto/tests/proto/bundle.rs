@@ -37,14 +37,21 @@ fn refused(bundle: &str, keys: &Keyring) -> BundleError {
     }
 }
 
-/// The bundle's two tlog-proofs.
-fn parts(bundle: &str) -> (TlogProof, Option<TlogProof>) {
+/// The bundle's tlog-proofs: the entry's and its key history's.
+fn parts(bundle: &str) -> (TlogProof, Vec<TlogProof>) {
     let v: serde_json::Value = serde_json::from_str(bundle).unwrap();
     let entry = TlogProof::parse(v["entry"].as_str().unwrap(), "entry").unwrap();
-    let signer = v
-        .get("signer_key")
-        .map(|s| TlogProof::parse(s.as_str().unwrap(), "signer_key").unwrap());
-    (entry, signer)
+    let history = v
+        .get("key_history")
+        .map(|h| {
+            h.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| TlogProof::parse(s.as_str().unwrap(), "key_history").unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    (entry, history)
 }
 
 fn assert_says(e: &BundleError, words: &[&str]) {
@@ -94,7 +101,7 @@ fn office_entry_verifies_and_the_sentence_names_everything() {
 fn key_entry_verifies_under_the_party_key_alone() {
     let (log, _) = world();
     let b = log.bundle(0, None);
-    assert!(!b.contains("signer_key"));
+    assert!(!b.contains("key_history"));
     let v = bundle::verify(b.as_bytes(), &log.keyring()).unwrap();
     let s = v.sentence();
     let p = proved(v);
@@ -252,12 +259,12 @@ fn wrong_or_missing_pinned_log_key_is_refused() {
 }
 
 #[test]
-fn missing_signer_key_proof_is_refused() {
+fn missing_key_history_is_refused() {
     let (log, _) = world();
     let (entry, _) = parts(&log.bundle(2, Some(0)));
-    let e = refused(&bundle::inclusion_bundle(&entry, None), &log.keyring());
+    let e = refused(&bundle::inclusion_bundle(&entry, &[]), &log.keyring());
     assert!(matches!(e, BundleError::SignerKey(_)), "{e:?}");
-    assert_says(&e, &["signer key", "us/fbi", "no signer_key proof"]);
+    assert_says(&e, &["signer key", "us/fbi", "no key history"]);
 }
 
 #[test]
@@ -279,7 +286,7 @@ fn key_entry_of_another_office_is_refused() {
     let m = log.message(&fbi, "ru/fsb"); // 5
     let e = refused(&log.bundle(m, Some(k)), &log.keyring());
     assert!(matches!(e, BundleError::SignerKey(_)), "{e:?}");
-    assert_says(&e, &["key entry announces us/cia, not us/fbi"]);
+    assert_says(&e, &["key entry 4 announces us/cia, not us/fbi"]);
     // And a message signed by cia but claiming to be from fbi fails its signature.
     let forged = log.office_entry(&cia, Kind::Message, "ru/fsb");
     let mut h = forged.header().clone();
@@ -309,9 +316,9 @@ fn revoked_or_non_key_signer_entries_are_refused() {
     let r = log.announce(fbi.public(), KeyAction::Revoke); // 4
     let m = log.message(&fbi, "ru/fsb"); // 5
     let e = refused(&log.bundle(m, Some(r)), &log.keyring());
-    assert_says(&e, &["signer key", "revokes"]);
+    assert_says(&e, &["signer key", "entry 4 revoked the keys of us/fbi"]);
     let e = refused(&log.bundle(m, Some(1)), &log.keyring());
-    assert_says(&e, &["signer_key is not a key entry"]);
+    assert_says(&e, &["key history: entry 1 is not a key entry"]);
     // A rotation is a valid source of the key.
     let rot = log.announce(fbi.public(), KeyAction::Rotate); // 6
     let m = log.message(&fbi, "ru/fsb"); // 7
@@ -335,7 +342,7 @@ fn key_entries_must_be_signed_by_the_party_key() {
         matches!(
             e,
             BundleError::Entry {
-                part: "signer_key",
+                part: "key_history",
                 source: EntryError::BadSignature { .. }
             }
         ),
@@ -343,7 +350,7 @@ fn key_entries_must_be_signed_by_the_party_key() {
     );
     assert_says(
         &e,
-        &["entry in signer_key", "signature of us does not verify"],
+        &["entry in key_history", "signature of us does not verify"],
     );
     // Its own bundle fails the same way.
     let e = refused(&log.bundle(k, None), &log.keyring());
@@ -396,7 +403,7 @@ fn entry_of_another_log_in_this_tree_is_refused() {
 }
 
 #[test]
-fn signer_key_from_another_log_is_refused() {
+fn key_history_from_another_log_is_refused() {
     let (log, _) = world();
     // Party ru announces an office named like ours in its own log.
     let mut ru = Log::new();
@@ -414,7 +421,7 @@ fn signer_key_from_another_log_is_refused() {
     let key_proof = ru.tlog_proof(0, &cp);
     let (entry, _) = parts(&log.bundle(2, Some(0)));
     let keys = Keyring::new([log.party.verifier(), ru.party.verifier()]);
-    let e = refused(&bundle::inclusion_bundle(&entry, Some(&key_proof)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&entry, &[key_proof]), &keys);
     assert_says(&e, &["signer key", "another log"]);
 }
 
@@ -423,12 +430,12 @@ fn altered_proofs_and_checkpoints_are_refused_by_name() {
     let (log, _) = world();
     let keys = log.keyring();
     let (entry, signer) = parts(&log.bundle(2, Some(0)));
-    let signer = signer.unwrap();
+    assert_eq!(signer.len(), 1);
 
     // A proof hash changed.
     let mut p = entry.clone();
     p.proof[0].0[0] ^= 1;
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert!(
         matches!(
             e,
@@ -444,32 +451,32 @@ fn altered_proofs_and_checkpoints_are_refused_by_name() {
     // The entry claimed at another index.
     let mut p = entry.clone();
     p.index = 3;
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert_says(&e, &["Merkle proof in entry", "index 3"]);
 
-    // The signer_key's proof broken.
+    // The key history's proof broken.
     let mut s = signer.clone();
-    s.proof.pop();
-    let e = refused(&bundle::inclusion_bundle(&entry, Some(&s)), &keys);
-    assert_says(&e, &["Merkle proof in signer_key"]);
+    s[0].proof.pop();
+    let e = refused(&bundle::inclusion_bundle(&entry, &s), &keys);
+    assert_says(&e, &["Merkle proof in key_history"]);
 
     // Another leaf in place of the entry.
     let mut p = entry.clone();
     p.extra = Some(log.leaves[1].clone());
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert_says(&e, &["Merkle proof in entry"]);
 
     // The leaf missing.
     let mut p = entry.clone();
     p.extra = None;
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert_says(&e, &["tlog-proof in entry", "no extra line"]);
 
     // A checkpoint whose size was edited: the log signature breaks.
     let text = String::from_utf8(entry.checkpoint.clone()).unwrap();
     let mut p = entry.clone();
     p.checkpoint = text.replacen("\n4\n", "\n5\n", 1).into_bytes();
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert!(
         matches!(e, BundleError::Checkpoint { part: "entry", source: CheckpointError::BadSignature { ref name } } if name == ORIGIN),
         "{e:?}"
@@ -491,22 +498,18 @@ fn altered_proofs_and_checkpoints_are_refused_by_name() {
         log.tree.inclusion(2, 4).unwrap(),
         old.clone(),
     );
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert_says(&e, &["Merkle proof in entry", "size 3"]);
     // With the proof for that size it verifies, under that checkpoint.
     let p = bundle::tlog_proof(&log.leaves[2], 2, log.tree.inclusion(2, 3).unwrap(), old);
-    let v = bundle::verify(
-        bundle::inclusion_bundle(&p, Some(&signer)).as_bytes(),
-        &keys,
-    )
-    .unwrap();
+    let v = bundle::verify(bundle::inclusion_bundle(&p, &signer).as_bytes(), &keys).unwrap();
     assert!(v.sentence().contains("tree of size 3"), "{}", v.sentence());
 
     // A checkpoint without signatures.
     let mut p = entry.clone();
     let (body, _) = checkpoint::split(&entry.checkpoint).unwrap();
     p.checkpoint = [body, b"\n"].concat();
-    let e = refused(&bundle::inclusion_bundle(&p, Some(&signer)), &keys);
+    let e = refused(&bundle::inclusion_bundle(&p, &signer), &keys);
     assert_says(&e, &["checkpoint in entry"]);
 }
 
@@ -524,7 +527,7 @@ fn malformed_bundles_say_what_is_wrong() {
         matches!(&e, BundleError::UnknownType(t) if t == "hotline/absence/v9"),
         "{e:?}"
     );
-    assert_says(&e, &["unknown bundle type", bundle::INCLUSION_V1]);
+    assert_says(&e, &["unknown bundle type", bundle::INCLUSION_V2]);
 
     let mut w = v.clone();
     w.as_object_mut().unwrap().remove("bundle");
@@ -555,15 +558,15 @@ fn malformed_bundles_say_what_is_wrong() {
     );
 
     let mut w = v.clone();
-    let s = w["signer_key"].as_str().unwrap().replacen(
+    let s = w["key_history"][0].as_str().unwrap().replacen(
         "c2sp.org/tlog-proof@v1",
         "c2sp.org/tlog-proof@v2",
         1,
     );
-    w["signer_key"] = s.into();
+    w["key_history"][0] = s.into();
     assert_says(
         &refused(&w.to_string(), &keys),
-        &["tlog-proof in signer_key", "first line"],
+        &["tlog-proof in key_history", "first line"],
     );
 
     let big = vec![b' '; bundle::MAX_BUNDLE_BYTES + 1];
@@ -610,5 +613,178 @@ fn a_cosigner_is_named_as_the_party_whose_log_names_it() {
     assert_eq!(
         bundle::describe_cosigner("witness.example.org"),
         "witness witness.example.org (named after no party's log)"
+    );
+}
+
+/// The tlog-proofs of entries `at` of `log`, under one checkpoint of the whole log.
+fn proofs(log: &Log, at: &[u64]) -> Vec<TlogProof> {
+    let cp = log.checkpoint();
+    at.iter().map(|&i| log.tlog_proof(i, &cp)).collect()
+}
+
+fn bundle_of(log: &Log, index: u64, history: &[u64]) -> String {
+    let cp = log.checkpoint();
+    bundle::inclusion_bundle(&log.tlog_proof(index, &cp), &proofs(log, history))
+}
+
+#[test]
+fn version_1_bundles_are_refused_saying_why() {
+    let (log, _) = world();
+    let (entry, history) = parts(&log.bundle(2, Some(0)));
+    let v1 = serde_json::json!({
+        "bundle": bundle::INCLUSION_V1,
+        "entry": entry.to_text(),
+        "signer_key": history[0].to_text(),
+    });
+    let e = refused(&v1.to_string(), &log.keyring());
+    assert!(matches!(e, BundleError::Superseded { .. }), "{e:?}");
+    assert_says(
+        &e,
+        &[
+            "hotline/inclusion/v1 is no longer accepted",
+            "rotated or revoked",
+            bundle::INCLUSION_V2,
+            "hotline prove entry",
+        ],
+    );
+}
+
+#[test]
+fn the_key_history_follows_prev_and_the_sentence_names_how_far() {
+    let (mut log, fbi) = world();
+    let cia = OfficeKeys::generate(office("us/cia"), &mut os_rng());
+    assert_eq!(log.announce(cia.public(), KeyAction::Announce), 4);
+    assert_eq!(log.message(&fbi, "ru/fsb"), 5);
+    assert_eq!(log.key_chain(5, 0), vec![4, 0]);
+    let b = log.bundle(5, Some(0));
+    let v = bundle::verify(b.as_bytes(), &log.keyring()).unwrap();
+    let s = v.sentence();
+    assert!(
+        s.contains(
+            "signed by us/fbi with the key the log announced in entry 0 and had not rotated or revoked by key entry 4, the latest this bundle shows"
+        ),
+        "{s}"
+    );
+    let p = proved(v);
+    assert_eq!((p.key_index, p.key_through), (Some(0), Some(4)));
+    // A chain of one says so.
+    let v = bundle::verify(log.bundle(2, Some(0)).as_bytes(), &log.keyring()).unwrap();
+    assert!(
+        v.sentence().contains(
+            "with the key the log announced in entry 0, the latest key entry this bundle shows"
+        ),
+        "{}",
+        v.sentence()
+    );
+    // Out of order, or not linked by prev: refused.
+    for (chain, why) in [
+        (
+            &[0, 4][..],
+            "key entry 0 names none as the previous key entry, not 4",
+        ),
+        (
+            &[4, 4][..],
+            "key entry 4 names 0 as the previous key entry, not 4",
+        ),
+    ] {
+        let e = refused(&bundle_of(&log, 5, chain), &log.keyring());
+        assert_says(&e, &["key history", why]);
+    }
+    // The key history of a party-signed entry is refused, not ignored.
+    let e = refused(&bundle_of(&log, 4, &[0]), &log.keyring());
+    assert_says(
+        &e,
+        &[
+            "signed by party us with its log key",
+            "needs no key history",
+        ],
+    );
+}
+
+#[test]
+fn an_entry_after_its_office_was_revoked_is_refused() {
+    let (mut log, fbi) = world();
+    let cia = OfficeKeys::generate(office("us/cia"), &mut os_rng());
+    let svr = OfficeKeys::generate(office("us/svr"), &mut os_rng());
+    assert_eq!(log.announce(cia.public(), KeyAction::Announce), 4);
+    assert_eq!(log.announce(fbi.public(), KeyAction::Revoke), 5);
+    assert_eq!(log.announce(svr.public(), KeyAction::Announce), 6);
+    assert_eq!(log.message(&fbi, "ru/fsb"), 7);
+    assert_eq!(log.key_chain(7, 0), vec![6, 5, 4, 0]);
+    let e = refused(&log.bundle(7, Some(0)), &log.keyring());
+    assert!(matches!(e, BundleError::SignerKey(_)), "{e:?}");
+    assert_says(
+        &e,
+        &[
+            "entry 7",
+            "entry 5 revoked the keys of us/fbi",
+            "can no longer sign",
+        ],
+    );
+    // Leaving the revocation out of the chain breaks the prev links…
+    let e = refused(&bundle_of(&log, 7, &[6, 4, 0]), &log.keyring());
+    assert_says(
+        &e,
+        &["key entry 6 names 5 as the previous key entry, not 4"],
+    );
+    // …and so does ending the chain before the key of the signing office.
+    let e = refused(&bundle_of(&log, 7, &[6, 5, 4]), &log.keyring());
+    assert_says(&e, &["key entry 4 announces us/cia, not us/fbi"]);
+    // What the history cannot show: a chain that starts before the
+    // revocation verifies, and its sentence says how far it looked.
+    let v = bundle::verify(bundle_of(&log, 7, &[4, 0]).as_bytes(), &log.keyring()).unwrap();
+    assert!(
+        v.sentence()
+            .contains("had not rotated or revoked by key entry 4, the latest this bundle shows"),
+        "{}",
+        v.sentence()
+    );
+    // An entry from before the revocation still verifies.
+    let v = bundle::verify(log.bundle(3, Some(0)).as_bytes(), &log.keyring()).unwrap();
+    assert_eq!(proved(v).key_index, Some(0));
+}
+
+#[test]
+fn an_entry_signed_with_a_rotated_away_key_is_refused() {
+    let (mut log, fbi) = world();
+    let fbi2 = OfficeKeys::generate(office("us/fbi"), &mut os_rng());
+    assert_eq!(log.announce(fbi2.public(), KeyAction::Rotate), 4);
+    assert_eq!(log.message(&fbi, "ru/fsb"), 5);
+    assert_eq!(log.message(&fbi2, "ru/fsb"), 6);
+    let e = refused(&log.bundle(5, Some(0)), &log.keyring());
+    assert!(matches!(e, BundleError::SignerKey(_)), "{e:?}");
+    assert_says(
+        &e,
+        &[
+            "entry 5",
+            "signed with the key of us/fbi announced in entry 0, which entry 4 rotated away",
+        ],
+    );
+    // Without the old announcement, the signature just fails under the new key.
+    let e = refused(&bundle_of(&log, 5, &[4]), &log.keyring());
+    assert!(
+        matches!(
+            e,
+            BundleError::Entry {
+                part: "entry",
+                source: EntryError::BadSignature { .. }
+            }
+        ),
+        "{e:?}"
+    );
+    // The new key signs from the rotation on; the old one signed before it.
+    let v = bundle::verify(log.bundle(6, Some(4)).as_bytes(), &log.keyring()).unwrap();
+    assert_eq!(proved(v).key_index, Some(4));
+    let v = bundle::verify(log.bundle(3, Some(0)).as_bytes(), &log.keyring()).unwrap();
+    assert_eq!(proved(v).key_index, Some(0));
+    // The new key does not reach back before the rotation.
+    let mut log = Log::new();
+    log.announce(fbi.public(), KeyAction::Announce); // 0
+    let early = log.message(&fbi2, "ru/fsb"); // 1
+    log.announce(fbi2.public(), KeyAction::Rotate); // 2
+    let e = refused(&log.bundle(early, Some(0)), &log.keyring());
+    assert_says(
+        &e,
+        &["entry in entry", "signature of us/fbi does not verify"],
     );
 }

@@ -116,6 +116,7 @@ impl Log {
     /// revoking) `keys`.
     pub fn key_entry(&self, keys: OfficePublic, action: KeyAction) -> SignedEntry {
         let mut h = header(Kind::Key, "us", None, self.next());
+        h.prev = self.last_key_entry(self.next());
         h.key = Some(KeyAnnouncement { action, keys });
         SignedEntry::sign(h, |m| self.party.sign_raw(m)).unwrap()
     }
@@ -152,11 +153,51 @@ impl Log {
         bundle::tlog_proof(&self.leaves[index as usize], index, proof, cp.to_vec())
     }
 
-    /// The inclusion bundle of `index`, with the key entry at `signer` if any.
+    /// Entry `index`, parsed.
+    pub fn entry(&self, index: u64) -> SignedEntry {
+        SignedEntry::from_leaf(&self.leaves[index as usize]).unwrap()
+    }
+
+    /// The last party-written `key` entry before `index` (what a new key
+    /// entry's `prev` names).
+    pub fn last_key_entry(&self, index: u64) -> Option<u64> {
+        (0..index).rev().find(|&i| {
+            let e = self.entry(i);
+            e.header().kind == Kind::Key && e.header().from == "us"
+        })
+    }
+
+    /// The key history an honest prover gives for an entry at `index`
+    /// signed under the key entry at `signer`: the `key` entries from the
+    /// last one before `index` back along `prev` to `signer`. If that chain
+    /// does not reach `signer`, just `signer` (for tests of wrong evidence).
+    pub fn key_chain(&self, index: u64, signer: u64) -> Vec<u64> {
+        let mut chain = vec![];
+        let mut at = self.last_key_entry(index);
+        while let Some(i) = at {
+            chain.push(i);
+            if i == signer {
+                return chain;
+            }
+            if i < signer {
+                break;
+            }
+            at = self.entry(i).header().prev;
+        }
+        vec![signer]
+    }
+
+    /// The inclusion bundle of `index`, with the key history back to the
+    /// key entry at `signer` if any.
     pub fn bundle(&self, index: u64, signer: Option<u64>) -> String {
         let cp = self.checkpoint();
         let entry = self.tlog_proof(index, &cp);
-        let key = signer.map(|k| self.tlog_proof(k, &cp));
-        bundle::inclusion_bundle(&entry, key.as_ref())
+        let history: Vec<TlogProof> = signer
+            .map(|k| self.key_chain(index, k))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|k| self.tlog_proof(k, &cp))
+            .collect();
+        bundle::inclusion_bundle(&entry, &history)
     }
 }

@@ -405,6 +405,58 @@ impl Hostile {
         push_body(&self.origin(), &self.checkpoint(to), from, &run)
     }
 
+    /// The C2SP tlog-proof of entry `index` under its checkpoint at `size`.
+    pub fn tlog_proof(&self, index: u64, size: u64) -> String {
+        let mut t = MemoryTree::new();
+        self.leaves[..size as usize].iter().for_each(|l| {
+            t.push(l);
+        });
+        hotline_proto::bundle::tlog_proof(
+            &self.leaves[index as usize],
+            index,
+            t.inclusion(index, size).unwrap(),
+            self.checkpoint(size).into_bytes(),
+        )
+        .to_text()
+    }
+
+    /// A `hotline/inclusion/v2` bundle of entry `index` as README "Formats"
+    /// describes it, under a checkpoint of the whole log: the entry, and for
+    /// an office's entry the chain of the party's `key` entries from the
+    /// last one before it back (along `prev`) to the one that announced the
+    /// key that signed it — including whatever rotated or revoked that key.
+    pub fn inclusion_bundle(&self, index: u64) -> String {
+        let size = self.size();
+        let e = self.entry(index);
+        let h = e.header();
+        let mut history = vec![];
+        if h.from != self.name {
+            let mut at = (0..index)
+                .rev()
+                .find(|&i| self.entry(i).header().kind == Kind::Key);
+            while let Some(i) = at {
+                history.push(self.tlog_proof(i, size));
+                let k = self.entry(i);
+                let signed_it = k.header().key.as_ref().is_some_and(|a| {
+                    a.keys.office.as_str() == h.from
+                        && a.keys.verifying_key().is_ok_and(|vk| e.verify(&vk).is_ok())
+                });
+                if signed_it {
+                    break;
+                }
+                at = k.header().prev;
+            }
+        }
+        let mut b = serde_json::json!({
+            "bundle": "hotline/inclusion/v2",
+            "entry": self.tlog_proof(index, size),
+        });
+        if !history.is_empty() {
+            b["key_history"] = history.into();
+        }
+        serde_json::to_string_pretty(&b).unwrap()
+    }
+
     /// POSTs `body` to `path` on the victim's peer port, as this party.
     pub fn post(
         &self,
