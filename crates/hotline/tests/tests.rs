@@ -5,6 +5,11 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
+    /// Oversized and absurd input: `hotline verify` refuses a proof of a
+    /// hundred thousand hashes at its 65th and a bundle file over 64 MiB by
+    /// its length, before reading it; the peer port refuses requests past
+    /// its limits and stores nothing.
+    mod attack_bundles;
     /// Bad input at the API and the CLI: each refused clearly, nothing written.
     mod bad_input;
     /// Calls, readouts and joint statements between two nodes: a call
