@@ -51,6 +51,7 @@ use crate::claims::{
 };
 use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
 use crate::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier};
+use crate::limits::{self, MAX_INCLUSION_HASHES, MAX_LEAF_BYTES, MAX_NOTE_BYTES};
 use crate::name::Office;
 use crate::tree::{self, TreeError};
 
@@ -61,8 +62,7 @@ pub const INCLUSION_V2: &str = "hotline/inclusion/v2";
 /// The type tag of an equivocation bundle.
 pub const EQUIVOCATION_V1: &str = "hotline/equivocation/v1";
 const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
-/// Largest bundle `verify` will read.
-pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::limits::MAX_BUNDLE_BYTES;
 
 /// Why a bundle did not verify. Each variant says which part failed.
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +191,9 @@ impl TlogProof {
         s
     }
 
-    /// Parses tlog-proof text strictly.
+    /// Parses tlog-proof text strictly, refusing a part past its limit
+    /// (a leaf, [`MAX_INCLUSION_HASHES`] hashes, a signed note) before
+    /// decoding or copying it.
     pub fn parse(text: &str, part: &'static str) -> Result<Self, BundleError> {
         let bad = |why: &str| BundleError::TlogProof {
             part,
@@ -207,6 +209,13 @@ impl TlogProof {
         let mut line = lines.next().ok_or_else(|| bad("no index line"))?;
         let mut extra = None;
         if let Some(e) = line.strip_prefix("extra ") {
+            if e.len() > limits::base64_len(MAX_LEAF_BYTES) {
+                return Err(bad(&format!(
+                    "extra is {} characters; it holds one leaf, at most {MAX_LEAF_BYTES} bytes ({} characters of base64)",
+                    e.len(),
+                    limits::base64_len(MAX_LEAF_BYTES)
+                )));
+            }
             extra = Some(b64::decode(e).ok_or_else(|| bad("extra is not base64"))?);
             line = lines.next().ok_or_else(|| bad("no index line"))?;
         }
@@ -220,13 +229,26 @@ impl TlogProof {
             return Err(bad("index is not a decimal without leading zeroes"));
         }
         let index = idx.parse().map_err(|_| bad("index out of range"))?;
-        let proof = lines
-            .map(|l| {
+        let proof = limits::collect_at_most(
+            lines.map(|l| {
                 b64::decode_array::<32>(l)
                     .map(Hash)
                     .ok_or_else(|| bad("proof line is not a base64 SHA-256 hash"))
-            })
-            .collect::<Result<_, _>>()?;
+            }),
+            MAX_INCLUSION_HASHES,
+            || {
+                bad(&format!(
+                    "more than {MAX_INCLUSION_HASHES} proof hashes; an inclusion proof in a tree of any 64-bit size has at most {MAX_INCLUSION_HASHES}"
+                ))
+            },
+        )?;
+        if checkpoint.len() > MAX_NOTE_BYTES {
+            return Err(bad(&format!(
+                "the checkpoint is {} bytes; a signed note is at most {}",
+                checkpoint.len(),
+                limits::describe_bytes(MAX_NOTE_BYTES)
+            )));
+        }
         Ok(Self {
             extra,
             index,
@@ -321,8 +343,13 @@ pub fn tlog_proof(leaf: &[u8], index: u64, proof: Vec<Hash>, checkpoint: Vec<u8>
 #[serde(deny_unknown_fields)]
 struct InclusionJson {
     bundle: String,
+    #[serde(deserialize_with = "limits::tlog_proof_text")]
     entry: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "limits::tlog_proof_texts"
+    )]
     key_history: Vec<String>,
 }
 
@@ -400,6 +427,7 @@ pub struct RootClaim {
     /// The prefix's root hash, base64.
     pub root: String,
     /// Consistency proof from `size` to the checkpoint's size, base64 hashes.
+    #[serde(deserialize_with = "limits::consistency")]
     pub consistency: Vec<String>,
 }
 
@@ -791,24 +819,121 @@ pub fn check_key_history(
     }
 }
 
-/// Verifies any bundle this build knows.
-pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
-    if bytes.len() > MAX_BUNDLE_BYTES {
+/// The `bundle` field of a bundle, which must be a JSON object, read
+/// without keeping anything else: the other fields are skipped as they are
+/// parsed, so no JSON tree is built before the bundle's own type, with its
+/// limits, reads it.
+struct TypeField {
+    bundle: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for TypeField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TypeField;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a bundle: a JSON object with a \"bundle\" type field")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<TypeField, A::Error> {
+                let mut bundle = None;
+                while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k == "bundle" {
+                        bundle = a.next_value::<TypeTag>()?.0;
+                    } else {
+                        a.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(TypeField { bundle })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A `bundle` value: its text if it is a string, else nothing.
+struct TypeTag(Option<String>);
+
+impl<'de> Deserialize<'de> for TypeTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = TypeTag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<TypeTag, E> {
+                Ok(TypeTag(Some(s.to_owned())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<TypeTag, E> {
+                Ok(TypeTag(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<TypeTag, E> {
+                Ok(TypeTag(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<TypeTag, E> {
+                Ok(TypeTag(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<TypeTag, E> {
+                Ok(TypeTag(None))
+            }
+            fn visit_unit<E>(self) -> Result<TypeTag, E> {
+                Ok(TypeTag(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<TypeTag, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(TypeTag(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<TypeTag, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(TypeTag(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Refuses a bundle of `len` bytes if it is over [`MAX_BUNDLE_BYTES`]; a
+/// reader calls it with a file's length before reading the file.
+pub fn check_size(len: u64) -> Result<(), BundleError> {
+    if len > MAX_BUNDLE_BYTES as u64 {
         return Err(BundleError::Malformed(format!(
-            "{} bytes is over the {MAX_BUNDLE_BYTES}-byte limit",
-            bytes.len()
+            "the bundle is {len} bytes; the limit is {}",
+            limits::describe_bytes(MAX_BUNDLE_BYTES)
         )));
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
-    let kind = v
-        .get("bundle")
-        .and_then(|b| b.as_str())
+    Ok(())
+}
+
+/// Parses a bundle's JSON straight into its type, whose fields bound
+/// every list and string as they are read (see [`crate::limits`]).
+pub(crate) fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, BundleError> {
+    serde_json::from_slice(bytes).map_err(|e| BundleError::Malformed(e.to_string()))
+}
+
+/// Verifies any bundle this build knows. The bundle is refused past
+/// [`MAX_BUNDLE_BYTES`], and each of its parts past the limit its format
+/// allows ([`crate::limits`]), while it is parsed.
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
+    check_size(bytes.len() as u64)?;
+    let kind = from_slice::<TypeField>(bytes)?
+        .bundle
         .ok_or_else(|| BundleError::Malformed("no \"bundle\" type field".into()))?;
-    match kind {
+    match kind.as_str() {
         EQUIVOCATION_V1 => {
-            let j: EquivocationJson =
-                serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
+            let j: EquivocationJson = from_slice(bytes)?;
             let (a, ra) = check_claim(&j.a, keys, "a")?;
             let (b, rb) = check_claim(&j.b, keys, "b")?;
             if a.origin != j.origin || b.origin != j.origin {
@@ -841,8 +966,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
             ),
         }),
         INCLUSION_V2 => {
-            let j: InclusionJson =
-                serde_json::from_value(v).map_err(|e| BundleError::Malformed(e.to_string()))?;
+            let j: InclusionJson = from_slice(bytes)?;
             let p = TlogProof::parse(&j.entry, "entry")?;
             let history = j
                 .key_history
@@ -859,14 +983,18 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
                 key_through: shown.map(|(_, t)| t),
             })))
         }
-        DELIVERY_V1 => claims::delivery::verify(v, keys).map(|p| Verified::Delivery(Box::new(p))),
-        ANSWERED_V1 => claims::answered::verify(v, keys).map(|p| Verified::Answered(Box::new(p))),
-        ABSENCE_V1 => claims::absence::verify(v, keys).map(|p| Verified::Absence(Box::new(p))),
-        STATS_V1 => claims::stats::verify(v, keys).map(|p| Verified::Stats(Box::new(p))),
-        OPENING_V1 => claims::opening::verify(v, keys).map(|p| Verified::Opening(Box::new(p))),
-        STATEMENT_V1 => {
-            claims::statement::verify(v, keys).map(|p| Verified::Statement(Box::new(p)))
+        DELIVERY_V1 => {
+            claims::delivery::verify(bytes, keys).map(|p| Verified::Delivery(Box::new(p)))
         }
-        other => Err(BundleError::UnknownType(other.to_owned())),
+        ANSWERED_V1 => {
+            claims::answered::verify(bytes, keys).map(|p| Verified::Answered(Box::new(p)))
+        }
+        ABSENCE_V1 => claims::absence::verify(bytes, keys).map(|p| Verified::Absence(Box::new(p))),
+        STATS_V1 => claims::stats::verify(bytes, keys).map(|p| Verified::Stats(Box::new(p))),
+        OPENING_V1 => claims::opening::verify(bytes, keys).map(|p| Verified::Opening(Box::new(p))),
+        STATEMENT_V1 => {
+            claims::statement::verify(bytes, keys).map(|p| Verified::Statement(Box::new(p)))
+        }
+        _ => Err(BundleError::UnknownType(kind)),
     }
 }

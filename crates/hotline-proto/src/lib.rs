@@ -20,6 +20,8 @@
 //!   within deadlines, absence, a month's statistics, opening one entry, a
 //!   joint (or one-sided) statement.
 //! - [`stix`]: structural validation of STIX 2.1 bundles carried in inquiries and answers.
+//! - [`witness`]: C2SP tlog-witness `add-checkpoint` request bodies.
+//! - [`limits`]: the size and shape limits every decoder enforces while parsing.
 //!
 //! The leaf of a log is the canonical JSON of a signed entry:
 //!
@@ -40,9 +42,11 @@ pub mod claims;
 pub mod entry;
 pub mod keylog;
 pub mod keys;
+pub mod limits;
 pub mod name;
 pub mod seal;
 pub mod stix;
 pub mod tree;
+pub mod witness;
 
 pub use tlog_tiles::Hash;

@@ -39,6 +39,11 @@ mod proto {
     /// endorsements carry a digest.
     mod entry_canonical;
 
+    /// Absurd bundles (a proof of a hundred thousand hashes, a million empty
+    /// leaves, parts over their size, unknown fields) refused while parsing,
+    /// fast, naming the part and the limit.
+    mod limits;
+
     /// STIX 2.1 bundles: the shipped ransomware example is valid, and each
     /// kind of breakage is refused naming the object and the property.
     mod stix;

@@ -69,6 +69,10 @@ pub enum BenchCmd {
         /// Builds and verifications to time (medians are reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Also write the bundle to this file, and the keys that verify it to FILE.keys
+        /// (one vkey a line), to measure `hotline verify FILE --key FILE.keys` on its own.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -155,9 +159,10 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Absence {
             entries,
             runs,
+            output,
             json,
         } => {
-            let f = absence(entries.max(1), runs.max(1), json)?;
+            let f = absence(entries.max(1), runs.max(1), output.as_deref(), json)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
@@ -1125,7 +1130,12 @@ fn median_ms(times: &mut [Duration]) -> f64 {
 
 /// Writes a node's log with a month of `entries`, then builds the absence
 /// bundle for it `runs` times and verifies it `runs` times.
-fn absence(entries: u64, runs: usize, quiet: bool) -> Result<AbsenceFigures> {
+fn absence(
+    entries: u64,
+    runs: usize,
+    output: Option<&std::path::Path>,
+    quiet: bool,
+) -> Result<AbsenceFigures> {
     let tmp = tempfile::tempdir().context("making a temporary directory")?;
     let log = absence_log(tmp.path(), entries, quiet)?;
     let (since, until): (jiff::Timestamp, jiff::Timestamp) =
@@ -1142,6 +1152,22 @@ fn absence(entries: u64, runs: usize, quiet: bool) -> Result<AbsenceFigures> {
         builds.push(t.elapsed());
     }
     let bytes = bundle.into_bytes();
+    if let Some(path) = output {
+        std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        let keys = path.with_extension("keys");
+        std::fs::write(&keys, log.vkeys.join("\n") + "\n")
+            .with_context(|| format!("writing {}", keys.display()))?;
+        progress(
+            &format!(
+                "wrote {} and {} (hotline verify {} --key {})",
+                path.display(),
+                keys.display(),
+                path.display(),
+                keys.display()
+            ),
+            quiet,
+        );
+    }
 
     progress(
         &format!("verifying it {runs} times ({} bytes)", bytes.len()),
@@ -1237,6 +1263,8 @@ fn verify_parts(bytes: &[u8]) -> Result<(Duration, Duration, Duration)> {
 struct AbsenceLog {
     dir: NodeDir,
     keys: hotline_proto::bundle::Keyring,
+    /// The same keys as vkeys.
+    vkeys: Vec<String>,
     /// Entries before the month.
     before: u64,
     checkpoints: u64,
@@ -1313,6 +1341,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
     anyhow::ensure!(w.size == start + entries, "the month was not written whole");
     let checkpoints = w.checkpoints;
     let keys = hotline_proto::bundle::Keyring::new([log_key.verifier(), witness.verifier()]);
+    let vkeys = vec![log_key.verifier().to_vkey(), witness.verifier().to_vkey()];
     progress(
         &format!(
             "wrote {} entries and {checkpoints} cosigned checkpoints in {:.1} s",
@@ -1324,6 +1353,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
     Ok(AbsenceLog {
         dir,
         keys,
+        vkeys,
         before: start,
         checkpoints,
         seconds: started.elapsed().as_secs_f64(),

@@ -978,10 +978,36 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
     Ok(out)
 }
 
+/// Reads a bundle file, refusing one over [`bundle::MAX_BUNDLE_BYTES`] by
+/// its length before reading any of it, and one whose length is not known
+/// ahead (a pipe, a device) as soon as it passes the limit.
+fn read_bundle(file: &Path) -> Result<Result<Vec<u8>, bundle::BundleError>> {
+    let f = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+    let len = f
+        .metadata()
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    if let Err(e) = bundle::check_size(len) {
+        return Ok(Err(e));
+    }
+    let limit = bundle::MAX_BUNDLE_BYTES as u64;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    f.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", file.display()))?;
+    if bytes.len() as u64 > limit {
+        return Ok(Err(bundle::BundleError::Malformed(format!(
+            "the bundle is over {limit} bytes; the limit is {}",
+            hotline_proto::limits::describe_bytes(bundle::MAX_BUNDLE_BYTES)
+        ))));
+    }
+    Ok(Ok(bytes))
+}
+
 fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let read = read_bundle(file)?;
     let keyring = Keyring::new(read_keys(keys)?);
-    match bundle::verify(&bytes, &keyring) {
+    match read.and_then(|bytes| bundle::verify(&bytes, &keyring)) {
         Ok(v) => {
             if json {
                 println!(

@@ -29,6 +29,11 @@ mod cli {
     /// checkpoint is not cosigned again once the mirror holds more.
     mod attack_witness;
 
+    /// Oversized and absurd input: `hotline verify` refuses a proof of a
+    /// hundred thousand hashes at its 65th and a bundle file over 64 MiB by
+    /// its length, before reading it; the peer port refuses requests past
+    /// its limits and stores nothing.
+    mod attack_bundles;
     /// Office keys learnt from the verified mirror: an office announced
     /// after pinning is reachable, a rotated one is sealed to its new key,
     /// both without re-export; an entry signed with a revoked or rotated-away

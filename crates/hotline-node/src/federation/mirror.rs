@@ -249,6 +249,34 @@ fn backdated(
     None
 }
 
+/// One pushed entry as decoded: its index, the entry, its sealed body.
+pub type Decoded = (u64, SignedEntry, Option<Vec<u8>>);
+
+/// Decodes every entry of a push (base64, then the one canonical leaf of an
+/// entry) without checking it against the mirror, the keys or the
+/// checkpoint: the part of [`accept`] that reads the peer's bytes, kept
+/// apart so that it can be fuzzed alone.
+pub fn decode(push: &Push) -> Result<Vec<Decoded>, FedError> {
+    let mut leaves = Vec::with_capacity(push.entries.len());
+    for e in &push.entries {
+        let leaf = b64::decode(&e.leaf)
+            .ok_or_else(|| FedError::Invalid(format!("entry {}: leaf is not base64", e.index)))?;
+        let sealed = e
+            .sealed
+            .as_deref()
+            .map(|s| {
+                b64::decode(s).ok_or_else(|| {
+                    FedError::Invalid(format!("entry {}: sealed body is not base64", e.index))
+                })
+            })
+            .transpose()?;
+        let entry = SignedEntry::from_leaf(&leaf)
+            .map_err(|err| FedError::Invalid(format!("entry {}: {err}", e.index)))?;
+        leaves.push((e.index, entry, sealed));
+    }
+    Ok(leaves)
+}
+
 /// The outcome of a push.
 pub enum Accepted {
     /// Stored (or already held); the mirror's size now, and how many
@@ -326,23 +354,7 @@ pub fn accept(
             cp.size
         )));
     }
-    let mut leaves = Vec::with_capacity(push.entries.len());
-    for e in &push.entries {
-        let leaf = b64::decode(&e.leaf)
-            .ok_or_else(|| FedError::Invalid(format!("entry {}: leaf is not base64", e.index)))?;
-        let sealed = e
-            .sealed
-            .as_deref()
-            .map(|s| {
-                b64::decode(s).ok_or_else(|| {
-                    FedError::Invalid(format!("entry {}: sealed body is not base64", e.index))
-                })
-            })
-            .transpose()?;
-        let entry = SignedEntry::from_leaf(&leaf)
-            .map_err(|err| FedError::Invalid(format!("entry {}: {err}", e.index)))?;
-        leaves.push((e.index, entry, sealed));
-    }
+    let leaves = decode(push)?;
     let hashes: Vec<Hash> = leaves.iter().map(|(_, e, _)| e.leaf_hash()).collect();
 
     // What the mirror holds already must be the same leaves.

@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PUSH_ENTRIES: usize = 1000;
 /// Largest push body.
 pub const MAX_PUSH_BYTES: usize = 32 * 1024 * 1024;
-/// Most consistency proof lines in add-checkpoint (C2SP tlog-witness).
-pub const MAX_PROOF_LINES: usize = 63;
+pub use hotline_proto::witness::MAX_PROOF_LINES;
 
 /// One entry of a push.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -13,7 +13,7 @@
 //! contradicts the mirror is equivocation, and the evidence is kept.
 
 use hotline_proto::checkpoint::{self, Cosignature};
-use hotline_proto::{Hash, b64, tree};
+use hotline_proto::{Hash, tree};
 
 use super::{FedError, Peer, evidence};
 use crate::node::Node;
@@ -45,52 +45,9 @@ fn conflict(size: u64) -> WitnessReply {
     }
 }
 
-struct Request {
-    old: u64,
-    proof: Vec<Hash>,
-    note: Vec<u8>,
-}
-
-fn parse(body: &[u8]) -> Result<Request, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8")?;
-    let (head, note) = text
-        .split_once("\n\n")
-        .ok_or("no empty line before the checkpoint")?;
-    let mut lines = head.split('\n');
-    let old = lines
-        .next()
-        .and_then(|l| l.strip_prefix("old "))
-        .ok_or("first line must be `old <size>`")?;
-    if old.is_empty()
-        || (old.len() > 1 && old.starts_with('0'))
-        || !old.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err("old size is not a decimal without leading zeroes".into());
-    }
-    let old = old.parse().map_err(|_| "old size out of range")?;
-    let proof: Vec<Hash> = lines
-        .map(|l| {
-            b64::decode_array::<32>(l)
-                .map(Hash)
-                .ok_or("a consistency proof line is not a base64 SHA-256 hash")
-        })
-        .collect::<Result<_, _>>()?;
-    if proof.len() > super::wire::MAX_PROOF_LINES {
-        return Err(format!(
-            "more than {} proof lines",
-            super::wire::MAX_PROOF_LINES
-        ));
-    }
-    Ok(Request {
-        old,
-        proof,
-        note: note.as_bytes().to_vec(),
-    })
-}
-
 /// Handles `POST …/add-checkpoint` with the exact status codes of C2SP tlog-witness.
 pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
-    let req = match parse(body) {
+    let req = match hotline_proto::witness::parse(body) {
         Ok(r) => r,
         Err(why) => return reply(400, format!("malformed add-checkpoint request: {why}\n")),
     };
@@ -180,14 +137,7 @@ pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
 
 /// The body of an add-checkpoint request.
 pub fn request_body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
-    let mut b = format!("old {old}\n").into_bytes();
-    for h in proof {
-        b.extend_from_slice(b64::encode(h.0).as_bytes());
-        b.push(b'\n');
-    }
-    b.push(b'\n');
-    b.extend_from_slice(note);
-    b
+    hotline_proto::witness::body(old, proof, note)
 }
 
 /// What asking one witness produced.

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::range::{ProvedRange, RangeJson, check_range, clocks, end_from, start_by};
-use super::{ABSENCE_V1, LogRange, fmt_cosign, from_value, malformed, mismatch, to_json};
+use super::{ABSENCE_V1, LogRange, fmt_cosign, from_slice, malformed, mismatch, to_json};
 use crate::bundle::{BundleError, Keyring, origin_party};
 use crate::checkpoint::Cosignature;
 use crate::entry::{Kind, SignedEntry};
@@ -37,7 +37,9 @@ struct AbsenceJson {
     until: Timestamp,
     start: String,
     end: String,
+    #[serde(deserialize_with = "crate::limits::frontier")]
     frontier: Vec<String>,
+    #[serde(deserialize_with = "crate::limits::leaves")]
     leaves: Vec<String>,
 }
 
@@ -135,9 +137,9 @@ pub(crate) fn check(claim: AbsenceClaim, range: ProvedRange) -> Result<ProvedAbs
     })
 }
 
-/// Verifies an absence bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedAbsence, BundleError> {
-    let j: AbsenceJson = from_value(v)?;
+/// Verifies an absence bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError> {
+    let j: AbsenceJson = from_slice(bytes)?;
     if j.from.party().as_str() != origin_party(&j.origin) {
         return Err(malformed(format!(
             "an entry from {} can only be in the log of {}, not in {}",
@@ -166,7 +168,7 @@ pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedAbsence, Bun
         frontier: j.frontier,
         leaves: j.leaves,
     };
-    let range = check_range(&r, keys, "disclosed range")?;
+    let range = check_range(r, keys, "disclosed range")?;
     check(claim, range)
 }
 

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::delivery::{ReceiptStatus, check_receipt};
 use super::{
     ANSWERED_V1, Deadline, EntryProof, EntryProofJson, check_agreement, describe,
-    describe_agreement, fmt_duration, from_value, id, mismatch, reference, refers_to, to_json,
+    describe_agreement, fmt_duration, from_slice, id, mismatch, reference, refers_to, to_json,
     under, visible, witness_of,
 };
 use crate::agreement::Agreement;
@@ -90,9 +90,9 @@ pub struct ProvedAnswered {
     pub answer: Deadline,
 }
 
-/// Verifies an answered bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedAnswered, BundleError> {
-    let j: AnsweredJson = from_value(v)?;
+/// Verifies an answered bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleError> {
+    let j: AnsweredJson = from_slice(bytes)?;
     let inquiry = j.inquiry.check(keys, "inquiry")?;
     let iid = id(&inquiry);
     let h = inquiry.entry.header().clone();

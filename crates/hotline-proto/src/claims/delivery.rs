@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DELIVERY_V1, EntryProof, EntryProofJson, describe, from_value, id, mismatch, reference,
+    DELIVERY_V1, EntryProof, EntryProofJson, describe, from_slice, id, mismatch, reference,
     refers_to, to_json, under, witness_of,
 };
 use crate::bundle::{BundleError, Keyring, ProvedEntry, origin_party};
@@ -104,9 +104,9 @@ pub(crate) fn check_receipt(
     }
 }
 
-/// Verifies a delivery bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedDelivery, BundleError> {
-    let j: DeliveryJson = from_value(v)?;
+/// Verifies a delivery bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedDelivery, BundleError> {
+    let j: DeliveryJson = from_slice(bytes)?;
     let entry = j.entry.check(keys, "entry")?;
     let receipt = j.receipt.check(keys, "receipt")?;
     let status = check_receipt(&entry, &receipt)?;

@@ -56,7 +56,6 @@
 use std::fmt::Display;
 
 use jiff::Timestamp;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tlog_tiles::Hash;
 
@@ -108,9 +107,14 @@ pub struct EntryProof {
 #[serde(deny_unknown_fields)]
 pub struct EntryProofJson {
     /// The entry's tlog-proof text.
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
     pub entry: String,
     /// The key entry's tlog-proof text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::limits::opt_tlog_proof_text"
+    )]
     pub signer_key: Option<String>,
 }
 
@@ -165,9 +169,7 @@ pub(crate) fn mismatch(why: impl Into<String>) -> BundleError {
     BundleError::Mismatch(why.into())
 }
 
-pub(crate) fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, BundleError> {
-    serde_json::from_value(v).map_err(malformed)
-}
+pub(crate) use crate::bundle::from_slice;
 
 pub(crate) fn to_json(v: &impl Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"

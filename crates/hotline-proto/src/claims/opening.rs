@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{EntryProof, EntryProofJson, OPENING_V1, describe, from_value, id, to_json};
+use super::{EntryProof, EntryProofJson, OPENING_V1, describe, from_slice, id, to_json};
 use crate::b64;
 use crate::bundle::{BundleError, Keyring, ProvedEntry, describe_signatures};
 use crate::seal;
@@ -53,9 +53,128 @@ pub struct ProvedOpening {
     pub other_fields: Vec<String>,
 }
 
-/// Verifies an opening bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedOpening, BundleError> {
-    let j: OpeningJson = from_value(v)?;
+/// Most names of other fields an opening lists; the rest are counted
+/// (a repeated name each time).
+const MAX_OTHER_FIELDS: usize = 32;
+
+/// What the sentence quotes from a plaintext that is a JSON object: its
+/// `subject` and `text` strings and the names of its other fields (sorted,
+/// the last of a repeated name winning, as a JSON object reads). The
+/// values of the other fields are skipped as they are parsed: a plaintext
+/// is whatever its writer committed to, and need not be a small object.
+#[derive(Default)]
+struct Quoted {
+    subject: Option<String>,
+    text: Option<String>,
+    other_fields: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for Quoted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use std::collections::BTreeSet;
+
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+
+        /// A string value, or nothing for any other JSON value (skipped).
+        struct MaybeString(Option<String>);
+        impl<'de> Deserialize<'de> for MaybeString {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = MaybeString;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("any JSON value")
+                    }
+                    fn visit_str<E>(self, s: &str) -> Result<MaybeString, E> {
+                        Ok(MaybeString(Some(s.to_owned())))
+                    }
+                    fn visit_string<E>(self, s: String) -> Result<MaybeString, E> {
+                        Ok(MaybeString(Some(s)))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_unit<E>(self) -> Result<MaybeString, E> {
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut a: A,
+                    ) -> Result<MaybeString, A::Error> {
+                        while a.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(MaybeString(None))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(
+                        self,
+                        mut a: A,
+                    ) -> Result<MaybeString, A::Error> {
+                        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok(MaybeString(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Quoted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Quoted, A::Error> {
+                let mut q = Quoted::default();
+                let mut others = BTreeSet::new();
+                let mut more = 0u64;
+                while let Some(k) = a.next_key::<String>()? {
+                    let slot = match k.as_str() {
+                        "subject" => Some(&mut q.subject),
+                        "text" => Some(&mut q.text),
+                        _ => None,
+                    };
+                    match slot {
+                        Some(slot) => {
+                            *slot = a.next_value::<MaybeString>()?.0;
+                            if slot.is_some() {
+                                others.remove(&k);
+                                continue;
+                            }
+                        }
+                        None => {
+                            a.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    // The first names are listed; past the limit, only
+                    // counted, so the list costs nothing per field.
+                    if others.len() < MAX_OTHER_FIELDS || others.contains(&k) {
+                        others.insert(k);
+                    } else {
+                        more += 1;
+                    }
+                }
+                q.other_fields = others.into_iter().collect();
+                if more > 0 {
+                    q.other_fields.push(format!("and {more} more"));
+                }
+                Ok(q)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Verifies an opening bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedOpening, BundleError> {
+    let j: OpeningJson = from_slice(bytes)?;
     let entry = j.entry.check(keys, "entry")?;
     let eid = id(&entry);
     let salt = b64::decode_array::<32>(&j.salt)
@@ -76,16 +195,11 @@ pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedOpening, Bun
             "the salt and plaintext do not match entry {eid}'s commitment"
         )));
     }
-    let (mut subject, mut text, mut other_fields) = (None, None, vec![]);
-    if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(&plaintext) {
-        for (k, v) in m {
-            match (k.as_str(), v) {
-                ("subject", serde_json::Value::String(s)) => subject = Some(s),
-                ("text", serde_json::Value::String(s)) => text = Some(s),
-                _ => other_fields.push(k),
-            }
-        }
-    }
+    let Quoted {
+        subject,
+        text,
+        other_fields,
+    } = serde_json::from_slice(&plaintext).unwrap_or_default();
     Ok(ProvedOpening {
         entry,
         plaintext,

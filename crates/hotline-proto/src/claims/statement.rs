@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    EntryProof, EntryProofJson, STATEMENT_V1, describe, from_value, id, malformed, mismatch,
+    EntryProof, EntryProofJson, STATEMENT_V1, describe, from_slice, id, malformed, mismatch,
     reference, refers_to, to_json, under, witness_of,
 };
 use crate::bundle::{BundleError, Keyring, ProvedEntry, origin_party};
@@ -74,9 +74,9 @@ pub struct ProvedStatement {
     pub endorsement: Option<ProvedEntry>,
 }
 
-/// Verifies a statement bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedStatement, BundleError> {
-    let j: StatementJson = from_value(v)?;
+/// Verifies a statement bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleError> {
+    let j: StatementJson = from_slice(bytes)?;
     let statement = j.statement.check(keys, "statement")?;
     let sid = id(&statement);
     let h = statement.entry.header();

@@ -33,7 +33,7 @@ use super::delivery::ReceiptStatus;
 use super::range::{ProvedRange, RangeJson, check_range, clocks, end_from, start_by};
 use super::{
     Deadline, EntryProof, EntryProofJson, LogRange, STATS_V1, between, check_agreement,
-    describe_agreement, fmt_cosign, fmt_duration, from_value, malformed, mismatch, to_json,
+    describe_agreement, fmt_cosign, fmt_duration, from_slice, malformed, mismatch, to_json,
 };
 use crate::agreement::Agreement;
 use crate::b64;
@@ -181,9 +181,9 @@ fn outcome(d: &Deadline, t: Timestamp, horizon: Timestamp) -> Outcome {
     }
 }
 
-/// Verifies a statistics bundle (already parsed as JSON).
-pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedStats, BundleError> {
-    let j: StatsJson = from_value(v)?;
+/// Verifies a statistics bundle from its JSON bytes (`bundle::verify` has read its type).
+pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> {
+    let j: StatsJson = from_slice(bytes)?;
     let (from, to) = (&j.channel.from, &j.channel.to);
     let (sp, rp) = (from.party(), to.party());
     if sp == rp {
@@ -208,8 +208,8 @@ pub fn verify(v: serde_json::Value, keys: &Keyring) -> Result<ProvedStats, Bundl
             agreement.id
         )));
     }
-    let sender = check_range(&j.sender, keys, "sender range")?;
-    let receiver = check_range(&j.receiver, keys, "receiver range")?;
+    let sender = check_range(j.sender, keys, "sender range")?;
+    let receiver = check_range(j.receiver, keys, "receiver range")?;
     if sender.party() != sp.as_str() {
         return Err(mismatch(format!(
             "the sender range is of {}, not of {sp}'s log",
