@@ -95,6 +95,7 @@ pub enum KeyRefusal {
 #[derive(Clone, Debug, Default)]
 pub struct KeyLog {
     offices: BTreeMap<Office, Vec<KeyEvent>>,
+    last: Option<u64>,
 }
 
 impl KeyLog {
@@ -111,6 +112,7 @@ impl KeyLog {
         let Some(k) = h.key.as_ref().filter(|_| h.kind == Kind::Key) else {
             return false;
         };
+        self.last = Some(index);
         self.offices
             .entry(k.keys.office.clone())
             .or_default()
@@ -121,6 +123,13 @@ impl KeyLog {
                 verifying: k.keys.verifying_key().ok(),
             });
         true
+    }
+
+    /// The index of the latest `key` entry learnt, about any office: what
+    /// the next `key` entry of the log must name in `prev`, since a proof of
+    /// an office's entry follows those links back to its signing key.
+    pub fn last_index(&self) -> Option<u64> {
+        self.last
     }
 
     /// The latest `key` entry about `office`.
@@ -278,6 +287,8 @@ mod tests {
             assert!(e.to_string().contains("entry 4 revoked the keys of us/fbi"));
         }
         assert_eq!(log.latest(&fbi).unwrap().index, 4);
+        assert_eq!(log.last_index(), Some(4));
+        assert_eq!(KeyLog::new().last_index(), None);
         assert!(log.latest(&fbi).unwrap().verifying_key().is_none());
         assert!(matches!(
             log.judge(&by(&a, 0), 0),

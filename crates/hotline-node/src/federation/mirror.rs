@@ -61,13 +61,30 @@ pub fn load_keys(store: &dyn Store, log: LogId) -> Result<KeyLog, FedError> {
 
 /// A `key` entry must name an office of the log's own party and, unless it
 /// revokes, keys that others can verify with and seal to: the table learnt
-/// from it is what this node seals with.
-fn check_key_entry(e: &SignedEntry, index: u64, party: &Party) -> Result<(), FedError> {
+/// from it is what this node seals with. Its `prev` must be the log's
+/// previous `key` entry (`keys`, the history before it): a proof of an
+/// office's entry follows those links back to the signing key, so a broken
+/// link would leave this node's own mirror unprovable.
+fn check_key_entry(
+    e: &SignedEntry,
+    index: u64,
+    party: &Party,
+    keys: &KeyLog,
+) -> Result<(), FedError> {
     let h = e.header();
     if h.kind != Kind::Key {
         return Ok(());
     }
     let bad = |why: String| FedError::Invalid(format!("entry {index}: {why}"));
+    let want = keys.last_index();
+    if h.prev != want {
+        let name = |p: Option<u64>| p.map_or_else(|| "none".to_owned(), |i| format!("entry {i}"));
+        return Err(bad(format!(
+            "a key entry whose prev is {}, but the previous key entry of {party}'s log is {}; each key entry names the one before it, so that proofs can follow the chain; nothing of this push was stored",
+            name(h.prev),
+            name(want)
+        )));
+    }
     let k = h
         .key
         .as_ref()
@@ -406,7 +423,7 @@ pub fn accept(
     let mut too_early = None;
     for (index, entry, sealed) in new {
         check_entry(entry, *index, party, log_key, &staged, latest)?;
-        check_key_entry(entry, *index, party)?;
+        check_key_entry(entry, *index, party, &staged)?;
         check_body(entry, *index, intake.me, sealed.as_deref())?;
         let time = entry.header().time;
         if let Some(why) = backdated(time, party, previous, cosigned, intake.max_skew_secs) {

@@ -512,3 +512,67 @@ fn rotate_and_revoke_work_offline_and_a_crash_between_is_finished_by_the_log() {
         assert_eq!(log_json(us.d()).len(), size, "{args:?} wrote nothing");
     }
 }
+
+/// A hostile us announces a new office with a `key` entry whose `prev` does
+/// not name its log's previous `key` entry (none, or an older one): a proof
+/// of any later entry of that office follows `prev` back to its key, so ru
+/// would mirror a chain it could not prove from. ru refuses the push (422,
+/// naming both indices) and stores nothing; the same entry with the right
+/// `prev` is accepted, so the refusal is the link's.
+#[test]
+fn a_key_entry_whose_prev_is_not_the_previous_key_entry_is_refused() {
+    use hotline_proto::entry::KeyAction;
+    use hotline_proto::keys::os_rng;
+    use hotline_proto::name::Office;
+
+    let (us, ru, a, b, _) = stage();
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let target = Target {
+        party: &ru,
+        served: &b,
+    };
+    let svr = OfficeKeys::generate(Office::new("us/svr").unwrap(), &mut os_rng());
+    let now = jiff::Timestamp::now().to_string();
+    let honest = us.key_header(KeyAction::Announce, &svr.public(), &now);
+    let last = honest.prev.expect("the stage announced us's offices");
+    let key_entries: Vec<u64> = (0..us.size())
+        .filter(|&i| us.entry(i).header().kind == hotline_proto::entry::Kind::Key)
+        .collect();
+    assert_eq!(key_entries.last(), Some(&last));
+    let mut wrong = vec![(None, "none".to_owned())];
+    if key_entries[0] != last {
+        wrong.push((Some(key_entries[0]), format!("entry {}", key_entries[0])));
+    }
+    // Another entry than a key entry, below the last key entry or above it.
+    if let Some(other) = (0..us.size()).find(|i| !key_entries.contains(i)) {
+        wrong.push((Some(other), format!("entry {other}")));
+    }
+    let before = Snapshot::of(&ru, &["us"]);
+    for (prev, shown) in wrong {
+        let mut h = honest.clone();
+        h.prev = prev;
+        let e = us.sign(h);
+        let i = us.append(&e, None);
+        let (s, t) = us.push(target, i);
+        assert_eq!(s, 422, "prev {shown}: {t}");
+        assert!(
+            t.contains(&format!(
+                "entry {i}: a key entry whose prev is {shown}, but the previous key entry of us's log is entry {last}"
+            )),
+            "prev {shown}: {t}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        before.unchanged(&ru, &format!("a key entry with prev {shown}"));
+        us.leaves.pop();
+        us.sealed.pop();
+    }
+
+    let e = us.sign(honest);
+    let i = us.append(&e, None);
+    let (s, t) = us.push(target, i);
+    assert_eq!(s, 200, "{t}");
+    let mirrored = log_json_peer(ru.d(), "us");
+    assert_eq!(mirrored.len(), before.mirrors["us"].len() + 1);
+    assert_eq!(mirrored[i as usize]["header"]["key"]["office"], "us/svr");
+}

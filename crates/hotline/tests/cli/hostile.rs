@@ -23,7 +23,9 @@ use std::process::Command;
 
 use hotline_proto::b64;
 use hotline_proto::checkpoint;
-use hotline_proto::entry::{BodyCommitment, Header, Kind, Ref, SignedEntry};
+use hotline_proto::entry::{
+    BodyCommitment, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
+};
 use hotline_proto::keys::{NoteKey, OfficeKeys, OfficePublic, PartyIdentity, os_rng};
 use hotline_proto::name::{Office, Party as PartyName};
 use hotline_proto::seal;
@@ -319,6 +321,18 @@ impl Hostile {
     /// Signs `h` with keys of the test's choosing (a stranger's, a revoked office's).
     pub fn sign_with(&self, h: Header, k: &OfficeKeys) -> SignedEntry {
         SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
+    }
+
+    /// A `key` entry announcing `keys` for one of its offices, dated `time`,
+    /// signed by its log key, with `prev` the previous `key` entry (adjust
+    /// `prev` to break the chain).
+    pub fn key_header(&self, action: KeyAction, keys: &OfficePublic, time: &str) -> Header {
+        let mut h = self.header(Kind::Key, &self.name, None, time);
+        h.key = Some(KeyAnnouncement {
+            action,
+            keys: keys.clone(),
+        });
+        h
     }
 
     /// Appends a signed entry (and its sealed body) to its log; returns its index.
