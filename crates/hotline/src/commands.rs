@@ -946,7 +946,9 @@ fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Reads `--key` values: a vkey, a file with vkeys (one a line), or an export file.
 pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
-    let mut out = Vec::new();
+    // Each key with the --key argument it came from, to name both of two
+    // that clash.
+    let mut out: Vec<(NoteVerifier, &str)> = Vec::new();
     for a in args {
         let text = if Path::new(a).is_file() {
             std::fs::read_to_string(a)?
@@ -957,6 +959,18 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
             let log = NoteVerifier::from_vkey(&id.log_key).with_context(|| format!("--key {a}"))?;
             let witness =
                 NoteVerifier::from_vkey(&id.witness_key).with_context(|| format!("--key {a}"))?;
+            // Entries and cosignatures are attributed to a party by the name
+            // of the log they sit in: a file naming another party's log
+            // would lend that party its signatures.
+            let owner = bundle::origin_party(log.name());
+            if owner != id.party.as_str() {
+                bail!(
+                    "--key {a} is the keys of party {} but names its log {}, which is party {owner}'s; a party's log is named after the party, so this is not a `hotline keys export` file of {}",
+                    id.party,
+                    log.name(),
+                    id.party
+                );
+            }
             // Cosignatures are told apart by their witness's name: a file
             // naming its witness otherwise would lend it another's.
             let want = hotline_proto::claims::witness_of(log.name());
@@ -967,15 +981,33 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
                     id.party
                 );
             }
-            out.push(log);
-            out.push(witness);
+            out.push((log, a));
+            out.push((witness, a));
             continue;
         }
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            out.push(NoteVerifier::from_vkey(line).with_context(|| format!("--key {a}"))?);
+            out.push((
+                NoteVerifier::from_vkey(line).with_context(|| format!("--key {a}"))?,
+                a,
+            ));
         }
     }
-    Ok(out)
+    // A name denotes one key: with two, a verifier would trust whichever
+    // it met first, and a signature could be read as the other's.
+    let mut kept: Vec<(NoteVerifier, &str)> = Vec::with_capacity(out.len());
+    for (k, a) in out {
+        match kept.iter().find(|(held, _)| held.name() == k.name()) {
+            Some((held, _)) if *held == k => {}
+            Some((held, b)) => bail!(
+                "two pinned keys are named {}: {} (from --key {b}) and {} (from --key {a}); a name denotes one key, so pin only the one its party's own `hotline keys export` gives",
+                k.name(),
+                held.to_vkey(),
+                k.to_vkey()
+            ),
+            None => kept.push((k, a)),
+        }
+    }
+    Ok(kept.into_iter().map(|(k, _)| k).collect())
 }
 
 /// Reads a bundle file, refusing one over [`bundle::MAX_BUNDLE_BYTES`] by

@@ -212,6 +212,83 @@ fn a_witness_key_named_like_another_partys_is_not_pinned() {
     assert!(status_peers(&ru).contains(&"xx".to_owned()));
 }
 
+/// `hotline verify --key` given ru's own keys renamed as nato's
+/// (`{"party":"ru","log_key":"hotline/nato+<ru's key>","witness_key":
+/// "hotline/nato/witness+<ru's cosigner>"}`) would report ru's cosignatures
+/// as nato's witness: it refuses the file, since a party's log is named after
+/// the party. Two pinned keys of one name and different keys are refused
+/// too, naming both (whichever came first would otherwise be trusted); the
+/// same key given twice is not a conflict.
+#[test]
+fn verify_refuses_keys_that_lend_another_party_its_name() {
+    let ru = Party::new("ru");
+    let nato = Party::new("nato");
+    let run = |keys: &[&str]| {
+        let bundle = ru.dir.join("../any.json");
+        std::fs::write(&bundle, "{}").unwrap();
+        let mut args = vec!["verify", bundle.to_str().unwrap()];
+        for k in keys {
+            args.extend(["--key", k]);
+        }
+        let o = hotline(&args);
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // Keys that pass reach the bundle, which is no bundle at all.
+    let read_past_keys = |e: &str| e.contains("no \"bundle\" type field");
+
+    let genuine = export(&ru);
+    let mut posing = genuine.clone();
+    posing["log_key"] = renamed(genuine["log_key"].as_str().unwrap(), "hotline/nato").into();
+    posing["witness_key"] = renamed(
+        genuine["witness_key"].as_str().unwrap(),
+        "hotline/nato/witness",
+    )
+    .into();
+    let file = keys_file(&ru, "ru-as-nato", &posing);
+    let e = run(&[file.to_str().unwrap()]);
+    assert!(
+        e.contains(&format!(
+            "--key {} is the keys of party ru but names its log hotline/nato, which is party nato's; a party's log is named after the party, so this is not a `hotline keys export` file of ru",
+            file.display()
+        )),
+        "{e}"
+    );
+    assert!(!read_past_keys(&e), "{e}");
+    let own = keys_file(&ru, "ru", &genuine);
+    assert!(read_past_keys(&run(&[own.to_str().unwrap()])));
+
+    // nato's genuine keys, and another cosigner key of the name of nato's witness.
+    let nato_keys = keys_file(&nato, "nato", &export(&nato));
+    let nato_witness = export(&nato)["witness_key"].as_str().unwrap().to_owned();
+    let impostor = cosigner_named("hotline/nato/witness").verifier().to_vkey();
+    let nato_file = nato_keys.to_str().unwrap();
+    for (keys, first, second) in [
+        (
+            [nato_file, impostor.as_str()],
+            (&nato_witness, nato_file),
+            (&impostor, impostor.as_str()),
+        ),
+        (
+            [impostor.as_str(), nato_file],
+            (&impostor, impostor.as_str()),
+            (&nato_witness, nato_file),
+        ),
+    ] {
+        let e = run(&keys);
+        assert!(
+            e.contains(&format!(
+                "two pinned keys are named hotline/nato/witness: {} (from --key {}) and {} (from --key {}); a name denotes one key, so pin only the one its party's own `hotline keys export` gives",
+                first.0, first.1, second.0, second.1
+            )),
+            "{e}"
+        );
+        assert!(!read_past_keys(&e), "{e}");
+    }
+    // The same key twice (the file, and its witness key alone) is one key.
+    assert!(read_past_keys(&run(&[nato_file, &nato_witness, nato_file])));
+}
+
 /// A party `xx` publishes, under its own names, a key another party holds:
 /// the victim's own witness or log key, or a pinned party's. One key, one
 /// party: `peer add` refuses each, naming the holder; nothing is pinned.
