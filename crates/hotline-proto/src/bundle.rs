@@ -33,9 +33,12 @@
 //! What the history cannot show: that no `key` entry lies between its first
 //! element and the entry. A prover may start the chain at an older `key`
 //! entry and leave a later revocation out; the sentence therefore names the
-//! latest key entry it shows. Proving completeness needs the log's index of
-//! entries by kind, which comes with the claims of the next version (claims
-//! v2). `hotline/inclusion/v1`, which carried only the announcing key entry,
+//! latest key entry it shows, and says on what the rest rests: on a pinned
+//! witness of another party, if one cosigned the tree (a hotline witness's
+//! mirror refuses entries signed with a rotated or revoked key, and it
+//! cosigns only what its mirror holds), or else on the log's own bundle
+//! alone. Proving completeness needs the log's index of entries by kind,
+//! which comes with the claims of the next version (claims v2). `hotline/inclusion/v1`, which carried only the announcing key entry,
 //! is refused: its "signed by the office" could be false of an entry written
 //! after a revocation.
 
@@ -527,6 +530,11 @@ impl Verified {
                     ),
                     (None, _) => format!("signed by party {} with its log key", h.from),
                 };
+                let signed = if p.key_index.is_some() {
+                    format!("{signed}; {}", key_currency(&p.checkpoint))
+                } else {
+                    signed
+                };
                 format!(
                     "Entry {} of log {} — {} {} from {}{to}, dated {} by its writer — is in that log's tree of size {} ({}), {signed}.",
                     p.index,
@@ -547,6 +555,33 @@ impl Verified {
                 )
             }
         }
+    }
+}
+
+/// On what the claim that no `key` entry between the signing key's
+/// announcement and the entry rotated or revoked it rests. The key history
+/// cannot show that itself (a prover may start it before a revocation; see
+/// the module docs), and the log's own party saying so proves nothing in its
+/// favour. A pinned hotline witness of another party that cosigned the tree
+/// does show it: such a witness cosigns only the size its mirror holds, and
+/// its mirror refuses any entry signed with a key its log had rotated away
+/// or revoked. A cosigner named after no party's log is not counted: a
+/// plain C2SP witness checks consistency only.
+fn key_currency(cp: &VerifiedCheckpoint) -> String {
+    let own = origin_party(&cp.origin);
+    let others: Vec<String> = cp
+        .cosignatures
+        .iter()
+        .filter(|c| witness_party(&c.name).is_some_and(|p| p != own))
+        .map(|c| describe_cosigner(&c.name))
+        .collect();
+    if others.is_empty() {
+        "that no later key entry before this entry rotated or revoked that key rests on the log's own bundle alone (no other party's witness cosigned this tree)".into()
+    } else {
+        format!(
+            "that no later key entry before this entry rotated or revoked that key rests on {}, which cosigned this tree: a hotline witness cosigns only a log its mirror verified entry by entry, key entries included",
+            others.join(" and ")
+        )
     }
 }
 

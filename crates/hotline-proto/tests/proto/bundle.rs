@@ -788,3 +788,57 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         &["entry in entry", "signature of us/fbi does not verify"],
     );
 }
+
+/// A bundle whose key history starts before a revocation verifies (the
+/// history cannot show what it leaves out), so its sentence says on what
+/// the key's currency rests: on another party's pinned witness that cosigned
+/// the tree (whose mirror refuses an entry signed with a revoked or
+/// rotated-away key), or else on the log's own bundle alone — never on a
+/// witness of the log's own party, nor on a cosigner named after no
+/// party's log.
+#[test]
+fn the_sentence_says_on_whom_the_keys_currency_rests() {
+    let (mut log, fbi) = world();
+    let cia = OfficeKeys::generate(office("us/cia"), &mut os_rng());
+    assert_eq!(log.announce(cia.public(), KeyAction::Announce), 4);
+    assert_eq!(log.announce(fbi.public(), KeyAction::Revoke), 5);
+    assert_eq!(log.message(&fbi, "ru/fsb"), 6);
+    let shown = "signed by us/fbi with the key the log announced in entry 0 and had not rotated or revoked by key entry 4, the latest this bundle shows";
+    let weak = format!(
+        "{shown}; that no later key entry before this entry rotated or revoked that key rests on the log's own bundle alone (no other party's witness cosigned this tree)."
+    );
+    let strong = format!(
+        "{shown}; that no later key entry before this entry rotated or revoked that key rests on ru's witness (hotline/ru/witness), which cosigned this tree: a hotline witness cosigns only a log its mirror verified entry by entry, key entries included."
+    );
+    let sentence = |log: &Log, keys: &Keyring| {
+        bundle::verify(bundle_of(log, 6, &[4, 0]).as_bytes(), keys)
+            .unwrap()
+            .sentence()
+    };
+    let s = sentence(&log, &log.keyring());
+    assert!(s.ends_with(&strong), "{s}");
+    let party_only = Keyring::new([log.party.verifier()]);
+    let s = sentence(&log, &party_only);
+    assert!(s.ends_with(&weak), "{s}");
+    for name in ["hotline/us/witness", "witness.example.org"] {
+        log.witness = NoteKey::generate(name, ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let s = sentence(&log, &log.keyring());
+        assert!(s.contains("cosigned by "), "{name}: {s}");
+        assert!(s.ends_with(&weak), "{name}: {s}");
+    }
+    // An honest bundle of an entry before the revocation says the same
+    // about its key; the party's own entries need no key and say nothing.
+    let s = bundle::verify(log.bundle(3, Some(0)).as_bytes(), &party_only)
+        .unwrap()
+        .sentence();
+    assert!(
+        s.ends_with(
+            "signed by us/fbi with the key the log announced in entry 0, the latest key entry this bundle shows; that no later key entry before this entry rotated or revoked that key rests on the log's own bundle alone (no other party's witness cosigned this tree)."
+        ),
+        "{s}"
+    );
+    let s = bundle::verify(log.bundle(4, None).as_bytes(), &log.keyring())
+        .unwrap()
+        .sentence();
+    assert!(s.ends_with("signed by party us with its log key."), "{s}");
+}

@@ -3,7 +3,9 @@
 //! a rotated office is sealed to its new key at once, and an entry signed
 //! with a key its own log revoked or rotated away before it is refused — by
 //! the receiving node (nothing stored) and by `hotline verify` (the inclusion
-//! bundle carries the log's chain of key entries).
+//! bundle carries the log's chain of key entries). A `key` entry must link to
+//! the log's previous one, and a bundle whose chain leaves key entries out
+//! verifies only with a sentence that says on whom the key's currency rests.
 
 use std::os::unix::fs::PermissionsExt as _;
 
@@ -575,4 +577,141 @@ fn a_key_entry_whose_prev_is_not_the_previous_key_entry_is_refused() {
     let mirrored = log_json_peer(ru.d(), "us");
     assert_eq!(mirrored.len(), before.mirrors["us"].len() + 1);
     assert_eq!(mirrored[i as usize]["header"]["key"]["office"], "us/svr");
+}
+
+/// us revokes us/fbi; gone hostile, it signs a message with the revoked key
+/// and hands out an inclusion bundle of it whose key history starts before
+/// the revocation (built by the harness, then cut). The history cannot show
+/// what it leaves out, so `hotline verify` accepts it — but says on whom the
+/// key's currency rests: with no other party's witness cosigning the tree
+/// (none at all, or only us's own), on the log's own bundle alone. Were ru's
+/// witness to cosign such a tree (here the test signs with ru's cosigner key,
+/// standing in for a witness that failed its duty: ru's real node refuses the
+/// entry), the sentence rests it on ru's witness, naming it: that is what a
+/// cosignature of another party's witness states. The whole bundle is refused.
+#[test]
+fn a_bundle_that_leaves_out_a_revocation_says_on_whom_the_key_rests() {
+    use hotline_proto::keys::NoteKey;
+
+    let (us, ru, a, _b, agreement) = stage();
+    let out = json(&ok(&[
+        "office",
+        "revoke",
+        "us/fbi",
+        "--dir",
+        us.d(),
+        "--json",
+    ]));
+    let revocation = out["index"].as_u64().unwrap();
+    mirrored_key_entry(&ru, "us", "us/fbi", "revoke");
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let old = retired(&us.party, "us/fbi").remove(0);
+    us.offices.insert("us/fbi".into(), old);
+    let now = jiff::Timestamp::now().to_string();
+    let i = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &now,
+            text: "signed after the revocation",
+            committed: "signed after the revocation",
+        },
+    );
+    let whole = us.inclusion_bundle(i);
+    let file = write(&us.party, "whole.json", &whole);
+    let e = fails(&["verify", &file, "--key", &us.party.vkey()]);
+    assert!(
+        e.contains(&format!("entry {revocation} revoked the keys of us/fbi")),
+        "{e}"
+    );
+
+    let cut = Hostile::with_key_history(&whole, |k| k < revocation);
+    let history: Vec<u64> = serde_json::from_str::<Value>(&cut).unwrap()["key_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            hotline_proto::bundle::TlogProof::parse(t.as_str().unwrap(), "key_history")
+                .unwrap()
+                .index
+        })
+        .collect();
+    assert!(
+        !history.is_empty(),
+        "the cut keeps the chain to the announcement"
+    );
+    let (latest, announced) = (history[0], history[history.len() - 1]);
+    assert!(latest < revocation, "{history:?}");
+    let shown = if latest == announced {
+        format!(
+            "signed by us/fbi with the key the log announced in entry {announced}, the latest key entry this bundle shows"
+        )
+    } else {
+        format!(
+            "signed by us/fbi with the key the log announced in entry {announced} and had not rotated or revoked by key entry {latest}, the latest this bundle shows"
+        )
+    };
+    let head = format!(
+        "Verified. Entry {i} of log hotline/us — a message from us/fbi to ru/fsb, dated {now} by its writer — is in that log's tree of size {}",
+        us.size()
+    );
+    let weak = format!(
+        "{shown}; that no later key entry before this entry rotated or revoked that key rests on the log's own bundle alone (no other party's witness cosigned this tree).\n"
+    );
+    let strong = format!(
+        "{shown}; that no later key entry before this entry rotated or revoked that key rests on ru's witness (hotline/ru/witness), which cosigned this tree: a hotline witness cosigns only a log its mirror verified entry by entry, key entries included.\n"
+    );
+    let t = 1_700_000_000;
+    let at = "2023-11-14T22:13:20Z";
+    let ru_witness =
+        NoteKey::from_skey(&std::fs::read_to_string(ru.dir.join("keys/witness.key")).unwrap())
+            .unwrap();
+    let us_witness = us.witness_key.verifier().to_vkey();
+    let ru_vkey = ru_witness.verifier().to_vkey();
+    let log_key = us.party.vkey();
+    for (what, bundle, keys, signatures, sentence) in [
+        (
+            "no cosignature",
+            cut.clone(),
+            vec![&log_key, &us_witness, &ru_vkey],
+            "checkpoint signed by hotline/us; no pinned witness cosigned it".to_owned(),
+            &weak,
+        ),
+        (
+            "us's own witness",
+            Hostile::cosigned_bundle(&cut, &[&us.witness_key], t),
+            vec![&log_key, &us_witness, &ru_vkey],
+            format!(
+                "checkpoint signed by hotline/us; cosigned by us's witness (hotline/us/witness) at {at}"
+            ),
+            &weak,
+        ),
+        (
+            "ru's witness, not pinned",
+            Hostile::cosigned_bundle(&cut, &[&ru_witness], t),
+            vec![&log_key, &us_witness],
+            "checkpoint signed by hotline/us; no pinned witness cosigned it".to_owned(),
+            &weak,
+        ),
+        (
+            "ru's witness",
+            Hostile::cosigned_bundle(&cut, &[&us.witness_key, &ru_witness], t),
+            vec![&log_key, &us_witness, &ru_vkey],
+            format!(
+                "checkpoint signed by hotline/us; cosigned by us's witness (hotline/us/witness) at {at}, ru's witness (hotline/ru/witness) at {at}"
+            ),
+            &strong,
+        ),
+    ] {
+        let file = write(&us.party, "cut.json", &bundle);
+        let mut args = vec!["verify", file.as_str()];
+        for k in keys {
+            args.extend(["--key", k.as_str()]);
+        }
+        let v = ok(&args);
+        assert_eq!(v, format!("{head} ({signatures}), {sentence}"), "{what}");
+    }
 }

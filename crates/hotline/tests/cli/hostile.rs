@@ -22,6 +22,7 @@ use std::path::Path;
 use std::process::Command;
 
 use hotline_proto::b64;
+use hotline_proto::bundle::TlogProof;
 use hotline_proto::checkpoint;
 use hotline_proto::entry::{
     BodyCommitment, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
@@ -451,8 +452,11 @@ impl Hostile {
             while let Some(i) = at {
                 history.push(self.tlog_proof(i, size));
                 let k = self.entry(i);
+                // A revocation names the keys it revokes, which verify the
+                // entry too; the chain runs on to the one that announced them.
                 let signed_it = k.header().key.as_ref().is_some_and(|a| {
-                    a.keys.office.as_str() == h.from
+                    a.action != KeyAction::Revoke
+                        && a.keys.office.as_str() == h.from
                         && a.keys.verifying_key().is_ok_and(|vk| e.verify(&vk).is_ok())
                 });
                 if signed_it {
@@ -467,6 +471,49 @@ impl Hostile {
         });
         if !history.is_empty() {
             b["key_history"] = history.into();
+        }
+        serde_json::to_string_pretty(&b).unwrap()
+    }
+
+    /// `bundle` (an inclusion bundle, say from [`Hostile::inclusion_bundle`])
+    /// with the key history cut to the proofs that `keep` accepts by index:
+    /// what a prover who leaves key entries out hands over.
+    pub fn with_key_history(bundle: &str, keep: impl Fn(u64) -> bool) -> String {
+        let mut b: serde_json::Value = serde_json::from_str(bundle).unwrap();
+        let kept: Vec<serde_json::Value> = b["key_history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| {
+                let p = TlogProof::parse(t.as_str().unwrap(), "key_history").unwrap();
+                keep(p.index)
+            })
+            .cloned()
+            .collect();
+        b["key_history"] = kept.into();
+        serde_json::to_string_pretty(&b).unwrap()
+    }
+
+    /// `bundle` with a cosignature by each of `cosigners`, dated `time`
+    /// (seconds since the epoch), added to the checkpoint of every
+    /// tlog-proof in it.
+    pub fn cosigned_bundle(bundle: &str, cosigners: &[&NoteKey], time: u64) -> String {
+        let cosign = |text: &str| {
+            let mut p = TlogProof::parse(text, "entry").unwrap();
+            let (body, _) = checkpoint::split(&p.checkpoint).unwrap();
+            let lines: String = cosigners
+                .iter()
+                .map(|k| checkpoint::cosign_line(k, body, time).unwrap())
+                .collect();
+            p.checkpoint = checkpoint::add_lines(&p.checkpoint, &lines);
+            serde_json::Value::from(p.to_text())
+        };
+        let mut b: serde_json::Value = serde_json::from_str(bundle).unwrap();
+        b["entry"] = cosign(b["entry"].as_str().unwrap());
+        if let Some(h) = b.get_mut("key_history").and_then(|h| h.as_array_mut()) {
+            for t in h.iter_mut() {
+                *t = cosign(t.as_str().unwrap());
+            }
         }
         serde_json::to_string_pretty(&b).unwrap()
     }
