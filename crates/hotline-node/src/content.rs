@@ -197,10 +197,25 @@ pub fn open_with(
     office: &Office,
     keys: &[Arc<OfficeKeys>],
 ) -> Result<Content, Unopened> {
+    let opened = open_sealed_with(h, sealed, office, keys)?;
+    serde_json::from_slice(&opened.plaintext).map_err(|_| Unopened::NotContent)
+}
+
+/// [`open`] with each of `keys` in turn, as [`open_with`] does: the first
+/// key that opens a body matching its commitment wins, and a fault of the
+/// entry itself ends the search — a body the office opened and found not to
+/// be what its header commits to is refused, whatever another key would make
+/// of it.
+pub fn open_sealed_with<K: std::borrow::Borrow<OfficeKeys>>(
+    h: &Header,
+    sealed: &[u8],
+    office: &Office,
+    keys: &[K],
+) -> Result<seal::Opened, Unopened> {
     let mut first = None;
     for k in keys {
-        match open_content(h, sealed, office, k.seal_secret()) {
-            Ok(c) => return Ok(c),
+        match open(h, sealed, office, k.borrow().seal_secret()) {
+            Ok(o) => return Ok(o),
             Err(u) if u.is_the_entrys_fault() => return Err(u),
             Err(u) => {
                 first.get_or_insert(u);
@@ -212,7 +227,7 @@ pub fn open_with(
 
 impl Unopened {
     /// The same for every recipient and every key: the entry's fault.
-    fn is_the_entrys_fault(&self) -> bool {
+    pub(crate) fn is_the_entrys_fault(&self) -> bool {
         matches!(
             self,
             Unopened::Mismatch | Unopened::NotContent | Unopened::NotItsBody
@@ -307,5 +322,45 @@ mod tests {
             Unopened::NotContent
         );
         assert!(!Unopened::NotHeld.is_refusal() && Unopened::Mismatch.is_refusal());
+    }
+
+    /// With an office's keys in turn (current, then retired), a key that
+    /// cannot open the body passes to the next, and a body that opens but is
+    /// not what its header commits to is refused as such, however many keys
+    /// remain: that is the entry's fault, not the key's.
+    #[test]
+    fn trying_keys_in_turn_stops_at_the_entrys_fault() {
+        let o = Office::new("ru/fsb").unwrap();
+        let key = || Arc::new(OfficeKeys::generate(o.clone(), &mut os_rng()));
+        let (old, new, other) = (key(), key(), key());
+        let text = Content::text("hello", None).to_bytes();
+        let (bytes, h) = sealed(&old, &text, &text);
+        let opened = open_sealed_with(&h, &bytes, &o, &[new.clone(), old.clone()]).unwrap();
+        assert_eq!(&opened.plaintext[..], &text[..]);
+        assert_eq!(
+            open_with(&h, &bytes, &o, &[new.clone(), old.clone()]).unwrap(),
+            Content::text("hello", None)
+        );
+        assert_eq!(
+            open_sealed_with(&h, &bytes, &o, &[new.clone(), other.clone()])
+                .err()
+                .unwrap(),
+            Unopened::CannotOpen(o.clone())
+        );
+
+        let lie = Content::text("goodbye", None).to_bytes();
+        let (bytes, h) = sealed(&old, &text, &lie);
+        assert_eq!(
+            open_sealed_with(&h, &bytes, &o, &[new.clone(), old.clone(), other.clone()])
+                .err()
+                .unwrap(),
+            Unopened::Mismatch,
+            "the key that opened it says why, not the first that did not"
+        );
+        let none: [&OfficeKeys; 0] = [];
+        assert_eq!(
+            open_sealed_with(&h, &bytes, &o, &none).err().unwrap(),
+            Unopened::NotHeld
+        );
     }
 }

@@ -584,13 +584,20 @@ impl ProofSource {
         offices.extend(h.to.clone());
         let mut refused = None;
         for o in offices.into_iter().filter(|o| o.party() == self.own) {
-            // The office's current key, then any it rotated away or revoked.
-            for keys in crate::offices::held_on_disk(&self.dir, &o) {
-                match crate::content::open(h, &sealed, &o, keys.seal_secret()) {
-                    Ok(opened) => return Ok(Some(opened)),
-                    Err(u) => {
-                        refused.get_or_insert(u);
-                    }
+            // The office's current key, then any it rotated away or revoked;
+            // a body at fault itself is refused for every office and key.
+            let keys = crate::offices::held_on_disk(&self.dir, &o);
+            if keys.is_empty() {
+                continue;
+            }
+            match crate::content::open_sealed_with(h, &sealed, &o, &keys) {
+                Ok(opened) => return Ok(Some(opened)),
+                Err(u) if u.is_the_entrys_fault() => {
+                    refused = Some(u);
+                    break;
+                }
+                Err(u) => {
+                    refused.get_or_insert(u);
                 }
             }
         }
