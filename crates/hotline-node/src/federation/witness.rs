@@ -180,6 +180,22 @@ pub fn record(
         .ok_or_else(|| {
             FedError::Invalid(format!("{} answered without its cosignature", peer.party))
         })?;
+    // Kept all the same (it is a valid cosignature), but the sequencer does
+    // not date entries by it and `hotline status` raises an alert.
+    if let Some(why) = i64::try_from(c.time)
+        .ok()
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .and_then(|t| {
+            super::status::clock_ahead(
+                peer.party.as_str(),
+                t,
+                crate::clock::now(),
+                node.config().max_clock_skew_secs,
+            )
+        })
+    {
+        tracing::warn!(peer = %peer.party, "{why}");
+    }
     // Keep one line per witness in the stored note: the newest.
     let merge = |current: &[u8]| {
         checkpoint::filter_lines(current, others, lines).unwrap_or_else(|_| current.to_vec())
