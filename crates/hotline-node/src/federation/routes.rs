@@ -216,8 +216,12 @@ async fn signal(
     }
 }
 
-async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Response {
-    let r = witness::add_checkpoint(&node, &body).await;
+async fn add_checkpoint(
+    State(node): State<Node>,
+    Extension(who): Extension<PeerParty>,
+    body: Bytes,
+) -> Response {
+    let r = witness::add_checkpoint(&node, &who.0, &body).await;
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, r.content_type)], r.body).into_response()
 }
