@@ -83,21 +83,30 @@ pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedE
     }
 }
 
-/// Appends `drafts` in order; returns how many were written.
+/// Appends `drafts` in order, as a chain: once one is not written, none
+/// after it is (the cursor would pass the entry whose receipt failed).
+/// Returns how many were written, or the first failure — only once every
+/// draft has its answer, so the caller's receipt lock covers them all and
+/// no other round drafts them again meanwhile.
 async fn append(node: &Node, drafts: Vec<Draft>) -> Result<u64, FedError> {
-    // Submitted in order on one channel, so appended in order.
-    let pending: Vec<_> = drafts
-        .into_iter()
-        .map(|d| node.sequencer().submit(d))
-        .collect();
+    let pending = node.sequencer().submit_chain(drafts);
     let mut written = 0;
+    let mut failed = None;
     for p in pending {
-        p.await
-            .map_err(|_| FedError::Internal("the sequencer stopped".into()))?
-            .map_err(|e| FedError::Internal(e.to_string()))?;
-        written += 1;
+        match p.await {
+            Ok(Ok(_)) => written += 1,
+            Ok(Err(e)) => {
+                failed.get_or_insert_with(|| FedError::Internal(format!("writing a receipt: {e}")));
+            }
+            Err(_) => {
+                failed.get_or_insert_with(|| FedError::Internal("the sequencer stopped".into()));
+            }
+        }
     }
-    Ok(written)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// The next round of receipts owed for entries of `party`'s mirrored log.
