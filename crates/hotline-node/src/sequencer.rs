@@ -143,9 +143,14 @@ pub enum AppendError {
 
 type Reply = oneshot::Sender<Result<Appended, AppendError>>;
 
+/// Set once an entry of a chain ([`Sequencer::submit_chain`]) was not
+/// appended: no later entry of that chain is.
+type Broken = Arc<std::sync::atomic::AtomicBool>;
+
 struct Job {
     draft: Draft,
     reply: Reply,
+    chain: Option<Broken>,
 }
 
 /// Handle to the sequencer thread.
@@ -193,7 +198,11 @@ impl Sequencer {
     pub async fn append(&self, draft: Draft) -> Result<Appended, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { draft, reply })
+            .send(Job {
+                draft,
+                reply,
+                chain: None,
+            })
             .map_err(|_| AppendError::Stopped)?;
         rx.await.map_err(|_| AppendError::Stopped)?
     }
@@ -204,15 +213,47 @@ impl Sequencer {
         let (reply, rx) = oneshot::channel();
         // If the sequencer has stopped, the job (and its reply) is dropped and
         // the receiver reports that.
-        let _ = self.tx.send(Job { draft, reply });
+        let _ = self.tx.send(Job {
+            draft,
+            reply,
+            chain: None,
+        });
         rx
+    }
+
+    /// Hands `drafts` to the sequencer as a chain: appended in order, and
+    /// once one of them is not (it cannot be built, or its batch is rolled
+    /// back) none after it is. Receipts need this: the receipt cursor is
+    /// the highest entry receipted, so a receipt written after one that
+    /// failed would leave that entry unreceipted for good.
+    pub fn submit_chain(
+        &self,
+        drafts: Vec<Draft>,
+    ) -> Vec<oneshot::Receiver<Result<Appended, AppendError>>> {
+        let broken: Broken = Arc::default();
+        drafts
+            .into_iter()
+            .map(|draft| {
+                let (reply, rx) = oneshot::channel();
+                let _ = self.tx.send(Job {
+                    draft,
+                    reply,
+                    chain: Some(broken.clone()),
+                });
+                rx
+            })
+            .collect()
     }
 
     /// Appends one entry from a thread that is not async.
     pub fn append_blocking(&self, draft: Draft) -> Result<Appended, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { draft, reply })
+            .send(Job {
+                draft,
+                reply,
+                chain: None,
+            })
             .map_err(|_| AppendError::Stopped)?;
         rx.blocking_recv().map_err(|_| AppendError::Stopped)?
     }
@@ -319,24 +360,34 @@ impl State {
                 return;
             }
         };
-        let mut built: Vec<(Appended, NewLeaf, Reply)> = Vec::new();
+        let mut built: Vec<(Appended, NewLeaf, Reply, Option<Broken>)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
         // The key history as this batch changes it; kept only if it commits.
         let mut keys: Option<hotline_proto::keylog::KeyLog> = None;
+        use std::sync::atomic::Ordering;
         for job in jobs {
+            if job.chain.as_ref().is_some_and(|c| c.load(Ordering::SeqCst)) {
+                let _ = job.reply.send(Err(AppendError::Invalid(
+                    "an earlier entry of its chain was not appended".into(),
+                )));
+                continue;
+            }
             let index = self.size + built.len() as u64;
             match self.build(job.draft, index, now, cosigned, &hashes, &mut keys) {
                 Ok((a, leaf, new_hashes)) => {
                     hashes.extend(new_hashes);
-                    built.push((a, leaf, job.reply));
+                    built.push((a, leaf, job.reply, job.chain));
                 }
                 Err(e) => {
+                    if let Some(c) = &job.chain {
+                        c.store(true, Ordering::SeqCst);
+                    }
                     let _ = job.reply.send(Err(e));
                 }
             }
         }
-        let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _)| l.clone()).collect();
+        let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _, _)| l.clone()).collect();
         match self.commit(&leaves, &hashes, now) {
             Ok(()) => {
                 if let Some(k) = keys {
@@ -352,7 +403,7 @@ impl State {
                 self.metrics
                     .commit_seconds
                     .observe(started.elapsed().as_secs_f64());
-                for (a, _, reply) in built {
+                for (a, _, reply, _) in built {
                     let _ = reply.send(Ok(a));
                 }
             }
@@ -360,7 +411,10 @@ impl State {
                 tracing::error!(error = %e, "append batch failed; rolled back");
                 self.last_time = saved_time;
                 self.prev = saved_prev;
-                for (_, _, reply) in built {
+                for (_, _, reply, chain) in built {
+                    if let Some(c) = chain {
+                        c.store(true, Ordering::SeqCst);
+                    }
                     let _ = reply.send(Err(e.clone()));
                 }
             }

@@ -480,3 +480,67 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
     );
     assert!(time.as_second() >= ahead.as_second(), "{time} went back");
 }
+
+/// The refusal receipt of a backdated entry is written before the push is
+/// answered, under the mirror lock: a push racing the refusal must not be
+/// mirrored past the refused index while its receipt is still unwritten
+/// (the receipt cursor would then skip every entry below it). A race is hard
+/// to stage deterministically, so this checks its cause: the receipt is in
+/// the victim's log the moment the 422 arrives.
+#[test]
+fn the_refusal_receipt_is_written_before_the_push_is_answered() {
+    let (us, ru, a, b, agreement) = stage();
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let victim = Target {
+        party: &ru,
+        served: &b,
+    };
+    let now = Timestamp::now();
+    let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
+    let first = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &t1,
+            text: "first",
+            committed: "first",
+        },
+    );
+    let second = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &t0,
+            text: "second, dated a minute before the first",
+            committed: "second, dated a minute before the first",
+        },
+    );
+    let (s, body) = push_range(&us, victim, first, second + 1);
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(
+        receipts_held(&ru, "hotline/ru", "us", second),
+        1,
+        "the 422 arrived before the refusal receipt was written"
+    );
+    let r = receipt_for(&ru, "us", second);
+    assert!(
+        r["header"]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "refused: dated {}",
+                us.entry(second).header().time
+            )),
+        "{r}"
+    );
+    // The first entry alone, pushed at once, is mirrored and receipted.
+    let (s, body) = push_range(&us, victim, first, first + 1);
+    assert_eq!(s, 200, "{body}");
+    let r = receipt_for(&ru, "us", first);
+    assert_eq!(r["header"]["status"], "delivered", "{r}");
+}
