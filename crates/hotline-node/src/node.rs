@@ -203,6 +203,7 @@ impl Node {
             offices.clone(),
             metrics.clone(),
             size_tx,
+            config.max_clock_skew_secs,
         )?;
         let tls = if dir.tls_key().exists() {
             TlsIdentity::load(&dir.tls_key(), &dir.tls_cert())

@@ -7,6 +7,15 @@
 //! the new tree hashes, signs a checkpoint for the new size and commits it all
 //! in one transaction. Only then does any caller hear "appended" — an entry is
 //! reported sent only once it is durable (DESIGN.md guarantee 1).
+//!
+//! An entry is dated by this node's clock, but never earlier than the
+//! previous entry nor than the latest cosignature any witness gave of this
+//! log: a witness refuses entries dated before its own latest cosignature of
+//! the log less its allowed skew, so a node whose clock lags a witness's
+//! would otherwise lose that link for good. Only cosignatures dated within
+//! `max_clock_skew_secs` of this node's clock count, so that a witness with a
+//! clock far ahead (or a hostile one) cannot push this log's dates into the
+//! future; `hotline status` raises an alert for such a witness.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +28,7 @@ use hotline_proto::keys::{NoteKey, OfficeKeys};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::tree;
 use hotline_proto::{Hash, b64, checkpoint};
-use jiff::{Timestamp, Unit};
+use jiff::{SignedDuration, Timestamp, Unit};
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
@@ -134,9 +143,14 @@ pub enum AppendError {
 
 type Reply = oneshot::Sender<Result<Appended, AppendError>>;
 
+/// Set once an entry of a chain ([`Sequencer::submit_chain`]) was not
+/// appended: no later entry of that chain is.
+type Broken = Arc<std::sync::atomic::AtomicBool>;
+
 struct Job {
     draft: Draft,
     reply: Reply,
+    chain: Option<Broken>,
 }
 
 /// Handle to the sequencer thread.
@@ -146,7 +160,9 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
-    /// Starts the sequencer for `log`.
+    /// Starts the sequencer for `log`; cosignatures dated more than
+    /// `max_skew_secs` after this node's clock do not date its entries.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         store: Arc<dyn Store>,
         log: LogId,
@@ -155,8 +171,10 @@ impl Sequencer {
         offices: OwnOffices,
         metrics: Arc<Metrics>,
         sizes: tokio::sync::watch::Sender<u64>,
+        max_skew_secs: u64,
     ) -> Result<Self, StoreError> {
         let mut state = State::load(store, log, party, key, offices, metrics, sizes)?;
+        state.skew = SignedDuration::from_secs(i64::try_from(max_skew_secs).unwrap_or(i64::MAX));
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hotline-sequencer".into())
@@ -180,7 +198,11 @@ impl Sequencer {
     pub async fn append(&self, draft: Draft) -> Result<Appended, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { draft, reply })
+            .send(Job {
+                draft,
+                reply,
+                chain: None,
+            })
             .map_err(|_| AppendError::Stopped)?;
         rx.await.map_err(|_| AppendError::Stopped)?
     }
@@ -191,15 +213,47 @@ impl Sequencer {
         let (reply, rx) = oneshot::channel();
         // If the sequencer has stopped, the job (and its reply) is dropped and
         // the receiver reports that.
-        let _ = self.tx.send(Job { draft, reply });
+        let _ = self.tx.send(Job {
+            draft,
+            reply,
+            chain: None,
+        });
         rx
+    }
+
+    /// Hands `drafts` to the sequencer as a chain: appended in order, and
+    /// once one of them is not (it cannot be built, or its batch is rolled
+    /// back) none after it is. Receipts need this: the receipt cursor is
+    /// the highest entry receipted, so a receipt written after one that
+    /// failed would leave that entry unreceipted for good.
+    pub fn submit_chain(
+        &self,
+        drafts: Vec<Draft>,
+    ) -> Vec<oneshot::Receiver<Result<Appended, AppendError>>> {
+        let broken: Broken = Arc::default();
+        drafts
+            .into_iter()
+            .map(|draft| {
+                let (reply, rx) = oneshot::channel();
+                let _ = self.tx.send(Job {
+                    draft,
+                    reply,
+                    chain: Some(broken.clone()),
+                });
+                rx
+            })
+            .collect()
     }
 
     /// Appends one entry from a thread that is not async.
     pub fn append_blocking(&self, draft: Draft) -> Result<Appended, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { draft, reply })
+            .send(Job {
+                draft,
+                reply,
+                chain: None,
+            })
             .map_err(|_| AppendError::Stopped)?;
         rx.blocking_recv().map_err(|_| AppendError::Stopped)?
     }
@@ -219,6 +273,37 @@ struct State {
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
+    /// How far after this node's clock a cosignature may be dated and still
+    /// date its entries.
+    skew: SignedDuration,
+}
+
+/// The earliest time an entry written at `now` may carry: `now`, unless the
+/// log's previous entry or the latest cosignature of the log that counts
+/// (`cosigned`, at most `now` + skew) is later.
+pub fn earliest_time(
+    now: Timestamp,
+    last: Option<Timestamp>,
+    cosigned: Option<Timestamp>,
+) -> Timestamp {
+    now.max(last.unwrap_or(now)).max(cosigned.unwrap_or(now))
+}
+
+/// The latest cosignature time of `log` that may date its entries at `now`:
+/// the newest any witness gave, among those not beyond `now` + `skew`.
+pub fn cosigned_floor(
+    store: &dyn Store,
+    log: LogId,
+    now: Timestamp,
+    skew: SignedDuration,
+) -> Result<Option<Timestamp>, StoreError> {
+    let bound = now.checked_add(skew).unwrap_or(Timestamp::MAX).as_second();
+    let Some(c) = store.cosignature_near(log, u64::try_from(bound).unwrap_or(0), true)? else {
+        return Ok(None);
+    };
+    Ok(i64::try_from(c.time)
+        .ok()
+        .and_then(|t| Timestamp::from_second(t).ok()))
 }
 
 impl State {
@@ -244,6 +329,7 @@ impl State {
             size,
             last_time,
             prev: HashMap::new(),
+            skew: SignedDuration::ZERO,
         };
         if s.store
             .latest_checkpoint(log)?
@@ -264,24 +350,44 @@ impl State {
         let now = crate::clock::now()
             .round(Unit::Millisecond)
             .unwrap_or_else(|_| crate::clock::now());
-        let mut built: Vec<(Appended, NewLeaf, Reply)> = Vec::new();
+        let cosigned = match cosigned_floor(&*self.store, self.log, now, self.skew) {
+            Ok(c) => c,
+            Err(e) => {
+                let e = AppendError::Store(format!("reading the log's cosignatures: {e}"));
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut built: Vec<(Appended, NewLeaf, Reply, Option<Broken>)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
         // The key history as this batch changes it; kept only if it commits.
         let mut keys: Option<hotline_proto::keylog::KeyLog> = None;
+        use std::sync::atomic::Ordering;
         for job in jobs {
+            if job.chain.as_ref().is_some_and(|c| c.load(Ordering::SeqCst)) {
+                let _ = job.reply.send(Err(AppendError::Invalid(
+                    "an earlier entry of its chain was not appended".into(),
+                )));
+                continue;
+            }
             let index = self.size + built.len() as u64;
-            match self.build(job.draft, index, now, &hashes, &mut keys) {
+            match self.build(job.draft, index, now, cosigned, &hashes, &mut keys) {
                 Ok((a, leaf, new_hashes)) => {
                     hashes.extend(new_hashes);
-                    built.push((a, leaf, job.reply));
+                    built.push((a, leaf, job.reply, job.chain));
                 }
                 Err(e) => {
+                    if let Some(c) = &job.chain {
+                        c.store(true, Ordering::SeqCst);
+                    }
                     let _ = job.reply.send(Err(e));
                 }
             }
         }
-        let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _)| l.clone()).collect();
+        let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _, _)| l.clone()).collect();
         match self.commit(&leaves, &hashes, now) {
             Ok(()) => {
                 if let Some(k) = keys {
@@ -297,7 +403,7 @@ impl State {
                 self.metrics
                     .commit_seconds
                     .observe(started.elapsed().as_secs_f64());
-                for (a, _, reply) in built {
+                for (a, _, reply, _) in built {
                     let _ = reply.send(Ok(a));
                 }
             }
@@ -305,7 +411,10 @@ impl State {
                 tracing::error!(error = %e, "append batch failed; rolled back");
                 self.last_time = saved_time;
                 self.prev = saved_prev;
-                for (_, _, reply) in built {
+                for (_, _, reply, chain) in built {
+                    if let Some(c) = chain {
+                        c.store(true, Ordering::SeqCst);
+                    }
                     let _ = reply.send(Err(e.clone()));
                 }
             }
@@ -317,6 +426,7 @@ impl State {
         d: Draft,
         index: u64,
         now: Timestamp,
+        cosigned: Option<Timestamp>,
         pending: &[Hash],
         keys: &mut Option<hotline_proto::keylog::KeyLog>,
     ) -> Result<(Appended, NewLeaf, Vec<Hash>), AppendError> {
@@ -328,7 +438,7 @@ impl State {
                 )));
             }
             Some(t) => t,
-            None => self.last_time.map_or(now, |l| l.max(now)),
+            None => earliest_time(now, self.last_time, cosigned),
         };
         // An office signs with the key its log names at this index, whatever
         // the draft was made with (a rotation may have come in between).
@@ -434,5 +544,136 @@ impl State {
                 now: now.as_second(),
             })
             .map_err(store_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::keys::{ALG_ED25519, os_rng};
+
+    use super::*;
+    use crate::dir::NodeDir;
+    use crate::store::sqlite::SqliteStore;
+
+    const SKEW: u64 = 300;
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        log: LogId,
+        seq: Sequencer,
+        signer: Signer,
+    }
+
+    fn fixture() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = NodeDir::new(tmp.path());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
+        let log = store.log_id("hotline/us", "us").unwrap();
+        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
+        let party = Party::new("us").unwrap();
+        let offices = OwnOffices::load(&dir, &*store, log).unwrap();
+        let (sizes, _) = tokio::sync::watch::channel(0);
+        let seq = Sequencer::start(
+            store.clone(),
+            log,
+            party.clone(),
+            key.clone(),
+            offices,
+            Arc::new(Metrics::new()),
+            sizes,
+            SKEW,
+        )
+        .unwrap();
+        Fixture {
+            _tmp: tmp,
+            store,
+            log,
+            seq,
+            signer: Signer::Party(key, party),
+        }
+    }
+
+    impl Fixture {
+        fn append(&self) -> Appended {
+            let mut d = Draft::new(Kind::Receipt, self.signer.clone());
+            d.status = Some("delivered".into());
+            self.seq.append_blocking(d).unwrap()
+        }
+
+        /// Records a cosignature of the checkpoint at `size` by `witness`,
+        /// dated `time`, as `witness::record` does.
+        fn cosigned(&self, size: u64, witness: &str, time: Timestamp) {
+            let t = u64::try_from(time.as_second()).unwrap();
+            self.store
+                .add_cosignature(self.log, size, witness, t, "— line", &|n| n.to_vec())
+                .unwrap();
+        }
+    }
+
+    fn secs(n: i64) -> SignedDuration {
+        SignedDuration::from_secs(n)
+    }
+
+    #[test]
+    fn the_earliest_time_is_the_latest_of_clock_previous_entry_and_cosignature() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        assert_eq!(earliest_time(now, None, None), now);
+        assert_eq!(earliest_time(now, Some(now - secs(5)), None), now);
+        assert_eq!(earliest_time(now, Some(now + secs(5)), None), now + secs(5));
+        assert_eq!(
+            earliest_time(now, Some(now + secs(5)), Some(now + secs(9))),
+            now + secs(9)
+        );
+        assert_eq!(
+            earliest_time(now, Some(now + secs(9)), Some(now + secs(5))),
+            now + secs(9)
+        );
+        assert_eq!(earliest_time(now, None, Some(now - secs(9))), now);
+    }
+
+    #[test]
+    fn an_entry_is_dated_no_earlier_than_a_witness_cosignature_within_the_skew() {
+        let f = fixture();
+        let first = f.append();
+        // A witness whose clock is 200 s ahead of this node's (within the
+        // 300 s skew) cosigned the checkpoint of the first entry.
+        let ahead = crate::clock::now() + secs(200);
+        f.cosigned(first.index + 1, "hotline/ru/witness", ahead);
+        let second = f.append();
+        assert!(
+            second.header.time >= Timestamp::from_second(ahead.as_second()).unwrap(),
+            "dated {} although ru's witness cosigned at {ahead}",
+            second.header.time
+        );
+        // An earlier cosignature by another witness changes nothing.
+        f.cosigned(
+            second.index + 1,
+            "hotline/nato/witness",
+            crate::clock::now(),
+        );
+        let third = f.append();
+        assert!(third.header.time >= second.header.time);
+    }
+
+    #[test]
+    fn a_cosignature_beyond_the_clock_and_skew_does_not_date_entries() {
+        let f = fixture();
+        let first = f.append();
+        let honest = crate::clock::now() + secs(100);
+        f.cosigned(first.index + 1, "hotline/nato/witness", honest);
+        // An hour ahead: a wrong clock or a hostile witness.
+        let far = crate::clock::now() + secs(3600);
+        f.cosigned(first.index + 1, "hotline/ru/witness", far);
+        let second = f.append();
+        let t = second.header.time;
+        assert!(
+            t < far - secs(3000),
+            "dated {t} by a cosignature an hour ahead"
+        );
+        assert!(
+            t >= Timestamp::from_second(honest.as_second()).unwrap(),
+            "dated {t}, before nato's cosignature at {honest} that is within the skew"
+        );
     }
 }

@@ -13,6 +13,10 @@ mod cli {
     /// receipts than its budget allows is refused with 429 and Retry-After,
     /// nothing stored; an honest sender is paced and nothing is lost or doubled.
     mod attack_growth;
+    /// What a receipt copies is checked first: an entry whose `agreement`
+    /// is not an agreement id (64 KB of text, a bare name) is refused with
+    /// its push, 422, nothing stored.
+    mod attack_receipts;
     /// A third witness sees headers, not content: it mirrors and cosigns
     /// both logs without a single sealed body; a body pushed to it for an
     /// entry addressed to another party is refused.

@@ -129,6 +129,17 @@ fn check_entry(
     if &h.log != party {
         return Err(bad(format!("belongs to log {}, not {party}", h.log)));
     }
+    // A receipt copies the entry's agreement id, signed by this node: it
+    // must be an id, not whatever text (up to a whole leaf of it) the sender
+    // put there.
+    if let Some(a) = &h.agreement
+        && hotline_proto::agreement::parse_id(a).is_none()
+    {
+        return Err(bad(format!(
+            "its agreement {} is not an agreement id (party:index, as in us:6)",
+            shown(a)
+        )));
+    }
     if h.prev.is_some_and(|p| p >= index) {
         return Err(bad("its prev points forward".into()));
     }
@@ -159,6 +170,20 @@ fn check_entry(
         keys.judge(e, index).map_err(|why| bad(why.to_string()))?;
     }
     Ok(())
+}
+
+/// A peer's string as an error quotes it: whole if short, else its start
+/// and its length.
+fn shown(s: &str) -> String {
+    const MAX: usize = 32;
+    if s.len() <= MAX {
+        return format!("{s:?}");
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes)", &s[..end], s.len())
 }
 
 /// Whether `e` is addressed to an office of `me`.

@@ -21,7 +21,9 @@ use hotline_proto::entry::SignedEntry;
 use hotline_proto::{b64, checkpoint, tree};
 
 use super::receipts::receipted;
-use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, PushPaced, TLOG_SIZE};
+use super::wire::{
+    MAX_PUSH_BYTES, MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, PushPaced, TLOG_SIZE,
+};
 use super::witness::{self, Cosigned};
 use super::{FedError, Peer};
 use crate::node::Node;
@@ -29,6 +31,11 @@ use crate::store::HashesOf;
 
 /// Entries per push.
 const BATCH: u64 = 500;
+/// A push's JSON besides its entries: the origin and a checkpoint (a signed
+/// note, at most `MAX_NOTE_BYTES`), with room to spare.
+const PUSH_OVERHEAD: usize = hotline_proto::limits::MAX_NOTE_BYTES + 1024;
+/// One entry's JSON besides its base64 leaf and body: keys, quotes, index.
+const ENTRY_OVERHEAD: usize = 64;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Longest wait a peer's `Retry-After` can impose before the next try (a
 /// peer that is still over budget then says so again).
@@ -66,7 +73,29 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
             .unwrap_or(leaves.len());
         leaves.truncate(cut);
     }
-    let end = from + leaves.len() as u64;
+    // And within the receiver's body limit: entries and their sealed bodies
+    // travel in base64, and a run of large bodies cut by count alone would
+    // be refused (413) every time it is sent.
+    let mut entries = Vec::with_capacity(leaves.len());
+    let mut bytes = PUSH_OVERHEAD;
+    for (l, (theirs, _)) in leaves.into_iter().zip(addressed) {
+        let sealed = if theirs {
+            store.body(log, l.index)?.map(b64::encode)
+        } else {
+            None
+        };
+        let leaf = b64::encode(&l.leaf);
+        bytes += ENTRY_OVERHEAD + leaf.len() + sealed.as_ref().map_or(0, String::len);
+        if bytes > MAX_PUSH_BYTES && !entries.is_empty() {
+            break;
+        }
+        entries.push(PushEntry {
+            index: l.index,
+            leaf,
+            sealed,
+        });
+    }
+    let end = from + entries.len() as u64;
     // A checkpoint at exactly the run's end: the receiver checks every leaf against it.
     let note = match store.checkpoint_at(log, end)? {
         Some(n) => n,
@@ -83,19 +112,6 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
                 .map_err(|e| FedError::Internal(e.to_string()))?
         }
     };
-    let mut entries = Vec::with_capacity(leaves.len());
-    for (l, (theirs, _)) in leaves.into_iter().zip(addressed) {
-        let sealed = if theirs {
-            store.body(log, l.index)?.map(b64::encode)
-        } else {
-            None
-        };
-        entries.push(PushEntry {
-            index: l.index,
-            leaf: b64::encode(&l.leaf),
-            sealed,
-        });
-    }
     Ok(Push {
         origin: node.config().origin.clone(),
         checkpoint: String::from_utf8_lossy(&note).into_owned(),
@@ -266,6 +282,10 @@ pub async fn push_loop(
                 if progressed {
                     // Deliveries may let the witness cosign a newer checkpoint.
                     peer.cosign_now.notify_one();
+                    // The peer took what it was sent: stop cutting pushes
+                    // at what it once said fits (it answers 429 again, with
+                    // what fits then, if its window is spent).
+                    cap = None;
                 }
             }
             Err(e) => {

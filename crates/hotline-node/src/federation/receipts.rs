@@ -52,7 +52,7 @@ pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
 
 /// Writes the one receipt owed for a backdated entry of `peer`'s log,
 /// unless the own log already holds it; returns whether it wrote one.
-pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedError> {
+pub async fn refuse(node: &Node, peer: &Peer, b: &Backdated) -> Result<bool, FedError> {
     let h = b.entry.header();
     let ours = h.to.as_ref().is_some_and(|t| &t.party() == node.party());
     if !ours || !receipted(h.kind) {
@@ -60,11 +60,12 @@ pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedE
     }
     let _one_at_a_time = peer.receipt_lock.lock().await;
     let (n, party) = (node.clone(), peer.party.clone());
+    let (index, entry, why) = (b.index, b.entry.clone(), b.why.clone());
     let draft = tokio::task::spawn_blocking(move || -> Result<_, FedError> {
-        let leaf_hash = b.entry.leaf_hash();
+        let leaf_hash = entry.leaf_hash();
         let held = n
             .store()
-            .referencing(n.log_id(), party.as_str(), b.index)?
+            .referencing(n.log_id(), party.as_str(), index)?
             .into_iter()
             .filter_map(|l| SignedEntry::from_leaf(&l.leaf).ok())
             .any(|r| r.header().kind == Kind::Receipt);
@@ -72,8 +73,8 @@ pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedE
             return Ok(None);
         }
         // Whichever office it names: the entry is refused for its date.
-        let status = format!("refused: {}", b.why);
-        receipt(&n, &party, b.index, leaf_hash, &b.entry, |_, _| Ok(status)).map(Some)
+        let status = format!("refused: {why}");
+        receipt(&n, &party, index, leaf_hash, &entry, |_, _| Ok(status)).map(Some)
     })
     .await
     .map_err(|e| FedError::Internal(e.to_string()))??;
@@ -83,21 +84,30 @@ pub async fn refuse(node: &Node, peer: &Peer, b: Backdated) -> Result<bool, FedE
     }
 }
 
-/// Appends `drafts` in order; returns how many were written.
+/// Appends `drafts` in order, as a chain: once one is not written, none
+/// after it is (the cursor would pass the entry whose receipt failed).
+/// Returns how many were written, or the first failure — only once every
+/// draft has its answer, so the caller's receipt lock covers them all and
+/// no other round drafts them again meanwhile.
 async fn append(node: &Node, drafts: Vec<Draft>) -> Result<u64, FedError> {
-    // Submitted in order on one channel, so appended in order.
-    let pending: Vec<_> = drafts
-        .into_iter()
-        .map(|d| node.sequencer().submit(d))
-        .collect();
+    let pending = node.sequencer().submit_chain(drafts);
     let mut written = 0;
+    let mut failed = None;
     for p in pending {
-        p.await
-            .map_err(|_| FedError::Internal("the sequencer stopped".into()))?
-            .map_err(|e| FedError::Internal(e.to_string()))?;
-        written += 1;
+        match p.await {
+            Ok(Ok(_)) => written += 1,
+            Ok(Err(e)) => {
+                failed.get_or_insert_with(|| FedError::Internal(format!("writing a receipt: {e}")));
+            }
+            Err(_) => {
+                failed.get_or_insert_with(|| FedError::Internal("the sequencer stopped".into()));
+            }
+        }
     }
-    Ok(written)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// The next round of receipts owed for entries of `party`'s mirrored log.

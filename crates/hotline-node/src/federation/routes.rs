@@ -114,6 +114,22 @@ async fn push(
             .unwrap_or_else(|e| e.into_inner())
             .spend(*owed);
     }
+    // The refusal is receipted (once), like any other, and before the mirror
+    // lock is released: the mirror reads what is refused from the own log,
+    // so a push let in before this receipt is written could be mirrored past
+    // the refused index, and the receipt cursor (the highest entry
+    // receipted) would then skip every entry below it. (Lock order mirror,
+    // then receipts, as everywhere.)
+    let refusal = match &result {
+        Ok(mirror::Accepted::Backdated(b)) => Some(receipts::refuse(&node, &peer, b).await),
+        _ => None,
+    };
+    if let Some(Ok(true)) = refusal {
+        peer.receipts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spend(1);
+    }
     drop(guard);
     peer.heard_from();
     match result {
@@ -159,13 +175,10 @@ async fn push(
         Ok(mirror::Accepted::Backdated(b)) => {
             let msg = b.message();
             tracing::warn!(error = %msg, peer = %peer.party, "push refused");
-            // The refusal is receipted (once), like any other.
-            let (n, p) = (node.clone(), peer.clone());
-            tokio::spawn(async move {
-                if let Err(e) = receipts::refuse(&n, &p, *b).await {
-                    tracing::error!(error = %e, peer = %p.party, "receipting a backdated entry");
-                }
-            });
+            if let Some(Err(e)) = refusal {
+                tracing::error!(error = %e, peer = %peer.party, "receipting a backdated entry");
+                return e.into_response();
+            }
             error(StatusCode::UNPROCESSABLE_ENTITY, msg)
         }
         Ok(mirror::Accepted::Equivocation(id)) => error(
@@ -216,8 +229,12 @@ async fn signal(
     }
 }
 
-async fn add_checkpoint(State(node): State<Node>, body: Bytes) -> Response {
-    let r = witness::add_checkpoint(&node, &body).await;
+async fn add_checkpoint(
+    State(node): State<Node>,
+    Extension(who): Extension<PeerParty>,
+    body: Bytes,
+) -> Response {
+    let r = witness::add_checkpoint(&node, &who.0, &body).await;
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, r.content_type)], r.body).into_response()
 }

@@ -61,6 +61,19 @@ fn cosigned(size: u64, time: u64, now: Timestamp, party: &str, witness: &str) ->
     })
 }
 
+/// The alert for a witness whose latest cosignature of the own log, dated
+/// `time`, is beyond this node's clock (`now`) plus the allowed skew: the
+/// sequencer does not date entries by it, so if that witness's clock is
+/// right, it refuses this node's entries as backdated.
+pub fn clock_ahead(party: &str, time: Timestamp, now: Timestamp, skew_secs: u64) -> Option<String> {
+    let ahead = time.as_second().saturating_sub(now.as_second());
+    (ahead > i64::try_from(skew_secs).unwrap_or(i64::MAX)).then(|| {
+        format!(
+            "{party}'s witness clock is ahead of this node's by {ahead} s (its latest cosignature of this node's log is dated {time}; max_clock_skew_secs is {skew_secs}): this node does not date its entries by that cosignature, so {party} may refuse them as backdated; fix the clock that is wrong (check both against NTP)"
+        )
+    })
+}
+
 /// Computes one peer's status.
 pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
     let store = node.store();
@@ -108,6 +121,16 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
             format!("EQUIVOCATION: {origin} showed two different histories; evidence #{id} (`hotline prove equivocation {id}`)")
         })
         .collect();
+    if let Some(c) = &own_log_cosigned
+        && let Some(why) = clock_ahead(
+            peer.party.as_str(),
+            c.time,
+            now,
+            node.config().max_clock_skew_secs,
+        )
+    {
+        alerts.push(why);
+    }
     if let Some(until) = peer.paced_until() {
         alerts.push(format!(
             "{} paces this node's pushes until {until}: they would make it owe more receipts than its limits.max_receipts_per_window allows; the outbox resumes then, nothing is lost",
@@ -180,5 +203,30 @@ pub async fn metrics_loop(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.changed() => { if *shutdown.borrow() { return; } }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::*;
+
+    #[test]
+    fn a_witness_clock_ahead_by_more_than_the_skew_is_an_alert_naming_its_party() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let at = |s| now + SignedDuration::from_secs(s);
+        assert_eq!(clock_ahead("ru", at(300), now, 300), None);
+        assert_eq!(clock_ahead("ru", at(-50), now, 300), None);
+        let a = clock_ahead("ru", at(3600), now, 300).unwrap();
+        assert!(
+            a.starts_with("ru's witness clock is ahead of this node's by 3600 s"),
+            "{a}"
+        );
+        assert!(a.contains("max_clock_skew_secs is 300"), "{a}");
+        assert!(
+            a.ends_with("fix the clock that is wrong (check both against NTP)"),
+            "{a}"
+        );
     }
 }

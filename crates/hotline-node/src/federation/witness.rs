@@ -45,8 +45,16 @@ fn conflict(size: u64) -> WitnessReply {
     }
 }
 
-/// Handles `POST …/add-checkpoint` with the exact status codes of C2SP tlog-witness.
-pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
+/// Handles `POST …/add-checkpoint` from the pinned party `caller`, with the
+/// exact status codes of C2SP tlog-witness.
+///
+/// Only the log's own party may ask. Every pinned peer holds the others'
+/// signed checkpoints (its mirror keeps them), so without this any of them
+/// could have this witness cosign a third party's log with a fresh time,
+/// and that time is the bound below which this node refuses the third
+/// party's entries as backdated: its backlog after a link outage would be
+/// refused for good.
+pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessReply {
     let req = match hotline_proto::witness::parse(body) {
         Ok(r) => r,
         Err(why) => return reply(400, format!("malformed add-checkpoint request: {why}\n")),
@@ -60,6 +68,15 @@ pub async fn add_checkpoint(node: &Node, body: &[u8]) -> WitnessReply {
             format!("unknown log {origin}: this witness does not pin it\n"),
         );
     };
+    if peer.party.as_str() != caller {
+        let owner = &peer.party;
+        return reply(
+            403,
+            format!(
+                "{caller} asks for a cosignature of {origin}, which is {owner}'s log: only {owner} asks this witness to cosign it\n"
+            ),
+        );
+    }
     if checkpoint::verify(&req.note, &peer.log_key, &[]).is_err() {
         return reply(
             403,
@@ -180,6 +197,22 @@ pub fn record(
         .ok_or_else(|| {
             FedError::Invalid(format!("{} answered without its cosignature", peer.party))
         })?;
+    // Kept all the same (it is a valid cosignature), but the sequencer does
+    // not date entries by it and `hotline status` raises an alert.
+    if let Some(why) = i64::try_from(c.time)
+        .ok()
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .and_then(|t| {
+            super::status::clock_ahead(
+                peer.party.as_str(),
+                t,
+                crate::clock::now(),
+                node.config().max_clock_skew_secs,
+            )
+        })
+    {
+        tracing::warn!(peer = %peer.party, "{why}");
+    }
     // Keep one line per witness in the stored note: the newest.
     let merge = |current: &[u8]| {
         checkpoint::filter_lines(current, others, lines).unwrap_or_else(|_| current.to_vec())

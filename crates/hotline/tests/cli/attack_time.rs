@@ -8,7 +8,10 @@
 //! where the entry is addressed to one of its offices, writes exactly one
 //! receipt that says so, however often the push is retried. Entries written
 //! while the link was down are dated after the last cosignature and stay
-//! accepted.
+//! accepted. A node whose clock lags a witness's dates its entries no
+//! earlier than that witness's latest cosignature of its log, so the link
+//! survives; a cosignature dated beyond the node's clock plus its skew does
+//! not move its dates and raises an alert instead.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -358,4 +361,186 @@ fn entries_written_while_the_link_was_down_are_still_accepted() {
     let r = receipt_for(&ru, "us", index);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     settle(&us, &ru);
+}
+
+/// Keeps, in `holder`'s database, a cosignature of `holder`'s latest
+/// checkpoint by `witness`'s cosigner key dated `time`: what `holder`'s
+/// outbox records when that witness answers add-checkpoint with its own
+/// clock's time. (Real nodes here share one clock, so a witness whose clock
+/// is ahead is played by writing its answer where the node keeps it.)
+fn cosigned_by_clock_ahead(holder: &Party, witness: &Party, time: Timestamp) {
+    let key = hotline_proto::keys::NoteKey::from_skey(
+        &std::fs::read_to_string(witness.dir.join("keys/witness.key")).unwrap(),
+    )
+    .unwrap();
+    let db = rusqlite::Connection::open(holder.dir.join("hotline.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let (log, size, note): (i64, i64, Vec<u8>) = db
+        .query_row(
+            "SELECT c.log, c.size, c.note FROM checkpoints c JOIN logs l ON l.id = c.log
+             WHERE l.origin = 'hotline/us' ORDER BY c.size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let (text, _) = hotline_proto::checkpoint::split(&note).unwrap();
+    let t = u64::try_from(time.as_second()).unwrap();
+    let line = hotline_proto::checkpoint::cosign_line(&key, text, t).unwrap();
+    db.execute(
+        "INSERT INTO cosignatures (log, size, witness, time, line) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![log, size, key.name(), time.as_second(), line.trim_end()],
+    )
+    .unwrap();
+}
+
+/// us's alerts in `hotline status` about its peer ru.
+fn alerts_about_ru(us: &Party) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["status", "--dir", us.d(), "--json"])).unwrap();
+    let p = v["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer"] == "ru")
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    p["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn send(us: &Party, text: &str) -> u64 {
+    let sent: serde_json::Value = serde_json::from_str(&ok(&[
+        "send",
+        "--dir",
+        us.d(),
+        "--from",
+        "us/fbi",
+        "--to",
+        "ru/fsb",
+        "--text",
+        text,
+        "--json",
+    ]))
+    .unwrap();
+    sent["index"].as_u64().unwrap()
+}
+
+/// A witness (ru) whose clock runs ahead of us's, within the skew: us's next
+/// entry is dated no earlier than ru's latest cosignature of us's log, so ru
+/// does not refuse it as backdated; ru mirrors it and receipts it. A
+/// cosignature an hour ahead (beyond us's clock plus its 300 s skew) does
+/// not move us's dates, and `hotline status` names ru and how far ahead.
+#[test]
+fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
+    let (us, ru, _a, _b, _) = stage_with(300, &example("cyber-agreement.toml"));
+    let ahead = Timestamp::now() + secs(120);
+    cosigned_by_clock_ahead(&us, &ru, ahead);
+    assert!(
+        alerts_about_ru(&us).iter().all(|a| !a.contains("clock")),
+        "{:?}",
+        alerts_about_ru(&us)
+    );
+    let index = send(&us, "written by a clock two minutes behind ru's");
+    let e = &log_json(us.d())[index as usize];
+    let time: Timestamp = e["header"]["time"].as_str().unwrap().parse().unwrap();
+    assert!(
+        time.as_second() >= ahead.as_second(),
+        "entry {index} dated {time}, before ru's cosignature of us's log at {ahead}"
+    );
+    let r = receipt_for(&ru, "us", index);
+    assert_eq!(r["header"]["status"], "delivered", "{r}");
+    settle(&us, &ru);
+
+    let far = Timestamp::now() + secs(3600);
+    cosigned_by_clock_ahead(&us, &ru, far);
+    let alerts = alerts_about_ru(&us);
+    let alert = alerts
+        .iter()
+        .find(|a| a.starts_with("ru's witness clock is ahead of this node's by "))
+        .unwrap_or_else(|| panic!("no clock alert: {alerts:?}"));
+    let secs_ahead: i64 = alert
+        .trim_start_matches("ru's witness clock is ahead of this node's by ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&secs_ahead), "{alert}");
+    assert!(alert.contains("fix the clock"), "{alert}");
+    let index = send(&us, "not dated by a witness an hour ahead");
+    let e = &log_json(us.d())[index as usize];
+    let time: Timestamp = e["header"]["time"].as_str().unwrap().parse().unwrap();
+    assert!(
+        time < far - secs(3000),
+        "entry {index} dated {time} by a cosignature an hour ahead ({far})"
+    );
+    assert!(time.as_second() >= ahead.as_second(), "{time} went back");
+}
+
+/// The refusal receipt of a backdated entry is written before the push is
+/// answered, under the mirror lock: a push racing the refusal must not be
+/// mirrored past the refused index while its receipt is still unwritten
+/// (the receipt cursor would then skip every entry below it). A race is hard
+/// to stage deterministically, so this checks its cause: the receipt is in
+/// the victim's log the moment the 422 arrives.
+#[test]
+fn the_refusal_receipt_is_written_before_the_push_is_answered() {
+    let (us, ru, a, b, agreement) = stage();
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let victim = Target {
+        party: &ru,
+        served: &b,
+    };
+    let now = Timestamp::now();
+    let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
+    let first = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &t1,
+            text: "first",
+            committed: "first",
+        },
+    );
+    let second = us.message(
+        &ru,
+        Msg {
+            from: "us/fbi",
+            to: "ru/fsb",
+            agreement: Some(&agreement),
+            time: &t0,
+            text: "second, dated a minute before the first",
+            committed: "second, dated a minute before the first",
+        },
+    );
+    let (s, body) = push_range(&us, victim, first, second + 1);
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(
+        receipts_held(&ru, "hotline/ru", "us", second),
+        1,
+        "the 422 arrived before the refusal receipt was written"
+    );
+    let r = receipt_for(&ru, "us", second);
+    assert!(
+        r["header"]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "refused: dated {}",
+                us.entry(second).header().time
+            )),
+        "{r}"
+    );
+    // The first entry alone, pushed at once, is mirrored and receipted.
+    let (s, body) = push_range(&us, victim, first, first + 1);
+    assert_eq!(s, 200, "{body}");
+    let r = receipt_for(&ru, "us", first);
+    assert_eq!(r["header"]["status"], "delivered", "{r}");
 }

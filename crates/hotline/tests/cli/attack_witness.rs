@@ -492,3 +492,72 @@ fn a_witness_does_not_cosign_less_than_it_holds() {
     assert!(t.starts_with("— hotline/ru/witness "), "{t}");
     assert_eq!(peer_cosigned().0, Some(n + 2));
 }
+
+/// ru and us both pin nato as a third witness. ru, gone hostile, holds us's
+/// signed checkpoints (its own mirror has them) and asks nato to cosign
+/// us's log: a fresh cosignature there would move the date below which
+/// nato refuses us's entries as backdated, so us's backlog after a link
+/// outage would be refused for good. Only the log's own party may ask:
+/// 403, and nato records nothing. The same request from us is cosigned (the
+/// refusal is about who asks, not what).
+#[test]
+fn a_party_cannot_ask_a_witness_to_cosign_another_partys_log() {
+    let (us, ru, nato, a, b, c, _agreement) = stage_with_witness();
+    // From here on nobody honest asks nato about us's log.
+    a.kill9();
+    b.kill9();
+    let us = Hostile::take_over(us);
+    let origin = us.origin();
+    let size = super::federation::log_json_peer(nato.d(), "us").len() as u64;
+    assert!(size > 0 && size <= us.size());
+    let state = witness_state(&nato, &origin);
+    let old = state.map_or(0, |(s, _)| s);
+    let cosigned = cosignatures_of(&nato, &origin);
+    let before = Snapshot::of(&nato, &["us", "ru"]);
+    // A fresh cosignature would carry a later time than the one held.
+    std::thread::sleep(Duration::from_millis(1100));
+    // us's checkpoint, byte for byte as us's node signed it (Ed25519 is
+    // deterministic), with a consistency proof from what nato last cosigned.
+    let body = us.add_checkpoint_body(old, size, &us.checkpoint(size));
+    let (status, text) = curl(
+        &ru.dir,
+        &c.peer_addr,
+        &pin(&nato),
+        "/fed/v1/witness/add-checkpoint",
+        "text/plain",
+        &body,
+    )
+    .unwrap();
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "ru asks for a cosignature of {origin}, which is us's log: only us asks this witness to cosign it\n"
+        )
+    );
+    assert_eq!(
+        witness_state(&nato, &origin),
+        state,
+        "nato's witness state moved"
+    );
+    assert_eq!(
+        cosignatures_of(&nato, &origin),
+        cosigned,
+        "nato recorded a cosignature"
+    );
+    before.unchanged(&nato, "a cosignature asked for by another party");
+
+    // The log's own party asks the same: cosigned.
+    let (status, line) = us.post(
+        Target {
+            party: &nato,
+            served: &c,
+        },
+        "/fed/v1/witness/add-checkpoint",
+        "text/plain",
+        &body,
+    );
+    assert_eq!(status, 200, "{line}");
+    assert!(line.starts_with("— hotline/nato/witness "), "{line}");
+    assert_ne!(witness_state(&nato, &origin), state);
+}

@@ -132,6 +132,63 @@ pub fn bodies(holder: &Party, origin: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Opens `holder`'s database read-only, beside its running node (WAL).
+fn db_of(holder: &Party) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(
+        holder.dir.join("hotline.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap()
+}
+
+/// What `holder`'s witness last cosigned of `origin`'s log (its tlog-witness
+/// state): the size, and when it cosigned it (seconds since the epoch).
+pub fn witness_state(holder: &Party, origin: &str) -> Option<(u64, i64)> {
+    use rusqlite::OptionalExtension;
+    db_of(holder)
+        .query_row(
+            "SELECT size, updated FROM witness_state WHERE origin = ?1",
+            [origin],
+            |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap(), r.get(1)?)),
+        )
+        .optional()
+        .unwrap()
+}
+
+/// Every cosignature `holder`'s witness recorded of `origin`'s log: size and
+/// time of each, oldest first.
+pub fn cosignatures_of(holder: &Party, origin: &str) -> Vec<(u64, u64)> {
+    let db = db_of(holder);
+    let mut st = db
+        .prepare(
+            "SELECT c.size, c.time FROM cosignatures c JOIN logs l ON l.id = c.log \
+             WHERE l.origin = ?1 ORDER BY c.time, c.size",
+        )
+        .unwrap();
+    st.query_map([origin], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (s, t) = r.unwrap();
+            (u64::try_from(s).unwrap(), u64::try_from(t).unwrap())
+        })
+        .collect()
+}
+
+/// How many receipts `holder`'s own log (`own_origin`) holds for entry
+/// `index` of `party`'s log, read from its database at once (no waiting, no
+/// CLI start-up): what a test uses to see what was written before an answer.
+pub fn receipts_held(holder: &Party, own_origin: &str, party: &str, index: u64) -> u64 {
+    db_of(holder)
+        .query_row(
+            "SELECT COUNT(*) FROM entries e JOIN logs l ON l.id = e.log \
+             WHERE l.origin = ?1 AND e.kind = 'receipt' AND e.ref_log = ?2 AND e.ref_index = ?3",
+            rusqlite::params![own_origin, party, i64::try_from(index).unwrap()],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| u64::try_from(n).unwrap())
+        .unwrap()
+}
+
 /// A party's public identity, as `hotline keys export` prints it.
 pub fn identity(p: &Party) -> PartyIdentity {
     serde_json::from_str(&ok(&["keys", "export", "--dir", p.d()])).unwrap()
