@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use hotline_proto::b64;
 
-use super::hostile::{Hostile, Snapshot, Target, stage};
+use super::hostile::{Snapshot, Target, taken_over};
 use super::util::*;
 
 /// `hotline verify FILE --key KEY` (and `--json`), which must fail within
@@ -127,13 +127,8 @@ fn verify_refuses_an_oversized_file_without_reading_it() {
 /// signal. Each is refused with its limit, and the victim stores nothing.
 #[test]
 fn the_peer_port_refuses_oversized_requests_and_stores_nothing() {
-    let (us, ru, a, b, _) = stage();
-    a.kill9();
-    let us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (us, ru, b, _) = taken_over();
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let size = us.size();
 

@@ -73,10 +73,7 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let token = console_session(&ru, "ru/fsb");
     a.kill9();
     let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(

@@ -62,10 +62,7 @@ fn a_push_owing_more_receipts_than_the_budget_is_refused_with_429() {
     let (us, ru, a, b, agreement) = stage_with(|_, ru| set_receipts_budget(ru, 5, 3600));
     a.kill9();
     let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let victim = Target::new(&ru, &b);
     let now = jiff::Timestamp::now().to_string();
     let first = us.size();
     for n in 0..20 {

@@ -279,13 +279,7 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
             committed: "signed after the revocation",
         },
     );
-    let (s, t) = us.push(
-        Target {
-            party: &ru,
-            served: &b,
-        },
-        i,
-    );
+    let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 422, "{t}");
     assert!(
         t.contains(&format!("entry {i}"))
@@ -371,10 +365,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         committed: "signed with the old key",
     };
     let i = us.message(&ru, msg);
-    let target = Target {
-        party: &ru,
-        served: &b,
-    };
+    let target = Target::new(&ru, &b);
     let (s, t) = us.push(target, i);
     assert_eq!(s, 422, "{t}");
     let why = format!(
@@ -527,13 +518,8 @@ fn a_key_entry_whose_prev_is_not_the_previous_key_entry_is_refused() {
     use hotline_proto::keys::os_rng;
     use hotline_proto::name::Office;
 
-    let (us, ru, a, b, _) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
-    let target = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (mut us, ru, b, _) = taken_over();
+    let target = Target::new(&ru, &b);
     let svr = OfficeKeys::generate(Office::new("us/svr").unwrap(), &mut os_rng());
     let now = jiff::Timestamp::now().to_string();
     let honest = us.key_header(KeyAction::Announce, &svr.public(), &now);

@@ -20,13 +20,8 @@ fn error_of(body: &str) -> String {
 
 #[test]
 fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
-    let (us, ru, a, b, agreement) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (mut us, ru, b, agreement) = taken_over();
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = Timestamp::now().to_string();
     let huge = "x".repeat(64_000);

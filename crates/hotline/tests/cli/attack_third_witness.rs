@@ -105,10 +105,7 @@ fn a_body_pushed_to_a_witness_for_an_entry_addressed_to_another_party_is_refused
     let (us, ru, nato, a, _b, c, agreement) = stage_with_witness();
     a.kill9();
     let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &nato,
-        served: &c,
-    };
+    let victim = Target::new(&nato, &c);
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,

@@ -148,13 +148,8 @@ fn assert_refused(
 /// one receipt.
 #[test]
 fn an_entry_dated_before_the_previous_entry_of_its_log_is_refused() {
-    let (us, ru, a, b, agreement) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (mut us, ru, b, agreement) = taken_over();
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = Timestamp::now();
     fn msg<'a>(agreement: &'a str, time: &'a str, text: &'a str) -> Msg<'a> {
@@ -219,10 +214,7 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     });
     a.kill9();
     let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let time = (us.entry(us.size() - 1).header().time + secs(1)).to_string();
     let i = us.message(
@@ -304,10 +296,7 @@ kinds = ["message", "inquiry", "ack", "answer"]
     let mut us = Hostile::take_over(us);
     let w = us.entry(us.size() - 1);
     assert_eq!(w.header().status.as_deref(), Some("withdrawn"));
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let time = (w.header().time - secs(2)).to_string();
     let i = us.message(
@@ -489,13 +478,8 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
 /// the victim's log the moment the 422 arrives.
 #[test]
 fn the_refusal_receipt_is_written_before_the_push_is_answered() {
-    let (us, ru, a, b, agreement) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (mut us, ru, b, agreement) = taken_over();
+    let victim = Target::new(&ru, &b);
     let now = Timestamp::now();
     let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
     let first = us.message(

@@ -415,13 +415,8 @@ fn a_node_with_a_witness_not_named_after_its_log_refuses_to_start() {
 /// N+2, and records no cosignature; nothing else changes. At N+2, ru cosigns.
 #[test]
 fn a_witness_does_not_cosign_less_than_it_holds() {
-    let (us, ru, a, b, agreement) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
-    let victim = Target {
-        party: &ru,
-        served: &b,
-    };
+    let (mut us, ru, b, agreement) = taken_over();
+    let victim = Target::new(&ru, &b);
     // Whatever us wrote last before it stopped (a receipt, say) reaches ru's
     // mirror, and ru cosigns the whole log: size N.
     let held = super::federation::log_json_peer(ru.d(), "us").len() as u64;
@@ -549,10 +544,7 @@ fn a_party_cannot_ask_a_witness_to_cosign_another_partys_log() {
 
     // The log's own party asks the same: cosigned.
     let (status, line) = us.post(
-        Target {
-            party: &nato,
-            served: &c,
-        },
+        Target::new(&nato, &c),
         "/fed/v1/witness/add-checkpoint",
         "text/plain",
         &body,

@@ -267,6 +267,13 @@ pub struct Msg<'a> {
     pub committed: &'a str,
 }
 
+impl<'a> Target<'a> {
+    /// The party in `party`, served by `served`.
+    pub fn new(party: &'a Party, served: &'a Served) -> Self {
+        Self { party, served }
+    }
+}
+
 /// A party gone hostile, holding its own secret keys and its log.
 pub struct Hostile {
     /// Its node directory (keys/, the TLS certificate the victim pinned).
@@ -795,6 +802,14 @@ pub fn stage_with_witness() -> (Party, Party, Party, Served, Served, Served, Str
     (us, ru, nato, a, b, c, id)
 }
 
+/// [`stage`], then us's node stopped (SIGKILL) and us taken over by the
+/// test: returns hostile us, ru, ru's running node and the agreement id.
+pub fn taken_over() -> (Hostile, Party, Served, String) {
+    let (us, ru, a, b, agreement) = stage();
+    a.kill9();
+    (Hostile::take_over(us), ru, b, agreement)
+}
+
 /// Waits until each side's mirror holds the other's whole log.
 pub fn settle(us: &Party, ru: &Party) {
     use super::federation::log_json_peer;
@@ -834,9 +849,7 @@ pub fn receipt_for(receiver: &Party, sender: &str, index: u64) -> serde_json::Va
 /// a harness bug rather than from the check under test.)
 #[test]
 fn an_honest_entry_built_by_the_harness_is_accepted() {
-    let (us, ru, a, b, agreement) = stage();
-    a.kill9();
-    let mut us = Hostile::take_over(us);
+    let (mut us, ru, b, agreement) = taken_over();
     let now = jiff::Timestamp::now().to_string();
     let before = Snapshot::of(&ru, &["us"]);
     let i = us.message(
@@ -850,13 +863,7 @@ fn an_honest_entry_built_by_the_harness_is_accepted() {
             committed: "hello",
         },
     );
-    let (s, t) = us.push(
-        Target {
-            party: &ru,
-            served: &b,
-        },
-        i,
-    );
+    let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
     let r = receipt_for(&ru, "us", i);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
