@@ -650,29 +650,9 @@ pub fn check_signer(
     keys: &Keyring,
 ) -> Result<Option<u64>, BundleError> {
     let h = entry.header();
-    let log_key = keys
-        .log(&cp.origin)
-        .ok_or_else(|| BundleError::UnknownLog {
-            origin: cp.origin.clone(),
-        })?;
-    if h.from == h.log.as_str() {
-        entry
-            .verify(log_key.public_key())
-            .map_err(|source| BundleError::Entry {
-                part: "entry",
-                source,
-            })?;
+    let Signer::Office(log_key) = signer_of(entry, cp, keys)? else {
         return Ok(None);
-    }
-    // A party's log holds only its own entries: an entry "from" another
-    // party's office, under a key the log itself announced, would let one
-    // party put words in the other's mouth.
-    if !Office::new(&h.from).is_ok_and(|o| o.party() == h.log) {
-        return Err(BundleError::SignerKey(format!(
-            "entry from {} cannot be in the log of {}: a log holds only its own party's and offices' entries",
-            h.from, h.log
-        )));
-    }
+    };
     let kp = signer_key.ok_or_else(|| {
         BundleError::SignerKey(format!(
             "entry is signed by {} but the bundle has no signer_key proof",
@@ -728,6 +708,46 @@ pub fn check_signer(
     Ok(Some(kp.index))
 }
 
+/// Who signed a proved entry: its party (with the log key, checked here) or
+/// an office of that party (whose key the caller checks against the log's
+/// key entries, themselves signed by the returned log key).
+enum Signer<'k> {
+    Party,
+    Office(&'k NoteVerifier),
+}
+
+fn signer_of<'k>(
+    entry: &SignedEntry,
+    cp: &VerifiedCheckpoint,
+    keys: &'k Keyring,
+) -> Result<Signer<'k>, BundleError> {
+    let h = entry.header();
+    let log_key = keys
+        .log(&cp.origin)
+        .ok_or_else(|| BundleError::UnknownLog {
+            origin: cp.origin.clone(),
+        })?;
+    if h.from == h.log.as_str() {
+        entry
+            .verify(log_key.public_key())
+            .map_err(|source| BundleError::Entry {
+                part: "entry",
+                source,
+            })?;
+        return Ok(Signer::Party);
+    }
+    // A party's log holds only its own entries: an entry "from" another
+    // party's office, under a key the log itself announced, would let one
+    // party put words in the other's mouth.
+    if !Office::new(&h.from).is_ok_and(|o| o.party() == h.log) {
+        return Err(BundleError::SignerKey(format!(
+            "entry from {} cannot be in the log of {}: a log holds only its own party's and offices' entries",
+            h.from, h.log
+        )));
+    }
+    Ok(Signer::Office(log_key))
+}
+
 /// Verifies the signature of a proved entry against its log's key history:
 /// the party's log key (for the party's own entries, which need no history),
 /// or the office key that `history` — the log's `key` entries, newest first,
@@ -742,18 +762,7 @@ pub fn check_key_history(
     keys: &Keyring,
 ) -> Result<Option<(u64, u64)>, BundleError> {
     let h = entry.header();
-    let log_key = keys
-        .log(&cp.origin)
-        .ok_or_else(|| BundleError::UnknownLog {
-            origin: cp.origin.clone(),
-        })?;
-    if h.from == h.log.as_str() {
-        entry
-            .verify(log_key.public_key())
-            .map_err(|source| BundleError::Entry {
-                part: "entry",
-                source,
-            })?;
+    let Signer::Office(log_key) = signer_of(entry, cp, keys)? else {
         if !history.is_empty() {
             return Err(BundleError::SignerKey(format!(
                 "entry is signed by party {} with its log key and needs no key history",
@@ -761,16 +770,7 @@ pub fn check_key_history(
             )));
         }
         return Ok(None);
-    }
-    // A party's log holds only its own entries: an entry "from" another
-    // party's office, under a key the log itself announced, would let one
-    // party put words in the other's mouth.
-    if !Office::new(&h.from).is_ok_and(|o| o.party() == h.log) {
-        return Err(BundleError::SignerKey(format!(
-            "entry from {} cannot be in the log of {}: a log holds only its own party's and offices' entries",
-            h.from, h.log
-        )));
-    }
+    };
     if history.is_empty() {
         return Err(BundleError::SignerKey(format!(
             "entry is signed by {} but the bundle has no key history (the log's key entries from the last one before it back to the one that announced the signing key)",

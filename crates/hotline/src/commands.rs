@@ -96,62 +96,10 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Office(OfficeCmd::Rotate { office, dir, json }) => {
-            let dir = NodeDir::new(dir.dir);
-            let office = Office::new(&office)?;
-            let a: AppendedJson = match offline_node(&dir)? {
-                Some(node) => node.rotate_office(office.clone()).await?.into(),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(
-                            "/v1/offices/rotate",
-                            &AddOffice {
-                                office: office.to_string(),
-                            },
-                        )
-                        .await?
-                }
-            };
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "office": office.as_str(), "action": "rotate", "index": a.index, "leaf_hash": a.leaf_hash })
-                );
-            } else {
-                println!(
-                    "Rotated office {office}: its new keys are announced in entry {} ({}); it signs with them from there on, and peers seal to them once they mirror it. The old keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
-                    a.index, a.leaf_hash
-                );
-            }
+            change_office_keys(KeyChange::Rotate, &office, dir, json).await?;
         }
         Command::Office(OfficeCmd::Revoke { office, dir, json }) => {
-            let dir = NodeDir::new(dir.dir);
-            let office = Office::new(&office)?;
-            let a: AppendedJson = match offline_node(&dir)? {
-                Some(node) => node.revoke_office(office.clone()).await?.into(),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(
-                            "/v1/offices/revoke",
-                            &AddOffice {
-                                office: office.to_string(),
-                            },
-                        )
-                        .await?
-                }
-            };
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "office": office.as_str(), "action": "revoke", "index": a.index, "leaf_hash": a.leaf_hash })
-                );
-            } else {
-                println!(
-                    "Revoked office {office} in entry {} ({}): it can no longer sign, and nothing can be sent to it. Its keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
-                    a.index, a.leaf_hash
-                );
-            }
+            change_office_keys(KeyChange::Revoke, &office, dir, json).await?;
         }
         Command::Office(OfficeCmd::List { dir, json }) => {
             let dir = NodeDir::new(dir.dir);
@@ -1096,5 +1044,63 @@ async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>
         tracing::info!("shutting down");
     };
     hotline_node::api::serve(node, listener, Some(peer_listener), shutdown).await?;
+    Ok(())
+}
+
+/// `hotline office rotate` and `hotline office revoke`.
+#[derive(Clone, Copy)]
+enum KeyChange {
+    Rotate,
+    Revoke,
+}
+
+/// Rotates or revokes an office's keys, through the node itself when it is
+/// not running, else through the running node's API.
+async fn change_office_keys(
+    change: KeyChange,
+    office: &str,
+    dir: crate::DirArg,
+    json: bool,
+) -> Result<()> {
+    let dir = NodeDir::new(dir.dir);
+    let office = Office::new(office)?;
+    let (action, route) = match change {
+        KeyChange::Rotate => ("rotate", "/v1/offices/rotate"),
+        KeyChange::Revoke => ("revoke", "/v1/offices/revoke"),
+    };
+    let a: AppendedJson = match offline_node(&dir)? {
+        Some(node) => match change {
+            KeyChange::Rotate => node.rotate_office(office.clone()).await?.into(),
+            KeyChange::Revoke => node.revoke_office(office.clone()).await?.into(),
+        },
+        None => {
+            NodeClient::connect(&dir)
+                .await?
+                .post(
+                    route,
+                    &AddOffice {
+                        office: office.to_string(),
+                    },
+                )
+                .await?
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "office": office.as_str(), "action": action, "index": a.index, "leaf_hash": a.leaf_hash })
+        );
+    } else {
+        match change {
+            KeyChange::Rotate => println!(
+                "Rotated office {office}: its new keys are announced in entry {} ({}); it signs with them from there on, and peers seal to them once they mirror it. The old keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
+                a.index, a.leaf_hash
+            ),
+            KeyChange::Revoke => println!(
+                "Revoked office {office} in entry {} ({}): it can no longer sign, and nothing can be sent to it. Its keys are kept in keys/offices/retired/ to open earlier sealed bodies.",
+                a.index, a.leaf_hash
+            ),
+        }
+    }
     Ok(())
 }
