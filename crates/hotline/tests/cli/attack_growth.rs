@@ -138,20 +138,7 @@ fn an_honest_sender_over_the_budget_is_paced_and_nothing_is_lost_or_doubled() {
     let (us, ru, a, b, _agreement) = stage_with(|_, ru| set_receipts_budget(ru, 5, 3));
     let mut sent = BTreeSet::new();
     for n in 0..20 {
-        let out: serde_json::Value = serde_json::from_str(&ok(&[
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--text",
-            &format!("message {n}"),
-            "--json",
-        ]))
-        .unwrap();
-        sent.insert(out["index"].as_u64().unwrap());
+        sent.insert(send(&us, "us/fbi", "ru/fsb", &format!("message {n}")));
     }
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut saw_paced = false;

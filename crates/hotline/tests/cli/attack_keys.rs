@@ -16,29 +16,6 @@ use super::federation::log_json_peer;
 use super::hostile::*;
 use super::util::*;
 
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
-/// `hotline send` through the running node; returns the entry's index.
-fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
-    let out = json(&ok(&[
-        "send",
-        "--dir",
-        p.d(),
-        "--from",
-        from,
-        "--to",
-        to,
-        "--text",
-        text,
-        "--json",
-    ]));
-    out["index"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no index: {out}"))
-}
-
 /// The `key` entry `party` wrote for `office` with `action`, once `watcher`'s
 /// mirror holds it; returns its index.
 fn mirrored_key_entry(watcher: &Party, party: &str, office: &str, action: &str) -> u64 {

@@ -13,24 +13,6 @@ use super::federation::log_json_peer;
 use super::hostile::*;
 use super::util::*;
 
-/// Sends a message through `p`'s running node; returns its index.
-fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
-    let out: serde_json::Value = serde_json::from_str(&ok(&[
-        "send",
-        "--dir",
-        p.d(),
-        "--from",
-        from,
-        "--to",
-        to,
-        "--text",
-        text,
-        "--json",
-    ]))
-    .unwrap();
-    out["index"].as_u64().unwrap()
-}
-
 /// Whether `log`'s latest checkpoint covers `size` entries and carries a
 /// cosignature by `witness`'s cosigner key.
 fn cosigned_by(log: &Party, witness: &Party, size: u64) -> bool {

@@ -330,20 +330,7 @@ fn entries_written_while_the_link_was_down_are_still_accepted() {
     });
     let (s, t) = b.request("PUT", "/v1/peer-listener", br#"{"open":false}"#);
     assert_eq!(s, 200, "{t}");
-    let sent: serde_json::Value = serde_json::from_str(&ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "written while the link was down",
-        "--json",
-    ]))
-    .unwrap();
-    let index = sent["index"].as_u64().unwrap();
+    let index = send_us(&us, "written while the link was down");
     std::thread::sleep(std::time::Duration::from_secs(3));
     let (s, t) = b.request("PUT", "/v1/peer-listener", br#"{"open":true}"#);
     assert_eq!(s, 200, "{t}");
@@ -401,21 +388,9 @@ fn alerts_about_ru(us: &Party) -> Vec<String> {
         .collect()
 }
 
-fn send(us: &Party, text: &str) -> u64 {
-    let sent: serde_json::Value = serde_json::from_str(&ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        text,
-        "--json",
-    ]))
-    .unwrap();
-    sent["index"].as_u64().unwrap()
+/// A message from us/fbi to ru/fsb through us's running node; its index.
+fn send_us(us: &Party, text: &str) -> u64 {
+    send(us, "us/fbi", "ru/fsb", text)
 }
 
 /// A witness (ru) whose clock runs ahead of us's, within the skew: us's next
@@ -433,7 +408,7 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
         "{:?}",
         alerts_about_ru(&us)
     );
-    let index = send(&us, "written by a clock two minutes behind ru's");
+    let index = send_us(&us, "written by a clock two minutes behind ru's");
     let e = &log_json(us.d())[index as usize];
     let time: Timestamp = e["header"]["time"].as_str().unwrap().parse().unwrap();
     assert!(
@@ -460,7 +435,7 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
         .unwrap();
     assert!((3500..=3600).contains(&secs_ahead), "{alert}");
     assert!(alert.contains("fix the clock"), "{alert}");
-    let index = send(&us, "not dated by a witness an hour ahead");
+    let index = send_us(&us, "not dated by a witness an hour ahead");
     let e = &log_json(us.d())[index as usize];
     let time: Timestamp = e["header"]["time"].as_str().unwrap().parse().unwrap();
     assert!(

@@ -16,10 +16,6 @@ const T1: &str = "2021-01-26T15:00:00Z";
 const T2: &str = "2021-01-27T15:00:00Z";
 const END: &str = "2021-01-26T15:55:00Z";
 
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
 /// us with us/president and us/fbi, ru with ru/president, both serving,
 /// pinned both ways, with the presidential agreement in force.
 fn presidents() -> (Party, Party, Served, Served) {

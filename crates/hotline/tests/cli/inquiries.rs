@@ -12,10 +12,6 @@ use serde_json::Value;
 use super::federation::{log_json_peer, pair};
 use super::util::*;
 
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
 fn ts(v: &Value) -> Timestamp {
     v.as_str()
         .unwrap_or_else(|| panic!("not a time: {v}"))

@@ -14,10 +14,6 @@ use serde_json::Value;
 use super::federation::{log_json_peer, pair};
 use super::util::*;
 
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
 fn name(p: &Party) -> &str {
     p.dir.file_name().unwrap().to_str().unwrap()
 }

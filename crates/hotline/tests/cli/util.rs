@@ -312,3 +312,27 @@ pub fn agree(a: &Party, b: &Party, file: &str) -> String {
     });
     id
 }
+
+/// Parses a command's `--json` output.
+pub fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// `hotline send` (through the running node when it runs); the entry's index.
+pub fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
+    let out = json(&ok(&[
+        "send",
+        "--dir",
+        p.d(),
+        "--from",
+        from,
+        "--to",
+        to,
+        "--text",
+        text,
+        "--json",
+    ]));
+    out["index"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no index: {out}"))
+}
