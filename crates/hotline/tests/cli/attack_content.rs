@@ -153,14 +153,13 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let before = Snapshot::of(&ru, &["us"]);
     let j = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &jiff::Timestamp::now().to_string(),
-            text: "an honest text",
-            committed: "an honest text",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &jiff::Timestamp::now().to_string(),
+            "an honest text",
+        ),
     );
     let (s, t) = us.push(victim, j);
     assert_eq!(s, 200, "{t}");

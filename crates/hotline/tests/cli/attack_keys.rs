@@ -187,6 +187,14 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     assert_eq!(opened_text(&opening), "before the rotation");
 }
 
+/// `hotline office revoke OFFICE` on `p`; the index of its `key` entry.
+fn revoke(p: &Party, office: &str) -> u64 {
+    let out = json(&ok(&["office", "revoke", office, "--dir", p.d(), "--json"]));
+    out["index"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no index: {out}"))
+}
+
 /// us revokes us/fbi with the real CLI. Sending as or to it is refused from
 /// then on. Gone hostile, us signs a message with the revoked key, dated
 /// after the revocation, and pushes it: ru refuses it (422, naming the
@@ -195,15 +203,7 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
 #[test]
 fn an_entry_signed_with_a_revoked_key_is_refused() {
     let (us, ru, a, b, agreement) = stage();
-    let out = json(&ok(&[
-        "office",
-        "revoke",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
-    let revocation = out["index"].as_u64().unwrap();
+    let revocation = revoke(&us, "us/fbi");
     assert_eq!(
         mirrored_key_entry(&ru, "us", "us/fbi", "revoke"),
         revocation
@@ -247,14 +247,13 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: "signed after the revocation",
-            committed: "signed after the revocation",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &now,
+            "signed after the revocation",
+        ),
     );
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 422, "{t}");
@@ -333,14 +332,13 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
     us.offices.insert("us/fbi".into(), old);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
-    let msg = Msg {
-        from: "us/fbi",
-        to: "ru/fsb",
-        agreement: Some(&agreement),
-        time: &now,
-        text: "signed with the old key",
-        committed: "signed with the old key",
-    };
+    let msg = Msg::honest(
+        "us/fbi",
+        "ru/fsb",
+        Some(&agreement),
+        &now,
+        "signed with the old key",
+    );
     let i = us.message(&ru, msg);
     let target = Target::new(&ru, &b);
     let (s, t) = us.push(target, i);
@@ -420,15 +418,7 @@ fn rotate_and_revoke_work_offline_and_a_crash_between_is_finished_by_the_log() {
     let listed = json(&ok(&["office", "list", "--dir", us.d(), "--json"]));
     assert_eq!(listed, serde_json::json!(["us/cia", "us/fbi"]));
 
-    let out = json(&ok(&[
-        "office",
-        "revoke",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
-    let revocation = out["index"].as_u64().unwrap();
+    let revocation = revoke(&us, "us/fbi");
     assert!(!offices.join("us_fbi.json").exists());
     assert_eq!(retired(&us, "us/fbi").len(), 2, "both keys kept");
     let listed = json(&ok(&["office", "list", "--dir", us.d(), "--json"]));
@@ -557,15 +547,7 @@ fn a_bundle_that_leaves_out_a_revocation_says_on_whom_the_key_rests() {
     use hotline_proto::keys::NoteKey;
 
     let (us, ru, a, _b, agreement) = stage();
-    let out = json(&ok(&[
-        "office",
-        "revoke",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
-    let revocation = out["index"].as_u64().unwrap();
+    let revocation = revoke(&us, "us/fbi");
     mirrored_key_entry(&ru, "us", "us/fbi", "revoke");
     a.kill9();
     let mut us = Hostile::take_over(us);
@@ -574,14 +556,13 @@ fn a_bundle_that_leaves_out_a_revocation_says_on_whom_the_key_rests() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: "signed after the revocation",
-            committed: "signed after the revocation",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &now,
+            "signed after the revocation",
+        ),
     );
     let whole = us.inclusion_bundle(i);
     let file = write(&us.party, "whole.json", &whole);

@@ -47,14 +47,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
     for (field, why) in &absurd {
         let i = us.message(
             &ru,
-            Msg {
-                from: "us/fbi",
-                to: "ru/fsb",
-                agreement: Some(field),
-                time: &now,
-                text: "hello",
-                committed: "hello",
-            },
+            Msg::honest("us/fbi", "ru/fsb", Some(field), &now, "hello"),
         );
         let (s, body) = us.push(victim, i);
         assert_eq!(s, 422, "{body}");
@@ -67,14 +60,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
     // The same message naming the agreement properly is delivered.
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: "hello",
-            committed: "hello",
-        },
+        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
     );
     let (s, body) = us.push(victim, i);
     assert_eq!(s, 200, "{body}");

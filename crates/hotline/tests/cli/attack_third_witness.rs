@@ -91,14 +91,7 @@ fn a_body_pushed_to_a_witness_for_an_entry_addressed_to_another_party_is_refused
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: "for ru only",
-            committed: "for ru only",
-        },
+        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "for ru only"),
     );
     let before = Snapshot::of(&nato, &["us", "ru"]);
     let (s, t) = us.push(victim, i);

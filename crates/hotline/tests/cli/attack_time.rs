@@ -219,14 +219,13 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     let time = (us.entry(us.size() - 1).header().time + secs(1)).to_string();
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &time,
-            text: "dated after the previous entry, before the cosignature",
-            committed: "dated after the previous entry, before the cosignature",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &time,
+            "dated after the previous entry, before the cosignature",
+        ),
     );
     let cosigned = cosigned_at(&ru).unwrap();
     let why = format!(
@@ -241,14 +240,13 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     us.sealed.pop();
     let j = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &Timestamp::now().to_string(),
-            text: "a replacement",
-            committed: "a replacement",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &Timestamp::now().to_string(),
+            "a replacement",
+        ),
     );
     assert_eq!(j, i);
     let (s, body) = us.push(victim, j);
@@ -301,14 +299,13 @@ kinds = ["message", "inquiry", "ack", "answer"]
     let time = (w.header().time - secs(2)).to_string();
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &time,
-            text: "written after the withdrawal, dated before it",
-            committed: "written after the withdrawal, dated before it",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &time,
+            "written after the withdrawal, dated before it",
+        ),
     );
     let why = format!(
         "dated {}, earlier than the previous entry of us's log (dated {})",
@@ -459,25 +456,17 @@ fn the_refusal_receipt_is_written_before_the_push_is_answered() {
     let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
     let first = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &t1,
-            text: "first",
-            committed: "first",
-        },
+        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &t1, "first"),
     );
     let second = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &t0,
-            text: "second, dated a minute before the first",
-            committed: "second, dated a minute before the first",
-        },
+        Msg::honest(
+            "us/fbi",
+            "ru/fsb",
+            Some(&agreement),
+            &t0,
+            "second, dated a minute before the first",
+        ),
     );
     let (s, body) = push_range(&us, victim, first, second + 1);
     assert_eq!(s, 422, "{body}");

@@ -274,6 +274,26 @@ impl<'a> Target<'a> {
     }
 }
 
+impl<'a> Msg<'a> {
+    /// A message whose header commits to exactly the text it seals.
+    pub fn honest(
+        from: &'a str,
+        to: &'a str,
+        agreement: Option<&'a str>,
+        time: &'a str,
+        text: &'a str,
+    ) -> Self {
+        Self {
+            from,
+            to,
+            agreement,
+            time,
+            text,
+            committed: text,
+        }
+    }
+}
+
 /// A party gone hostile, holding its own secret keys and its log.
 pub struct Hostile {
     /// Its node directory (keys/, the TLS certificate the victim pinned).
@@ -854,14 +874,7 @@ fn an_honest_entry_built_by_the_harness_is_accepted() {
     let before = Snapshot::of(&ru, &["us"]);
     let i = us.message(
         &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: "hello",
-            committed: "hello",
-        },
+        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
     );
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
