@@ -498,18 +498,13 @@ fn already_refused(
     party: &Party,
     index: u64,
 ) -> Result<(), FedError> {
-    for l in store.referencing(own, party.as_str(), index)? {
-        let r = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+    if let Some((at, r)) = super::receipts::held(store, own, party, index)? {
         let h = r.header();
-        if h.kind == Kind::Receipt {
-            return Err(FedError::Invalid(format!(
-                "entry {index}: this node already refused entry {index} of {party}'s log ({}:{} says \"{}\"); it cannot be accepted now, nor another entry put in its place, so nothing of this push was stored",
-                h.log,
-                l.index,
-                h.status.as_deref().unwrap_or_default()
-            )));
-        }
+        return Err(FedError::Invalid(format!(
+            "entry {index}: this node already refused entry {index} of {party}'s log ({}:{at} says \"{}\"); it cannot be accepted now, nor another entry put in its place, so nothing of this push was stored",
+            h.log,
+            h.status.as_deref().unwrap_or_default()
+        )));
     }
     Ok(())
 }

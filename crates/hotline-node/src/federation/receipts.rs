@@ -63,13 +63,7 @@ pub async fn refuse(node: &Node, peer: &Peer, b: &Backdated) -> Result<bool, Fed
     let (index, entry, why) = (b.index, b.entry.clone(), b.why.clone());
     let draft = tokio::task::spawn_blocking(move || -> Result<_, FedError> {
         let leaf_hash = entry.leaf_hash();
-        let held = n
-            .store()
-            .referencing(n.log_id(), party.as_str(), index)?
-            .into_iter()
-            .filter_map(|l| SignedEntry::from_leaf(&l.leaf).ok())
-            .any(|r| r.header().kind == Kind::Receipt);
-        if held {
+        if held(&**n.store(), n.log_id(), &party, index)?.is_some() {
             return Ok(None);
         }
         // Whichever office it names: the entry is refused for its date.
@@ -219,6 +213,24 @@ fn receipt(
         time: None,
         digest: None,
     })
+}
+
+/// The receipt the own log `own` holds for entry `index` of `party`'s
+/// log, if any, with its index there: one entry, one receipt.
+pub(crate) fn held(
+    store: &dyn crate::store::Store,
+    own: LogId,
+    party: &Party,
+    index: u64,
+) -> Result<Option<(u64, SignedEntry)>, FedError> {
+    for l in store.referencing(own, party.as_str(), index)? {
+        let r = SignedEntry::from_leaf(&l.leaf)
+            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        if r.header().kind == Kind::Receipt {
+            return Ok(Some((l.index, r)));
+        }
+    }
+    Ok(None)
 }
 
 /// The first sentence of a policy error: what a receipt's status carries.
