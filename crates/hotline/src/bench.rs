@@ -190,6 +190,45 @@ fn progress(msg: &str, quiet: bool) {
     }
 }
 
+/// Progress within one phase, a line every few seconds, so that no phase
+/// of a full-size run sits silent long enough to look hung.
+struct Ticker {
+    what: &'static str,
+    total: u64,
+    started: Instant,
+    last: Instant,
+    quiet: bool,
+}
+
+impl Ticker {
+    const EVERY: Duration = Duration::from_secs(3);
+
+    fn new(what: &'static str, total: u64, quiet: bool) -> Self {
+        let now = Instant::now();
+        Self {
+            what,
+            total,
+            started: now,
+            last: now,
+            quiet,
+        }
+    }
+
+    fn tick(&mut self, done: u64) {
+        if self.quiet || self.last.elapsed() < Self::EVERY {
+            return;
+        }
+        self.last = Instant::now();
+        eprintln!(
+            "bench: {}: {done} of {} ({:.0}%), {:.0} s",
+            self.what,
+            self.total,
+            done as f64 * 100.0 / self.total.max(1) as f64,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
 async fn append(
     count: u64,
     concurrency: usize,
@@ -217,16 +256,18 @@ async fn append(
     // Crypto only: the same seal + sign work, on the same runtime, with nothing stored.
     progress(&format!("crypto only: {count} seals and signatures"), quiet);
     let work = Arc::new(CryptoWork::new(fbi.clone(), state.clone(), text.clone())?);
-    let crypto = crypto_only(&work, count, concurrency, false).await?;
+    let crypto = crypto_only(&work, count, concurrency, false, quiet).await?;
 
     progress(
         &format!("durable appends: {count} messages through the node"),
         quiet,
     );
     let started = Instant::now();
+    let mut ticker = Ticker::new("durable appends", count, quiet);
     let mut set = JoinSet::new();
-    for _ in 0..count {
+    for i in 0..count {
         make_room(&mut set, concurrency).await?;
+        ticker.tick(i);
         let (node, fbi, state, text) = (node.clone(), fbi.clone(), state.clone(), text.clone());
         set.spawn(async move {
             node.send_message(&fbi, &state, Content::text(text, None), None)
@@ -374,11 +415,14 @@ async fn crypto_only(
     count: u64,
     concurrency: usize,
     delivery: bool,
+    quiet: bool,
 ) -> Result<f64> {
     let started = Instant::now();
+    let mut ticker = Ticker::new("crypto only", count, quiet);
     let mut set = JoinSet::new();
     for i in 0..count {
         make_room(&mut set, concurrency).await?;
+        ticker.tick(i);
         let work = work.clone();
         set.spawn_blocking(move || {
             if delivery {
@@ -747,7 +791,7 @@ async fn link(
         quiet,
     );
     let work = Arc::new(CryptoWork::new(fbi.clone(), fsb.clone(), text.clone())?);
-    let crypto = crypto_only(&work, count, concurrency, true).await?;
+    let crypto = crypto_only(&work, count, concurrency, true, quiet).await?;
 
     let tmp = tempfile::tempdir().context("making a temporary directory")?;
     let mut parties = Vec::new();
@@ -1145,7 +1189,9 @@ fn absence(
     progress(&format!("building the absence bundle {runs} times"), quiet);
     let mut builds = Vec::with_capacity(runs);
     let mut bundle = String::new();
-    for _ in 0..runs {
+    let mut ticker = Ticker::new("absence bundles built", runs as u64, quiet);
+    for i in 0..runs {
+        ticker.tick(i as u64);
         let t = Instant::now();
         let source = hotline_node::proofs::ProofSource::open(&log.dir)?;
         bundle = source.absence(&from.party(), ABSENCE_KIND, &from, &to, since, until)?;
@@ -1175,7 +1221,9 @@ fn absence(
     );
     let mut verifies = Vec::with_capacity(runs);
     let mut parts = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs {
+    let mut ticker = Ticker::new("absence bundles verified", runs as u64, quiet);
+    for i in 0..runs {
+        ticker.tick(i as u64);
         let t = Instant::now();
         let v = hotline_proto::bundle::verify(&bytes, &log.keys);
         verifies.push(t.elapsed());

@@ -3,11 +3,10 @@
 //! Each works on the node directly when no node process holds the
 //! directory, else through the running node's API, like the inquiry commands.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, RecordCall, TextEntry};
 use hotline_node::calls::CallRequest;
@@ -106,7 +105,7 @@ pub enum CallCmd {
     },
     /// Accept a call (as the office it was requested from), for a time.
     Accept {
-        /// The call's id, `party:index`.
+        /// The call's id, `party:index` (a plain index: this party's own log).
         id: String,
         /// The chosen time (RFC 3339): one of the proposed times, or another.
         #[arg(long)]
@@ -122,7 +121,7 @@ pub enum CallCmd {
     },
     /// Decline a call (as the office it was requested from), with a reason.
     Decline {
-        /// The call's id, `party:index`.
+        /// The call's id, `party:index` (a plain index: this party's own log).
         id: String,
         /// Why.
         #[arg(long)]
@@ -135,7 +134,7 @@ pub enum CallCmd {
     },
     /// Record that an accepted call took place (as this party's office on it); once per side.
     Record {
-        /// The call's id, `party:index`.
+        /// The call's id, `party:index` (a plain index: this party's own log).
         id: String,
         /// When it started (RFC 3339).
         #[arg(long)]
@@ -174,7 +173,7 @@ pub enum StatementCmd {
     },
     /// Endorse a statement (as the office it is addressed to) with exactly its text.
     Endorse {
-        /// The statement's id, `party:index`.
+        /// The statement's id, `party:index` (a plain index: this party's own log).
         id: String,
         /// The text, from a file (`-` for standard input): it must be exactly the proposed text.
         #[arg(long)]
@@ -187,13 +186,11 @@ pub enum StatementCmd {
     },
 }
 
-/// Checks an id before it goes anywhere (into a URL, for one).
-fn check_id(id: &str, what: &str) -> Result<()> {
-    anyhow::ensure!(
-        hotline_proto::agreement::parse_id(id).is_some(),
-        "{id:?} is not a {what} id (party:index, e.g. us:12; `hotline {what}s` lists them)"
-    );
-    Ok(())
+/// `party:index` for an id as typed (a plain index: this party's own log),
+/// checked before it goes anywhere (into a URL, for one).
+fn entry_id(dir: &NodeDir, id: &str, what: &str) -> Result<String> {
+    crate::ids::entry_id(dir, id, what)
+        .map_err(|e| anyhow::anyhow!("{e}; `hotline {what}s` lists the {what}s known here"))
 }
 
 fn open_dir(dir: &DirArg) -> Result<NodeDir> {
@@ -203,23 +200,15 @@ fn open_dir(dir: &DirArg) -> Result<NodeDir> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the text from standard input")?;
-        Ok(s)
-    } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-    }
+    crate::files::read_text(path, "--body-file")
 }
 
 fn content(t: &TextArgs) -> Result<Content> {
     Ok(Content::text(read_text(&t.body_file)?, t.lang.clone()))
 }
 
-fn office(s: &str, flag: &str) -> Result<Office> {
-    Office::new(s).with_context(|| format!("--{flag}"))
+fn office(dir: &NodeDir, s: &str, flag: &str) -> Result<Office> {
+    crate::suggest::office(dir, s, &format!("--{flag}"))
 }
 
 pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
@@ -245,9 +234,9 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             dir,
             json,
         } => {
-            check_id(&call_id, "call")?;
             let dir = open_dir(&dir)?;
-            let f = office(&from, "from")?;
+            let call_id = entry_id(&dir, &call_id, "call")?;
+            let f = office(&dir, &from, "from")?;
             let c = content(&text)?;
             let r = TextEntry {
                 from: from.clone(),
@@ -278,7 +267,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             json,
         }) => {
             let dir = open_dir(&dir)?;
-            let (f, t) = (office(&from, "from")?, office(&to, "to")?);
+            let (f, t) = (office(&dir, &from, "from")?, office(&dir, &to, "to")?);
             let c = content(&text)?;
             let digest = hotline_proto::entry::text_digest(&c.text);
             let r = TextEntry {
@@ -308,8 +297,8 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             dir,
             json,
         }) => {
-            check_id(&id, "statement")?;
             let dir = open_dir(&dir)?;
+            let id = entry_id(&dir, &id, "statement")?;
             let text = read_text(&body_file)?;
             let r = Endorse { text };
             let out = write_entry(
@@ -356,7 +345,7 @@ async fn call(c: CallCmd) -> Result<()> {
             json,
         } => {
             let dir = open_dir(&dir)?;
-            let (f, t) = (office(&from, "from")?, office(&to, "to")?);
+            let (f, t) = (office(&dir, &from, "from")?, office(&dir, &to, "to")?);
             let media = if video { Media::Video } else { Media::Voice };
             let proposed: Vec<String> = times.iter().map(ToString::to_string).collect();
             let r = NewCall {
@@ -399,8 +388,8 @@ async fn call(c: CallCmd) -> Result<()> {
             dir,
             json,
         } => {
-            check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
+            let id = entry_id(&dir, &id, "call")?;
             let r = AcceptCall {
                 at,
                 note: Some(note),
@@ -427,8 +416,8 @@ async fn call(c: CallCmd) -> Result<()> {
             dir,
             json,
         } => {
-            check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
+            let id = entry_id(&dir, &id, "call")?;
             let r = DeclineCall { reason };
             let out = write_entry(
                 &dir,
@@ -451,8 +440,8 @@ async fn call(c: CallCmd) -> Result<()> {
             dir,
             json,
         } => {
-            check_id(&id, "call")?;
             let dir = open_dir(&dir)?;
+            let id = entry_id(&dir, &id, "call")?;
             let r = RecordCall {
                 start,
                 end,

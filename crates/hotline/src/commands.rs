@@ -142,8 +142,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir,
         }) => {
             let dir = NodeDir::new(dir.dir);
-            let text = std::fs::read_to_string(&keys)
-                .with_context(|| format!("reading {}", keys.display()))?;
+            let text = crate::files::read_text(&keys, "--keys")?;
             let mut id: PartyIdentity = serde_json::from_str(&text).with_context(|| {
                 format!("{} is not a `hotline keys export` file", keys.display())
             })?;
@@ -174,6 +173,15 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 id.offices.len()
             );
         }
+        Command::Peer(PeerCmd::List { dir, json }) => {
+            let dir = NodeDir::new(dir.dir);
+            return crate::peers::list(&dir, json).await;
+        }
+        Command::Read { id, dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            let id = crate::ids::entry_id(&dir, &id, "entry")?;
+            crate::read::run(&dir, &id, json)?;
+        }
         Command::Agreement(cmd) => return agreement(cmd).await,
         Command::Calls(cmd) => return crate::calls::run(cmd).await,
         Command::Inquire {
@@ -189,8 +197,8 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             let mut c = content_of(&content)?;
             c.subject = Some(subject);
             let (f, t) = (
-                Office::new(&from).context("--from")?,
-                Office::new(&to).context("--to")?,
+                crate::suggest::office(&dir, &from, "--from")?,
+                crate::suggest::office(&dir, &to, "--to")?,
             );
             let r = InquiryRequest {
                 from: Some(from.clone()),
@@ -224,7 +232,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
-            inquiry_id(&id)?;
+            let id = crate::ids::entry_id(&dir, &id, "inquiry")?;
             let c = content_of(&content)?;
             let r = InquiryRequest {
                 from: None,
@@ -249,30 +257,12 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 "/v1/inquiries",
             )
             .await?;
+            let mut list = list;
+            crate::deadlines::add_subjects(&dir, &mut list);
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                let items = list.as_array().cloned().unwrap_or_default();
-                if items.is_empty() {
-                    println!("No inquiry sent or received.");
-                }
-                for q in items {
-                    let s = |k: &str| q[k].as_str().unwrap_or("-").to_owned();
-                    let flag = if q["overdue"] == true {
-                        "  OVERDUE"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "{:<8} {:<12} {} → {}  sent {}  answer due {}{flag}",
-                        s("id"),
-                        s("status"),
-                        s("from"),
-                        s("to"),
-                        s("sent"),
-                        s("answer_due")
-                    );
-                }
+                crate::deadlines::print_inquiries(&list, hotline_node::clock::now());
             }
         }
         Command::Agreements { dir, json } => {
@@ -335,10 +325,12 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             }
         }
         Command::Prove(ProveCmd::Delivery { id, dir, output }) => {
+            let id = crate::ids::entry_id(&NodeDir::new(&dir.dir), &id, "entry")?;
             let b = proof_source(&dir.dir)?.delivery(&id)?;
             wrote(&output, &b, &format!("the delivery bundle for {id}"))?;
         }
         Command::Prove(ProveCmd::Answered { id, dir, output }) => {
+            let id = crate::ids::entry_id(&NodeDir::new(&dir.dir), &id, "entry")?;
             let b = proof_source(&dir.dir)?.answered(&id)?;
             wrote(&output, &b, &format!("the answered bundle for {id}"))?;
         }
@@ -352,16 +344,14 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir,
             output,
         }) => {
-            let kind = hotline_proto::entry::Kind::parse(&kind)
-                .with_context(|| format!("unknown kind {kind:?}"))?;
-            let b = proof_source(&dir.dir)?.absence(
-                &Party::new(&log)?,
-                kind,
-                &Office::new(&from)?,
-                &Office::new(&to)?,
-                since,
-                until,
-            )?;
+            let kind = crate::suggest::kind(&kind)?;
+            let nd = NodeDir::new(&dir.dir);
+            let (f, t) = (
+                crate::suggest::office(&nd, &from, "--from")?,
+                crate::suggest::office(&nd, &to, "--to")?,
+            );
+            let b =
+                proof_source(&dir.dir)?.absence(&Party::new(&log)?, kind, &f, &t, since, until)?;
             wrote(
                 &output,
                 &b,
@@ -379,14 +369,21 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             let (f, t) = channel.split_once(':').with_context(|| {
                 format!("--channel {channel:?}: write FROM:TO, e.g. us/fbi:ru/fsb")
             })?;
-            let b = proof_source(&dir.dir)?.stats(&Office::new(f)?, &Office::new(t)?, &month)?;
+            let nd = NodeDir::new(&dir.dir);
+            let (f, t) = (
+                crate::suggest::office(&nd, f, "--channel")?,
+                crate::suggest::office(&nd, t, "--channel")?,
+            );
+            let b = proof_source(&dir.dir)?.stats(&f, &t, &month)?;
             wrote(&output, &b, &format!("the {month} figures of {channel}"))?;
         }
         Command::Prove(ProveCmd::Statement { id, dir, output }) => {
+            let id = crate::ids::entry_id(&NodeDir::new(&dir.dir), &id, "statement")?;
             let b = proof_source(&dir.dir)?.statement(&id)?;
             wrote(&output, &b, &format!("the statement bundle for {id}"))?;
         }
         Command::Open { id, dir, output } => {
+            let id = crate::ids::entry_id(&NodeDir::new(&dir.dir), &id, "entry")?;
             let b = proof_source(&dir.dir)?.opening(&id)?;
             wrote(&output, &b, &format!("the opening of {id}"))?;
         }
@@ -415,11 +412,15 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                         println!("No equivocation on record.");
                     }
                     for e in items {
+                        // The API gives Unix seconds; shown as RFC 3339 like every other time.
+                        let detected = e["detected"]
+                            .as_i64()
+                            .and_then(|t| jiff::Timestamp::from_second(t).ok())
+                            .map_or_else(|| e["detected"].to_string(), |t| t.to_string());
                         println!(
-                            "#{}  {}  detected {}",
+                            "#{}  {}  detected {detected}",
                             e["id"],
                             e["origin"].as_str().unwrap_or("?"),
-                            e["detected"]
                         );
                     }
                 }
@@ -438,19 +439,11 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir.read_config()?;
             let text = match (text, text_file) {
                 (Some(t), _) => t,
-                (None, Some(p)) if p.as_os_str() == "-" => {
-                    let mut s = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut s)
-                        .context("reading the text from standard input")?;
-                    s
-                }
-                (None, Some(p)) => std::fs::read_to_string(&p)
-                    .with_context(|| format!("reading {}", p.display()))?,
+                (None, Some(p)) => crate::files::read_text(&p, "--text-file")?,
                 (None, None) => bail!("give the text with --text or --text-file"),
             };
-            Office::new(&from).context("--from")?;
-            Office::new(&to).context("--to")?;
+            crate::suggest::office(&dir, &from, "--from")?;
+            crate::suggest::office(&dir, &to, "--to")?;
             let client = NodeClient::connect(&dir).await?;
             let a: AppendedJson = client
                 .post(
@@ -531,6 +524,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
         }
         Command::Prove(ProveCmd::Entry { index, dir, output }) => {
             let dir = NodeDir::new(dir.dir);
+            let index = crate::ids::own_index(&dir, &index)?;
             let (_, reader) = LogReader::open(&dir)?;
             let b = reader.prove_entry(index)?;
             write_output(&output, b.as_bytes())?;
@@ -639,16 +633,15 @@ async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
     };
     let dir = NodeDir::new(dir.dir.clone());
     dir.read_config()?;
-    if let AgreementCmd::Sign { id, .. } | AgreementCmd::Withdraw { id, .. } = &cmd {
-        anyhow::ensure!(
-            hotline_proto::agreement::parse_id(id).is_some(),
-            "no agreement {id} is known here (ids are party:index; `hotline agreements` lists them)"
-        );
+    let mut cmd = cmd;
+    if let AgreementCmd::Sign { id, .. } | AgreementCmd::Withdraw { id, .. } = &mut cmd {
+        *id = crate::ids::entry_id(&dir, id, "agreement").map_err(|e| {
+            anyhow::anyhow!("no agreement {id} is known here: {e}; `hotline agreements` lists them")
+        })?;
     }
     let terms = match &cmd {
         AgreementCmd::Propose { file, .. } => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let text = crate::files::read_text(file, "--file")?;
             Some(
                 hotline_node::terms_file::parse(&text)
                     .with_context(|| format!("{}", file.display()))?,
@@ -715,19 +708,11 @@ async fn agreement(cmd: AgreementCmd) -> Result<ExitCode> {
 }
 
 /// `ack` or `close`: one step on an inquiry, offline or through the running node.
-/// Checks an inquiry id before it goes anywhere (into a URL, for one).
-fn inquiry_id(id: &str) -> Result<()> {
-    anyhow::ensure!(
-        hotline_proto::agreement::parse_id(id).is_some(),
-        "{id:?} is not an inquiry id (party:index, e.g. us:12)"
-    );
-    Ok(())
-}
-
 async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) -> Result<()> {
-    inquiry_id(id)?;
     let dir = NodeDir::new(dir);
     dir.read_config()?;
+    let id = crate::ids::entry_id(&dir, id, "inquiry")?;
+    let id = id.as_str();
     let offline = async |n: &Node| {
         if step == "ack" {
             n.ack(id).await
@@ -760,20 +745,10 @@ pub(crate) fn report(json: bool, out: &CreatedJson, sentence: &str) -> Result<()
 
 /// Reads an inquiry's or answer's content from the command line's files.
 fn content_of(c: &crate::ContentArgs) -> Result<hotline_proto::entry::Content> {
-    let text = if c.body_file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the body from standard input")?;
-        s
-    } else {
-        std::fs::read_to_string(&c.body_file)
-            .with_context(|| format!("reading {}", c.body_file.display()))?
-    };
+    let text = crate::files::read_text(&c.body_file, "--body-file")?;
     let mut content = hotline_proto::entry::Content::text(text, c.lang.clone());
     for p in &c.attachments {
-        let data =
-            std::fs::read(p).with_context(|| format!("reading the attachment {}", p.display()))?;
+        let data = crate::files::read_bytes(p, "--attach")?;
         let name = p
             .file_name()
             .and_then(|n| n.to_str())
@@ -786,8 +761,7 @@ fn content_of(c: &crate::ContentArgs) -> Result<hotline_proto::entry::Content> {
         });
     }
     if let Some(p) = &c.stix {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text = crate::files::read_text(p, "--stix")?;
         let v: serde_json::Value =
             serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
         hotline_proto::stix::validate(&v)
@@ -899,7 +873,12 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
     let mut out: Vec<(NoteVerifier, &str)> = Vec::new();
     for a in args {
         let text = if Path::new(a).is_file() {
-            std::fs::read_to_string(a)?
+            std::fs::read_to_string(a).with_context(|| format!("reading {a} (--key)"))?
+        } else if !a.contains('+') {
+            // Not a vkey (`name+keyid+key`), so meant as a file.
+            bail!(
+                "no such file: {a} (given to --key); a --key is a verifier key (`hotline key` prints one), a file of them, or a `hotline keys export` file"
+            );
         } else {
             a.clone()
         };
@@ -962,6 +941,17 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
 /// its length before reading any of it, and one whose length is not known
 /// ahead (a pipe, a device) as soon as it passes the limit.
 fn read_bundle(file: &Path) -> Result<Result<Vec<u8>, bundle::BundleError>> {
+    let limit = bundle::MAX_BUNDLE_BYTES as u64;
+    if file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .context("reading the bundle from standard input")?;
+        return Ok(over_limit(bytes));
+    }
+    crate::files::must_exist(file, "verify")?;
     let f = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
     let len = f
         .metadata()
@@ -970,18 +960,23 @@ fn read_bundle(file: &Path) -> Result<Result<Vec<u8>, bundle::BundleError>> {
     if let Err(e) = bundle::check_size(len) {
         return Ok(Err(e));
     }
-    let limit = bundle::MAX_BUNDLE_BYTES as u64;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     f.take(limit + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", file.display()))?;
+    Ok(over_limit(bytes))
+}
+
+/// The bytes read, refused if they passed the limit (read up to one more).
+fn over_limit(bytes: Vec<u8>) -> Result<Vec<u8>, bundle::BundleError> {
+    let limit = bundle::MAX_BUNDLE_BYTES as u64;
     if bytes.len() as u64 > limit {
-        return Ok(Err(bundle::BundleError::Malformed(format!(
+        return Err(bundle::BundleError::Malformed(format!(
             "the bundle is over {limit} bytes; the limit is {}",
             hotline_proto::limits::describe_bytes(bundle::MAX_BUNDLE_BYTES)
-        ))));
+        )));
     }
-    Ok(Ok(bytes))
+    Ok(bytes)
 }
 
 fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
@@ -1063,7 +1058,7 @@ async fn change_office_keys(
     json: bool,
 ) -> Result<()> {
     let dir = NodeDir::new(dir.dir);
-    let office = Office::new(office)?;
+    let office = crate::suggest::office(&dir, office, "office")?;
     let (action, route) = match change {
         KeyChange::Rotate => ("rotate", "/v1/offices/rotate"),
         KeyChange::Revoke => ("revoke", "/v1/offices/revoke"),

@@ -4,8 +4,14 @@ mod bench;
 mod calls;
 mod client;
 mod commands;
+mod deadlines;
 mod demo;
+mod files;
+mod ids;
 mod operators;
+mod peers;
+mod read;
+mod suggest;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,7 +119,7 @@ enum Command {
     },
     /// Acknowledge an inquiry (as its receiving office).
     Ack {
-        /// The inquiry's id, `party:index`.
+        /// The inquiry's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -123,7 +129,7 @@ enum Command {
     },
     /// Answer an inquiry (as its receiving office); answer as often as needed.
     Answer {
-        /// The inquiry's id, `party:index`.
+        /// The inquiry's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -135,7 +141,7 @@ enum Command {
     },
     /// Close an inquiry (as its sending office).
     Close {
-        /// The inquiry's id, `party:index`.
+        /// The inquiry's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -234,7 +240,8 @@ enum Command {
     Prove(ProveCmd),
     /// Reveal one entry's plaintext and salt so a third party can match it to its logged commitment, and nothing else.
     Open {
-        /// The entry's id, `party:index` (sent or received by one of this party's offices).
+        /// The entry's id, `party:index` (a plain index: this party's own log); sent or received
+        /// by one of this party's offices.
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -242,9 +249,20 @@ enum Command {
         #[arg(short = 'o', long = "output", default_value = "-")]
         output: PathBuf,
     },
+    /// Read one entry as an operator may see it: what it is, in words, and its opened text
+    /// (checked against the entry's commitment; refused content is shown as refused).
+    Read {
+        /// The entry's id, `party:index` (a plain index: this party's own log).
+        id: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON (header fields, receipts, and the content or why it is not shown).
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a proof bundle offline against pinned keys; says in one sentence what it proves.
     Verify {
-        /// The bundle file.
+        /// The bundle file (`-` for standard input).
         file: PathBuf,
         /// A pinned verifier key (C2SP vkey, or a file holding one or a `hotline keys export` file). Repeat for several.
         #[arg(long = "key", required = true)]
@@ -339,7 +357,7 @@ enum AgreementCmd {
     },
     /// Sign the other party's proposal: from then on (and from its start date) it is in force.
     Sign {
-        /// The agreement's id, `party:index`.
+        /// The agreement's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -349,7 +367,7 @@ enum AgreementCmd {
     },
     /// Withdraw from an agreement; it ends after the notice its terms give.
     Withdraw {
-        /// The agreement's id, `party:index`.
+        /// The agreement's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -374,13 +392,21 @@ enum PeerCmd {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// List the pinned parties: keys, URL, offices, and the link's state when the node runs.
+    List {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum ProveCmd {
     /// Prove that an entry was sent (sender's log) and received (the receiver's receipt).
     Delivery {
-        /// The entry's id, `party:index`.
+        /// The entry's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -390,7 +416,7 @@ enum ProveCmd {
     },
     /// Prove that an inquiry was acknowledged and answered, and whether within the agreement's deadlines.
     Answered {
-        /// The inquiry's id, `party:index`.
+        /// The inquiry's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -450,7 +476,7 @@ enum ProveCmd {
     },
     /// Prove a joint statement: its text, signed by the proposing office and (if held) endorsed by the other.
     Statement {
-        /// The statement's id, `party:index` (proposed by or to one of this party's offices).
+        /// The statement's id, `party:index` (a plain index: this party's own log).
         id: String,
         #[command(flatten)]
         dir: DirArg,
@@ -460,8 +486,8 @@ enum ProveCmd {
     },
     /// Prove that an entry is in this party's log.
     Entry {
-        /// The entry's index.
-        index: u64,
+        /// The entry's index, or its id `party:index` in this party's own log.
+        index: String,
         #[command(flatten)]
         dir: DirArg,
         /// Where to write the bundle (`-` for standard output).

@@ -59,6 +59,9 @@ mod cli {
     mod federation;
     /// The peer endpoints: bad input refused, forks caught and proved.
     mod federation_bad;
+    /// A CLI that forgives: one id form, `read`, `peer list`, `verify -`,
+    /// hints for typos, "no such file", deadlines in `inquiries`, RFC 3339.
+    mod forgiving;
     /// The hostile-party harness: a party with its own keys that builds
     /// entries, sealed bodies, pushes, checkpoints and cosignatures from the
     /// documented formats and mounts them against real nodes.
@@ -73,4 +76,7 @@ mod cli {
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.
     mod proofs;
+    /// The README's walkthrough, run block by block as printed, against the
+    /// built binary: the README cannot drift from the product.
+    mod readme;
 }
