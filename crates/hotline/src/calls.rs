@@ -533,13 +533,16 @@ fn print_calls(list: &Value) {
                     .as_str()
                     .map(|o| format!(", beside {o}"))
                     .unwrap_or_default();
+                let lasted = r["duration_secs"].as_i64().map_or_else(
+                    || s(&r["duration_secs"]),
+                    |d| crate::deadlines::span(jiff::Span::new().seconds(d)),
+                );
                 println!(
-                    "           record {} by {}: {} to {} ({} s){other}",
+                    "           record {} by {}: {} to {} ({lasted}){other}",
                     s(&r["id"]),
                     s(&r["office"]),
                     s(&r["start"]),
                     s(&r["end"]),
-                    r["duration_secs"]
                 );
             }
             for r in c["readouts"].as_array().cloned().unwrap_or_default() {
