@@ -717,6 +717,12 @@ pub async fn serve(
             router,
             open,
             failures,
+            crate::tls::server::PeerLimits {
+                max_handshakes: node.config().limits.peer_max_handshakes,
+                handshake_timeout: std::time::Duration::from_secs(
+                    node.config().limits.peer_handshake_timeout_secs.max(1),
+                ),
+            },
             until(stop.clone()),
         )));
         crate::dir::write_atomic(&node.dir().peer_addr(), paddr.to_string().as_bytes())?;

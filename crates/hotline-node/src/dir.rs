@@ -116,6 +116,24 @@ pub struct Limits {
     /// The window of `max_receipts_per_window`, in seconds.
     #[serde(default = "default_receipt_window")]
     pub receipt_window_secs: u64,
+    /// Most connections to the peer port that may be in their TLS handshake
+    /// at once; when one more arrives, the one waiting longest is dropped.
+    /// Kept apart from pinned sessions, so strangers' idle sockets cannot
+    /// keep a pinned peer out.
+    #[serde(default = "default_peer_handshakes")]
+    pub peer_max_handshakes: usize,
+    /// Seconds a connection to the peer port may take to finish its TLS
+    /// handshake before it is closed.
+    #[serde(default = "default_peer_handshake_timeout")]
+    pub peer_handshake_timeout_secs: u64,
+}
+
+fn default_peer_handshakes() -> usize {
+    crate::tls::server::MAX_HANDSHAKES
+}
+
+fn default_peer_handshake_timeout() -> u64 {
+    crate::tls::server::HANDSHAKE_TIMEOUT.as_secs()
 }
 
 fn default_receipts_per_window() -> u64 {
@@ -133,6 +151,8 @@ impl Default for Limits {
             max_request_bytes: 1024 * 1024,
             max_receipts_per_window: default_receipts_per_window(),
             receipt_window_secs: default_receipt_window(),
+            peer_max_handshakes: default_peer_handshakes(),
+            peer_handshake_timeout_secs: default_peer_handshake_timeout(),
         }
     }
 }

@@ -13,6 +13,10 @@ mod cli {
     /// receipts than its budget allows is refused with 429 and Retry-After,
     /// nothing stored; an honest sender is paced and nothing is lost or doubled.
     mod attack_growth;
+    /// Strangers' idle sockets on the peer port: 256 of them, never starting
+    /// a handshake, do not keep the pinned peer out; they are closed by the
+    /// handshake timeout.
+    mod attack_idle;
     /// What a receipt copies is checked first: an entry whose `agreement`
     /// is not an agreement id (64 KB of text, a bare name) is refused with
     /// its push, 422, nothing stored.
