@@ -7,6 +7,7 @@
 //! is readable only by the node's owner, so the local CLI can act and other
 //! users of the machine cannot.
 
+use std::future::IntoFuture as _;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -727,6 +728,13 @@ pub async fn serve(
         )));
         crate::dir::write_atomic(&node.dir().peer_addr(), paddr.to_string().as_bytes())?;
     }
+    let sock = node.dir().api_sock();
+    let local = bind_local(&sock)?;
+    let local_task = tokio::spawn(
+        axum::serve(local, app(node.clone(), &token))
+            .with_graceful_shutdown(until(stop.clone()))
+            .into_future(),
+    );
     crate::dir::write_atomic(&node.dir().api_addr(), addr.to_string().as_bytes())?;
     let files = (node.dir().api_addr(), node.dir().peer_addr());
     // The operator console (HTML, not part of the JSON API's OpenAPI
@@ -738,7 +746,34 @@ pub async fn serve(
     if let Some(t) = peer_task {
         let _ = t.await;
     }
+    let _ = local_task.await;
     let _ = std::fs::remove_file(files.0);
     let _ = std::fs::remove_file(files.1);
+    let _ = std::fs::remove_file(sock);
     r
+}
+
+/// Binds the CLI's socket at `path` (in `run/`, mode 0700), mode 0600. A
+/// socket left by a node that crashed is replaced: the writer lock, held by
+/// now, says no other node of this directory runs.
+fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Some(run) = path.parent() {
+        crate::dir::create_private_dir(run)?;
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let listener = tokio::net::UnixListener::bind(path).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "binding the CLI's socket {}: {e} (a Unix socket path is at most 107 bytes; use a shorter --dir)",
+                path.display()
+            ),
+        )
+    })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }

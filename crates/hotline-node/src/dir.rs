@@ -9,7 +9,9 @@
 //! DIR/keys/tls.key, tls.crt  the peer link's TLS key (mode 0600) and certificate
 //! DIR/peers/*.json           pinned identities of other parties
 //! DIR/api.token              bearer token for the local API (mode 0600)
+//! DIR/run/                   run-time files of the running node (mode 0700)
 //! DIR/run/api.addr           address the running node's API listens on
+//! DIR/run/api.sock           the API for the CLI on this machine (Unix socket, mode 0600)
 //! DIR/node.lock              held while a process writes the log
 //! ```
 
@@ -232,6 +234,16 @@ impl NodeDir {
     pub fn tls_cert(&self) -> PathBuf {
         self.root.join("keys/tls.crt")
     }
+    /// The running node's API as a Unix socket, for the CLI: only this
+    /// directory's owner can reach it, so the token sent over it reaches
+    /// the node and nobody who took over a TCP port after a crash.
+    pub fn api_sock(&self) -> PathBuf {
+        self.root.join("run/api.sock")
+    }
+    /// Run-time files.
+    pub fn run(&self) -> PathBuf {
+        self.root.join("run")
+    }
     /// Address file of the running node's peer listener.
     pub fn peer_addr(&self) -> PathBuf {
         self.root.join("run/peer.addr")
@@ -267,6 +279,7 @@ impl NodeDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(self.lock())?;
         match f.try_lock() {
             Ok(()) => Ok(Some(f)),
@@ -276,29 +289,56 @@ impl NodeDir {
     }
 }
 
-/// Writes a secret file with mode 0600, refusing to overwrite one.
-pub fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let mut f = OpenOptions::new()
+/// Creates the directory `path` (and missing parents) and makes it mode
+/// 0700 whatever the umask: what is in a node directory is for the node
+/// alone.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+}
+
+/// Creates (or opens) a file mode 0600 whatever the umask.
+fn create_private_file(path: &Path, new: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let f = OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .create_new(new)
+        .truncate(true)
         .mode(0o600)
         .open(path)?;
+    f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(f)
+}
+
+/// Writes a secret file with mode 0600, refusing to overwrite one.
+pub fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
+    }
+    let mut f = create_private_file(path, true)?;
     f.write_all(contents.as_bytes())?;
     f.write_all(b"\n")?;
     f.sync_all()
 }
 
-/// Writes a file atomically (write to a temporary file, then rename).
+/// Writes a file atomically (write to a temporary file, then rename), mode
+/// 0600.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
     }
     let tmp = path.with_extension("tmp");
     {
-        let mut f = File::create(&tmp)?;
+        let mut f = create_private_file(&tmp, false)?;
         f.write_all(contents)?;
         f.sync_all()?;
     }

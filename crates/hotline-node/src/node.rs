@@ -102,7 +102,8 @@ impl Node {
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
         let wit_key = NoteKey::generate(&witness_name, ALG_COSIGNATURE_V1, &mut rng)
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
-        std::fs::create_dir_all(dir.root()).map_err(io("creating the directory"))?;
+        crate::dir::create_private_dir(dir.root()).map_err(io("creating the directory"))?;
+        crate::dir::create_private_dir(&dir.root().join("keys")).map_err(io("creating keys"))?;
         write_secret(&dir.log_key(), &log_key.to_skey()).map_err(io("writing the log key"))?;
         write_secret(&dir.witness_key(), &wit_key.to_skey())
             .map_err(io("writing the witness key"))?;
@@ -125,8 +126,9 @@ impl Node {
         let text =
             toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
-        std::fs::create_dir_all(dir.offices()).map_err(io("creating keys/offices"))?;
-        std::fs::create_dir_all(dir.peers()).map_err(io("creating peers"))?;
+        crate::dir::create_private_dir(&dir.offices()).map_err(io("creating keys/offices"))?;
+        crate::dir::create_private_dir(&dir.peers()).map_err(io("creating peers"))?;
+        crate::dir::create_private_dir(&dir.run()).map_err(io("creating run"))?;
         // Opening creates the database and signs the empty log's checkpoint.
         drop(Self::open(dir)?);
         Ok(())

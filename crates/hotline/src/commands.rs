@@ -320,6 +320,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             listen,
             peer_listen,
         } => serve(NodeDir::new(dir.dir), listen, peer_listen).await?,
+        Command::Doctor { dir, fix, json } => return doctor(&NodeDir::new(dir.dir), fix, json),
         Command::Status { dir, json } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
@@ -1012,8 +1013,70 @@ fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
     }
 }
 
+/// `hotline doctor`: the node directory's file modes, fixed with `--fix`.
+/// Fails while a looser mode remains, so scripts can check it.
+fn doctor(dir: &NodeDir, fix: bool, json: bool) -> Result<ExitCode> {
+    dir.read_config()?;
+    let found = hotline_node::modes::loose(dir)
+        .with_context(|| format!("reading {}", dir.root().display()))?;
+    if fix {
+        hotline_node::modes::fix(&found)?;
+    }
+    let left = if fix {
+        hotline_node::modes::loose(dir)?
+    } else {
+        found.clone()
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "dir": dir.root(), "loose": found, "fixed": fix, "ok": left.is_empty() })
+        );
+    } else if found.is_empty() {
+        println!(
+            "{}: every directory is 0700 and every file 0600; nothing to fix.",
+            dir.root().display()
+        );
+    } else {
+        for l in &found {
+            println!("{}{l}", if fix { "fixed: " } else { "" });
+        }
+        if !fix {
+            println!(
+                "Fix them with `hotline doctor --fix --dir {}`.",
+                dir.root().display()
+            );
+        }
+    }
+    Ok(if left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Warns (on standard error and in the log) about every looser mode in the
+/// node directory; `serve` still starts, since refusing would stop a watch
+/// floor over a chmod.
+fn warn_loose_modes(dir: &NodeDir) {
+    let Ok(loose) = hotline_node::modes::loose(dir) else {
+        return;
+    };
+    for l in &loose {
+        tracing::warn!(path = %l.path.display(), mode = format!("{:04o}", l.mode), "loose file mode");
+        eprintln!("hotline: warning: {l}");
+    }
+    if !loose.is_empty() {
+        eprintln!(
+            "hotline: warning: fix them with `hotline doctor --fix --dir {}`",
+            dir.root().display()
+        );
+    }
+}
+
 async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>) -> Result<()> {
     let node = Node::open(&dir)?;
+    warn_loose_modes(&dir);
     let addr = listen.unwrap_or_else(|| node.config().listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -172,6 +172,18 @@ enum Command {
         #[arg(long)]
         peer_listen: Option<String>,
     },
+    /// Check that the node directory is for this user alone (directories 0700, files 0600);
+    /// with --fix, set the modes that are looser.
+    Doctor {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Set every looser mode to 0700 (directories) or 0600 (files).
+        #[arg(long)]
+        fix: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show each peer: link up or down and since when, last cosigned checkpoints, outbox depth, alerts.
     Status {
         #[command(flatten)]

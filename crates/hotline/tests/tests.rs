@@ -70,9 +70,16 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
+    /// File modes: init and serve make directories 0700 and files 0600
+    /// whatever the umask; serve warns about looser ones, doctor fixes them.
+    mod modes;
     /// Console operators from the command line: add (password file, stdin,
     /// no terminal), list, passwd, unlock, remove; beside a running node.
     mod operators;
+    /// The CLI and its own node: over the Unix socket in run/, so a stale
+    /// address file never leaks the API token; HTTPS on the API address,
+    /// the Host allow-list, what /healthz and /metrics show anonymously.
+    mod own_node;
     /// Claims proved by either party and checked offline: delivery, answered,
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.
