@@ -7,6 +7,7 @@
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
 //! DIR/keys/offices/*.json    office keys (mode 0600)
 //! DIR/keys/tls.key, tls.crt  the peer link's TLS key (mode 0600) and certificate
+//! DIR/keys/api.key, api.crt  the API's and console's HTTPS key (mode 0600) and certificate
 //! DIR/peers/*.json           pinned identities of other parties
 //! DIR/api.token              bearer token for the local API (mode 0600)
 //! DIR/run/                   run-time files of the running node (mode 0700)
@@ -58,6 +59,52 @@ pub struct Config {
     /// Live calls between consoles.
     #[serde(default)]
     pub calls: CallsConfig,
+    /// How the API and console are served: HTTPS, the Host allow-list.
+    #[serde(default, skip_serializing_if = "ApiConfig::is_default")]
+    pub api: ApiConfig,
+}
+
+/// The API address: HTTPS from the node's own certificate, or from the
+/// files named here. Off loopback the API and console always speak HTTPS
+/// (the token, passwords and session cookies would otherwise cross the
+/// network readable), unless `insecure_plain_http` says otherwise; on
+/// loopback plain HTTP stays the default, since nothing crosses a network
+/// there, browsers treat `http://127.0.0.1` as a secure context, and the CLI
+/// uses the Unix socket in `run/` anyway.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// `true`: HTTPS even on loopback; `false`: plain HTTP (refused off
+    /// loopback without `insecure_plain_http`); unset: HTTPS except on loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// The certificate chain (PEM, the server's first), relative to the node
+    /// directory or absolute; default `keys/api.crt`, made by `hotline init`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM); default `keys/api.key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (`--insecure-plain-http`):
+    /// only on a network where every machine may read the token.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_plain_http: bool,
+    /// Host names (or addresses) the API answers to besides `localhost`,
+    /// the loopback addresses, the listen address and the certificate's
+    /// names; any other `Host` is answered 421 (DNS rebinding).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+}
+
+impl ApiConfig {
+    /// Nothing set: `init` then writes no `[api]` table, for the operator to add.
+    fn is_default(&self) -> bool {
+        self.tls.is_none()
+            && self.tls_cert.is_none()
+            && self.tls_key.is_none()
+            && !self.insecure_plain_http
+            && self.allowed_hosts.is_empty()
+    }
 }
 
 /// Live calls: media flows directly between the two operators' browsers
@@ -243,6 +290,21 @@ impl NodeDir {
     /// Run-time files.
     pub fn run(&self) -> PathBuf {
         self.root.join("run")
+    }
+    /// The API's TLS certificate: `[api] tls_cert`, or `keys/api.crt`.
+    pub fn api_cert(&self, config: &ApiConfig) -> PathBuf {
+        self.inside(config.tls_cert.as_deref(), "keys/api.crt")
+    }
+    /// The API's TLS key: `[api] tls_key`, or `keys/api.key`.
+    pub fn api_key(&self, config: &ApiConfig) -> PathBuf {
+        self.inside(config.tls_key.as_deref(), "keys/api.key")
+    }
+    fn inside(&self, given: Option<&Path>, default: &str) -> PathBuf {
+        match given {
+            Some(p) if p.is_absolute() => p.to_owned(),
+            Some(p) => self.root.join(p),
+            None => self.root.join(default),
+        }
     }
     /// Address file of the running node's peer listener.
     pub fn peer_addr(&self) -> PathBuf {

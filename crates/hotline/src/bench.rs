@@ -204,6 +204,7 @@ async fn append(
             party: Party::new("us")?,
             origin: None,
             listen: "127.0.0.1:0".into(),
+            api_names: vec![],
         },
     )?;
     let node = Node::open(&dir)?;
@@ -1287,6 +1288,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
             party: Party::new("us")?,
             origin: None,
             listen: "127.0.0.1:0".into(),
+            api_names: vec![],
         },
     )?;
     let config = dir.read_config()?;

@@ -22,6 +22,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             party,
             origin,
             listen,
+            sans,
             dir,
             json,
         } => {
@@ -33,6 +34,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                     party: party.clone(),
                     origin,
                     listen,
+                    api_names: sans,
                 },
             )?;
             let (config, _) = LogReader::open(&dir)?;
@@ -319,7 +321,19 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir,
             listen,
             peer_listen,
-        } => serve(NodeDir::new(dir.dir), listen, peer_listen).await?,
+            insecure_plain_http,
+        } => {
+            serve(
+                NodeDir::new(dir.dir),
+                listen,
+                peer_listen,
+                insecure_plain_http,
+            )
+            .await?
+        }
+        Command::Tls(crate::TlsCmd::Regenerate { sans, dir, json }) => {
+            tls_regenerate(&NodeDir::new(dir.dir), &sans, json)?;
+        }
         Command::Doctor { dir, fix, json } => return doctor(&NodeDir::new(dir.dir), fix, json),
         Command::Status { dir, json } => {
             let dir = NodeDir::new(dir.dir);
@@ -562,6 +576,13 @@ fn print_status(v: &serde_json::Value) {
         s(&v["origin"]),
         v["log_size"]
     );
+    let api = &v["api"];
+    if let Some(url) = api["url"].as_str() {
+        match api["fingerprint_sha256"].as_str() {
+            Some(fp) => println!("API and console at {url} — certificate SHA-256 fingerprint {fp}"),
+            None => println!("API and console at {url} (plain HTTP)"),
+        }
+    }
     let overdue = v["inquiries_overdue"]
         .as_array()
         .cloned()
@@ -1074,7 +1095,40 @@ fn warn_loose_modes(dir: &NodeDir) {
     }
 }
 
-async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>) -> Result<()> {
+/// `hotline tls regenerate`.
+fn tls_regenerate(dir: &NodeDir, sans: &[String], json: bool) -> Result<()> {
+    let config = dir.read_config()?;
+    let mut names = sans.to_vec();
+    names.extend(hotline_node::api::transport::listen_host(&config.listen));
+    let (key, cert) = (dir.api_key(&config.api), dir.api_cert(&config.api));
+    let c = hotline_node::tls::ApiCert::generate(&config.party, &names, &key, &cert, true)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "cert": cert, "key": key, "names": names, "fingerprint_sha256": c.fingerprint(), "spki_sha256": c.spki_pin() })
+        );
+    } else {
+        println!(
+            "Wrote {} and {} for localhost, 127.0.0.1, ::1{}{}.",
+            cert.display(),
+            key.display(),
+            if names.is_empty() { "" } else { ", " },
+            names.join(", ")
+        );
+        println!("SHA-256 fingerprint {}", c.fingerprint());
+        println!(
+            "Restart the node to serve it; browsers that trusted the old certificate must trust this one (check the fingerprint they show)."
+        );
+    }
+    Ok(())
+}
+
+async fn serve(
+    dir: NodeDir,
+    listen: Option<String>,
+    peer_listen: Option<String>,
+    insecure_plain_http: bool,
+) -> Result<()> {
     let node = Node::open(&dir)?;
     warn_loose_modes(&dir);
     let addr = listen.unwrap_or_else(|| node.config().listen.clone());
@@ -1091,11 +1145,27 @@ async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>
         })?;
     let bound = listener.local_addr()?;
     let pbound = peer_listener.local_addr()?;
+    let transport = hotline_node::api::transport::choose(
+        &dir,
+        node.party().as_str(),
+        &node.config().api,
+        bound,
+        insecure_plain_http,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let scheme = transport.scheme();
     tracing::info!(party = %node.party(), origin = %node.config().origin, %bound, peers = %pbound, "hotline node serving");
     eprintln!(
-        "hotline: party {} serving the API on http://{bound} (docs at /openapi.json) and peers on https://{pbound} (pinned TLS); Ctrl-C stops.",
+        "hotline: party {} serving the API and console on {scheme}://{bound} (docs at /openapi.json) and peers on https://{pbound} (pinned TLS); Ctrl-C stops.",
         node.party()
     );
+    if let Some(c) = transport.cert() {
+        eprintln!(
+            "hotline: the API's certificate has SHA-256 fingerprint {} (SPKI pin sha256//{})",
+            c.fingerprint(),
+            c.spki_pin()
+        );
+    }
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term =
@@ -1106,7 +1176,7 @@ async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>
         }
         tracing::info!("shutting down");
     };
-    hotline_node::api::serve(node, listener, Some(peer_listener), shutdown).await?;
+    hotline_node::api::serve_with(node, listener, Some(peer_listener), transport, shutdown).await?;
     Ok(())
 }
 
