@@ -38,6 +38,7 @@ use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 
 pub mod client;
+pub mod handshakes;
 pub mod https;
 pub mod identity;
 pub mod pinned;
