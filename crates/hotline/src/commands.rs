@@ -38,16 +38,25 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                 },
             )?;
             let (config, _) = LogReader::open(&dir)?;
+            let cert = hotline_node::tls::ApiCert::load(
+                &dir.api_key(&config.api),
+                &dir.api_cert(&config.api),
+            )?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root() })
+                    serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root(), "api_fingerprint_sha256": cert.fingerprint() })
                 );
             } else {
                 println!(
                     "Created party {party} in {} (log {}).",
                     dir.root().display(),
                     config.origin
+                );
+                println!(
+                    "The API's HTTPS certificate ({}, served off loopback) has SHA-256 fingerprint {}.",
+                    dir.api_cert(&config.api).display(),
+                    cert.fingerprint()
                 );
                 println!(
                     "Next: `hotline office add {party}/NAME --dir {}` and `hotline serve --dir {}`.",

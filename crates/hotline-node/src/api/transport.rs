@@ -174,3 +174,54 @@ pub async fn check_host(State(allowed): State<AllowedHosts>, req: Request, next:
             .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_values_lose_port_brackets_and_trailing_dot() {
+        assert_eq!(bare("localhost:7700"), "localhost");
+        assert_eq!(bare("[::1]:7700"), "::1");
+        assert_eq!(bare("::1"), "::1");
+        assert_eq!(bare("duty.example."), "duty.example");
+        assert_eq!(bare(" 10.77.0.2 "), "10.77.0.2");
+    }
+
+    #[test]
+    fn the_listen_host_is_named_unless_unspecified() {
+        assert_eq!(listen_host("10.77.0.2:7700").as_deref(), Some("10.77.0.2"));
+        assert_eq!(listen_host("[::1]:0").as_deref(), Some("::1"));
+        assert_eq!(listen_host("0.0.0.0:7700"), None);
+        assert_eq!(listen_host("[::]:7700"), None);
+        assert_eq!(
+            listen_host("duty.example:7700").as_deref(),
+            Some("duty.example")
+        );
+    }
+
+    #[test]
+    fn only_the_nodes_own_names_are_allowed() {
+        let bound: SocketAddr = "10.77.0.2:7443".parse().unwrap();
+        let a = AllowedHosts::new(bound, None, &["Duty.Example".into()]);
+        for ok in [
+            "localhost",
+            "LOCALHOST:1",
+            "127.0.0.1:7443",
+            "[::1]:7443",
+            "10.77.0.2:7443",
+            "duty.example",
+        ] {
+            assert!(a.allows(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "10.77.0.3",
+            "localhost.evil.example",
+            "127.0.0.2",
+        ] {
+            assert!(!a.allows(bad), "{bad}");
+        }
+    }
+}
