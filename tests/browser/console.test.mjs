@@ -28,9 +28,9 @@ async function signIn(node, name, password = PASSWORD, size) {
   return page;
 }
 
-/** The node's log size, from its public health endpoint. */
+/** The node's log size, from its health endpoint (with the token: anonymously it shows none). */
 async function logSize(node) {
-  const r = await fetch(`${node.url}/healthz`);
+  const r = await fetch(`${node.url}/healthz`, { headers: { Authorization: `Bearer ${node.token}` } });
   return (await r.json()).log_size;
 }
 

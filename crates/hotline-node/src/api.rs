@@ -7,6 +7,7 @@
 //! is readable only by the node's owner, so the local CLI can act and other
 //! users of the machine cannot.
 
+use std::future::IntoFuture as _;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -28,6 +29,7 @@ use crate::node::Node;
 use crate::sequencer::Appended;
 
 pub mod calls;
+pub mod transport;
 
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -191,14 +193,38 @@ fn office(s: &str, field: &str) -> Result<Office, ApiError> {
     Office::new(s).map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{field}: {e}")))
 }
 
-async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// Liveness for anyone (a load balancer, a browser); the log's size only
+/// with the token, since how much a party writes is traffic.
+async fn healthz(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !authorized(&headers, &s) {
+        return Ok(Json(
+            serde_json::json!({ "status": "ok", "party": s.node.party().as_str() }),
+        ));
+    }
     let size = s.node.reader().size()?;
     Ok(Json(
         serde_json::json!({ "status": "ok", "party": s.node.party().as_str(), "log_size": size }),
     ))
 }
 
-async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+/// What `/metrics` shows without the token: that the node is up, nothing
+/// about peers or traffic.
+const ANONYMOUS_METRICS: &str = "# HELP hotline_up The node is serving. Every other metric needs the API token (Authorization: Bearer).\n# TYPE hotline_up gauge\nhotline_up 1\n# EOF\n";
+
+async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if !authorized(&headers, &s) {
+        return (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            ANONYMOUS_METRICS,
+        )
+            .into_response();
+    }
     let node = s.node.clone();
     if let Ok(Ok(list)) = tokio::task::spawn_blocking(move || node.inquiries()).await {
         let n = list.iter().filter(|q| q.overdue).count();
@@ -214,6 +240,7 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         )],
         s.node.metrics().render(),
     )
+        .into_response()
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -331,9 +358,9 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
     })
     .await
     .map_err(|e| NodeError::Internal(e.to_string()))??;
-    Ok(Json(
-        serde_json::to_value(st).map_err(|e| NodeError::Internal(e.to_string()))?,
-    ))
+    let mut v = serde_json::to_value(st).map_err(|e| NodeError::Internal(e.to_string()))?;
+    v["api"] = s.node.served_api().unwrap_or(serde_json::Value::Null);
+    Ok(Json(v))
 }
 
 async fn peer_log(
@@ -578,6 +605,18 @@ async fn auth(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    if !authorized(&headers, &s) {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong API token: send `Authorization: Bearer <contents of DIR/api.token>`"
+                .into(),
+        ));
+    }
+    Ok(next.run(req).await)
+}
+
+/// Whether the request carries the API token.
+fn authorized(headers: &HeaderMap, s: &AppState) -> bool {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -587,14 +626,7 @@ async fn auth(
         .unwrap_or_default();
     let h: [u8; 32] = Sha256::digest(given.as_bytes()).into();
     // An empty token never authorises, even if the token file is empty.
-    if given.is_empty() || h != *s.token_hash {
-        return Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong API token: send `Authorization: Bearer <contents of DIR/api.token>`"
-                .into(),
-        ));
-    }
-    Ok(next.run(req).await)
+    !given.is_empty() && h == *s.token_hash
 }
 
 async fn count_rejections(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -679,11 +711,37 @@ pub fn app(node: Node, token: &str) -> Router {
 
 /// Serves the API on `listener` and, given one, the pinned-TLS peer link on
 /// `peers`, running the federation loops, until `shutdown` resolves. Writes
-/// the bound addresses to `DIR/run/` so the CLI can find the node.
+/// the bound addresses to `DIR/run/` so the CLI can find the node. HTTPS or
+/// plain HTTP as `[api]` in hotline.toml says (see [`transport::choose`]).
+///
+/// # Errors
+///
+/// Besides I/O: plain HTTP on a non-loopback address without
+/// `[api] insecure_plain_http`, or an unusable certificate.
 pub async fn serve(
     node: Node,
     listener: tokio::net::TcpListener,
     peers: Option<tokio::net::TcpListener>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let bound = listener.local_addr()?;
+    let t = transport::choose(
+        node.dir(),
+        node.party().as_str(),
+        &node.config().api,
+        bound,
+        false,
+    )
+    .map_err(std::io::Error::other)?;
+    serve_with(node, listener, peers, t, shutdown).await
+}
+
+/// [`serve`] with the transport already chosen.
+pub async fn serve_with(
+    node: Node,
+    listener: tokio::net::TcpListener,
+    peers: Option<tokio::net::TcpListener>,
+    transport: transport::Transport,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = std::fs::read_to_string(node.dir().api_token())?;
@@ -717,22 +775,87 @@ pub async fn serve(
             router,
             open,
             failures,
+            crate::tls::server::PeerLimits {
+                max_handshakes: node.config().limits.peer_max_handshakes,
+                handshake_timeout: std::time::Duration::from_secs(
+                    node.config().limits.peer_handshake_timeout_secs.max(1),
+                ),
+            },
             until(stop.clone()),
         )));
         crate::dir::write_atomic(&node.dir().peer_addr(), paddr.to_string().as_bytes())?;
     }
+    let sock = node.dir().api_sock();
+    let local = bind_local(&sock)?;
+    let local_task = tokio::spawn(
+        axum::serve(local, app(node.clone(), &token))
+            .with_graceful_shutdown(until(stop.clone()))
+            .into_future(),
+    );
     crate::dir::write_atomic(&node.dir().api_addr(), addr.to_string().as_bytes())?;
     let files = (node.dir().api_addr(), node.dir().peer_addr());
+    let cert = transport.cert().cloned();
+    node.set_served_api(serde_json::json!({
+        "scheme": transport.scheme(),
+        "address": addr.to_string(),
+        "url": format!("{}://{addr}/", transport.scheme()),
+        "fingerprint_sha256": cert.as_ref().map(|c| c.fingerprint()),
+        "spki_sha256": cert.as_ref().map(|c| c.spki_pin()),
+    }));
+    let allowed = transport::AllowedHosts::new(addr, cert, &node.config().api.allowed_hosts);
     // The operator console (HTML, not part of the JSON API's OpenAPI
     // document) shares the API's address.
-    let router = app(node.clone(), &token).merge(crate::console::router(node));
-    let r = axum::serve(listener, router)
-        .with_graceful_shutdown(until(stop))
-        .await;
+    let router = app(node.clone(), &token)
+        .merge(crate::console::router(node))
+        .layer(middleware::from_fn_with_state(
+            allowed,
+            transport::check_host,
+        ));
+    let r = match transport {
+        transport::Transport::Plain => {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(until(stop))
+            .await
+        }
+        transport::Transport::Tls(cert) => {
+            let config = cert.server_config().map_err(std::io::Error::other)?;
+            crate::tls::https::serve_https(listener, config, router, stop).await
+        }
+    };
     if let Some(t) = peer_task {
         let _ = t.await;
     }
+    let _ = local_task.await;
     let _ = std::fs::remove_file(files.0);
     let _ = std::fs::remove_file(files.1);
+    let _ = std::fs::remove_file(sock);
     r
+}
+
+/// Binds the CLI's socket at `path` (in `run/`, mode 0700), mode 0600. A
+/// socket left by a node that crashed is replaced: the writer lock, held by
+/// now, says no other node of this directory runs.
+fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Some(run) = path.parent() {
+        crate::dir::create_private_dir(run)?;
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let listener = tokio::net::UnixListener::bind(path).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "binding the CLI's socket {}: {e} (a Unix socket path is at most 107 bytes; use a shorter --dir)",
+                path.display()
+            ),
+        )
+    })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }

@@ -7,9 +7,12 @@
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
 //! DIR/keys/offices/*.json    office keys (mode 0600)
 //! DIR/keys/tls.key, tls.crt  the peer link's TLS key (mode 0600) and certificate
+//! DIR/keys/api.key, api.crt  the API's and console's HTTPS key (mode 0600) and certificate
 //! DIR/peers/*.json           pinned identities of other parties
 //! DIR/api.token              bearer token for the local API (mode 0600)
+//! DIR/run/                   run-time files of the running node (mode 0700)
 //! DIR/run/api.addr           address the running node's API listens on
+//! DIR/run/api.sock           the API for the CLI on this machine (Unix socket, mode 0600)
 //! DIR/node.lock              held while a process writes the log
 //! ```
 
@@ -56,6 +59,52 @@ pub struct Config {
     /// Live calls between consoles.
     #[serde(default)]
     pub calls: CallsConfig,
+    /// How the API and console are served: HTTPS, the Host allow-list.
+    #[serde(default, skip_serializing_if = "ApiConfig::is_default")]
+    pub api: ApiConfig,
+}
+
+/// The API address: HTTPS from the node's own certificate, or from the
+/// files named here. Off loopback the API and console always speak HTTPS
+/// (the token, passwords and session cookies would otherwise cross the
+/// network readable), unless `insecure_plain_http` says otherwise; on
+/// loopback plain HTTP stays the default, since nothing crosses a network
+/// there, browsers treat `http://127.0.0.1` as a secure context, and the CLI
+/// uses the Unix socket in `run/` anyway.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// `true`: HTTPS even on loopback; `false`: plain HTTP (refused off
+    /// loopback without `insecure_plain_http`); unset: HTTPS except on loopback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// The certificate chain (PEM, the server's first), relative to the node
+    /// directory or absolute; default `keys/api.crt`, made by `hotline init`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM); default `keys/api.key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (`--insecure-plain-http`):
+    /// only on a network where every machine may read the token.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_plain_http: bool,
+    /// Host names (or addresses) the API answers to besides `localhost`,
+    /// the loopback addresses, the listen address and the certificate's
+    /// names; any other `Host` is answered 421 (DNS rebinding).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+}
+
+impl ApiConfig {
+    /// Nothing set: `init` then writes no `[api]` table, for the operator to add.
+    fn is_default(&self) -> bool {
+        self.tls.is_none()
+            && self.tls_cert.is_none()
+            && self.tls_key.is_none()
+            && !self.insecure_plain_http
+            && self.allowed_hosts.is_empty()
+    }
 }
 
 /// Live calls: media flows directly between the two operators' browsers
@@ -116,6 +165,24 @@ pub struct Limits {
     /// The window of `max_receipts_per_window`, in seconds.
     #[serde(default = "default_receipt_window")]
     pub receipt_window_secs: u64,
+    /// Most connections to the peer port that may be in their TLS handshake
+    /// at once; when one more arrives, the one waiting longest is dropped.
+    /// Kept apart from pinned sessions, so strangers' idle sockets cannot
+    /// keep a pinned peer out.
+    #[serde(default = "default_peer_handshakes")]
+    pub peer_max_handshakes: usize,
+    /// Seconds a connection to the peer port may take to finish its TLS
+    /// handshake before it is closed.
+    #[serde(default = "default_peer_handshake_timeout")]
+    pub peer_handshake_timeout_secs: u64,
+}
+
+fn default_peer_handshakes() -> usize {
+    crate::tls::server::MAX_HANDSHAKES
+}
+
+fn default_peer_handshake_timeout() -> u64 {
+    crate::tls::server::HANDSHAKE_TIMEOUT.as_secs()
 }
 
 fn default_receipts_per_window() -> u64 {
@@ -133,6 +200,8 @@ impl Default for Limits {
             max_request_bytes: 1024 * 1024,
             max_receipts_per_window: default_receipts_per_window(),
             receipt_window_secs: default_receipt_window(),
+            peer_max_handshakes: default_peer_handshakes(),
+            peer_handshake_timeout_secs: default_peer_handshake_timeout(),
         }
     }
 }
@@ -212,6 +281,31 @@ impl NodeDir {
     pub fn tls_cert(&self) -> PathBuf {
         self.root.join("keys/tls.crt")
     }
+    /// The running node's API as a Unix socket, for the CLI: only this
+    /// directory's owner can reach it, so the token sent over it reaches
+    /// the node and nobody who took over a TCP port after a crash.
+    pub fn api_sock(&self) -> PathBuf {
+        self.root.join("run/api.sock")
+    }
+    /// Run-time files.
+    pub fn run(&self) -> PathBuf {
+        self.root.join("run")
+    }
+    /// The API's TLS certificate: `[api] tls_cert`, or `keys/api.crt`.
+    pub fn api_cert(&self, config: &ApiConfig) -> PathBuf {
+        self.inside(config.tls_cert.as_deref(), "keys/api.crt")
+    }
+    /// The API's TLS key: `[api] tls_key`, or `keys/api.key`.
+    pub fn api_key(&self, config: &ApiConfig) -> PathBuf {
+        self.inside(config.tls_key.as_deref(), "keys/api.key")
+    }
+    fn inside(&self, given: Option<&Path>, default: &str) -> PathBuf {
+        match given {
+            Some(p) if p.is_absolute() => p.to_owned(),
+            Some(p) => self.root.join(p),
+            None => self.root.join(default),
+        }
+    }
     /// Address file of the running node's peer listener.
     pub fn peer_addr(&self) -> PathBuf {
         self.root.join("run/peer.addr")
@@ -247,6 +341,7 @@ impl NodeDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(self.lock())?;
         match f.try_lock() {
             Ok(()) => Ok(Some(f)),
@@ -256,29 +351,56 @@ impl NodeDir {
     }
 }
 
-/// Writes a secret file with mode 0600, refusing to overwrite one.
-pub fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let mut f = OpenOptions::new()
+/// Creates the directory `path` (and missing parents) and makes it mode
+/// 0700 whatever the umask: what is in a node directory is for the node
+/// alone.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+}
+
+/// Creates (or opens) a file mode 0600 whatever the umask.
+fn create_private_file(path: &Path, new: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let f = OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .create_new(new)
+        .truncate(true)
         .mode(0o600)
         .open(path)?;
+    f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(f)
+}
+
+/// Writes a secret file with mode 0600, refusing to overwrite one.
+pub fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
+    }
+    let mut f = create_private_file(path, true)?;
     f.write_all(contents.as_bytes())?;
     f.write_all(b"\n")?;
     f.sync_all()
 }
 
-/// Writes a file atomically (write to a temporary file, then rename).
+/// Writes a file atomically (write to a temporary file, then rename), mode
+/// 0600.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
     }
     let tmp = path.with_extension("tmp");
     {
-        let mut f = File::create(&tmp)?;
+        let mut f = create_private_file(&tmp, false)?;
         f.write_all(contents)?;
         f.sync_all()?;
     }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod federation;
 pub mod inquiries;
 pub mod metrics;
+pub mod modes;
 pub mod node;
 pub mod offices;
 pub mod operators;

@@ -58,6 +58,9 @@ struct Inner {
     acts: tokio::sync::Mutex<()>,
     /// Whether the peer listener accepts connections (operators can close it).
     peer_listener: tokio::sync::watch::Sender<bool>,
+    /// How `serve` serves the API address (scheme, address, certificate
+    /// fingerprint), for `hotline status`.
+    served_api: Mutex<Option<serde_json::Value>>,
     /// Set once `serve` starts the federation loops; peers pinned later join them.
     running: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
     _lock: File,
@@ -71,6 +74,9 @@ pub struct InitOptions {
     pub origin: Option<String>,
     /// Default API listen address.
     pub listen: String,
+    /// More names for the API's certificate (a LAN address or host name)
+    /// besides localhost, the loopback addresses and the listen host.
+    pub api_names: Vec<String>,
 }
 
 fn io(what: &str) -> impl Fn(std::io::Error) -> NodeError + '_ {
@@ -102,7 +108,8 @@ impl Node {
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
         let wit_key = NoteKey::generate(&witness_name, ALG_COSIGNATURE_V1, &mut rng)
             .map_err(|e| NodeError::BadInput(e.to_string()))?;
-        std::fs::create_dir_all(dir.root()).map_err(io("creating the directory"))?;
+        crate::dir::create_private_dir(dir.root()).map_err(io("creating the directory"))?;
+        crate::dir::create_private_dir(&dir.root().join("keys")).map_err(io("creating keys"))?;
         write_secret(&dir.log_key(), &log_key.to_skey()).map_err(io("writing the log key"))?;
         write_secret(&dir.witness_key(), &wit_key.to_skey())
             .map_err(io("writing the witness key"))?;
@@ -121,12 +128,24 @@ impl Node {
             limits: Limits::default(),
             console: crate::dir::ConsoleConfig::default(),
             calls: crate::dir::CallsConfig::default(),
+            api: crate::dir::ApiConfig::default(),
         };
         let text =
             toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
-        std::fs::create_dir_all(dir.offices()).map_err(io("creating keys/offices"))?;
-        std::fs::create_dir_all(dir.peers()).map_err(io("creating peers"))?;
+        crate::dir::create_private_dir(&dir.offices()).map_err(io("creating keys/offices"))?;
+        crate::dir::create_private_dir(&dir.peers()).map_err(io("creating peers"))?;
+        crate::dir::create_private_dir(&dir.run()).map_err(io("creating run"))?;
+        let mut names = opts.api_names.clone();
+        names.extend(crate::api::transport::listen_host(&config.listen));
+        crate::tls::ApiCert::generate(
+            opts.party.as_str(),
+            &names,
+            &dir.api_key(&config.api),
+            &dir.api_cert(&config.api),
+            false,
+        )
+        .map_err(|e| NodeError::BadInput(format!("the API's certificate: {e}")))?;
         // Opening creates the database and signs the empty log's checkpoint.
         drop(Self::open(dir)?);
         Ok(())
@@ -247,6 +266,7 @@ impl Node {
                 mirrored: tokio::sync::watch::Sender::new(0),
                 signals: tokio::sync::broadcast::Sender::new(256),
                 running: Mutex::new(None),
+                served_api: Mutex::new(None),
                 peer_listener: tokio::sync::watch::Sender::new(true),
                 acts: tokio::sync::Mutex::new(()),
                 _lock: lock,
@@ -692,6 +712,18 @@ impl Node {
     /// responses such as event streams end on it so shutdown is not held up.
     pub fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
         self.inner.running.lock().ok().and_then(|r| r.clone())
+    }
+    /// Records how the API address is served (see [`Node::served_api`]).
+    pub fn set_served_api(&self, about: serde_json::Value) {
+        if let Ok(mut a) = self.inner.served_api.lock() {
+            *a = Some(about);
+        }
+    }
+    /// How the API address is served, once `serve` runs: `scheme`,
+    /// `address`, and for HTTPS the certificate's `fingerprint_sha256` and
+    /// `spki_sha256`.
+    pub fn served_api(&self) -> Option<serde_json::Value> {
+        self.inner.served_api.lock().ok().and_then(|a| a.clone())
     }
     /// The TLS identity of the peer link.
     pub fn tls(&self) -> &TlsIdentity {

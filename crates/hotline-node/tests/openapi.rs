@@ -365,6 +365,7 @@ async fn routes_match_the_live_router() {
             party: Party::new("us").unwrap(),
             origin: None,
             listen: "127.0.0.1:0".into(),
+            api_names: vec![],
         },
     )
     .unwrap();

@@ -102,6 +102,7 @@ impl Server {
             app(hits.clone()),
             open_rx,
             failed.clone(),
+            hotline_node::tls::server::PeerLimits::default(),
             async move {
                 let _ = stop_rx.await;
             },

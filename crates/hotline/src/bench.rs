@@ -59,6 +59,23 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Pinned TLS 1.3 handshakes per second on the peer port (the node's listener and
+    /// configurations, loopback, full handshakes), alone and with idle sockets held open.
+    Handshakes {
+        /// Handshakes per phase.
+        #[arg(long, default_value_t = 2_000)]
+        count: u64,
+        /// Handshakes in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Idle TCP connections (never starting a handshake) held open in the second phase
+        /// (0 to skip it).
+        #[arg(long, default_value_t = 256)]
+        idle: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Size, build time and verify time of an absence proof for a month of a log (a node's
     /// SQLite store, real signed entries, witness-cosigned checkpoints), built and checked
     /// by the same code `hotline prove absence` and `hotline verify` run.
@@ -156,6 +173,12 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 print_link(&f);
             }
         }
+        BenchCmd::Handshakes {
+            count,
+            concurrency,
+            idle,
+            json,
+        } => handshakes(count.max(1), concurrency.max(1), idle, json).await?,
         BenchCmd::Absence {
             entries,
             runs,
@@ -169,6 +192,40 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 print_absence(&f);
             }
         }
+    }
+    Ok(())
+}
+
+/// `hotline bench handshakes`: one phase alone, one beside `idle` idle
+/// sockets (what a stranger can hold open against the handshake limits).
+async fn handshakes(count: u64, concurrency: usize, idle: usize, json: bool) -> Result<()> {
+    use hotline_node::tls::handshakes::measure;
+    use hotline_node::tls::server::PeerLimits;
+    let mut phases = Vec::new();
+    for idle in [0, idle] {
+        if idle == 0 && !phases.is_empty() {
+            continue;
+        }
+        progress(
+            &format!("handshakes: {count}, {concurrency} at once, {idle} idle sockets open…"),
+            json,
+        );
+        phases.push(measure(count, concurrency, idle, PeerLimits::default()).await?);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "cores": std::thread::available_parallelism().map_or(1, usize::from), "phases": phases })
+        );
+        return Ok(());
+    }
+    println!();
+    println!("hotline bench handshakes — pinned TLS 1.3, full handshakes, loopback");
+    for f in &phases {
+        println!(
+            "  {:>3} idle sockets open: {:>8.0} handshakes/s  (median {:.2} ms, p99 {:.2} ms, {} at once, {} failed)",
+            f.idle_sockets, f.per_sec, f.median_ms, f.p99_ms, f.concurrency, f.failed
+        );
     }
     Ok(())
 }
@@ -243,6 +300,7 @@ async fn append(
             party: Party::new("us")?,
             origin: None,
             listen: "127.0.0.1:0".into(),
+            api_names: vec![],
         },
     )?;
     let node = Node::open(&dir)?;
@@ -1335,6 +1393,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
             party: Party::new("us")?,
             origin: None,
             listen: "127.0.0.1:0".into(),
+            api_names: vec![],
         },
     )?;
     let config = dir.read_config()?;

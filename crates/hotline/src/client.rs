@@ -1,24 +1,24 @@
-//! The CLI's client for the local node API (plain HTTP on loopback, with the
-//! bearer token from the node directory).
+//! The CLI's client for its own node's API: over the Unix socket in the
+//! node directory's `run/` (mode 0600 in a 0700 directory), with the bearer
+//! token from the node directory. Never over TCP: after a crash the port in
+//! `run/api.addr` may belong to anyone, and the token must not reach them.
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use hotline_node::dir::NodeDir;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// A connection to a running node.
 pub struct NodeClient {
-    base: String,
+    sock: std::path::PathBuf,
     token: String,
-    http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
-/// The node is not running (no address file, or nothing listens there).
+/// The node is not running (no socket, or nothing listens on it).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "the node for {dir} is not running; start it with `hotline serve --dir {dir}` (in another terminal), then try again"
@@ -33,36 +33,44 @@ impl NodeClient {
         let not_running = || NotRunning {
             dir: dir.root().display().to_string(),
         };
-        let addr = std::fs::read_to_string(dir.api_addr()).map_err(|_| not_running())?;
         let token = std::fs::read_to_string(dir.api_token())
             .with_context(|| format!("reading {}", dir.api_token().display()))?;
         let c = Self {
-            base: format!("http://{}", addr.trim()),
+            sock: dir.api_sock(),
             token: token.trim().to_owned(),
-            http: Client::builder(TokioExecutor::new()).build_http(),
         };
-        // A stale address file from a node that was killed: nothing listens.
+        // No socket, or one left by a node that was killed: nothing listens.
         if c.raw(Method::GET, "/healthz", None).await.is_err() {
             return Err(not_running().into());
         }
         Ok(c)
     }
 
+    /// One request on a fresh connection: the CLI makes a few, and the
+    /// socket costs no handshake.
     async fn raw(
         &self,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes)> {
+        let stream = tokio::net::UnixStream::connect(&self.sock)
+            .await
+            .with_context(|| format!("connecting to {}", self.sock.display()))?;
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let driver = tokio::spawn(conn);
         let req = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
+            .uri(path)
+            .header("host", "localhost")
             .header("authorization", format!("Bearer {}", self.token))
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.unwrap_or_default())))?;
-        let res = self.http.request(req).await?;
+        let res = send.send_request(req).await?;
         let status = res.status();
         let bytes = res.into_body().collect().await?.to_bytes();
+        drop(send);
+        let _ = driver.await;
         Ok((status, bytes))
     }
 

@@ -22,6 +22,7 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             party,
             origin,
             listen,
+            sans,
             dir,
             json,
         } => {
@@ -33,19 +34,29 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
                     party: party.clone(),
                     origin,
                     listen,
+                    api_names: sans,
                 },
             )?;
             let (config, _) = LogReader::open(&dir)?;
+            let cert = hotline_node::tls::ApiCert::load(
+                &dir.api_key(&config.api),
+                &dir.api_cert(&config.api),
+            )?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root() })
+                    serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root(), "api_fingerprint_sha256": cert.fingerprint() })
                 );
             } else {
                 println!(
                     "Created party {party} in {} (log {}).",
                     dir.root().display(),
                     config.origin
+                );
+                println!(
+                    "The API's HTTPS certificate ({}, served off loopback) has SHA-256 fingerprint {}.",
+                    dir.api_cert(&config.api).display(),
+                    cert.fingerprint()
                 );
                 println!(
                     "Next: `hotline office add {party}/NAME --dir {}` and `hotline serve --dir {}`.",
@@ -309,7 +320,20 @@ pub async fn run(cmd: Command) -> Result<ExitCode> {
             dir,
             listen,
             peer_listen,
-        } => serve(NodeDir::new(dir.dir), listen, peer_listen).await?,
+            insecure_plain_http,
+        } => {
+            serve(
+                NodeDir::new(dir.dir),
+                listen,
+                peer_listen,
+                insecure_plain_http,
+            )
+            .await?
+        }
+        Command::Tls(crate::TlsCmd::Regenerate { sans, dir, json }) => {
+            tls_regenerate(&NodeDir::new(dir.dir), &sans, json)?;
+        }
+        Command::Doctor { dir, fix, json } => return doctor(&NodeDir::new(dir.dir), fix, json),
         Command::Status { dir, json } => {
             let dir = NodeDir::new(dir.dir);
             dir.read_config()?;
@@ -555,6 +579,13 @@ fn print_status(v: &serde_json::Value) {
         s(&v["origin"]),
         v["log_size"]
     );
+    let api = &v["api"];
+    if let Some(url) = api["url"].as_str() {
+        match api["fingerprint_sha256"].as_str() {
+            Some(fp) => println!("API and console at {url} — certificate SHA-256 fingerprint {fp}"),
+            None => println!("API and console at {url} (plain HTTP)"),
+        }
+    }
     let overdue = v["inquiries_overdue"]
         .as_array()
         .cloned()
@@ -1007,8 +1038,103 @@ fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
     }
 }
 
-async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>) -> Result<()> {
+/// `hotline doctor`: the node directory's file modes, fixed with `--fix`.
+/// Fails while a looser mode remains, so scripts can check it.
+fn doctor(dir: &NodeDir, fix: bool, json: bool) -> Result<ExitCode> {
+    dir.read_config()?;
+    let found = hotline_node::modes::loose(dir)
+        .with_context(|| format!("reading {}", dir.root().display()))?;
+    if fix {
+        hotline_node::modes::fix(&found)?;
+    }
+    let left = if fix {
+        hotline_node::modes::loose(dir)?
+    } else {
+        found.clone()
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "dir": dir.root(), "loose": found, "fixed": fix, "ok": left.is_empty() })
+        );
+    } else if found.is_empty() {
+        println!(
+            "{}: every directory is 0700 and every file 0600; nothing to fix.",
+            dir.root().display()
+        );
+    } else {
+        for l in &found {
+            println!("{}{l}", if fix { "fixed: " } else { "" });
+        }
+        if !fix {
+            println!(
+                "Fix them with `hotline doctor --fix --dir {}`.",
+                dir.root().display()
+            );
+        }
+    }
+    Ok(if left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Warns (on standard error and in the log) about every looser mode in the
+/// node directory; `serve` still starts, since refusing would stop a watch
+/// floor over a chmod.
+fn warn_loose_modes(dir: &NodeDir) {
+    let Ok(loose) = hotline_node::modes::loose(dir) else {
+        return;
+    };
+    for l in &loose {
+        tracing::warn!(path = %l.path.display(), mode = format!("{:04o}", l.mode), "loose file mode");
+        eprintln!("hotline: warning: {l}");
+    }
+    if !loose.is_empty() {
+        eprintln!(
+            "hotline: warning: fix them with `hotline doctor --fix --dir {}`",
+            dir.root().display()
+        );
+    }
+}
+
+/// `hotline tls regenerate`.
+fn tls_regenerate(dir: &NodeDir, sans: &[String], json: bool) -> Result<()> {
+    let config = dir.read_config()?;
+    let mut names = sans.to_vec();
+    names.extend(hotline_node::api::transport::listen_host(&config.listen));
+    let (key, cert) = (dir.api_key(&config.api), dir.api_cert(&config.api));
+    let c = hotline_node::tls::ApiCert::generate(&config.party, &names, &key, &cert, true)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "cert": cert, "key": key, "names": names, "fingerprint_sha256": c.fingerprint(), "spki_sha256": c.spki_pin() })
+        );
+    } else {
+        println!(
+            "Wrote {} and {} for localhost, 127.0.0.1, ::1{}{}.",
+            cert.display(),
+            key.display(),
+            if names.is_empty() { "" } else { ", " },
+            names.join(", ")
+        );
+        println!("SHA-256 fingerprint {}", c.fingerprint());
+        println!(
+            "Restart the node to serve it; browsers that trusted the old certificate must trust this one (check the fingerprint they show)."
+        );
+    }
+    Ok(())
+}
+
+async fn serve(
+    dir: NodeDir,
+    listen: Option<String>,
+    peer_listen: Option<String>,
+    insecure_plain_http: bool,
+) -> Result<()> {
     let node = Node::open(&dir)?;
+    warn_loose_modes(&dir);
     let addr = listen.unwrap_or_else(|| node.config().listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -1023,11 +1149,27 @@ async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>
         })?;
     let bound = listener.local_addr()?;
     let pbound = peer_listener.local_addr()?;
+    let transport = hotline_node::api::transport::choose(
+        &dir,
+        node.party().as_str(),
+        &node.config().api,
+        bound,
+        insecure_plain_http,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let scheme = transport.scheme();
     tracing::info!(party = %node.party(), origin = %node.config().origin, %bound, peers = %pbound, "hotline node serving");
     eprintln!(
-        "hotline: party {} serving the API on http://{bound} (docs at /openapi.json) and peers on https://{pbound} (pinned TLS); Ctrl-C stops.",
+        "hotline: party {} serving the API and console on {scheme}://{bound} (docs at /openapi.json) and peers on https://{pbound} (pinned TLS); Ctrl-C stops.",
         node.party()
     );
+    if let Some(c) = transport.cert() {
+        eprintln!(
+            "hotline: the API's certificate has SHA-256 fingerprint {} (SPKI pin sha256//{})",
+            c.fingerprint(),
+            c.spki_pin()
+        );
+    }
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term =
@@ -1038,7 +1180,7 @@ async fn serve(dir: NodeDir, listen: Option<String>, peer_listen: Option<String>
         }
         tracing::info!("shutting down");
     };
-    hotline_node::api::serve(node, listener, Some(peer_listener), shutdown).await?;
+    hotline_node::api::serve_with(node, listener, Some(peer_listener), transport, shutdown).await?;
     Ok(())
 }
 

@@ -382,6 +382,7 @@ pub(crate) fn create_party(
             party: Party::new(name)?,
             origin: None,
             listen: listen.into(),
+            api_names: vec![],
         },
     )?;
     // The binary does not link a TOML writer; the file `init` wrote has one
@@ -863,6 +864,15 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             p.api,
             p.peer_url()
         );
+        let (dir, config) = (p.node.dir(), p.node.config());
+        if let Ok(c) =
+            hotline_node::tls::ApiCert::load(&dir.api_key(&config.api), &dir.api_cert(&config.api))
+        {
+            println!(
+                "        its HTTPS certificate (served off loopback) has SHA-256 fingerprint {}",
+                c.fingerprint()
+            );
+        }
     }
     println!(
         "\n   The operator console of each party, ready to sign in (an admin acting for all its offices):"

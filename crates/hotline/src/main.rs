@@ -72,6 +72,10 @@ enum Command {
         /// Default API address for `hotline serve`.
         #[arg(long, default_value = "127.0.0.1:7700")]
         listen: String,
+        /// Another name (host name or IP address, e.g. a LAN address) for the API's HTTPS
+        /// certificate, besides localhost, 127.0.0.1, ::1 and the listen host. Repeat for several.
+        #[arg(long = "san")]
+        sans: Vec<String>,
         #[command(flatten)]
         dir: DirArg,
         /// Print the result as JSON.
@@ -177,6 +181,25 @@ enum Command {
         /// Address of the pinned-TLS peer listener (default: `peer_listen` in hotline.toml). Port 0 picks a free port.
         #[arg(long)]
         peer_listen: Option<String>,
+        /// Serve the API and console in plain HTTP on a non-loopback address (refused without
+        /// it): only on a network where every machine may read the token and passwords.
+        #[arg(long)]
+        insecure_plain_http: bool,
+    },
+    /// The API's and console's HTTPS certificate.
+    #[command(subcommand)]
+    Tls(TlsCmd),
+    /// Check that the node directory is for this user alone (directories 0700, files 0600);
+    /// with --fix, set the modes that are looser.
+    Doctor {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Set every looser mode to 0700 (directories) or 0600 (files).
+        #[arg(long)]
+        fix: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show each peer: link up or down and since when, last cosigned checkpoints, outbox depth, alerts.
     Status {
@@ -325,6 +348,23 @@ enum OfficeCmd {
         #[command(flatten)]
         dir: DirArg,
         /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TlsCmd {
+    /// Make a new self-signed certificate and key for the API address (keys/api.crt, keys/api.key),
+    /// naming localhost, 127.0.0.1, ::1, the listen host and each --san; replaces the old pair.
+    /// A running node serves it after a restart; prints its SHA-256 fingerprint.
+    Regenerate {
+        /// A name (host name or IP address, e.g. a LAN address) for the certificate. Repeat for several.
+        #[arg(long = "san")]
+        sans: Vec<String>,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -13,6 +13,10 @@ mod cli {
     /// receipts than its budget allows is refused with 429 and Retry-After,
     /// nothing stored; an honest sender is paced and nothing is lost or doubled.
     mod attack_growth;
+    /// Strangers' idle sockets on the peer port: 256 of them, never starting
+    /// a handshake, do not keep the pinned peer out; they are closed by the
+    /// handshake timeout.
+    mod attack_idle;
     /// What a receipt copies is checked first: an entry whose `agreement`
     /// is not an agreement id (64 KB of text, a bare name) is refused with
     /// its push, 422, nothing stored.
@@ -69,9 +73,16 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
+    /// File modes: init and serve make directories 0700 and files 0600
+    /// whatever the umask; serve warns about looser ones, doctor fixes them.
+    mod modes;
     /// Console operators from the command line: add (password file, stdin,
     /// no terminal), list, passwd, unlock, remove; beside a running node.
     mod operators;
+    /// The CLI and its own node: over the Unix socket in run/, so a stale
+    /// address file never leaks the API token; HTTPS on the API address,
+    /// the Host allow-list, what /healthz and /metrics show anonymously.
+    mod own_node;
     /// Claims proved by either party and checked offline: delivery, answered,
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.

@@ -9,8 +9,12 @@ import { REPO } from './nodes.mjs';
 /** Where shot() writes screenshots. */
 export const ARTIFACTS = path.join(REPO, 'target/browser-artifacts');
 
-/** Launches headless Chromium; close it with `browser.close()`. */
-export async function launch() {
+/**
+ * Launches headless Chromium; close it with `browser.close()`. `args`: more
+ * flags (e.g. `--ignore-certificate-errors-spki-list=PIN` to trust one
+ * node's own certificate).
+ */
+export async function launch({ args: extra = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
@@ -28,6 +32,7 @@ export async function launch() {
       // Calls: a synthetic camera and microphone, granted without a prompt.
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
+      ...extra,
     ],
   });
 }

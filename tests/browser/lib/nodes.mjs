@@ -129,15 +129,22 @@ async function healthy(url) {
 /**
  * Starts `hotline serve` for party `p` on free loopback ports and waits until
  * /healthz answers. The node's stderr goes to TMP/NAME.serve.log.
+ * Off loopback the node speaks HTTPS: `url` is then https://…, and `api` is
+ * `hotline status --json`'s `api` (scheme, url, fingerprint_sha256,
+ * spki_sha256). `netns`: run the node in that network namespace.
  * @returns {Promise<{party, url: string, addr: string, peerAddr: string, token: string,
- *   proc: import('node:child_process').ChildProcess, log: string, stop: () => Promise<void>}>}
+ *   api?: object, proc: import('node:child_process').ChildProcess, log: string, stop: () => Promise<void>}>}
  */
-export async function serve(p, { api = '127.0.0.1:0', peer = '127.0.0.1:0' } = {}) {
+export async function serve(p, { api = '127.0.0.1:0', peer = '127.0.0.1:0', netns } = {}) {
   const addrFile = path.join(p.dir, 'run/api.addr');
   fs.rmSync(addrFile, { force: true });
   const log = path.join(p.tmp, `${p.name}.serve.log`);
   const logFd = fs.openSync(log, 'a');
-  const proc = spawn(BIN, ['serve', '--dir', p.dir, '--listen', api, '--peer-listen', peer], {
+  const args = ['serve', '--dir', p.dir, '--listen', api, '--peer-listen', peer];
+  // In a network namespace (`ip netns exec` execs the node itself, so
+  // signals reach it); the CLI still reaches it over run/api.sock.
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, BIN, ...args]] : [BIN, args];
+  const proc = spawn(cmd, argv, {
     env: env(),
     stdio: ['ignore', 'ignore', logFd],
   });
@@ -178,6 +185,18 @@ export async function serve(p, { api = '127.0.0.1:0', peer = '127.0.0.1:0' } = {
       const token = fs.readFileSync(path.join(p.dir, 'api.token'), 'utf8').trim();
       const peerAddr = fs.readFileSync(path.join(p.dir, 'run/peer.addr'), 'utf8').trim();
       return { party: p, url: `http://${addr}`, addr, peerAddr, token, proc, log, stop };
+    }
+    // HTTPS (off loopback): ask the node itself, over its socket, how it
+    // serves; `api` carries the certificate's fingerprint and SPKI pin.
+    const status = addr ? run(['status', '--json', '--dir', p.dir], { timeout: 5000 }) : null;
+    if (status?.status === 0) {
+      const api = JSON.parse(status.stdout).api;
+      if (api?.scheme === 'https') {
+        const token = fs.readFileSync(path.join(p.dir, 'api.token'), 'utf8').trim();
+        const peerAddr = fs.readFileSync(path.join(p.dir, 'run/peer.addr'), 'utf8').trim();
+        const url = api.url.replace(/\/$/, '');
+        return { party: p, url, addr, peerAddr, token, api, proc, log, stop };
+      }
     }
     if (Date.now() > deadline) {
       await stop();

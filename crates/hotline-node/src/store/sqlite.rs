@@ -93,6 +93,21 @@ fn migrate(c: &mut Connection) -> Result<()> {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database for writing.
     pub fn open(path: &Path) -> Result<Self> {
+        // An empty file is a new database to SQLite. Made here mode 0600
+        // whatever the umask; SQLite gives its WAL and shared-memory files
+        // the database's mode.
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            use std::os::unix::fs::PermissionsExt as _;
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Db(format!("creating {}: {e}", path.display())))?;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Db(format!("creating {}: {e}", path.display())))?;
+        }
         let mut w = Connection::open(path).map_err(db)?;
         configure(&w)?;
         migrate(&mut w)?;

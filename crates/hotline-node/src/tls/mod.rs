@@ -38,11 +38,14 @@ use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 
 pub mod client;
+pub mod handshakes;
+pub mod https;
 pub mod identity;
 pub mod pinned;
 pub mod server;
 
 pub use client::PeerClient;
+pub use https::ApiCert;
 pub use identity::TlsIdentity;
 pub use pinned::{PinSet, client_config, server_config};
 pub use server::{PeerParty, serve_peers};

@@ -1,10 +1,11 @@
 //! The peer listener: pinned TLS 1.3 handshakes, then HTTP/1.1 to an axum
 //! router that knows which party each request came from.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -20,7 +21,7 @@ use prometheus_client::metrics::counter::Counter;
 use rustls::ServerConfig;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 use tracing::{debug, warn};
@@ -28,15 +29,21 @@ use tracing::{debug, warn};
 use super::{PinSet, causes, cert_pin, find_rustls_error};
 
 /// A client that has not finished its handshake by then is dropped, so that
-/// idle sockets cannot pile up on the peer port.
+/// idle sockets cannot pile up on the peer port (the default of
+/// [`PeerLimits::handshake_timeout`]).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many connections may be in their handshake at once (the
+/// default of [`PeerLimits::max_handshakes`]).
+pub const MAX_HANDSHAKES: usize = 64;
 /// An HTTP/1.1 connection that sends no request for this long is closed.
 /// Longer than [`PeerClient`](super::PeerClient)'s pool idle time, so the
 /// client is the one that retires idle connections and never sends a request
 /// down one the server is closing.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// At most this many connections (handshaking or open) at once; more are
-/// closed at once. Peers need a handful; the bound is for strangers.
+/// closed at once. Peers need a handful; the bound is for strangers, whose
+/// connections never get past the handshake, so at most
+/// [`PeerLimits::max_handshakes`] of them count here.
 pub const MAX_CONNECTIONS: usize = 256;
 /// On shutdown, open requests get this long to finish before they are cut.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -45,6 +52,56 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// answers unread data with a reset, which can overtake the TLS alert, and
 /// the client would see "connection reset" instead of "certificate refused".
 const LINGER: Duration = Duration::from_secs(1);
+
+/// How many strangers the peer port tolerates. A connection that has not
+/// finished its TLS handshake has proved nothing, so such connections are
+/// kept apart from pinned sessions: at most `max_handshakes` at once, each
+/// for at most `handshake_timeout`. When one more arrives, the one that has
+/// waited longest is dropped, not the newcomer: idle sockets then cannot
+/// hold the port shut, since a pinned peer's handshake (milliseconds) is
+/// done long before `max_handshakes` newer strangers push it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerLimits {
+    /// Connections in their handshake at once.
+    pub max_handshakes: usize,
+    /// How long a handshake may take.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for PeerLimits {
+    fn default() -> Self {
+        Self {
+            max_handshakes: MAX_HANDSHAKES,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+/// The connections in their handshake, oldest first, each with the sender
+/// whose drop tells it to give up.
+#[derive(Default)]
+struct Handshaking {
+    next: u64,
+    queue: VecDeque<(u64, oneshot::Sender<()>)>,
+}
+
+impl Handshaking {
+    /// Registers a new handshake; drops the oldest if `max` are already
+    /// running. Returns its id, the receiver that resolves when it is
+    /// dropped, and whether one was dropped.
+    fn enter(&mut self, max: usize) -> (u64, oneshot::Receiver<()>, bool) {
+        let evicted = self.queue.len() >= max.max(1) && self.queue.pop_front().is_some();
+        let (tx, rx) = oneshot::channel();
+        let id = self.next;
+        self.next = self.next.wrapping_add(1);
+        self.queue.push_back((id, tx));
+        (id, rx, evicted)
+    }
+
+    fn leave(&mut self, id: u64) {
+        self.queue.retain(|(i, _)| *i != id);
+    }
+}
 
 /// The authenticated peer party of a request on the peer listener: the party
 /// whose pinned key the client proved it holds during the TLS handshake.
@@ -83,8 +140,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerParty {
 /// connection is cut meanwhile: only the answer is lost, as on a real
 /// network, so a handler is never stopped between two of its steps.
 ///
-/// A handshake that fails (unknown key, no certificate, not TLS 1.3, too
-/// slow, too many connections) is logged at debug, counted in
+/// Handshakes are bounded by `limits` ([`PeerLimits`]). A handshake that
+/// fails (unknown key, no certificate, not TLS 1.3, too slow, pushed out by
+/// newer ones, too many connections) is logged at debug, counted in
 /// `failed_handshakes` (register it in the node's metrics to export it), and
 /// never stops the loop.
 ///
@@ -102,6 +160,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerParty {
 /// None at present: accept errors (e.g. out of file descriptors) are logged
 /// and retried. The `io::Result` leaves room for errors that must stop the
 /// node.
+// Each argument is a separate concern the caller owns; a struct of them would
+// only rename the list.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve_peers(
     listener: TcpListener,
     config: Arc<ServerConfig>,
@@ -109,9 +170,11 @@ pub async fn serve_peers(
     router: Router,
     open: watch::Receiver<bool>,
     failed_handshakes: Counter,
+    limits: PeerLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let handshaking = Arc::new(Mutex::new(Handshaking::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
@@ -144,6 +207,14 @@ pub async fn serve_peers(
                     debug!(%remote, limit = MAX_CONNECTIONS, "too many peer connections; connection closed");
                     continue;
                 }
+                let (id, evict, evicted) = handshaking
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .enter(limits.max_handshakes);
+                if evicted {
+                    failed_handshakes.inc();
+                    debug!(limit = limits.max_handshakes, "too many peer handshakes at once; the oldest was dropped");
+                }
                 let conn = Conn {
                     remote,
                     acceptor: acceptor.clone(),
@@ -151,6 +222,12 @@ pub async fn serve_peers(
                     router: router.clone(),
                     stop: stop_rx.clone(),
                     failed_handshakes: failed_handshakes.clone(),
+                    handshake: Handshake {
+                        id,
+                        evict,
+                        all: handshaking.clone(),
+                        timeout: limits.handshake_timeout,
+                    },
                 };
                 let open = open.clone();
                 conns.spawn(async move {
@@ -187,6 +264,25 @@ struct Conn {
     router: Router,
     stop: watch::Receiver<bool>,
     failed_handshakes: Counter,
+    handshake: Handshake,
+}
+
+/// This connection's place among the handshaking ones.
+struct Handshake {
+    id: u64,
+    /// Resolves when newer handshakes push this one out.
+    evict: oneshot::Receiver<()>,
+    all: Arc<Mutex<Handshaking>>,
+    timeout: Duration,
+}
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        self.all
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .leave(self.id);
+    }
 }
 
 impl Conn {
@@ -195,7 +291,20 @@ impl Conn {
         // Requests and answers are small; don't let Nagle hold them back.
         let _ = tcp.set_nodelay(true);
         let handshake = self.acceptor.accept(tcp).into_fallible();
-        let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+        let mut place = self.handshake;
+        let timeout = place.timeout;
+        let outcome = tokio::select! {
+            r = tokio::time::timeout(timeout, handshake) => r,
+            _ = &mut place.evict => {
+                // Counted where it was pushed out.
+                debug!(%remote, "peer TLS handshake dropped for newer ones");
+                return;
+            }
+        };
+        // Done handshaking either way: make room at once, not when the
+        // connection ends.
+        drop(place);
+        let tls = match outcome {
             Ok(Ok(tls)) => tls,
             Ok(Err((error, tcp))) => {
                 self.failed_handshakes.inc();
@@ -205,7 +314,7 @@ impl Conn {
             }
             Err(_) => {
                 self.failed_handshakes.inc();
-                debug!(%remote, timeout = ?HANDSHAKE_TIMEOUT, "peer TLS handshake timed out");
+                debug!(%remote, ?timeout, "peer TLS handshake timed out");
                 return;
             }
         };

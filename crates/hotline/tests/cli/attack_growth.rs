@@ -46,7 +46,7 @@ fn receipts(receiver: &Party, sender: &str) -> BTreeMap<u64, usize> {
 }
 
 fn throttled(served: &Served, peer: &str) -> u64 {
-    let (_, m) = http(&served.addr, "GET", "/metrics", None, b"");
+    let (_, m) = served.request("GET", "/metrics", b"");
     let key = format!("hotline_pushes_throttled_total{{peer=\"{peer}\"}} ");
     m.lines()
         .find_map(|l| l.strip_prefix(&key))

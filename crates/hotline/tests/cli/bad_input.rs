@@ -130,7 +130,7 @@ fn api_refuses_bad_requests_and_writes_nothing() {
         cp_before,
         "the checkpoint did not move"
     );
-    let (s, m) = http(&node.addr, "GET", "/metrics", None, b"");
+    let (s, m) = node.request("GET", "/metrics", b"");
     assert_eq!(s, 200);
     // 10 bad bodies, 2 bad tokens, 1 unknown path, 3 bad queries/paths, 1 bad lang, 1 duplicate office.
     let rejected: u64 = m

@@ -185,7 +185,7 @@ fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
         10,
         "metrics showing the link up and the outbox empty",
         || {
-            let (_, m) = http(&a.addr, "GET", "/metrics", None, b"");
+            let (_, m) = a.request("GET", "/metrics", b"");
             m.contains("hotline_peer_link_up{peer=\"ru\"} 1")
                 && m.contains("hotline_outbox_depth{peer=\"ru\"} 0")
         },

@@ -317,7 +317,7 @@ fn a_forked_log_is_refused_kept_as_evidence_and_proved() {
         "{status}"
     );
     wait_until(10, "the equivocation gauge", || {
-        http(&b.addr, "GET", "/metrics", None, b"")
+        b.request("GET", "/metrics", b"")
             .1
             .contains("hotline_equivocations 1")
     });

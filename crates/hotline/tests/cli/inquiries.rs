@@ -804,7 +804,7 @@ fn overdue_inquiries_show_in_status_and_metrics() {
             "{text}"
         );
         wait_until(10, "/metrics counting the overdue inquiry", || {
-            let (_, m) = http(&n.addr, "GET", "/metrics", None, b"");
+            let (_, m) = n.request("GET", "/metrics", b"");
             m.contains("\nhotline_inquiries_overdue 1\n")
         });
     }
@@ -832,7 +832,7 @@ fn overdue_inquiries_show_in_status_and_metrics() {
         assert_eq!(q["overdue"], false, "{q}");
         let st = json(&ok(&["status", "--dir", p.d(), "--json"]));
         assert_eq!(st["inquiries_overdue"], serde_json::json!([]), "{st}");
-        let (_, m) = http(&n.addr, "GET", "/metrics", None, b"");
+        let (_, m) = n.request("GET", "/metrics", b"");
         assert!(m.contains("\nhotline_inquiries_overdue 0\n"), "{m}");
     }
 }
