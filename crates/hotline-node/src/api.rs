@@ -726,7 +726,9 @@ pub async fn serve(
     // The operator console (HTML, not part of the JSON API's OpenAPI
     // document) shares the API's address.
     let router = app(node.clone(), &token).merge(crate::console::router(node));
-    let r = axum::serve(listener, router)
+    // The console throttles sign-ins per client address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let r = axum::serve(listener, service)
         .with_graceful_shutdown(until(stop))
         .await;
     if let Some(t) = peer_task {

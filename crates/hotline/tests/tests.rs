@@ -66,6 +66,11 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
+    /// Signing in to the console from several client addresses: wrong
+    /// passwords from one address leave the duty officer signed in and able
+    /// to sign in elsewhere; a flood is answered 429 in bounded memory; the
+    /// redirect stays on the console; unknown name and wrong password look alike.
+    mod login;
     /// Console operators from the command line: add (password file, stdin,
     /// no terminal), list, passwd, unlock, remove; beside a running node.
     mod operators;
