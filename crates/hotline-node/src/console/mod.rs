@@ -19,6 +19,7 @@ mod events;
 mod evidence;
 mod health;
 mod inquiry;
+mod needs_action;
 mod statements;
 mod throttle;
 mod timeline;
