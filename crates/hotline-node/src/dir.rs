@@ -206,8 +206,8 @@ impl Default for Limits {
     }
 }
 
-/// The web console: how long an operator's session lasts and when repeated
-/// failed logins lock an operator out.
+/// The web console: how long an operator's session lasts and how sign-ins
+/// are throttled.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsoleConfig {
@@ -215,10 +215,20 @@ pub struct ConsoleConfig {
     pub session_idle_secs: u64,
     /// A session ends this many seconds after login, however busy.
     pub session_max_secs: u64,
-    /// Consecutive failed logins that lock an operator out (0: never).
-    pub lockout_failures: u32,
-    /// How long a lock-out lasts, in seconds (an admin can lift it sooner).
-    pub lockout_secs: u64,
+    /// Sign-in attempts one client address may make before it has to wait
+    /// between attempts (0: no limit per address). Counted per address, not
+    /// per operator, so that nobody can lock someone else out; the old name
+    /// `lockout_failures` is still read.
+    #[serde(alias = "lockout_failures")]
+    pub login_attempts: u32,
+    /// The longest a throttled address waits between attempts, in seconds;
+    /// an address quiet for as long again is forgotten. The old name
+    /// `lockout_secs` is still read.
+    #[serde(alias = "lockout_secs")]
+    pub login_wait_secs: u64,
+    /// Passwords checked at once (each Argon2id check holds 19 MiB); more
+    /// attempts wait a moment or are answered 429.
+    pub login_checks: u32,
 }
 
 impl Default for ConsoleConfig {
@@ -226,8 +236,9 @@ impl Default for ConsoleConfig {
         Self {
             session_idle_secs: 12 * 60 * 60,
             session_max_secs: 24 * 60 * 60,
-            lockout_failures: 5,
-            lockout_secs: 15 * 60,
+            login_attempts: 5,
+            login_wait_secs: 15 * 60,
+            login_checks: 2,
         }
     }
 }

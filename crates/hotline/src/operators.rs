@@ -44,7 +44,7 @@ pub enum OperatorCmd {
         #[arg(long)]
         json: bool,
     },
-    /// List the operators: their offices, whether admin, and any lock-out.
+    /// List the operators: their offices, whether admin, and failed logins.
     List {
         #[command(flatten)]
         dir: DirArg,
@@ -59,7 +59,8 @@ pub enum OperatorCmd {
         #[command(flatten)]
         dir: DirArg,
     },
-    /// Lift an operator's lock-out after too many failed logins.
+    /// Clear an operator's count of failed logins (failures never lock an
+    /// operator out: sign-ins are throttled per client address instead).
     Unlock {
         /// The operator's name.
         name: String,
@@ -141,9 +142,8 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
                     dir.root().display()
                 );
             } else {
-                let now = hotline_node::clock::now();
                 for op in &list {
-                    println!("{}", describe(op, now));
+                    println!("{}", describe(op));
                 }
             }
         }
@@ -155,7 +155,9 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
         OperatorCmd::Unlock { name, dir } => {
             let (_, _, ops) = open(&dir)?;
             ops.unlock(&name)?;
-            println!("Operator {name} is unlocked and may log in again.");
+            println!(
+                "Operator {name}'s failed logins are cleared (operators are never locked out; sign-ins are throttled per client address)."
+            );
         }
         OperatorCmd::Passwd {
             name,
@@ -163,24 +165,15 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
             dir,
         } => {
             let (dir, _, ops) = open(&dir)?;
-            let Some(op) = ops.get(&name)? else {
+            if ops.get(&name)?.is_none() {
                 bail!(
                     "no operator {name:?}; `hotline operator list --dir {}` shows who there is",
                     dir.root().display()
                 );
-            };
+            }
             let password = password(password_file.as_deref(), &name)?;
             ops.set_password(&name, &password)?;
             println!("Changed the password of operator {name}; its console sessions have ended.");
-            if let Some(until) = op
-                .locked_until
-                .filter(|_| op.locked_at(hotline_node::clock::now()))
-            {
-                println!(
-                    "It is still locked until {until}; lift that with `hotline operator unlock {name} --dir {}`.",
-                    dir.root().display()
-                );
-            }
         }
     }
     Ok(())
@@ -246,7 +239,7 @@ fn and_list(offices: &[Office]) -> String {
 }
 
 /// One line of `hotline operator list`.
-fn describe(op: &Operator, now: jiff::Timestamp) -> String {
+fn describe(op: &Operator) -> String {
     let mut line = format!(
         "{:<16} {}",
         op.name,
@@ -259,13 +252,8 @@ fn describe(op: &Operator, now: jiff::Timestamp) -> String {
     if op.admin {
         line.push_str("  admin");
     }
-    match op.locked_until {
-        Some(until) if op.locked_at(now) => line.push_str(&format!(
-            "  LOCKED until {until} after {} failed logins",
-            op.failures
-        )),
-        _ if op.failures > 0 => line.push_str(&format!("  {} failed logins", op.failures)),
-        _ => {}
+    if op.failures > 0 {
+        line.push_str(&format!("  {} failed logins", op.failures));
     }
     line
 }

@@ -76,6 +76,11 @@ mod cli {
     /// File modes: init and serve make directories 0700 and files 0600
     /// whatever the umask; serve warns about looser ones, doctor fixes them.
     mod modes;
+    /// Signing in to the console from several client addresses: wrong
+    /// passwords from one address leave the duty officer signed in and able
+    /// to sign in elsewhere; a flood is answered 429 in bounded memory; the
+    /// redirect stays on the console; unknown name and wrong password look alike.
+    mod login;
     /// Console operators from the command line: add (password file, stdin,
     /// no terminal), list, passwd, unlock, remove; beside a running node.
     mod operators;

@@ -1,5 +1,5 @@
 //! Operators, managed by an admin of the party: add (with a first
-//! password), unlock after a lock-out, remove.
+//! password), clear the count of failed sign-ins, remove.
 
 use askama::Template;
 use axum::Form;
@@ -11,7 +11,7 @@ use hotline_proto::name::Office;
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::view::{
-    Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode, when,
+    Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode,
 };
 use crate::error::NodeError;
 use crate::operators::Operator;
@@ -19,7 +19,6 @@ use crate::operators::Operator;
 pub(crate) struct Row {
     pub o: Operator,
     pub offices: String,
-    pub locked: Option<String>,
 }
 
 #[derive(Default)]
@@ -50,7 +49,6 @@ async fn render(
     op.must_be_admin("Managing operators")?;
     let c2 = c.clone();
     let page = blocking(move || {
-        let now = crate::clock::now();
         let rows = c2
             .operators
             .list()?
@@ -62,7 +60,6 @@ async fn render(
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                locked: o.locked_until.filter(|t| *t > now).map(when),
                 o,
             })
             .collect();
@@ -162,7 +159,7 @@ async fn act(
     let done = if what == "remove" {
         format!("Operator {name} removed; their sessions are ended.")
     } else {
-        format!("Operator {name} unlocked.")
+        format!("Operator {name}'s failed sign-ins cleared.")
     };
     Ok(see_other(&format!("/operators?done={}", urlencode(&done))))
 }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::Console;
 use super::view::{PageError, html_status, see_other, urlencode};
-use crate::operators::{LoginError, Operator};
+use crate::operators::{LoginError, Operator, Refusal};
 
 /// The session cookie's name, per party: browsers share cookies between
 /// ports of one host, so two nodes on one machine (the demo, a test) must
@@ -236,21 +236,41 @@ pub(crate) struct NextQuery {
 }
 
 /// Where a login may send the browser next: only a path of this console.
+/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so
+/// `/\t/evil.example` or `/\\evil.example` would leave the site: anything
+/// but printable ASCII, any backslash, and a second leading slash give `/`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.len() <= 2048
+                && n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".into(),
     }
 }
 
+/// The client's address, when the connection is TCP.
+fn client_ip(parts: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    parts
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The sign-in page. A refusal keeps the form's CSRF token (it matched its
+/// cookie), so that two refusals differ only in the name typed.
 fn login_form(
     c: &Console,
     status: StatusCode,
     name: String,
     next: String,
     error: Option<String>,
+    csrf: Option<String>,
 ) -> Result<Response, PageError> {
-    let csrf = random_token();
+    let csrf = csrf.unwrap_or_else(random_token);
     let mut r = html_status(
         status,
         &LoginPage {
@@ -280,6 +300,7 @@ pub(crate) async fn login_page(
         String::new(),
         safe_next(q.next.as_deref()),
         None,
+        None,
     )
 }
 
@@ -299,6 +320,7 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(c): State<Console>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(f.next.as_deref());
@@ -313,6 +335,7 @@ pub(crate) async fn login(
             f.name,
             next,
             Some("This sign-in form has expired or did not come from this console. Sign in again below.".into()),
+            None,
         );
     }
     let name = f.name.trim().to_owned();
@@ -323,14 +346,59 @@ pub(crate) async fn login(
             name,
             next,
             Some("Enter both your operator name and your password.".into()),
+            Some(f.csrf),
         );
     }
+    let ip = client_ip(&extensions);
+    let wait = |w: super::throttle::Wait, name: String, next: String, csrf: String| {
+        let msg = match w {
+            super::throttle::Wait::Address(_) => format!(
+                "Too many failed sign-ins from your address. Wait {} s and sign in again. \
+                 Operators who are signed in are not affected, and other addresses can still sign in.",
+                w.secs()
+            ),
+            super::throttle::Wait::Busy(_) => {
+                "The node is checking many sign-ins at once. Sign in again in a moment.".to_owned()
+            }
+        };
+        tracing::warn!(operator = %name, client = ?ip, "console sign-in throttled");
+        let mut r = login_form(
+            &c,
+            StatusCode::TOO_MANY_REQUESTS,
+            name,
+            next,
+            Some(msg),
+            Some(csrf),
+        )?;
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(w.secs()));
+        Ok::<_, PageError>(r)
+    };
+    let charge = match c.throttle.admit(ip, std::time::Instant::now()) {
+        Ok(ch) => ch,
+        Err(w) => return wait(w, name, next, f.csrf),
+    };
+    let turn = match c.throttle.check().await {
+        Ok(t) => t,
+        Err(w) => return wait(w, name, next, f.csrf),
+    };
     let ops = c.operators.clone();
     let (n2, pw) = (name.clone(), f.password);
     let now = crate::clock::now();
-    let r = tokio::task::spawn_blocking(move || ops.login(&n2, &pw, now)).await?;
-    match r {
+    let r = turn.run(move || ops.attempt(&n2, &pw, now)).await?;
+    if let Err(Refusal::WrongPassword(n)) = &r {
+        // Counted after answering, so that a real name is not told apart
+        // from an unknown one by the time the count takes to write.
+        let (ops, n) = (c.operators.clone(), n.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = ops.count_failure(&n) {
+                tracing::warn!(operator = %n, error = %e, "could not count a failed sign-in");
+            }
+        });
+    }
+    match r.map_err(LoginError::from) {
         Ok(s) => {
+            c.throttle.refund(charge, std::time::Instant::now());
             tracing::info!(operator = %name, "console sign-in");
             let mut resp = see_other(&next);
             let max = (s.expires.as_second() - now.as_second()).max(60);
@@ -346,12 +414,15 @@ pub(crate) async fn login(
         }
         Err(LoginError::Internal(e)) => Err(PageError::internal(e)),
         Err(e) => {
-            tracing::warn!(operator = %name, error = %e, "console sign-in refused");
-            let status = match e {
-                LoginError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            login_form(&c, status, name, next, Some(format!("Not signed in: {e}.")))
+            tracing::warn!(operator = %name, client = ?ip, error = %e, "console sign-in refused");
+            login_form(
+                &c,
+                StatusCode::UNAUTHORIZED,
+                name,
+                next,
+                Some(format!("Not signed in: {e}.")),
+                Some(f.csrf),
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The first page: one row per channel in force for the operator's offices,
-//! with what a duty officer checks first — is the link up, how fresh is the
-//! last cosigned checkpoint, what is unread, what is overdue.
+//! The first page: what needs action (see `needs_action`), then one row per
+//! channel in force for the operator's offices, with what a duty officer
+//! checks first — is the link up, how fresh is the last cosigned
+//! checkpoint, what is unread, what is overdue.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -155,6 +156,7 @@ pub(crate) struct Row {
 #[template(path = "console/channels.html")]
 struct Page {
     p: Chrome,
+    actions: Vec<super::needs_action::Action>,
     rows: Vec<Row>,
 }
 
@@ -174,7 +176,7 @@ pub(crate) async fn page(
     Query(f): Query<super::view::Done>,
 ) -> Result<Response, PageError> {
     let c2 = c.clone();
-    let (p, rows) = blocking(move || {
+    let (p, actions, rows) = blocking(move || {
         let inquiries = c2.node.inquiries()?;
         let mut rows = Vec::new();
         for ch in channels_for(&c2, &op)? {
@@ -193,11 +195,13 @@ pub(crate) async fn page(
                 ch,
             });
         }
+        let actions = super::needs_action::actions(&c2, &op)?;
         Ok((
             Chrome::new(&c2, &op, "channels", "Channels").flash(f.done),
+            actions,
             rows,
         ))
     })
     .await?;
-    html(&Page { p, rows })
+    html(&Page { p, actions, rows })
 }

@@ -19,7 +19,9 @@ mod events;
 mod evidence;
 mod health;
 mod inquiry;
+mod needs_action;
 mod statements;
+mod throttle;
 mod timeline;
 mod view;
 
@@ -34,6 +36,8 @@ use crate::node::Node;
 pub(crate) struct Console {
     node: Node,
     operators: crate::operators::Operators,
+    /// Sign-in attempts per client address and password checks at once.
+    throttle: throttle::Throttle,
     /// Every page frame and every live stream asks which inquiries are
     /// overdue; they share one reading per second instead of each folding
     /// both logs again.
@@ -73,6 +77,7 @@ pub fn router(node: Node) -> Router {
     let limit = node.config().limits.max_request_bytes;
     let state = Console {
         operators: node.operators(),
+        throttle: throttle::Throttle::new(&node.config().console),
         node,
         inquiries: Default::default(),
     };

@@ -30,8 +30,11 @@ pub(crate) struct Chrome {
     pub title: String,
     /// Overdue inquiries of the operator's offices: (id, what is late).
     pub overdue: Vec<(String, String)>,
-    /// Equivocation evidence and links down: shown on every page.
+    /// Equivocation evidence: shown on every page.
     pub alarms: Vec<String>,
+    /// Peers that cannot be reached: the banner's sentence and the
+    /// technical reason, on every page.
+    pub down: Vec<(String, Option<String>)>,
     /// A one-line confirmation of what the last action did.
     pub flash: Option<String>,
 }
@@ -58,6 +61,10 @@ impl Chrome {
             title: title.into(),
             overdue,
             alarms,
+            down: super::needs_action::links_down(c)
+                .into_iter()
+                .map(|d| (d.words(), d.reason))
+                .collect(),
             flash: None,
         }
     }
@@ -235,11 +242,10 @@ pub(crate) fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-/// `5 min ago`, `in 3 h`, for deadlines and cosignature ages.
-pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
-    let secs = now.as_second() - t.as_second();
-    let (n, future) = (secs.unsigned_abs(), secs < 0);
-    let span = if n < 60 {
+/// A length of time as a person says it: `40 s`, `55 min`, `2 h 5 min`,
+/// `3 days`.
+pub(crate) fn span(n: u64) -> String {
+    if n < 60 {
         format!("{n} s")
     } else if n < 3600 {
         format!("{} min", n / 60)
@@ -247,7 +253,14 @@ pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
         format!("{} h {} min", n / 3600, (n % 3600) / 60)
     } else {
         format!("{} days", n / 86400)
-    };
+    }
+}
+
+/// `5 min ago`, `in 3 h`, for deadlines and cosignature ages.
+pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_second() - t.as_second();
+    let (n, future) = (secs.unsigned_abs(), secs < 0);
+    let span = span(n);
     if future {
         format!("in {span}")
     } else {

@@ -274,19 +274,13 @@ pub trait Store: Send + Sync + 'static {
     fn remove_operator(&self, name: &str) -> Result<bool>;
     /// Clears an operator's failure count and lock; `false` if there is none.
     fn unlock_operator(&self, name: &str) -> Result<bool>;
-    /// Counts one failed login in a single atomic update, locking the
-    /// operator until `lock_until` when the count reaches `threshold`.
-    /// Returns the new count and lock, or `None` if there is no such operator.
-    fn operator_login_failed(
-        &self,
-        name: &str,
-        threshold: u32,
-        lock_until: i64,
-    ) -> Result<Option<(u32, Option<i64>)>>;
+    /// Counts one failed login in a single atomic update. Returns the new
+    /// count, or `None` if there is no such operator.
+    fn operator_login_failed(&self, name: &str) -> Result<Option<u32>>;
     /// A successful login, atomically: only if the operator still has
-    /// `password_hash` and is not locked at `session.created`, resets its
-    /// failures, deletes sessions idle since `idle_before` or created before
-    /// `created_before`, and stores `session`. `false` if the operator
+    /// `password_hash`, resets its failures (and an old lock), deletes
+    /// sessions idle since `idle_before` or created before `created_before`,
+    /// and stores `session`. `false` if the operator
     /// changed meanwhile (nothing stored).
     fn operator_login_succeeded(
         &self,
@@ -316,7 +310,8 @@ pub struct OperatorRow {
     pub password_hash: String,
     /// Consecutive failed logins.
     pub failures: u32,
-    /// Locked until then (Unix seconds), if locked.
+    /// A lock an older version set after failed logins (Unix seconds);
+    /// no longer set nor obeyed, cleared at the next successful login.
     pub locked_until: Option<i64>,
     /// When it was added (Unix seconds).
     pub created: i64,

@@ -767,23 +767,13 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
-    fn operator_login_failed(
-        &self,
-        name: &str,
-        threshold: u32,
-        lock_until: i64,
-    ) -> Result<Option<(u32, Option<i64>)>> {
-        // One statement, so that concurrent failures are each counted: the
-        // right-hand sides read the row as it was before this update.
+    fn operator_login_failed(&self, name: &str) -> Result<Option<u32>> {
+        // One statement, so that concurrent failures are each counted.
         writer(self)?
             .query_row(
-                "UPDATE operators SET
-                     failures = failures + 1,
-                     locked_until = CASE WHEN failures + 1 >= ?2 THEN ?3 ELSE locked_until END
-                 WHERE name = ?1
-                 RETURNING failures, locked_until",
-                params![name, threshold, lock_until],
-                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Option<i64>>(1)?)),
+                "UPDATE operators SET failures = failures + 1 WHERE name = ?1 RETURNING failures",
+                [name],
+                |r| r.get::<_, u32>(0),
             )
             .optional()
             .map_err(db)
@@ -800,13 +790,14 @@ impl Store for SqliteStore {
         let tx = w
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db)?;
-        // Only the operator whose password was just checked, and only if no
-        // concurrent failure locked it meanwhile.
+        // Only the operator whose password was just checked (not one given
+        // a new password meanwhile). A lock an older version set is lifted:
+        // failures no longer lock.
         let n = tx
             .execute(
                 "UPDATE operators SET failures = 0, locked_until = NULL
-                 WHERE name = ?1 AND password_hash = ?2 AND (locked_until IS NULL OR locked_until <= ?3)",
-                params![session.operator, password_hash, session.created],
+                 WHERE name = ?1 AND password_hash = ?2",
+                params![session.operator, password_hash],
             )
             .map_err(db)?;
         if n != 1 {

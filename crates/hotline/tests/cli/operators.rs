@@ -344,26 +344,23 @@ fn passwd_remove_unlock() {
     ]);
     assert!(e.contains("no operator \"bob\""), "{e}");
 
-    // unlock: five failures lock alice; the CLI lifts it.
+    // unlock: failures never lock alice (sign-ins are throttled per client
+    // address, in the console); the CLI clears the count an admin sees.
     for _ in 0..5 {
         assert_eq!(
             ops.login("alice", "wrong wrong wrong", now).unwrap_err(),
             LoginError::Refused
         );
     }
-    assert!(matches!(
-        ops.login("alice", "a brand new password", now),
-        Err(LoginError::Locked { .. })
-    ));
     let l = list(&p);
     assert_eq!(l[0]["failures"], 5);
-    assert!(l[0]["locked_until"].is_string());
     let text = ok(&["operator", "list", "--dir", p.d()]);
-    assert!(text.contains("LOCKED until"), "{text}");
+    assert!(text.contains("5 failed logins"), "{text}");
+    assert!(!text.contains("LOCKED"), "{text}");
     let out = ok(&["operator", "unlock", "alice", "--dir", p.d()]);
-    assert!(out.contains("unlocked"), "{out}");
-    let s = ops.login("alice", "a brand new password", now).unwrap();
+    assert!(out.contains("failed logins are cleared"), "{out}");
     assert_eq!(list(&p)[0]["failures"], 0);
+    let s = ops.login("alice", "a brand new password", now).unwrap();
     let e = fails(&["operator", "unlock", "bob", "--dir", p.d()]);
     assert!(e.contains("no operator \"bob\""), "{e}");
 
