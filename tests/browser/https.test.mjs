@@ -130,6 +130,11 @@ test('the console over HTTPS on a LAN address: sign in and work an inquiry', asy
   assert.equal(session.secure, true);
   assert.equal(session.domain, NS_IP);
 
+  // The first page lists what waits: ru's inquiry, to acknowledge.
+  await page.goto(`${usNode.url}/`);
+  const waits = page.locator('#actions li[data-kind="inquiry"]', { hasText: id });
+  assert.match(await waits.innerText(), new RegExp(`Acknowledge inquiry ${id} from ru/fsb to us/fbi`));
+
   await page.goto(`${usNode.url}/inquiries/${id}`);
   assert.match(await page.locator('main').innerText(), /Which servers carried the traffic/);
   await Promise.all([page.waitForNavigation(), page.click('#ack')]);
@@ -139,6 +144,8 @@ test('the console over HTTPS on a LAN address: sign in and work an inquiry', asy
   assert.match(await page.locator('.flash').innerText(), /Answer us:\d+ sent/);
   assert.match(await page.locator('#inquiry-status').innerText(), /answered/);
   await shot(page, 'console-https-lan');
+  await page.goto(`${usNode.url}/`);
+  assert.equal(await page.locator('#actions li[data-kind="inquiry"]', { hasText: id }).count(), 0, 'answered: nothing left to do on it');
 
   // ru has it: the answer went back over the pinned link from the namespace.
   await waitUntil(30, 'the answer reaching ru', () =>
@@ -146,5 +153,24 @@ test('the console over HTTPS on a LAN address: sign in and work an inquiry', asy
       (q) => q.id === id && /answered/.test(JSON.stringify(q)),
     ),
   );
+
+  // ru goes away: every page says so in plain words, and clears when it returns.
+  const { addr, peerAddr } = net.ruNode;
+  await net.ruNode.stop();
+  const note = path.join(us.tmp, 'note.txt');
+  fs.writeFileSync(note, 'Are you still there?');
+  hotline(['inquire', '--from', 'us/fbi', '--to', 'ru/fsb', '--subject', 'Link check', '--body-file', note, '--dir', us.dir]);
+  const banner = page.locator('.link-down');
+  await waitUntil(60, 'the link-down banner appearing', async () => {
+    await page.reload();
+    return (await banner.count()) === 1 && /ru has not been reachable since .*messages? (is|are) waiting/.test(await banner.innerText());
+  });
+  await page.goto(`${usNode.url}/inquiries`);
+  assert.match(await page.locator('.link-down strong').innerText(), /ru has not been reachable since/);
+  net.ruNode = await serve(ru, { api: addr, peer: peerAddr });
+  await waitUntil(60, 'the banner clearing once ru is back', async () => {
+    await page.reload();
+    return (await banner.count()) === 0;
+  });
   await page.context().close();
 });
