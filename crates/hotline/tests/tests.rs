@@ -73,14 +73,14 @@ mod cli {
     /// Agreements and inquiries between two nodes: policy, the life of an
     /// inquiry with its deadlines, refusals receipted, overdue in status and metrics.
     mod inquiries;
-    /// File modes: init and serve make directories 0700 and files 0600
-    /// whatever the umask; serve warns about looser ones, doctor fixes them.
-    mod modes;
     /// Signing in to the console from several client addresses: wrong
     /// passwords from one address leave the duty officer signed in and able
     /// to sign in elsewhere; a flood is answered 429 in bounded memory; the
     /// redirect stays on the console; unknown name and wrong password look alike.
     mod login;
+    /// File modes: init and serve make directories 0700 and files 0600
+    /// whatever the umask; serve warns about looser ones, doctor fixes them.
+    mod modes;
     /// Console operators from the command line: add (password file, stdin,
     /// no terminal), list, passwd, unlock, remove; beside a running node.
     mod operators;
