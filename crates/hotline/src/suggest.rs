@@ -22,8 +22,18 @@ pub fn office(dir: &NodeDir, office: &str, flag: &str) -> Result<Office> {
         return Ok(parsed);
     }
     if let Some(near) = nearest(office, &known) {
+        let own = dir
+            .read_config()
+            .is_ok_and(|c| parsed.party().as_str() == c.party);
+        let create = if own {
+            format!(
+                "; if it is a new office of this party, create it with `hotline office add {office}`"
+            )
+        } else {
+            String::new()
+        };
         bail!(
-            "{flag} {office}: no such office here; did you mean {near}? (known: {})",
+            "{flag} {office}: unknown office {office}; did you mean {near}? (known: {}){create}",
             known.join(", ")
         );
     }
