@@ -84,6 +84,7 @@ test('ru requests a video call; us is notified live and accepts', async () => {
   assert.equal(new URL(us.url()).pathname, `/calls/${callId}`);
   assert.match(await us.locator('main').innerText(), /New START extension/);
   assert.equal(await us.isDisabled('#join'), true, 'nobody joins before the call is accepted');
+  assert.equal(await us.isVisible('#join'), false, 'Join appears only once the call is accepted');
 });
 
 let acceptedAt;
@@ -94,7 +95,9 @@ test('both join: the browsers connect directly and decode each other\'s video', 
   acceptedAt = Date.now();
   assert.match(await us.locator('.flash').innerText(), /Accepted for/);
   // ru's page learns of the acceptance live and lets its operator join.
-  await ru.waitForFunction(() => !document.getElementById('join').disabled, null, { timeout: 20_000 });
+  await ru.waitForFunction(() => !document.getElementById('join').disabled && !document.getElementById('join').hidden, null, {
+    timeout: 20_000,
+  });
   await us.waitForSelector('body[data-live="on"]');
   await us.click('#join');
   await ru.click('#join');
@@ -162,6 +165,7 @@ test('each side publishes its own readout; both are shown side by side', async (
   await ru.fill('#lang', 'en');
   await Promise.all([ru.waitForNavigation(), ru.click('#publish-readout')]);
   assert.match(await ru.locator('.flash').innerText(), /Readout ru:\d+ published, signed by ru\/president/);
+  assert.equal(await ru.locator('#publish-readout').count(), 0, 'the readout replaces the form to publish one');
   await us.fill('#text', 'The President raised SolarWinds and the poisoning of Aleksey Navalny.');
   await Promise.all([us.waitForNavigation(), us.click('#publish-readout')]);
   await us.locator('.side[data-party="ru"] .readout').waitFor({ timeout: 20_000 });

@@ -617,6 +617,15 @@ impl Node {
                 "the call cannot end ({end}) before it starts ({start})"
             )));
         }
+        // A record says a call took place: one that has not ended yet cannot
+        // be recorded (the clock skew allowed between nodes aside).
+        let now = crate::clock::now();
+        let skew = i64::try_from(self.config().max_clock_skew_secs).unwrap_or(i64::MAX);
+        if end.as_second() > now.as_second().saturating_add(skew) {
+            return Err(NodeError::BadInput(format!(
+                "the call cannot be recorded as ending at {end}, after now ({now}): a record is written once the call is over; give the times it took place (and check this node's clock)"
+            )));
+        }
         names_check(&participants, "participant", MAX_PARTICIPANTS)?;
         let call = self.call_of(&req)?;
         if call.accepted.is_none() {

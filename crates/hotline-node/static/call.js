@@ -151,7 +151,9 @@
     var state = w ? w.textContent.trim() : "";
     if (state === "accepted" && !call.joined) {
       joinBtn.disabled = false;
-      joinBtn.removeAttribute("title");
+      joinBtn.hidden = false;
+      var later = document.getElementById("join-later");
+      if (later) later.hidden = true;
     }
     var readout = document.getElementById("readout-section");
     if (readout && (state === "accepted" || state === "held")) readout.hidden = false;

@@ -265,6 +265,13 @@ struct Page {
     readout_text: String,
 }
 
+impl Page {
+    /// A record's length as a person says it (`55 min`).
+    fn duration(&self, secs: &u64) -> String {
+        super::view::span(*secs)
+    }
+}
+
 fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> ReadoutShown {
     let content = parse_id(id).and_then(|(party, index)| {
         let log = c.node.log_of(&party).ok()?;
@@ -344,7 +351,10 @@ async fn render(
             can_answer: call.state == "requested" && op.acts_for_name(&call.to),
             show_live: call.state == "requested" || call.state == "accepted",
             can_join: call.state == "accepted",
-            can_readout: call.state != "declined",
+            // Once this side's readout exists the page shows it instead of
+            // the form (a later one may still amend it, from the CLI or API).
+            can_readout: call.state != "declined"
+                && sides.first().is_some_and(|s| s.readouts.is_empty()),
             readout_open: call.state == "accepted" || call.state == "held",
             sides,
             ours,

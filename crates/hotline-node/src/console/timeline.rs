@@ -58,6 +58,8 @@ pub(crate) struct Item {
     sort: (Timestamp, u8, u64),
 }
 
+/// What an entry is, in words: every kind by its own name, so that a
+/// timeline never shows a bare "Entry".
 fn kind_title(kind: Kind) -> &'static str {
     match kind {
         Kind::Message => "Message",
@@ -65,8 +67,15 @@ fn kind_title(kind: Kind) -> &'static str {
         Kind::Ack => "Acknowledgement",
         Kind::Answer => "Answer",
         Kind::Receipt => "Receipt",
+        Kind::CallRequest => "Call request",
+        Kind::CallAccept => "Call accepted",
+        Kind::CallDecline => "Call declined",
+        Kind::CallRecord => "Call record",
+        Kind::Readout => "Readout",
+        Kind::Statement => "Statement",
+        Kind::Endorsement => "Endorsement",
         Kind::Agreement => "Agreement",
-        _ => "Entry",
+        Kind::Key => "Key announcement",
     }
 }
 

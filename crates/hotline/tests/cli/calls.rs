@@ -240,6 +240,25 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
     });
     assert_eq!(c["accepted"], serde_json::json!([accept, T1]), "{c}");
 
+    // A record dated in the future is refused, nothing written.
+    let before = log_json(ru.d()).len();
+    let e = fails(&[
+        "call",
+        "record",
+        &id,
+        "--start",
+        T1,
+        "--end",
+        "2999-01-01T00:00:00Z",
+        "--dir",
+        ru.d(),
+    ]);
+    assert!(
+        e.contains("cannot be recorded as ending at 2999-01-01T00:00:00Z, after now"),
+        "{e}"
+    );
+    assert_eq!(log_json(ru.d()).len(), before, "nothing written");
+
     // Both record it: ru first; us once its mirror holds ru's record, so
     // us's record references ru's.
     let ru_record = created(&[
