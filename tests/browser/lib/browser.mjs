@@ -46,10 +46,26 @@ export async function newPage(browser, { width = 1280, height = 800 } = {}) {
   return context.newPage();
 }
 
-/** Screenshot to target/browser-artifacts/NAME.png; returns the path. */
+/**
+ * The README's screenshots, by the artifact that shows them: with
+ * HOTLINE_SCREENSHOTS=docs the browser tests write them into docs/ too, so
+ * the README's pictures are the product as the tests saw it, never drawn by hand.
+ */
+const README_SHOTS = {
+  'console-timeline': 'console-timeline.png',
+  'console-inquiry-answered': 'console-inquiry.png',
+  'call-readouts': 'console-call-readouts.png',
+  'console-needs-action': 'console-needs-action.png',
+  'console-link-down': 'console-link-down.png',
+};
+
+/** Screenshot to target/browser-artifacts/NAME.png (and docs/, see above); returns the path. */
 export async function shot(page, name, { fullPage = false } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
+  if (process.env.HOTLINE_SCREENSHOTS === 'docs' && README_SHOTS[name]) {
+    fs.copyFileSync(file, path.join(REPO, 'docs', README_SHOTS[name]));
+  }
   return file;
 }
