@@ -114,6 +114,27 @@ impl Kind {
         }
     }
 
+    /// The kind as an operator says it ("acknowledgement", "call request"),
+    /// one wording for the CLI's and the console's sentences.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Kind::Message => "message",
+            Kind::Inquiry => "inquiry",
+            Kind::Ack => "acknowledgement",
+            Kind::Answer => "answer",
+            Kind::Receipt => "receipt",
+            Kind::CallRequest => "call request",
+            Kind::CallAccept => "call acceptance",
+            Kind::CallDecline => "call refusal",
+            Kind::CallRecord => "call record",
+            Kind::Readout => "readout",
+            Kind::Statement => "statement",
+            Kind::Endorsement => "endorsement",
+            Kind::Agreement => "agreement",
+            Kind::Key => "key",
+        }
+    }
+
     /// Parses a kind name.
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)

@@ -231,32 +231,12 @@ fn refs(h: &Header) -> Vec<String> {
         .collect()
 }
 
-/// The kind in words, as an operator says it.
-fn kind_words(k: Kind) -> &'static str {
-    match k {
-        Kind::Message => "message",
-        Kind::Inquiry => "inquiry",
-        Kind::Ack => "acknowledgement",
-        Kind::Answer => "answer",
-        Kind::Receipt => "receipt",
-        Kind::CallRequest => "call request",
-        Kind::CallAccept => "call acceptance",
-        Kind::CallDecline => "call refusal",
-        Kind::CallRecord => "call record",
-        Kind::Readout => "readout",
-        Kind::Statement => "statement",
-        Kind::Endorsement => "endorsement",
-        Kind::Agreement => "agreement",
-        _ => k.as_str(),
-    }
-}
-
 fn print_words(id: &str, h: &Header, opened: &Opened, receipts: &[(String, String)]) {
     let to =
         h.to.as_ref()
             .map(|t| format!(" to {t}"))
             .unwrap_or_default();
-    println!("{id}: {} from {}{to}", kind_words(h.kind), h.from);
+    println!("{id}: {} from {}{to}", Kind::in_words(h.kind), h.from);
     println!("  written   {} (the writer's clock)", h.time);
     if let Some(a) = &h.agreement {
         println!("  under     agreement {a}");

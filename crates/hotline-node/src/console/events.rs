@@ -38,20 +38,10 @@ struct Live {
 }
 
 fn describe(kind: Kind, from: &str, incoming: bool) -> String {
+    // The feed names agreements and key entries just "entry".
     let what = match kind {
-        Kind::Message => "message",
-        Kind::Inquiry => "inquiry",
-        Kind::Ack => "acknowledgement",
-        Kind::Answer => "answer",
-        Kind::Receipt => "receipt",
-        Kind::CallRequest => "call request",
-        Kind::CallAccept => "call acceptance",
-        Kind::CallDecline => "call refusal",
-        Kind::CallRecord => "call record",
-        Kind::Readout => "readout",
-        Kind::Statement => "statement",
-        Kind::Endorsement => "endorsement",
-        _ => "entry",
+        Kind::Agreement | Kind::Key => "entry",
+        k => k.in_words(),
     };
     if incoming {
         format!("New {what} from {from}")
