@@ -4,8 +4,9 @@
 //! sealed, since sealing is the expensive part and needs no ordering); it
 //! drains whatever is waiting into one batch, assigns indices, fills in the
 //! parts of each header that depend on order (`prev`, `time`), signs, computes
-//! the new tree hashes, signs a checkpoint for the new size and commits it all
-//! in one transaction. Only then does any caller hear "appended" — an entry is
+//! the new tree hashes and the log's index ([`crate::indexes`]), signs a
+//! checkpoint for the new size that commits to both, and commits it all in
+//! one transaction. Only then does any caller hear "appended" — an entry is
 //! reported sent only once it is durable (DESIGN.md guarantee 1).
 //!
 //! An entry is dated by this node's clock, but never earlier than the
@@ -31,6 +32,7 @@ use hotline_proto::{Hash, b64, checkpoint};
 use jiff::{SignedDuration, Timestamp, Unit};
 use tokio::sync::oneshot;
 
+use crate::indexes::{LogIndex, Staged};
 use crate::metrics::Metrics;
 use crate::offices::OwnOffices;
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, StoreError};
@@ -273,6 +275,9 @@ struct State {
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
+    /// The log's index at `size` (during a batch: with the batch's entries
+    /// applied; undone if the batch is not committed).
+    index: LogIndex,
     /// How far after this node's clock a cosignature may be dated and still
     /// date its entries.
     skew: SignedDuration,
@@ -318,6 +323,9 @@ impl State {
     ) -> Result<Self, StoreError> {
         let size = store.size(log)?;
         let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
+        // A log written before the index existed is indexed here, once.
+        let mut index = LogIndex::load(&*store, log)?;
+        let index_root = index.root();
         let s = Self {
             store,
             log,
@@ -329,14 +337,15 @@ impl State {
             size,
             last_time,
             prev: HashMap::new(),
+            index,
             skew: SignedDuration::ZERO,
         };
-        if s.store
-            .latest_checkpoint(log)?
-            .is_none_or(|(n, _)| n != size)
-        {
-            // A fresh log (or one written before checkpoints were kept): sign one now.
-            s.commit(&[], &[], crate::clock::now())
+        let current = s.store.latest_checkpoint(log)?;
+        if current.is_none_or(|(n, note)| n != size || !s.commits_to(&note, index_root)) {
+            // A fresh log, one written before checkpoints were kept, or
+            // one whose latest checkpoint does not commit to its index
+            // (written before the index existed): sign one now.
+            s.commit(&[], &[], &[], index_root, crate::clock::now())
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
         s.metrics
@@ -363,6 +372,7 @@ impl State {
         let mut built: Vec<(Appended, NewLeaf, Reply, Option<Broken>)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
+        let mut staged = Staged::default();
         // The key history as this batch changes it; kept only if it commits.
         let mut keys: Option<hotline_proto::keylog::KeyLog> = None;
         use std::sync::atomic::Ordering;
@@ -374,7 +384,15 @@ impl State {
                 continue;
             }
             let index = self.size + built.len() as u64;
-            match self.build(job.draft, index, now, cosigned, &hashes, &mut keys) {
+            match self.build(
+                job.draft,
+                index,
+                now,
+                cosigned,
+                &hashes,
+                &mut keys,
+                &mut staged,
+            ) {
                 Ok((a, leaf, new_hashes)) => {
                     hashes.extend(new_hashes);
                     built.push((a, leaf, job.reply, job.chain));
@@ -388,7 +406,8 @@ impl State {
             }
         }
         let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _, _)| l.clone()).collect();
-        match self.commit(&leaves, &hashes, now) {
+        let index_root = self.index.root();
+        match self.commit(&leaves, &hashes, &staged.rows, index_root, now) {
             Ok(()) => {
                 if let Some(k) = keys {
                     self.offices.set_key_log(k);
@@ -409,6 +428,7 @@ impl State {
             }
             Err(e) => {
                 tracing::error!(error = %e, "append batch failed; rolled back");
+                self.index.undo(staged);
                 self.last_time = saved_time;
                 self.prev = saved_prev;
                 for (_, _, reply, chain) in built {
@@ -421,6 +441,7 @@ impl State {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
         d: Draft,
@@ -429,6 +450,7 @@ impl State {
         cosigned: Option<Timestamp>,
         pending: &[Hash],
         keys: &mut Option<hotline_proto::keylog::KeyLog>,
+        staged: &mut Staged,
     ) -> Result<(Appended, NewLeaf, Vec<Hash>), AppendError> {
         let time = match d.time {
             Some(t) if self.last_time.is_some_and(|l| t < l) => {
@@ -497,6 +519,8 @@ impl State {
         };
         let new_hashes = tree::hashes_to_store(&overlay, index, leaf_hash)
             .map_err(|e| AppendError::Store(e.to_string()))?;
+        // Nothing below fails: the entry is in the batch.
+        self.index.apply_entry(index, &entry, staged);
         self.prev.insert(channel, Some(index));
         self.last_time = Some(time);
         if d.kind == Kind::Key && matches!(signer, Signer::Party(..)) {
@@ -516,10 +540,31 @@ impl State {
         ))
     }
 
+    /// Whether `note` is the checkpoint this log signs at its size with
+    /// index root `index_root` (its signed text, signatures aside).
+    fn commits_to(&self, note: &[u8], index_root: Hash) -> bool {
+        let hashes = crate::store::HashesOf {
+            store: &*self.store,
+            log: self.log,
+        };
+        let Ok(root) = tree::root(&hashes, self.size) else {
+            return false;
+        };
+        let Ok(want) = checkpoint::sign_indexed(&self.key, self.size, root, index_root) else {
+            return false;
+        };
+        match (checkpoint::split(note), checkpoint::split(&want)) {
+            (Ok((have, _)), Ok((want, _))) => have == want,
+            _ => false,
+        }
+    }
+
     fn commit(
         &self,
         leaves: &[NewLeaf],
         hashes: &[Hash],
+        rows: &[crate::store::IndexRow],
+        index_root: Hash,
         now: Timestamp,
     ) -> Result<(), AppendError> {
         let store_err = |e: StoreError| AppendError::Store(e.to_string());
@@ -531,7 +576,7 @@ impl State {
             pending: hashes,
         };
         let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Store(e.to_string()))?;
-        let note = checkpoint::sign(&self.key, new_size, root)
+        let note = checkpoint::sign_indexed(&self.key, new_size, root, index_root)
             .map_err(|e| AppendError::Invalid(e.to_string()))?;
         self.store
             .append(&AppendBatch {
@@ -542,6 +587,7 @@ impl State {
                 hashes,
                 checkpoint: Some((new_size, &note)),
                 now: now.as_second(),
+                index: Some(rows),
             })
             .map_err(store_err)
     }

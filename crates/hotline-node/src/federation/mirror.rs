@@ -7,7 +7,12 @@
 //! rotated in — never one it rotated away or revoked, see
 //! [`hotline_proto::keylog`]), that a sealed body matches its commitment, and that the tree
 //! rebuilt from the mirror plus the new leaves has exactly the root the
-//! sender signed. Only then is the batch committed, in one transaction.
+//! sender signed, and that the log's index ([`crate::indexes`]) rebuilt the
+//! same way has exactly the root the checkpoint's `hotline-index` line
+//! commits to. Only then is the batch committed, in one transaction, with
+//! its index rows. A checkpoint whose index line is missing or wrong is
+//! refused with nothing stored, and the evidence is kept: a log that signs
+//! a false index would make its keyed proofs leave entries out.
 //!
 //! Sealed bodies travel only to the party an entry is addressed to: that
 //! party must get the body (it opens it and receipts it), and any other
@@ -45,6 +50,7 @@ use super::FedError;
 use super::evidence;
 use super::receipts::receipted;
 use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck};
+use crate::indexes::{LogIndex, Staged};
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 
 /// Loads the office key history of a mirrored log (every entry in it was
@@ -343,7 +349,9 @@ pub enum Accepted {
 }
 
 /// Verifies and stores a push from `party` into `mirror` (`own` is this
-/// node's log, which holds its receipts). Call with the peer's mirror lock held.
+/// node's log, which holds its receipts); `index` is the mirror's index
+/// (moved forward only if the push is stored). Call with the peer's mirror
+/// lock held.
 #[allow(clippy::too_many_arguments)]
 pub fn accept(
     store: &dyn Store,
@@ -351,6 +359,7 @@ pub fn accept(
     party: &Party,
     log_key: &NoteVerifier,
     keys: &mut KeyLog,
+    index: &mut LogIndex,
     push: &Push,
     intake: &Intake<'_>,
 ) -> Result<Accepted, FedError> {
@@ -472,11 +481,40 @@ pub fn accept(
             "the pushed entries do not make the tree the checkpoint signs (size {end}); refusing all of them"
         )));
     }
+    // The index at the checkpoint's size, from every pushed entry (the
+    // tree root above proved they are the log's).
+    if index.size() != have {
+        *index = LogIndex::load(store, mirror)?;
+    }
+    let mut applied = Staged::default();
+    for (i, e, _) in new {
+        index.apply_entry(*i, e, &mut applied);
+    }
+    let ours = index.root();
+    if cp.index != Some(ours) {
+        index.undo(applied);
+        let id = evidence::keep_index_mismatch(
+            store,
+            &cp.origin,
+            push.checkpoint.as_bytes(),
+            end,
+            cp.index,
+            ours,
+        )?;
+        return Err(FedError::Invalid(index_refusal(
+            party,
+            end,
+            cp.index,
+            "nothing of this push was stored",
+            id,
+        )));
+    }
     if let Some(b) = too_early {
+        index.undo(applied);
         // Only now: the signed checkpoint proves the entry is at its index.
         return Ok(Accepted::Backdated(Box::new(b)));
     }
-    store.append(&AppendBatch {
+    let stored = store.append(&AppendBatch {
         log: mirror,
         first: have,
         leaves: &rows,
@@ -484,9 +522,36 @@ pub fn accept(
         hashes: &tree_hashes,
         checkpoint: Some((end, push.checkpoint.as_bytes())),
         now: crate::clock::now().as_second(),
-    })?;
+        index: Some(&applied.rows),
+    });
+    if let Err(e) = stored {
+        index.undo(applied);
+        return Err(e.into());
+    }
     *keys = staged;
     Ok(Accepted::Ok(PushAck { mirror_size: end }, owed))
+}
+
+/// Why a checkpoint at `size` of `party`'s log whose index line is
+/// `claimed` was refused, with what was `done` and the evidence `id`.
+pub fn index_refusal(
+    party: &Party,
+    size: u64,
+    claimed: Option<Hash>,
+    done: &str,
+    id: i64,
+) -> String {
+    let what = match claimed {
+        None => format!(
+            "{party}'s checkpoint for size {size} has no hotline-index line; every checkpoint commits to the log's index (the sending node must be upgraded)"
+        ),
+        Some(_) => format!(
+            "{party}'s checkpoint for size {size} commits to an index that its entries do not make (its hotline-index line is wrong)"
+        ),
+    };
+    format!(
+        "{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)"
+    )
 }
 
 /// Refuses entry `index` of `party`'s log if the own log already holds a
