@@ -119,6 +119,7 @@ pub fn check_range(r: RangeJson, keys: &Keyring, part: &str) -> Result<ProvedRan
             root: tree::empty_root(),
             text: vec![],
             cosignatures: vec![],
+            index: None,
         }
     } else {
         keys.checkpoint(r.start.as_bytes(), "start")
