@@ -550,13 +550,11 @@ impl State {
         let Ok(root) = tree::root(&hashes, self.size) else {
             return false;
         };
-        let Ok(want) = checkpoint::sign_indexed(&self.key, self.size, root, index_root) else {
+        let Ok(want) = checkpoint::body_indexed(self.key.name(), self.size, root, index_root)
+        else {
             return false;
         };
-        match (checkpoint::split(note), checkpoint::split(&want)) {
-            (Ok((have, _)), Ok((want, _))) => have == want,
-            _ => false,
-        }
+        checkpoint::split(note).is_ok_and(|(have, _)| have == want.as_slice())
     }
 
     fn commit(

@@ -151,7 +151,7 @@ pub struct AppendBatch<'a> {
 }
 
 /// One key of one entry, with the key's state after that entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IndexRow {
     /// The entry's index in its log.
     pub index: u64,
