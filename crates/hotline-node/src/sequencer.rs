@@ -639,6 +639,13 @@ mod tests {
     }
 
     impl Fixture {
+        fn signer_key(&self) -> Arc<NoteKey> {
+            match &self.signer {
+                Signer::Party(k, _) => k.clone(),
+                Signer::Office(_) => unreachable!("the fixture signs as the party"),
+            }
+        }
+
         fn append(&self) -> Appended {
             let mut d = Draft::new(Kind::Receipt, self.signer.clone());
             d.status = Some("delivered".into());
@@ -653,6 +660,101 @@ mod tests {
                 .add_cosignature(self.log, size, witness, t, "— line", &|n| n.to_vec())
                 .unwrap();
         }
+    }
+
+    /// The index of the log's leaves, rebuilt from scratch.
+    fn fresh_index(store: &dyn Store, log: LogId) -> Hash {
+        let mut ix = hotline_proto::index::Index::new();
+        for l in store.leaves(log, 0, u64::MAX >> 1).unwrap() {
+            ix.apply_entry(l.index, &SignedEntry::from_leaf(&l.leaf).unwrap());
+        }
+        ix.root()
+    }
+
+    #[test]
+    fn every_checkpoint_commits_to_the_index_of_its_entries() {
+        let f = fixture();
+        let vkey = f.signer_key().verifier();
+        for n in 1..=3u64 {
+            // Batches of several entries, and single ones.
+            let rx: Vec<_> = (0..n)
+                .map(|_| {
+                    let mut d = Draft::new(Kind::Receipt, f.signer.clone());
+                    d.status = Some("delivered".into());
+                    d.refs = vec![Ref {
+                        log: Party::new("ru").unwrap(),
+                        index: n,
+                        leaf_hash: b64::encode([1u8; 32]),
+                    }];
+                    f.seq.submit(d)
+                })
+                .collect();
+            for r in rx {
+                r.blocking_recv().unwrap().unwrap();
+            }
+            let (size, note) = f.store.latest_checkpoint(f.log).unwrap().unwrap();
+            assert_eq!(size, f.store.size(f.log).unwrap());
+            let cp = checkpoint::verify(&note, &vkey, &[]).unwrap();
+            assert_eq!(cp.index, Some(fresh_index(&*f.store, f.log)), "at {size}");
+            assert_eq!(f.store.index_states(f.log).unwrap().0, size);
+        }
+    }
+
+    #[test]
+    fn a_log_written_before_the_index_gets_an_indexed_checkpoint_at_start() {
+        let f = fixture();
+        for _ in 0..4 {
+            f.append();
+        }
+        let size = f.store.size(f.log).unwrap();
+        // As an older node left it: no index rows, and a checkpoint without
+        // the index line.
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("old.db");
+        let old: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).unwrap());
+        let log = old.log_id("hotline/us", "us").unwrap();
+        let leaves: Vec<NewLeaf> = f
+            .store
+            .leaves(f.log, 0, size)
+            .unwrap()
+            .iter()
+            .map(|l| NewLeaf::from_entry(&SignedEntry::from_leaf(&l.leaf).unwrap(), None))
+            .collect();
+        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
+        let (pending, root) = crate::store::extend_tree(&*old, log, 0, &hashes).unwrap();
+        let key = f.signer_key();
+        let unindexed = checkpoint::sign(&key, size, root).unwrap();
+        old.append(&AppendBatch {
+            log,
+            first: 0,
+            leaves: &leaves,
+            first_hash: 0,
+            hashes: &pending,
+            checkpoint: Some((size, &unindexed)),
+            now: 0,
+            index: None,
+        })
+        .unwrap();
+        let dir = NodeDir::new(tmp.path());
+        let offices = OwnOffices::load(&dir, &*old, log).unwrap();
+        let (sizes, _) = tokio::sync::watch::channel(0);
+        let _seq = Sequencer::start(
+            old.clone(),
+            log,
+            Party::new("us").unwrap(),
+            key.clone(),
+            offices,
+            Arc::new(Metrics::new()),
+            sizes,
+            SKEW,
+        )
+        .unwrap();
+        assert_eq!(old.index_states(log).unwrap().0, size, "indexed at start");
+        let (at, note) = old.latest_checkpoint(log).unwrap().unwrap();
+        assert_eq!(at, size);
+        let cp = checkpoint::verify(&note, &key.verifier(), &[]).unwrap();
+        assert_eq!(cp.root, root);
+        assert_eq!(cp.index, Some(fresh_index(&*old, log)));
     }
 
     fn secs(n: i64) -> SignedDuration {
