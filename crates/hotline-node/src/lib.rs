@@ -2,7 +2,8 @@
 //!
 //! The running node: the node directory and its keys ([`dir`], [`node`]),
 //! storage behind one interface ([`store`]), the single-writer sequencer that
-//! batches appends into durable group commits ([`sequencer`]), read-only log
+//! batches appends into durable group commits ([`sequencer`]), the index each
+//! checkpoint commits to ([`indexes`]), read-only log
 //! access and proofs ([`reader`]), the HTTP API ([`api`]), metrics
 //! ([`metrics`]) and the pinned TLS 1.3 transport between nodes ([`tls`]).
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod content;
 pub mod dir;
 pub mod error;
 pub mod federation;
+pub mod indexes;
 pub mod inquiries;
 pub mod metrics;
 pub mod modes;

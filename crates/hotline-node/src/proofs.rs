@@ -24,6 +24,8 @@ use hotline_proto::name::{Office, Party};
 use hotline_proto::{checkpoint, seal, tree};
 use jiff::Timestamp;
 
+pub mod index;
+
 use crate::dir::NodeDir;
 use crate::error::{NodeError, Result};
 use crate::store::sqlite::SqliteStore;
@@ -35,6 +37,7 @@ pub struct ProofSource {
     dir: NodeDir,
     own: Party,
     logs: BTreeMap<Party, (LogId, String)>,
+    indexes: index::IndexCache,
 }
 
 fn internal(e: impl std::fmt::Display) -> NodeError {
@@ -90,7 +93,48 @@ impl ProofSource {
             dir: dir.clone(),
             own,
             logs,
+            indexes: index::IndexCache::new(),
         })
+    }
+
+    /// The state of `key` in `party`'s log after its first `size` entries.
+    pub fn key_state_at(
+        &self,
+        party: &Party,
+        key: &str,
+        size: u64,
+    ) -> Result<hotline_proto::index::KeyState> {
+        let (log, _) = self.log(party)?;
+        self.indexes.key_state_at(&*self.store, log, key, size)
+    }
+
+    /// The entries of `key` in `party`'s log below `size`, from the key's
+    /// `from_count`-th entry on: (index, leaf).
+    pub fn key_entries(
+        &self,
+        party: &Party,
+        key: &str,
+        size: u64,
+        from_count: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        let (log, _) = self.log(party)?;
+        self.indexes
+            .key_entries(&*self.store, log, key, size, from_count)
+    }
+
+    /// `key`'s state in `party`'s log at `size` and its proof against the
+    /// index root a checkpoint at `size` commits to.
+    pub fn index_proof_at(
+        &self,
+        party: &Party,
+        key: &str,
+        size: u64,
+    ) -> Result<(
+        hotline_proto::index::KeyState,
+        hotline_proto::index::IndexProof,
+    )> {
+        let (log, _) = self.log(party)?;
+        self.indexes.index_proof_at(&*self.store, log, key, size)
     }
 
     fn log(&self, party: &Party) -> Result<(LogId, &str)> {

@@ -4,8 +4,9 @@
 //! sealed, since sealing is the expensive part and needs no ordering); it
 //! drains whatever is waiting into one batch, assigns indices, fills in the
 //! parts of each header that depend on order (`prev`, `time`), signs, computes
-//! the new tree hashes, signs a checkpoint for the new size and commits it all
-//! in one transaction. Only then does any caller hear "appended" — an entry is
+//! the new tree hashes and the log's index ([`crate::indexes`]), signs a
+//! checkpoint for the new size that commits to both, and commits it all in
+//! one transaction. Only then does any caller hear "appended" — an entry is
 //! reported sent only once it is durable (DESIGN.md guarantee 1).
 //!
 //! An entry is dated by this node's clock, but never earlier than the
@@ -31,6 +32,7 @@ use hotline_proto::{Hash, b64, checkpoint};
 use jiff::{SignedDuration, Timestamp, Unit};
 use tokio::sync::oneshot;
 
+use crate::indexes::{LogIndex, Staged};
 use crate::metrics::Metrics;
 use crate::offices::OwnOffices;
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, StoreError};
@@ -273,6 +275,9 @@ struct State {
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
+    /// The log's index at `size` (during a batch: with the batch's entries
+    /// applied; undone if the batch is not committed).
+    index: LogIndex,
     /// How far after this node's clock a cosignature may be dated and still
     /// date its entries.
     skew: SignedDuration,
@@ -318,6 +323,9 @@ impl State {
     ) -> Result<Self, StoreError> {
         let size = store.size(log)?;
         let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
+        // A log written before the index existed is indexed here, once.
+        let mut index = LogIndex::load(&*store, log)?;
+        let index_root = index.root();
         let s = Self {
             store,
             log,
@@ -329,14 +337,15 @@ impl State {
             size,
             last_time,
             prev: HashMap::new(),
+            index,
             skew: SignedDuration::ZERO,
         };
-        if s.store
-            .latest_checkpoint(log)?
-            .is_none_or(|(n, _)| n != size)
-        {
-            // A fresh log (or one written before checkpoints were kept): sign one now.
-            s.commit(&[], &[], crate::clock::now())
+        let current = s.store.latest_checkpoint(log)?;
+        if current.is_none_or(|(n, note)| n != size || !s.commits_to(&note, index_root)) {
+            // A fresh log, one written before checkpoints were kept, or
+            // one whose latest checkpoint does not commit to its index
+            // (written before the index existed): sign one now.
+            s.commit(&[], &[], &[], index_root, crate::clock::now())
                 .map_err(|e| StoreError::Db(e.to_string()))?;
         }
         s.metrics
@@ -363,6 +372,7 @@ impl State {
         let mut built: Vec<(Appended, NewLeaf, Reply, Option<Broken>)> = Vec::new();
         let mut hashes = Vec::new();
         let (saved_time, saved_prev) = (self.last_time, self.prev.clone());
+        let mut staged = Staged::default();
         // The key history as this batch changes it; kept only if it commits.
         let mut keys: Option<hotline_proto::keylog::KeyLog> = None;
         use std::sync::atomic::Ordering;
@@ -374,7 +384,15 @@ impl State {
                 continue;
             }
             let index = self.size + built.len() as u64;
-            match self.build(job.draft, index, now, cosigned, &hashes, &mut keys) {
+            match self.build(
+                job.draft,
+                index,
+                now,
+                cosigned,
+                &hashes,
+                &mut keys,
+                &mut staged,
+            ) {
                 Ok((a, leaf, new_hashes)) => {
                     hashes.extend(new_hashes);
                     built.push((a, leaf, job.reply, job.chain));
@@ -388,7 +406,8 @@ impl State {
             }
         }
         let leaves: Vec<NewLeaf> = built.iter().map(|(_, l, _, _)| l.clone()).collect();
-        match self.commit(&leaves, &hashes, now) {
+        let index_root = self.index.root();
+        match self.commit(&leaves, &hashes, &staged.rows, index_root, now) {
             Ok(()) => {
                 if let Some(k) = keys {
                     self.offices.set_key_log(k);
@@ -409,6 +428,7 @@ impl State {
             }
             Err(e) => {
                 tracing::error!(error = %e, "append batch failed; rolled back");
+                self.index.undo(staged);
                 self.last_time = saved_time;
                 self.prev = saved_prev;
                 for (_, _, reply, chain) in built {
@@ -421,6 +441,7 @@ impl State {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
         d: Draft,
@@ -429,6 +450,7 @@ impl State {
         cosigned: Option<Timestamp>,
         pending: &[Hash],
         keys: &mut Option<hotline_proto::keylog::KeyLog>,
+        staged: &mut Staged,
     ) -> Result<(Appended, NewLeaf, Vec<Hash>), AppendError> {
         let time = match d.time {
             Some(t) if self.last_time.is_some_and(|l| t < l) => {
@@ -497,6 +519,8 @@ impl State {
         };
         let new_hashes = tree::hashes_to_store(&overlay, index, leaf_hash)
             .map_err(|e| AppendError::Store(e.to_string()))?;
+        // Nothing below fails: the entry is in the batch.
+        self.index.apply_entry(index, &entry, staged);
         self.prev.insert(channel, Some(index));
         self.last_time = Some(time);
         if d.kind == Kind::Key && matches!(signer, Signer::Party(..)) {
@@ -516,10 +540,29 @@ impl State {
         ))
     }
 
+    /// Whether `note` is the checkpoint this log signs at its size with
+    /// index root `index_root` (its signed text, signatures aside).
+    fn commits_to(&self, note: &[u8], index_root: Hash) -> bool {
+        let hashes = crate::store::HashesOf {
+            store: &*self.store,
+            log: self.log,
+        };
+        let Ok(root) = tree::root(&hashes, self.size) else {
+            return false;
+        };
+        let Ok(want) = checkpoint::body_indexed(self.key.name(), self.size, root, index_root)
+        else {
+            return false;
+        };
+        checkpoint::split(note).is_ok_and(|(have, _)| have == want.as_slice())
+    }
+
     fn commit(
         &self,
         leaves: &[NewLeaf],
         hashes: &[Hash],
+        rows: &[crate::store::IndexRow],
+        index_root: Hash,
         now: Timestamp,
     ) -> Result<(), AppendError> {
         let store_err = |e: StoreError| AppendError::Store(e.to_string());
@@ -531,7 +574,7 @@ impl State {
             pending: hashes,
         };
         let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Store(e.to_string()))?;
-        let note = checkpoint::sign(&self.key, new_size, root)
+        let note = checkpoint::sign_indexed(&self.key, new_size, root, index_root)
             .map_err(|e| AppendError::Invalid(e.to_string()))?;
         self.store
             .append(&AppendBatch {
@@ -542,6 +585,7 @@ impl State {
                 hashes,
                 checkpoint: Some((new_size, &note)),
                 now: now.as_second(),
+                index: Some(rows),
             })
             .map_err(store_err)
     }
@@ -595,6 +639,13 @@ mod tests {
     }
 
     impl Fixture {
+        fn signer_key(&self) -> Arc<NoteKey> {
+            match &self.signer {
+                Signer::Party(k, _) => k.clone(),
+                Signer::Office(_) => unreachable!("the fixture signs as the party"),
+            }
+        }
+
         fn append(&self) -> Appended {
             let mut d = Draft::new(Kind::Receipt, self.signer.clone());
             d.status = Some("delivered".into());
@@ -609,6 +660,101 @@ mod tests {
                 .add_cosignature(self.log, size, witness, t, "— line", &|n| n.to_vec())
                 .unwrap();
         }
+    }
+
+    /// The index of the log's leaves, rebuilt from scratch.
+    fn fresh_index(store: &dyn Store, log: LogId) -> Hash {
+        let mut ix = hotline_proto::index::Index::new();
+        for l in store.leaves(log, 0, u64::MAX >> 1).unwrap() {
+            ix.apply_entry(l.index, &SignedEntry::from_leaf(&l.leaf).unwrap());
+        }
+        ix.root()
+    }
+
+    #[test]
+    fn every_checkpoint_commits_to_the_index_of_its_entries() {
+        let f = fixture();
+        let vkey = f.signer_key().verifier();
+        for n in 1..=3u64 {
+            // Batches of several entries, and single ones.
+            let rx: Vec<_> = (0..n)
+                .map(|_| {
+                    let mut d = Draft::new(Kind::Receipt, f.signer.clone());
+                    d.status = Some("delivered".into());
+                    d.refs = vec![Ref {
+                        log: Party::new("ru").unwrap(),
+                        index: n,
+                        leaf_hash: b64::encode([1u8; 32]),
+                    }];
+                    f.seq.submit(d)
+                })
+                .collect();
+            for r in rx {
+                r.blocking_recv().unwrap().unwrap();
+            }
+            let (size, note) = f.store.latest_checkpoint(f.log).unwrap().unwrap();
+            assert_eq!(size, f.store.size(f.log).unwrap());
+            let cp = checkpoint::verify(&note, &vkey, &[]).unwrap();
+            assert_eq!(cp.index, Some(fresh_index(&*f.store, f.log)), "at {size}");
+            assert_eq!(f.store.index_states(f.log).unwrap().0, size);
+        }
+    }
+
+    #[test]
+    fn a_log_written_before_the_index_gets_an_indexed_checkpoint_at_start() {
+        let f = fixture();
+        for _ in 0..4 {
+            f.append();
+        }
+        let size = f.store.size(f.log).unwrap();
+        // As an older node left it: no index rows, and a checkpoint without
+        // the index line.
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("old.db");
+        let old: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).unwrap());
+        let log = old.log_id("hotline/us", "us").unwrap();
+        let leaves: Vec<NewLeaf> = f
+            .store
+            .leaves(f.log, 0, size)
+            .unwrap()
+            .iter()
+            .map(|l| NewLeaf::from_entry(&SignedEntry::from_leaf(&l.leaf).unwrap(), None))
+            .collect();
+        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
+        let (pending, root) = crate::store::extend_tree(&*old, log, 0, &hashes).unwrap();
+        let key = f.signer_key();
+        let unindexed = checkpoint::sign(&key, size, root).unwrap();
+        old.append(&AppendBatch {
+            log,
+            first: 0,
+            leaves: &leaves,
+            first_hash: 0,
+            hashes: &pending,
+            checkpoint: Some((size, &unindexed)),
+            now: 0,
+            index: None,
+        })
+        .unwrap();
+        let dir = NodeDir::new(tmp.path());
+        let offices = OwnOffices::load(&dir, &*old, log).unwrap();
+        let (sizes, _) = tokio::sync::watch::channel(0);
+        let _seq = Sequencer::start(
+            old.clone(),
+            log,
+            Party::new("us").unwrap(),
+            key.clone(),
+            offices,
+            Arc::new(Metrics::new()),
+            sizes,
+            SKEW,
+        )
+        .unwrap();
+        assert_eq!(old.index_states(log).unwrap().0, size, "indexed at start");
+        let (at, note) = old.latest_checkpoint(log).unwrap().unwrap();
+        assert_eq!(at, size);
+        let cp = checkpoint::verify(&note, &key.verifier(), &[]).unwrap();
+        assert_eq!(cp.root, root);
+        assert_eq!(cp.index, Some(fresh_index(&*old, log)));
     }
 
     fn secs(n: i64) -> SignedDuration {

@@ -217,6 +217,15 @@ impl Index {
         }
     }
 
+    /// Removes a key: undoes the first entry that had it (a batch that
+    /// was not committed).
+    pub fn remove(&mut self, kh: Hash) {
+        self.keys.remove(&kh.0);
+        for d in 0..=CACHED_DEPTH {
+            self.cache.remove(&prefix(&kh, d));
+        }
+    }
+
     /// A key's state (zero count when no entry has it).
     pub fn state(&self, key: &str) -> KeyState {
         self.keys

@@ -1090,6 +1090,8 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
             hashes: &all.0[first_hash as usize..],
             checkpoint: Some((end, &note)),
             now: 0,
+            // Unindexed: this log only measures inclusion proofs.
+            index: None,
         })?;
         n = end;
         if !quiet && (n % 200_000 == 0 || n == size) {
@@ -1531,6 +1533,9 @@ impl MonthWriter<'_> {
                 hashes: &pending,
                 checkpoint: Some((size, &note)),
                 now: last.as_second(),
+                // Unindexed (signed before the index existed): indexed
+                // from its leaves when read.
+                index: None,
             })?;
             let crossed = self.size / 20_000 != size / 20_000;
             self.size = size;

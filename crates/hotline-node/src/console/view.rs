@@ -98,8 +98,13 @@ pub(crate) fn alarms(c: &Console) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(list) = c.node.store().equivocations() {
         for e in list {
+            let what = if crate::federation::evidence::is_index_mismatch(&e.bundle) {
+                "signed a checkpoint whose index is not the index of its entries"
+            } else {
+                "showed two different histories"
+            };
             out.push(format!(
-                "EQUIVOCATION: log {} showed two different histories (evidence #{}). Its entries cannot be trusted until this is resolved.",
+                "EQUIVOCATION: log {} {what} (evidence #{}). Its entries cannot be trusted until this is resolved.",
                 e.origin, e.id
             ));
         }

@@ -1,4 +1,7 @@
-//! Building equivocation evidence from what a node holds.
+//! Building equivocation evidence from what a node holds: two checkpoints
+//! of one log that disagree (`hotline/equivocation/v1`), or a checkpoint
+//! whose index line is not the index of its entries
+//! (`hotline/index-mismatch/v1`).
 
 use hotline_proto::bundle::{self, RootClaim};
 use hotline_proto::tree::{self, HashReader};
@@ -65,4 +68,48 @@ pub fn keep(
         "EQUIVOCATION: log {origin} signed two checkpoints that disagree; evidence kept as #{id}"
     );
     Ok(id)
+}
+
+/// The kind of the evidence a mirror or witness keeps of a checkpoint whose
+/// `hotline-index` line is missing or is not the index of its entries.
+pub const INDEX_MISMATCH: &str = "hotline/index-mismatch/v1";
+
+/// Keeps the evidence of a checkpoint (`note`, at `size`) whose index line
+/// (`claimed`, `None` when missing) is not `ours`, the index this node
+/// rebuilt from the log's verified entries; returns its id.
+///
+/// The bundle shows what was signed and what the entries make: anyone
+/// holding the log's entries up to `size` recomputes `recomputed`.
+pub fn keep_index_mismatch(
+    store: &dyn Store,
+    origin: &str,
+    note: &[u8],
+    size: u64,
+    claimed: Option<Hash>,
+    ours: Hash,
+) -> Result<i64, StoreError> {
+    let j = serde_json::json!({
+        "bundle": INDEX_MISMATCH,
+        "origin": origin,
+        "checkpoint": String::from_utf8_lossy(note),
+        "size": size,
+        "index": claimed.map(|h| b64::encode(h.0)),
+        "recomputed": b64::encode(ours.0),
+    });
+    let text = serde_json::to_string_pretty(&j).unwrap_or_default() + "\n";
+    let id = store.add_equivocation(origin, crate::clock::now().as_second(), text.as_bytes())?;
+    tracing::error!(
+        origin,
+        id,
+        size,
+        "INDEX MISMATCH: log {origin} signed a checkpoint for size {size} whose index line is {} the index of its entries; evidence kept as #{id}",
+        if claimed.is_some() { "not" } else { "missing, not" }
+    );
+    Ok(id)
+}
+
+/// Whether kept evidence is of a wrong index line (else of two histories).
+pub fn is_index_mismatch(bundle: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bundle)
+        .is_ok_and(|v| v["bundle"] == INDEX_MISMATCH)
 }

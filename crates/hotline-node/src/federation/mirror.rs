@@ -7,7 +7,12 @@
 //! rotated in — never one it rotated away or revoked, see
 //! [`hotline_proto::keylog`]), that a sealed body matches its commitment, and that the tree
 //! rebuilt from the mirror plus the new leaves has exactly the root the
-//! sender signed. Only then is the batch committed, in one transaction.
+//! sender signed, and that the log's index ([`crate::indexes`]) rebuilt the
+//! same way has exactly the root the checkpoint's `hotline-index` line
+//! commits to. Only then is the batch committed, in one transaction, with
+//! its index rows. A checkpoint whose index line is missing or wrong is
+//! refused with nothing stored, and the evidence is kept: a log that signs
+//! a false index would make its keyed proofs leave entries out.
 //!
 //! Sealed bodies travel only to the party an entry is addressed to: that
 //! party must get the body (it opens it and receipts it), and any other
@@ -45,6 +50,7 @@ use super::FedError;
 use super::evidence;
 use super::receipts::receipted;
 use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck};
+use crate::indexes::{LogIndex, Staged};
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 
 /// Loads the office key history of a mirrored log (every entry in it was
@@ -343,7 +349,9 @@ pub enum Accepted {
 }
 
 /// Verifies and stores a push from `party` into `mirror` (`own` is this
-/// node's log, which holds its receipts). Call with the peer's mirror lock held.
+/// node's log, which holds its receipts); `index` is the mirror's index
+/// (moved forward only if the push is stored). Call with the peer's mirror
+/// lock held.
 #[allow(clippy::too_many_arguments)]
 pub fn accept(
     store: &dyn Store,
@@ -351,6 +359,7 @@ pub fn accept(
     party: &Party,
     log_key: &NoteVerifier,
     keys: &mut KeyLog,
+    index: &mut LogIndex,
     push: &Push,
     intake: &Intake<'_>,
 ) -> Result<Accepted, FedError> {
@@ -472,11 +481,40 @@ pub fn accept(
             "the pushed entries do not make the tree the checkpoint signs (size {end}); refusing all of them"
         )));
     }
+    // The index at the checkpoint's size, from every pushed entry (the
+    // tree root above proved they are the log's).
+    if index.size() != have {
+        *index = LogIndex::load(store, mirror)?;
+    }
+    let mut applied = Staged::default();
+    for (i, e, _) in new {
+        index.apply_entry(*i, e, &mut applied);
+    }
+    let ours = index.root();
+    if cp.index != Some(ours) {
+        index.undo(applied);
+        let id = evidence::keep_index_mismatch(
+            store,
+            &cp.origin,
+            push.checkpoint.as_bytes(),
+            end,
+            cp.index,
+            ours,
+        )?;
+        return Err(FedError::Invalid(index_refusal(
+            party,
+            end,
+            cp.index,
+            "nothing of this push was stored",
+            id,
+        )));
+    }
     if let Some(b) = too_early {
+        index.undo(applied);
         // Only now: the signed checkpoint proves the entry is at its index.
         return Ok(Accepted::Backdated(Box::new(b)));
     }
-    store.append(&AppendBatch {
+    let stored = store.append(&AppendBatch {
         log: mirror,
         first: have,
         leaves: &rows,
@@ -484,9 +522,36 @@ pub fn accept(
         hashes: &tree_hashes,
         checkpoint: Some((end, push.checkpoint.as_bytes())),
         now: crate::clock::now().as_second(),
-    })?;
+        index: Some(&applied.rows),
+    });
+    if let Err(e) = stored {
+        index.undo(applied);
+        return Err(e.into());
+    }
     *keys = staged;
     Ok(Accepted::Ok(PushAck { mirror_size: end }, owed))
+}
+
+/// Why a checkpoint at `size` of `party`'s log whose index line is
+/// `claimed` was refused, with what was `done` and the evidence `id`.
+pub fn index_refusal(
+    party: &Party,
+    size: u64,
+    claimed: Option<Hash>,
+    done: &str,
+    id: i64,
+) -> String {
+    let what = match claimed {
+        None => format!(
+            "{party}'s checkpoint for size {size} has no hotline-index line; every checkpoint commits to the log's index (the sending node must be upgraded)"
+        ),
+        Some(_) => format!(
+            "{party}'s checkpoint for size {size} commits to an index that its entries do not make (its hotline-index line is wrong)"
+        ),
+    };
+    format!(
+        "{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)"
+    )
 }
 
 /// Refuses entry `index` of `party`'s log if the own log already holds a
@@ -538,4 +603,187 @@ fn fork(
     let a = evidence::mirror_claim(store, mirror, at + 1)?
         .ok_or_else(|| FedError::Internal("no signed checkpoint covers the held entry".into()))?;
     Ok(evidence::keep(store, &cp.origin, a, b)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::entry::{HEADER_VERSION, Header, Ref};
+    use hotline_proto::index::Index;
+    use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
+    use hotline_proto::tree::MemoryTree;
+
+    use super::super::wire::PushEntry;
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        store: SqliteStore,
+        mirror: LogId,
+        own: LogId,
+        key: NoteKey,
+        leaves: Vec<SignedEntry>,
+    }
+
+    fn fixture() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&tmp.path().join("t.db")).unwrap();
+        let own = store.log_id("hotline/ru", "ru").unwrap();
+        let mirror = store.log_id("hotline/us", "us").unwrap();
+        let key = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let leaves = (0..3)
+            .map(|i| {
+                let h = Header {
+                    v: HEADER_VERSION,
+                    log: Party::new("us").unwrap(),
+                    kind: Kind::Receipt,
+                    from: "us".into(),
+                    to: None,
+                    agreement: None,
+                    // Long past: other tests simulate the clock (the demo's 2021).
+                    time: Timestamp::from_second(1_000_000_000 + i).unwrap(),
+                    refs: vec![Ref {
+                        log: Party::new("ru").unwrap(),
+                        index: u64::try_from(i).unwrap(),
+                        leaf_hash: b64::encode([3u8; 32]),
+                    }],
+                    prev: None,
+                    body: None,
+                    key: None,
+                    status: Some("delivered".into()),
+                    terms: None,
+                    digest: None,
+                };
+                SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
+            })
+            .collect();
+        Fixture {
+            _tmp: tmp,
+            store,
+            mirror,
+            own,
+            key,
+            leaves,
+        }
+    }
+
+    /// What the checkpoint of a push says about the index.
+    #[derive(Clone, Copy)]
+    enum Line {
+        Right,
+        Wrong,
+        Missing,
+    }
+
+    impl Fixture {
+        /// A push of entries `from..to` under a checkpoint at `to`.
+        fn push(&self, from: usize, to: usize, line: Line) -> Push {
+            let mut t = MemoryTree::new();
+            let mut ix = Index::new();
+            for (i, e) in self.leaves[..to].iter().enumerate() {
+                t.push(e.leaf());
+                ix.apply_entry(i as u64, e);
+            }
+            let note = match line {
+                Line::Right => checkpoint::sign_indexed(&self.key, t.size(), t.root(), ix.root()),
+                Line::Wrong => {
+                    // The index with the last entry left out.
+                    let mut short = Index::new();
+                    for (i, e) in self.leaves[..to - 1].iter().enumerate() {
+                        short.apply_entry(i as u64, e);
+                    }
+                    checkpoint::sign_indexed(&self.key, t.size(), t.root(), short.root())
+                }
+                Line::Missing => checkpoint::sign(&self.key, t.size(), t.root()),
+            }
+            .unwrap();
+            Push {
+                origin: "hotline/us".into(),
+                checkpoint: String::from_utf8(note).unwrap(),
+                entries: (from..to)
+                    .map(|i| PushEntry {
+                        index: i as u64,
+                        leaf: b64::encode(self.leaves[i].leaf()),
+                        sealed: None,
+                    })
+                    .collect(),
+            }
+        }
+
+        fn accept(&self, index: &mut LogIndex, push: &Push) -> Result<Accepted, FedError> {
+            let me = Party::new("ru").unwrap();
+            let intake = Intake {
+                me: &me,
+                max_skew_secs: 300,
+                receipts_allowed: 100,
+                own: self.own,
+            };
+            accept(
+                &self.store,
+                self.mirror,
+                &Party::new("us").unwrap(),
+                &self.key.verifier(),
+                &mut KeyLog::new(),
+                index,
+                push,
+                &intake,
+            )
+        }
+
+        /// Everything the mirror holds of the log: size, checkpoint, index.
+        fn held(&self) -> (u64, Option<(u64, Vec<u8>)>, (u64, usize)) {
+            let (indexed, states) = self.store.index_states(self.mirror).unwrap();
+            (
+                self.store.size(self.mirror).unwrap(),
+                self.store.latest_checkpoint(self.mirror).unwrap(),
+                (indexed, states.len()),
+            )
+        }
+    }
+
+    #[test]
+    fn a_push_whose_index_line_is_wrong_or_missing_is_refused_and_nothing_stored() {
+        let f = fixture();
+        let mut index = LogIndex::load(&f.store, f.mirror).unwrap();
+        assert!(matches!(
+            f.accept(&mut index, &f.push(0, 1, Line::Right)),
+            Ok(Accepted::Ok(..))
+        ));
+        let before = f.held();
+        let root_before = index.root();
+        for (line, says) in [
+            (Line::Wrong, "commits to an index that its entries do not make"),
+            (Line::Missing, "has no hotline-index line"),
+        ] {
+            let Err(FedError::Invalid(why)) = f.accept(&mut index, &f.push(1, 3, line)) else {
+                panic!("a push with a bad index line must be refused");
+            };
+            assert!(why.contains(says), "{why}");
+            assert!(why.contains("nothing of this push was stored"), "{why}");
+            assert_eq!(f.held(), before, "nothing stored: leaves, checkpoint, index rows");
+            assert_eq!(index.size(), 1);
+            assert_eq!(index.root(), root_before, "the cached index is as before");
+        }
+        let kept = f.store.equivocations().unwrap();
+        assert_eq!(kept.len(), 2, "evidence of each");
+        for e in &kept {
+            assert_eq!(e.origin, "hotline/us");
+            assert!(evidence::is_index_mismatch(&e.bundle));
+            let b: serde_json::Value = serde_json::from_slice(&e.bundle).unwrap();
+            assert_eq!(b["size"], 3);
+            assert!(b["checkpoint"].as_str().unwrap().starts_with("hotline/us\n3\n"));
+            let mut ix = Index::new();
+            for (i, l) in f.leaves.iter().enumerate() {
+                ix.apply_entry(i as u64, l);
+            }
+            assert_eq!(b["recomputed"], b64::encode(ix.root().0));
+        }
+        // The right index line is accepted after all that.
+        assert!(matches!(
+            f.accept(&mut index, &f.push(1, 3, Line::Right)),
+            Ok(Accepted::Ok(..))
+        ));
+        assert_eq!(f.held().0, 3);
+        assert_eq!(f.store.index_states(f.mirror).unwrap().0, 3);
+    }
 }

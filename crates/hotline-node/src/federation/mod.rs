@@ -104,6 +104,10 @@ pub struct Peer {
     /// mirror when the peer is pinned or the node starts, replaced under
     /// `mirror_lock` as pushes are accepted; shared like `mirror_lock`.
     pub keys: Arc<std::sync::RwLock<KeyLog>>,
+    /// The index of its log as the verified mirror holds it: loaded at the
+    /// first push or cosignature request, then moved forward as pushes are
+    /// stored (under `mirror_lock`); shared like `mirror_lock`.
+    pub index: Arc<Mutex<Option<(LogId, crate::indexes::LogIndex)>>>,
     /// Serialises receipt issuing (shared like `mirror_lock`).
     pub receipt_lock: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the cosign loop early.
@@ -144,6 +148,7 @@ impl Peer {
                 || Arc::new(std::sync::RwLock::new(KeyLog::new())),
                 |p| p.keys.clone(),
             ),
+            index: replaces.map_or_else(|| Arc::new(Mutex::new(None)), |p| p.index.clone()),
             receipt_lock: replaces.map_or_else(
                 || Arc::new(tokio::sync::Mutex::new(())),
                 |p| p.receipt_lock.clone(),
@@ -171,6 +176,27 @@ impl Peer {
     /// entries that changed them are committed).
     pub fn set_learnt_keys(&self, keys: KeyLog) {
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+    }
+
+    /// Runs `f` on the index of its mirror (`store`'s `mirror`), loading it
+    /// first if needed. Call under `mirror_lock`, from a blocking thread.
+    pub fn with_index<R>(
+        &self,
+        store: &dyn crate::store::Store,
+        f: impl FnOnce(&mut crate::indexes::LogIndex) -> Result<R, FedError>,
+    ) -> Result<R, FedError> {
+        let mut slot = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        // A re-pinned peer shares the slot; its mirror may be another log.
+        if slot.as_ref().is_none_or(|(log, _)| *log != self.mirror) {
+            *slot = Some((
+                self.mirror,
+                crate::indexes::LogIndex::load(store, self.mirror)?,
+            ));
+        }
+        match slot.as_mut() {
+            Some((_, ix)) => f(ix),
+            None => Err(FedError::Internal("the mirror's index is not loaded".into())),
+        }
     }
 
     /// The link state.

@@ -96,9 +96,25 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
         });
     }
     let end = from + entries.len() as u64;
-    // A checkpoint at exactly the run's end: the receiver checks every leaf against it.
-    let note = match store.checkpoint_at(log, end)? {
-        Some(n) => n,
+    // A checkpoint at exactly the run's end: the receiver checks every leaf
+    // (and the index) against it. The sequencer signed one per batch: end
+    // the run at the last of those it holds, so that no index need be
+    // rebuilt; only a checkpoint that commits to the index will do (one
+    // signed before the index existed does not).
+    let indexed = |note: &[u8]| {
+        checkpoint::verify(note, &node.log_vkey(), &[]).is_ok_and(|c| c.index.is_some())
+    };
+    let stored = match store.checkpoint_at(log, end)? {
+        Some(n) if indexed(&n) => Some((end, n)),
+        _ => store
+            .checkpoint_within(log, from, end)?
+            .filter(|(_, n)| indexed(n)),
+    };
+    let note = match stored {
+        Some((at, n)) => {
+            entries.truncate(usize::try_from(at - from).unwrap_or(entries.len()));
+            n
+        }
         None => {
             let root = tree::root(
                 &HashesOf {
@@ -108,7 +124,8 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
                 end,
             )
             .map_err(|e| FedError::Internal(e.to_string()))?;
-            checkpoint::sign(&node.log_signer(), end, root)
+            let index_root = crate::indexes::LogIndex::at(&**store, log, end)?.root();
+            checkpoint::sign_indexed(&node.log_signer(), end, root, index_root)
                 .map_err(|e| FedError::Internal(e.to_string()))?
         }
     };

@@ -87,15 +87,18 @@ async fn push(
             receipts_allowed: allowance.receipts,
             own,
         };
-        let r = mirror::accept(
-            &*store,
-            p2.mirror,
-            &p2.party,
-            &p2.log_key,
-            &mut keys,
-            &push,
-            &intake,
-        );
+        let r = p2.with_index(&*store, |index| {
+            mirror::accept(
+                &*store,
+                p2.mirror,
+                &p2.party,
+                &p2.log_key,
+                &mut keys,
+                index,
+                &push,
+                &intake,
+            )
+        });
         (r, keys)
     })
     .await;

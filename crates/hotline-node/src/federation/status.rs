@@ -118,7 +118,11 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
         .filter(|e| e.origin == peer.log_key.name())
         .map(|e| {
             let (id, origin) = (e.id, &e.origin);
-            format!("EQUIVOCATION: {origin} showed two different histories; evidence #{id} (`hotline prove equivocation {id}`)")
+            if super::evidence::is_index_mismatch(&e.bundle) {
+                format!("EQUIVOCATION: {origin} signed a checkpoint whose index is not the index of its entries (its keyed proofs could leave entries out); evidence #{id} (`hotline prove equivocation {id}`)")
+            } else {
+                format!("EQUIVOCATION: {origin} showed two different histories; evidence #{id} (`hotline prove equivocation {id}`)")
+            }
         })
         .collect();
     if let Some(c) = &own_log_cosigned

@@ -10,12 +10,16 @@
 //! cover is answered with `425 Too Early` (push the entries first); one the
 //! mirror has outgrown with tlog-witness's conflict answer carrying the
 //! mirror's size (ask again with a checkpoint at least that large); one that
-//! contradicts the mirror is equivocation, and the evidence is kept.
+//! contradicts the mirror is equivocation, and the evidence is kept. A
+//! checkpoint whose `hotline-index` line is missing or is not the index of
+//! the mirrored entries is refused (422), and that evidence is kept too.
 
 use hotline_proto::checkpoint::{self, Cosignature};
 use hotline_proto::{Hash, tree};
 
+use super::mirror::index_refusal;
 use super::{FedError, Peer, evidence};
+use crate::indexes::LogIndex;
 use crate::node::Node;
 use crate::store::{Advance, HashesOf, WitnessRequest};
 
@@ -77,12 +81,13 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
             ),
         );
     }
-    if checkpoint::verify(&req.note, &peer.log_key, &[]).is_err() {
+    let Ok(verified) = checkpoint::verify(&req.note, &peer.log_key, &[]) else {
         return reply(
             403,
             format!("no valid signature from the pinned key of {origin}\n"),
         );
-    }
+    };
+    let claimed = verified.index;
     if req.old > size {
         return reply(400, "old size is larger than the checkpoint's size\n");
     }
@@ -95,6 +100,7 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
     let mirror = peer.mirror;
     let now = crate::clock::now().as_second();
     let witness_key = node.witness_signer();
+    let p2 = peer.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<WitnessReply, FedError> {
         let have = store.size(mirror)?;
         if have < size {
@@ -116,6 +122,19 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
             // cosigns. (An old-size mismatch below also answers 409 with a
             // size; the log tells them apart by the size it asked for.)
             return Ok(conflict(have));
+        }
+        // The index this witness rebuilt from the entries it verified: a
+        // cosignature covers the index line too.
+        let ours = p2.with_index(&*store, |ix| {
+            if ix.size() != size {
+                *ix = LogIndex::load(&*store, mirror)?;
+            }
+            Ok(ix.root())
+        })?;
+        if claimed != Some(ours) {
+            let id = evidence::keep_index_mismatch(&*store, &origin, &req.note, size, claimed, ours)?;
+            let why = index_refusal(&p2.party, size, claimed, "this witness does not cosign it", id);
+            return Ok(reply(422, format!("{why}\n")));
         }
         let wr = WitnessRequest { old: req.old, size, root, note: &req.note, now };
         let accept = |cur: &crate::store::WitnessState| {

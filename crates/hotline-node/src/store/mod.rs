@@ -6,6 +6,7 @@
 //! nature, and the sequencer is a single writer that gains nothing from async.
 
 use hotline_proto::Hash;
+use hotline_proto::index::KeyState;
 
 pub mod sqlite;
 
@@ -143,6 +144,21 @@ pub struct AppendBatch<'a> {
     pub checkpoint: Option<(u64, &'a [u8])>,
     /// Unix time of the checkpoint.
     pub now: i64,
+    /// The index rows of these leaves (every key of every leaf, with its
+    /// state after it), kept in the same transaction; `None` leaves the
+    /// leaves unindexed (the node indexes them from the leaves at start).
+    pub index: Option<&'a [IndexRow]>,
+}
+
+/// One key of one entry, with the key's state after that entry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IndexRow {
+    /// The entry's index in its log.
+    pub index: u64,
+    /// SHA-256 of the key.
+    pub kh: Hash,
+    /// The key's state after the entry.
+    pub state: KeyState,
 }
 
 /// The storage interface every engine implements.
@@ -258,6 +274,36 @@ pub trait Store: Send + Sync + 'static {
     fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>>;
     /// The checkpoint of `log` at exactly `size`, if kept.
     fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>>;
+    /// The newest checkpoint of `log` whose size is in `(above, at_most]`.
+    fn checkpoint_within(
+        &self,
+        log: LogId,
+        above: u64,
+        at_most: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>>;
+
+    // --- The index each checkpoint commits to (see `crate::indexes`) ---
+
+    /// How many entries of `log` the stored index covers, and every key's
+    /// state there.
+    fn index_states(&self, log: LogId) -> Result<(u64, Vec<(Hash, KeyState)>)>;
+    /// Every key's state after the entries below `size` (read from the
+    /// per-entry rows).
+    fn index_states_at(&self, log: LogId, size: u64) -> Result<Vec<(Hash, KeyState)>>;
+    /// The state of key `kh` after the entries below `size`.
+    fn key_state_at(&self, log: LogId, kh: &Hash, size: u64) -> Result<KeyState>;
+    /// The entries of key `kh` below `size` from its `from_count`-th on
+    /// (counting from 0), in order: (index, leaf).
+    fn key_entries(
+        &self,
+        log: LogId,
+        kh: &Hash,
+        size: u64,
+        from_count: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// Indexes entries `[first, end)` of `log`, already stored, in one
+    /// transaction: the index must cover exactly `first` entries so far.
+    fn add_index(&self, log: LogId, first: u64, end: u64, rows: &[IndexRow]) -> Result<()>;
 
     // --- Console operators and their sessions (see `crate::operators`) ---
 

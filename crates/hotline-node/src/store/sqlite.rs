@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use hotline_proto::Hash;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use hotline_proto::index::KeyState;
+
 use super::{
-    Advance, AppendBatch, CosignatureRecord, Evidence, LogId, Result, Store, StoreError,
+    Advance, AppendBatch, CosignatureRecord, Evidence, IndexRow, LogId, Result, Store, StoreError,
     StoredLeaf, WitnessRequest, WitnessState,
 };
 
@@ -23,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_kind_and_reference_order.sql"),
     include_str!("../../migrations/sqlite/0007_operators.sql"),
     include_str!("../../migrations/sqlite/0008_console.sql"),
+    include_str!("../../migrations/sqlite/0009_index.sql"),
 ];
 const READERS: usize = 4;
 
@@ -280,6 +283,9 @@ impl Store for SqliteStore {
                     params![b.log.0, i64_of(size)?, note, b.now],
                 )
                 .map_err(db)?;
+            }
+            if let Some(rows) = b.index {
+                write_index(&tx, b.log, b.first, b.first + b.leaves.len() as u64, rows)?;
             }
         }
         tx.commit().map_err(db)
@@ -676,6 +682,114 @@ impl Store for SqliteStore {
         )
     }
 
+    fn checkpoint_within(
+        &self,
+        log: LogId,
+        above: u64,
+        at_most: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, note FROM checkpoints WHERE log = ?1 AND size > ?2 AND size <= ?3 ORDER BY size DESC LIMIT 1",
+                params![log.0, i64_of(above)?, i64_of(at_most)?],
+                |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn index_states(&self, log: LogId) -> Result<(u64, Vec<(Hash, KeyState)>)> {
+        self.read(|c| {
+            // One read transaction: the size and the states agree.
+            c.execute_batch("BEGIN").map_err(db)?;
+            let r = (|| {
+                let indexed: i64 = c
+                    .query_row("SELECT indexed FROM logs WHERE id = ?1", [log.0], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(db)?
+                    .unwrap_or(0);
+                let mut st = c
+                    .prepare_cached("SELECT kh, count, chain FROM index_keys WHERE log = ?1")
+                    .map_err(db)?;
+                let states = key_states(&mut st, params![log.0])?;
+                Ok((u64::try_from(indexed).unwrap_or(0), states))
+            })();
+            c.execute_batch("COMMIT").map_err(db)?;
+            r
+        })
+    }
+
+    fn index_states_at(&self, log: LogId, size: u64) -> Result<Vec<(Hash, KeyState)>> {
+        self.read(|c| {
+            // SQLite takes the bare columns from the row of MAX(idx).
+            let mut st = c
+                .prepare_cached(
+                    "SELECT kh, count, chain, MAX(idx) FROM index_rows WHERE log = ?1 AND idx < ?2 GROUP BY kh",
+                )
+                .map_err(db)?;
+            key_states(&mut st, params![log.0, i64_of(size)?])
+        })
+    }
+
+    fn key_state_at(&self, log: LogId, kh: &Hash, size: u64) -> Result<KeyState> {
+        let row: Option<(i64, Vec<u8>)> = self.read(|c| {
+            c.query_row(
+                "SELECT count, chain FROM index_rows WHERE log = ?1 AND kh = ?2 AND idx < ?3 ORDER BY idx DESC LIMIT 1",
+                params![log.0, &kh.0[..], i64_of(size)?],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })?;
+        match row {
+            None => Ok(KeyState::default()),
+            Some((count, chain)) => Ok(KeyState {
+                count: u64::try_from(count).unwrap_or(0),
+                chain: hash_from(chain)?,
+            }),
+        }
+    }
+
+    fn key_entries(
+        &self,
+        log: LogId,
+        kh: &Hash,
+        size: u64,
+        from_count: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT r.idx, e.leaf FROM index_rows r JOIN entries e ON e.log = r.log AND e.idx = r.idx
+                     WHERE r.log = ?1 AND r.kh = ?2 AND r.idx < ?3 AND r.count > ?4 ORDER BY r.idx",
+                )
+                .map_err(db)?;
+            let rows = st
+                .query_map(
+                    params![log.0, &kh.0[..], i64_of(size)?, i64_of(from_count)?],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                )
+                .map_err(db)?;
+            rows.map(|r| {
+                let (i, leaf) = r.map_err(db)?;
+                Ok((u64::try_from(i).unwrap_or(0), leaf))
+            })
+            .collect()
+        })
+    }
+
+    fn add_index(&self, log: LogId, first: u64, end: u64, rows: &[IndexRow]) -> Result<()> {
+        let mut w = writer(self)?;
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        write_index(&tx, log, first, end, rows)?;
+        tx.commit().map_err(db)
+    }
+
     // --- Console operators and their sessions (see `crate::operators`) ---
 
     fn add_operator(&self, op: &super::OperatorRow) -> Result<bool> {
@@ -920,6 +1034,91 @@ fn operator_row_at(
             row.name
         ))),
     })
+}
+
+/// Writes the index rows of entries `[first, end)` of `log` and the keys'
+/// new states, inside `tx`; the index must cover exactly `first` entries.
+fn write_index(
+    tx: &rusqlite::Transaction<'_>,
+    log: LogId,
+    first: u64,
+    end: u64,
+    rows: &[IndexRow],
+) -> Result<()> {
+    let indexed: i64 = tx
+        .query_row("SELECT indexed FROM logs WHERE id = ?1", [log.0], |r| {
+            r.get(0)
+        })
+        .map_err(db)?;
+    if indexed != i64_of(first)? {
+        return Err(StoreError::Corrupt(format!(
+            "the index of log {} covers {indexed} entries, not {first}: its rows cannot follow",
+            log.0
+        )));
+    }
+    let mut row = tx
+        .prepare_cached(
+            "INSERT INTO index_rows (log, kh, idx, count, chain) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    let mut key = tx
+        .prepare_cached(
+            "INSERT INTO index_keys (log, kh, count, chain) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (log, kh) DO UPDATE SET count = excluded.count, chain = excluded.chain",
+        )
+        .map_err(db)?;
+    for r in rows {
+        if r.index < first || r.index >= end {
+            return Err(StoreError::Corrupt(format!(
+                "an index row for entry {} in a batch of entries {first}..{end}",
+                r.index
+            )));
+        }
+        let count = i64_of(r.state.count)?;
+        row.execute(params![
+            log.0,
+            &r.kh.0[..],
+            i64_of(r.index)?,
+            count,
+            &r.state.chain.0[..]
+        ])
+        .map_err(db)?;
+        key.execute(params![log.0, &r.kh.0[..], count, &r.state.chain.0[..]])
+            .map_err(db)?;
+    }
+    tx.execute(
+        "UPDATE logs SET indexed = ?2 WHERE id = ?1",
+        params![log.0, i64_of(end)?],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Runs a query whose first columns are `(kh, count, chain)`.
+fn key_states(
+    st: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(Hash, KeyState)>> {
+    let rows = st
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(db)?;
+    rows.map(|r| {
+        let (kh, count, chain) = r.map_err(db)?;
+        Ok((
+            hash_from(kh)?,
+            KeyState {
+                count: u64::try_from(count).unwrap_or(0),
+                chain: hash_from(chain)?,
+            },
+        ))
+    })
+    .collect()
 }
 
 /// Runs a query whose rows are `(idx, leaf, leaf_hash)`.

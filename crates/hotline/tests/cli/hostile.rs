@@ -207,13 +207,58 @@ pub fn leaves(p: &Party) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A signed checkpoint of `leaves` (all of them) under `key`.
+/// What the `hotline-index` line of a checkpoint the harness signs says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexLine {
+    /// The index of the leaves, as an honest log signs it.
+    Right,
+    /// The index of the leaves with the last one left out (a log hiding
+    /// an entry from keyed proofs); an index with one key more if there is
+    /// only one leaf.
+    Wrong,
+    /// No index line (a checkpoint as signed before the index existed).
+    Missing,
+}
+
+/// The index root of `leaves` (leaves that do not parse are left out: a
+/// push carrying them is refused before its index is looked at).
+pub fn index_root(leaves: &[Vec<u8>]) -> hotline_proto::Hash {
+    let mut ix = hotline_proto::index::Index::new();
+    for (i, l) in leaves.iter().enumerate() {
+        if let Ok(e) = SignedEntry::from_leaf(l) {
+            ix.apply_entry(i as u64, &e);
+        }
+    }
+    ix.root()
+}
+
+/// A signed checkpoint of `leaves` (all of them) under `key`, committing
+/// to their index.
 pub fn checkpoint_for(key: &NoteKey, leaves: &[Vec<u8>]) -> String {
+    checkpoint_with(key, leaves, IndexLine::Right)
+}
+
+/// [`checkpoint_for`] with the index line `line` says.
+pub fn checkpoint_with(key: &NoteKey, leaves: &[Vec<u8>], line: IndexLine) -> String {
     let mut t = MemoryTree::new();
     leaves.iter().for_each(|l| {
         t.push(l);
     });
-    String::from_utf8(checkpoint::sign(key, t.size(), t.root()).unwrap()).unwrap()
+    let note = match line {
+        IndexLine::Right => checkpoint::sign_indexed(key, t.size(), t.root(), index_root(leaves)),
+        IndexLine::Wrong => {
+            let wrong = if leaves.len() > 1 {
+                index_root(&leaves[..leaves.len() - 1])
+            } else {
+                let mut ix = hotline_proto::index::Index::new();
+                ix.apply(0, hotline_proto::Hash([7; 32]), &["ref/nobody/0".into()]);
+                ix.root()
+            };
+            checkpoint::sign_indexed(key, t.size(), t.root(), wrong)
+        }
+        IndexLine::Missing => checkpoint::sign(key, t.size(), t.root()),
+    };
+    String::from_utf8(note.unwrap()).unwrap()
 }
 
 /// A push body (docs/federation.md): `leaves` from index `first`, with their
@@ -310,6 +355,9 @@ pub struct Hostile {
     pub leaves: Vec<Vec<u8>>,
     /// …and the sealed body of each, where the test made one.
     pub sealed: Vec<Option<Vec<u8>>>,
+    /// What the index line of the checkpoints it signs says (the true
+    /// index unless a test says otherwise).
+    pub index_line: IndexLine,
 }
 
 impl Hostile {
@@ -339,6 +387,7 @@ impl Hostile {
             offices,
             leaves,
             sealed,
+            index_line: IndexLine::Right,
         }
     }
 
@@ -479,9 +528,10 @@ impl Hostile {
         }
     }
 
-    /// Its checkpoint at `size`, signed with its log key.
+    /// Its checkpoint at `size`, signed with its log key, with the index
+    /// line [`Hostile::index_line`] says.
     pub fn checkpoint(&self, size: u64) -> String {
-        checkpoint_for(&self.log_key, &self.leaves[..size as usize])
+        checkpoint_with(&self.log_key, &self.leaves[..size as usize], self.index_line)
     }
 
     /// A cosignature line by its own witness key over `note`, dated `time`
