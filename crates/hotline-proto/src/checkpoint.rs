@@ -69,6 +69,9 @@ pub struct VerifiedCheckpoint {
     pub text: Vec<u8>,
     /// Valid cosignatures from the cosigners that were supplied.
     pub cosignatures: Vec<Cosignature>,
+    /// The root of the log's index (the `hotline-index` extension line), if
+    /// the checkpoint carries one.
+    pub index: Option<Hash>,
 }
 
 /// The checkpoint note text for a tree.
@@ -78,13 +81,73 @@ pub fn body(origin: &str, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointEr
         .map_err(|e| CheckpointError::Malformed(e.to_string()))
 }
 
-/// Signs a checkpoint with the log key; returns the whole signed note.
-pub fn sign(key: &NoteKey, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
-    let text = body(key.name(), size, root)?;
-    let mut note = Note::new(&text, &[]).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+/// The checkpoint note text for a tree and the root of its index: the
+/// index is the note's one extension line, `hotline-index <base64 root>`,
+/// so that every cosignature (which covers the whole text) covers it too.
+pub fn body_indexed(
+    origin: &str,
+    size: u64,
+    root: Hash,
+    index: Hash,
+) -> Result<Vec<u8>, CheckpointError> {
+    let line = format!("{} {}\n", crate::index::LINE, crate::b64::encode(index.0));
+    Checkpoint::new(origin, size, root, &line)
+        .map(|c| c.to_bytes())
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))
+}
+
+/// Signs a checkpoint that commits to the log's index.
+pub fn sign_indexed(
+    key: &NoteKey,
+    size: u64,
+    root: Hash,
+    index: Hash,
+) -> Result<Vec<u8>, CheckpointError> {
+    sign_text(key, &body_indexed(key.name(), size, root, index)?)
+}
+
+/// Signs a note text with the log key.
+pub fn sign_text(key: &NoteKey, text: &[u8]) -> Result<Vec<u8>, CheckpointError> {
+    let mut note = Note::new(text, &[]).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     note.add_sigs(&[&LogSigner(key)])
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     Ok(note.to_bytes())
+}
+
+/// The index root of a checkpoint's extension lines: `None` without any;
+/// an error for any line but one `hotline-index <base64 SHA-256>`.
+pub fn index_line(extension: &str) -> Result<Option<Hash>, CheckpointError> {
+    if extension.is_empty() {
+        return Ok(None);
+    }
+    let mut lines = extension.lines();
+    let (Some(line), None) = (lines.next(), lines.next()) else {
+        return Err(CheckpointError::Malformed(
+            "a hotline checkpoint has at most one extension line, `hotline-index <root>`".into(),
+        ));
+    };
+    line.strip_prefix(crate::index::LINE)
+        .and_then(|l| l.strip_prefix(' '))
+        .and_then(crate::b64::decode_array::<32>)
+        .map(|h| Some(Hash(h)))
+        .ok_or_else(|| {
+            CheckpointError::Malformed(format!(
+                "the extension line {line:?} is not `{} <base64 SHA-256 root>`",
+                crate::index::LINE
+            ))
+        })
+}
+
+/// The index root a signed checkpoint carries, without checking signatures.
+pub fn peek_index(note: &[u8]) -> Result<Option<Hash>, CheckpointError> {
+    let (text, _) = split(note)?;
+    let cp = Checkpoint::from_bytes(text).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    index_line(cp.extension())
+}
+
+/// Signs a checkpoint with the log key; returns the whole signed note.
+pub fn sign(key: &NoteKey, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
+    sign_text(key, &body(key.name(), size, root)?)
 }
 
 /// Produces a `cosignature/v1` signature line (`— name base64(…)\n`) for the
@@ -155,6 +218,7 @@ pub fn verify(
     let parsed = Note::from_bytes(note).map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     let cp = Checkpoint::from_bytes(parsed.text())
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    let index = index_line(cp.extension())?;
     if cp.origin() != log.name() {
         return Err(CheckpointError::WrongOrigin {
             expected: log.name().into(),
@@ -204,6 +268,7 @@ pub fn verify(
         root: *cp.hash(),
         text: parsed.text().to_vec(),
         cosignatures,
+        index,
     })
 }
 
@@ -332,6 +397,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, CheckpointError::BadSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_index_line_is_signed_and_read_back() {
+        let log = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let ix = Hash([7; 32]);
+        let note = sign_indexed(&log, 3, Hash([1; 32]), ix).unwrap();
+        let text = String::from_utf8(note.clone()).unwrap();
+        assert!(
+            text.contains(&format!("\nhotline-index {}\n\n", crate::b64::encode(ix.0))),
+            "{text}"
+        );
+        let v = verify(&note, &log.verifier(), &[]).unwrap();
+        assert_eq!((v.size, v.index), (3, Some(ix)));
+        assert_eq!(peek_index(&note).unwrap(), Some(ix));
+        let plain = sign(&log, 3, Hash([1; 32])).unwrap();
+        assert_eq!(verify(&plain, &log.verifier(), &[]).unwrap().index, None);
+        // Any other extension line is refused, even when signed.
+        for ext in [
+            "other-ext 1\n",
+            "hotline-index nothash\n",
+            "hotline-index AAAA\nx\n",
+        ] {
+            let t = Checkpoint::new("hotline/us", 3, Hash([1; 32]), ext).unwrap();
+            let n = sign_text(&log, &t.to_bytes()).unwrap();
+            assert!(
+                matches!(
+                    verify(&n, &log.verifier(), &[]),
+                    Err(CheckpointError::Malformed(_))
+                ),
+                "{ext}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //!   and salted plaintext commitments.
 //! - [`tree`]: RFC 9162 Merkle hashing and proofs.
 //! - [`checkpoint`]: C2SP checkpoints and cosignatures.
+//! - [`index`]: the index of a log's entries by channel and by reference
+//!   that every checkpoint commits to, and keyed runs proved against it.
 //! - [`bundle`]: proof bundles and their offline verification.
 //! - [`claims`]: bundles for claims about the channel — delivery, answered
 //!   within deadlines, absence, a month's statistics, opening one entry, a
@@ -40,6 +42,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod claims;
 pub mod entry;
+pub mod index;
 pub mod keylog;
 pub mod keys;
 pub mod limits;

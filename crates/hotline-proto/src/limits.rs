@@ -258,6 +258,50 @@ pub fn opt_tlog_proof_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Str
     d.deserialize_option(Opt)
 }
 
+/// Most hashes in an index path: one per level of the 256-level tree.
+pub const MAX_INDEX_PATH: usize = 256;
+
+/// serde `deserialize_with` for an index path: at most [`MAX_INDEX_PATH`]
+/// base64 SHA-256 hashes.
+pub fn index_path<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    hashes(
+        d,
+        "siblings",
+        MAX_INDEX_PATH,
+        "an index path has at most one base64 SHA-256 hash (44 characters) per level of the 256-level index tree",
+    )
+}
+
+/// A leaf as one base64 string of [`MIN_LEAF_BYTES`] to [`MAX_LEAF_BYTES`] bytes.
+struct LeafText;
+
+impl Visitor<'_> for LeafText {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a base64 leaf")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+        self.visit_string(s.to_owned())
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<String, E> {
+        if s.len() < base64_len(MIN_LEAF_BYTES) || s.len() > base64_len(MAX_LEAF_BYTES) {
+            return Err(E::custom(format!(
+                "a leaf of {} characters; a leaf is the base64 of 100 to 65536 bytes (136 to 87384 characters)",
+                s.len()
+            )));
+        }
+        Ok(s)
+    }
+}
+
+/// serde `deserialize_with` for one base64 leaf.
+pub fn leaf_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_string(LeafText)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
