@@ -13,7 +13,7 @@
 //! [`crate::claims`] and docs/claims.md. Superseded versions are refused
 //! with the reason their sentence could be false ([`crate::claims::superseded`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tlog_tiles::Hash;
 
 use crate::b64;
