@@ -19,11 +19,10 @@ use tlog_tiles::Hash;
 use crate::b64;
 use crate::checkpoint::{self, CheckpointError, VerifiedCheckpoint};
 use crate::claims::{
-    self, ABSENCE_V2, ANSWERED_V2, DELIVERY_V2, EQUIVOCATION_V1, EQUIVOCATION_V2,
-    INCLUSION_V3, INDEX_MISMATCH_V1, OPENING_V2, STATEMENT_V2, STATS_V2,
-    absence::ProvedAbsence, answered::ProvedAnswered, delivery::ProvedDelivery,
-    mismatch::ProvedIndexMismatch, opening::ProvedOpening, statement::ProvedStatement,
-    stats::ProvedStats,
+    self, ABSENCE_V2, ANSWERED_V2, DELIVERY_V2, EQUIVOCATION_V1, EQUIVOCATION_V2, INCLUSION_V3,
+    INDEX_MISMATCH_V1, OPENING_V2, STATEMENT_V2, STATS_V2, absence::ProvedAbsence,
+    answered::ProvedAnswered, delivery::ProvedDelivery, mismatch::ProvedIndexMismatch,
+    opening::ProvedOpening, statement::ProvedStatement, stats::ProvedStats,
 };
 use crate::entry::{EntryError, SignedEntry};
 use crate::index::RunError;

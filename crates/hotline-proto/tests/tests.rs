@@ -32,7 +32,7 @@ mod proto {
     /// Claim bundles — delivery, answered, absence, stats, opening, statement —
     /// over two parties' logs in memory: what each proves and says, and each
     /// refusal.
-    // mod claims;
+    mod claims;
 
     /// Entries: the leaf is exactly the RFC 8785 form of its JSON, every
     /// other spelling of the same entry is refused, and only statements and

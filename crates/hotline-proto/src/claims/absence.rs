@@ -120,7 +120,10 @@ pub struct ProvedAbsence {
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError> {
     let j: AbsenceJson = from_slice(bytes)?;
     if j.since > j.until {
-        return Err(malformed(format!("since ({}) is after until ({})", j.since, j.until)));
+        return Err(malformed(format!(
+            "since ({}) is after until ({})",
+            j.since, j.until
+        )));
     }
     let claim = AbsenceClaim {
         kind: j.kind,
@@ -166,7 +169,13 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
         if t >= claim.since && t <= claim.until {
             return Err(BundleError::Contradicted {
                 entry: s.id(*i),
-                why: format!("it is {} {} from {} to {}, dated {t} by its writer", article(claim.kind), claim.kind, claim.from, claim.to),
+                why: format!(
+                    "it is {} {} from {} to {}, dated {t} by its writer",
+                    article(claim.kind),
+                    claim.kind,
+                    claim.from,
+                    claim.to
+                ),
             });
         }
     }
@@ -175,15 +184,27 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
     let own = seen
         .iter()
         .filter(|c| c.role == Role::Own && c.at >= claim.until)
-        .map(|c| (c.at, format!("{}'s own witness cosigned it at {}", s.party(), c.at)))
+        .map(|c| {
+            (
+                c.at,
+                format!("{}'s own witness cosigned it at {}", s.party(), c.at),
+            )
+        })
         .next();
     let dated = s
         .disclosed
         .iter()
         .rev()
         .find(|(_, e)| e.header().time > claim.until)
-        .map(|(i, e)| (e.header().time, format!("it holds {} dated {}", s.id(*i), e.header().time)));
-    let neutral = seen.iter().find(|c| c.role == Role::Neutral && c.at >= claim.until);
+        .map(|(i, e)| {
+            (
+                e.header().time,
+                format!("it holds {} dated {}", s.id(*i), e.header().time),
+            )
+        });
+    let neutral = seen
+        .iter()
+        .find(|c| c.role == Role::Neutral && c.at >= claim.until);
     let cover = match (own.or(dated), neutral) {
         (Some((t, how)), _) => Cover::Own(t, how),
         (None, Some(n)) => Cover::Neutral(n.clone()),
@@ -213,7 +234,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
         origin: s.origin().to_owned(),
         size: s.checkpoint.size,
         count: run.state.count,
-        disclosed: run.entries.iter().map(|(i, e)| (s.id(*i), e.header().time)).collect(),
+        disclosed: run
+            .entries
+            .iter()
+            .map(|(i, e)| (s.id(*i), e.header().time))
+            .collect(),
         cover,
         basis: index_basis(&s.checkpoint, &rp),
         cosigners: seen,
@@ -222,7 +247,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
 }
 
 fn article(k: Kind) -> &'static str {
-    if k.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if k.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 impl ProvedAbsence {
@@ -234,13 +263,25 @@ impl ProvedAbsence {
         let disclosed = match self.disclosed.len() {
             0 => "it has none".to_owned(),
             _ => {
-                let l: Vec<String> = self.disclosed.iter().map(|(i, t)| format!("{i} dated {t}")).collect();
-                format!("the ones nearest the window are disclosed, headers only: {}", l.join(", "))
+                let l: Vec<String> = self
+                    .disclosed
+                    .iter()
+                    .map(|(i, t)| format!("{i} dated {t}"))
+                    .collect();
+                format!(
+                    "the ones nearest the window are disclosed, headers only: {}",
+                    l.join(", ")
+                )
             }
         };
         let cover = match &self.cover {
-            Cover::Own(_, how) => format!("on {sp}'s own signatures, that tree covers the window's end: {how}"),
-            Cover::Neutral(n) => format!("the window's end is covered by a neutral witness: {} cosigned that tree", n.describe()),
+            Cover::Own(_, how) => {
+                format!("on {sp}'s own signatures, that tree covers the window's end: {how}")
+            }
+            Cover::Neutral(n) => format!(
+                "the window's end is covered by a neutral witness: {} cosigned that tree",
+                n.describe()
+            ),
         };
         let mut s = format!(
             "No {} from {} to {} dated (by {sp}'s clock) between {} and {} is in {} up to its tree of size {}: the channel has {} such entries there, complete by {}, and {disclosed}; {cover}.",
@@ -248,8 +289,14 @@ impl ProvedAbsence {
         );
         for w in &self.cosigners {
             s += &match w.role {
-                Role::Own => format!(" {sp}'s own witness cosigned that tree at {} ({sp}'s word).", w.at),
-                Role::Other => format!(" {} cosigned that tree, so {rp} was shown it by then.", w.describe()),
+                Role::Own => format!(
+                    " {sp}'s own witness cosigned that tree at {} ({sp}'s word).",
+                    w.at
+                ),
+                Role::Other => format!(
+                    " {} cosigned that tree, so {rp} was shown it by then.",
+                    w.describe()
+                ),
                 Role::Neutral => format!(" {} cosigned that tree.", w.describe()),
             };
         }

@@ -123,7 +123,9 @@ pub(crate) fn gather(
 ) -> Result<Thread, BundleError> {
     let iid = s.id(index);
     let h = inquiry.header();
-    let to = h.to.clone().ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
+    let to =
+        h.to.clone()
+            .ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
     let key = index::ref_key(s.party(), index);
     let run = r.run(replies, &key, true, &format!("replies to {iid}"))?;
     let target = reference(inquiry, index);
@@ -163,7 +165,12 @@ pub(crate) fn gather(
         for c in early.iter().filter(|c| c.role != Role::Own) {
             resp.observe(
                 c.at,
-                format!("{} cosigned {}'s tree of size {} holding it", c.describe(), r.party(), r.checkpoint.size),
+                format!(
+                    "{} cosigned {}'s tree of size {} holding it",
+                    c.describe(),
+                    r.party(),
+                    r.checkpoint.size
+                ),
             );
         }
         let rkey = index::ref_key(r.party(), *j);
@@ -171,7 +178,10 @@ pub(crate) fn gather(
             let run = s.run(rj, &rkey, true, &format!("receipts of {rid}"))?;
             for (k, e) in &run.entries {
                 if let Some(x) = receipt_of(g, *j, e, *k) {
-                    resp.observe(x.dated, format!("{}'s receipt {} dated {}", s.party(), x.id, x.dated));
+                    resp.observe(
+                        x.dated,
+                        format!("{}'s receipt {} dated {}", s.party(), x.id, x.dated),
+                    );
                 }
             }
         }
@@ -201,11 +211,24 @@ pub(crate) fn apply_seen(
             .iter_mut()
             .flat_map(|t| t.acks.iter_mut().chain(t.answers.iter_mut()))
             .find(|x| x.id == rid)
-            .ok_or_else(|| within(&part, mismatch(format!("{rid} is no ack or answer of this bundle"))))?;
-        for c in cosigners(&cp, s_party).iter().filter(|c| c.role != Role::Own) {
+            .ok_or_else(|| {
+                within(
+                    &part,
+                    mismatch(format!("{rid} is no ack or answer of this bundle")),
+                )
+            })?;
+        for c in cosigners(&cp, s_party)
+            .iter()
+            .filter(|c| c.role != Role::Own)
+        {
             resp.observe(
                 c.at,
-                format!("{} cosigned {}'s tree of size {} holding it", c.describe(), r.party(), cp.size),
+                format!(
+                    "{} cosigned {}'s tree of size {} holding it",
+                    c.describe(),
+                    r.party(),
+                    cp.size
+                ),
             );
         }
     }
@@ -267,14 +290,25 @@ pub(crate) fn agreement(
     let mut one = |text: &str, part: &str| -> Result<ProvedEntry, BundleError> {
         let p = TlogProof::parse(text, "agreement").map_err(|e| within(part, e))?;
         let (origin, _, _) = checkpoint::peek(&p.checkpoint).map_err(|source| {
-            within(part, BundleError::Checkpoint { part: "agreement", source })
+            within(
+                part,
+                BundleError::Checkpoint {
+                    part: "agreement",
+                    source,
+                },
+            )
         })?;
         if origin == a.origin() {
             a.entry(text, keys, part)
         } else if origin == b.origin() {
             b.entry(text, keys, part)
         } else {
-            Err(within(part, mismatch(format!("it is under a checkpoint of {origin}, neither log of the bundle"))))
+            Err(within(
+                part,
+                mismatch(format!(
+                    "it is under a checkpoint of {origin}, neither log of the bundle"
+                )),
+            ))
         }
     };
     let p = one(proposal, "agreement")?;
@@ -310,12 +344,21 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
     let iid = id(&inquiry);
     let h = inquiry.entry.header().clone();
     if h.kind != Kind::Inquiry {
-        return Err(mismatch(format!("inquiry {iid} is {}, not an inquiry", describe(&inquiry.entry))));
+        return Err(mismatch(format!(
+            "inquiry {iid} is {}, not an inquiry",
+            describe(&inquiry.entry)
+        )));
     }
-    let to = h.to.clone().ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
-    let from = Office::new(&h.from).map_err(|_| mismatch(format!("inquiry {iid} is not from an office")))?;
+    let to =
+        h.to.clone()
+            .ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
+    let from = Office::new(&h.from)
+        .map_err(|_| mismatch(format!("inquiry {iid} is not from an office")))?;
     if r.party() != to.party().as_str() {
-        return Err(mismatch(format!("the receiver's log is {}, but {iid} is addressed to {to}", r.origin())));
+        return Err(mismatch(format!(
+            "the receiver's log is {}, but {iid} is addressed to {to}",
+            r.origin()
+        )));
     }
     let agreement = agreement(&j.agreement, &j.agreement_signature, &mut s, &mut r, keys)?;
     if h.agreement.as_deref() != Some(agreement.id.as_str()) {
@@ -328,7 +371,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
     if !super::between(&agreement, s.party(), r.party()) {
         return Err(mismatch(format!(
             "agreement {} is between {} and {}, not {} and {}",
-            agreement.id, agreement.proposer, agreement.counterparty, s.party(), r.party()
+            agreement.id,
+            agreement.proposer,
+            agreement.counterparty,
+            s.party(),
+            r.party()
         )));
     }
     if !agreement.in_force(h.time) {
@@ -340,10 +387,20 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
         )));
     }
     if !agreement.terms.allows(&from, &to, Kind::Inquiry) {
-        return Err(mismatch(format!("agreement {} does not open {from} ↔ {to} for inquiries", agreement.id)));
+        return Err(mismatch(format!(
+            "agreement {} does not open {from} ↔ {to} for inquiries",
+            agreement.id
+        )));
     }
     let mut receipts = by_key(&j.receipts)?;
-    let thread = gather(inquiry.index, &inquiry.entry, &mut s, &mut r, &j.replies, &mut receipts)?;
+    let thread = gather(
+        inquiry.index,
+        &inquiry.entry,
+        &mut s,
+        &mut r,
+        &j.replies,
+        &mut receipts,
+    )?;
     no_leftovers(&receipts)?;
     let mut threads = [thread];
     apply_seen(&mut threads, &j.seen, s.party(), &mut r, keys)?;
@@ -384,7 +441,10 @@ impl ProvedAnswered {
                     ReceiptStatus::Delivered => "as delivered".to_owned(),
                     ReceiptStatus::Refused(t) => format!("and refused it ({t})"),
                 };
-                s += &format!(" {rp} receipted it {how} in {} dated {} ({rp}'s clock).", r.id, r.dated);
+                s += &format!(
+                    " {rp} receipted it {how} in {} dated {} ({rp}'s clock).",
+                    r.id, r.dated
+                );
             }
             None => s += &format!(" {rp}'s log holds no receipt of it."),
         }

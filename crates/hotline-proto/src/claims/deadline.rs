@@ -135,7 +135,9 @@ pub fn assess(
         Some((t, how, by)) => format!(
             "{sender}'s signatures show {by} only at {t} ({how}), after {due_s}, the deadline on {sender}'s clock"
         ),
-        None => format!("{sender}'s signatures show no response by {due_s}, the deadline on {sender}'s clock"),
+        None => format!(
+            "{sender}'s signatures show no response by {due_s}, the deadline on {sender}'s clock"
+        ),
     };
     let undetermined = |why: String| Deadline {
         limit,
@@ -151,7 +153,11 @@ pub fn assess(
         return undetermined(format!("{rp} receipted it as refused ({s})"));
     }
     let due_r = plus(start, w);
-    if let Some(c) = candidates.iter().filter(|c| c.dated <= due_r).min_by_key(|c| c.dated) {
+    if let Some(c) = candidates
+        .iter()
+        .filter(|c| c.dated <= due_r)
+        .min_by_key(|c| c.dated)
+    {
         return undetermined(format!(
             "{rp} dated {} {} by its own clock, within {} of its receipt of the inquiry ({start}), which only {rp}'s clock says",
             c.id,

@@ -79,12 +79,7 @@ pub struct Receipt {
 
 /// Whether `r` (at `index` of its log) is a receipt, by the office `e` is
 /// addressed to or by that office's party, of `e` at `e_index`; and what it says.
-pub fn receipt_of(
-    e: &SignedEntry,
-    e_index: u64,
-    r: &SignedEntry,
-    index: u64,
-) -> Option<Receipt> {
+pub fn receipt_of(e: &SignedEntry, e_index: u64, r: &SignedEntry, index: u64) -> Option<Receipt> {
     let h = e.header();
     let to = h.to.as_ref()?;
     let g = r.header();
@@ -131,10 +126,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedDelivery, BundleErro
     let mut s: ProvedLog = check_log(&j.sender, keys, "sender")?;
     let entry = s.entry(&j.entry, keys, "entry")?;
     let eid = id(&entry);
-    let to =
-        entry.entry.header().to.clone().ok_or_else(|| {
-            mismatch(format!("entry {eid} is addressed to no office, so no one receives it"))
-        })?;
+    let to = entry.entry.header().to.clone().ok_or_else(|| {
+        mismatch(format!(
+            "entry {eid} is addressed to no office, so no one receives it"
+        ))
+    })?;
     let rp = to.party().to_string();
     let mut receipt = None;
     let mut receipts_basis = None;
@@ -166,8 +162,15 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedDelivery, BundleErro
     }
     s.check_times()?;
     let seen = cosigners(&entry.checkpoint, &rp);
-    let shown: Vec<Seen> = seen.iter().filter(|c| c.role == Role::Other).cloned().collect();
-    let neutral: Vec<Seen> = seen.into_iter().filter(|c| c.role == Role::Neutral).collect();
+    let shown: Vec<Seen> = seen
+        .iter()
+        .filter(|c| c.role == Role::Other)
+        .cloned()
+        .collect();
+    let neutral: Vec<Seen> = seen
+        .into_iter()
+        .filter(|c| c.role == Role::Neutral)
+        .collect();
     if receipt.is_none() && shown.is_empty() {
         return Err(mismatch(format!(
             "nothing in this bundle rests on {rp}'s signatures: {rp}'s log shows no receipt of {eid} and {rp}'s witness did not cosign a tree of {} holding it, so it does not show {rp} received it",

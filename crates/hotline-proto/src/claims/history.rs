@@ -23,9 +23,7 @@ use serde::{Deserialize, Serialize};
 use tlog_tiles::Hash;
 
 use super::{mismatch, within};
-use crate::bundle::{
-    BundleError, Keyring, ProvedEntry, TlogProof, check_tlog_proof, origin_party,
-};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, check_tlog_proof, origin_party};
 use crate::checkpoint::VerifiedCheckpoint;
 use crate::entry::{Kind, SignedEntry};
 use crate::index::{self, KeyedRun, KeyedRunJson, ProvedRun};
@@ -257,10 +255,7 @@ impl ProvedLog {
             {
                 return Err(mismatch(format!(
                     "the entry's proof is under {} at size {}, not under the bundle's checkpoint of {} at size {}",
-                    cp.origin,
-                    cp.size,
-                    log.checkpoint.origin,
-                    log.checkpoint.size
+                    cp.origin, cp.size, log.checkpoint.origin, log.checkpoint.size
                 )));
             }
             let key_index = log.admit(p.index, &entry)?;
@@ -319,7 +314,10 @@ impl ProvedLog {
     ) -> Result<ProvedRun, BundleError> {
         let inner = |log: &mut Self| {
             if j.key != key {
-                return Err(mismatch(format!("it is the run of {}, not of {key}", j.key)));
+                return Err(mismatch(format!(
+                    "it is the run of {}, not of {key}",
+                    j.key
+                )));
             }
             if complete && j.base.is_some() {
                 return Err(mismatch(format!(

@@ -70,13 +70,16 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedIndexMismatch, Bundl
         ))
     })?;
     if j.run.base.is_some() {
-        return Err(mismatch("the run must disclose every entry of its key (no base)"));
+        return Err(mismatch(
+            "the run must disclose every entry of its key (no base)",
+        ));
     }
     let party = origin_party(&cp.origin).to_owned();
-    let run = index::check_run(&j.run, &party, cp.size, root).map_err(|source| BundleError::Run {
-        part: "run".into(),
-        source,
-    })?;
+    let run =
+        index::check_run(&j.run, &party, cp.size, root).map_err(|source| BundleError::Run {
+            part: "run".into(),
+            source,
+        })?;
     let p = TlogProof::parse(&j.entry, "entry")?;
     let (entry, ecp) = check_tlog_proof(&p, keys, "entry")?;
     if ecp.origin != cp.origin || ecp.size != cp.size || ecp.root != cp.root {

@@ -25,12 +25,16 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::answered::{AgreementProofs, Thread, agreement, apply_seen, by_key, gather, judge, no_leftovers};
+use super::answered::{
+    AgreementProofs, Thread, agreement, apply_seen, by_key, gather, judge, no_leftovers,
+};
 use super::deadline::{Deadline, Verdict};
 use super::delivery::ReceiptStatus;
 use super::history::{LogEvidence, LogJson, check_log};
 use super::roles::{Role, cosigners, index_basis};
-use super::{STATS_V2, between, describe_agreement, fmt_duration, from_slice, malformed, mismatch, to_json};
+use super::{
+    STATS_V2, between, describe_agreement, fmt_duration, from_slice, malformed, mismatch, to_json,
+};
 use crate::agreement::Agreement;
 use crate::bundle::{BundleError, Keyring, TlogProof};
 use crate::entry::Kind;
@@ -114,7 +118,10 @@ pub fn month_bounds(month: &str) -> Option<(Timestamp, Timestamp)> {
     let b = month.as_bytes();
     if b.len() != 7
         || b[4] != b'-'
-        || !month[..4].bytes().chain(month[5..].bytes()).all(|c| c.is_ascii_digit())
+        || !month[..4]
+            .bytes()
+            .chain(month[5..].bytes())
+            .all(|c| c.is_ascii_digit())
     {
         return None;
     }
@@ -192,7 +199,12 @@ impl ProvedStats {
     pub fn delivered(&self) -> usize {
         self.rows
             .iter()
-            .filter(|r| matches!(r.thread.receipt.as_ref().map(|x| &x.status), Some(ReceiptStatus::Delivered)))
+            .filter(|r| {
+                matches!(
+                    r.thread.receipt.as_ref().map(|x| &x.status),
+                    Some(ReceiptStatus::Delivered)
+                )
+            })
             .count()
     }
 
@@ -227,7 +239,11 @@ impl ProvedStats {
     pub fn sentence(&self) -> String {
         let (from, to) = (&self.channel.from, &self.channel.to);
         let (sp, rp) = (from.party(), to.party());
-        let limit = |w: Option<u64>| w.map_or("none".to_owned(), |w| fmt_duration(i64::try_from(w).unwrap_or(i64::MAX)));
+        let limit = |w: Option<u64>| {
+            w.map_or("none".to_owned(), |w| {
+                fmt_duration(i64::try_from(w).unwrap_or(i64::MAX))
+            })
+        };
         let t = &self.agreement.terms;
         let one = |name: &str, x: Tally| {
             format!(
@@ -236,7 +252,11 @@ impl ProvedStats {
             )
         };
         let missed = self.missed();
-        let ids = if missed.is_empty() { String::new() } else { format!(" Missed: {}.", missed.join(", ")) };
+        let ids = if missed.is_empty() {
+            String::new()
+        } else {
+            format!(" Missed: {}.", missed.join(", "))
+        };
         let na = match self.not_assessed() {
             0 => String::new(),
             k => format!(" ({k} name another agreement and are not assessed)"),
@@ -264,10 +284,12 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
     let (from, to) = (&j.channel.from, &j.channel.to);
     let (sp, rp) = (from.party().to_string(), to.party().to_string());
     if sp == rp {
-        return Err(malformed(format!("channel {from} → {to} is inside one party")));
+        return Err(malformed(format!(
+            "channel {from} → {to} is inside one party"
+        )));
     }
-    let (m_start, m_end) =
-        month_bounds(&j.month).ok_or_else(|| malformed(format!("month {:?} is not YYYY-MM", j.month)))?;
+    let (m_start, m_end) = month_bounds(&j.month)
+        .ok_or_else(|| malformed(format!("month {:?} is not YYYY-MM", j.month)))?;
     let mut s = check_log(&j.sender, keys, "sender")?;
     let mut r = check_log(&j.receiver, keys, "receiver")?;
     if s.party() != sp || r.party() != rp {
@@ -285,11 +307,19 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
         )));
     }
     if !agreement.terms.allows(from, to, Kind::Inquiry) {
-        return Err(mismatch(format!("agreement {} does not open {from} ↔ {to} for inquiries", agreement.id)));
+        return Err(mismatch(format!(
+            "agreement {} does not open {from} ↔ {to} for inquiries",
+            agreement.id
+        )));
     }
     let key = index::channel_key(Kind::Inquiry, from.as_str(), Some(to.as_str()));
     let run = s.run(&j.inquiries, &key, false, "inquiries")?;
-    if run.base_count > 0 && !run.entries.first().is_some_and(|(_, e)| e.header().time < m_start) {
+    if run.base_count > 0
+        && !run
+            .entries
+            .first()
+            .is_some_and(|(_, e)| e.header().time < m_start)
+    {
         return Err(mismatch(format!(
             "the inquiries run has a base but does not begin with the last inquiry dated before {m_start}: inquiries of the month could be left out"
         )));
@@ -312,18 +342,28 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
         threads.push(gather(*i, e, &mut s, &mut r, rj, &mut receipts)?);
     }
     if let Some(k) = replies.keys().next() {
-        return Err(mismatch(format!("the replies run of {k} is about no inquiry of the month")));
+        return Err(mismatch(format!(
+            "the replies run of {k} is about no inquiry of the month"
+        )));
     }
     no_leftovers(&receipts)?;
     apply_seen(&mut threads, &j.seen, &sp, &mut r, keys)?;
     s.check_times()?;
     r.check_times()?;
     let seen = cosigners(&s.checkpoint, &rp);
-    let own = s.covers().filter(|(t, _)| *t >= m_end).map(|(_, how)| format!("on {sp}'s own signatures its tree covers the month's end: {how}"));
+    let own = s
+        .covers()
+        .filter(|(t, _)| *t >= m_end)
+        .map(|(_, how)| format!("on {sp}'s own signatures its tree covers the month's end: {how}"));
     let neutral = seen
         .iter()
         .find(|c| c.role == Role::Neutral && c.at >= m_end)
-        .map(|c| format!("a neutral witness covers the month's end: {} cosigned {sp}'s tree", c.describe()));
+        .map(|c| {
+            format!(
+                "a neutral witness covers the month's end: {} cosigned {sp}'s tree",
+                c.describe()
+            )
+        });
     let cover = own.or(neutral).ok_or_else(|| {
         BundleError::NotBracketed(format!(
             "nothing shows that {sp}'s tree of size {} covers the month's end {m_end} on {sp}'s own signatures or a neutral witness's ({rp}'s cosignature alone does not: the counts may favour {rp})",
@@ -336,13 +376,21 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
         .map(|t| {
             let assessed = t.entry.header().agreement.as_deref() == Some(agreement.id.as_str());
             let (ack, answer) = judge(&t, &agreement, &sp, &rp, &covers);
-            InquiryRow { thread: t, assessed, ack, answer }
+            InquiryRow {
+                thread: t,
+                assessed,
+                ack,
+                answer,
+            }
         })
         .collect();
     Ok(ProvedStats {
         channel: j.channel.clone(),
         month: j.month.clone(),
-        basis: (index_basis(&s.checkpoint, &rp), index_basis(&r.checkpoint, &sp)),
+        basis: (
+            index_basis(&s.checkpoint, &rp),
+            index_basis(&r.checkpoint, &sp),
+        ),
         agreement,
         rows,
         cover,

@@ -60,11 +60,13 @@ pub fn check(
             continue;
         };
         let t = e.header().time;
-        for s in cosigners(cp, "").into_iter().filter(|s| s.role == Role::Own) {
-            let limit = s
-                .at
-                .checked_add(SignedDuration::from_secs(CLOCK_TOLERANCE_SECS))
-                .unwrap_or(Timestamp::MAX);
+        for s in cosigners(cp, "")
+            .into_iter()
+            .filter(|s| s.role == Role::Own)
+        {
+            let limit =
+                s.at.checked_add(SignedDuration::from_secs(CLOCK_TOLERANCE_SECS))
+                    .unwrap_or(Timestamp::MAX);
             if t > limit {
                 return Err(inconsistent(format!(
                     "{party}'s own witness {} cosigned its tree of size {} at {}, but that tree holds {party}:{i} dated {t}: a tree cannot be dated before an entry it holds (tolerance {CLOCK_TOLERANCE_SECS} s)",

@@ -153,8 +153,10 @@ fn every_flipped_byte_fails_or_only_drops_a_cosignature() {
                 .iter()
                 .all(|c| orig.checkpoint.cosignatures.contains(c))
         );
-        let same_json =
-            serde_json::from_slice::<serde_json::Value>(&bad).ok().as_ref() == Some(&orig_json);
+        let same_json = serde_json::from_slice::<serde_json::Value>(&bad)
+            .ok()
+            .as_ref()
+            == Some(&orig_json);
         assert!(
             same_json || cosig_lines.iter().any(|r| r.contains(&at)),
             "flip of byte {at} verified"
@@ -174,7 +176,10 @@ fn wrong_or_missing_pinned_log_key_is_refused() {
     let (mut log, _) = world();
     let b = log.bundle(2);
     let other = NoteKey::generate(ORIGIN, ALG_ED25519, &mut os_rng()).unwrap();
-    let e = refused(&b, &Keyring::new([other.verifier(), log.witness.verifier()]));
+    let e = refused(
+        &b,
+        &Keyring::new([other.verifier(), log.witness.verifier()]),
+    );
     assert_says(&e, &["log: checkpoint in checkpoint", "no valid signature"]);
     for keys in [Keyring::new([log.witness.verifier()]), Keyring::default()] {
         assert_says(&refused(&b, &keys), &["no pinned log key for hotline/us"]);
@@ -195,7 +200,11 @@ fn entries_after_a_revocation_or_rotation_are_refused() {
     assert!(matches!(e, BundleError::In { .. }), "{e:?}");
     assert_says(
         &e,
-        &["us:6", "entry 5 revoked the keys of us/fbi", "complete key history"],
+        &[
+            "us:6",
+            "entry 5 revoked the keys of us/fbi",
+            "complete key history",
+        ],
     );
     // Before the revocation the same key signs.
     assert!(bundle::verify(log.bundle(2).as_bytes(), &log.keyring()).is_ok());
@@ -210,7 +219,10 @@ fn entries_after_a_revocation_or_rotation_are_refused() {
     let mut ev = log.evidence(&cp);
     ev.key_history.base = Some(Default::default());
     assert_says(
-        &refused(&inclusion_bundle(&ev, &log.tlog_proof(6, &cp)), &log.keyring()),
+        &refused(
+            &inclusion_bundle(&ev, &log.tlog_proof(6, &cp)),
+            &log.keyring(),
+        ),
         &["must disclose every key entry"],
     );
     // A rotation: the old key no longer signs, the new one does.
@@ -229,7 +241,10 @@ fn entries_after_a_revocation_or_rotation_are_refused() {
 #[test]
 fn key_entries_must_be_signed_by_the_party_key() {
     let (mut log, fbi) = world();
-    let h = log.key_entry(fbi.public(), KeyAction::Announce).header().clone();
+    let h = log
+        .key_entry(fbi.public(), KeyAction::Announce)
+        .header()
+        .clone();
     let by_office = SignedEntry::sign(h, |m| fbi.sign_raw(m)).unwrap();
     log.append(&by_office); // 4
     let e = refused(&log.bundle(1), &log.keyring());
@@ -246,7 +261,10 @@ fn entries_from_another_partys_office_are_refused() {
     let fsb = OfficeKeys::generate(office("ru/fsb"), &mut os_rng());
     log.announce(fsb.public(), KeyAction::Announce); // 4
     let m = log.message(&fsb, "us/fbi"); // 5
-    assert_says(&refused(&log.bundle(m), &log.keyring()), &["ru/fsb", "log of us"]);
+    assert_says(
+        &refused(&log.bundle(m), &log.keyring()),
+        &["ru/fsb", "log of us"],
+    );
 }
 
 #[test]
@@ -277,10 +295,16 @@ fn altered_proofs_and_checkpoints_are_refused_by_name() {
     );
     let mut p = entry.clone();
     p.extra = Some(log.leaves[1].clone());
-    assert_says(&refused(&with_entry(&mut log, &p), &keys), &["Merkle proof in entry"]);
+    assert_says(
+        &refused(&with_entry(&mut log, &p), &keys),
+        &["Merkle proof in entry"],
+    );
     let mut p = entry.clone();
     p.extra = None;
-    assert_says(&refused(&with_entry(&mut log, &p), &keys), &["no extra line"]);
+    assert_says(
+        &refused(&with_entry(&mut log, &p), &keys),
+        &["no extra line"],
+    );
     let text = String::from_utf8(entry.checkpoint.clone()).unwrap();
     let mut p = entry.clone();
     p.checkpoint = text.replacen("\n4\n", "\n5\n", 1).into_bytes();
@@ -338,7 +362,12 @@ fn malformed_bundles_say_what_is_wrong() {
     assert_says(&refused(&w.to_string(), &keys), &["unknown field"]);
     assert_says(&refused("", &keys), &["malformed bundle"]);
     let big = vec![b' '; bundle::MAX_BUNDLE_BYTES + 1];
-    assert!(bundle::verify(&big, &keys).unwrap_err().to_string().contains("limit"));
+    assert!(
+        bundle::verify(&big, &keys)
+            .unwrap_err()
+            .to_string()
+            .contains("limit")
+    );
 }
 
 #[test]
@@ -356,7 +385,13 @@ fn tlog_proof_text_round_trips() {
 #[test]
 fn a_cosigner_is_named_as_the_party_whose_log_names_it() {
     assert_eq!(bundle::witness_party("hotline/ru/witness"), Some("ru"));
-    for name in ["hotline/ru", "witness", "/witness", "hotline//witness", "hotline/ru/witness2"] {
+    for name in [
+        "hotline/ru",
+        "witness",
+        "/witness",
+        "hotline//witness",
+        "hotline/ru/witness2",
+    ] {
         assert_eq!(bundle::witness_party(name), None, "{name}");
     }
     assert_eq!(
@@ -379,7 +414,12 @@ fn inclusion_v1_and_v2_are_refused_saying_why() {
         assert!(matches!(e, BundleError::Superseded { .. }), "{e:?}");
         assert_says(
             &e,
-            &[&format!("{v} is no longer accepted"), why, "hotline/inclusion/v3", "hotline prove entry"],
+            &[
+                &format!("{v} is no longer accepted"),
+                why,
+                "hotline/inclusion/v3",
+                "hotline prove entry",
+            ],
         );
     }
 }

@@ -9,8 +9,8 @@ use hotline_proto::checkpoint;
 use hotline_proto::claims::LogEvidence;
 use hotline_proto::claims::history::key_history_key;
 use hotline_proto::claims::inclusion::inclusion_bundle;
-use hotline_proto::index::{Index, KeyedRun};
 use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, SignedEntry};
+use hotline_proto::index::{Index, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
@@ -149,8 +149,8 @@ impl Log {
     /// The signed checkpoint of the whole tree, cosigned by the witness.
     pub fn checkpoint(&mut self) -> Vec<u8> {
         let root = self.index.root();
-        let note =
-            checkpoint::sign_indexed(&self.party, self.tree.size(), self.tree.root(), root).unwrap();
+        let note = checkpoint::sign_indexed(&self.party, self.tree.size(), self.tree.root(), root)
+            .unwrap();
         let (text, _) = checkpoint::split(&note).unwrap();
         let line = checkpoint::cosign_line(&self.witness, text, COSIGN_TIME).unwrap();
         checkpoint::add_lines(&note, &line)
@@ -179,7 +179,11 @@ impl Log {
     /// The complete run of `key` in the whole log (every entry disclosed).
     pub fn run(&mut self, key: &str) -> KeyedRun {
         let leaves = (0..self.tree.size())
-            .filter(|&i| hotline_proto::index::keys_of(&self.entry(i)).iter().any(|k| k == key))
+            .filter(|&i| {
+                hotline_proto::index::keys_of(&self.entry(i))
+                    .iter()
+                    .any(|k| k == key)
+            })
             .map(|i| (i, self.leaves[i as usize].clone()))
             .collect();
         KeyedRun {

@@ -11,9 +11,7 @@ use hotline_proto::bundle::{self, BundleError, Keyring};
 use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::entry::{BodyCommitment, KeyAction, Kind, SignedEntry};
 use hotline_proto::keys::{OfficeKeys, os_rng};
-use hotline_proto::limits::{
-    MAX_CONSISTENCY_HASHES, MAX_INCLUSION_HASHES, MAX_NOTE_BYTES,
-};
+use hotline_proto::limits::{MAX_CONSISTENCY_HASHES, MAX_INCLUSION_HASHES, MAX_NOTE_BYTES};
 use hotline_proto::seal;
 
 use super::common::{Log, header, office};
@@ -277,7 +275,7 @@ fn an_unknown_field_is_refused_before_its_value_is_read() {
 
 #[test]
 fn a_bundle_type_that_is_not_a_string_is_named_as_missing() {
-    let (mut log, _) = world();
+    let (log, _) = world();
     for b in [
         r#"{"bundle": 1}"#,
         r#"{"bundle": ["hotline/inclusion/v1"]}"#,
@@ -305,7 +303,7 @@ fn a_bundle_type_that_is_not_a_string_is_named_as_missing() {
 
 #[test]
 fn a_bundle_over_the_limit_says_the_limit() {
-    let (mut log, _) = world();
+    let (log, _) = world();
     let big = vec![b' '; bundle::MAX_BUNDLE_BYTES + 1];
     refused_fast(
         &big,
@@ -339,12 +337,7 @@ fn an_opening_of_many_fields_lists_a_few_and_counts_the_rest() {
     let i = log.append(&SignedEntry::sign(h, |m| fbi.sign_raw(m)).unwrap());
     let cp = log.checkpoint();
     let ev = log.evidence(&cp);
-    let b = opening_bundle(
-        &ev,
-        &log.tlog_proof(i, &cp),
-        &salt,
-        &plaintext,
-    );
+    let b = opening_bundle(&ev, &log.tlog_proof(i, &cp), &salt, &plaintext);
     let v = bundle::verify(b.as_bytes(), &log.keyring()).unwrap();
     let bundle::Verified::Opening(p) = v else {
         panic!("not an opening")
