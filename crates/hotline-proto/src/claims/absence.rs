@@ -145,10 +145,12 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
     let run = s.run(&j.run, &claim.key(), false, "run")?;
     if run.base_count > 0 {
         match run.entries.first() {
-            Some((i, e)) if e.header().time < claim.since => {
-                let _ = i;
+            None => {
+                return Err(mismatch(
+                    "the run has a base but discloses no entry: it must begin with the last entry dated before the window",
+                ));
             }
-            Some((i, e)) => {
+            Some((i, e)) if e.header().time >= claim.since => {
                 return Err(mismatch(format!(
                     "the run starts after {} of the channel's entries at {}, dated {}, not before the window: the last entry dated before {} must be disclosed, with the state before it as base",
                     run.base_count,
@@ -157,11 +159,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAbsence, BundleError
                     claim.since
                 )));
             }
-            None => {
-                return Err(mismatch(
-                    "the run has a base but discloses no entry: it must begin with the last entry dated before the window",
-                ));
-            }
+            Some(_) => {}
         }
     }
     for (i, e) in &run.entries {

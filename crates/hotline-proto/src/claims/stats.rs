@@ -315,10 +315,10 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
     let key = index::channel_key(Kind::Inquiry, from.as_str(), Some(to.as_str()));
     let run = s.run(&j.inquiries, &key, false, "inquiries")?;
     if run.base_count > 0
-        && !run
+        && run
             .entries
             .first()
-            .is_some_and(|(_, e)| e.header().time < m_start)
+            .is_none_or(|(_, e)| e.header().time >= m_start)
     {
         return Err(mismatch(format!(
             "the inquiries run has a base but does not begin with the last inquiry dated before {m_start}: inquiries of the month could be left out"
