@@ -122,7 +122,10 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedFork, BundleError> {
         ));
     }
     let whole = a.size == j.a.size && b.size == j.b.size;
-    let index_only = ra == rb && v2 && whole && a.index != b.index;
+    // Both must carry an index line: a log that started indexing signs the
+    // same tree once without and once with one, honestly.
+    let index_only =
+        ra == rb && v2 && whole && a.index.is_some() && b.index.is_some() && a.index != b.index;
     if ra == rb && !index_only {
         return Err(BundleError::Malformed(format!(
             "the two checkpoints agree about the first {} entries{}: no equivocation shown",

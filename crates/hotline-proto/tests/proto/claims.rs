@@ -617,6 +617,83 @@ fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
     );
 }
 
+/// A party's own witness adds nothing in its favour: ru's own witness
+/// cosigning an early tree of ru holding its ack does not make the ack timely.
+#[test]
+fn the_receivers_own_witness_does_not_show_its_reply_in_time() {
+    let mut w = world();
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let i = inquiry(us, fbi, 19 * DAY, None); // us:9
+    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
+    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR); // ru:9
+    let early =
+        w.ru.checkpoint(10, &[(&w.ru.witness, unix(19 * DAY + 2 * HOUR))]);
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = answered_bundle(
+        &w.us.evidence(&uc),
+        &w.ru.evidence(&rc),
+        &w.us.tlog_proof(i, &uc),
+        &w.agreement(&uc, &rc),
+        &w.ru.run(&index::ref_key("us", i), &rc),
+        &[w.us.run(&index::ref_key("ru", a), &uc)],
+        &[w.ru.tlog_proof(a, &early)],
+    );
+    let Verified::Answered(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(
+        matches!(p.ack.verdict, Verdict::Undetermined(_)),
+        "{:?}",
+        p.ack
+    );
+    let s = p.sentence();
+    says(
+        &s,
+        &[
+            "us's signatures show ru:9 only at 2021-08-02T00:00:00Z",
+            "ru dated ru:9",
+        ],
+    );
+    assert!(!s.contains("2021-07-20T02:00:00Z"), "{s}");
+}
+
+#[test]
+fn a_refused_delivery_says_so() {
+    let mut w = world();
+    let mut h =
+        w.ru.header(Kind::Receipt, "ru", Some("us/fbi"), at(15 * DAY + 60));
+    h.refs = vec![w.us.reference(8)];
+    h.status = Some("refused: ru/svr is not an office of this party".into());
+    w.ru.by_party(h); // ru:8
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = delivery_bundle(
+        &w.us.evidence(&uc),
+        &w.us.tlog_proof(8, &uc),
+        Some((
+            &w.ru.evidence(&rc),
+            &w.ru.run(&index::ref_key("us", 8), &rc),
+        )),
+    );
+    let Verified::Delivery(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(matches!(
+        p.receipt.as_ref().unwrap().status,
+        ReceiptStatus::Refused(_)
+    ));
+    says(
+        &p.sentence(),
+        &[
+            "its receipt ru:8",
+            "and refused it (status \"refused: ru/svr is not an office of this party\")",
+        ],
+    );
+    // The receipts run left incomplete: refused.
+    for bad in each_leaf_dropped(&b, "/receipts") {
+        says(&refused(&bad, &w.keys()).to_string(), &["committed chain"]);
+    }
+}
+
 // ---- absence: honest, (a), (b), completeness, no other channel ----
 
 fn window() -> AbsenceClaim {
@@ -748,6 +825,13 @@ fn attack_b_only_the_receivers_witness_after_the_window_is_refused() {
             "only ru's witness (hotline/ru/witness) at 2021-07-14T00:00:00Z cosigned it after the window",
             "ru's cosignature alone never covers it",
         ],
+    );
+    // The same for a month's statistics over that tree.
+    let rc = w.ru_cp();
+    let st = stats_of(&w, "2021-07", &old, &rc, 0);
+    says(
+        &refused(&st, &w.keys()).to_string(),
+        &["ru's cosignature alone does not"],
     );
     // The honest tree holds it: contradicted.
     let b = absence_bundle(
@@ -1053,6 +1137,14 @@ fn one_tree_with_two_index_lines_is_an_equivocation() {
             "equivocated about its index",
             "different hotline-index lines",
         ],
+    );
+    // A checkpoint of the same tree without an index line is no fork: a log
+    // that started indexing signs both, honestly.
+    let plain = checkpoint::sign(&w.us.log, n, root).unwrap();
+    let b2 = bundle::equivocation_bundle("hotline/us", claim(&good), claim(&plain));
+    says(
+        &refused(&b2, &w.keys()).to_string(),
+        &["no equivocation shown"],
     );
     // The same pair as v1 shows no fork of the tree: refused.
     let v1 = b.replace("hotline/equivocation/v2", "hotline/equivocation/v1");
