@@ -1241,3 +1241,28 @@ fn version_1_claim_bundles_are_refused_saying_why() {
         );
     }
 }
+
+/// The absence bundle grows with the channel, not with the log: five
+/// thousand entries on other channels add nothing to it but index path.
+#[test]
+fn an_absence_bundle_stays_small_in_a_busy_log() {
+    let mut w = world();
+    for k in 0..5_000 {
+        let m =
+            w.us.header(Kind::Message, "us/fbi", Some("ru/svr"), at(16 * DAY + k));
+        w.us.by_office(&w.fbi, m);
+    }
+    let c = window();
+    let started = std::time::Instant::now();
+    let b = absence_of(&w, &c, &w.us_cp());
+    eprintln!(
+        "absence bundle in a log of {} entries: {} bytes, written in {:?}",
+        w.us.tree.size(),
+        b.len(),
+        started.elapsed()
+    );
+    assert!(b.len() < 16 * 1024, "{} bytes", b.len());
+    let started = std::time::Instant::now();
+    assert!(matches!(verified(&b, &w.keys()), Verified::Absence(_)));
+    eprintln!("verified in {:?}", started.elapsed());
+}
