@@ -20,7 +20,8 @@
 //! - [`bundle`]: proof bundles and their offline verification.
 //! - [`claims`]: bundles for claims about the channel — delivery, answered
 //!   within deadlines, absence, a month's statistics, opening one entry, a
-//!   joint (or one-sided) statement.
+//!   joint (or one-sided) statement, inclusion, equivocation, a wrong index —
+//!   each resting on the signatures of the party it speaks against.
 //! - [`stix`]: structural validation of STIX 2.1 bundles carried in inquiries and answers.
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint` request bodies.
 //! - [`limits`]: the size and shape limits every decoder enforces while parsing.

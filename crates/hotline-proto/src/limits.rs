@@ -192,12 +192,13 @@ pub fn leaves<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> 
     })
 }
 
-/// serde `deserialize_with` for a list of tlog-proof texts (an inclusion
-/// bundle's key history): each at least [`MIN_TLOG_PROOF_CHARS`] long, so
-/// their number is bounded by the bundle's size.
+/// serde `deserialize_with` for a list of tlog-proof texts (the `seen`
+/// proofs of an answered or stats bundle): each at least
+/// [`MIN_TLOG_PROOF_CHARS`] long, so their number is bounded by the
+/// bundle's size.
 pub fn tlog_proof_texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     d.deserialize_seq(Strings {
-        what: "key_history",
+        what: "seen",
         max_count: usize::MAX,
         min_len: MIN_TLOG_PROOF_CHARS,
         max_len: MAX_BUNDLE_BYTES,

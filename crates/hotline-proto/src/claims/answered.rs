@@ -1,99 +1,346 @@
-//! `hotline/answered/v1`: an inquiry, the agreement it was sent under, its
-//! acknowledgements and answers, and whether each deadline was met.
+//! `hotline/answered/v2`: an inquiry, the agreement it was sent under, every
+//! entry of the receiver's log referring to it, and whether each deadline
+//! was met — on whose signatures ([`super::deadline`]).
 //!
 //! ```text
-//! {"bundle": "hotline/answered/v1",
-//!  "inquiry": <EntryProof>,               // in the sender's log
-//!  "receipt": <EntryProof>,               // optional, in the receiver's log
-//!  "agreement": <EntryProof>,             // the proposal: status "proposed", with terms
-//!  "agreement_signature": <EntryProof>,   // status "signed", refs[0] = the proposal, by the counterparty
-//!  "acks": [<EntryProof>, …],
-//!  "answers": [<EntryProof>, …]}
+//! {"bundle": "hotline/answered/v2",
+//!  "sender": <log>, "receiver": <log>,       // S's and R's checkpoints and key histories
+//!  "inquiry": "<tlog-proof under sender.checkpoint>",
+//!  "agreement": "<tlog-proof>", "agreement_signature": "<tlog-proof>",  // under either checkpoint
+//!  "replies": <keyed run of ref/<S>/<i> in R's log, base absent>,
+//!  "receipts": [<keyed run of ref/<R>/<j> in S's log, base absent>, …],  // per ack or answer R:j
+//!  "seen": ["<tlog-proof of an ack or answer under an earlier checkpoint of R>", …]}
 //! ```
 //!
-//! The inquiry's `agreement` is the agreement's id (`party:index` of the
-//! proposal), which was in force at the inquiry's time and opens the
-//! inquiry's channel. Acks and answers reference the inquiry (`refs[0]`) and
-//! are written by the addressed office in the receiver's log; a closing ack
-//! (`status: "closed"`) is written by the sending office in the sender's log.
-//! At least one ack or answer is required.
-//!
-//! Deadlines are counted on the writers' clocks, from the inquiry's time to
-//! the first ack (an answer acknowledges too, so the first of either counts)
-//! and to the first answer. The cosignatures on the trees holding them bound,
-//! on a witness's clock, when each became visible; the sentence gives both.
+//! `replies` is complete, so an ack left out of it breaks the run (attack
+//! c). Each `receipts` run is complete too: S's receipts of that response,
+//! S's clock. `seen` (optional) shows a response in an earlier tree of R's
+//! log, cosigned by S's witness or a neutral one: S's observation on that
+//! witness's clock.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::delivery::{ReceiptStatus, check_receipt};
+use super::deadline::{Deadline, Receiver, Response, assess};
+use super::delivery::{Receipt, ReceiptStatus, receipt_of};
+use super::history::{LogEvidence, LogJson, ProvedLog, check_log};
+use super::roles::{Role, cosigners, index_basis};
 use super::{
-    ANSWERED_V1, Deadline, EntryProof, EntryProofJson, check_agreement, describe,
-    describe_agreement, fmt_duration, from_slice, id, mismatch, reference, refers_to, to_json,
-    under, visible, witness_of,
+    ANSWERED_V2, check_agreement, describe, describe_agreement, from_slice, id, mismatch,
+    reference, refers_to, to_json, within,
 };
 use crate::agreement::Agreement;
-use crate::bundle::{BundleError, Keyring, ProvedEntry};
-use crate::entry::Kind;
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
+use crate::checkpoint;
+use crate::entry::{Kind, SignedEntry};
+use crate::index::{self, KeyedRun, KeyedRunJson};
 use crate::name::Office;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AnsweredJson {
     bundle: String,
-    inquiry: EntryProofJson,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    receipt: Option<EntryProofJson>,
-    agreement: EntryProofJson,
-    agreement_signature: EntryProofJson,
-    acks: Vec<EntryProofJson>,
-    answers: Vec<EntryProofJson>,
+    sender: LogJson,
+    receiver: LogJson,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    inquiry: String,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    agreement: String,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    agreement_signature: String,
+    replies: KeyedRunJson,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    receipts: Vec<KeyedRunJson>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::limits::tlog_proof_texts"
+    )]
+    seen: Vec<String>,
+}
+
+/// What an answered (or stats) bundle needs of the agreement: the proposal
+/// and the counterparty's signature, each under the checkpoint of its log.
+#[derive(Clone, Debug)]
+pub struct AgreementProofs {
+    /// The proposal.
+    pub proposal: TlogProof,
+    /// The signature.
+    pub signature: TlogProof,
 }
 
 /// Writes an answered bundle.
+#[allow(clippy::too_many_arguments)]
 pub fn answered_bundle(
-    inquiry: &EntryProof,
-    receipt: Option<&EntryProof>,
-    agreement: &EntryProof,
-    agreement_signature: &EntryProof,
-    acks: &[EntryProof],
-    answers: &[EntryProof],
+    sender: &LogEvidence,
+    receiver: &LogEvidence,
+    inquiry: &TlogProof,
+    agreement: &AgreementProofs,
+    replies: &KeyedRun,
+    receipts: &[KeyedRun],
+    seen: &[TlogProof],
 ) -> String {
     to_json(&AnsweredJson {
-        bundle: ANSWERED_V1.into(),
-        inquiry: inquiry.into(),
-        receipt: receipt.map(Into::into),
-        agreement: agreement.into(),
-        agreement_signature: agreement_signature.into(),
-        acks: acks.iter().map(Into::into).collect(),
-        answers: answers.iter().map(Into::into).collect(),
+        bundle: ANSWERED_V2.into(),
+        sender: sender.into(),
+        receiver: receiver.into(),
+        inquiry: inquiry.to_text(),
+        agreement: agreement.proposal.to_text(),
+        agreement_signature: agreement.signature.to_text(),
+        replies: replies.into(),
+        receipts: receipts.iter().map(Into::into).collect(),
+        seen: seen.iter().map(TlogProof::to_text).collect(),
     })
 }
 
-/// An inquiry proved acknowledged and/or answered.
+/// An inquiry and everything in the bundle that refers to it.
+#[derive(Clone, Debug)]
+pub struct Thread {
+    /// The inquiry's id and date.
+    pub id: String,
+    /// Its index in S's log.
+    pub index: u64,
+    /// The inquiry.
+    pub entry: SignedEntry,
+    /// R's first receipt of it.
+    pub receipt: Option<Receipt>,
+    /// R's acks, with S's observations.
+    pub acks: Vec<Response>,
+    /// R's answers, with S's observations.
+    pub answers: Vec<Response>,
+}
+
+/// Checks R's run of entries referring to the inquiry and S's runs of
+/// receipts of each response (taken out of `receipts` by key).
+pub(crate) fn gather(
+    index: u64,
+    inquiry: &SignedEntry,
+    s: &mut ProvedLog,
+    r: &mut ProvedLog,
+    replies: &KeyedRunJson,
+    receipts: &mut HashMap<String, &KeyedRunJson>,
+) -> Result<Thread, BundleError> {
+    let iid = s.id(index);
+    let h = inquiry.header();
+    let to =
+        h.to.clone()
+            .ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
+    let key = index::ref_key(s.party(), index);
+    let run = r.run(replies, &key, true, &format!("replies to {iid}"))?;
+    let target = reference(inquiry, index);
+    let mut t = Thread {
+        id: iid.clone(),
+        index,
+        entry: inquiry.clone(),
+        receipt: None,
+        acks: vec![],
+        answers: vec![],
+    };
+    let early = cosigners(&r.checkpoint, s.party());
+    for (j, g) in &run.entries {
+        if let Some(x) = receipt_of(inquiry, index, g, *j) {
+            if t.receipt.as_ref().is_none_or(|y| x.dated < y.dated) {
+                t.receipt = Some(x);
+            }
+            continue;
+        }
+        let gh = g.header();
+        let answer = match gh.kind {
+            Kind::Answer => true,
+            Kind::Ack if gh.status.as_deref() != Some("closed") => false,
+            _ => continue,
+        };
+        if gh.from != to.as_str() || !refers_to(g, &target) {
+            continue;
+        }
+        let rid = r.id(*j);
+        let mut resp = Response {
+            id: rid.clone(),
+            dated: gh.time,
+            answer,
+            observed: None,
+        };
+        // A tree of R's log holding it, cosigned by S's witness or a neutral one.
+        for c in early.iter().filter(|c| c.role != Role::Own) {
+            resp.observe(
+                c.at,
+                format!(
+                    "{} cosigned {}'s tree of size {} holding it",
+                    c.describe(),
+                    r.party(),
+                    r.checkpoint.size
+                ),
+            );
+        }
+        let rkey = index::ref_key(r.party(), *j);
+        if let Some(rj) = receipts.remove(&rkey) {
+            let run = s.run(rj, &rkey, true, &format!("receipts of {rid}"))?;
+            for (k, e) in &run.entries {
+                if let Some(x) = receipt_of(g, *j, e, *k) {
+                    resp.observe(
+                        x.dated,
+                        format!("{}'s receipt {} dated {}", s.party(), x.id, x.dated),
+                    );
+                }
+            }
+        }
+        if answer {
+            t.answers.push(resp);
+        } else {
+            t.acks.push(resp);
+        }
+    }
+    Ok(t)
+}
+
+/// Takes in `seen` proofs: a response of some thread under an earlier tree
+/// of R's log, cosigned by S's witness or a neutral one.
+pub(crate) fn apply_seen(
+    threads: &mut [Thread],
+    seen: &[String],
+    s_party: &str,
+    r: &mut ProvedLog,
+    keys: &Keyring,
+) -> Result<(), BundleError> {
+    for (n, text) in seen.iter().enumerate() {
+        let part = format!("seen[{n}]");
+        let (j, cp) = r.seen(text, keys, &part)?;
+        let rid = r.id(j);
+        let resp = threads
+            .iter_mut()
+            .flat_map(|t| t.acks.iter_mut().chain(t.answers.iter_mut()))
+            .find(|x| x.id == rid)
+            .ok_or_else(|| {
+                within(
+                    &part,
+                    mismatch(format!("{rid} is no ack or answer of this bundle")),
+                )
+            })?;
+        for c in cosigners(&cp, s_party)
+            .iter()
+            .filter(|c| c.role != Role::Own)
+        {
+            resp.observe(
+                c.at,
+                format!(
+                    "{} cosigned {}'s tree of size {} holding it",
+                    c.describe(),
+                    r.party(),
+                    cp.size
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses receipts runs no response asked for.
+pub(crate) fn no_leftovers(receipts: &HashMap<String, &KeyedRunJson>) -> Result<(), BundleError> {
+    match receipts.keys().next() {
+        Some(k) => Err(mismatch(format!(
+            "the receipts run of {k} is about no ack or answer in this bundle"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Both deadlines of a thread.
+pub(crate) fn judge(
+    t: &Thread,
+    a: &Agreement,
+    s_party: &str,
+    r_party: &str,
+    covers: &Option<(jiff::Timestamp, String)>,
+) -> (Deadline, Deadline) {
+    let rv = Receiver {
+        party: r_party,
+        receipt: t.receipt.as_ref().map(|x| (x.dated, &x.status)),
+        covers: covers.clone(),
+    };
+    let sent = t.entry.header().time;
+    let either: Vec<&Response> = t.acks.iter().chain(&t.answers).collect();
+    let answers: Vec<&Response> = t.answers.iter().collect();
+    (
+        assess(sent, s_party, a.terms.ack_within_secs, &either, &rv),
+        assess(sent, s_party, a.terms.answer_within_secs, &answers, &rv),
+    )
+}
+
+/// Takes the receipts runs by key, refusing two of one key.
+pub(crate) fn by_key(runs: &[KeyedRunJson]) -> Result<HashMap<String, &KeyedRunJson>, BundleError> {
+    let mut m = HashMap::new();
+    for r in runs {
+        if m.insert(r.key.clone(), r).is_some() {
+            return Err(mismatch(format!("two receipts runs of {}", r.key)));
+        }
+    }
+    Ok(m)
+}
+
+/// Checks the agreement's proposal and signature, each in whichever of the
+/// two logs its checkpoint names.
+pub(crate) fn agreement(
+    proposal: &str,
+    signature: &str,
+    a: &mut ProvedLog,
+    b: &mut ProvedLog,
+    keys: &Keyring,
+) -> Result<Agreement, BundleError> {
+    let mut one = |text: &str, part: &str| -> Result<ProvedEntry, BundleError> {
+        let p = TlogProof::parse(text, "agreement").map_err(|e| within(part, e))?;
+        let (origin, _, _) = checkpoint::peek(&p.checkpoint).map_err(|source| {
+            within(
+                part,
+                BundleError::Checkpoint {
+                    part: "agreement",
+                    source,
+                },
+            )
+        })?;
+        if origin == a.origin() {
+            a.entry(text, keys, part)
+        } else if origin == b.origin() {
+            b.entry(text, keys, part)
+        } else {
+            Err(within(
+                part,
+                mismatch(format!(
+                    "it is under a checkpoint of {origin}, neither log of the bundle"
+                )),
+            ))
+        }
+    };
+    let p = one(proposal, "agreement")?;
+    let g = one(signature, "agreement_signature")?;
+    check_agreement(&p, &g)
+}
+
+/// An inquiry proved acknowledged and/or answered, or not.
 #[derive(Clone, Debug)]
 pub struct ProvedAnswered {
     /// The inquiry, in the sender's log.
     pub inquiry: ProvedEntry,
     /// The agreement it was sent under.
     pub agreement: Agreement,
-    /// The receiver's receipt, if the bundle has one, and what it says.
-    pub receipt: Option<(ProvedEntry, ReceiptStatus)>,
-    /// The receiver's acknowledgements.
-    pub acks: Vec<ProvedEntry>,
-    /// The sender's closing acks.
-    pub closed: Vec<ProvedEntry>,
-    /// The answers.
-    pub answers: Vec<ProvedEntry>,
+    /// The receiver's party.
+    pub receiver: String,
+    /// The receipt, acks and answers.
+    pub thread: Thread,
     /// The acknowledgement deadline (first ack or answer).
     pub ack: Deadline,
-    /// The answer deadline (first answer).
+    /// The answer deadline.
     pub answer: Deadline,
+    /// On what the completeness of the replies rests.
+    pub replies_basis: String,
 }
 
 /// Verifies an answered bundle from its JSON bytes (`bundle::verify` has read its type).
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleError> {
     let j: AnsweredJson = from_slice(bytes)?;
-    let inquiry = j.inquiry.check(keys, "inquiry")?;
+    let mut s = check_log(&j.sender, keys, "sender")?;
+    let mut r = check_log(&j.receiver, keys, "receiver")?;
+    let inquiry = s.entry(&j.inquiry, keys, "inquiry")?;
     let iid = id(&inquiry);
     let h = inquiry.entry.header().clone();
     if h.kind != Kind::Inquiry {
@@ -107,11 +354,13 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
             .ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;
     let from = Office::new(&h.from)
         .map_err(|_| mismatch(format!("inquiry {iid} is not from an office")))?;
-    let (sender, receiver) = (h.log.clone(), to.party());
-
-    let proposal = j.agreement.check(keys, "agreement")?;
-    let signature = j.agreement_signature.check(keys, "agreement_signature")?;
-    let agreement = check_agreement(&proposal, &signature)?;
+    if r.party() != to.party().as_str() {
+        return Err(mismatch(format!(
+            "the receiver's log is {}, but {iid} is addressed to {to}",
+            r.origin()
+        )));
+    }
+    let agreement = agreement(&j.agreement, &j.agreement_signature, &mut s, &mut r, keys)?;
     if h.agreement.as_deref() != Some(agreement.id.as_str()) {
         return Err(mismatch(format!(
             "inquiry {iid} names agreement {:?}, not {}",
@@ -119,10 +368,14 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
             agreement.id
         )));
     }
-    if !super::between(&agreement, sender.as_str(), receiver.as_str()) {
+    if !super::between(&agreement, s.party(), r.party()) {
         return Err(mismatch(format!(
-            "agreement {} is between {} and {}, not {sender} and {receiver}",
-            agreement.id, agreement.proposer, agreement.counterparty
+            "agreement {} is between {} and {}, not {} and {}",
+            agreement.id,
+            agreement.proposer,
+            agreement.counterparty,
+            s.party(),
+            r.party()
         )));
     }
     if !agreement.in_force(h.time) {
@@ -139,185 +392,71 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
             agreement.id
         )));
     }
-
-    let receipt = match &j.receipt {
-        Some(r) => {
-            let r = r.check(keys, "receipt")?;
-            let s = check_receipt(&inquiry, &r)?;
-            Some((r, s))
-        }
-        None => None,
-    };
-
-    let target = reference(&inquiry.entry, inquiry.index);
-    let mut acks = vec![];
-    let mut closed = vec![];
-    for (i, a) in j.acks.iter().enumerate() {
-        let p = a.check(keys, &format!("acks[{i}]"))?;
-        let (aid, a) = (id(&p), p.entry.header());
-        if a.kind != Kind::Ack || !refers_to(&p.entry, &target) {
-            return Err(mismatch(format!(
-                "acks[{i}] ({aid}, {}) is not an ack referencing inquiry {iid}",
-                describe(&p.entry)
-            )));
-        }
-        if a.status.as_deref() == Some("closed") {
-            if a.from != from.as_str() || a.log != sender {
-                return Err(mismatch(format!(
-                    "closing ack {aid} is by {} in the log of {}, not by the sending office {from}",
-                    a.from, a.log
-                )));
-            }
-            closed.push(p);
-        } else {
-            if a.from != to.as_str() || a.log != receiver {
-                return Err(mismatch(format!(
-                    "ack {aid} is by {} in the log of {}, not by the addressed office {to}",
-                    a.from, a.log
-                )));
-            }
-            acks.push(p);
-        }
-    }
-    let mut answers = vec![];
-    for (i, a) in j.answers.iter().enumerate() {
-        let p = a.check(keys, &format!("answers[{i}]"))?;
-        let (aid, a) = (id(&p), p.entry.header());
-        if a.kind != Kind::Answer || !refers_to(&p.entry, &target) {
-            return Err(mismatch(format!(
-                "answers[{i}] ({aid}, {}) is not an answer referencing inquiry {iid}",
-                describe(&p.entry)
-            )));
-        }
-        if a.from != to.as_str() || a.log != receiver {
-            return Err(mismatch(format!(
-                "answer {aid} is by {} in the log of {}, not by the addressed office {to}",
-                a.from, a.log
-            )));
-        }
-        answers.push(p);
-    }
-    if acks.is_empty() && answers.is_empty() {
-        return Err(mismatch(format!(
-            "the bundle holds no ack or answer by {to} for inquiry {iid}"
-        )));
-    }
-    let first = |list: &[&ProvedEntry]| {
-        list.iter()
-            .min_by_key(|p| (p.entry.header().time, p.index))
-            .map(|p| (id(p), p.entry.header().time))
-    };
-    let either: Vec<&ProvedEntry> = acks.iter().chain(&answers).collect();
-    let only_answers: Vec<&ProvedEntry> = answers.iter().collect();
-    let ack = Deadline::new(h.time, agreement.terms.ack_within_secs, first(&either));
-    let answer = Deadline::new(
-        h.time,
-        agreement.terms.answer_within_secs,
-        first(&only_answers),
-    );
+    let mut receipts = by_key(&j.receipts)?;
+    let thread = gather(
+        inquiry.index,
+        &inquiry.entry,
+        &mut s,
+        &mut r,
+        &j.replies,
+        &mut receipts,
+    )?;
+    no_leftovers(&receipts)?;
+    let mut threads = [thread];
+    apply_seen(&mut threads, &j.seen, s.party(), &mut r, keys)?;
+    let [thread] = threads;
+    s.check_times()?;
+    r.check_times()?;
+    let (ack, answer) = judge(&thread, &agreement, s.party(), r.party(), &r.covers());
     Ok(ProvedAnswered {
         inquiry,
         agreement,
-        receipt,
-        acks,
-        closed,
-        answers,
+        receiver: r.party().to_owned(),
+        thread,
         ack,
         answer,
+        replies_basis: index_basis(&r.checkpoint, s.party()),
     })
 }
 
 impl ProvedAnswered {
-    fn find(&self, id_: &str) -> Option<&ProvedEntry> {
-        self.acks.iter().chain(&self.answers).find(|p| id(p) == id_)
-    }
-
-    fn deadline(&self, verb: &str, d: &Deadline) -> String {
-        let limit = d
-            .within_secs
-            .map(|w| fmt_duration(i64::try_from(w).unwrap_or(i64::MAX)));
-        let Some((fid, ft)) = &d.first else {
-            return match limit {
-                Some(l) => format!("It was not {verb} in this evidence (the agreed limit is {l})."),
-                None => format!("It was not {verb} in this evidence."),
-            };
-        };
-        let delay = fmt_duration(d.delay_secs.unwrap_or_default());
-        let (kept, note) = match (d.met, &limit) {
-            (Some(true), Some(l)) => (format!(" within the agreed {l}"), String::new()),
-            (Some(false), Some(l)) => (format!(" not within the agreed {l}"), String::new()),
-            _ => (
-                String::new(),
-                " (the agreement sets no deadline for it)".to_owned(),
-            ),
-        };
-        let (what, by, seen) = match self.find(fid) {
-            Some(p) => (
-                p.entry.header().kind.to_string(),
-                format!(" by {}", p.entry.header().from),
-                format!("; {}", visible(&p.checkpoint)),
-            ),
-            None => (String::new(), String::new(), String::new()),
-        };
-        format!(
-            "It was {verb}{kept}{note}: first by {what} {fid} dated {ft}{by}, {delay} after the inquiry{seen}."
-        )
-    }
-
     /// The proved claim in a few sentences.
     pub fn sentence(&self) -> String {
         let i = &self.inquiry;
         let h = i.entry.header();
-        let sender = &i.checkpoint.origin;
-        let receiver_party =
-            h.to.as_ref()
-                .map(|t| t.party().to_string())
-                .unwrap_or_default();
-        let receiver_witness = self
-            .acks
-            .iter()
-            .chain(&self.answers)
-            .next()
-            .map(|p| witness_of(&p.checkpoint.origin))
-            .unwrap_or_default();
+        let (sp, rp) = (h.log.as_str(), self.receiver.as_str());
         let mut s = format!(
-            "Inquiry {} — {}, dated {} by its writer — was sent under {}, in force at that time, and is in {sender} ({}).",
+            "Inquiry {} — {}, dated {} by its writer — was sent under {}, in force at that time, and is in {} (tree of size {}, {}).",
             id(i),
             describe(&i.entry),
             h.time,
             describe_agreement(&self.agreement),
-            under(&i.checkpoint, &receiver_party, &receiver_witness),
+            i.checkpoint.origin,
+            i.checkpoint.size,
+            describe_signatures(&i.checkpoint),
         );
-        if let Some((r, status)) = &self.receipt {
-            let how = match status {
-                ReceiptStatus::Delivered => "as delivered".to_owned(),
-                ReceiptStatus::Refused(t) => format!(
-                    "and refused it (status {})",
-                    serde_json::to_string(t).unwrap_or_default()
-                ),
-            };
-            s += &format!(
-                " {receiver_party} receipted it {how} in entry {} dated {}.",
-                id(r),
-                r.entry.header().time
-            );
+        match &self.thread.receipt {
+            Some(r) => {
+                let how = match &r.status {
+                    ReceiptStatus::Delivered => "as delivered".to_owned(),
+                    ReceiptStatus::Refused(t) => format!("and refused it ({t})"),
+                };
+                s += &format!(
+                    " {rp} receipted it {how} in {} dated {} ({rp}'s clock).",
+                    r.id, r.dated
+                );
+            }
+            None => s += &format!(" {rp}'s log holds no receipt of it."),
         }
+        let (na, nb) = (self.thread.acks.len(), self.thread.answers.len());
+        s += &format!(
+            " {rp}'s log holds {na} ack(s) and {nb} answer(s) of it, complete by {}.",
+            self.replies_basis
+        );
         s += " ";
-        s += &self.deadline("acknowledged", &self.ack);
+        s += &self.ack.sentence("acknowledged", sp, rp);
         s += " ";
-        s += &self.deadline("answered", &self.answer);
-        if self.answers.len() > 1 {
-            s += &format!(" The bundle holds {} answers.", self.answers.len());
-        }
-        if let Some(c) = self.closed.first() {
-            s += &format!(
-                " {} closed it in {} dated {}.",
-                c.entry.header().from,
-                id(c),
-                c.entry.header().time
-            );
-        }
-        s += " Deadlines are counted on the writers' clocks; cosignature times, on the named witnesses' clocks, bound when each entry became visible.";
+        s += &self.answer.sentence("answered", sp, rp);
         s
     }
 }

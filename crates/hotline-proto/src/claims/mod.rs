@@ -1,157 +1,79 @@
 //! Claims about the channel, as proof bundles a third party checks offline
-//! (docs/agreements.md, "Proof bundles").
+//! with nothing but pinned keys (docs/claims.md).
 //!
-//! Each bundle is a JSON object whose `bundle` field names its type. Every
-//! single entry inside one is an [`EntryProof`], exactly as the inclusion
-//! bundle holds it:
+//! The rule every v2 bundle follows: **a claim holds against a party only on
+//! that party's own signatures, or a neutral witness's.** A party's own
+//! clock, cosignature or omission never proves anything in its favour, so
+//! each sentence says whose signatures each of its parts rests on.
 //!
-//! ```text
-//! {"entry": "<C2SP tlog-proof, extra = the leaf>",
-//!  "signer_key": "<tlog-proof of the key entry announcing the signing office>"}
-//! ```
+//! - Each log a bundle discloses entries of comes with one checkpoint, whose
+//!   `hotline-index` line commits to the log's index ([`crate::index`]), and
+//!   the log's complete key history at it ([`history`]): every disclosed
+//!   entry sits below that checkpoint and is judged against that history.
+//! - Negative claims ("not within", "no entry", every count) are complete:
+//!   they rest on keyed runs, which fold into the state the index commits
+//!   to, so dropping any one disclosed entry makes the bundle fail.
+//! - Times are consistent ([`time`]): a log's dates never go backwards, and
+//!   a tree its own witness dated cannot hold a later entry.
+//! - A cosigner's weight depends on its role ([`roles`]): the log's own
+//!   party's witness, the claim's other party's, or a neutral one.
+//! - A bundle discloses only what it is about: the entries of one key
+//!   (a channel and kind, or the entries referring to one entry) and the
+//!   log's key entries, never a header of another channel.
 //!
-//! (`signer_key` is absent for entries the party signs with its log key.)
-//! Runs of a log disclosed in full use one structure, [`RangeJson`]:
-//!
-//! ```text
-//! {"start": "<checkpoint A: signed note with cosignatures>",
-//!  "end": "<checkpoint B>",
-//!  "frontier": ["<base64 hash>", …],   // the perfect subtrees of [0, A.size), left to right
-//!  "leaves": ["<base64 leaf>", …]}      // every leaf A.size .. B.size, in order
-//! ```
-//!
-//! The verifier folds the frontier to A's root, appends every leaf and must
-//! arrive at B's root, so the disclosed leaves are exactly what the log
-//! appended between the two checkpoints: nothing left out, nothing added.
-//! Leaves are signed headers; contents stay sealed.
-//!
-//! The bundles:
-//!
-//! - [`delivery`] `hotline/delivery/v1`: an entry in the sender's log and the
-//!   receiver's receipt for it in the receiver's log.
-//! - [`answered`] `hotline/answered/v1`: an inquiry, the agreement it was sent
-//!   under, its acknowledgements and answers, and whether each deadline was met.
-//! - [`absence`] `hotline/absence/v1`: no entry of a kind on a channel became
-//!   visible in a log between two cosigned checkpoints.
-//! - [`stats`] `hotline/stats/v1`: a month of one channel, every count backed
-//!   by disclosed leaves of both logs.
-//! - [`opening`] `hotline/opening/v1`: one entry's plaintext, matched against
-//!   its logged commitment.
-//! - [`statement`] `hotline/statement/v1`: a statement's text, signed by the
-//!   proposing office and, when joint, endorsed by its counterpart.
-//!
-//! Time: entries carry their writer's clock, cosignatures their witness's.
-//! Claims about *when something became visible* rest on cosignatures by
-//! pinned witnesses, and every sentence names whose clock it is. A party's
-//! witness is named `<its log origin>/witness` (`hotline/ru` →
-//! `hotline/ru/witness`); a cosignature by the receiving party's witness is
-//! what shows that the receiving party was shown a checkpoint.
-//!
-//! What the bundles cannot show: a withdrawal of an agreement is an entry in
-//! either log, and only the proposal and the signature are in an
-//! `answered` or `stats` bundle, so "in force" means "signed by both and
-//! within its dates"; a withdrawal takes effect only after the agreement's
-//! notice, which a reader can weigh.
+//! The bundles: [`delivery`], [`answered`], [`absence`], [`stats`],
+//! [`opening`], [`statement`], [`inclusion`], [`equivocation`] and
+//! [`mismatch`] (a log's index contradicted by its own tree). The version-1
+//! claim bundles, and inclusion v1 and v2, are refused ([`superseded`]).
 
 use std::fmt::Display;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use tlog_tiles::Hash;
+use serde::Serialize;
 
 use crate::agreement::{self, Agreement};
 use crate::b64;
-use crate::bundle::{
-    BundleError, Keyring, ProvedEntry, TlogProof, check_signer, check_tlog_proof,
-    describe_signatures,
-};
-use crate::checkpoint::{Cosignature, VerifiedCheckpoint};
+use crate::bundle::{BundleError, ProvedEntry};
+use crate::checkpoint::Cosignature;
 use crate::entry::{Kind, Ref, SignedEntry};
 
 pub mod absence;
 pub mod answered;
+pub mod deadline;
 pub mod delivery;
+pub mod equivocation;
+pub mod history;
+pub mod inclusion;
+pub mod mismatch;
 pub mod opening;
-pub mod range;
+pub mod roles;
 pub mod statement;
 pub mod stats;
+pub mod superseded;
+pub mod time;
 
-pub use range::{LogRange, ProvedRange, RangeJson};
+pub use history::{LogEvidence, LogJson, ProvedLog};
 
 /// The type tag of a delivery bundle.
-pub const DELIVERY_V1: &str = "hotline/delivery/v1";
+pub const DELIVERY_V2: &str = "hotline/delivery/v2";
 /// The type tag of an answered bundle.
-pub const ANSWERED_V1: &str = "hotline/answered/v1";
+pub const ANSWERED_V2: &str = "hotline/answered/v2";
 /// The type tag of an absence bundle.
-pub const ABSENCE_V1: &str = "hotline/absence/v1";
+pub const ABSENCE_V2: &str = "hotline/absence/v2";
 /// The type tag of a statistics bundle.
-pub const STATS_V1: &str = "hotline/stats/v1";
+pub const STATS_V2: &str = "hotline/stats/v2";
 /// The type tag of an opening bundle.
-pub const OPENING_V1: &str = "hotline/opening/v1";
+pub const OPENING_V2: &str = "hotline/opening/v2";
 /// The type tag of a statement bundle.
-pub const STATEMENT_V1: &str = "hotline/statement/v1";
-
-/// One entry with what proves it: the tlog-proof of the entry (its `extra`
-/// line holds the leaf) and, when an office signed it, the tlog-proof of the
-/// `key` entry that announced the office's key.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EntryProof {
-    /// The entry's tlog-proof.
-    pub entry: TlogProof,
-    /// The key entry's tlog-proof; `None` when the party's log key signed.
-    pub signer_key: Option<TlogProof>,
-}
-
-/// An [`EntryProof`] as a bundle carries it: tlog-proof texts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EntryProofJson {
-    /// The entry's tlog-proof text.
-    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
-    pub entry: String,
-    /// The key entry's tlog-proof text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::limits::opt_tlog_proof_text"
-    )]
-    pub signer_key: Option<String>,
-}
-
-impl From<&EntryProof> for EntryProofJson {
-    fn from(p: &EntryProof) -> Self {
-        Self {
-            entry: p.entry.to_text(),
-            signer_key: p.signer_key.as_ref().map(TlogProof::to_text),
-        }
-    }
-}
-
-impl EntryProofJson {
-    /// Checks the proof: checkpoint signatures, Merkle inclusion, the leaf,
-    /// and the entry's signature (under the log key or the announced office
-    /// key). Errors say which `part` of the bundle failed.
-    pub fn check(&self, keys: &Keyring, part: &str) -> Result<ProvedEntry, BundleError> {
-        let inner = || {
-            let p = TlogProof::parse(&self.entry, "entry")?;
-            let signer = self
-                .signer_key
-                .as_deref()
-                .map(|t| TlogProof::parse(t, "signer_key"))
-                .transpose()?;
-            let (entry, checkpoint) = check_tlog_proof(&p, keys, "entry")?;
-            let key_index = check_signer(&entry, p.index, &checkpoint, signer.as_ref(), keys)?;
-            Ok(ProvedEntry {
-                entry,
-                index: p.index,
-                checkpoint,
-                key_index,
-                key_through: None,
-            })
-        };
-        inner().map_err(|e| within(part, e))
-    }
-}
+pub const STATEMENT_V2: &str = "hotline/statement/v2";
+/// The type tag of an inclusion bundle.
+pub const INCLUSION_V3: &str = "hotline/inclusion/v3";
+/// The type tag of an equivocation bundle (two checkpoints that disagree).
+pub const EQUIVOCATION_V2: &str = "hotline/equivocation/v2";
+/// The type tag of the first equivocation bundle, which still verifies.
+pub const EQUIVOCATION_V1: &str = "hotline/equivocation/v1";
+/// The type tag of an index-mismatch bundle.
+pub const INDEX_MISMATCH_V1: &str = "hotline/index-mismatch/v1";
 
 /// Wraps an error with the part of the bundle it happened in.
 pub(crate) fn within(part: &str, e: BundleError) -> BundleError {
@@ -206,14 +128,6 @@ pub(crate) fn refers_to(e: &SignedEntry, r: &Ref) -> bool {
     e.header().refs.first() == Some(r)
 }
 
-/// The earliest cosignature by `name` on a checkpoint.
-pub(crate) fn cosigned_by<'a>(cp: &'a VerifiedCheckpoint, name: &str) -> Option<&'a Cosignature> {
-    cp.cosignatures
-        .iter()
-        .filter(|c| c.name == name)
-        .min_by_key(|c| c.time)
-}
-
 /// A cosignature time as a timestamp, if it is one.
 pub(crate) fn cosign_time(c: &Cosignature) -> Option<Timestamp> {
     i64::try_from(c.time)
@@ -221,12 +135,17 @@ pub(crate) fn cosign_time(c: &Cosignature) -> Option<Timestamp> {
         .and_then(|t| Timestamp::from_second(t).ok())
 }
 
-/// A cosignature time in RFC 3339.
-pub(crate) fn fmt_cosign(c: &Cosignature) -> String {
-    if c.name == range::BEGINNING {
-        return range::BEGINNING.to_owned();
-    }
-    cosign_time(c).map_or_else(|| c.time.to_string(), |t| t.to_string())
+/// A time as sentences print it (RFC 3339, UTC).
+pub(crate) fn fmt_time(t: Timestamp) -> String {
+    t.to_string()
+}
+
+/// `t` plus `secs` seconds, saturating.
+pub(crate) fn plus(t: Timestamp, secs: u64) -> Timestamp {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| t.checked_add(jiff::SignedDuration::from_secs(s)).ok())
+        .unwrap_or(Timestamp::MAX)
 }
 
 /// `3d 2h 5m 1s`, or `0s`.
@@ -260,32 +179,6 @@ pub(crate) fn describe(e: &SignedEntry) -> String {
             .map(|t| format!(" to {t}"))
             .unwrap_or_default();
     format!("{article} {kind} from {}{to}", h.from)
-}
-
-/// "tree of size 18, checkpoint signed by hotline/us; cosigned by …", plus,
-/// when `witness` (of `party`) did not cosign it, a plain statement that
-/// this evidence does not show `party` was shown that tree.
-pub(crate) fn under(cp: &VerifiedCheckpoint, party: &str, witness: &str) -> String {
-    let mut s = format!("tree of size {}, {}", cp.size, describe_signatures(cp));
-    if cosigned_by(cp, witness).is_none() {
-        s += &format!(
-            "; not cosigned by {party}'s witness {witness}, so this evidence does not show that {party} was shown it"
-        );
-    }
-    s
-}
-
-/// When the tree holding an entry is first shown cosigned: "a tree holding
-/// it was cosigned by X at T" — or that no pinned witness did.
-pub(crate) fn visible(cp: &VerifiedCheckpoint) -> String {
-    match cp.cosignatures.iter().min_by_key(|c| c.time) {
-        Some(c) => format!(
-            "a tree holding it was cosigned by {} at {}",
-            crate::bundle::describe_cosigner(&c.name),
-            fmt_cosign(c)
-        ),
-        None => "no pinned witness cosigned a tree holding it".into(),
-    }
 }
 
 /// Checks an agreement's proposal and the counterparty's signature, and
@@ -366,62 +259,6 @@ pub(crate) fn describe_agreement(a: &Agreement) -> String {
         "agreement {} ({title}, proposed by {} and signed by {})",
         a.id, a.proposer, a.counterparty
     )
-}
-
-/// A deadline of an inquiry and how it was kept.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Deadline {
-    /// The agreed limit in seconds, counted from the inquiry's time; `None`
-    /// when the agreement sets none.
-    pub within_secs: Option<u64>,
-    /// The first response that counts (id and writer time), if any.
-    pub first: Option<(String, Timestamp)>,
-    /// Seconds from the inquiry's time to the first response's (writer clocks).
-    pub delay_secs: Option<i64>,
-    /// Whether the first response came within the limit (`None` without a
-    /// limit or without a response).
-    pub met: Option<bool>,
-}
-
-impl Deadline {
-    pub(crate) fn new(
-        inquiry_time: Timestamp,
-        within_secs: Option<u64>,
-        first: Option<(String, Timestamp)>,
-    ) -> Self {
-        let delay_secs = first
-            .as_ref()
-            .map(|(_, t)| t.as_second() - inquiry_time.as_second());
-        let met = match (within_secs, delay_secs) {
-            (Some(w), Some(d)) => Some(d <= i64::try_from(w).unwrap_or(i64::MAX)),
-            _ => None,
-        };
-        Self {
-            within_secs,
-            first,
-            delay_secs,
-            met,
-        }
-    }
-
-    /// When the deadline falls, if there is one.
-    pub fn due(&self, inquiry_time: Timestamp) -> Option<Timestamp> {
-        let w = i64::try_from(self.within_secs?).ok()?;
-        inquiry_time
-            .checked_add(jiff::SignedDuration::from_secs(w))
-            .ok()
-    }
-
-    /// Whether the first response came in time (a deadline-free agreement
-    /// counts any response as in time).
-    pub fn in_time(&self) -> bool {
-        self.first.is_some() && self.met != Some(false)
-    }
-}
-
-/// Hashes as a bundle carries them.
-pub(crate) fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
-    hashes.iter().map(|h| b64::encode(h.0)).collect()
 }
 
 #[cfg(test)]

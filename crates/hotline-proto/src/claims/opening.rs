@@ -1,38 +1,50 @@
-//! `hotline/opening/v1`: one entry's plaintext, matched against the salted
+//! `hotline/opening/v2`: one entry's plaintext, matched against the salted
 //! commitment its header carries, and nothing else.
 //!
 //! ```text
-//! {"bundle": "hotline/opening/v1",
-//!  "entry": <EntryProof>,
+//! {"bundle": "hotline/opening/v2",
+//!  "log": <log>,                     // the log's checkpoint and key history (history.rs)
+//!  "entry": "<tlog-proof under log.checkpoint>",
 //!  "salt": "<base64, 32 bytes>",
 //!  "plaintext": "<base64>"}
 //! ```
 //!
 //! `seal::commitment(salt, plaintext)` must equal the header's
 //! `body.commitment`. The salt is unique to the entry, so the opening reveals
-//! this entry's content and no other's.
+//! this entry's content and no other's. The entry's signature is judged
+//! against the log's complete key history, so an office key rotated away or
+//! revoked before it does not sign it.
 
 use serde::{Deserialize, Serialize};
 
-use super::{EntryProof, EntryProofJson, OPENING_V1, describe, from_slice, id, to_json};
+use super::history::{LogEvidence, LogJson, check_log};
+use super::{OPENING_V2, describe, from_slice, id, to_json};
 use crate::b64;
-use crate::bundle::{BundleError, Keyring, ProvedEntry, describe_signatures};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
 use crate::seal;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OpeningJson {
     bundle: String,
-    entry: EntryProofJson,
+    log: LogJson,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    entry: String,
     salt: String,
     plaintext: String,
 }
 
 /// Writes an opening bundle.
-pub fn opening_bundle(entry: &EntryProof, salt: &[u8; 32], plaintext: &[u8]) -> String {
+pub fn opening_bundle(
+    log: &LogEvidence,
+    entry: &TlogProof,
+    salt: &[u8; 32],
+    plaintext: &[u8],
+) -> String {
     to_json(&OpeningJson {
-        bundle: OPENING_V1.into(),
-        entry: entry.into(),
+        bundle: OPENING_V2.into(),
+        log: log.into(),
+        entry: entry.to_text(),
         salt: b64::encode(salt),
         plaintext: b64::encode(plaintext),
     })
@@ -175,7 +187,9 @@ impl<'de> Deserialize<'de> for Quoted {
 /// Verifies an opening bundle from its JSON bytes (`bundle::verify` has read its type).
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedOpening, BundleError> {
     let j: OpeningJson = from_slice(bytes)?;
-    let entry = j.entry.check(keys, "entry")?;
+    let mut log = check_log(&j.log, keys, "log")?;
+    let entry = log.entry(&j.entry, keys, "entry")?;
+    log.check_times()?;
     let eid = id(&entry);
     let salt = b64::decode_array::<32>(&j.salt)
         .ok_or_else(|| BundleError::Opening("salt is not 32 bytes of base64".into()))?;
@@ -242,6 +256,6 @@ impl ProvedOpening {
             e.checkpoint.origin,
             e.checkpoint.size,
             describe_signatures(&e.checkpoint),
-        )
+        ) + &super::inclusion::signed_by(e)
     }
 }

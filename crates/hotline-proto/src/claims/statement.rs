@@ -1,12 +1,14 @@
-//! `hotline/statement/v1`: a joint statement — a text one office proposed
+//! `hotline/statement/v2`: a joint statement — a text one office proposed
 //! and, if the bundle holds an endorsement, the counterpart office signed too.
 //!
 //! ```text
-//! {"bundle": "hotline/statement/v1",
+//! {"bundle": "hotline/statement/v2",
 //!  "text": "<the statement's text>",
 //!  "lang": "en",                          // optional, as the proposer stated it
-//!  "statement": <EntryProof>,             // in the proposer's log
-//!  "endorsement": <EntryProof>}           // optional, in the counterpart's log
+//!  "proposer": <log>,                     // the proposer's checkpoint and key history
+//!  "statement": "<tlog-proof under proposer.checkpoint>",
+//!  "counterpart": <log>,                  // optional, with the endorsement
+//!  "endorsement": "<tlog-proof under counterpart.checkpoint>"}
 //! ```
 //!
 //! The statement's header carries `digest`, the base64 SHA-256 of the text's
@@ -20,11 +22,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::history::{LogEvidence, LogJson, check_log};
 use super::{
-    EntryProof, EntryProofJson, STATEMENT_V1, describe, from_slice, id, malformed, mismatch,
-    reference, refers_to, to_json, under, witness_of,
+    STATEMENT_V2, describe, from_slice, id, malformed, mismatch, reference, refers_to, to_json,
 };
-use crate::bundle::{BundleError, Keyring, ProvedEntry, origin_party};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
 use crate::entry::{Kind, text_digest};
 use crate::name::Office;
 
@@ -38,24 +40,35 @@ struct StatementJson {
     text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lang: Option<String>,
-    statement: EntryProofJson,
+    proposer: LogJson,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    statement: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    endorsement: Option<EntryProofJson>,
+    counterpart: Option<LogJson>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::limits::opt_tlog_proof_text"
+    )]
+    endorsement: Option<String>,
 }
 
 /// Writes a statement bundle.
 pub fn statement_bundle(
     text: &str,
     lang: Option<&str>,
-    statement: &EntryProof,
-    endorsement: Option<&EntryProof>,
+    proposer: &LogEvidence,
+    statement: &TlogProof,
+    endorsement: Option<(&LogEvidence, &TlogProof)>,
 ) -> String {
     to_json(&StatementJson {
-        bundle: STATEMENT_V1.into(),
+        bundle: STATEMENT_V2.into(),
         text: text.to_owned(),
         lang: lang.map(str::to_owned),
-        statement: statement.into(),
-        endorsement: endorsement.map(Into::into),
+        proposer: proposer.into(),
+        statement: statement.to_text(),
+        counterpart: endorsement.map(|(l, _)| l.into()),
+        endorsement: endorsement.map(|(_, e)| e.to_text()),
     })
 }
 
@@ -77,7 +90,9 @@ pub struct ProvedStatement {
 /// Verifies a statement bundle from its JSON bytes (`bundle::verify` has read its type).
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleError> {
     let j: StatementJson = from_slice(bytes)?;
-    let statement = j.statement.check(keys, "statement")?;
+    let mut proposer = check_log(&j.proposer, keys, "proposer")?;
+    let statement = proposer.entry(&j.statement, keys, "statement")?;
+    proposer.check_times()?;
     let sid = id(&statement);
     let h = statement.entry.header();
     if h.kind != Kind::Statement {
@@ -100,10 +115,12 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleErr
             "the bundle's text has SHA-256 {computed}, but statement {sid} signed {digest}: it is not the text that was signed"
         )));
     }
-    let endorsement = match &j.endorsement {
-        None => None,
-        Some(e) => {
-            let e = e.check(keys, "endorsement")?;
+    let endorsement = match (&j.counterpart, &j.endorsement) {
+        (None, None) => None,
+        (Some(c), Some(e)) => {
+            let mut c = check_log(c, keys, "counterpart")?;
+            let e = c.entry(e, keys, "endorsement")?;
+            c.check_times()?;
             let eid = id(&e);
             let g = e.entry.header();
             if g.kind != Kind::Endorsement {
@@ -130,6 +147,11 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleErr
                 )));
             }
             Some(e)
+        }
+        _ => {
+            return Err(mismatch(
+                "counterpart and endorsement come together: the counterpart's checkpoint and key history, and the endorsement under it",
+            ));
         }
     };
     Ok(ProvedStatement {
@@ -165,20 +187,19 @@ impl ProvedStatement {
         let s = &self.statement;
         let h = s.entry.header();
         let to = h.to.as_ref().map(ToString::to_string).unwrap_or_default();
-        let (sp, sorigin) = (origin_party(&s.checkpoint.origin), &s.checkpoint.origin);
-        let statement_in = |other_party: &str, other_witness: &str| {
-            format!(
-                "Statement {} is in {sorigin} ({})",
-                id(s),
-                under(&s.checkpoint, other_party, other_witness)
-            )
-        };
+        let statement_in = format!(
+            "Statement {} is in {} (tree of size {}, {}).{}",
+            id(s),
+            s.checkpoint.origin,
+            s.checkpoint.size,
+            describe_signatures(&s.checkpoint),
+            super::inclusion::signed_by(s)
+        );
         match &self.endorsement {
             Some(e) => {
                 let g = e.entry.header();
-                let (ep, eorigin) = (origin_party(&e.checkpoint.origin), &e.checkpoint.origin);
                 format!(
-                    "Joint statement: {} ({}, dated {}) and {} ({}, dated {}) signed the same text (SHA-256 {}): «{}». {}; endorsement {} is in {eorigin} ({}).",
+                    "Joint statement: {} ({}, dated {}) and {} ({}, dated {}) signed the same text (SHA-256 {}): «{}». {statement_in} Endorsement {} is in {} (tree of size {}, {}).{}",
                     h.from,
                     id(s),
                     h.time,
@@ -187,26 +208,21 @@ impl ProvedStatement {
                     g.time,
                     self.digest,
                     quote(&self.text),
-                    statement_in(ep, &witness_of(eorigin)),
                     id(e),
-                    under(&e.checkpoint, sp, &witness_of(sorigin)),
+                    e.checkpoint.origin,
+                    e.checkpoint.size,
+                    describe_signatures(&e.checkpoint),
+                    super::inclusion::signed_by(e)
                 )
             }
-            None => {
-                let other =
-                    h.to.as_ref()
-                        .map(|t| t.party().to_string())
-                        .unwrap_or_default();
-                format!(
-                    "One-sided statement: only {} signed the text (SHA-256 {}) in {} dated {}, addressed to {to}: «{}»; the bundle holds no endorsement by {to}. {}.",
-                    h.from,
-                    self.digest,
-                    id(s),
-                    h.time,
-                    quote(&self.text),
-                    statement_in(&other, &format!("hotline/{other}/witness")),
-                )
-            }
+            None => format!(
+                "One-sided statement: only {} signed the text (SHA-256 {}) in {} dated {}, addressed to {to}: «{}»; the bundle holds no endorsement by {to}. {statement_in}",
+                h.from,
+                self.digest,
+                id(s),
+                h.time,
+                quote(&self.text),
+            ),
         }
     }
 }

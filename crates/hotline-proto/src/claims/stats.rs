@@ -1,45 +1,44 @@
-//! `hotline/stats/v1`: a month of one channel, every count backed by
-//! disclosed leaves of both logs.
+//! `hotline/stats/v2`: a month of one channel's inquiries, and how each
+//! deadline of each stands, every count complete.
 //!
 //! ```text
-//! {"bundle": "hotline/stats/v1",
-//!  "channel": {"from": "us/fbi", "to": "ru/fsb"},
-//!  "month": "2021-07",
-//!  "agreement": <EntryProof>, "agreement_signature": <EntryProof>,
-//!  "sender": <range>,     // the sender's log, bracketing the month
-//!  "receiver": <range>}   // the receiver's log, from the month's start to a later cosigned checkpoint
+//! {"bundle": "hotline/stats/v2",
+//!  "channel": {"from": "us/fbi", "to": "ru/fsb"}, "month": "2021-07",
+//!  "sender": <log>, "receiver": <log>,
+//!  "agreement": "<tlog-proof>", "agreement_signature": "<tlog-proof>",
+//!  "inquiries": <keyed run of kind/inquiry/<from>/<to> at the sender's checkpoint>,
+//!  "replies": [<keyed run of ref/<S>/<i> in R's log, base absent>, …],   // one per inquiry of the month
+//!  "receipts": [<keyed run of ref/<R>/<j> in S's log, base absent>, …],  // per ack or answer
+//!  "seen": ["<tlog-proof>", …]}                                          // optional, as in answered
 //! ```
 //!
-//! Both ranges are [`RangeJson`] (start, end, frontier, leaves), checked by
-//! the same code as the absence bundle. The sender range's start is cosigned
-//! at or before the month's first second and its end at or after the next
-//! month's, so the inquiries on the channel dated in the month (writer's
-//! clock) that became visible meanwhile are all there: **sent**. In the
-//! receiver range (start cosigned at or before the month's start, end at
-//! the *horizon*, the earliest pinned cosignature on it): receipts
-//! referencing them (**delivered**, or refused), the addressed office's acks
-//! and answers. **Acknowledged in time** / **answered in time**: the first
-//! ack or answer / the first answer came within the agreement's limits
-//! (writers' clocks). **Overdue**: a deadline fell before the horizon and
-//! was not met. Inquiries naming another agreement are counted as sent but
-//! not assessed against this one's deadlines.
-
-use std::collections::HashMap;
+//! The inquiries run works as an absence bundle's run: its base is the
+//! state before the last inquiry dated before the month (S's clock), and the
+//! sender's tree must cover the month's end on S's own signatures or a
+//! neutral witness's. Each inquiry of the month is assessed as an answered
+//! bundle assesses one ([`super::deadline`]): met on S's observation,
+//! missed on R's own signatures — R's deadline runs from R's receipt, so
+//! inquiries written today but dated last month are not counted missed
+//! (attack e) — otherwise undetermined. Inquiries naming another agreement
+//! are counted as sent, not assessed.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::answered::{
+    AgreementProofs, Thread, agreement, apply_seen, by_key, gather, judge, no_leftovers,
+};
+use super::deadline::{Deadline, Verdict};
 use super::delivery::ReceiptStatus;
-use super::range::{ProvedRange, RangeJson, check_range, clocks, end_from, start_by};
+use super::history::{LogEvidence, LogJson, check_log};
+use super::roles::{Role, cosigners, index_basis};
 use super::{
-    Deadline, EntryProof, EntryProofJson, LogRange, STATS_V1, between, check_agreement,
-    describe_agreement, fmt_cosign, fmt_duration, from_slice, malformed, mismatch, to_json,
+    STATS_V2, between, describe_agreement, fmt_duration, from_slice, malformed, mismatch, to_json,
 };
 use crate::agreement::Agreement;
-use crate::b64;
-use crate::bundle::{BundleError, Keyring};
-use crate::checkpoint::Cosignature;
+use crate::bundle::{BundleError, Keyring, TlogProof};
 use crate::entry::Kind;
+use crate::index::{self, KeyedRun, KeyedRunJson};
 use crate::name::Office;
 
 /// A channel: one direction between two offices.
@@ -58,29 +57,59 @@ struct StatsJson {
     bundle: String,
     channel: Channel,
     month: String,
-    agreement: EntryProofJson,
-    agreement_signature: EntryProofJson,
-    sender: RangeJson,
-    receiver: RangeJson,
+    sender: LogJson,
+    receiver: LogJson,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    agreement: String,
+    #[serde(deserialize_with = "crate::limits::tlog_proof_text")]
+    agreement_signature: String,
+    inquiries: KeyedRunJson,
+    #[serde(default)]
+    replies: Vec<KeyedRunJson>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    receipts: Vec<KeyedRunJson>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::limits::tlog_proof_texts"
+    )]
+    seen: Vec<String>,
+}
+
+/// The runs of a statistics bundle, as the node supplies them.
+#[derive(Clone, Debug)]
+pub struct StatsRuns {
+    /// `kind/inquiry/<from>/<to>` at the sender's checkpoint.
+    pub inquiries: KeyedRun,
+    /// `ref/<S>/<i>` in R's log, one per inquiry of the month.
+    pub replies: Vec<KeyedRun>,
+    /// `ref/<R>/<j>` in S's log, per ack or answer.
+    pub receipts: Vec<KeyedRun>,
+    /// Optional: responses under earlier trees of R's log.
+    pub seen: Vec<TlogProof>,
 }
 
 /// Writes a statistics bundle for `channel` in `month` (`YYYY-MM`, UTC).
 pub fn stats_bundle(
     channel: &Channel,
     month: &str,
-    agreement: &EntryProof,
-    agreement_signature: &EntryProof,
-    sender: &LogRange,
-    receiver: &LogRange,
+    sender: &LogEvidence,
+    receiver: &LogEvidence,
+    agreement: &AgreementProofs,
+    runs: &StatsRuns,
 ) -> String {
     to_json(&StatsJson {
-        bundle: STATS_V1.into(),
+        bundle: STATS_V2.into(),
         channel: channel.clone(),
         month: month.into(),
-        agreement: agreement.into(),
-        agreement_signature: agreement_signature.into(),
         sender: sender.into(),
         receiver: receiver.into(),
+        agreement: agreement.proposal.to_text(),
+        agreement_signature: agreement.signature.to_text(),
+        inquiries: (&runs.inquiries).into(),
+        replies: runs.replies.iter().map(Into::into).collect(),
+        receipts: runs.receipts.iter().map(Into::into).collect(),
+        seen: runs.seen.iter().map(TlogProof::to_text).collect(),
     })
 }
 
@@ -106,45 +135,28 @@ pub fn month_bounds(month: &str) -> Option<(Timestamp, Timestamp)> {
     Some((start, end))
 }
 
-/// How one deadline of one inquiry stands at the horizon.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// The first response came within the limit (or there is no limit and it came).
-    InTime,
-    /// The deadline fell before the horizon and was not met.
-    Overdue,
-    /// No response in time yet, and the deadline had not fallen by the horizon.
-    Open,
-    /// No limit, and no response.
-    NoDeadline,
-    /// The inquiry names another agreement: not assessed.
-    NotAssessed,
-}
-
-/// One inquiry of the month and what became of it.
+/// One inquiry of the month and how its deadlines stand.
 #[derive(Clone, Debug)]
 pub struct InquiryRow {
-    /// Its id.
-    pub id: String,
-    /// Its writer's time.
-    pub time: Timestamp,
-    /// The receipt in the receiver range, if any.
-    pub receipt: Option<(String, ReceiptStatus)>,
+    /// The inquiry, its receipt, acks and answers.
+    pub thread: Thread,
+    /// Whether it names this agreement (else it is not assessed).
+    pub assessed: bool,
     /// The acknowledgement deadline (first ack or answer).
     pub ack: Deadline,
     /// The answer deadline.
     pub answer: Deadline,
-    /// The acknowledgement deadline at the horizon.
-    pub ack_outcome: Outcome,
-    /// The answer deadline at the horizon.
-    pub answer_outcome: Outcome,
 }
 
-impl InquiryRow {
-    /// Whether a deadline was missed by the horizon.
-    pub fn overdue(&self) -> bool {
-        self.ack_outcome == Outcome::Overdue || self.answer_outcome == Outcome::Overdue
-    }
+/// Counts of one deadline over the month.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Met, on the sender's observation.
+    pub met: usize,
+    /// Missed, on the receiver's own signatures.
+    pub missed: usize,
+    /// Settled by neither side's signatures.
+    pub undetermined: usize,
 }
 
 /// A month of a channel, proved.
@@ -156,28 +168,113 @@ pub struct ProvedStats {
     pub month: String,
     /// The agreement whose deadlines apply.
     pub agreement: Agreement,
-    /// The sender's log, disclosed.
-    pub sender: ProvedRange,
-    /// The receiver's log, disclosed.
-    pub receiver: ProvedRange,
-    /// Cosignatures bracketing the month on the sender's log.
-    pub sender_span: (Cosignature, Cosignature),
-    /// Cosignature on the receiver range's start, at or before the month's start.
-    pub receiver_start: Cosignature,
-    /// The horizon: the earliest pinned cosignature on the receiver range's end.
-    pub horizon: Cosignature,
     /// Every inquiry of the month on the channel, in log order.
     pub rows: Vec<InquiryRow>,
+    /// How the sender's tree covers the month's end.
+    pub cover: String,
+    /// On what the sender's and the receiver's indexes rest.
+    pub basis: (String, String),
 }
 
-fn outcome(d: &Deadline, t: Timestamp, horizon: Timestamp) -> Outcome {
-    if d.in_time() {
-        return Outcome::InTime;
+fn tally(rows: &[InquiryRow], pick: impl Fn(&InquiryRow) -> &Deadline) -> Tally {
+    let mut t = Tally::default();
+    for r in rows.iter().filter(|r| r.assessed) {
+        match pick(r).verdict {
+            Verdict::Met { .. } => t.met += 1,
+            Verdict::Missed { .. } => t.missed += 1,
+            Verdict::Undetermined(_) => t.undetermined += 1,
+            Verdict::NoLimit => {}
+        }
     }
-    match d.due(t) {
-        Some(due) if due < horizon => Outcome::Overdue,
-        Some(_) => Outcome::Open,
-        None => Outcome::NoDeadline,
+    t
+}
+
+impl ProvedStats {
+    /// Inquiries sent on the channel in the month.
+    pub fn sent(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Inquiries the receiver receipted as delivered.
+    pub fn delivered(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.thread.receipt.as_ref().map(|x| &x.status),
+                    Some(ReceiptStatus::Delivered)
+                )
+            })
+            .count()
+    }
+
+    /// The acknowledgement deadline over the month.
+    pub fn ack(&self) -> Tally {
+        tally(&self.rows, |r| &r.ack)
+    }
+
+    /// The answer deadline over the month.
+    pub fn answer(&self) -> Tally {
+        tally(&self.rows, |r| &r.answer)
+    }
+
+    /// Inquiries not assessed (they name another agreement).
+    pub fn not_assessed(&self) -> usize {
+        self.rows.iter().filter(|r| !r.assessed).count()
+    }
+
+    /// The ids of inquiries with a deadline missed.
+    pub fn missed(&self) -> Vec<&str> {
+        self.rows
+            .iter()
+            .filter(|r| {
+                matches!(r.ack.verdict, Verdict::Missed { .. })
+                    || matches!(r.answer.verdict, Verdict::Missed { .. })
+            })
+            .map(|r| r.thread.id.as_str())
+            .collect()
+    }
+
+    /// The proved claim in a few sentences.
+    pub fn sentence(&self) -> String {
+        let (from, to) = (&self.channel.from, &self.channel.to);
+        let (sp, rp) = (from.party(), to.party());
+        let limit = |w: Option<u64>| {
+            w.map_or("none".to_owned(), |w| {
+                fmt_duration(i64::try_from(w).unwrap_or(i64::MAX))
+            })
+        };
+        let t = &self.agreement.terms;
+        let one = |name: &str, x: Tally| {
+            format!(
+                "{name}: {} met (on {sp}'s observation), {} missed (on {rp}'s own signatures), {} undetermined",
+                x.met, x.missed, x.undetermined
+            )
+        };
+        let missed = self.missed();
+        let ids = if missed.is_empty() {
+            String::new()
+        } else {
+            format!(" Missed: {}.", missed.join(", "))
+        };
+        let na = match self.not_assessed() {
+            0 => String::new(),
+            k => format!(" ({k} name another agreement and are not assessed)"),
+        };
+        format!(
+            "Channel {from} → {to}, {} (UTC, by {sp}'s clock), under {} (acknowledge within {}, answer within {}): {} inquiries sent{na}, complete by {}; {}; {} receipted by {rp} as delivered, complete by {}. {}. {}.{ids}",
+            self.month,
+            describe_agreement(&self.agreement),
+            limit(t.ack_within_secs),
+            limit(t.answer_within_secs),
+            self.sent(),
+            self.basis.0,
+            self.cover,
+            self.delivered(),
+            self.basis.1,
+            one("Acknowledgement", self.ack()),
+            one("Answer", self.answer()),
+        )
     }
 }
 
@@ -185,7 +282,7 @@ fn outcome(d: &Deadline, t: Timestamp, horizon: Timestamp) -> Outcome {
 pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> {
     let j: StatsJson = from_slice(bytes)?;
     let (from, to) = (&j.channel.from, &j.channel.to);
-    let (sp, rp) = (from.party(), to.party());
+    let (sp, rp) = (from.party().to_string(), to.party().to_string());
     if sp == rp {
         return Err(malformed(format!(
             "channel {from} → {to} is inside one party"
@@ -193,10 +290,17 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
     }
     let (m_start, m_end) = month_bounds(&j.month)
         .ok_or_else(|| malformed(format!("month {:?} is not YYYY-MM", j.month)))?;
-    let proposal = j.agreement.check(keys, "agreement")?;
-    let signature = j.agreement_signature.check(keys, "agreement_signature")?;
-    let agreement = check_agreement(&proposal, &signature)?;
-    if !between(&agreement, sp.as_str(), rp.as_str()) {
+    let mut s = check_log(&j.sender, keys, "sender")?;
+    let mut r = check_log(&j.receiver, keys, "receiver")?;
+    if s.party() != sp || r.party() != rp {
+        return Err(mismatch(format!(
+            "the logs are {} and {}, not {sp}'s and {rp}'s",
+            s.origin(),
+            r.origin()
+        )));
+    }
+    let agreement = agreement(&j.agreement, &j.agreement_signature, &mut s, &mut r, keys)?;
+    if !between(&agreement, &sp, &rp) {
         return Err(mismatch(format!(
             "agreement {} is between {} and {}, not {sp} and {rp}",
             agreement.id, agreement.proposer, agreement.counterparty
@@ -208,248 +312,87 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStats, BundleError> 
             agreement.id
         )));
     }
-    let sender = check_range(j.sender, keys, "sender range")?;
-    let receiver = check_range(j.receiver, keys, "receiver range")?;
-    if sender.party() != sp.as_str() {
+    let key = index::channel_key(Kind::Inquiry, from.as_str(), Some(to.as_str()));
+    let run = s.run(&j.inquiries, &key, false, "inquiries")?;
+    if run.base_count > 0
+        && run
+            .entries
+            .first()
+            .is_none_or(|(_, e)| e.header().time >= m_start)
+    {
         return Err(mismatch(format!(
-            "the sender range is of {}, not of {sp}'s log",
-            sender.origin
+            "the inquiries run has a base but does not begin with the last inquiry dated before {m_start}: inquiries of the month could be left out"
         )));
     }
-    if receiver.party() != rp.as_str() {
-        return Err(mismatch(format!(
-            "the receiver range is of {}, not of {rp}'s log",
-            receiver.origin
-        )));
-    }
-    let sender_span = (
-        start_by(&sender, m_start, "sender range start")?,
-        end_from(&sender, m_end, "sender range end")?,
-    );
-    let receiver_start = start_by(&receiver, m_start, "receiver range start")?;
-    let horizon = receiver
-        .end
-        .cosignatures
-        .iter()
-        .filter(|c| super::cosign_time(c).is_some())
-        .min_by_key(|c| c.time)
-        .cloned()
-        .ok_or_else(|| {
-            BundleError::NotBracketed(format!(
-                "receiver range end: no pinned witness cosigned the end checkpoint (size {}), so nothing shows when it was current",
-                receiver.end.size
+    let mut replies = by_key(&j.replies)?;
+    let mut receipts = by_key(&j.receipts)?;
+    let mut threads = vec![];
+    for (i, e) in &run.entries {
+        let t = e.header().time;
+        if t < m_start || t >= m_end {
+            continue;
+        }
+        let rkey = index::ref_key(&sp, *i);
+        let rj = replies.remove(&rkey).ok_or_else(|| {
+            mismatch(format!(
+                "inquiry {} of the month has no replies run ({rkey} in {rp}'s log): every inquiry's receipt, acks and answers must be shown",
+                s.id(*i)
             ))
         })?;
-    let horizon_t = super::cosign_time(&horizon).unwrap_or(Timestamp::MAX);
-
-    // The inquiries of the month, by leaf hash.
-    struct Found {
-        row: InquiryRow,
-        assessed: bool,
-        acks: Vec<(String, Timestamp)>,
-        answers: Vec<(String, Timestamp)>,
+        threads.push(gather(*i, e, &mut s, &mut r, rj, &mut receipts)?);
     }
-    let mut found: Vec<Found> = vec![];
-    let mut by_ref: HashMap<(u64, String), usize> = HashMap::new();
-    for (index, e) in sender.indexed() {
-        let h = e.header();
-        if !(super::absence::matches(e, Kind::Inquiry, from, to)
-            && h.time >= m_start
-            && h.time < m_end)
-        {
-            continue;
-        }
-        by_ref.insert((index, b64::encode(e.leaf_hash().0)), found.len());
-        let assessed = h.agreement.as_deref() == Some(agreement.id.as_str());
-        found.push(Found {
-            row: InquiryRow {
-                id: format!("{sp}:{index}"),
-                time: h.time,
-                receipt: None,
-                ack: Deadline::new(h.time, None, None),
-                answer: Deadline::new(h.time, None, None),
-                ack_outcome: Outcome::NotAssessed,
-                answer_outcome: Outcome::NotAssessed,
-            },
-            assessed,
-            acks: vec![],
-            answers: vec![],
+    if let Some(k) = replies.keys().next() {
+        return Err(mismatch(format!(
+            "the replies run of {k} is about no inquiry of the month"
+        )));
+    }
+    no_leftovers(&receipts)?;
+    apply_seen(&mut threads, &j.seen, &sp, &mut r, keys)?;
+    s.check_times()?;
+    r.check_times()?;
+    let seen = cosigners(&s.checkpoint, &rp);
+    let own = s
+        .covers()
+        .filter(|(t, _)| *t >= m_end)
+        .map(|(_, how)| format!("on {sp}'s own signatures its tree covers the month's end: {how}"));
+    let neutral = seen
+        .iter()
+        .find(|c| c.role == Role::Neutral && c.at >= m_end)
+        .map(|c| {
+            format!(
+                "a neutral witness covers the month's end: {} cosigned {sp}'s tree",
+                c.describe()
+            )
         });
-    }
-    for (index, e) in receiver.indexed() {
-        let h = e.header();
-        let Some(r) = h.refs.first() else { continue };
-        if r.log != sp {
-            continue;
-        }
-        let Some(&at) = by_ref.get(&(r.index, r.leaf_hash.clone())) else {
-            continue;
-        };
-        let f = &mut found[at];
-        let rid = format!("{rp}:{index}");
-        match h.kind {
-            Kind::Receipt if h.from == to.as_str() || h.from == rp.as_str() => {
-                let status = match h.status.as_deref() {
-                    Some("delivered") => ReceiptStatus::Delivered,
-                    Some(s) if s.starts_with("refused") => ReceiptStatus::Refused(s.into()),
-                    _ => continue,
-                };
-                if f.row.receipt.is_none() {
-                    f.row.receipt = Some((rid, status));
-                }
-            }
-            Kind::Ack if h.from == to.as_str() && h.status.as_deref() != Some("closed") => {
-                f.acks.push((rid, h.time));
-            }
-            Kind::Answer if h.from == to.as_str() => f.answers.push((rid, h.time)),
-            _ => {}
-        }
-    }
-    let first = |l: &[(String, Timestamp)]| l.iter().min_by_key(|(_, t)| *t).cloned();
-    let rows = found
+    let cover = own.or(neutral).ok_or_else(|| {
+        BundleError::NotBracketed(format!(
+            "nothing shows that {sp}'s tree of size {} covers the month's end {m_end} on {sp}'s own signatures or a neutral witness's ({rp}'s cosignature alone does not: the counts may favour {rp})",
+            s.checkpoint.size
+        ))
+    })?;
+    let covers = r.covers();
+    let rows = threads
         .into_iter()
-        .map(|mut f| {
-            if f.assessed {
-                let t = f.row.time;
-                let either: Vec<_> = f.acks.iter().chain(&f.answers).cloned().collect();
-                f.row.ack = Deadline::new(t, agreement.terms.ack_within_secs, first(&either));
-                f.row.answer =
-                    Deadline::new(t, agreement.terms.answer_within_secs, first(&f.answers));
-                f.row.ack_outcome = outcome(&f.row.ack, t, horizon_t);
-                f.row.answer_outcome = outcome(&f.row.answer, t, horizon_t);
+        .map(|t| {
+            let assessed = t.entry.header().agreement.as_deref() == Some(agreement.id.as_str());
+            let (ack, answer) = judge(&t, &agreement, &sp, &rp, &covers);
+            InquiryRow {
+                thread: t,
+                assessed,
+                ack,
+                answer,
             }
-            f.row
         })
         .collect();
     Ok(ProvedStats {
-        channel: j.channel,
-        month: j.month,
+        channel: j.channel.clone(),
+        month: j.month.clone(),
+        basis: (
+            index_basis(&s.checkpoint, &rp),
+            index_basis(&r.checkpoint, &sp),
+        ),
         agreement,
-        sender,
-        receiver,
-        sender_span,
-        receiver_start,
-        horizon,
         rows,
+        cover,
     })
-}
-
-impl ProvedStats {
-    /// Inquiries sent on the channel in the month.
-    pub fn sent(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Inquiries receipted as delivered.
-    pub fn delivered(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.receipt, Some((_, ReceiptStatus::Delivered))))
-            .count()
-    }
-
-    /// Inquiries receipted as refused.
-    pub fn refused(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| matches!(r.receipt, Some((_, ReceiptStatus::Refused(_)))))
-            .count()
-    }
-
-    /// Inquiries acknowledged (by ack or answer) in time.
-    pub fn acknowledged_in_time(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.ack_outcome == Outcome::InTime)
-            .count()
-    }
-
-    /// Inquiries answered in time.
-    pub fn answered_in_time(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.answer_outcome == Outcome::InTime)
-            .count()
-    }
-
-    /// Inquiries with a deadline missed by the horizon.
-    pub fn overdue(&self) -> Vec<&InquiryRow> {
-        self.rows.iter().filter(|r| r.overdue()).collect()
-    }
-
-    /// Inquiries not assessed (they name another agreement).
-    pub fn not_assessed(&self) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.ack_outcome == Outcome::NotAssessed)
-            .count()
-    }
-
-    /// The proved claim in a few sentences.
-    pub fn sentence(&self) -> String {
-        let (from, to) = (&self.channel.from, &self.channel.to);
-        let t = &self.agreement.terms;
-        let limit = |w: Option<u64>| {
-            w.map_or("none".to_owned(), |w| {
-                fmt_duration(i64::try_from(w).unwrap_or(i64::MAX))
-            })
-        };
-        let n = |k: usize, one: &str, many: &str| {
-            if k == 1 {
-                format!("1 {one}")
-            } else {
-                format!("{k} {many}")
-            }
-        };
-        let (sa, sb) = &self.sender_span;
-        let overdue = self.overdue();
-        let overdue_ids = if overdue.is_empty() {
-            String::new()
-        } else {
-            let ids: Vec<&str> = overdue.iter().map(|r| r.id.as_str()).collect();
-            format!(" ({})", ids.join(", "))
-        };
-        let open = self
-            .rows
-            .iter()
-            .filter(|r| {
-                !r.overdue()
-                    && (r.ack_outcome == Outcome::Open || r.answer_outcome == Outcome::Open)
-            })
-            .count();
-        let refused = match self.refused() {
-            0 => String::new(),
-            k => format!(", {k} refused"),
-        };
-        let not_assessed = match self.not_assessed() {
-            0 => String::new(),
-            k => format!(
-                " ({k} of them name another agreement and are not assessed against this one)"
-            ),
-        };
-        format!(
-            "Channel {from} → {to}, {} (UTC), under {} (acknowledge within {}, answer within {}): {} sent{not_assessed} — every inquiry on the channel dated in the month (writer's clock) among all {} that log {} appended between {} and {} ({}), disclosed as headers; of them {} delivered{refused}, {} acknowledged in time, {} answered in time, {} overdue by {}{overdue_ids} and {} still open — from all {} that log {} appended between {} and {} ({}), disclosed as headers. Deadlines are counted on the writers' clocks; an answer counts as an acknowledgement.",
-            self.month,
-            describe_agreement(&self.agreement),
-            limit(t.ack_within_secs),
-            limit(t.answer_within_secs),
-            n(self.sent(), "inquiry", "inquiries"),
-            n(self.sender.entries.len(), "entry", "entries"),
-            self.sender.origin,
-            fmt_cosign(sa),
-            fmt_cosign(sb),
-            clocks(sa, sb),
-            self.delivered(),
-            self.acknowledged_in_time(),
-            self.answered_in_time(),
-            overdue.len(),
-            fmt_cosign(&self.horizon),
-            open,
-            n(self.receiver.entries.len(), "entry", "entries"),
-            self.receiver.origin,
-            fmt_cosign(&self.receiver_start),
-            fmt_cosign(&self.horizon),
-            clocks(&self.receiver_start, &self.horizon),
-        )
-    }
 }

@@ -1,57 +1,57 @@
-//! Claim bundles (delivery, answered, absence, stats, opening, statement) built from two
-//! small logs in memory, verified offline with nothing but pinned keys, and
-//! refused — naming what failed — when anything in them is changed.
+//! Claim bundles v2 over two indexed logs in memory, verified offline with
+//! nothing but pinned keys — and the hostile cases of issue 11, (a)–(f),
+//! mounted by a party that holds its own keys and knows the formats.
 //!
-//! The world: `us` and `ru`, each with a log key and a witness that cosigns
-//! the other's checkpoints, offices `us/fbi` and `ru/fsb`, and an agreement
-//! (acknowledge within 1 day, answer within 30 days). July 2021:
+//! The world: `us` and `ru`, each with a log key and a witness; a neutral
+//! witness `hotline/ch/witness`; offices `us/fbi` and `ru/fsb`; an agreement
+//! (acknowledge within 1 day, answer within 3 days). July 2021:
 //!
 //! | us | | ru | |
 //! |---|---|---|---|
-//! | 0 key us/fbi | | 0 key ru/fsb | |
-//! | 1 agreement proposal | | 1 agreement signature | |
-//! | 2 message (June 20) | | 2 receipt of us:2 | |
-//! | 3 inquiry (Jul 2) | | 3 receipt of us:3, 4 ack (+2h), 5 answer (+3d) | in time |
-//! | 4 message (Jul 5) | | 6 receipt of us:4 | |
-//! | 5 inquiry (Jul 10) | | 7 receipt, 8 ack (+2d), 9 answer (+41d) | late |
-//! | 6 inquiry (Jul 20) | | 10 receipt | never answered |
-//! | 7 closing ack of us:3 | | | |
-//! | 8 message to ru/svr | | 11 receipt by ru: refused | |
+//! | 0 key us/fbi (Jun 20) | | 0 key ru/fsb (Jun 20) | |
+//! | 1 agreement proposal (Jun 21) | | 1 agreement signature (Jun 22) | |
+//! | 2 inquiry I1 (Jul 2) | | 2 receipt of us:2 (+1m), 3 ack (+2h), 4 answer (Jul 3) | |
+//! | 3 receipt of ru:3, 4 receipt of ru:4 | | | in time |
+//! | 5 inquiry I2 (Jul 10) | | 5 receipt (+1m), 6 ack (Jul 12) | late, never answered |
+//! | 6 receipt of ru:6 (Jul 12) | | | |
+//! | 7 message to ru/fsb (Jul 15), 8 message to ru/svr (Jul 16) | | 7 receipt of us:7 | |
 //!
-//! Checkpoints: us at size 3 cosigned by ru's witness on June 25, at size 9
-//! on Aug 25; ru at size 2 cosigned by us's witness on June 25, at size 12
-//! on Sep 1.
-
-use std::time::Instant;
+//! Checkpoints: us at size 9 and ru at size 8, each cosigned on Aug 2 by the
+//! other party's witness and by its own (the log's own word on its time).
 
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, BundleError, Keyring, TlogProof, Verified};
 use hotline_proto::checkpoint;
-use hotline_proto::claims::absence::{AbsenceClaim, absence_bundle};
-use hotline_proto::claims::answered::answered_bundle;
+use hotline_proto::claims::LogEvidence;
+use hotline_proto::claims::absence::{AbsenceClaim, Cover, absence_bundle};
+use hotline_proto::claims::answered::{AgreementProofs, answered_bundle};
+use hotline_proto::claims::deadline::Verdict;
 use hotline_proto::claims::delivery::{ReceiptStatus, delivery_bundle};
+use hotline_proto::claims::equivocation::RootClaim;
+use hotline_proto::claims::history::key_history_key;
+use hotline_proto::claims::mismatch::index_mismatch_bundle;
 use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::claims::statement::statement_bundle;
-use hotline_proto::claims::stats::{Channel, Outcome, stats_bundle};
-use hotline_proto::claims::{EntryProof, LogRange};
+use hotline_proto::claims::stats::{Channel, StatsRuns, stats_bundle};
 use hotline_proto::entry::{
     BodyCommitment, HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
     text_digest,
 };
+use hotline_proto::index::{self, Index, KeyState, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
 use hotline_proto::name::{Office, Party};
 use hotline_proto::seal;
-use hotline_proto::tree::{self, MemoryTree};
+use hotline_proto::tree::MemoryTree;
 use jiff::Timestamp;
-
-use super::common::flipped;
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
 /// 2021-07-01T00:00:00Z.
 const JULY: i64 = 1_625_097_600;
+/// When the final checkpoints were cosigned (Aug 2).
+const AUG2: i64 = 32 * DAY;
 
 fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(JULY + secs).unwrap()
@@ -65,27 +65,7 @@ fn office(s: &str) -> Office {
     Office::new(s).unwrap()
 }
 
-fn header(log: &str, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) -> Header {
-    Header {
-        v: HEADER_VERSION,
-        log: Party::new(log).unwrap(),
-        kind,
-        from: from.into(),
-        to: to.map(office),
-        agreement: None,
-        time,
-        refs: vec![],
-        prev: None,
-        body: None,
-        key: None,
-        status: None,
-        terms: None,
-        digest: None,
-    }
-}
-
-/// One party's log, its log key, and its witness (which cosigns the other
-/// party's checkpoints).
+/// One party's log, its log key, its witness, and its index.
 struct Side {
     party: &'static str,
     log: NoteKey,
@@ -117,6 +97,25 @@ impl Side {
         i
     }
 
+    fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) -> Header {
+        Header {
+            v: HEADER_VERSION,
+            log: Party::new(self.party).unwrap(),
+            kind,
+            from: from.into(),
+            to: to.map(office),
+            agreement: None,
+            time,
+            refs: vec![],
+            prev: None,
+            body: None,
+            key: None,
+            status: None,
+            terms: None,
+            digest: None,
+        }
+    }
+
     fn by_party(&mut self, h: Header) -> u64 {
         let e = SignedEntry::sign(h, |m| self.log.sign_raw(m)).unwrap();
         self.push(e)
@@ -127,16 +126,9 @@ impl Side {
         self.push(e)
     }
 
-    fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) -> Header {
-        header(self.party, kind, from, to, time)
-    }
-
-    fn announce(&mut self, keys: OfficePublic, time: Timestamp) -> u64 {
+    fn key(&mut self, keys: OfficePublic, action: KeyAction, time: Timestamp) -> u64 {
         let mut h = self.header(Kind::Key, self.party, None, time);
-        h.key = Some(KeyAnnouncement {
-            action: KeyAction::Announce,
-            keys,
-        });
+        h.key = Some(KeyAnnouncement { action, keys });
         self.by_party(h)
     }
 
@@ -148,9 +140,21 @@ impl Side {
         }
     }
 
-    /// The signed checkpoint of the first `size` entries with these cosignatures.
+    /// The index of the first `size` entries.
+    fn index_at(&self, size: u64) -> Index {
+        let mut ix = Index::new();
+        for (i, e) in self.entries.iter().take(size as usize).enumerate() {
+            ix.apply_entry(i as u64, e);
+        }
+        ix
+    }
+
+    /// The signed, indexed checkpoint of the first `size` entries with these cosignatures.
     fn checkpoint(&self, size: u64, cosigs: &[(&NoteKey, u64)]) -> Vec<u8> {
-        let note = checkpoint::sign(&self.log, size, self.tree.root_at(size).unwrap()).unwrap();
+        let root = self.index_at(size).root();
+        let note =
+            checkpoint::sign_indexed(&self.log, size, self.tree.root_at(size).unwrap(), root)
+                .unwrap();
         let (text, _) = checkpoint::split(&note).unwrap();
         let lines: String = cosigs
             .iter()
@@ -169,24 +173,41 @@ impl Side {
         )
     }
 
-    /// The proof of entry `index` under `cp`, with the key entry `key` if an office signed.
-    fn proof(&self, index: u64, cp: &[u8], key: Option<u64>) -> EntryProof {
-        EntryProof {
-            entry: self.tlog_proof(index, cp),
-            signer_key: key.map(|k| self.tlog_proof(k, cp)),
+    /// The run of `key` in the tree of `cp`, disclosing its entries from
+    /// the `from`-th on (0: all, no base).
+    fn run_from(&self, key: &str, cp: &[u8], from: usize) -> KeyedRun {
+        let (_, size, _) = checkpoint::peek(cp).unwrap();
+        let mut ix = self.index_at(size);
+        let all: Vec<(u64, Vec<u8>)> = self
+            .entries
+            .iter()
+            .take(size as usize)
+            .enumerate()
+            .filter(|(_, e)| index::keys_of(e).iter().any(|k| k == key))
+            .map(|(i, e)| (i as u64, e.leaf().to_vec()))
+            .collect();
+        let base = (from > 0).then(|| {
+            all[..from].iter().fold(KeyState::default(), |s, (i, l)| {
+                s.push(*i, hotline_proto::tree::leaf_hash(l))
+            })
+        });
+        KeyedRun {
+            key: key.into(),
+            state: ix.state(key),
+            proof: ix.prove(key),
+            base,
+            leaves: all[from..].to_vec(),
         }
     }
 
-    fn range(&self, start: &[u8], end: &[u8]) -> LogRange {
-        let (_, a, _) = checkpoint::peek(start).unwrap();
-        let (_, b, _) = checkpoint::peek(end).unwrap();
-        LogRange {
-            start: start.to_vec(),
-            end: end.to_vec(),
-            frontier: tree::frontier_hashes(&self.tree, a).unwrap(),
-            leaves: (a..b)
-                .map(|i| self.entries[i as usize].leaf().to_vec())
-                .collect(),
+    fn run(&self, key: &str, cp: &[u8]) -> KeyedRun {
+        self.run_from(key, cp, 0)
+    }
+
+    fn evidence(&self, cp: &[u8]) -> LogEvidence {
+        LogEvidence {
+            checkpoint: cp.to_vec(),
+            key_history: self.run(&key_history_key(self.party), cp),
         }
     }
 }
@@ -194,17 +215,11 @@ impl Side {
 struct World {
     us: Side,
     ru: Side,
+    ch: NoteKey,
     fbi: OfficeKeys,
     fsb: OfficeKeys,
-    /// The opened inquiry's salt and plaintext.
     salt: [u8; 32],
     plaintext: Vec<u8>,
-    /// us at size 3 (June 25) and 9 (Aug 25), cosigned by ru's witness.
-    us_start: Vec<u8>,
-    us_end: Vec<u8>,
-    /// ru at size 2 (June 25) and 12 (Sep 1), cosigned by us's witness.
-    ru_start: Vec<u8>,
-    ru_end: Vec<u8>,
 }
 
 fn terms() -> serde_json::Value {
@@ -213,109 +228,90 @@ fn terms() -> serde_json::Value {
         "start": "2021-06-01T00:00:00Z",
         "notice_secs": 30 * DAY,
         "ack_within_secs": DAY,
-        "answer_within_secs": 30 * DAY,
-        "channels": [{"offices": ["us/fbi", "ru/fsb"], "kinds": ["message", "inquiry", "ack", "answer"]}]
+        "answer_within_secs": 3 * DAY,
+        "channels": [{"offices": ["us/fbi", "ru/fsb"], "kinds": ["message", "inquiry", "ack", "answer", "statement", "endorsement"]}]
     })
 }
 
-fn world() -> World {
+fn receipt(side: &mut Side, k: &OfficeKeys, of: &Side, i: u64, t: i64) -> u64 {
+    let to = of.entries[i as usize].header().from.clone();
+    let mut h = side.header(Kind::Receipt, k.office().as_str(), Some(&to), at(t));
+    h.refs = vec![of.reference(i)];
+    h.status = Some("delivered".into());
+    side.by_office(k, h)
+}
+
+fn reply(ru: &mut Side, fsb: &OfficeKeys, us: &Side, kind: Kind, i: u64, t: i64) -> u64 {
+    let mut h = ru.header(kind, "ru/fsb", Some("us/fbi"), at(t));
+    h.refs = vec![us.reference(i)];
+    h.agreement = Some("us:1".into());
+    ru.by_office(fsb, h)
+}
+
+fn inquiry(us: &mut Side, fbi: &OfficeKeys, t: i64, body: Option<BodyCommitment>) -> u64 {
+    let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), at(t));
+    h.agreement = Some("us:1".into());
+    h.body = body;
+    us.by_office(fbi, h)
+}
+
+/// Keys, agreement: us:0, us:1, ru:0, ru:1.
+fn founded() -> World {
     let mut us = Side::new("us");
     let mut ru = Side::new("ru");
     let fbi = OfficeKeys::generate(office("us/fbi"), &mut os_rng());
     let fsb = OfficeKeys::generate(office("ru/fsb"), &mut os_rng());
-
-    assert_eq!(us.announce(fbi.public(), at(-30 * DAY)), 0);
-    assert_eq!(ru.announce(fsb.public(), at(-30 * DAY)), 0);
-    let mut h = us.header(Kind::Agreement, "us", None, at(-29 * DAY));
+    us.key(fbi.public(), KeyAction::Announce, at(-11 * DAY));
+    ru.key(fsb.public(), KeyAction::Announce, at(-11 * DAY));
+    let mut h = us.header(Kind::Agreement, "us", None, at(-10 * DAY));
     h.status = Some("proposed".into());
     h.terms = Some(serde_json::from_value(terms()).unwrap());
     assert_eq!(us.by_party(h), 1);
-    let mut h = ru.header(Kind::Agreement, "ru", None, at(-28 * DAY));
+    let mut h = ru.header(Kind::Agreement, "ru", None, at(-9 * DAY));
     h.status = Some("signed".into());
     h.refs = vec![us.reference(1)];
     assert_eq!(ru.by_party(h), 1);
-
-    let receipt = |ru: &mut Side, us: &Side, i: u64, t: i64| {
-        let mut h = ru.header(Kind::Receipt, "ru/fsb", Some("us/fbi"), at(t));
-        h.refs = vec![us.reference(i)];
-        h.status = Some("delivered".into());
-        ru.by_office(&fsb, h)
-    };
-    let reply = |ru: &mut Side, us: &Side, kind: Kind, i: u64, t: i64| {
-        let mut h = ru.header(kind, "ru/fsb", Some("us/fbi"), at(t));
-        h.refs = vec![us.reference(i)];
-        h.agreement = Some("us:1".into());
-        ru.by_office(&fsb, h)
-    };
-    let inquiry = |us: &mut Side, t: i64, body: Option<BodyCommitment>| {
-        let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), at(t));
-        h.agreement = Some("us:1".into());
-        h.body = body;
-        us.by_office(&fbi, h)
-    };
-
-    let m = us.header(Kind::Message, "us/fbi", Some("ru/fsb"), at(-11 * DAY));
-    assert_eq!(us.by_office(&fbi, m), 2);
-    assert_eq!(receipt(&mut ru, &us, 2, -11 * DAY + 60), 2);
-
     let salt = [7u8; 32];
     let plaintext = serde_json::to_vec(&serde_json::json!({
         "subject": "Ransomware on a hospital network",
         "text": "Please identify the operators of 203.0.113.7.",
-        "lang": "en",
-        "stix": {"type": "bundle"}
     }))
     .unwrap();
-    let body = BodyCommitment {
-        sealed: b64::encode(seal::sealed_hash(b"sealed")),
-        size: 6,
-        commitment: b64::encode(seal::commitment(&salt, &plaintext)),
-    };
-    assert_eq!(inquiry(&mut us, DAY + 10 * HOUR, Some(body)), 3);
-    assert_eq!(receipt(&mut ru, &us, 3, DAY + 10 * HOUR + 60), 3);
-    assert_eq!(reply(&mut ru, &us, Kind::Ack, 3, DAY + 12 * HOUR), 4);
-    assert_eq!(reply(&mut ru, &us, Kind::Answer, 3, 4 * DAY + 10 * HOUR), 5);
-
-    let m = us.header(Kind::Message, "us/fbi", Some("ru/fsb"), at(4 * DAY));
-    assert_eq!(us.by_office(&fbi, m), 4);
-    assert_eq!(receipt(&mut ru, &us, 4, 4 * DAY + 60), 6);
-
-    assert_eq!(inquiry(&mut us, 9 * DAY, None), 5);
-    assert_eq!(receipt(&mut ru, &us, 5, 9 * DAY + 60), 7);
-    assert_eq!(reply(&mut ru, &us, Kind::Ack, 5, 11 * DAY), 8);
-    assert_eq!(reply(&mut ru, &us, Kind::Answer, 5, 50 * DAY), 9);
-
-    assert_eq!(inquiry(&mut us, 19 * DAY, None), 6);
-    assert_eq!(receipt(&mut ru, &us, 6, 19 * DAY + 60), 10);
-
-    let mut h = us.header(Kind::Ack, "us/fbi", Some("ru/fsb"), at(31 * DAY));
-    h.refs = vec![us.reference(3)];
-    h.status = Some("closed".into());
-    assert_eq!(us.by_office(&fbi, h), 7);
-
-    let m = us.header(Kind::Message, "us/fbi", Some("ru/svr"), at(40 * DAY));
-    assert_eq!(us.by_office(&fbi, m), 8);
-    let mut h = ru.header(Kind::Receipt, "ru", Some("us/fbi"), at(40 * DAY + 60));
-    h.refs = vec![us.reference(8)];
-    h.status = Some("refused: ru/svr is not an office of this party".into());
-    assert_eq!(ru.by_party(h), 11);
-
-    let us_start = us.checkpoint(3, &[(&ru.witness, unix(-6 * DAY))]);
-    let us_end = us.checkpoint(9, &[(&ru.witness, unix(55 * DAY))]);
-    let ru_start = ru.checkpoint(2, &[(&us.witness, unix(-6 * DAY))]);
-    let ru_end = ru.checkpoint(12, &[(&us.witness, unix(62 * DAY))]);
     World {
         us,
         ru,
+        ch: NoteKey::generate("hotline/ch/witness", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap(),
         fbi,
         fsb,
         salt,
         plaintext,
-        us_start,
-        us_end,
-        ru_start,
-        ru_end,
     }
+}
+
+fn world() -> World {
+    let mut w = founded();
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let body = BodyCommitment {
+        sealed: b64::encode(seal::sealed_hash(b"sealed")),
+        size: 6,
+        commitment: b64::encode(seal::commitment(&w.salt, &w.plaintext)),
+    };
+    assert_eq!(inquiry(us, fbi, DAY, Some(body)), 2);
+    assert_eq!(receipt(ru, fsb, us, 2, DAY + 60), 2);
+    assert_eq!(reply(ru, fsb, us, Kind::Ack, 2, DAY + 2 * HOUR), 3);
+    assert_eq!(reply(ru, fsb, us, Kind::Answer, 2, 2 * DAY), 4);
+    assert_eq!(receipt(us, fbi, ru, 3, DAY + 2 * HOUR + 60), 3);
+    assert_eq!(receipt(us, fbi, ru, 4, 2 * DAY + 60), 4);
+    assert_eq!(inquiry(us, fbi, 9 * DAY, None), 5);
+    assert_eq!(receipt(ru, fsb, us, 5, 9 * DAY + 60), 5);
+    assert_eq!(reply(ru, fsb, us, Kind::Ack, 5, 11 * DAY), 6);
+    assert_eq!(receipt(us, fbi, ru, 6, 11 * DAY + 60), 6);
+    let m = us.header(Kind::Message, "us/fbi", Some("ru/fsb"), at(14 * DAY));
+    assert_eq!(us.by_office(fbi, m), 7);
+    assert_eq!(receipt(ru, fsb, us, 7, 14 * DAY + 60), 7);
+    let m = us.header(Kind::Message, "us/fbi", Some("ru/svr"), at(15 * DAY));
+    assert_eq!(us.by_office(fbi, m), 8);
+    w
 }
 
 impl World {
@@ -325,1241 +321,948 @@ impl World {
             self.ru.log.verifier(),
             self.us.witness.verifier(),
             self.ru.witness.verifier(),
+            self.ch.verifier(),
         ])
     }
 
-    /// An entry of us under us's end checkpoint (office entries with key us:0).
-    fn us_proof(&self, i: u64) -> EntryProof {
-        let key = (self.us.entries[i as usize].header().from != "us").then_some(0);
-        self.us.proof(i, &self.us_end, key)
-    }
-
-    fn ru_proof(&self, i: u64) -> EntryProof {
-        let key = (self.ru.entries[i as usize].header().from != "ru").then_some(0);
-        self.ru.proof(i, &self.ru_end, key)
-    }
-
-    fn delivery(&self, entry: u64, receipt: u64) -> String {
-        delivery_bundle(&self.us_proof(entry), &self.ru_proof(receipt))
-    }
-
-    fn answered(
-        &self,
-        inquiry: u64,
-        receipt: Option<u64>,
-        acks: &[u64],
-        answers: &[u64],
-    ) -> String {
-        let acks: Vec<EntryProof> = acks
-            .iter()
-            .map(|&i| {
-                if self.ru.entries.len() > i as usize
-                    && self.ru.entries[i as usize].header().kind == Kind::Ack
-                {
-                    self.ru_proof(i)
-                } else {
-                    self.us_proof(i)
-                }
-            })
-            .collect();
-        let answers: Vec<EntryProof> = answers.iter().map(|&i| self.ru_proof(i)).collect();
-        answered_bundle(
-            &self.us_proof(inquiry),
-            receipt.map(|r| self.ru_proof(r)).as_ref(),
-            &self.us_proof(1),
-            &self.ru_proof(1),
-            &acks,
-            &answers,
+    /// us's whole tree, cosigned on Aug 2 by ru's witness and us's own.
+    fn us_cp(&self) -> Vec<u8> {
+        let n = self.us.tree.size();
+        self.us.checkpoint(
+            n,
+            &[
+                (&self.ru.witness, unix(AUG2)),
+                (&self.us.witness, unix(AUG2)),
+            ],
         )
     }
 
-    fn absence_claim(&self, to: &str) -> AbsenceClaim {
-        AbsenceClaim {
-            origin: "hotline/us".into(),
-            kind: Kind::Inquiry,
-            from: office("us/fbi"),
-            to: office(to),
-            since: at(0),
-            until: at(31 * DAY),
+    /// ru's whole tree, cosigned on Aug 2 by us's witness and ru's own.
+    fn ru_cp(&self) -> Vec<u8> {
+        let n = self.ru.tree.size();
+        self.ru.checkpoint(
+            n,
+            &[
+                (&self.us.witness, unix(AUG2)),
+                (&self.ru.witness, unix(AUG2)),
+            ],
+        )
+    }
+
+    fn agreement(&self, us_cp: &[u8], ru_cp: &[u8]) -> AgreementProofs {
+        AgreementProofs {
+            proposal: self.us.tlog_proof(1, us_cp),
+            signature: self.ru.tlog_proof(1, ru_cp),
         }
     }
 
-    fn absence(&self, to: &str) -> String {
-        absence_bundle(
-            &self.absence_claim(to),
-            &self.us.range(&self.us_start, &self.us_end),
+    /// The answered bundle of inquiry `us:i`, honest: every reply, every receipt.
+    fn answered(&self, i: u64) -> String {
+        let (uc, rc) = (self.us_cp(), self.ru_cp());
+        let replies = self.ru.run(&index::ref_key("us", i), &rc);
+        let receipts: Vec<KeyedRun> = replies
+            .leaves
+            .iter()
+            .filter(|(_, l)| {
+                let e = SignedEntry::from_leaf(l).unwrap();
+                matches!(e.header().kind, Kind::Ack | Kind::Answer)
+            })
+            .map(|(j, _)| self.us.run(&index::ref_key("ru", *j), &uc))
+            .collect();
+        answered_bundle(
+            &self.us.evidence(&uc),
+            &self.ru.evidence(&rc),
+            &self.us.tlog_proof(i, &uc),
+            &self.agreement(&uc, &rc),
+            &replies,
+            &receipts,
+            &[],
         )
-    }
-
-    fn stats(&self) -> String {
-        stats_bundle(
-            &Channel {
-                from: office("us/fbi"),
-                to: office("ru/fsb"),
-            },
-            "2021-07",
-            &self.us_proof(1),
-            &self.ru_proof(1),
-            &self.us.range(&self.us_start, &self.us_end),
-            &self.ru.range(&self.ru_start, &self.ru_end),
-        )
-    }
-
-    fn opening(&self, salt: &[u8; 32], plaintext: &[u8]) -> String {
-        opening_bundle(&self.us_proof(3), salt, plaintext)
     }
 }
 
-fn refused(bundle: &str, keys: &Keyring) -> BundleError {
-    match bundle::verify(bundle.as_bytes(), keys) {
-        Ok(v) => panic!("bundle verified: {}", v.sentence()),
+fn verified(b: &str, keys: &Keyring) -> Verified {
+    bundle::verify(b.as_bytes(), keys).unwrap_or_else(|e| panic!("refused: {e}\n{b}"))
+}
+
+fn refused(b: &str, keys: &Keyring) -> BundleError {
+    match bundle::verify(b.as_bytes(), keys) {
+        Ok(v) => panic!("verified: {}", v.sentence()),
         Err(e) => e,
     }
 }
 
-fn says(text: &str, parts: &[&str]) {
+fn says(s: &str, parts: &[&str]) {
     for p in parts {
-        assert!(text.contains(p), "{text:?} should contain {p:?}");
+        assert!(s.contains(p), "{s:?} should contain {p:?}");
     }
 }
 
-fn sentence(bundle: &str, keys: &Keyring) -> String {
-    match bundle::verify(bundle.as_bytes(), keys) {
-        Ok(v) => {
-            let s = v.sentence();
-            eprintln!("{s}");
-            s
-        }
-        Err(e) => panic!("bundle refused: {e}"),
-    }
+/// The bundle as JSON with one change.
+fn edit(b: &str, f: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(b).unwrap();
+    f(&mut v);
+    v.to_string()
 }
 
-/// Flips a dense sample of the bundle's bytes (about `samples` positions,
-/// two bit masks each, with an odd stride). A flip may only verify if it
-/// lies in the name or key id of a witness's cosignature line — which turns
-/// that cosignature into one by an unknown key that is ignored, so the
-/// bundle proves the same with one cosigner fewer, and the sentence may lose,
-/// never gain, a cosigner — or in the bundle's own statement of its claim
-/// before `claim_end` (an absence's office names, kind and window), where it
-/// may only verify as *another* claim that the evidence also proves, which
-/// the sentence must then state instead of the original.
-fn flips_fail(bundle: &str, keys: &Keyring, samples: usize) {
-    flips_fail_with_claim(bundle, keys, samples, 0)
+/// Each bundle with one disclosed leaf of the run at JSON pointer `path` dropped.
+fn each_leaf_dropped(b: &str, path: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(b).unwrap();
+    let n = v.pointer(path).unwrap()["leaves"].as_array().unwrap().len();
+    assert!(n > 0, "{path} discloses nothing");
+    (0..n)
+        .map(|k| {
+            edit(b, |v| {
+                v.pointer_mut(path).unwrap()["leaves"]
+                    .as_array_mut()
+                    .unwrap()
+                    .remove(k);
+            })
+        })
+        .collect()
 }
 
-fn flips_fail_with_claim(bundle: &str, keys: &Keyring, samples: usize, claim_end: usize) {
-    let orig = sentence(bundle, keys);
-    let mut weak = vec![];
-    for name in ["hotline/us/witness", "hotline/ru/witness"] {
-        let marker = format!("\u{2014} {name} ");
-        for (i, _) in bundle.match_indices(&marker) {
-            weak.push(i..i + marker.len() + 6);
-        }
-    }
-    let stride = (bundle.len() / samples).max(1) | 1;
-    let start = Instant::now();
-    let (mut refused_n, mut weakened, mut changed) = (0, 0, 0);
-    for at in (0..bundle.len()).step_by(stride) {
-        for mask in [0x01u8, 0x20] {
-            let bad = flipped(bundle.as_bytes(), at, mask);
-            let Ok(v) = bundle::verify(&bad, keys) else {
-                refused_n += 1;
-                continue;
-            };
-            let ctx =
-                String::from_utf8_lossy(&bad[at.saturating_sub(30)..(at + 30).min(bad.len())])
-                    .into_owned();
-            let s = v.sentence();
-            if at < claim_end {
-                assert_ne!(
-                    s, orig,
-                    "flip of byte {at} in the claim verified as the same claim"
-                );
-                changed += 1;
-                continue;
-            }
-            assert!(
-                weak.iter().any(|r| r.contains(&at)),
-                "flip of byte {at} with {mask:#04x} verified: {ctx:?}\n{s}"
-            );
-            assert!(
-                s.matches(" at 2021-").count() <= orig.matches(" at 2021-").count(),
-                "flip at {at} gained a cosignature: {s}"
-            );
-            weakened += 1;
-        }
-    }
-    assert!(refused_n > 0);
-    eprintln!(
-        "{} bytes, stride {stride}: {refused_n} flips refused, {weakened} only dropped a cosignature, {changed} proved another claim, in {:?}",
-        bundle.len(),
-        start.elapsed()
-    );
-}
-
-// ---------------------------------------------------------------- delivery
+// ---- delivery ----
 
 #[test]
-fn delivery_verifies_and_names_both_logs_and_both_witnesses() {
+fn delivery_rests_on_the_receivers_receipt_and_witness() {
     let w = world();
-    let b = w.delivery(3, 3);
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Delivery(d) = v else {
-        panic!("not a delivery: {s}")
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = delivery_bundle(
+        &w.us.evidence(&uc),
+        &w.us.tlog_proof(2, &uc),
+        Some((
+            &w.ru.evidence(&rc),
+            &w.ru.run(&index::ref_key("us", 2), &rc),
+        )),
+    );
+    let Verified::Delivery(p) = verified(&b, &w.keys()) else {
+        panic!()
     };
-    assert_eq!(d.status, ReceiptStatus::Delivered);
-    assert_eq!((d.entry.index, d.receipt.index), (3, 3));
+    let r = p.receipt.as_ref().unwrap();
+    assert_eq!(
+        (r.id.as_str(), &r.status),
+        ("ru:2", &ReceiptStatus::Delivered)
+    );
     says(
-        &s,
+        &p.sentence(),
         &[
-            "Entry us:3 — an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z by its writer — is in hotline/us (tree of size 9",
-            "cosigned by ru's witness (hotline/ru/witness) at 2021-08-25T00:00:00Z)",
-            "ru acknowledged receiving it in its own log, entry ru:3 dated 2021-07-02T10:01:00Z by ru/fsb (tree of size 12",
-            "cosigned by us's witness (hotline/us/witness) at 2021-09-01T00:00:00Z)",
+            "Entry us:2 — an inquiry from us/fbi to ru/fsb",
+            "ru received it by 2021-07-02T00:01:00Z, on ru's own signature: its receipt ru:2",
+            "ru was shown a tree holding it by 2021-08-02T00:00:00Z",
         ],
     );
-    assert!(!s.contains("does not show"), "{s}");
-}
-
-#[test]
-fn delivery_says_when_the_receiver_was_not_shown_the_entrys_tree() {
-    let w = world();
-    let third = NoteKey::generate("hotline/un/witness", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
-    let cp = w.us.checkpoint(9, &[(&third, unix(56 * DAY))]);
-    let b = delivery_bundle(&w.us.proof(3, &cp, Some(0)), &w.ru_proof(3));
-    let mut keys = vec![
-        w.us.log.verifier(),
-        w.ru.log.verifier(),
-        w.us.witness.verifier(),
-        w.ru.witness.verifier(),
-        third.verifier(),
-    ];
-    let s = sentence(&b, &Keyring::new(keys.clone()));
+    // Without ru's log, ru's witness's cosignature of us's tree still shows it.
+    let b = delivery_bundle(&w.us.evidence(&uc), &w.us.tlog_proof(2, &uc), None);
+    let Verified::Delivery(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(p.receipt.is_none());
+    says(&p.sentence(), &["ru was shown a tree holding it"]);
+    // us's own and a neutral witness show nothing about ru.
+    let own =
+        w.us.checkpoint(9, &[(&w.us.witness, unix(AUG2)), (&w.ch, unix(AUG2))]);
+    let b = delivery_bundle(&w.us.evidence(&own), &w.us.tlog_proof(2, &own), None);
     says(
-        &s,
-        &[
-            "cosigned by un's witness (hotline/un/witness) at 2021-08-26T00:00:00Z; not cosigned by ru's witness hotline/ru/witness, so this evidence does not show that ru was shown it",
-        ],
-    );
-    // Without any pinned cosignature the same is said, and it still verifies.
-    keys.pop();
-    let s = sentence(&b, &Keyring::new(keys));
-    says(
-        &s,
-        &["no pinned witness cosigned it; not cosigned by ru's witness hotline/ru/witness"],
+        &refused(&b, &w.keys()).to_string(),
+        &["nothing in this bundle rests on ru's signatures"],
     );
 }
 
-#[test]
-fn a_refusal_receipt_proves_delivery_and_refusal() {
-    let w = world();
-    let v = bundle::verify(w.delivery(8, 11).as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Delivery(d) = v else { panic!() };
-    assert!(matches!(d.status, ReceiptStatus::Refused(_)));
-    says(
-        &s,
-        &[
-            "a message from us/fbi to ru/svr",
-            "ru acknowledged receiving it and refused it (status \"refused: ru/svr is not an office of this party\") in its own log, entry ru:11",
-            "by ru (",
-        ],
-    );
-}
+// ---- answered: honest, (c), (d) ----
 
 #[test]
-fn delivery_parts_that_do_not_fit_are_refused() {
+fn answered_in_time_rests_on_the_senders_receipts() {
     let w = world();
-    let keys = w.keys();
-    // The receipt of another entry.
-    let e = refused(&w.delivery(3, 6), &keys);
-    assert!(matches!(e, BundleError::Mismatch(_)), "{e:?}");
-    says(
-        &e.to_string(),
-        &["receipt ru:6 does not reference entry us:3"],
-    );
-    // An ack in place of the receipt.
-    let e = refused(&w.delivery(3, 4), &keys);
-    says(
-        &e.to_string(),
-        &["receipt ru:4 is an ack from ru/fsb to us/fbi, not a receipt"],
-    );
-    // An entry addressed to no office.
-    let e = refused(&w.delivery(1, 3), &keys);
-    says(&e.to_string(), &["entry us:1 is addressed to no office"]);
-    // Entry and receipt swapped.
-    let b = delivery_bundle(&w.ru_proof(3), &w.us_proof(3));
-    says(&refused(&b, &keys).to_string(), &["not a receipt"]);
-    // A receipt whose proof is broken says which part failed.
-    let mut r = w.ru_proof(3);
-    r.entry.proof[0].0[0] ^= 1;
-    let e = refused(&delivery_bundle(&w.us_proof(3), &r), &keys);
+    let Verified::Answered(p) = verified(&w.answered(2), &w.keys()) else {
+        panic!()
+    };
     assert!(
-        matches!(&e, BundleError::In { part, .. } if part == "receipt"),
-        "{e:?}"
+        matches!(p.ack.verdict, Verdict::Met { ref by, .. } if by == "ru:3"),
+        "{:?}",
+        p.ack
     );
-    says(&e.to_string(), &["receipt: Merkle proof in entry"]);
-    // The entry under another (older, genuine) checkpoint that does not hold it.
-    let mut p = w.us_proof(3);
-    p.entry.checkpoint = w.us_start.clone();
-    let e = refused(&delivery_bundle(&p, &w.ru_proof(3)), &keys);
+    assert!(matches!(p.answer.verdict, Verdict::Met { ref by, .. } if by == "ru:4"));
     says(
-        &e.to_string(),
+        &p.sentence(),
         &[
-            "entry: Merkle proof in entry",
-            "index 3 in a tree of size 3",
+            "It was acknowledged within the agreed 1d, on us's observation: ru:3 was seen at 2021-07-02T02:01:00Z (us's receipt us:3",
+            "It was answered within the agreed 3d, on us's observation: ru:4",
+            "complete by ru's index, recomputed and cosigned by us's witness",
         ],
     );
-    // The receipt under the other log's checkpoint.
-    let mut r = w.ru_proof(3);
-    r.entry.checkpoint = w.us_end.clone();
-    let e = refused(&delivery_bundle(&w.us_proof(3), &r), &keys);
-    says(&e.to_string(), &["receipt: Merkle proof in entry"]);
-    // The receipt's office key entry missing.
-    let mut r = w.ru_proof(3);
-    r.signer_key = None;
-    let e = refused(&delivery_bundle(&w.us_proof(3), &r), &keys);
-    says(
-        &e.to_string(),
-        &["receipt: signer key", "no signer_key proof"],
-    );
-    // Without ru's pinned log key, the receipt proves nothing.
-    let only_us = Keyring::new([w.us.log.verifier(), w.ru.witness.verifier()]);
-    says(
-        &refused(&w.delivery(3, 3), &only_us).to_string(),
-        &["receipt: no pinned log key for hotline/ru"],
-    );
-    // A receipt signed by another office of ru.
-    let mut ru = Side::new("ru");
-    ru.log = NoteKey::from_skey(&w.ru.log.to_skey()).unwrap();
-    ru.entries = w.ru.entries.clone();
-    ru.tree = w.ru.tree.clone();
-    let svr = OfficeKeys::generate(office("ru/svr"), &mut os_rng());
-    let k = ru.announce(svr.public(), at(DAY));
-    let mut h = ru.header(
-        Kind::Receipt,
-        "ru/svr",
-        Some("us/fbi"),
-        at(DAY + 10 * HOUR + 60),
-    );
-    h.refs = vec![w.us.reference(3)];
-    h.status = Some("delivered".into());
-    let r = ru.by_office(&svr, h);
-    let cp = ru.checkpoint(ru.tree.size(), &[]);
-    let b = delivery_bundle(&w.us_proof(3), &ru.proof(r, &cp, Some(k)));
-    says(
-        &refused(&b, &keys).to_string(),
-        &["is signed by ru/svr, not by the addressed office ru/fsb or party ru"],
-    );
 }
 
 #[test]
-fn delivery_flipped_bytes_fail() {
+fn missed_deadlines_rest_on_the_receivers_own_signatures() {
     let w = world();
-    flips_fail(&w.delivery(3, 3), &w.keys(), 500);
-}
-
-// ---------------------------------------------------------------- answered
-
-#[test]
-fn answered_in_time_verifies_and_reports_both_deadlines() {
-    let w = world();
-    let b = w.answered(3, Some(3), &[4, 7], &[5]);
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Answered(a) = v else { panic!() };
-    assert_eq!(a.ack.met, Some(true));
-    assert_eq!(a.ack.delay_secs, Some(2 * HOUR));
-    assert_eq!(a.answer.met, Some(true));
-    assert_eq!(a.answer.delay_secs, Some(3 * DAY));
-    assert_eq!(a.closed.len(), 1);
+    let Verified::Answered(p) = verified(&w.answered(5), &w.keys()) else {
+        panic!()
+    };
+    assert!(
+        matches!(p.ack.verdict, Verdict::Missed { .. }),
+        "{:?}",
+        p.ack
+    );
+    assert!(
+        matches!(p.answer.verdict, Verdict::Missed { .. }),
+        "{:?}",
+        p.answer
+    );
     says(
-        &s,
+        &p.sentence(),
         &[
-            "Inquiry us:3 — an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z by its writer — was sent under agreement us:1 (\"Cybercrime cooperation channel\", proposed by us and signed by ru), in force at that time",
-            "cosigned by ru's witness (hotline/ru/witness) at 2021-08-25T00:00:00Z",
-            "ru receipted it as delivered in entry ru:3",
-            "It was acknowledged within the agreed 1d: first by ack ru:4 dated 2021-07-02T12:00:00Z by ru/fsb, 2h after the inquiry; a tree holding it was cosigned by us's witness (hotline/us/witness) at 2021-09-01T00:00:00Z.",
-            "It was answered within the agreed 30d: first by answer ru:5 dated 2021-07-05T10:00:00Z by ru/fsb, 3d after the inquiry",
-            "us/fbi closed it in us:7",
-            "writers' clocks",
+            "It was not acknowledged within the agreed 1d, on ru's own signatures: ru receipted it at 2021-07-10T00:01:00Z",
+            "It was not answered within the agreed 3d, on ru's own signatures",
+            "ru's own witness cosigned its tree of size 8 at 2021-08-02T00:00:00Z",
         ],
     );
-    // The receipt is optional, and answers alone acknowledge.
-    let s = sentence(&w.answered(3, None, &[], &[5]), &w.keys());
-    says(
-        &s,
-        &["It was acknowledged not within the agreed 1d: first by answer ru:5"],
-    );
-    assert!(!s.contains("receipted"), "{s}");
 }
 
+/// Attack c: the timely acknowledgement left out. The replies run is
+/// complete by ru's index, so any entry dropped from it breaks the run —
+/// and so does any receipt dropped from us's runs.
 #[test]
-fn answered_late_says_not_within() {
-    let w = world();
-    let v = bundle::verify(w.answered(5, Some(7), &[8], &[9]).as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Answered(a) = v else { panic!() };
-    assert_eq!((a.ack.met, a.answer.met), (Some(false), Some(false)));
-    says(
-        &s,
-        &[
-            "It was acknowledged not within the agreed 1d: first by ack ru:8 dated 2021-07-12T00:00:00Z by ru/fsb, 2d after the inquiry",
-            "It was answered not within the agreed 30d: first by answer ru:9 dated 2021-08-20T00:00:00Z by ru/fsb, 41d after the inquiry",
-        ],
-    );
-    // An ack alone: the answer is reported missing.
-    let s = sentence(&w.answered(5, None, &[8], &[]), &w.keys());
-    says(
-        &s,
-        &["It was not answered in this evidence (the agreed limit is 30d)."],
-    );
-}
-
-#[test]
-fn answered_parts_that_do_not_fit_are_refused() {
+fn attack_c_a_left_out_reply_or_receipt_is_refused() {
     let w = world();
     let keys = w.keys();
-    let cases: Vec<(String, &str)> = vec![
-        (
-            w.answered(6, None, &[], &[]),
-            "the bundle holds no ack or answer by ru/fsb for inquiry us:6",
-        ),
-        (
-            w.answered(5, None, &[4], &[]),
-            "acks[0] (ru:4, an ack from ru/fsb to us/fbi) is not an ack referencing inquiry us:5",
-        ),
-        (
-            w.answered(3, None, &[], &[9]),
-            "answers[0] (ru:9, an answer from ru/fsb to us/fbi) is not an answer referencing inquiry us:3",
-        ),
-        (
-            w.answered(3, Some(7), &[4], &[]),
-            "receipt ru:7 does not reference entry us:3",
-        ),
-        (
-            w.answered(4, None, &[4], &[]),
-            "inquiry us:4 is a message from us/fbi to ru/fsb, not an inquiry",
-        ),
-    ];
-    for (b, msg) in cases {
-        let e = refused(&b, &keys);
-        says(&e.to_string(), &[msg]);
+    let b = w.answered(2);
+    for (k, bad) in each_leaf_dropped(&b, "/replies").into_iter().enumerate() {
+        let e = refused(&bad, &keys).to_string();
+        says(
+            &e,
+            &["replies to us:2", "do not make up its committed chain"],
+        );
+        let _ = k;
     }
-    // The agreement's signature is the proposer's own entry, or another.
-    let b = answered_bundle(
-        &w.us_proof(3),
-        None,
-        &w.us_proof(1),
-        &w.us_proof(1),
-        &[w.ru_proof(4)],
-        &[],
-    );
+    for bad in each_leaf_dropped(&b, "/receipts/0") {
+        says(
+            &refused(&bad, &keys).to_string(),
+            &["receipts of ru:3", "committed chain"],
+        );
+    }
+    // A base on the replies (entries not disclosed) is refused too.
+    let bad =
+        edit(
+            &b,
+            |v| {
+                v["replies"]["base"] =
+                    serde_json::json!({"count": 1, "chain": b64::encode([0u8; 32])})
+            },
+        );
     says(
-        &refused(&b, &keys).to_string(),
-        &["agreement_signature us:1 is not an agreement entry with status \"signed\""],
+        &refused(&bad, &keys).to_string(),
+        &["must disclose every entry of the key"],
     );
-    let b = answered_bundle(
-        &w.us_proof(3),
-        None,
-        &w.ru_proof(1),
-        &w.ru_proof(1),
-        &[w.ru_proof(4)],
-        &[],
-    );
-    says(
-        &refused(&b, &keys).to_string(),
-        &["agreement ru:1 has status \"signed\""],
-    );
-    // A broken answer proof names its place in the list.
-    let mut bad = w.ru_proof(5);
-    bad.entry.index = 6;
-    let b = answered_bundle(
-        &w.us_proof(3),
-        None,
-        &w.us_proof(1),
-        &w.ru_proof(1),
-        &[w.ru_proof(4)],
-        &[bad],
-    );
-    let e = refused(&b, &keys);
-    says(&e.to_string(), &["answers[0]: Merkle proof in entry"]);
 }
 
+/// Attack d: an answer written after its deadline but dated inside it by
+/// its writer. us received it only after the deadline: not "within".
 #[test]
-fn answered_needs_the_agreement_named_and_in_force_and_the_right_offices() {
+fn attack_d_a_late_answer_dated_inside_is_not_within() {
     let mut w = world();
-    let fsb2 = OfficeKeys::generate(office("ru/fsb"), &mut os_rng());
-    // us:9, an inquiry naming no agreement; us:10, one dated before the agreement's start.
-    let h =
-        w.us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), at(2 * DAY));
-    w.us.by_office(&w.fbi, h);
-    let mut h =
-        w.us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), at(-60 * DAY));
-    h.agreement = Some("us:1".into());
-    let fbi = OfficeKeys::from_secret_json(&w.fbi.to_secret_json()).unwrap();
-    w.us.by_office(&fbi, h);
-    // ru:12, an ack of us:3 by ru itself rather than ru/fsb.
-    let mut h =
-        w.ru.header(Kind::Ack, "ru", Some("us/fbi"), at(DAY + 11 * HOUR));
-    h.refs = vec![w.us.reference(3)];
-    w.ru.by_party(h);
-    // ru:13, an answer of us:3 signed with a key ru never announced.
-    let mut h =
-        w.ru.header(Kind::Answer, "ru/fsb", Some("us/fbi"), at(DAY + 11 * HOUR));
-    h.refs = vec![w.us.reference(3)];
-    w.ru.by_office(&fsb2, h);
-    w.us_end = w.us.checkpoint(11, &[(&w.ru.witness, unix(55 * DAY))]);
-    w.ru_end = w.ru.checkpoint(14, &[(&w.us.witness, unix(62 * DAY))]);
-    let keys = w.keys();
-    let b = |inq: u64, acks: &[EntryProof], answers: &[EntryProof]| {
-        answered_bundle(
-            &w.us_proof(inq),
-            None,
-            &w.us_proof(1),
-            &w.ru_proof(1),
-            acks,
-            answers,
-        )
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let i = inquiry(us, fbi, 19 * DAY, None); // us:9, Jul 20
+    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
+    let a = reply(ru, fsb, us, Kind::Answer, i, 20 * DAY); // ru:9 dated Jul 21, written late
+    receipt(us, fbi, ru, a, 29 * DAY); // us:10, Jul 30: after the deadline (Jul 23)
+    let Verified::Answered(p) = verified(&w.answered(i), &w.keys()) else {
+        panic!()
     };
-    says(
-        &refused(&b(9, &[w.ru_proof(4)], &[]), &keys).to_string(),
-        &["inquiry us:9 names agreement \"\", not us:1"],
+    let s = p.sentence();
+    assert!(
+        matches!(p.answer.verdict, Verdict::Undetermined(_)),
+        "{:?}",
+        p.answer
     );
-    says(
-        &refused(&b(10, &[w.ru_proof(4)], &[]), &keys).to_string(),
-        &["agreement us:1 was not in force at the inquiry's time 2021-05-02T00:00:00Z"],
-    );
-    says(
-        &refused(&b(3, &[w.ru_proof(12)], &[]), &keys).to_string(),
-        &["ack ru:12 is by ru in the log of ru, not by the addressed office ru/fsb"],
-    );
-    says(
-        &refused(&b(3, &[], &[w.ru_proof(13)]), &keys).to_string(),
-        &["answers[0]: entry in entry: signature of ru/fsb does not verify"],
-    );
-    // A closing ack by the receiver is not a closing ack (ru:14).
-    let mut h =
-        w.ru.header(Kind::Ack, "ru/fsb", Some("us/fbi"), at(DAY + 11 * HOUR));
-    h.refs = vec![w.us.reference(3)];
-    h.status = Some("closed".into());
-    let fsb = OfficeKeys::from_secret_json(&w.fsb.to_secret_json()).unwrap();
-    w.ru.by_office(&fsb, h);
-    w.ru_end = w.ru.checkpoint(15, &[(&w.us.witness, unix(62 * DAY))]);
-    let keys = w.keys();
-    let b = |inq: u64, acks: &[EntryProof], answers: &[EntryProof]| {
-        answered_bundle(
-            &w.us_proof(inq),
-            None,
-            &w.us_proof(1),
-            &w.ru_proof(1),
-            acks,
-            answers,
-        )
-    };
-    says(
-        &refused(&b(3, &[w.ru_proof(4), w.ru_proof(14)], &[]), &keys).to_string(),
-        &["closing ack ru:14 is by ru/fsb in the log of ru, not by the sending office us/fbi"],
-    );
-    // A closing ack in the sender's log must be by the sending office: us:7 is.
-    let s = sentence(&b(3, &[w.ru_proof(4), w.us_proof(7)], &[]), &keys);
-    says(&s, &["us/fbi closed it in us:7"]);
-}
-
-#[test]
-fn answered_flipped_bytes_fail() {
-    let w = world();
-    flips_fail(&w.answered(3, Some(3), &[4], &[5]), &w.keys(), 220);
-}
-
-// ---------------------------------------------------------------- absence
-
-#[test]
-fn absence_verifies_and_says_whose_clock() {
-    let w = world();
-    let b = w.absence("ru/svr");
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Absence(a) = v else { panic!() };
-    assert_eq!(a.range.entries.len(), 6);
+    assert!(!s.contains("It was answered within"), "{s}");
     says(
         &s,
         &[
-            "No inquiry from us/fbi to ru/svr became visible in log hotline/us between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (the clock of ru's witness (hotline/ru/witness)), a span that covers 2021-07-01T00:00:00Z – 2021-08-01T00:00:00Z",
-            "all 6 entries appended in that span (us:3–us:8) are disclosed (headers only, contents sealed) and none is one",
-            "The times rest on the cosigners' clocks",
+            "Whether it was answered within the agreed 3d is not settled by either side's signatures",
+            "us's signatures show ru:9 only at 2021-07-30T00:00:00Z",
+            "ru dated ru:9 2021-07-21T00:00:00Z by its own clock",
         ],
-    );
-    // Nothing appended: an empty range between two checkpoints of one size.
-    let cp_a = w.us.checkpoint(9, &[(&w.ru.witness, unix(-DAY))]);
-    let cp_b = w.us.checkpoint(9, &[(&w.ru.witness, unix(40 * DAY))]);
-    let b = absence_bundle(&w.absence_claim("ru/fsb"), &w.us.range(&cp_a, &cp_b));
-    says(
-        &sentence(&b, &w.keys()),
-        &["the log appended nothing in that span (it stayed at size 9)"],
     );
 }
 
 #[test]
-fn absence_contradicted_by_a_leaf_names_the_entry() {
-    let w = world();
-    let e = refused(&w.absence("ru/fsb"), &w.keys());
+fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
+    let mut w = world();
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let i = inquiry(us, fbi, 19 * DAY, None); // us:9
+    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
+    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR); // ru:9, never receipted by us
+    let early =
+        w.ru.checkpoint(10, &[(&w.us.witness, unix(19 * DAY + 2 * HOUR))]);
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = answered_bundle(
+        &w.us.evidence(&uc),
+        &w.ru.evidence(&rc),
+        &w.us.tlog_proof(i, &uc),
+        &w.agreement(&uc, &rc),
+        &w.ru.run(&index::ref_key("us", i), &rc),
+        &[w.us.run(&index::ref_key("ru", a), &uc)],
+        &[w.ru.tlog_proof(a, &early)],
+    );
+    let Verified::Answered(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(matches!(p.ack.verdict, Verdict::Met { .. }), "{:?}", p.ack);
+    says(
+        &p.sentence(),
+        &[
+            "us's witness (hotline/us/witness) at 2021-07-20T02:00:00Z cosigned ru's tree of size 10 holding it",
+        ],
+    );
+}
+
+/// A party's own witness adds nothing in its favour: ru's own witness
+/// cosigning an early tree of ru holding its ack does not make the ack timely.
+#[test]
+fn the_receivers_own_witness_does_not_show_its_reply_in_time() {
+    let mut w = world();
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let i = inquiry(us, fbi, 19 * DAY, None); // us:9
+    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
+    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR); // ru:9
+    let early =
+        w.ru.checkpoint(10, &[(&w.ru.witness, unix(19 * DAY + 2 * HOUR))]);
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = answered_bundle(
+        &w.us.evidence(&uc),
+        &w.ru.evidence(&rc),
+        &w.us.tlog_proof(i, &uc),
+        &w.agreement(&uc, &rc),
+        &w.ru.run(&index::ref_key("us", i), &rc),
+        &[w.us.run(&index::ref_key("ru", a), &uc)],
+        &[w.ru.tlog_proof(a, &early)],
+    );
+    let Verified::Answered(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
     assert!(
-        matches!(&e, BundleError::Contradicted { entry, .. } if entry == "us:3"),
+        matches!(p.ack.verdict, Verdict::Undetermined(_)),
+        "{:?}",
+        p.ack
+    );
+    let s = p.sentence();
+    says(
+        &s,
+        &[
+            "us's signatures show ru:9 only at 2021-08-02T00:00:00Z",
+            "ru dated ru:9",
+        ],
+    );
+    assert!(!s.contains("2021-07-20T02:00:00Z"), "{s}");
+}
+
+#[test]
+fn a_refused_delivery_says_so() {
+    let mut w = world();
+    let mut h =
+        w.ru.header(Kind::Receipt, "ru", Some("us/fbi"), at(15 * DAY + 60));
+    h.refs = vec![w.us.reference(8)];
+    h.status = Some("refused: ru/svr is not an office of this party".into());
+    w.ru.by_party(h); // ru:8
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let b = delivery_bundle(
+        &w.us.evidence(&uc),
+        &w.us.tlog_proof(8, &uc),
+        Some((
+            &w.ru.evidence(&rc),
+            &w.ru.run(&index::ref_key("us", 8), &rc),
+        )),
+    );
+    let Verified::Delivery(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(matches!(
+        p.receipt.as_ref().unwrap().status,
+        ReceiptStatus::Refused(_)
+    ));
+    says(
+        &p.sentence(),
+        &[
+            "its receipt ru:8",
+            "and refused it (status \"refused: ru/svr is not an office of this party\")",
+        ],
+    );
+    // The receipts run left incomplete: refused.
+    for bad in each_leaf_dropped(&b, "/receipts") {
+        says(&refused(&bad, &w.keys()).to_string(), &["committed chain"]);
+    }
+}
+
+// ---- absence: honest, (a), (b), completeness, no other channel ----
+
+fn window() -> AbsenceClaim {
+    AbsenceClaim {
+        kind: Kind::Inquiry,
+        from: office("us/fbi"),
+        to: office("ru/fsb"),
+        since: at(19 * DAY),
+        until: at(31 * DAY),
+    }
+}
+
+/// The channel's run at `cp` from the last inquiry before the window (us:5).
+fn absence_of(w: &World, c: &AbsenceClaim, cp: &[u8]) -> String {
+    absence_bundle(c, &w.us.evidence(cp), &w.us.run_from(&c.key(), cp, 1))
+}
+
+#[test]
+fn absence_discloses_only_its_channel_and_rests_on_the_senders_own_signatures() {
+    let w = world();
+    let c = window();
+    let b = absence_of(&w, &c, &w.us_cp());
+    let Verified::Absence(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(matches!(p.cover, Cover::Own(..)), "{:?}", p.cover);
+    assert_eq!(p.count, 2);
+    says(
+        &p.sentence(),
+        &[
+            "No inquiry from us/fbi to ru/fsb dated (by us's clock) between 2021-07-20T00:00:00Z and 2021-08-01T00:00:00Z is in hotline/us up to its tree of size 9",
+            "the channel has 2 such entries there, complete by us's index, recomputed and cosigned by ru's witness",
+            "us:5 dated 2021-07-10T00:00:00Z",
+            "on us's own signatures, that tree covers the window's end: us's own witness cosigned it at 2021-08-02T00:00:00Z",
+            "ru's witness (hotline/ru/witness) at 2021-08-02T00:00:00Z cosigned that tree, so ru was shown it by then",
+        ],
+    );
+    // No header of any other channel: every leaf the bundle holds is of the
+    // claim's channel or one of the log's key entries.
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    let mut leaves = vec![];
+    for run in [&v["run"], &v["log"]["key_history"]] {
+        for l in run["leaves"].as_array().unwrap() {
+            leaves.push(
+                SignedEntry::from_leaf(&b64::decode(l["leaf"].as_str().unwrap()).unwrap()).unwrap(),
+            );
+        }
+    }
+    assert_eq!(leaves.len(), 2);
+    for e in &leaves {
+        let keys = index::keys_of(e);
+        assert!(
+            keys.contains(&c.key()) || keys.contains(&key_history_key("us")),
+            "{keys:?}"
+        );
+    }
+    for i in [2, 3, 4, 6, 7, 8] {
+        let leaf = b64::encode(w.us.entries[i].leaf());
+        assert!(!b.contains(&leaf), "us:{i} is in the bundle");
+    }
+    assert!(!b.contains("ru/svr") && !b.contains("\"message\""));
+}
+
+#[test]
+fn a_neutral_witness_covers_the_window_and_the_sentence_says_so() {
+    let w = world();
+    let cp = w.us.checkpoint(9, &[(&w.ch, unix(AUG2))]);
+    let Verified::Absence(p) = verified(&absence_of(&w, &window(), &cp), &w.keys()) else {
+        panic!()
+    };
+    assert!(matches!(p.cover, Cover::Neutral(_)));
+    says(
+        &p.sentence(),
+        &["covered by a neutral witness: ch's witness (hotline/ch/witness)"],
+    );
+}
+
+/// Attack a: us cosigns its own checkpoint with its own witness key, dated
+/// before an entry that tree holds.
+#[test]
+fn attack_a_an_own_cosignature_dated_before_an_entry_it_holds_is_refused() {
+    let w = world();
+    let c = AbsenceClaim {
+        since: at(-DAY),
+        until: at(0),
+        ..window()
+    };
+    let cp = w.us.checkpoint(9, &[(&w.us.witness, unix(0))]);
+    let b = absence_bundle(&c, &w.us.evidence(&cp), &w.us.run(&c.key(), &cp));
+    let e = refused(&b, &w.keys());
+    assert!(
+        matches!(&e, BundleError::In { source, .. } if matches!(**source, BundleError::Time(_))),
         "{e:?}"
     );
     says(
         &e.to_string(),
         &[
-            "the claim is contradicted by entry us:3: it is an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z",
+            "us's own witness hotline/us/witness cosigned its tree of size 9 at 2021-07-01T00:00:00Z, but that tree holds us:5 dated 2021-07-10",
+            "a tree cannot be dated before an entry it holds",
         ],
     );
 }
 
+/// Attack b: ru, which cosigns us's log, cosigns an older tree of us after
+/// the window and uses it as the window's end. ru's cosignature alone never
+/// covers it: refused.
 #[test]
-fn absence_window_not_bracketed_is_refused_clearly() {
+fn attack_b_only_the_receivers_witness_after_the_window_is_refused() {
     let w = world();
-    let keys = w.keys();
-    let mut claim = w.absence_claim("ru/svr");
-    claim.since = at(-7 * DAY);
-    let e = refused(
-        &absence_bundle(&claim, &w.us.range(&w.us_start, &w.us_end)),
-        &keys,
+    let c = AbsenceClaim {
+        since: at(4 * DAY),
+        until: at(12 * DAY),
+        ..window()
+    };
+    // The tree of size 5 does not hold us:5 (the inquiry of Jul 10).
+    let old = w.us.checkpoint(
+        5,
+        &[
+            (&w.ru.witness, unix(13 * DAY)),
+            (&w.us.witness, unix(3 * DAY)),
+        ],
     );
+    let b = absence_bundle(&c, &w.us.evidence(&old), &w.us.run(&c.key(), &old));
+    let e = refused(&b, &w.keys());
     assert!(matches!(e, BundleError::NotBracketed(_)), "{e:?}");
     says(
         &e.to_string(),
         &[
-            "the checkpoints do not bracket the window",
-            "no pinned witness cosigned the start checkpoint (size 3) at or before 2021-06-24T00:00:00Z (cosigned by ru's witness (hotline/ru/witness) at 2021-06-25T00:00:00Z)",
+            "only ru's witness (hotline/ru/witness) at 2021-07-14T00:00:00Z cosigned it after the window",
+            "ru's cosignature alone never covers it",
         ],
     );
-    let mut claim = w.absence_claim("ru/svr");
-    claim.until = at(60 * DAY);
-    let e = refused(
-        &absence_bundle(&claim, &w.us.range(&w.us_start, &w.us_end)),
-        &keys,
-    );
+    // The same for a month's statistics over that tree.
+    let rc = w.ru_cp();
+    let st = stats_of(&w, "2021-07", &old, &rc, 0);
     says(
-        &e.to_string(),
-        &[
-            "the checkpoints do not bracket the window",
-            "end checkpoint (size 9) at or after 2021-08-30",
-        ],
+        &refused(&st, &w.keys()).to_string(),
+        &["ru's cosignature alone does not"],
     );
-    // Without the witness's key pinned, its cosignatures bracket nothing.
-    let keys_no_ru_witness = Keyring::new([w.us.log.verifier(), w.us.witness.verifier()]);
-    let e = refused(&w.absence("ru/svr"), &keys_no_ru_witness);
-    says(
-        &e.to_string(),
-        &["do not bracket", "no pinned witness cosigned it"],
+    // The honest tree holds it: contradicted.
+    let b = absence_bundle(
+        &c,
+        &w.us.evidence(&w.us_cp()),
+        &w.us.run(&c.key(), &w.us_cp()),
     );
-}
-
-#[test]
-fn absence_ranges_that_are_not_the_log_are_refused() {
-    let w = world();
-    let keys = w.keys();
-    let claim = w.absence_claim("ru/svr");
-    let good = w.us.range(&w.us_start, &w.us_end);
-
-    let mut r = good.clone();
-    r.leaves.remove(2);
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["disclosed range: 5 leaves are disclosed but the log appended 6 between sizes 3 and 9"],
-    );
-    // Dropped and replaced by a duplicate: the count is right, the root is not.
-    let mut r = good.clone();
-    r.leaves[2] = r.leaves[1].clone();
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["do not turn the start tree (size 3) into the end checkpoint's tree (size 9)"],
-    );
-    let mut r = good.clone();
-    r.leaves.swap(0, 1);
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["out of order"],
-    );
-    // A wrong frontier.
-    let mut r = good.clone();
-    r.frontier[0].0[5] ^= 1;
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["the frontier does not fold to the root of the start checkpoint (size 3)"],
-    );
-    // Swapped checkpoints: another start (size 4) with the same leaves.
-    let mut r = good.clone();
-    r.start = w.us.checkpoint(4, &[(&w.ru.witness, unix(-6 * DAY))]);
+    let e = refused(&b, &w.keys());
     assert!(
-        refused(&absence_bundle(&claim, &r), &keys)
-            .to_string()
-            .contains("disclosed range")
-    );
-    // Start and end exchanged.
-    let mut r = good.clone();
-    std::mem::swap(&mut r.start, &mut r.end);
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["start (size 9) is larger than end (size 3)"],
-    );
-    // The end checkpoint of the other log.
-    let mut r = good.clone();
-    r.end = w.ru_end.clone();
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["start is a checkpoint of hotline/us but end of hotline/ru"],
-    );
-    // A claim about the other party's offices in this log.
-    let mut c = claim.clone();
-    c.from = office("ru/fsb");
-    c.to = office("us/fbi");
-    says(
-        &refused(&absence_bundle(&c, &good), &keys).to_string(),
-        &["an entry from ru/fsb can only be in the log of ru"],
-    );
-    // An end checkpoint whose size was edited.
-    let mut r = good.clone();
-    r.end = String::from_utf8(r.end)
-        .unwrap()
-        .replacen("\n9\n", "\n8\n", 1)
-        .into_bytes();
-    r.leaves.pop();
-    says(
-        &refused(&absence_bundle(&claim, &r), &keys).to_string(),
-        &["disclosed range: checkpoint in end", "does not verify"],
+        matches!(&e, BundleError::Contradicted { entry, .. } if entry == "us:5"),
+        "{e:?}"
     );
 }
 
 #[test]
-fn absence_flipped_bytes_fail() {
+fn absence_completeness_dropping_any_disclosed_entry_is_refused() {
     let w = world();
-    let b = w.absence("ru/svr");
-    let claim_end = b.find("\"start\"").unwrap();
-    flips_fail_with_claim(&b, &w.keys(), 700, claim_end);
-}
-
-/// Bundle size for 1,000 disclosed inquiry headers.
-#[test]
-fn absence_bundle_size_per_thousand_leaves() {
-    let mut us = Side::new("us");
-    let ru = Side::new("ru");
-    let fbi = OfficeKeys::generate(office("us/fbi"), &mut os_rng());
-    us.announce(fbi.public(), at(0));
-    for i in 0..1000 {
-        let mut h = us.header(Kind::Message, "us/fbi", Some("ru/fsb"), at(i));
-        h.agreement = Some("us:1".into());
-        h.prev = Some(i as u64);
-        h.body = Some(BodyCommitment {
-            sealed: b64::encode([1u8; 32]),
-            size: 12_345,
-            commitment: b64::encode([2u8; 32]),
-        });
-        us.by_office(&fbi, h);
+    let c = window();
+    let keys = w.keys();
+    let b = absence_bundle(
+        &c,
+        &w.us.evidence(&w.us_cp()),
+        &w.us.run(&c.key(), &w.us_cp()),
+    );
+    assert!(bundle::verify(b.as_bytes(), &keys).is_ok());
+    for bad in each_leaf_dropped(&b, "/run")
+        .into_iter()
+        .chain(each_leaf_dropped(&b, "/log/key_history"))
+    {
+        says(
+            &refused(&bad, &keys).to_string(),
+            &["do not make up its committed chain"],
+        );
     }
-    let a = us.checkpoint(1, &[(&ru.witness, unix(-1))]);
-    let b = us.checkpoint(1001, &[(&ru.witness, unix(2000))]);
-    let claim = AbsenceClaim {
-        origin: "hotline/us".into(),
-        kind: Kind::Inquiry,
-        from: office("us/fbi"),
-        to: office("ru/fsb"),
-        since: at(0),
-        until: at(1999),
-    };
-    let bundle = absence_bundle(&claim, &us.range(&a, &b));
-    let keys = Keyring::new([us.log.verifier(), ru.witness.verifier()]);
-    let start = Instant::now();
-    let s = sentence(&bundle, &keys);
-    says(
-        &s,
-        &["all 1000 entries appended in that span (us:1–us:1000)"],
+    // A base that skips the inquiry before the window's start is refused.
+    let late = absence_bundle(
+        &c,
+        &w.us.evidence(&w.us_cp()),
+        &w.us.run_from(&c.key(), &w.us_cp(), 2),
     );
-    let leaf = us.entries[1].leaf().len();
-    eprintln!(
-        "absence bundle with 1000 message headers: {} bytes ({leaf}-byte leaves), verified in {:?}",
-        bundle.len(),
-        start.elapsed()
-    );
-    assert!(bundle.len() < 1000 * 700, "{} bytes", bundle.len());
-}
-
-// ---------------------------------------------------------------- stats
-
-#[test]
-fn stats_count_the_month_from_both_logs() {
-    let w = world();
-    let v = bundle::verify(w.stats().as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Stats(st) = v else { panic!() };
-    let ids: Vec<&str> = st.rows.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, ["us:3", "us:5", "us:6"]);
-    assert_eq!(st.sent(), 3);
-    assert_eq!(st.delivered(), 3);
-    assert_eq!(st.acknowledged_in_time(), 1);
-    assert_eq!(st.answered_in_time(), 1);
-    let overdue: Vec<&str> = st.overdue().iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(overdue, ["us:5", "us:6"]);
-    assert_eq!(st.rows[2].ack_outcome, Outcome::Overdue);
-    assert_eq!(st.rows[2].receipt.as_ref().unwrap().0, "ru:10");
     says(
-        &s,
-        &[
-            "Channel us/fbi → ru/fsb, 2021-07 (UTC), under agreement us:1 (\"Cybercrime cooperation channel\", proposed by us and signed by ru) (acknowledge within 1d, answer within 30d): 3 inquiries sent",
-            "among all 6 entries that log hotline/us appended between 2021-06-25T00:00:00Z and 2021-08-25T00:00:00Z (the clock of ru's witness (hotline/ru/witness))",
-            "3 delivered, 1 acknowledged in time, 1 answered in time, 2 overdue by 2021-09-01T00:00:00Z (us:5, us:6) and 0 still open",
-            "from all 10 entries that log hotline/ru appended between 2021-06-25T00:00:00Z and 2021-09-01T00:00:00Z (the clock of us's witness (hotline/us/witness))",
-        ],
+        &refused(&late, &keys).to_string(),
+        &["the run has a base but discloses no entry"],
     );
 }
 
-#[test]
-fn stats_with_an_earlier_horizon_leave_deadlines_open() {
-    let w = world();
-    // ru's log up to ru:8 (the late ack), cosigned on July 21 at 12:00.
-    let end =
-        w.ru.checkpoint(9, &[(&w.us.witness, unix(20 * DAY + 12 * HOUR))]);
-    let b = stats_bundle(
+// ---- stats: honest, (e), completeness ----
+
+fn stats_of(w: &World, month: &str, uc: &[u8], rc: &[u8], from: usize) -> String {
+    let inquiries = w.us.run_from(
+        &index::channel_key(Kind::Inquiry, "us/fbi", Some("ru/fsb")),
+        uc,
+        from,
+    );
+    let (lo, hi) = hotline_proto::claims::stats::month_bounds(month).unwrap();
+    let mut replies = vec![];
+    let mut receipts = vec![];
+    for (i, l) in &inquiries.leaves {
+        let t = SignedEntry::from_leaf(l).unwrap().header().time;
+        if t < lo || t >= hi {
+            continue;
+        }
+        let r = w.ru.run(&index::ref_key("us", *i), rc);
+        for (j, l) in &r.leaves {
+            if matches!(
+                SignedEntry::from_leaf(l).unwrap().header().kind,
+                Kind::Ack | Kind::Answer
+            ) {
+                receipts.push(w.us.run(&index::ref_key("ru", *j), uc));
+            }
+        }
+        replies.push(r);
+    }
+    stats_bundle(
         &Channel {
             from: office("us/fbi"),
             to: office("ru/fsb"),
         },
-        "2021-07",
-        &w.us_proof(1),
-        &w.ru_proof(1),
-        &w.us.range(&w.us_start, &w.us_end),
-        &w.ru.range(&w.ru_start, &end),
-    );
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Stats(st) = v else { panic!() };
-    // us:5: ack late (overdue); answer due Aug 9, still open. us:6: ack due July 21 00:00, overdue.
-    assert_eq!(st.rows[1].answer_outcome, Outcome::Open);
-    assert_eq!(st.rows[2].ack_outcome, Outcome::Overdue);
-    assert_eq!(st.rows[2].answer_outcome, Outcome::Open);
-    says(
-        &s,
-        &[
-            "2 overdue by 2021-07-21T12:00:00Z (us:5, us:6)",
-            "0 still open",
-        ],
-    );
+        month,
+        &w.us.evidence(uc),
+        &w.ru.evidence(rc),
+        &w.agreement(uc, rc),
+        &StatsRuns {
+            inquiries,
+            replies,
+            receipts,
+            seen: vec![],
+        },
+    )
 }
 
 #[test]
-fn stats_ranges_that_do_not_cover_the_month_or_the_log_are_refused() {
+fn stats_count_each_deadline_on_whose_signatures() {
     let w = world();
-    let keys = w.keys();
-    let ch = Channel {
-        from: office("us/fbi"),
-        to: office("ru/fsb"),
+    let b = stats_of(&w, "2021-07", &w.us_cp(), &w.ru_cp(), 0);
+    let Verified::Stats(p) = verified(&b, &w.keys()) else {
+        panic!()
     };
-    let us_range = w.us.range(&w.us_start, &w.us_end);
-    let ru_range = w.ru.range(&w.ru_start, &w.ru_end);
-    let make = |month: &str, s: &LogRange, r: &LogRange| {
-        stats_bundle(&ch, month, &w.us_proof(1), &w.ru_proof(1), s, r)
-    };
-    // The sender's range ends before the month does.
-    let early = w.us.checkpoint(9, &[(&w.ru.witness, unix(20 * DAY))]);
-    let e = refused(
-        &make("2021-07", &w.us.range(&w.us_start, &early), &ru_range),
-        &keys,
-    );
-    says(
-        &e.to_string(),
-        &[
-            "the checkpoints do not bracket the window: sender range end: no pinned witness cosigned the end checkpoint (size 9) at or after 2021-08-01T00:00:00Z",
-        ],
-    );
-    // A month the ranges do not start before.
-    let e = refused(&make("2021-06", &us_range, &ru_range), &keys);
-    says(
-        &e.to_string(),
-        &["do not bracket the window: sender range start"],
-    );
-    // The two logs swapped.
-    let e = refused(&make("2021-07", &ru_range, &us_range), &keys);
-    says(
-        &e.to_string(),
-        &["the sender range is of hotline/ru, not of us's log"],
-    );
-    // A receiver leaf dropped (the late ack) — the range no longer verifies.
-    let mut r = ru_range.clone();
-    r.leaves.remove(8 - 2);
-    let e = refused(&make("2021-07", &us_range, &r), &keys);
-    says(
-        &e.to_string(),
-        &["receiver range: 9 leaves are disclosed but the log appended 10"],
-    );
-    // A sender leaf swapped for another with the count kept.
-    let mut s = us_range.clone();
-    s.leaves[0] = s.leaves[1].clone();
-    let e = refused(&make("2021-07", &s, &ru_range), &keys);
-    says(
-        &e.to_string(),
-        &["sender range: the disclosed leaves do not turn"],
-    );
-    // A receiver end checkpoint nobody pinned cosigned.
-    let bare = w.ru.checkpoint(12, &[]);
-    let e = refused(
-        &make("2021-07", &us_range, &w.ru.range(&w.ru_start, &bare)),
-        &keys,
-    );
-    says(
-        &e.to_string(),
-        &["receiver range end: no pinned witness cosigned the end checkpoint (size 12)"],
-    );
-    // Not a month.
-    says(
-        &refused(&make("2021-13", &us_range, &ru_range), &keys).to_string(),
-        &["month \"2021-13\" is not YYYY-MM"],
-    );
-}
-
-#[test]
-fn stats_flipped_bytes_fail() {
-    let w = world();
-    flips_fail(&w.stats(), &w.keys(), 400);
-}
-
-// ---------------------------------------------------------------- opening
-
-#[test]
-fn opening_quotes_the_text_and_reveals_nothing_else() {
-    let w = world();
-    let b = w.opening(&w.salt, &w.plaintext);
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Opening(o) = v else { panic!() };
-    assert_eq!(o.plaintext, w.plaintext);
-    says(
-        &s,
-        &[
-            "Entry us:3 — an inquiry from us/fbi to ru/fsb, dated 2021-07-02T10:00:00Z by its writer — is in hotline/us (tree of size 9",
-            "its content is: subject \"Ransomware on a hospital network\", text \"Please identify the operators of 203.0.113.7.\" (its other fields, lang, stix, are in the bundle but not quoted here)",
-            "nothing else about this or any other entry's content is revealed",
-        ],
-    );
-}
-
-#[test]
-fn opening_that_does_not_match_the_commitment_is_refused() {
-    let w = world();
-    let keys = w.keys();
-    let mut p = w.plaintext.clone();
-    let at_ = p.len() - 3;
-    p[at_] ^= 1;
-    says(
-        &refused(&w.opening(&w.salt, &p), &keys).to_string(),
-        &["opening: the salt and plaintext do not match entry us:3's commitment"],
-    );
-    says(
-        &refused(&w.opening(&[8u8; 32], &w.plaintext), &keys).to_string(),
-        &["do not match entry us:3's commitment"],
-    );
-    let b = opening_bundle(&w.us_proof(5), &w.salt, &w.plaintext);
-    says(
-        &refused(&b, &keys).to_string(),
-        &["entry us:5 has no content to open"],
-    );
-    flips_fail(&w.opening(&w.salt, &w.plaintext), &keys, 400);
-}
-
-#[test]
-fn opening_of_a_plaintext_without_text_gives_its_size() {
-    let mut w = world();
-    let salt = [3u8; 32];
-    let raw = b"\x00\x01binary".to_vec();
-    let mut h =
-        w.us.header(Kind::Message, "us/fbi", Some("ru/fsb"), at(41 * DAY));
-    h.body = Some(BodyCommitment {
-        sealed: b64::encode([0u8; 32]),
-        size: 1,
-        commitment: b64::encode(seal::commitment(&salt, &raw)),
-    });
-    let fbi = OfficeKeys::from_secret_json(&w.fbi.to_secret_json()).unwrap();
-    let i = w.us.by_office(&fbi, h);
-    let cp = w.us.checkpoint(i + 1, &[(&w.ru.witness, unix(56 * DAY))]);
-    let b = opening_bundle(&w.us.proof(i, &cp, Some(0)), &salt, &raw);
-    says(
-        &sentence(&b, &w.keys()),
-        &["its content is: a plaintext of 8 bytes without a text field to quote"],
-    );
-}
-
-#[test]
-fn unknown_fields_and_types_are_refused() {
-    let w = world();
-    let keys = w.keys();
-    for b in [
-        w.delivery(3, 3),
-        w.absence("ru/svr"),
-        w.stats(),
-        w.opening(&w.salt, &w.plaintext),
-    ] {
-        let mut v: serde_json::Value = serde_json::from_str(&b).unwrap();
-        v["trust_me"] = true.into();
-        says(
-            &refused(&v.to_string(), &keys).to_string(),
-            &["malformed bundle", "unknown field"],
-        );
-    }
-    let e = refused(r#"{"bundle":"hotline/absence/v2"}"#, &keys);
-    says(
-        &e.to_string(),
-        &[
-            "unknown bundle type",
-            "hotline/absence/v1",
-            "hotline/stats/v1",
-        ],
-    );
-}
-
-// --------------------------------------------------------------- statement
-
-/// Two presidents' logs: us:1 a statement by us/president to ru/president,
-/// us:2 another statement, us:3 a message; ru:1 the endorsement of us:1,
-/// ru:2 the endorsement of us:2, ru:3 an "endorsement" of us:1 with another
-/// digest, ru:4 one of us:1 by ru/fsb.
-struct Statements {
-    us: Side,
-    ru: Side,
-    us_cp: Vec<u8>,
-    ru_cp: Vec<u8>,
-}
-
-const JOINT_TEXT: &str = "The United States and Russia will embark together on an integrated bilateral Strategic Stability Dialogue in the near future that will be deliberate and robust. Through this Dialogue, we seek to lay the groundwork for future arms control and risk reduction measures.";
-
-fn statements() -> Statements {
-    let mut us = Side::new("us");
-    let mut ru = Side::new("ru");
-    let usp = OfficeKeys::generate(office("us/president"), &mut os_rng());
-    let rup = OfficeKeys::generate(office("ru/president"), &mut os_rng());
-    let fsb = OfficeKeys::generate(office("ru/fsb"), &mut os_rng());
-    assert_eq!(us.announce(usp.public(), at(0)), 0);
-    assert_eq!(ru.announce(rup.public(), at(0)), 0);
-    let statement = |us: &mut Side, text: &str, t: i64| {
-        let mut h = us.header(Kind::Statement, "us/president", Some("ru/president"), at(t));
-        h.digest = Some(text_digest(text));
-        us.by_office(&usp, h)
-    };
-    assert_eq!(statement(&mut us, JOINT_TEXT, 15 * DAY), 1);
-    assert_eq!(statement(&mut us, "Another text.", 15 * DAY + HOUR), 2);
-    let m = us.header(
-        Kind::Message,
-        "us/president",
-        Some("ru/president"),
-        at(16 * DAY),
-    );
-    assert_eq!(us.by_office(&usp, m), 3);
-    let endorse = |ru: &mut Side, us: &Side, keys: &OfficeKeys, i: u64, text: &str, t: i64| {
-        let mut h = ru.header(
-            Kind::Endorsement,
-            keys.office().as_str(),
-            Some("us/president"),
-            at(t),
-        );
-        h.refs = vec![us.reference(i)];
-        h.digest = Some(text_digest(text));
-        ru.by_office(keys, h)
-    };
-    assert_eq!(endorse(&mut ru, &us, &rup, 1, JOINT_TEXT, 16 * DAY), 1);
-    assert_eq!(endorse(&mut ru, &us, &rup, 2, "Another text.", 16 * DAY), 2);
+    assert_eq!((p.sent(), p.delivered()), (2, 2));
     assert_eq!(
-        endorse(&mut ru, &us, &rup, 1, "A changed text.", 17 * DAY),
-        3
+        (p.ack().met, p.ack().missed, p.ack().undetermined),
+        (1, 1, 0)
     );
-    let k = ru.announce(fsb.public(), at(17 * DAY));
-    assert_eq!(k, 4);
-    assert_eq!(endorse(&mut ru, &us, &fsb, 1, JOINT_TEXT, 17 * DAY), 5);
-    let us_cp = us.checkpoint(4, &[(&ru.witness, unix(20 * DAY))]);
-    let ru_cp = ru.checkpoint(6, &[(&us.witness, unix(21 * DAY))]);
-    Statements {
-        us,
-        ru,
-        us_cp,
-        ru_cp,
+    assert_eq!(
+        (p.answer().met, p.answer().missed, p.answer().undetermined),
+        (1, 1, 0)
+    );
+    assert_eq!(p.missed(), vec!["us:5"]);
+    says(
+        &p.sentence(),
+        &[
+            "2 inquiries sent",
+            "Acknowledgement: 1 met (on us's observation), 1 missed (on ru's own signatures), 0 undetermined",
+            "Missed: us:5.",
+        ],
+    );
+    for bad in each_leaf_dropped(&b, "/inquiries")
+        .into_iter()
+        .chain(each_leaf_dropped(&b, "/replies/1"))
+        .chain(each_leaf_dropped(&b, "/receipts/0"))
+    {
+        let e = refused(&bad, &w.keys()).to_string();
+        assert!(
+            e.contains("committed chain") || e.contains("no replies run"),
+            "{e}"
+        );
     }
+    // A replies run left out.
+    let bad = edit(&b, |v| {
+        v["replies"].as_array_mut().unwrap().remove(1);
+    });
+    says(
+        &refused(&bad, &w.keys()).to_string(),
+        &["inquiry us:5 of the month has no replies run"],
+    );
 }
 
-impl Statements {
-    fn keys(&self) -> Keyring {
-        Keyring::new([
-            self.us.log.verifier(),
-            self.ru.log.verifier(),
-            self.us.witness.verifier(),
-            self.ru.witness.verifier(),
-        ])
-    }
-
-    fn bundle(&self, text: &str, lang: Option<&str>, s: u64, e: Option<u64>) -> String {
-        let key = |i: u64| if i == 5 { 4 } else { 0 };
-        statement_bundle(
-            text,
-            lang,
-            &self.us.proof(s, &self.us_cp, Some(0)),
-            e.map(|e| self.ru.proof(e, &self.ru_cp, Some(key(e))))
-                .as_ref(),
-        )
-    }
-}
-
+/// Attack e: inquiries written today but dated last month. ru's deadline
+/// runs from its receipt, so they are not counted as missed.
 #[test]
-fn a_joint_statement_verifies_and_quotes_the_text() {
-    let w = statements();
-    let b = w.bundle(JOINT_TEXT, Some("en"), 1, Some(1));
-    let v = bundle::verify(b.as_bytes(), &w.keys()).unwrap();
-    let s = v.sentence();
-    eprintln!("{s}");
-    let Verified::Statement(p) = v else {
-        panic!("not a statement: {s}")
+fn attack_e_inquiries_dated_last_month_but_receipted_today_are_not_missed() {
+    let mut w = founded();
+    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
+    let a = inquiry(us, fbi, -6 * DAY, None); // dated Jun 25, written Aug 1
+    let b = inquiry(us, fbi, -6 * DAY + 60, None);
+    receipt(ru, fsb, us, a, 31 * DAY); // ru received them Aug 1
+    receipt(ru, fsb, us, b, 31 * DAY + 60);
+    let uc = w.us.checkpoint(
+        4,
+        &[
+            (&w.us.witness, unix(31 * DAY + 600)),
+            (&w.ru.witness, unix(31 * DAY + 600)),
+        ],
+    );
+    let rc = w.ru.checkpoint(
+        4,
+        &[
+            (&w.ru.witness, unix(31 * DAY + 600)),
+            (&w.us.witness, unix(31 * DAY + 600)),
+        ],
+    );
+    let bundle = stats_of(&w, "2021-06", &uc, &rc, 0);
+    let Verified::Stats(p) = verified(&bundle, &w.keys()) else {
+        panic!()
     };
-    assert_eq!(p.text, JOINT_TEXT);
-    assert_eq!(p.lang.as_deref(), Some("en"));
-    assert_eq!(p.digest, text_digest(JOINT_TEXT));
-    assert_eq!(p.endorsement.as_ref().map(|e| e.index), Some(1));
+    assert_eq!(p.sent(), 2);
+    assert_eq!(
+        (p.ack().met, p.ack().missed, p.ack().undetermined),
+        (0, 0, 2)
+    );
+    assert!(p.missed().is_empty());
+    let Verdict::Undetermined(why) = &p.rows[0].ack.verdict else {
+        panic!()
+    };
     says(
-        &s,
+        why,
         &[
-            "Joint statement: us/president (us:1, dated 2021-07-16T00:00:00Z) and ru/president (ru:1, dated 2021-07-17T00:00:00Z) signed the same text (SHA-256 ",
-            &format!(
-                "{}): «The United States and Russia will embark",
-                text_digest(JOINT_TEXT)
-            ),
-            "we seek to lay t…»",
-            "Statement us:1 is in hotline/us (tree of size 4",
-            "cosigned by ru's witness (hotline/ru/witness) at 2021-07-21T00:00:00Z",
-            "endorsement ru:1 is in hotline/ru (tree of size 6",
-            "cosigned by us's witness (hotline/us/witness) at 2021-07-22T00:00:00Z",
+            "ru's own signed state reaches only 2021-08-01T00:10:00Z",
+            "before 2021-08-02T00:00:00Z, when ru's deadline fell (its receipt at 2021-08-01T00:00:00Z",
         ],
     );
-    assert!(!s.contains("One-sided"), "{s}");
-    assert!(!s.contains("does not show"), "{s}");
+}
+
+// ---- opening, statement, inclusion: attack f ----
+
+#[test]
+fn opening_verifies_and_attack_f_a_revoked_key_is_refused() {
+    let mut w = world();
+    let cp = w.us_cp();
+    let b = opening_bundle(
+        &w.us.evidence(&cp),
+        &w.us.tlog_proof(2, &cp),
+        &w.salt,
+        &w.plaintext,
+    );
+    let Verified::Opening(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert_eq!(
+        p.text.as_deref(),
+        Some("Please identify the operators of 203.0.113.7.")
+    );
+    says(
+        &p.sentence(),
+        &["Signed by us/fbi with the key us's log announced in entry 0"],
+    );
+    // Attack f: us revokes us/fbi, then an entry signed with its key.
+    w.us.key(w.fbi.public(), KeyAction::Revoke, at(16 * DAY)); // us:9
+    let body = BodyCommitment {
+        sealed: b64::encode(seal::sealed_hash(b"sealed")),
+        size: 6,
+        commitment: b64::encode(seal::commitment(&w.salt, &w.plaintext)),
+    };
+    let i = inquiry(&mut w.us, &w.fbi, 17 * DAY, Some(body)); // us:10
+    let cp = w.us_cp();
+    let b = opening_bundle(
+        &w.us.evidence(&cp),
+        &w.us.tlog_proof(i, &cp),
+        &w.salt,
+        &w.plaintext,
+    );
+    says(
+        &refused(&b, &w.keys()).to_string(),
+        &["entry us:10", "entry 9 revoked the keys of us/fbi"],
+    );
+    // And in a delivery bundle the same.
+    let b = delivery_bundle(&w.us.evidence(&cp), &w.us.tlog_proof(i, &cp), None);
+    says(
+        &refused(&b, &w.keys()).to_string(),
+        &["entry 9 revoked the keys of us/fbi"],
+    );
 }
 
 #[test]
-fn a_statement_without_endorsement_is_one_sided() {
-    let w = statements();
-    let s = sentence(&w.bundle("Another text.", None, 2, None), &w.keys());
+fn a_joint_statement_verifies_and_a_one_sided_one_says_so() {
+    let mut w = world();
+    const TEXT: &str = "Both sides will keep this channel open.";
+    let mut h =
+        w.us.header(Kind::Statement, "us/fbi", Some("ru/fsb"), at(16 * DAY));
+    h.digest = Some(text_digest(TEXT));
+    let s = w.us.by_office(&w.fbi, h);
+    let mut h = w.ru.header(
+        Kind::Endorsement,
+        "ru/fsb",
+        Some("us/fbi"),
+        at(16 * DAY + HOUR),
+    );
+    h.refs = vec![w.us.reference(s)];
+    h.digest = Some(text_digest(TEXT));
+    let e = w.ru.by_office(&w.fsb, h);
+    let (uc, rc) = (w.us_cp(), w.ru_cp());
+    let ue = w.us.evidence(&uc);
+    let b = statement_bundle(
+        TEXT,
+        Some("en"),
+        &ue,
+        &w.us.tlog_proof(s, &uc),
+        Some((&w.ru.evidence(&rc), &w.ru.tlog_proof(e, &rc))),
+    );
+    let Verified::Statement(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
     says(
-        &s,
+        &p.sentence(),
+        &["Joint statement: us/fbi (us:9", "ru/fsb (ru:8"],
+    );
+    let b = statement_bundle(TEXT, None, &ue, &w.us.tlog_proof(s, &uc), None);
+    let Verified::Statement(p) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    says(&p.sentence(), &["One-sided statement: only us/fbi signed"]);
+    let b = statement_bundle("Another text.", None, &ue, &w.us.tlog_proof(s, &uc), None);
+    says(
+        &refused(&b, &w.keys()).to_string(),
+        &["it is not the text that was signed"],
+    );
+}
+
+// ---- equivocation v2, index mismatch ----
+
+#[test]
+fn one_tree_with_two_index_lines_is_an_equivocation() {
+    let w = world();
+    let n = w.us.tree.size();
+    let root = w.us.tree.root();
+    let good = w.us.checkpoint(n, &[]);
+    let bad = checkpoint::sign_indexed(&w.us.log, n, root, hotline_proto::Hash([9; 32])).unwrap();
+    let claim = |cp: &[u8]| RootClaim {
+        checkpoint: String::from_utf8(cp.to_vec()).unwrap(),
+        size: n,
+        root: b64::encode(root.0),
+        consistency: vec![],
+    };
+    let b = bundle::equivocation_bundle("hotline/us", claim(&good), claim(&bad));
+    assert!(b.contains("hotline/equivocation/v2"));
+    let Verified::Equivocation(f) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert!(f.index_only);
+    says(
+        &f.sentence(),
         &[
-            "One-sided statement: only us/president signed the text (SHA-256 ",
-            "in us:2 dated 2021-07-16T01:00:00Z, addressed to ru/president: «Another text.»",
-            "the bundle holds no endorsement by ru/president.",
+            "equivocated about its index",
+            "different hotline-index lines",
         ],
     );
-    assert!(!s.contains("Joint"), "{s}");
+    // A checkpoint of the same tree without an index line is no fork: a log
+    // that started indexing signs both, honestly.
+    let plain = checkpoint::sign(&w.us.log, n, root).unwrap();
+    let b2 = bundle::equivocation_bundle("hotline/us", claim(&good), claim(&plain));
+    says(
+        &refused(&b2, &w.keys()).to_string(),
+        &["no equivocation shown"],
+    );
+    // The same pair as v1 shows no fork of the tree: refused.
+    let v1 = b.replace("hotline/equivocation/v2", "hotline/equivocation/v1");
+    says(
+        &refused(&v1, &w.keys()).to_string(),
+        &["agree about the first 9 entries"],
+    );
 }
 
 #[test]
-fn a_changed_text_is_refused() {
-    let w = statements();
-    let keys = w.keys();
-    for text in [
-        "The United States and Russia will embark together",
-        &JOINT_TEXT.replace("robust", "robust,"),
-        &format!("{JOINT_TEXT} "),
-        "",
+fn an_index_that_leaves_out_an_entry_is_proved_wrong() {
+    let w = world();
+    let key = index::channel_key(Kind::Inquiry, "us/fbi", Some("ru/fsb"));
+    // us signs an index that skips us:5 for the inquiry channel.
+    let mut ix = Index::new();
+    for (i, e) in w.us.entries.iter().enumerate() {
+        let keys: Vec<String> = index::keys_of(e)
+            .into_iter()
+            .filter(|k| !(i == 5 && *k == key))
+            .collect();
+        ix.apply(i as u64, e.leaf_hash(), &keys);
+    }
+    let n = w.us.tree.size();
+    let cp = checkpoint::sign_indexed(&w.us.log, n, w.us.tree.root(), ix.root()).unwrap();
+    let run = KeyedRun {
+        key: key.clone(),
+        state: ix.state(&key),
+        proof: ix.prove(&key),
+        base: None,
+        leaves: vec![(2, w.us.entries[2].leaf().to_vec())],
+    };
+    let b = index_mismatch_bundle(&cp, &run, &w.us.tlog_proof(5, &cp));
+    let Verified::IndexMismatch(m) = verified(&b, &w.keys()) else {
+        panic!()
+    };
+    assert_eq!(m.index, 5);
+    says(
+        &m.sentence(),
+        &[
+            "Log hotline/us signed a wrong index",
+            "its tree holds us:5",
+            "leaves it out",
+        ],
+    );
+    // An entry the run does hold shows nothing.
+    let b = index_mismatch_bundle(&cp, &run, &w.us.tlog_proof(2, &cp));
+    says(&refused(&b, &w.keys()).to_string(), &["no mismatch shown"]);
+}
+
+// ---- v1 bundles ----
+
+#[test]
+fn version_1_claim_bundles_are_refused_saying_why() {
+    let w = world();
+    for (kind, why, instead) in [
+        (
+            "hotline/delivery/v1",
+            "rotated or revoked",
+            "hotline/delivery/v2",
+        ),
+        (
+            "hotline/answered/v1",
+            "a timely one can be left out",
+            "hotline/answered/v2",
+        ),
+        (
+            "hotline/absence/v1",
+            "the party the claim favours",
+            "hotline/absence/v2",
+        ),
+        ("hotline/stats/v1", "blame the receiver", "hotline/stats/v2"),
+        (
+            "hotline/opening/v1",
+            "rotated or revoked",
+            "hotline/opening/v2",
+        ),
+        (
+            "hotline/statement/v1",
+            "rotated or revoked",
+            "hotline/statement/v2",
+        ),
     ] {
-        for e in [None, Some(1)] {
-            let err = refused(&w.bundle(text, None, 1, e), &keys).to_string();
-            says(
-                &err,
-                &[
-                    "the evidence does not fit together",
-                    &format!(
-                        "but statement us:1 signed {}: it is not the text that was signed",
-                        text_digest(JOINT_TEXT)
-                    ),
-                ],
-            );
-        }
+        let b = serde_json::json!({"bundle": kind, "entry": {"entry": "x"}}).to_string();
+        let e = refused(&b, &w.keys());
+        assert!(matches!(e, BundleError::Superseded { .. }), "{e:?}");
+        says(
+            &e.to_string(),
+            &[
+                &format!("{kind} is no longer accepted"),
+                why,
+                instead,
+                "hotline prove",
+            ],
+        );
     }
 }
 
+/// The absence bundle grows with the channel, not with the log: five
+/// thousand entries on other channels add nothing to it but index path.
 #[test]
-fn endorsements_that_do_not_fit_are_refused() {
-    let w = statements();
-    let keys = w.keys();
-    // ru:2 endorses us:2, not us:1.
-    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(2)), &keys).to_string();
-    says(
-        &err,
-        &["endorsement ru:2 does not reference statement us:1"],
+fn an_absence_bundle_stays_small_in_a_busy_log() {
+    let mut w = world();
+    for k in 0..5_000 {
+        let m =
+            w.us.header(Kind::Message, "us/fbi", Some("ru/svr"), at(16 * DAY + k));
+        w.us.by_office(&w.fbi, m);
+    }
+    let c = window();
+    let started = std::time::Instant::now();
+    let b = absence_of(&w, &c, &w.us_cp());
+    eprintln!(
+        "absence bundle in a log of {} entries: {} bytes, written in {:?}",
+        w.us.tree.size(),
+        b.len(),
+        started.elapsed()
     );
-    // ru:3 references us:1 but signs another text's digest.
-    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(3)), &keys).to_string();
-    says(
-        &err,
-        &[
-            &format!(
-                "endorsement ru:3 signs digest {}",
-                text_digest("A changed text.")
-            ),
-            "not statement us:1's",
-        ],
-    );
-    // ru:5 is by ru/fsb, not the addressed ru/president.
-    let err = refused(&w.bundle(JOINT_TEXT, None, 1, Some(5)), &keys).to_string();
-    says(
-        &err,
-        &[
-            "endorsement ru:5 is by ru/fsb in the log of ru, not by the addressed office ru/president",
-        ],
-    );
-    // The statement proof holds a message; the endorsement proof a key entry.
-    let err = refused(&w.bundle(JOINT_TEXT, None, 3, None), &keys).to_string();
-    says(
-        &err,
-        &["statement us:3 is a message from us/president to ru/president, not a statement"],
-    );
-    let b = statement_bundle(
-        JOINT_TEXT,
-        None,
-        &w.us.proof(1, &w.us_cp, Some(0)),
-        Some(&w.ru.proof(0, &w.ru_cp, None)),
-    );
-    says(
-        &refused(&b, &keys).to_string(),
-        &["endorsement ru:0 is a key from ru, not an endorsement"],
-    );
-    // Swapped: the endorsement given as the statement.
-    let b = statement_bundle(JOINT_TEXT, None, &w.ru.proof(1, &w.ru_cp, Some(0)), None);
-    says(
-        &refused(&b, &keys).to_string(),
-        &["statement ru:1 is an endorsement"],
-    );
-    // Without ru's log key pinned the endorsement cannot be checked.
-    let us_only = Keyring::new([w.us.log.verifier(), w.ru.witness.verifier()]);
-    says(
-        &refused(&w.bundle(JOINT_TEXT, None, 1, Some(1)), &us_only).to_string(),
-        &["endorsement", "no pinned log key for hotline/ru"],
-    );
-    // Unknown fields are refused.
-    let mut v: serde_json::Value =
-        serde_json::from_str(&w.bundle(JOINT_TEXT, None, 1, Some(1))).unwrap();
-    v["signed_by_both"] = true.into();
-    says(
-        &refused(&v.to_string(), &keys).to_string(),
-        &["malformed bundle", "unknown field"],
-    );
-}
-
-#[test]
-fn statement_flipped_bytes_fail() {
-    let w = statements();
-    // Without `lang`, which is the one field no signature covers.
-    flips_fail(&w.bundle(JOINT_TEXT, None, 1, Some(1)), &w.keys(), 500);
-    flips_fail(&w.bundle("Another text.", None, 2, None), &w.keys(), 300);
+    assert!(b.len() < 16 * 1024, "{} bytes", b.len());
+    let started = std::time::Instant::now();
+    assert!(matches!(verified(&b, &w.keys()), Verified::Absence(_)));
+    eprintln!("verified in {:?}", started.elapsed());
 }

@@ -6,7 +6,11 @@ use hotline_proto::Hash;
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, Keyring, TlogProof};
 use hotline_proto::checkpoint;
+use hotline_proto::claims::LogEvidence;
+use hotline_proto::claims::history::key_history_key;
+use hotline_proto::claims::inclusion::inclusion_bundle;
 use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, SignedEntry};
+use hotline_proto::index::{Index, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
@@ -83,6 +87,7 @@ pub struct Log {
     pub witness: NoteKey,
     pub tree: MemoryTree,
     pub leaves: Vec<Vec<u8>>,
+    pub index: Index,
 }
 
 impl Log {
@@ -92,6 +97,7 @@ impl Log {
             witness: NoteKey::generate(WITNESS, ALG_COSIGNATURE_V1, &mut os_rng()).unwrap(),
             tree: MemoryTree::new(),
             leaves: vec![],
+            index: Index::new(),
         }
     }
 
@@ -105,6 +111,7 @@ impl Log {
         let i = self.tree.push(e.leaf());
         assert_eq!(i as usize, self.leaves.len());
         self.leaves.push(e.leaf().to_vec());
+        self.index.apply_entry(i, e);
         i
     }
 
@@ -140,8 +147,10 @@ impl Log {
     }
 
     /// The signed checkpoint of the whole tree, cosigned by the witness.
-    pub fn checkpoint(&self) -> Vec<u8> {
-        let note = checkpoint::sign(&self.party, self.tree.size(), self.tree.root()).unwrap();
+    pub fn checkpoint(&mut self) -> Vec<u8> {
+        let root = self.index.root();
+        let note = checkpoint::sign_indexed(&self.party, self.tree.size(), self.tree.root(), root)
+            .unwrap();
         let (text, _) = checkpoint::split(&note).unwrap();
         let line = checkpoint::cosign_line(&self.witness, text, COSIGN_TIME).unwrap();
         checkpoint::add_lines(&note, &line)
@@ -167,37 +176,38 @@ impl Log {
         })
     }
 
-    /// The key history an honest prover gives for an entry at `index`
-    /// signed under the key entry at `signer`: the `key` entries from the
-    /// last one before `index` back along `prev` to `signer`. If that chain
-    /// does not reach `signer`, just `signer` (for tests of wrong evidence).
-    pub fn key_chain(&self, index: u64, signer: u64) -> Vec<u64> {
-        let mut chain = vec![];
-        let mut at = self.last_key_entry(index);
-        while let Some(i) = at {
-            chain.push(i);
-            if i == signer {
-                return chain;
-            }
-            if i < signer {
-                break;
-            }
-            at = self.entry(i).header().prev;
+    /// The complete run of `key` in the whole log (every entry disclosed).
+    pub fn run(&mut self, key: &str) -> KeyedRun {
+        let leaves = (0..self.tree.size())
+            .filter(|&i| {
+                hotline_proto::index::keys_of(&self.entry(i))
+                    .iter()
+                    .any(|k| k == key)
+            })
+            .map(|i| (i, self.leaves[i as usize].clone()))
+            .collect();
+        KeyedRun {
+            key: key.into(),
+            state: self.index.state(key),
+            proof: self.index.prove(key),
+            base: None,
+            leaves,
         }
-        vec![signer]
     }
 
-    /// The inclusion bundle of `index`, with the key history back to the
-    /// key entry at `signer` if any.
-    pub fn bundle(&self, index: u64, signer: Option<u64>) -> String {
+    /// The log's checkpoint `cp` and its complete key history.
+    pub fn evidence(&mut self, cp: &[u8]) -> LogEvidence {
+        LogEvidence {
+            checkpoint: cp.to_vec(),
+            key_history: self.run(&key_history_key("us")),
+        }
+    }
+
+    /// The inclusion bundle (v3) of `index`, under the checkpoint of the whole log.
+    pub fn bundle(&mut self, index: u64) -> String {
         let cp = self.checkpoint();
         let entry = self.tlog_proof(index, &cp);
-        let history: Vec<TlogProof> = signer
-            .map(|k| self.key_chain(index, k))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|k| self.tlog_proof(k, &cp))
-            .collect();
-        bundle::inclusion_bundle(&entry, &history)
+        let ev = self.evidence(&cp);
+        inclusion_bundle(&ev, &entry)
     }
 }

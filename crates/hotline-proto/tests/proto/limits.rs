@@ -8,13 +8,10 @@ use std::time::{Duration, Instant};
 
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, BundleError, Keyring};
-use hotline_proto::claims::EntryProof;
 use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::entry::{BodyCommitment, KeyAction, Kind, SignedEntry};
 use hotline_proto::keys::{OfficeKeys, os_rng};
-use hotline_proto::limits::{
-    MAX_CONSISTENCY_HASHES, MAX_FRONTIER_HASHES, MAX_INCLUSION_HASHES, MAX_NOTE_BYTES,
-};
+use hotline_proto::limits::{MAX_CONSISTENCY_HASHES, MAX_INCLUSION_HASHES, MAX_NOTE_BYTES};
 use hotline_proto::seal;
 
 use super::common::{Log, header, office};
@@ -73,8 +70,8 @@ fn with_hashes(b: &str, extra: usize) -> String {
 
 #[test]
 fn a_proof_of_a_hundred_thousand_hashes_is_refused_at_its_65th() {
-    let (log, _) = world();
-    let b = log.bundle(2, Some(0));
+    let (mut log, _) = world();
+    let b = log.bundle(2);
     let big = with_hashes(&b, 100_000);
     assert!(big.len() > 4_000_000);
     refused_fast(
@@ -99,8 +96,8 @@ fn a_proof_of_a_hundred_thousand_hashes_is_refused_at_its_65th() {
 
 #[test]
 fn an_extra_line_longer_than_any_leaf_is_refused_before_decoding() {
-    let (log, _) = world();
-    let b = log.bundle(2, Some(0));
+    let (mut log, _) = world();
+    let b = log.bundle(2);
     let mut v: serde_json::Value = serde_json::from_str(&b).unwrap();
     let entry = v["entry"].as_str().unwrap().to_owned();
     let (first, rest) = entry.split_once('\n').unwrap();
@@ -119,8 +116,8 @@ fn an_extra_line_longer_than_any_leaf_is_refused_before_decoding() {
 
 #[test]
 fn a_checkpoint_over_the_signed_note_limit_is_refused_before_copying() {
-    let (log, _) = world();
-    let b = log.bundle(2, Some(0));
+    let (mut log, _) = world();
+    let b = log.bundle(2);
     let mut v: serde_json::Value = serde_json::from_str(&b).unwrap();
     let entry = v["entry"].as_str().unwrap().to_owned();
     let padding = format!("\u{2014} x {}\n", "A".repeat(100)).repeat(MAX_NOTE_BYTES / 100);
@@ -134,7 +131,7 @@ fn a_checkpoint_over_the_signed_note_limit_is_refused_before_copying() {
 
 #[test]
 fn a_consistency_proof_longer_than_any_64_bit_tree_has_is_refused() {
-    let (log, _) = world();
+    let (mut log, _) = world();
     let cp = String::from_utf8(log.checkpoint()).unwrap();
     let claim = |n: usize| {
         serde_json::json!({
@@ -172,86 +169,97 @@ fn a_consistency_proof_longer_than_any_64_bit_tree_has_is_refused() {
     );
 }
 
-/// An absence bundle whose range has this frontier and these leaves.
-fn absence(cp: &str, frontier: Vec<String>, leaves: Vec<String>) -> Vec<u8> {
+/// An absence bundle (v2) whose channel run has these siblings and leaves.
+fn absence(log: &mut Log, siblings: Vec<String>, leaves: Vec<serde_json::Value>) -> Vec<u8> {
+    let cp = log.checkpoint();
+    let ev = log.evidence(&cp);
+    let l = serde_json::to_value(hotline_proto::claims::LogJson::from(&ev)).unwrap();
     serde_json::json!({
-        "bundle": "hotline/absence/v1",
-        "origin": "hotline/us",
+        "bundle": "hotline/absence/v2",
         "kind": "inquiry",
         "from": "us/fbi",
         "to": "ru/fsb",
         "since": "2021-07-01T00:00:00Z",
         "until": "2021-08-01T00:00:00Z",
-        "start": cp,
-        "end": cp,
-        "frontier": frontier,
-        "leaves": leaves,
+        "log": l,
+        "run": {
+            "key": "kind/inquiry/us/fbi/ru/fsb",
+            "state": {"count": 0, "chain": b64::encode([0u8; 32])},
+            "proof": {"siblings": siblings},
+            "leaves": leaves,
+        },
     })
     .to_string()
     .into_bytes()
 }
 
 #[test]
-fn a_frontier_longer_than_any_64_bit_tree_has_is_refused() {
-    let (log, _) = world();
-    let cp = String::from_utf8(log.checkpoint()).unwrap();
+fn an_index_path_longer_than_the_index_tree_is_refused() {
+    let (mut log, _) = world();
     let hashes = |n: usize| (0..n).map(hash_line).collect::<Vec<_>>();
+    let keys = log.keyring();
     refused_fast(
-        &absence(&cp, hashes(1_000_000), vec![]),
-        &log.keyring(),
+        &absence(&mut log, hashes(1_000_000), vec![]),
+        &keys,
         &[
-            "frontier has more than 64 entries",
-            "one base64 SHA-256 hash (44 characters) per set bit",
+            "siblings has more than 256 entries",
+            "per level of the 256-level index tree",
         ],
     );
     refused_fast(
-        &absence(&cp, hashes(MAX_FRONTIER_HASHES), vec![]),
-        &log.keyring(),
-        &["a tree of size 4 has a frontier of 1 hashes, not 64"],
-    );
-    refused_fast(
-        &absence(&cp, vec!["short".into()], vec![]),
-        &log.keyring(),
-        &["frontier[0] is 5 characters long"],
+        &absence(&mut log, vec!["short".into()], vec![]),
+        &keys,
+        &["siblings[0] is 5 characters long"],
     );
 }
 
-/// A million empty strings cost no memory: the first is refused as it is read.
+/// A million empty leaves cost no memory: the first is refused as it is read.
 #[test]
 fn leaves_shorter_than_any_entry_are_refused_as_they_are_read() {
-    let (log, _) = world();
-    let cp = String::from_utf8(log.checkpoint()).unwrap();
+    let (mut log, _) = world();
+    let keys = log.keyring();
+    let empty = serde_json::json!({"index": 0, "leaf": ""});
     refused_fast(
-        &absence(&cp, vec![], vec![String::new(); 1_000_000]),
-        &log.keyring(),
-        &[
-            "leaves[0] is 0 characters long",
-            "a leaf is the base64 of 100 to 65536 bytes (136 to 87384 characters)",
-        ],
+        &absence(&mut log, vec![], vec![empty; 1_000_000]),
+        &keys,
+        &["a leaf of 0 characters", "136 to 87384 characters"],
     );
+    let big = serde_json::json!({"index": 0, "leaf": b64::encode(vec![b'x'; 65_540])});
     refused_fast(
-        &absence(&cp, vec![], vec![b64::encode(vec![b'x'; 65_540])]),
-        &log.keyring(),
-        &["leaves[0] is 87388 characters long"],
+        &absence(&mut log, vec![], vec![big]),
+        &keys,
+        &["a leaf of 87388 characters"],
     );
 }
 
 #[test]
 fn entry_proofs_shorter_than_any_tlog_proof_are_refused_as_they_are_read() {
-    let (log, _) = world();
+    let (mut log, _) = world();
+    let cp = log.checkpoint();
+    let ev = log.evidence(&cp);
+    let l = serde_json::to_value(hotline_proto::claims::LogJson::from(&ev)).unwrap();
     let b = serde_json::json!({
-        "bundle": "hotline/answered/v1",
-        "inquiry": {"entry": "x"},
-        "agreement": {"entry": "x"},
-        "agreement_signature": {"entry": "x"},
-        "acks": vec![serde_json::json!({"entry": ""}); 500_000],
-        "answers": [],
+        "bundle": "hotline/answered/v2",
+        "sender": l,
+        "receiver": l,
+        "inquiry": "x",
+        "replies": ev.key_history.key,
     });
     refused_fast(
         b.to_string().as_bytes(),
         &log.keyring(),
         &[
-            "a tlog-proof of 0 characters; every tlog-proof (header, index, checkpoint) is longer than 64",
+            "a tlog-proof of 1 characters; every tlog-proof (header, index, checkpoint) is longer than 64",
+        ],
+    );
+    // A list of half a million empty proofs stops at its first.
+    let b = serde_json::json!({"bundle": "hotline/answered/v2", "seen": vec![""; 500_000]});
+    refused_fast(
+        b.to_string().as_bytes(),
+        &log.keyring(),
+        &[
+            "seen[0] is 0 characters long",
+            "each is a C2SP tlog-proof text",
         ],
     );
 }
@@ -261,8 +269,8 @@ fn entry_proofs_shorter_than_any_tlog_proof_are_refused_as_they_are_read() {
 /// anything. (A JSON tree of them would take over 30 bytes per 2 of input.)
 #[test]
 fn an_unknown_field_is_refused_before_its_value_is_read() {
-    let (log, _) = world();
-    let b = log.bundle(2, Some(0));
+    let (mut log, _) = world();
+    let b = log.bundle(2);
     let mut v: serde_json::Value = serde_json::from_str(&b).unwrap();
     v["padding"] = vec![0; 3_000_000].into();
     refused_fast(
@@ -335,14 +343,8 @@ fn an_opening_of_many_fields_lists_a_few_and_counts_the_rest() {
     });
     let i = log.append(&SignedEntry::sign(h, |m| fbi.sign_raw(m)).unwrap());
     let cp = log.checkpoint();
-    let b = opening_bundle(
-        &EntryProof {
-            entry: log.tlog_proof(i, &cp),
-            signer_key: Some(log.tlog_proof(0, &cp)),
-        },
-        &salt,
-        &plaintext,
-    );
+    let ev = log.evidence(&cp);
+    let b = opening_bundle(&ev, &log.tlog_proof(i, &cp), &salt, &plaintext);
     let v = bundle::verify(b.as_bytes(), &log.keyring()).unwrap();
     let bundle::Verified::Opening(p) = v else {
         panic!("not an opening")
