@@ -154,25 +154,37 @@ impl LogReader {
         Ok(bundle::tlog_proof(&leaf, index, proof, note))
     }
 
-    /// A `hotline/inclusion/v2` bundle for the entry at `index`, under the
-    /// latest checkpoint, with the key history that shows its signing key
-    /// was its office's at that index. An entry signed with a key the log
-    /// had rotated away or revoked is refused: no bundle could prove it.
+    /// A `hotline/inclusion/v3` bundle for the entry at `index`, under the
+    /// latest checkpoint, with the log's complete key history there. An
+    /// entry signed with a key the log had rotated away or revoked is
+    /// refused: no bundle could prove it.
     pub fn prove_entry(&self, index: u64) -> Result<String> {
         let (size, note) = self.checkpoint()?;
         let p = self.tlog_proof_under(index, size, note.clone())?;
         let entry = SignedEntry::from_leaf(p.extra.as_deref().unwrap_or_default())
             .map_err(|e| NodeError::Internal(e.to_string()))?;
-        let history = key_history(
+        key_history(
             &self.store.key_leaves(self.log)?,
             &entry,
             index,
             &self.origin,
-        )?
-        .into_iter()
-        .map(|k| self.tlog_proof_under(k, size, note.clone()))
-        .collect::<Result<Vec<_>>>()?;
-        Ok(bundle::inclusion_bundle(&p, &history))
+        )?;
+        let party = bundle::origin_party(&self.origin);
+        let key = hotline_proto::claims::history::key_history_key(party);
+        let cache = crate::proofs::index::IndexCache::new();
+        let (state, proof) = cache.index_proof_at(&*self.store, self.log, &key, size)?;
+        let leaves = cache.key_entries(&*self.store, self.log, &key, size, 0)?;
+        let log = hotline_proto::claims::LogEvidence {
+            checkpoint: note,
+            key_history: hotline_proto::index::KeyedRun {
+                key,
+                state,
+                proof,
+                base: None,
+                leaves,
+            },
+        };
+        Ok(hotline_proto::claims::inclusion::inclusion_bundle(&log, &p))
     }
 }
 

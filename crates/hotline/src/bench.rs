@@ -1289,10 +1289,7 @@ fn absence(
         verifies.push(t.elapsed());
         match v {
             Ok(hotline_proto::bundle::Verified::Absence(p)) => anyhow::ensure!(
-                p.range.entries.len() as u64 == entries
-                    && p.range.start.size == log.before
-                    && p.claim.since == since
-                    && p.claim.until == until,
+                p.size == log.before + entries && p.claim.since == since && p.claim.until == until,
                 "the bundle proved something else: {}",
                 p.sentence()
             ),
@@ -1343,15 +1340,16 @@ fn verify_parts(bytes: &[u8]) -> Result<(Duration, Duration, Duration)> {
     let v: serde_json::Value = serde_json::from_slice(bytes)?;
     let parse = t.elapsed();
     let leaves = v
-        .get("leaves")
+        .pointer("/run/leaves")
         .and_then(|l| l.as_array())
-        .context("no leaves in the bundle")?;
+        .context("no run of leaves in the bundle")?;
     let t = Instant::now();
     let mut decoded = Vec::with_capacity(leaves.len());
     let mut frontier = tree::Frontier::new();
     for l in leaves {
         let leaf = l
-            .as_str()
+            .get("leaf")
+            .and_then(|l| l.as_str())
             .and_then(hotline_proto::b64::decode)
             .context("a leaf is not base64")?;
         frontier.push(tree::leaf_hash(&leaf));
@@ -1425,6 +1423,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
         peers,
         size: store.size(log)?,
         prev: HashMap::new(),
+        index: hotline_node::indexes::LogIndex::new(),
         checkpoints: 0,
         total: entries + entries / 3,
         started,
@@ -1449,8 +1448,19 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
     w.span(entries, since, until, until.checked_add(half)?, false)?;
     anyhow::ensure!(w.size == start + entries, "the month was not written whole");
     let checkpoints = w.checkpoints;
-    let keys = hotline_proto::bundle::Keyring::new([log_key.verifier(), witness.verifier()]);
-    let vkeys = vec![log_key.verifier().to_vkey(), witness.verifier().to_vkey()];
+    // us's own witness dates its latest tree when the bundle is built:
+    // on us's own signatures, that tree covers the month's end.
+    let own_witness = NoteKey::from_skey(std::fs::read_to_string(dir.witness_key())?.trim())?;
+    let keys = hotline_proto::bundle::Keyring::new([
+        log_key.verifier(),
+        witness.verifier(),
+        own_witness.verifier(),
+    ]);
+    let vkeys = vec![
+        log_key.verifier().to_vkey(),
+        witness.verifier().to_vkey(),
+        own_witness.verifier().to_vkey(),
+    ];
     progress(
         &format!(
             "wrote {} entries and {checkpoints} cosigned checkpoints in {:.1} s",
@@ -1481,6 +1491,8 @@ struct MonthWriter<'a> {
     size: u64,
     /// The last index on each channel (kind, from, to), as the sequencer keeps it.
     prev: HashMap<(Kind, String, String), u64>,
+    /// The log's index, as the sequencer keeps it.
+    index: hotline_node::indexes::LogIndex,
     checkpoints: u64,
     total: u64,
     started: Instant,
@@ -1512,11 +1524,14 @@ impl MonthWriter<'_> {
             let end = (k + ABSENCE_BATCH).min(count);
             let mut leaves = Vec::with_capacity((end - k) as usize);
             let mut last = from;
+            let mut staged = hotline_node::indexes::Staged::default();
             for j in k..end {
                 let time = jiff::Timestamp::from_nanosecond(
                     a + (b - a) * i128::from(j) / i128::from(count),
                 )?;
-                let e = self.entry(self.size + leaves.len() as u64, time, claimed_too)?;
+                let at = self.size + leaves.len() as u64;
+                let e = self.entry(at, time, claimed_too)?;
+                self.index.apply_entry(at, &e, &mut staged);
                 leaves.push(NewLeaf::from_entry(&e, None));
                 last = time;
             }
@@ -1524,7 +1539,7 @@ impl MonthWriter<'_> {
             let (pending, root) =
                 hotline_node::store::extend_tree(self.store, self.log, self.size, &hashes)?;
             let size = self.size + leaves.len() as u64;
-            let note = checkpoint::sign(self.key, size, root)?;
+            let note = checkpoint::sign_indexed(self.key, size, root, self.index.root())?;
             self.store.append(&AppendBatch {
                 log: self.log,
                 first: self.size,
@@ -1533,9 +1548,7 @@ impl MonthWriter<'_> {
                 hashes: &pending,
                 checkpoint: Some((size, &note)),
                 now: last.as_second(),
-                // Unindexed (signed before the index existed): indexed
-                // from its leaves when read.
-                index: None,
+                index: Some(&staged.rows),
             })?;
             let crossed = self.size / 20_000 != size / 20_000;
             self.size = size;

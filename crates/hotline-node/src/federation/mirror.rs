@@ -549,9 +549,7 @@ pub fn index_refusal(
             "{party}'s checkpoint for size {size} commits to an index that its entries do not make (its hotline-index line is wrong)"
         ),
     };
-    format!(
-        "{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)"
-    )
+    format!("{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)")
 }
 
 /// Refuses entry `index` of `party`'s log if the own log already holds a
@@ -752,7 +750,10 @@ mod tests {
         let before = f.held();
         let root_before = index.root();
         for (line, says) in [
-            (Line::Wrong, "commits to an index that its entries do not make"),
+            (
+                Line::Wrong,
+                "commits to an index that its entries do not make",
+            ),
             (Line::Missing, "has no hotline-index line"),
         ] {
             let Err(FedError::Invalid(why)) = f.accept(&mut index, &f.push(1, 3, line)) else {
@@ -760,7 +761,11 @@ mod tests {
             };
             assert!(why.contains(says), "{why}");
             assert!(why.contains("nothing of this push was stored"), "{why}");
-            assert_eq!(f.held(), before, "nothing stored: leaves, checkpoint, index rows");
+            assert_eq!(
+                f.held(),
+                before,
+                "nothing stored: leaves, checkpoint, index rows"
+            );
             assert_eq!(index.size(), 1);
             assert_eq!(index.root(), root_before, "the cached index is as before");
         }
@@ -771,7 +776,12 @@ mod tests {
             assert!(evidence::is_index_mismatch(&e.bundle));
             let b: serde_json::Value = serde_json::from_slice(&e.bundle).unwrap();
             assert_eq!(b["size"], 3);
-            assert!(b["checkpoint"].as_str().unwrap().starts_with("hotline/us\n3\n"));
+            assert!(
+                b["checkpoint"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("hotline/us\n3\n")
+            );
             let mut ix = Index::new();
             for (i, l) in f.leaves.iter().enumerate() {
                 ix.apply_entry(i as u64, l);

@@ -1,0 +1,169 @@
+//! Which checkpoint of a log a bundle shows — one per log, shared by every
+//! part of the bundle about that log.
+//!
+//! - The own log: the latest checkpoint another party's (or a neutral)
+//!   witness cosigned, with every line it carries; when that is the latest
+//!   own tree, a fresh own-witness line is added, made now with
+//!   `keys/witness.key`: the node's own statement "at now my tree is this",
+//!   which binds this party and proves nothing in its favour. When no such
+//!   checkpoint holds what the claim needs, the latest own checkpoint with a
+//!   fresh own line (the claim then rests on this party's word alone, and
+//!   the sentence says so).
+//! - A mirrored log: the latest checkpoint held, as its log pushed it (its
+//!   own witness's line travels with it), with this node's witness line
+//!   from the cosignature rows when it cosigned that same tree.
+
+use hotline_proto::b64;
+use hotline_proto::checkpoint;
+use hotline_proto::name::Party;
+use jiff::Timestamp;
+
+use super::{ProofSource, internal};
+use crate::error::{NodeError, Result};
+
+/// The checkpoint chosen for one log.
+#[derive(Clone, Debug)]
+pub struct Chosen {
+    /// The log's party.
+    pub party: Party,
+    /// The tree size.
+    pub size: u64,
+    /// The signed note with its cosignature lines.
+    pub note: Vec<u8>,
+}
+
+/// What a claim would like its checkpoint of a log to show, beyond holding
+/// the entries it needs.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Want {
+    /// Nothing more: the most widely cosigned tree.
+    #[default]
+    Cosigned,
+    /// The log's own signed time on its tree at or after this moment (the
+    /// end of a window, a deadline), even if the tree is cosigned by fewer.
+    DatedAfter(Timestamp),
+}
+
+/// The time of the `cosignature/v1` line by `name` in `note`, if any.
+pub fn line_time(note: &[u8], name: &str) -> Option<u64> {
+    let (_, sigs) = checkpoint::split(note).ok()?;
+    String::from_utf8_lossy(sigs).lines().find_map(|l| {
+        if !checkpoint::signed_by(l, name) {
+            return None;
+        }
+        let sig = b64::decode(l.rsplit(' ').next()?)?;
+        Some(u64::from_be_bytes(sig.get(4..12)?.try_into().ok()?))
+    })
+}
+
+/// `note` with the line by `name` replaced by `line` (which ends in a newline).
+fn replace_line(note: &[u8], name: &str, line: &str) -> Result<Vec<u8>> {
+    let line = if line.ends_with('\n') {
+        line.to_owned()
+    } else {
+        format!("{line}\n")
+    };
+    checkpoint::filter_lines(note, |l| !checkpoint::signed_by(l, name), &line).map_err(internal)
+}
+
+fn secs(t: Timestamp) -> u64 {
+    // Cosignature times are whole seconds: a moment to reach rounds up.
+    u64::try_from(t.as_second()).unwrap_or(0) + u64::from(t.subsec_nanosecond() > 0)
+}
+
+impl ProofSource {
+    /// The checkpoint of `party`'s log a bundle shows: it holds at least
+    /// `need` entries.
+    pub fn checkpoint_for(&self, party: &Party, need: u64, want: Want) -> Result<Chosen> {
+        if *party == self.own {
+            self.own_checkpoint(need, want)
+        } else {
+            self.mirrored_checkpoint(party, need)
+        }
+    }
+
+    fn own_checkpoint(&self, need: u64, want: Want) -> Result<Chosen> {
+        let log = self.log(&self.own)?.clone();
+        let (latest, latest_note) = self.store.latest_checkpoint(log.id)?.ok_or_else(|| {
+            NodeError::NotFound(format!("{} has signed no checkpoint yet", log.origin))
+        })?;
+        if latest < need {
+            return Err(NodeError::NotFound(format!(
+                "no checkpoint of {} holds entry {} yet; wait a moment and try again",
+                log.origin,
+                need.saturating_sub(1)
+            )));
+        }
+        let mut cosigned = None;
+        for w in &self.peer_witnesses {
+            if let Some((size, _)) = self.store.last_cosignature(log.id, w)?
+                && size >= need
+                && cosigned.is_none_or(|s| size > s)
+            {
+                cosigned = Some(size);
+            }
+        }
+        let fresh = |note: &[u8]| -> Result<Vec<u8>> {
+            let key = self.witness_key()?;
+            let (text, _) = checkpoint::split(note).map_err(internal)?;
+            let now = u64::try_from(crate::clock::now().as_second()).unwrap_or(0);
+            let line = checkpoint::cosign_line(&key, text, now).map_err(internal)?;
+            replace_line(note, key.name(), &line)
+        };
+        if let Some(size) = cosigned {
+            let note = self
+                .store
+                .checkpoint_at(log.id, size)?
+                .ok_or_else(|| internal(format!("checkpoint {size} of {} missing", log.origin)))?;
+            if size == latest {
+                return Ok(Chosen {
+                    party: self.own.clone(),
+                    size,
+                    note: fresh(&note)?,
+                });
+            }
+            let dated = line_time(&note, &self.witness_name);
+            let enough = match want {
+                Want::Cosigned => true,
+                Want::DatedAfter(t) => dated.is_some_and(|d| d >= secs(t)),
+            };
+            if enough {
+                return Ok(Chosen {
+                    party: self.own.clone(),
+                    size,
+                    note,
+                });
+            }
+        }
+        Ok(Chosen {
+            party: self.own.clone(),
+            size: latest,
+            note: fresh(&latest_note)?,
+        })
+    }
+
+    fn mirrored_checkpoint(&self, party: &Party, need: u64) -> Result<Chosen> {
+        let log = self.log(party)?.clone();
+        let (size, mut note) = self.store.latest_checkpoint(log.id)?.ok_or_else(|| {
+            NodeError::NotFound(format!("no checkpoint of {} is held here yet", log.origin))
+        })?;
+        if size < need {
+            return Err(NodeError::NotFound(format!(
+                "the mirror of {} holds {size} entries, not entry {} yet; let {party}'s node push and try again",
+                log.origin,
+                need.saturating_sub(1)
+            )));
+        }
+        if let Some(r) = self.store.cosignature_near(log.id, u64::MAX >> 1, true)?
+            && r.size == size
+            && r.witness == self.witness_name
+        {
+            note = replace_line(&note, &r.witness, &r.line)?;
+        }
+        Ok(Chosen {
+            party: party.clone(),
+            size,
+            note,
+        })
+    }
+}
