@@ -1436,6 +1436,7 @@ fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<Abse
     );
     let minute = jiff::SignedDuration::from_secs(60);
     let half = jiff::SignedDuration::from_secs(30);
+    w.announce_offices(before.checked_sub(minute)?)?;
     // The history before the month may hold the very kind claimed absent.
     w.span(
         entries / 3,
@@ -1507,6 +1508,56 @@ fn fake_hash(i: u64, tag: u8) -> [u8; 32] {
 }
 
 impl MonthWriter<'_> {
+    /// Appends a `key` entry announcing each office's keys, dated `time`,
+    /// in one group commit, as the node writes them when offices are added:
+    /// entries signed by an office verify only after the key entry.
+    fn announce_offices(&mut self, time: jiff::Timestamp) -> Result<()> {
+        let mut leaves = Vec::new();
+        let mut staged = hotline_node::indexes::Staged::default();
+        for o in &self.offices {
+            let h = Header {
+                v: HEADER_VERSION,
+                log: self.party.clone(),
+                kind: Kind::Key,
+                from: self.party.to_string(),
+                agreement: None,
+                to: None,
+                time,
+                refs: vec![],
+                prev: None,
+                body: None,
+                key: Some(hotline_proto::entry::KeyAnnouncement {
+                    action: hotline_proto::entry::KeyAction::Announce,
+                    keys: o.public(),
+                }),
+                status: None,
+                terms: None,
+                digest: None,
+            };
+            let e = SignedEntry::sign(h, |m| self.key.sign_raw(m))?;
+            let at = self.size + leaves.len() as u64;
+            self.index.apply_entry(at, &e, &mut staged);
+            leaves.push(NewLeaf::from_entry(&e, None));
+        }
+        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
+        let (pending, root) =
+            hotline_node::store::extend_tree(self.store, self.log, self.size, &hashes)?;
+        let size = self.size + leaves.len() as u64;
+        let note = checkpoint::sign_indexed(self.key, size, root, self.index.root())?;
+        self.store.append(&AppendBatch {
+            log: self.log,
+            first: self.size,
+            leaves: &leaves,
+            first_hash: tree::stored_hash_count(self.size),
+            hashes: &pending,
+            checkpoint: Some((size, &note)),
+            now: time.as_second(),
+            index: Some(&staged.rows),
+        })?;
+        self.size = size;
+        Ok(())
+    }
+
     /// Appends `count` entries dated evenly from `from` to before `to`, in
     /// group commits; the last checkpoint is cosigned at `last_cosign`.
     /// Unless `claimed_too`, no entry is of the claimed kind and channel.
