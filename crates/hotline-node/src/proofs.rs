@@ -248,3 +248,47 @@ impl ProofSource {
         )))
     }
 }
+
+impl ProofSource {
+    /// The keys a reader of this node's bundles pins: this party's log and
+    /// witness keys, and every pinned peer's.
+    pub fn keyring(&self) -> Result<hotline_proto::bundle::Keyring> {
+        let mut keys = Vec::new();
+        let secret = |p: std::path::PathBuf| -> Result<NoteKey> {
+            let t = std::fs::read_to_string(&p)
+                .map_err(|e| internal(format!("reading {}: {e}", p.display())))?;
+            NoteKey::from_skey(t.trim()).map_err(|e| internal(format!("{}: {e}", p.display())))
+        };
+        keys.push(secret(self.dir.log_key())?.verifier());
+        keys.push(self.witness_key()?.verifier());
+        if let Ok(rd) = std::fs::read_dir(self.dir.peers()) {
+            for e in rd.flatten() {
+                let Ok(text) = std::fs::read_to_string(e.path()) else {
+                    continue;
+                };
+                let Ok(id) = serde_json::from_str::<PartyIdentity>(&text) else {
+                    continue;
+                };
+                keys.extend(NoteVerifier::from_vkey(&id.log_key));
+                keys.extend(NoteVerifier::from_vkey(&id.witness_key));
+            }
+        }
+        Ok(hotline_proto::bundle::Keyring::new(keys))
+    }
+
+    /// The bundle, if it verifies against the keys this node pins: a bundle
+    /// `hotline verify` would refuse is never written. A window or month
+    /// whose end no signature covers yet asks to wait.
+    pub(crate) fn checked(&self, bundle: String) -> Result<String> {
+        use hotline_proto::bundle::BundleError;
+        match hotline_proto::bundle::verify(bundle.as_bytes(), &self.keyring()?) {
+            Ok(_) => Ok(bundle),
+            Err(e @ BundleError::NotBracketed(_)) => Err(NodeError::NotFound(format!(
+                "{e} — no bundle written; wait for the next cosignature (cosign_interval_secs) and try again"
+            ))),
+            Err(e) => Err(NodeError::Conflict(format!(
+                "the bundle would not verify, so none was written: {e}"
+            ))),
+        }
+    }
+}

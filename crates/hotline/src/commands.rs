@@ -1013,13 +1013,14 @@ fn over_limit(bytes: Vec<u8>) -> Result<Vec<u8>, bundle::BundleError> {
 fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
     let read = read_bundle(file)?;
     let keyring = Keyring::new(read_keys(keys)?);
-    match read.and_then(|bytes| bundle::verify(&bytes, &keyring)) {
+    let mut kind = String::new();
+    match read.and_then(|bytes| {
+        kind = crate::verdict::bundle_type(&bytes);
+        bundle::verify(&bytes, &keyring)
+    }) {
         Ok(v) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "verified": true, "claim": v.sentence() })
-                );
+                println!("{}", crate::verdict::verified(&v, &kind));
             } else {
                 println!("Verified. {}", v.sentence());
             }
@@ -1029,7 +1030,7 @@ fn verify(file: &Path, keys: &[String], json: bool) -> Result<ExitCode> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "verified": false, "error": e.to_string() })
+                    serde_json::json!({ "verified": false, "bundle": kind, "error": e.to_string() })
                 );
             }
             eprintln!("NOT verified: {e}");

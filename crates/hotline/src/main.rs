@@ -12,6 +12,7 @@ mod operators;
 mod peers;
 mod read;
 mod suggest;
+mod verdict;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -36,6 +36,12 @@ impl ProofSource {
                 from.party()
             )));
         }
+        if until >= crate::clock::now() {
+            return Err(NodeError::NotFound(format!(
+                "no checkpoint of {} has been cosigned at or after {until} yet (the window has not ended); wait for the next cosignature (cosign_interval_secs) and try again",
+                self.log(party)?.origin
+            )));
+        }
         let claim = AbsenceClaim {
             kind,
             from: from.clone(),
@@ -71,6 +77,6 @@ impl ProofSource {
             .rposition(|(_, e)| e.header().time < since)
             .unwrap_or(0);
         let run = self.keyed_run_of(&cp, &key, &all, first as u64)?;
-        Ok(absence_bundle(&claim, &self.log_evidence(&cp)?, &run))
+        self.checked(absence_bundle(&claim, &self.log_evidence(&cp)?, &run))
     }
 }

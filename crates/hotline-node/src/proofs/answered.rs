@@ -190,7 +190,7 @@ impl ProofSource {
         }
         let s = self.checkpoint_for(&party, s_need, Want::Cosigned)?;
         let in_r: Vec<u64> = responses.iter().copied().filter(|j| *j < r.size).collect();
-        Ok(answered_bundle(
+        self.checked(answered_bundle(
             &self.log_evidence(&s)?,
             &self.log_evidence(&r)?,
             &self.tlog_proof(&s, index)?,

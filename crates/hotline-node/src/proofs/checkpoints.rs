@@ -78,7 +78,7 @@ impl ProofSource {
         if *party == self.own {
             self.own_checkpoint(need, want)
         } else {
-            self.mirrored_checkpoint(party, need)
+            self.mirrored_checkpoint(party, need, want)
         }
     }
 
@@ -142,7 +142,7 @@ impl ProofSource {
         })
     }
 
-    fn mirrored_checkpoint(&self, party: &Party, need: u64) -> Result<Chosen> {
+    fn mirrored_checkpoint(&self, party: &Party, need: u64, want: Want) -> Result<Chosen> {
         let log = self.log(party)?.clone();
         let (size, mut note) = self.store.latest_checkpoint(log.id)?.ok_or_else(|| {
             NodeError::NotFound(format!("no checkpoint of {} is held here yet", log.origin))
@@ -154,11 +154,39 @@ impl ProofSource {
                 need.saturating_sub(1)
             )));
         }
+        // This node's latest cosignature of the log, with the note it was
+        // asked to cosign: that note carries the log's own witness line of
+        // the moment, which a push made before it did not.
+        let mut earlier = None;
         if let Some(r) = self.store.cosignature_near(log.id, u64::MAX >> 1, true)?
-            && r.size == size
             && r.witness == self.witness_name
         {
-            note = replace_line(&note, &r.witness, &r.line)?;
+            let asked = match r.note {
+                Some(n) => n,
+                None => self
+                    .store
+                    .checkpoint_at(log.id, r.size)?
+                    .unwrap_or_default(),
+            };
+            if !asked.is_empty() {
+                let cosigned = replace_line(&asked, &r.witness, &r.line)?;
+                if r.size == size {
+                    note = merge_lines(&note, &cosigned)?;
+                } else if r.size >= need {
+                    earlier = Some((r.size, cosigned));
+                }
+            }
+        }
+        let own = hotline_proto::claims::witness_of(&log.origin);
+        if let (Want::DatedAfter(t), Some((s, n))) = (want, earlier) {
+            let dated = |n: &[u8]| line_time(n, &own).is_some_and(|d| d >= secs(t));
+            if !dated(&note) && dated(&n) {
+                return Ok(Chosen {
+                    party: party.clone(),
+                    size: s,
+                    note: n,
+                });
+            }
         }
         Ok(Chosen {
             party: party.clone(),
@@ -166,4 +194,29 @@ impl ProofSource {
             note,
         })
     }
+}
+
+/// The cosigner a signature line names.
+fn line_name(line: &str) -> Option<&str> {
+    line.strip_prefix("\u{2014} ")?.split(' ').next()
+}
+
+/// `a`'s signed note with the cosignature lines of `b` (a note of the same
+/// checkpoint) it lacks, and for a cosigner in both, its later line.
+fn merge_lines(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let (origin, _, _) = checkpoint::peek(a).map_err(internal)?;
+    let (_, sigs) = checkpoint::split(b).map_err(internal)?;
+    let mut out = a.to_vec();
+    for l in String::from_utf8_lossy(sigs).lines() {
+        // The log's own signature is the same in both (one text, one key).
+        let Some(name) = line_name(l).filter(|n| *n != origin) else {
+            continue;
+        };
+        let mine = line_time(&out, name);
+        let theirs = line_time(b, name);
+        if mine.is_none_or(|m| theirs.is_some_and(|t| t > m)) {
+            out = replace_line(&out, name, l)?;
+        }
+    }
+    Ok(out)
 }

@@ -31,7 +31,7 @@ impl ProofSource {
             ))
         })?;
         let cp = self.checkpoint_for(&party, index + 1, Want::Cosigned)?;
-        Ok(opening_bundle(
+        self.checked(opening_bundle(
             &self.log_evidence(&cp)?,
             &self.tlog_proof(&cp, index)?,
             &opened.salt,
@@ -139,7 +139,7 @@ impl ProofSource {
             }
             None => None,
         };
-        Ok(statement_bundle(
+        self.checked(statement_bundle(
             &content.text,
             content.lang.as_deref(),
             &self.log_evidence(&cp)?,

@@ -37,7 +37,7 @@ impl ProofSource {
         };
         let r = self.checkpoint_for(&receiver, j + 1, Want::Cosigned)?;
         let run = self.keyed_run(&r, &key, 0)?;
-        Ok(delivery_bundle(
+        self.checked(delivery_bundle(
             &self.log_evidence(&sender)?,
             &self.tlog_proof(&sender, index)?,
             Some((&self.log_evidence(&r)?, &run)),

@@ -17,7 +17,7 @@ impl ProofSource {
         let log = self.log(party)?;
         crate::reader::key_history(&self.store.key_leaves(log.id)?, &e, index, &log.origin)?;
         let cp = self.checkpoint_for(party, index + 1, Want::Cosigned)?;
-        Ok(inclusion_bundle(
+        self.checked(inclusion_bundle(
             &self.log_evidence(&cp)?,
             &self.tlog_proof(&cp, index)?,
         ))

@@ -77,7 +77,7 @@ impl ProofSource {
             receipts: self.receipts_runs(&s, &rp, &responses)?,
             seen: vec![],
         };
-        Ok(stats_bundle(
+        self.checked(stats_bundle(
             &Channel {
                 from: from.clone(),
                 to: to.clone(),
