@@ -359,10 +359,14 @@ fn either_party_proves_delivery_answered_and_opening() {
             &[
                 &format!("Entry {q} — an inquiry from us/fbi to ru/fsb, dated "),
                 "is in hotline/us (tree of size",
-                &format!("ru acknowledged receiving it in its own log, entry {receipt} dated"),
-                "by ru/fsb",
-                "cosigned by ru's witness (hotline/ru/witness) at 20",
-                "cosigned by us's witness (hotline/us/witness) at 20",
+                "ru received it by ",
+                &format!("on ru's own signature: its receipt {receipt} dated"),
+                "by ru/fsb (ru's clock)",
+                "the first of its receipts by ru's index, recomputed and cosigned by us's witness",
+                "ru was shown a tree holding it by 20",
+                "ru's witness (hotline/ru/witness) at 20",
+                // us's own dating of its tree, in the bundle for what it binds us to.
+                "us's witness (hotline/us/witness) at 20",
             ],
         );
         let out = verified(
@@ -371,9 +375,12 @@ fn either_party_proves_delivery_answered_and_opening() {
             &[
                 &format!("Inquiry {q} — an inquiry from us/fbi to ru/fsb"),
                 "\"Cybercrime cooperation channel\", proposed by us and signed by ru",
-                &format!("ru receipted it as delivered in entry {receipt}"),
-                &format!("It was acknowledged within the agreed 1d: first by ack {ack} dated"),
-                &format!("It was answered within the agreed 30d: first by answer {answer} dated"),
+                &format!("ru receipted it as delivered in {receipt} dated"),
+                "ru's log holds 1 ack(s) and 1 answer(s) of it, complete by ru's index",
+                "It was acknowledged within the agreed 1d, on us's observation: ",
+                &format!(
+                    "It was answered within the agreed 30d, on us's observation: {answer} was seen at"
+                ),
             ],
         );
         assert!(!out.contains("not within"), "{out}");
@@ -450,7 +457,7 @@ fn a_cosignature_altered_in_a_bundle_is_never_counted() {
                 Err(e) => assert!(e.contains("NOT verified: "), "byte {p}: {e}"),
                 Ok(out) => {
                     assert!(
-                        out.contains("Entry us:") && out.contains("ru acknowledged receiving it"),
+                        out.contains("Entry us:") && out.contains("ru received it by"),
                         "byte {p}: {out}"
                     );
                     assert!(
@@ -502,14 +509,32 @@ fn absence_is_proved_by_either_party_when_true() {
             &f,
             &keys,
             &[
-                "No inquiry from us/fbi to ru/fsb became visible in log hotline/us between ",
-                &format!("a span that covers {s} – {u}"),
-                &format!("the one entry appended in that span ({message}) is disclosed"),
-                "the clock of ru's witness (hotline/ru/witness)",
-                "The times rest on the cosigners' clocks, not on the log's.",
+                &format!(
+                    "No inquiry from us/fbi to ru/fsb dated (by us's clock) between {s} and {u} is in hotline/us up to its tree of size"
+                ),
+                "the channel has 1 such entries there, complete by us's index, recomputed and cosigned by ru's witness (hotline/ru/witness)",
+                &format!("headers only: {} dated", x.inquiry),
+                "on us's own signatures, that tree covers the window's end: us's own witness cosigned it at",
+                "ru's witness (hotline/ru/witness) at 20",
+                "so ru was shown it by then",
             ],
         );
-        assert!(!out.contains("nothing"), "{out}");
+        // Only the channel's own entries: the message on another channel
+        // (kind) is not disclosed, not even its header.
+        assert!(!out.contains(&message), "{out}");
+        let bundle = std::fs::read_to_string(&f).unwrap();
+        let leaf = |id: &str| {
+            let i: u64 = id.split(':').nth(1).unwrap().parse().unwrap();
+            log_json(x.us.d())
+                .iter()
+                .find(|l| l["index"] == i)
+                .map(|l| l["leaf"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        assert!(
+            !bundle.contains(&leaf(&message)),
+            "the message's header is in {f}"
+        );
         let err = verify(&f, &self::keys(&[&x.ru])).expect_err("verified without us's log key");
         assert!(err.contains("no pinned log key for hotline/us"), "{err}");
     }
@@ -578,10 +603,12 @@ fn absence_needs_a_cosignature_after_the_window() {
             &f,
             &keys,
             &[
-                "No inquiry from us/fbi to ru/fsb became visible in log hotline/us",
-                &format!("a span that covers {s} – {u}"),
-                "the one entry appended in that span (us:0) is disclosed",
-                "the clock of ru's witness (hotline/ru/witness); the run starts at the log's beginning",
+                &format!(
+                    "No inquiry from us/fbi to ru/fsb dated (by us's clock) between {s} and {u} is in hotline/us"
+                ),
+                "the channel has 0 such entries there",
+                "and it has none",
+                "on us's own signatures, that tree covers the window's end",
             ],
         );
     }
@@ -604,7 +631,13 @@ fn absence_with_a_window_ending_mid_second_verifies() {
     for p in [&ru, &us] {
         let f = path(p, "absence.json");
         ok(&absence_args(p, &s, &u, &f));
-        verified(&f, &keys, &[&format!("a span that covers {s} – {u}")]);
+        verified(
+            &f,
+            &keys,
+            &[&format!(
+                "between {s} and {u} is in hotline/us up to its tree"
+            )],
+        );
     }
 }
 
@@ -660,10 +693,10 @@ fn stats_cover_whole_months() {
             &f,
             &keys,
             &[
-                &format!("Channel us/fbi → ru/fsb, {previous} (UTC)"),
-                "0 inquiries sent",
-                "of them 0 delivered, 0 acknowledged in time, 0 answered in time, 0 overdue by",
-                "the run starts at the log's beginning",
+                &format!("Channel us/fbi → ru/fsb, {previous} (UTC, by us's clock)"),
+                "0 inquiries sent, complete by us's index",
+                "0 receipted by ru as delivered",
+                "Acknowledgement: 0 met (on us's observation), 0 missed (on ru's own signatures), 0 undetermined.",
             ],
         );
     }
