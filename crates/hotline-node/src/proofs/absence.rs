@@ -36,12 +36,6 @@ impl ProofSource {
                 from.party()
             )));
         }
-        if until >= crate::clock::now() {
-            return Err(NodeError::NotFound(format!(
-                "no checkpoint of {} has been cosigned at or after {until} yet (the window has not ended); wait for the next cosignature (cosign_interval_secs) and try again",
-                self.log(party)?.origin
-            )));
-        }
         let claim = AbsenceClaim {
             kind,
             from: from.clone(),
@@ -66,6 +60,12 @@ impl ProofSource {
                     "the claim is false: {party}:{i} is {article} {kind} from {from} to {to} dated {t} — no bundle written"
                 )));
             }
+        }
+        if until >= crate::clock::now() {
+            return Err(NodeError::NotFound(format!(
+                "no checkpoint of {} has been cosigned at or after {until} yet (the window has not ended); wait for the next cosignature (cosign_interval_secs) and try again",
+                log.origin
+            )));
         }
         let cp = self.checkpoint_for(party, 0, Want::DatedAfter(until))?;
         let all = self.run_entries(&cp, &key)?;
