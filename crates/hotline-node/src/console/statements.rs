@@ -1,6 +1,6 @@
 //! Joint statements in the console: one side proposes a text, the other
 //! endorses exactly that text (the same SHA-256), and either hands anyone the
-//! `hotline/statement/v1` bundle that shows it joint — or one-sided.
+//! `hotline/statement/v2` bundle that shows it joint — or one-sided.
 
 use askama::Template;
 use axum::Form;
@@ -267,7 +267,7 @@ pub(crate) async fn endorse(
     )))
 }
 
-/// `GET /statements/{id}/proof`: the `hotline/statement/v1` bundle.
+/// `GET /statements/{id}/proof`: the `hotline/statement/v2` bundle.
 pub(crate) async fn proof(
     State(c): State<Console>,
     op: Op,

@@ -145,7 +145,9 @@ fn office_send_log_checkpoint_prove_verify() {
     ]);
     let out = ok(&["verify", bundle.to_str().unwrap(), "--key", &us.vkey()]);
     assert!(
-        out.starts_with("Verified. Entry 2 of log hotline/us — a message from us/fbi to us/state"),
+        out.starts_with(
+            "Verified. Entry us:2 of log hotline/us — a message from us/fbi to us/state"
+        ),
         "{out}"
     );
     // An exported keys file works as --key too.

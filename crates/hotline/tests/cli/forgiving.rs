@@ -211,7 +211,7 @@ fn an_operator_reads_lists_and_verifies_without_a_json_bundle() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(
-        out.starts_with("Verified. Entry 0 of log hotline/us"),
+        out.starts_with("Verified. Entry us:0 of log hotline/us"),
         "{out}"
     );
     let mut tampered = bundle.clone().into_bytes();

@@ -573,62 +573,54 @@ impl Hostile {
         .to_text()
     }
 
-    /// A `hotline/inclusion/v2` bundle of entry `index` as README "Formats"
-    /// describes it, under a checkpoint of the whole log: the entry, and for
-    /// an office's entry the chain of the party's `key` entries from the
-    /// last one before it back (along `prev`) to the one that announced the
-    /// key that signed it — including whatever rotated or revoked that key.
+    /// A `hotline/inclusion/v3` bundle of entry `index` as docs/claims.md
+    /// describes it, under a checkpoint of the whole log: the log part (the
+    /// checkpoint and the complete keyed run of its `key` entries, from the
+    /// index this harness computes as any node would) and the entry.
     pub fn inclusion_bundle(&self, index: u64) -> String {
         let size = self.size();
-        let e = self.entry(index);
-        let h = e.header();
-        let mut history = vec![];
-        if h.from != self.name {
-            let mut at = (0..index)
-                .rev()
-                .find(|&i| self.entry(i).header().kind == Kind::Key);
-            while let Some(i) = at {
-                history.push(self.tlog_proof(i, size));
-                let k = self.entry(i);
-                // A revocation names the keys it revokes, which verify the
-                // entry too; the chain runs on to the one that announced them.
-                let signed_it = k.header().key.as_ref().is_some_and(|a| {
-                    a.action != KeyAction::Revoke
-                        && a.keys.office.as_str() == h.from
-                        && a.keys.verifying_key().is_ok_and(|vk| e.verify(&vk).is_ok())
-                });
-                if signed_it {
-                    break;
+        let key = hotline_proto::claims::history::key_history_key(&self.name);
+        let mut ix = hotline_proto::index::Index::new();
+        let mut leaves = vec![];
+        for (i, l) in self.leaves[..size as usize].iter().enumerate() {
+            if let Ok(e) = SignedEntry::from_leaf(l) {
+                ix.apply_entry(i as u64, &e);
+                if hotline_proto::index::keys_of(&e).contains(&key) {
+                    leaves.push((i as u64, l.clone()));
                 }
-                at = k.header().prev;
             }
         }
-        let mut b = serde_json::json!({
-            "bundle": "hotline/inclusion/v2",
+        let run = hotline_proto::index::KeyedRun {
+            state: ix.state(&key),
+            proof: ix.prove(&key),
+            key,
+            base: None,
+            leaves,
+        };
+        serde_json::to_string_pretty(&serde_json::json!({
+            "bundle": "hotline/inclusion/v3",
+            "log": {
+                "checkpoint": self.checkpoint(size),
+                "key_history": hotline_proto::index::KeyedRunJson::from(&run),
+            },
             "entry": self.tlog_proof(index, size),
-        });
-        if !history.is_empty() {
-            b["key_history"] = history.into();
-        }
-        serde_json::to_string_pretty(&b).unwrap()
+        }))
+        .unwrap()
     }
 
     /// `bundle` (an inclusion bundle, say from [`Hostile::inclusion_bundle`])
-    /// with the key history cut to the proofs that `keep` accepts by index:
-    /// what a prover who leaves key entries out hands over.
+    /// with the key history cut to the key entries that `keep` accepts by
+    /// index: what a prover who leaves key entries out hands over.
     pub fn with_key_history(bundle: &str, keep: impl Fn(u64) -> bool) -> String {
         let mut b: serde_json::Value = serde_json::from_str(bundle).unwrap();
-        let kept: Vec<serde_json::Value> = b["key_history"]
+        let kept: Vec<serde_json::Value> = b["log"]["key_history"]["leaves"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|t| {
-                let p = TlogProof::parse(t.as_str().unwrap(), "key_history").unwrap();
-                keep(p.index)
-            })
+            .filter(|l| keep(l["index"].as_u64().unwrap()))
             .cloned()
             .collect();
-        b["key_history"] = kept.into();
+        b["log"]["key_history"]["leaves"] = kept.into();
         serde_json::to_string_pretty(&b).unwrap()
     }
 
@@ -648,10 +640,16 @@ impl Hostile {
         };
         let mut b: serde_json::Value = serde_json::from_str(bundle).unwrap();
         b["entry"] = cosign(b["entry"].as_str().unwrap());
-        if let Some(h) = b.get_mut("key_history").and_then(|h| h.as_array_mut()) {
-            for t in h.iter_mut() {
-                *t = cosign(t.as_str().unwrap());
-            }
+        if let Some(note) = b["log"]["checkpoint"].as_str().map(str::to_owned) {
+            let (body, _) = checkpoint::split(note.as_bytes()).unwrap();
+            let lines: String = cosigners
+                .iter()
+                .map(|k| checkpoint::cosign_line(k, body, time).unwrap())
+                .collect();
+            b["log"]["checkpoint"] =
+                String::from_utf8(checkpoint::add_lines(note.as_bytes(), &lines))
+                    .unwrap()
+                    .into();
         }
         serde_json::to_string_pretty(&b).unwrap()
     }

@@ -377,7 +377,9 @@ fn either_party_proves_delivery_answered_and_opening() {
                 "\"Cybercrime cooperation channel\", proposed by us and signed by ru",
                 &format!("ru receipted it as delivered in {receipt} dated"),
                 "ru's log holds 1 ack(s) and 1 answer(s) of it, complete by ru's index",
-                "It was acknowledged within the agreed 1d, on us's observation: ",
+                &format!(
+                    "It was acknowledged within the agreed 1d, on us's observation: {ack} was seen at"
+                ),
                 &format!(
                     "It was answered within the agreed 30d, on us's observation: {answer} was seen at"
                 ),
