@@ -20,6 +20,9 @@ use crate::store::{LogId, Store};
 #[derive(Default)]
 pub struct IndexCache {
     current: Mutex<HashMap<LogId, (u64, LogIndex)>>,
+    /// The last index rebuilt at an earlier size: a bundle asks for several
+    /// keys under one checkpoint, and a rebuild reads every key's state.
+    earlier: Mutex<Option<(LogId, u64, LogIndex)>>,
 }
 
 impl IndexCache {
@@ -118,7 +121,16 @@ impl IndexCache {
             return Ok(p);
         }
         Self::rows_cover(store, log, stored, size)?;
-        let mut at = LogIndex::at(store, log, size)?;
+        let mut earlier = self.earlier.lock().unwrap_or_else(|e| e.into_inner());
+        if !earlier
+            .as_ref()
+            .is_some_and(|(l, n, _)| *l == log && *n == size)
+        {
+            *earlier = Some((log, size, LogIndex::at(store, log, size)?));
+        }
+        let (_, _, at) = earlier
+            .as_mut()
+            .ok_or_else(|| NodeError::Internal("the index cache lost a size".into()))?;
         let st = at.index().state(key);
         Ok((st, at.index().prove(key)))
     }

@@ -931,7 +931,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     let err = verify(bad.to_str().unwrap(), &keys).unwrap_err();
     assert!(err.contains("it is not the text that was signed"), "{err}");
     let mut flipped = good.clone();
-    let proof = flipped["statement"]["entry"].as_str().unwrap().to_owned();
+    let proof = flipped["statement"].as_str().unwrap().to_owned();
     let at = proof.find("\nindex ").unwrap() + 7;
     let mut bytes = proof.into_bytes();
     bytes[at] = if bytes[at] == b'9' {
@@ -939,7 +939,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     } else {
         bytes[at] + 1
     };
-    flipped["statement"]["entry"] = String::from_utf8(bytes).unwrap().into();
+    flipped["statement"] = String::from_utf8(bytes).unwrap().into();
     std::fs::write(&bad, flipped.to_string()).unwrap();
     assert!(verify(bad.to_str().unwrap(), &keys).is_err());
 
@@ -971,6 +971,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     // Grafting the joint statement's endorsement onto it is refused.
     let mut grafted: Value = json(&std::fs::read_to_string(out).unwrap());
     grafted["endorsement"] = good["endorsement"].clone();
+    grafted["counterpart"] = good["counterpart"].clone();
     std::fs::write(&bad, grafted.to_string()).unwrap();
     let err = verify(bad.to_str().unwrap(), &keys).unwrap_err();
     assert!(

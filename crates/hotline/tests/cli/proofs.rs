@@ -397,6 +397,42 @@ fn either_party_proves_delivery_answered_and_opening() {
             ],
         );
 
+        // `--json`: the claim, the bundle type, the sentence, and each part
+        // with the signatures it rests on.
+        let mut args = vec!["verify", delivery.as_str(), "--json"];
+        args.extend(keys.iter().map(String::as_str));
+        let v = json(&ok(&args));
+        assert_eq!(v["verified"], true, "{v}");
+        assert_eq!(v["claim"], "delivery", "{v}");
+        assert_eq!(v["bundle"], "hotline/delivery/v2", "{v}");
+        assert!(
+            verify(&delivery, &keys)
+                .unwrap()
+                .trim_end()
+                .ends_with(v["sentence"].as_str().unwrap()),
+            "{v}"
+        );
+        let part = |name: &str| {
+            v["parts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["part"] == name)
+                .unwrap_or_else(|| panic!("no part {name}: {v}"))
+                .clone()
+        };
+        let rests = part("receipt")["rests_on"].to_string();
+        assert!(
+            rests.contains(&format!("ru's receipt {receipt} signed by ru/fsb")),
+            "{rests}"
+        );
+        assert!(
+            part("entry")["rests_on"]
+                .to_string()
+                .contains("us's log signature (hotline/us)"),
+            "{v}"
+        );
+
         // Only the other party's keys: the log the claim rests on is not pinned.
         let ru_only = self::keys(&[&x.ru]);
         for f in [&delivery, &answered, &opening] {
