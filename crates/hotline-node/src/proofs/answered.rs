@@ -13,6 +13,14 @@ use super::checkpoints::{Chosen, Want};
 use super::evidence::parse_all;
 use crate::error::{NodeError, Result};
 
+/// `t` plus `secs` seconds, saturating.
+pub(crate) fn plus(t: jiff::Timestamp, secs: u64) -> jiff::Timestamp {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| t.checked_add(jiff::SignedDuration::from_secs(s)).ok())
+        .unwrap_or(jiff::Timestamp::MAX)
+}
+
 /// An agreement held here: the folded agreement, its proposal `party:index`
 /// and the index of the counterparty's signature in its own log.
 pub(crate) struct HeldAgreement {
@@ -115,6 +123,32 @@ impl ProofSource {
             .collect()
     }
 
+    /// `seen`: each response `R:j` in an earlier tree of R's log that S's
+    /// witness (or a neutral one) cosigned by the deadline `by` — S's
+    /// observation on that witness's clock — when C_R itself is not such a tree.
+    pub(crate) fn seen_proofs(
+        &self,
+        r: &Chosen,
+        replies: &[(u64, SignedEntry)],
+        responses: &[u64],
+        by: jiff::Timestamp,
+    ) -> Result<Vec<hotline_proto::bundle::TlogProof>> {
+        let by = u64::try_from(by.as_second()).unwrap_or(0);
+        let mut out = Vec::new();
+        for j in responses {
+            let Some((_, e)) = replies.iter().find(|(k, _)| k == j) else {
+                continue;
+            };
+            let dated = u64::try_from(e.header().time.as_second()).unwrap_or(0);
+            if let Some(cp) = self.observed(&r.party, *j, dated, by)?
+                && cp.size < r.size
+            {
+                out.push(self.tlog_proof(&cp, *j)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// `hotline/answered/v2` for the inquiry `id`.
     pub fn answered(&self, id: &str) -> Result<String> {
         let (party, index) = Self::parse_id(id)?;
@@ -190,6 +224,8 @@ impl ProofSource {
         }
         let s = self.checkpoint_for(&party, s_need, Want::Cosigned)?;
         let in_r: Vec<u64> = responses.iter().copied().filter(|j| *j < r.size).collect();
+        let by = plus(e.header().time, limit.unwrap_or(0));
+        let seen = self.seen_proofs(&r, &replies, &in_r, by)?;
         self.checked(answered_bundle(
             &self.log_evidence(&s)?,
             &self.log_evidence(&r)?,
@@ -197,7 +233,7 @@ impl ProofSource {
             &self.agreement_proofs(&a, &s, &r)?,
             &self.keyed_run(&r, &key, 0)?,
             &self.receipts_runs(&s, &receiver, &in_r)?,
-            &[],
+            &seen,
         ))
     }
 }

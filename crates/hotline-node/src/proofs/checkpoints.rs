@@ -220,3 +220,47 @@ fn merge_lines(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
     }
     Ok(out)
 }
+
+impl ProofSource {
+    /// The earliest tree of `party`'s log holding entry `index` that a
+    /// witness other than `party`'s own cosigned (this node's, for a
+    /// mirrored log; another party's or a neutral one, for the own log) at
+    /// or after `from` and by `by` (Unix seconds), with that line: the other
+    /// side's observation of the entry.
+    pub fn observed(
+        &self,
+        party: &Party,
+        index: u64,
+        from: u64,
+        by: u64,
+    ) -> Result<Option<Chosen>> {
+        let log = self.log(party)?.clone();
+        let own = hotline_proto::claims::witness_of(&log.origin);
+        let mut t = from;
+        // Cosignatures come once per round; a few dozen steps reach far.
+        for _ in 0..64 {
+            let Some(r) = self.store.cosignature_near(log.id, t, false)? else {
+                return Ok(None);
+            };
+            if r.time > by {
+                return Ok(None);
+            }
+            if r.size > index && r.witness != own {
+                let note = match r.note {
+                    Some(n) => n,
+                    None => match self.store.checkpoint_at(log.id, r.size)? {
+                        Some(n) => n,
+                        None => return Ok(None),
+                    },
+                };
+                return Ok(Some(Chosen {
+                    party: party.clone(),
+                    size: r.size,
+                    note: replace_line(&note, &r.witness, &r.line)?,
+                }));
+            }
+            t = r.time + 1;
+        }
+        Ok(None)
+    }
+}

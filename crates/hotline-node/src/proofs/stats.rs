@@ -59,6 +59,15 @@ impl ProofSource {
         let r = self.checkpoint_for(&rp, r_need, Want::DatedAfter(end))?;
         let mut replies = Vec::new();
         let mut responses = Vec::new();
+        let mut seen = Vec::new();
+        let limit = [
+            a.agreement.terms.ack_within_secs,
+            a.agreement.terms.answer_within_secs,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
         for i in &month_of {
             let rk = ref_key(sp.as_str(), *i);
             let run = self.keyed_run(&r, &rk, 0)?;
@@ -68,14 +77,25 @@ impl ProofSource {
                 .find(|(k, _)| k == i)
                 .map(|(k, e)| hotline_proto::claims::reference(e, *k))
                 .ok_or_else(|| crate::proofs::internal("an inquiry of the month went missing"))?;
-            responses.extend(Self::responses(&entries, to, &target));
+            let mine = Self::responses(&entries, to, &target);
+            let sent = parsed
+                .iter()
+                .find(|(k, _)| k == i)
+                .map_or(end, |(_, e)| e.header().time);
+            seen.extend(self.seen_proofs(
+                &r,
+                &entries,
+                &mine,
+                super::answered::plus(sent, limit),
+            )?);
+            responses.extend(mine);
             replies.push(run);
         }
         let runs = StatsRuns {
             inquiries: self.keyed_run_of(&s, &key, &all, first as u64)?,
             replies,
             receipts: self.receipts_runs(&s, &rp, &responses)?,
-            seen: vec![],
+            seen,
         };
         self.checked(stats_bundle(
             &Channel {
