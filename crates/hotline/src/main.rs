@@ -291,7 +291,8 @@ enum Command {
         /// A pinned verifier key (C2SP vkey, or a file holding one or a `hotline keys export` file). Repeat for several.
         #[arg(long = "key", required = true)]
         keys: Vec<String>,
-        /// Print the result as JSON.
+        /// Print the result as JSON: the claim, the bundle type, the sentence, and each part of
+        /// the claim with the signatures it rests on.
         #[arg(long)]
         json: bool,
     },
