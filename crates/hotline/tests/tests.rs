@@ -64,6 +64,10 @@ mod cli {
     mod commands;
     /// SIGKILL during a stream of sends: every acknowledged send survives.
     mod crash;
+    /// `hotline demo --once`: the July 9 storyline in v2 bundles, verified
+    /// offline; a month's figures proved from the demo's nodes; the
+    /// Kremlin's claim refused.
+    mod demo;
     /// Two nodes over pinned TLS: delivery, receipts, mirrors, witnessing, chaos.
     mod federation;
     /// The peer endpoints: bad input refused, forks caught and proved.
