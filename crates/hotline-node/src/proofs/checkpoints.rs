@@ -264,3 +264,56 @@ impl ProofSource {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::Hash;
+    use hotline_proto::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, os_rng};
+
+    use super::*;
+
+    fn key(name: &str, alg: u8) -> NoteKey {
+        NoteKey::generate(name, alg, &mut os_rng()).unwrap()
+    }
+
+    fn cosigned(note: &[u8], w: &NoteKey, time: u64) -> Vec<u8> {
+        let (text, _) = checkpoint::split(note).unwrap();
+        let line = checkpoint::cosign_line(w, text, time).unwrap();
+        replace_line(note, w.name(), &line).unwrap()
+    }
+
+    #[test]
+    fn lines_are_dated_replaced_and_merged_keeping_each_cosigners_latest() {
+        let log = key("hotline/us", ALG_ED25519);
+        let own = key("hotline/us/witness", ALG_COSIGNATURE_V1);
+        let ru = key("hotline/ru/witness", ALG_COSIGNATURE_V1);
+        let note = checkpoint::sign_indexed(&log, 3, Hash([1; 32]), Hash([2; 32])).unwrap();
+        assert_eq!(line_time(&note, own.name()), None);
+
+        // As pushed: the log's own witness at 100. As cosigned here later:
+        // the own witness at 200 (a later round) and ru's at 150.
+        let pushed = cosigned(&note, &own, 100);
+        let asked = cosigned(&cosigned(&note, &own, 200), &ru, 150);
+        assert_eq!(line_time(&pushed, own.name()), Some(100));
+        assert_eq!(
+            line_time(&cosigned(&pushed, &own, 300), own.name()),
+            Some(300)
+        );
+
+        let merged = merge_lines(&pushed, &asked).unwrap();
+        assert_eq!(line_time(&merged, own.name()), Some(200));
+        assert_eq!(line_time(&merged, ru.name()), Some(150));
+        let v =
+            checkpoint::verify(&merged, &log.verifier(), &[own.verifier(), ru.verifier()]).unwrap();
+        assert_eq!(v.cosignatures.len(), 2, "one line per cosigner");
+        let text = String::from_utf8(merged.clone()).unwrap();
+        assert_eq!(
+            text.matches("\u{2014} hotline/us ").count(),
+            1,
+            "the log's own signature once: {text}"
+        );
+        // An older line never replaces a newer one.
+        let back = merge_lines(&merged, &pushed).unwrap();
+        assert_eq!(line_time(&back, own.name()), Some(200));
+    }
+}
