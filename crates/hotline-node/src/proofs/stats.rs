@@ -32,7 +32,26 @@ impl ProofSource {
             })?;
         let (sp, rp) = (from.party(), to.party());
         let key = channel_key(Kind::Inquiry, from.as_str(), Some(to.as_str()));
-        let s = self.checkpoint_for(&sp, a.need(&sp), Want::DatedAfter(end))?;
+        // S's tree must hold the month's inquiries and S's receipts of
+        // their replies (met rests on them): found in what is held now.
+        let slog = self.log(&sp)?;
+        let s_held = self.store.size(slog.id)?;
+        let rlog = self.log(&rp)?;
+        let held = self.store.size(rlog.id)?;
+        let mut s_need = a.need(&sp);
+        for (i, e) in parse_all(&self.key_entries(&sp, &key, s_held, 0)?)? {
+            let t = e.header().time;
+            if t < start || t >= end {
+                continue;
+            }
+            s_need = s_need.max(i + 1);
+            for (j, _) in self.key_entries(&rp, &ref_key(sp.as_str(), i), held, 0)? {
+                for (k, _) in self.key_entries(&sp, &ref_key(rp.as_str(), j), s_held, 0)? {
+                    s_need = s_need.max(k + 1);
+                }
+            }
+        }
+        let s = self.checkpoint_for(&sp, s_need, Want::DatedAfter(end))?;
         let all = self.run_entries(&s, &key)?;
         let parsed = parse_all(&all)?;
         let first = parsed
@@ -48,8 +67,6 @@ impl ProofSource {
             .map(|(i, _)| *i)
             .collect();
         // R's tree must hold every reply to the month's inquiries it holds.
-        let rlog = self.log(&rp)?;
-        let held = self.store.size(rlog.id)?;
         let mut r_need = a.need(&rp);
         for i in &month_of {
             for (j, _) in self.key_entries(&rp, &ref_key(sp.as_str(), *i), held, 0)? {
