@@ -216,7 +216,10 @@ mod tests {
         ix: Option<&mut LogIndex>,
     ) -> crate::store::Result<Staged> {
         let size = store.size(log)?;
-        let leaves: Vec<NewLeaf> = entries.iter().map(|e| NewLeaf::from_entry(e, None)).collect();
+        let leaves: Vec<NewLeaf> = entries
+            .iter()
+            .map(|e| NewLeaf::from_entry(e, None))
+            .collect();
         let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
         let (pending, _) = extend_tree(store, log, size, &hashes)?;
         let mut staged = Staged::default();
@@ -264,12 +267,12 @@ mod tests {
             .push(2, es[2].leaf_hash());
         assert_eq!(store.key_state_at(log, &k3, 3).unwrap(), st);
         assert_eq!(store.key_state_at(log, &k3, 2).unwrap().count, 1);
-        assert_eq!(store.key_state_at(log, &k3, 0).unwrap(), KeyState::default());
-        let all = store.key_entries(log, &k3, 3, 0).unwrap();
         assert_eq!(
-            all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-            vec![0, 2]
+            store.key_state_at(log, &k3, 0).unwrap(),
+            KeyState::default()
         );
+        let all = store.key_entries(log, &k3, 3, 0).unwrap();
+        assert_eq!(all.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 2]);
         assert_eq!(all[1].1, es[2].leaf());
         let later = store.key_entries(log, &k3, 3, 1).unwrap();
         assert_eq!(later.len(), 1);

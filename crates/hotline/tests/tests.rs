@@ -5,11 +5,6 @@ mod cli {
     /// Shared helpers: temp dirs, running nodes, a small HTTP client.
     pub mod util;
 
-    /// A log that signs a false index (its checkpoint's `hotline-index`
-    /// line wrong or missing): the mirror refuses the push (nothing stored),
-    /// the witness refuses to cosign, the evidence is kept and raised like a
-    /// fork; the honest push is then accepted.
-    mod attack_index;
     /// A hostile sender seals one text and commits to another: the receiver
     /// mirrors the entry, receipts it `refused: content does not match its
     /// commitment`, and shows neither text; honest content is still delivered.
@@ -22,6 +17,11 @@ mod cli {
     /// a handshake, do not keep the pinned peer out; they are closed by the
     /// handshake timeout.
     mod attack_idle;
+    /// A log that signs a false index (its checkpoint's `hotline-index`
+    /// line wrong or missing): the mirror refuses the push (nothing stored),
+    /// the witness refuses to cosign, the evidence is kept and raised like a
+    /// fork; the honest push is then accepted.
+    mod attack_index;
     /// What a receipt copies is checked first: an entry whose `agreement`
     /// is not an agreement id (64 KB of text, a bare name) is refused with
     /// its push, 422, nothing stored.

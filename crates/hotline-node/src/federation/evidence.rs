@@ -103,13 +103,16 @@ pub fn keep_index_mismatch(
         id,
         size,
         "INDEX MISMATCH: log {origin} signed a checkpoint for size {size} whose index line is {} the index of its entries; evidence kept as #{id}",
-        if claimed.is_some() { "not" } else { "missing, not" }
+        if claimed.is_some() {
+            "not"
+        } else {
+            "missing, not"
+        }
     );
     Ok(id)
 }
 
 /// Whether kept evidence is of a wrong index line (else of two histories).
 pub fn is_index_mismatch(bundle: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bundle)
-        .is_ok_and(|v| v["bundle"] == INDEX_MISMATCH)
+    serde_json::from_slice::<serde_json::Value>(bundle).is_ok_and(|v| v["bundle"] == INDEX_MISMATCH)
 }

@@ -549,9 +549,7 @@ pub fn index_refusal(
             "{party}'s checkpoint for size {size} commits to an index that its entries do not make (its hotline-index line is wrong)"
         ),
     };
-    format!(
-        "{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)"
-    )
+    format!("{what}: {done}; evidence kept as #{id} (`hotline prove equivocation {id}`)")
 }
 
 /// Refuses entry `index` of `party`'s log if the own log already holds a
@@ -675,6 +673,9 @@ mod tests {
         Missing,
     }
 
+    /// The mirror's size, latest checkpoint, and index (size covered, keys).
+    type Held = (u64, Option<(u64, Vec<u8>)>, (u64, usize));
+
     impl Fixture {
         /// A push of entries `from..to` under a checkpoint at `to`.
         fn push(&self, from: usize, to: usize, line: Line) -> Push {
@@ -731,7 +732,7 @@ mod tests {
         }
 
         /// Everything the mirror holds of the log: size, checkpoint, index.
-        fn held(&self) -> (u64, Option<(u64, Vec<u8>)>, (u64, usize)) {
+        fn held(&self) -> Held {
             let (indexed, states) = self.store.index_states(self.mirror).unwrap();
             (
                 self.store.size(self.mirror).unwrap(),
@@ -752,7 +753,10 @@ mod tests {
         let before = f.held();
         let root_before = index.root();
         for (line, says) in [
-            (Line::Wrong, "commits to an index that its entries do not make"),
+            (
+                Line::Wrong,
+                "commits to an index that its entries do not make",
+            ),
             (Line::Missing, "has no hotline-index line"),
         ] {
             let Err(FedError::Invalid(why)) = f.accept(&mut index, &f.push(1, 3, line)) else {
@@ -760,7 +764,11 @@ mod tests {
             };
             assert!(why.contains(says), "{why}");
             assert!(why.contains("nothing of this push was stored"), "{why}");
-            assert_eq!(f.held(), before, "nothing stored: leaves, checkpoint, index rows");
+            assert_eq!(
+                f.held(),
+                before,
+                "nothing stored: leaves, checkpoint, index rows"
+            );
             assert_eq!(index.size(), 1);
             assert_eq!(index.root(), root_before, "the cached index is as before");
         }
@@ -771,7 +779,12 @@ mod tests {
             assert!(evidence::is_index_mismatch(&e.bundle));
             let b: serde_json::Value = serde_json::from_slice(&e.bundle).unwrap();
             assert_eq!(b["size"], 3);
-            assert!(b["checkpoint"].as_str().unwrap().starts_with("hotline/us\n3\n"));
+            assert!(
+                b["checkpoint"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("hotline/us\n3\n")
+            );
             let mut ix = Index::new();
             for (i, l) in f.leaves.iter().enumerate() {
                 ix.apply_entry(i as u64, l);

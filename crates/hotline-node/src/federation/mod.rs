@@ -194,7 +194,9 @@ impl Peer {
         }
         match slot.as_mut() {
             Some((_, ix)) => f(ix),
-            None => Err(FedError::Internal("the mirror's index is not loaded".into())),
+            None => Err(FedError::Internal(
+                "the mirror's index is not loaded".into(),
+            )),
         }
     }
 

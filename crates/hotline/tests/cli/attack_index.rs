@@ -78,7 +78,11 @@ fn refused_with_evidence(line: IndexLine, says: &str) {
             a.starts_with("EQUIVOCATION: hotline/us signed a checkpoint whose index is not the index of its entries")
         })
         .collect();
-    assert_eq!(raised.len(), 2, "one for the push, one for the witness: {a:?}");
+    assert_eq!(
+        raised.len(),
+        2,
+        "one for the push, one for the witness: {a:?}"
+    );
     let s: serde_json::Value =
         serde_json::from_str(&ok(&["status", "--dir", ru.d(), "--json"])).unwrap();
     assert_eq!(s["equivocations"], 2, "{s}");

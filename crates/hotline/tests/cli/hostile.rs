@@ -531,7 +531,11 @@ impl Hostile {
     /// Its checkpoint at `size`, signed with its log key, with the index
     /// line [`Hostile::index_line`] says.
     pub fn checkpoint(&self, size: u64) -> String {
-        checkpoint_with(&self.log_key, &self.leaves[..size as usize], self.index_line)
+        checkpoint_with(
+            &self.log_key,
+            &self.leaves[..size as usize],
+            self.index_line,
+        )
     }
 
     /// A cosignature line by its own witness key over `note`, dated `time`
