@@ -154,14 +154,32 @@ fn prefix(kh: &Hash, depth: usize) -> (u8, u32) {
     (depth as u8, p)
 }
 
+/// What a cached subtree holds. Keys are only ever added or changed, never
+/// removed, so a change below tells how this changes without looking.
+#[derive(Clone, Copy, Debug)]
+enum Holds {
+    Empty,
+    One([u8; 32]),
+    Many,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Sub {
+    holds: Holds,
+    hash: Option<Hash>,
+}
+
 /// One log's index, in memory: the state of every key and cached subtree
 /// hashes near the root. Changing a key drops the cached hashes on its path
 /// only, so a new root costs about (16 + log2(keys / 65536)) hashes per key
 /// changed, whatever the log's size.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    keys: BTreeMap<[u8; 32], KeyState>,
-    cache: HashMap<(u8, u32), Hash>,
+    /// Each key's state and its leaf hash.
+    keys: BTreeMap<[u8; 32], (KeyState, Hash)>,
+    /// Subtrees near the root: what they hold and, unless a key below
+    /// changed since, their hash.
+    cache: HashMap<(u8, u32), Sub>,
 }
 
 impl Index {
@@ -174,7 +192,7 @@ impl Index {
     pub fn apply(&mut self, index: u64, leaf_hash: Hash, keys: &[String]) {
         for k in keys {
             let kh = key_hash(k);
-            let st = self.keys.get(&kh.0).copied().unwrap_or_default();
+            let st = self.keys.get(&kh.0).map(|(s, _)| *s).unwrap_or_default();
             self.set(kh, st.push(index, leaf_hash));
         }
     }
@@ -186,9 +204,16 @@ impl Index {
 
     /// Sets a key's state (loading a saved index).
     pub fn set(&mut self, kh: Hash, st: KeyState) {
-        self.keys.insert(kh.0, st);
+        self.keys.insert(kh.0, (st, st.leaf(&kh)));
         for d in 0..=CACHED_DEPTH {
-            self.cache.remove(&prefix(&kh, d));
+            if let Some(sub) = self.cache.get_mut(&prefix(&kh, d)) {
+                sub.hash = None;
+                sub.holds = match sub.holds {
+                    Holds::Empty => Holds::One(kh.0),
+                    Holds::One(k) if k == kh.0 => Holds::One(k),
+                    _ => Holds::Many,
+                };
+            }
         }
     }
 
@@ -203,12 +228,15 @@ impl Index {
 
     /// A key's state (zero count when no entry has it).
     pub fn state(&self, key: &str) -> KeyState {
-        self.keys.get(&key_hash(key).0).copied().unwrap_or_default()
+        self.keys
+            .get(&key_hash(key).0)
+            .map(|(s, _)| *s)
+            .unwrap_or_default()
     }
 
     /// Every key hash and its state, in key-hash order.
     pub fn states(&self) -> impl Iterator<Item = (Hash, KeyState)> + '_ {
-        self.keys.iter().map(|(k, s)| (Hash(*k), *s))
+        self.keys.iter().map(|(k, (s, _))| (Hash(*k), *s))
     }
 
     /// How many keys the index holds.
@@ -232,28 +260,64 @@ impl Index {
         let mut it = self.keys.range(lo.0..=hi.0);
         match (it.next(), it.next()) {
             (None, _) => (0, None),
-            (Some((k, s)), None) => (1, Some((Hash(*k), *s))),
+            (Some((k, (s, _))), None) => (1, Some((Hash(*k), *s))),
             _ => (2, None),
         }
     }
 
+    /// The keys of the subtree at `depth` along `kh`, with their leaf hashes.
+    fn members(&self, kh: &Hash, depth: usize) -> Vec<([u8; 32], Hash)> {
+        let (lo, hi) = span(kh, depth);
+        self.keys
+            .range(lo.0..=hi.0)
+            .map(|(k, (_, l))| (*k, *l))
+            .collect()
+    }
+
     fn subtree(&mut self, kh: &Hash, depth: usize) -> Hash {
-        let cached = depth <= CACHED_DEPTH;
-        if cached && let Some(h) = self.cache.get(&prefix(kh, depth)) {
-            return *h;
+        let at = prefix(kh, depth);
+        let cached = self.cache.get(&at).copied();
+        if let Some(Sub { hash: Some(h), .. }) = cached {
+            return h;
         }
-        let h = match self.occupancy(kh, depth) {
-            (0, _) => EMPTY,
-            (1, Some((k, s))) => s.leaf(&k),
-            _ => {
-                let (lo, _) = span(kh, depth);
-                let l = self.subtree(&lo, depth + 1);
-                let r = self.subtree(&sibling_of(&lo, depth), depth + 1);
-                node(&l, &r)
-            }
+        let (holds, h) = if depth >= CACHED_DEPTH {
+            // At the cache's bottom: the few keys there, hashed from their leaves.
+            let m = self.members(kh, depth);
+            let holds = match m.as_slice() {
+                [] => Holds::Empty,
+                [(k, _)] => Holds::One(*k),
+                _ => Holds::Many,
+            };
+            (holds, slice_hash(&m, depth))
+        } else {
+            let holds = match cached {
+                Some(s) => s.holds,
+                None => match self.occupancy(kh, depth) {
+                    (0, _) => Holds::Empty,
+                    (1, Some((k, _))) => Holds::One(k.0),
+                    _ => Holds::Many,
+                },
+            };
+            let h = match holds {
+                Holds::Empty => EMPTY,
+                Holds::One(k) => self.keys[&k].1,
+                Holds::Many => {
+                    let (lo, _) = span(kh, depth);
+                    let l = self.subtree(&lo, depth + 1);
+                    let r = self.subtree(&sibling_of(&lo, depth), depth + 1);
+                    node(&l, &r)
+                }
+            };
+            (holds, h)
         };
-        if cached {
-            self.cache.insert(prefix(kh, depth), h);
+        if depth <= CACHED_DEPTH {
+            self.cache.insert(
+                at,
+                Sub {
+                    holds,
+                    hash: Some(h),
+                },
+            );
         }
         h
     }
@@ -263,7 +327,7 @@ impl Index {
         let kh = key_hash(key);
         let mut siblings = Vec::new();
         let mut depth = 0;
-        loop {
+        while depth < CACHED_DEPTH {
             match self.occupancy(&kh, depth) {
                 (0, _) => {
                     return IndexProof {
@@ -280,6 +344,44 @@ impl Index {
                     depth += 1;
                 }
             }
+        }
+        // Below the cache, within the few keys of the key's subtree.
+        let mut m = self.members(&kh, depth);
+        loop {
+            match m.len() {
+                0 => {
+                    return IndexProof {
+                        siblings,
+                        other: None,
+                    };
+                }
+                1 => {
+                    let k = m[0].0;
+                    let other = (k != kh.0).then(|| (Hash(k), self.keys[&k].0));
+                    return IndexProof { siblings, other };
+                }
+                _ => {
+                    let at = m.partition_point(|(k, _)| !bit(&Hash(*k), depth));
+                    let (l, r) = m.split_at(at);
+                    let (same, other) = if bit(&kh, depth) { (r, l) } else { (l, r) };
+                    siblings.push(slice_hash(other, depth + 1));
+                    m = same.to_vec();
+                    depth += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The hash of the subtree at `depth` holding exactly `m` (sorted by key hash).
+fn slice_hash(m: &[([u8; 32], Hash)], depth: usize) -> Hash {
+    match m {
+        [] => EMPTY,
+        [(_, leaf)] => *leaf,
+        _ => {
+            let at = m.partition_point(|(k, _)| !bit(&Hash(*k), depth));
+            let (l, r) = m.split_at(at);
+            node(&slice_hash(l, depth + 1), &slice_hash(r, depth + 1))
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod budget;
 pub mod evidence;
 pub mod mirror;
 pub mod outbox;
+pub mod own_time;
 pub mod receipts;
 pub mod routes;
 pub mod signal;

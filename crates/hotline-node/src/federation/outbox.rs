@@ -400,6 +400,9 @@ pub async fn cosign_loop(
         // Enough for both conflicts in turn (a checkpoint read just before
         // a push, then an old size learnt anew), and no more.
         let mut tries = 0;
+        if let Err(e) = super::own_time::stamp(&node, interval.as_secs().max(1)) {
+            tracing::warn!(error = %e, "cosigning the own checkpoint with the own witness key");
+        }
         loop {
             tries += 1;
             match cosign_once(&node, &peer, old).await {

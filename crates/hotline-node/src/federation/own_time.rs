@@ -1,0 +1,47 @@
+//! The log's own clock on its trees.
+//!
+//! A claim against this party — "ru did not answer us:12 within its
+//! deadline" — may rest on this party's own signed statements alone: its
+//! tree at the deadline, dated by itself, shows no answer. Entry dates are
+//! such statements, but only where an entry was written. So the node also
+//! cosigns its own latest checkpoint with its own witness key, at every
+//! cosignature round: "at time T my log was this tree". The line travels
+//! with the checkpoint to every witness, which keeps the note it cosigned,
+//! so the other party holds it too. It proves nothing in this party's
+//! favour (`hotline verify` never counts a party's own witness for it).
+
+use hotline_proto::checkpoint;
+
+use super::FedError;
+use crate::node::Node;
+
+/// Cosigns the own latest checkpoint with the own witness key, unless that
+/// tree already carries an own cosignature younger than `every` seconds.
+pub fn stamp(node: &Node, every: u64) -> Result<(), FedError> {
+    let internal = |e: &dyn std::fmt::Display| FedError::Internal(e.to_string());
+    let (size, note) = node.reader().checkpoint().map_err(|e| internal(&e))?;
+    let key = node.witness_signer();
+    let now = u64::try_from(crate::clock::now().as_second()).unwrap_or(0);
+    if let Some((s, t)) = node.store().last_cosignature(node.log_id(), key.name())?
+        && s == size
+        && now.saturating_sub(t) < every
+    {
+        return Ok(());
+    }
+    let (text, _) = checkpoint::split(&note).map_err(|e| internal(&e))?;
+    let line = checkpoint::cosign_line(&key, text, now).map_err(|e| internal(&e))?;
+    let name = key.name().to_owned();
+    let merge = |current: &[u8]| {
+        checkpoint::filter_lines(current, |l| !checkpoint::signed_by(l, &name), &line)
+            .unwrap_or_else(|_| current.to_vec())
+    };
+    node.store().add_cosignature(
+        node.log_id(),
+        size,
+        key.name(),
+        now,
+        line.trim_end(),
+        &merge,
+    )?;
+    Ok(())
+}
