@@ -701,6 +701,35 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_that_is_not_committed_leaves_the_index_as_before() {
+        let f = fixture();
+        f.append();
+        // Make the next commit fail inside its transaction, where the index
+        // rows are written.
+        let db = rusqlite::Connection::open(f._tmp.path().join("t.db")).unwrap();
+        db.execute_batch("ALTER TABLE index_rows RENAME TO index_rows_away")
+            .unwrap();
+        let mut d = Draft::new(Kind::Receipt, f.signer.clone());
+        d.refs = vec![Ref {
+            log: Party::new("ru").unwrap(),
+            index: 40,
+            leaf_hash: b64::encode([1u8; 32]),
+        }];
+        assert!(f.seq.append_blocking(d).is_err(), "the commit must fail");
+        db.execute_batch("ALTER TABLE index_rows_away RENAME TO index_rows")
+            .unwrap();
+        assert_eq!(f.store.size(f.log).unwrap(), 1);
+        assert_eq!(f.store.index_states(f.log).unwrap().0, 1);
+        // The next batch commits to the index of exactly the entries held:
+        // nothing of the failed one (its key ref/ru/40) is left in memory.
+        f.append();
+        let (_, note) = f.store.latest_checkpoint(f.log).unwrap().unwrap();
+        let cp = checkpoint::verify(&note, &f.signer_key().verifier(), &[]).unwrap();
+        assert_eq!(cp.size, 2);
+        assert_eq!(cp.index, Some(fresh_index(&*f.store, f.log)));
+    }
+
+    #[test]
     fn a_log_written_before_the_index_gets_an_indexed_checkpoint_at_start() {
         let f = fixture();
         for _ in 0..4 {

@@ -154,8 +154,9 @@ fn prefix(kh: &Hash, depth: usize) -> (u8, u32) {
     (depth as u8, p)
 }
 
-/// What a cached subtree holds. Keys are only ever added or changed, never
-/// removed, so a change below tells how this changes without looking.
+/// What a cached subtree holds. Keys are added or changed by `set`, so a
+/// change below tells how this changes without looking; `remove` (undoing
+/// a batch that was not committed) drops the cached subtrees on its path.
 #[derive(Clone, Copy, Debug)]
 enum Holds {
     Empty,

@@ -673,6 +673,9 @@ mod tests {
         Missing,
     }
 
+    /// The mirror's size, latest checkpoint, and index (size covered, keys).
+    type Held = (u64, Option<(u64, Vec<u8>)>, (u64, usize));
+
     impl Fixture {
         /// A push of entries `from..to` under a checkpoint at `to`.
         fn push(&self, from: usize, to: usize, line: Line) -> Push {
@@ -729,7 +732,7 @@ mod tests {
         }
 
         /// Everything the mirror holds of the log: size, checkpoint, index.
-        fn held(&self) -> (u64, Option<(u64, Vec<u8>)>, (u64, usize)) {
+        fn held(&self) -> Held {
             let (indexed, states) = self.store.index_states(self.mirror).unwrap();
             (
                 self.store.size(self.mirror).unwrap(),

@@ -147,3 +147,106 @@ impl IndexCache {
         Ok(LogIndex::at(store, log, size)?.root())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+    use hotline_proto::index::Index;
+    use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
+    use hotline_proto::name::Party;
+
+    use super::*;
+    use crate::indexes::Staged;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{AppendBatch, NewLeaf, extend_tree};
+
+    fn receipt(key: &NoteKey, refd: u64, i: i64) -> SignedEntry {
+        let h = Header {
+            v: HEADER_VERSION,
+            log: Party::new("us").unwrap(),
+            kind: Kind::Receipt,
+            from: "us".into(),
+            to: None,
+            agreement: None,
+            time: jiff::Timestamp::from_second(1_000_000_000 + i).unwrap(),
+            refs: vec![Ref {
+                log: Party::new("ru").unwrap(),
+                index: refd,
+                leaf_hash: hotline_proto::b64::encode([3u8; 32]),
+            }],
+            prev: None,
+            body: None,
+            key: None,
+            status: Some("delivered".into()),
+            terms: None,
+            digest: None,
+        };
+        SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
+    }
+
+    #[test]
+    fn states_entries_and_proofs_at_the_current_and_an_earlier_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&tmp.path().join("t.db")).unwrap();
+        let log = store.log_id("hotline/us", "us").unwrap();
+        let key = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        // Entries 0..6 refer to ru:0, ru:1, ru:0, …
+        let es: Vec<SignedEntry> = (0..6).map(|i| receipt(&key, i % 2, i as i64)).collect();
+        let mut ix = LogIndex::new();
+        for (n, e) in es.iter().enumerate() {
+            let n = n as u64;
+            let leaf = NewLeaf::from_entry(e, None);
+            let (pending, _) = extend_tree(&store, log, n, &[leaf.leaf_hash]).unwrap();
+            let mut staged = Staged::default();
+            ix.apply_entry(n, e, &mut staged);
+            store
+                .append(&AppendBatch {
+                    log,
+                    first: n,
+                    leaves: std::slice::from_ref(&leaf),
+                    first_hash: hotline_proto::tree::stored_hash_count(n),
+                    hashes: &pending,
+                    checkpoint: None,
+                    now: 0,
+                    index: Some(&staged.rows),
+                })
+                .unwrap();
+        }
+        let fresh = |n: usize| {
+            let mut f = Index::new();
+            for (i, e) in es[..n].iter().enumerate() {
+                f.apply_entry(i as u64, e);
+            }
+            f
+        };
+        let cache = IndexCache::new();
+        let k = "ref/ru/0";
+        for n in [6u64, 3] {
+            let mut want = fresh(n as usize);
+            let st = cache.key_state_at(&store, log, k, n).unwrap();
+            assert_eq!(st, want.state(k), "state at {n}");
+            let (pst, proof) = cache.index_proof_at(&store, log, k, n).unwrap();
+            assert_eq!(pst, st);
+            index::verify(want.root(), k, st, &proof).unwrap();
+            assert_eq!(cache.root_at(&store, log, n).unwrap(), want.root());
+        }
+        let at = |n, from| -> Vec<u64> {
+            cache
+                .key_entries(&store, log, k, n, from)
+                .unwrap()
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect()
+        };
+        assert_eq!(at(6, 0), vec![0, 2, 4]);
+        assert_eq!(at(6, 1), vec![2, 4]);
+        assert_eq!(at(4, 0), vec![0, 2]);
+        assert_eq!(at(6, 3), Vec::<u64>::new());
+        // A key no entry has: count 0, and a proof of its absence.
+        let (st, proof) = cache.index_proof_at(&store, log, "ref/ru/9", 6).unwrap();
+        assert_eq!(st.count, 0);
+        index::verify(fresh(6).root(), "ref/ru/9", st, &proof).unwrap();
+        // Beyond the log: refused.
+        assert!(cache.key_state_at(&store, log, k, 7).is_err());
+    }
+}
