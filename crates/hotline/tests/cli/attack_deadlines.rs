@@ -462,3 +462,201 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!out.contains("not acknowledged within"), "{out}");
 }
+
+/// The month before this one, `YYYY-MM` (the last finished month).
+fn previous_month() -> String {
+    Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .first_of_month()
+        .unwrap()
+        .yesterday()
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string()
+}
+
+/// Completeness of a real stats bundle. Real nodes date their entries now,
+/// so the last finished month holds none of the channel's inquiries; its
+/// bundle still discloses the channel's inquiries after the month (this
+/// month's, which show the month held no more) and both key histories.
+/// Dropping any one of them makes `verify` refuse the bundle.
+#[test]
+fn a_real_stats_bundle_is_complete() {
+    let (us, ru, _a, _b, _agreement) = staged("5s", "1h");
+    let (id, i) = inquire(&us, "REvil intrusion");
+    receipted(&ru, "us", i);
+    let k = ack(&ru, &id);
+    receipted(&us, "ru", k);
+    settled(&us, &ru);
+    let keys = pinned_keys(&[&us, &ru]);
+    let month = previous_month();
+    for p in [&us, &ru] {
+        let f = beside(p, "stats.json");
+        ok(&[
+            "prove",
+            "stats",
+            "--channel",
+            "us/fbi:ru/fsb",
+            "--month",
+            &month,
+            "--dir",
+            p.d(),
+            "-o",
+            f.to_str().unwrap(),
+        ]);
+        let b = std::fs::read_to_string(&f).unwrap();
+        verified_with(
+            verify_file(&f, &keys),
+            "the real stats bundle",
+            &[
+                &format!("Channel us/fbi → ru/fsb, {month} (UTC, by us's clock)"),
+                "0 inquiries sent",
+            ],
+        );
+        let v: Value = serde_json::from_str(&b).unwrap();
+        let disclosed: Vec<u64> = v["inquiries"]["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            disclosed,
+            vec![i],
+            "the channel's inquiries after the month"
+        );
+        let mut bad = each_leaf_dropped(&b, "/inquiries");
+        bad.extend(each_leaf_dropped(&b, "/sender/key_history"));
+        bad.extend(each_leaf_dropped(&b, "/receiver/key_history"));
+        for (j, x) in bad.iter().enumerate() {
+            refused_with(
+                verify_bundle(p, &format!("stats-dropped-{j}.json"), x, &keys),
+                "a stats bundle with a disclosed entry dropped",
+                &["do not make up its committed chain"],
+            );
+        }
+    }
+}
+
+/// Attack (d) with a neutral witness: nato mirrors and cosigns both logs.
+/// Hostile ru pushes its late answer, dated inside the deadline, to us and
+/// to nato, and has nato cosign its tree holding it; nato does so at its
+/// own time, after the deadline. With nato pinned, the bundle shows what
+/// nato saw and when — still not "answered within".
+#[test]
+fn attack_d_a_neutral_witness_shows_the_late_answer_only_after_its_deadline() {
+    let (us, ru) = pair();
+    let nato = Party::new("nato");
+    set_cosign_interval(&nato.dir, 1);
+    let (a, b, c) = (
+        Served::start(&us.dir),
+        Served::start(&ru.dir),
+        Served::start(&nato.dir),
+    );
+    federate(&us, &ru);
+    federate(&us, &nato);
+    federate(&ru, &nato);
+    let terms = beside(&us, "terms.toml");
+    std::fs::write(
+        &terms,
+        "title = \"Test channel\"\nstart = \"2021-06-01T00:00:00Z\"\nnotice = \"1d\"\n\
+         ack_within = \"4s\"\nanswer_within = \"8s\"\n\n[[channel]]\n\
+         offices = [\"us/fbi\", \"ru/fsb\"]\nkinds = [\"message\", \"inquiry\", \"ack\", \"answer\"]\n",
+    )
+    .unwrap();
+    let agreement = agree(&us, &ru, terms.to_str().unwrap());
+    settle_between(&us, &ru);
+    settle_between(&us, &nato);
+    settle_between(&ru, &nato);
+    let (id, i) = inquire(&us, "REvil intrusion");
+    receipted(&ru, "us", i);
+    let deadline = dated(&us, i) + SignedDuration::from_secs(8);
+    let inside = deadline - SignedDuration::from_secs(2);
+    settle_between(&us, &ru);
+    settle_between(&ru, &nato);
+
+    b.kill9();
+    let mut ru = Hostile::take_over(ru);
+    sleep_past(deadline + SignedDuration::from_secs(2));
+    let inquiry_leaf = mirrored(&ru.party, "us")[i as usize].clone();
+    let (sealed, body) = ru.seal(
+        "ru/fsb",
+        &office_of(&us, "us/fbi"),
+        "First findings attached.",
+        "First findings attached.",
+    );
+    let mut h = ru.header(Kind::Answer, "ru/fsb", Some("us/fbi"), &inside.to_string());
+    h.agreement = Some(agreement);
+    h.refs = vec![Hostile::reference("us", i, &inquiry_leaf)];
+    h.body = Some(body);
+    let e = ru.sign(h);
+    let n = ru.append(&e, Some(sealed));
+    let nato_before = Snapshot::of(&nato, &["us", "ru"]);
+    // A third witness takes headers only. nato first: its cosignature is
+    // then the sender side's first sight of the answer.
+    let header_only = push_leaves(
+        &ru.origin(),
+        &ru.checkpoint(ru.size()),
+        n,
+        &[ru.leaves[n as usize].clone()],
+    );
+    let (s, t) = ru.post(
+        Target::new(&nato, &c),
+        "/fed/v1/push",
+        "application/json",
+        &header_only,
+    );
+    assert_eq!(s, 200, "nato refused the late answer's header: {t}");
+    let size = ru.size();
+    let old = witness_state(&nato, "hotline/ru").map_or(0, |(s, _)| s);
+    let (s, line) = ru.add_checkpoint(Target::new(&nato, &c), old, size);
+    assert_eq!(s, 200, "nato did not cosign ru's tree: {line}");
+    let (s, t) = ru.push(Target::new(&us, &a), n);
+    assert_eq!(s, 200, "us refused the late answer: {t}");
+    let r = receipted(&us, "ru", n);
+    // nato took the answer's header into its mirror of ru, and wrote
+    // nothing (us's receipt of it reaches nato's mirror of us, honestly).
+    let now = Snapshot::of(&nato, &["ru"]);
+    assert_eq!(now.own, nato_before.own, "nato's own log changed");
+    let had = nato_before.mirrors["ru"].len();
+    assert_eq!(now.mirrors["ru"][..had], nato_before.mirrors["ru"][..]);
+    assert_eq!(now.mirrors["ru"].len(), had + 1);
+    let (_, cosigned) = witness_state(&nato, "hotline/ru").unwrap();
+    assert!(
+        cosigned > deadline.as_second(),
+        "nato cosigned at {cosigned}, not after the deadline {deadline}"
+    );
+
+    let keys = pinned_keys(&[&us, &ru.party, &nato]);
+    let bundle = prove_answered(&us, &id, "answered-d-nato.json");
+    let mut v: Value = serde_json::from_str(&bundle).unwrap();
+    let cp = v["receiver"]["checkpoint"].as_str().unwrap().to_owned();
+    let (_, at, _) = hotline_proto::checkpoint::peek(cp.as_bytes()).unwrap();
+    assert_eq!(at, size, "us's bundle is over ru's tree nato cosigned");
+    let line = if line.ends_with('\n') {
+        line
+    } else {
+        format!("{line}\n")
+    };
+    v["receiver"]["checkpoint"] = format!("{cp}{line}").into();
+    let seen_at = dated(&us, r);
+    let out = verified_with(
+        verify_bundle(&us, "answered-d-nato-check.json", &v.to_string(), &keys),
+        "the answered bundle with nato's cosignature of ru's tree",
+        &[
+            "Whether it was answered within the agreed 8s is not settled by either side's signatures",
+            &format!("ru dated ru:{n} {inside} by its own clock"),
+        ],
+    );
+    assert!(!out.contains("It was answered within"), "{out}");
+    // The earliest observation on the sender's side is nato's, after the
+    // deadline; us's own receipt came later still.
+    let nato_at = Timestamp::from_second(cosigned).unwrap();
+    assert!(nato_at <= seen_at, "{out}");
+    assert!(
+        out.contains(&format!(
+            "only at {nato_at} (nato's witness (hotline/nato/witness) at {nato_at} cosigned ru's tree of size {size} holding it), after {deadline}, the deadline on us's clock"
+        )),
+        "{out}"
+    );
+}
