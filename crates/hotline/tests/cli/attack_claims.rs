@@ -571,7 +571,7 @@ fn attack_f_an_entry_under_a_revoked_key_is_refused() {
             &keys,
         ),
         "the key history with a base",
-        &[],
+        &["the key history must disclose every key entry of us's log (no base)"],
     );
     // The honest inquiry, signed before the revocation, still verifies
     // under the same complete history.

@@ -116,7 +116,7 @@ fn attack_c_an_answered_bundle_without_the_timely_ack_is_refused() {
     let (us, ru, a, _b, _agreement) = staged("20s", "40s");
     let (id, i) = inquire(&us, "REvil intrusion");
     let receipt = receipted(&ru, "us", i);
-    let ru_before_ack = log_json(&ru.d()).len() as u64;
+    let ru_before_ack = log_json(ru.d()).len() as u64;
     let k = ack(&ru, &id);
     let n = answer(&ru, &id);
     receipted(&us, "ru", k);
