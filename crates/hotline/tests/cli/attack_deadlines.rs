@@ -376,7 +376,10 @@ fn attack_d_a_late_answer_dated_inside_its_deadline_is_not_within() {
 /// deadline had passed before ru received it; ru acknowledges within the
 /// limit of its own receipt. The answered bundle ru's node writes — and
 /// every complete bundle holds the same entries — does not count it
-/// missed: ru's deadline runs from ru's receipt.
+/// missed: ru's deadline runs from ru's receipt. A second one, acknowledged
+/// late by ru's own clock, is missed, counted from ru's receipt. (A stats
+/// bundle cannot show this on real nodes: a month must be over, and no
+/// receiver accepts entries dated that far back.)
 #[test]
 fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver() {
     let (us, ru, a, b, agreement) = staged("5s", "1h");
@@ -461,6 +464,40 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
     let out = verify_bundle(&us.party, "attack-e-cosigned.json", &v.to_string(), &keys)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!out.contains("not acknowledged within"), "{out}");
+
+    // A second inquiry dated the same way, which ru acknowledges only after
+    // 5s of its receipt: that is a miss, on ru's own signatures — and it is
+    // counted from ru's receipt, not from us's date.
+    let (sealed, body) = us.seal(
+        "us/fbi",
+        &office_of(&ru, "ru/fsb"),
+        "A second incident.",
+        "A second incident.",
+    );
+    let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), &last.to_string());
+    h.agreement = Some(agreement);
+    h.body = Some(body);
+    let e = us.sign(h);
+    let j = us.append(&e, Some(sealed));
+    let (s, t) = us.push(Target::new(&ru, &b), j);
+    assert_eq!(s, 200, "ru refused the second backdated inquiry: {t}");
+    let receipt = receipted(&ru, "us", j);
+    let received = dated(&ru, receipt);
+    sleep_past(received + SignedDuration::from_secs(6));
+    let id = format!("us:{j}");
+    let k = ack(&ru, &id);
+    let bundle = prove_answered(&ru, &id, "answered-e-late.json");
+    verified_with(
+        verify_bundle(&ru, "answered-e-late-check.json", &bundle, &keys),
+        "the answered bundle of the late-acknowledged backdated inquiry",
+        &[
+            &format!(
+                "It was not acknowledged within the agreed 5s, on ru's own signatures: ru receipted it at {received}, its own signed state reaches {}",
+                received + SignedDuration::from_secs(5)
+            ),
+            &format!("(first: ru:{k}, dated {} by ru)", dated(&ru, k)),
+        ],
+    );
 }
 
 /// The month before this one, `YYYY-MM` (the last finished month).
