@@ -692,3 +692,93 @@ fn a_real_absence_bundle_is_complete_and_discloses_only_its_channel() {
         "ru's log is in the bundle"
     );
 }
+
+/// Attack (b) where a neutral witness would matter: nato mirrors and
+/// cosigns both logs, and a reader pins it. Hostile ru cannot have nato
+/// cosign us's older tree after the window (only us asks nato to cosign
+/// us's log: 403, nato unchanged), and with nato pinned, ru's own late
+/// cosignature of that tree still closes no window; us's current tree,
+/// which nato did cosign, holds the inquiry.
+#[test]
+fn attack_b_a_neutral_witness_does_not_cosign_the_older_tree_for_the_receiver() {
+    let (us, ru, nato, _a, b, c, _agreement) = stage_with_witness();
+    settled(&us, &ru);
+    let size_before = log_json(us.d()).len() as u64;
+    let old = checkpoint_held(&ru, "hotline/us", size_before)
+        .unwrap_or_else(|| panic!("ru holds no checkpoint of us at size {size_before}"));
+    let since = now_floor();
+    sleep_past(since + SignedDuration::from_millis(1200));
+    let (_, inquiry) = inquire(&us, "REvil intrusion");
+    receipted(&ru, "us", inquiry);
+    settled(&us, &ru);
+    settle_between(&us, &nato);
+    let until = Timestamp::from_second(Timestamp::now().as_second() + 1).unwrap();
+    sleep_past(until);
+    let keys = pinned_keys(&[&us, &ru, &nato]);
+
+    b.kill9();
+    let ru = Hostile::take_over(ru);
+    let nato_state = witness_state(&nato, "hotline/us");
+    let nato_before = Snapshot::of(&nato, &["us"]);
+    let body = format!("old {size_before}\n\n{}", without_cosignatures(&old));
+    let (s, t) = ru.post(
+        Target::new(&nato, &c),
+        "/fed/v1/witness/add-checkpoint",
+        "text/plain",
+        body.as_bytes(),
+    );
+    assert_eq!(s, 403, "{t}");
+    assert!(
+        t.contains(
+            "ru asks for a cosignature of hotline/us, which is us's log: only us asks this witness to cosign it"
+        ),
+        "{t}"
+    );
+    assert_eq!(witness_state(&nato, "hotline/us"), nato_state);
+    nato_before.unchanged(&nato, "ru asking nato to cosign us's old tree");
+
+    let us_leaves = mirrored(&ru.party, "us");
+    let late = unix(until) + 60;
+    let claim = window(since, until);
+    let cp = with_cosignatures(&old, &[(&ru.witness_key, late)]);
+    let run = keyed_run(&us_leaves, size_before, &claim.key(), 0);
+    refused_with(
+        verify_bundle(
+            &ru.party,
+            "attack-b-nato.json",
+            &absence_bundle(&claim, &log_part("us", &us_leaves, &cp), &run),
+            &keys,
+        ),
+        "an absence closed by ru's late cosignature, nato pinned",
+        &["ru's cosignature alone never covers it"],
+    );
+    // The tree nato cosigned after the window is us's whole log, with the
+    // inquiry: `prove absence` refuses on either honest node.
+    let f = beside(&us, "absence-nato.json");
+    let (s, u) = (since.to_string(), until.to_string());
+    let e = fails(&[
+        "prove",
+        "absence",
+        "--log",
+        "us",
+        "--kind",
+        "inquiry",
+        "--from",
+        "us/fbi",
+        "--to",
+        "ru/fsb",
+        "--since",
+        &s,
+        "--until",
+        &u,
+        "--dir",
+        nato.d(),
+        "-o",
+        f.to_str().unwrap(),
+    ]);
+    assert!(
+        e.contains(&format!("us:{inquiry}")),
+        "prove absence on nato: {e}"
+    );
+    assert!(!f.exists());
+}
