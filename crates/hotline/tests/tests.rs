@@ -47,6 +47,16 @@ mod cli {
     /// its length, before reading it; the peer port refuses requests past
     /// its limits and stores nothing.
     mod attack_bundles;
+    /// Issue 11 (a), (b), (f) against real nodes: a party's own witness
+    /// dating its tree before its inquiry, the receiver's late cosignature
+    /// of an older tree, an entry under a revoked key — each refused by
+    /// `hotline verify`; a real absence bundle is complete and discloses no
+    /// other channel.
+    mod attack_claims;
+    /// Issue 11 (c), (d), (e) against real nodes: a timely acknowledgement
+    /// left out, a late answer dated inside its deadline, inquiries dated
+    /// before they were written — refused, or the weaker true sentence.
+    mod attack_deadlines;
     /// Office keys learnt from the verified mirror: an office announced
     /// after pinning is reachable, a rotated one is sealed to its new key,
     /// both without re-export; an entry signed with a revoked or rotated-away

@@ -941,3 +941,167 @@ fn an_honest_entry_built_by_the_harness_is_accepted() {
         "one receipt, nothing else"
     );
 }
+
+// ---- Claim bundles (issue 11): what a hostile party assembles from the
+// documented v2 formats, its own keys and what the honest nodes gave it. ----
+
+/// The keyed run of `key` over the first `size` of `leaves` (a log as its
+/// writer or a mirror holds it), disclosing the key's entries from its
+/// `from`-th on (0: every one, no base) — the index as every witness
+/// recomputes it.
+pub fn keyed_run(
+    leaves: &[Vec<u8>],
+    size: u64,
+    key: &str,
+    from: usize,
+) -> hotline_proto::index::KeyedRun {
+    use hotline_proto::index::{self, Index, KeyState, KeyedRun};
+    let mut ix = Index::new();
+    let mut all = vec![];
+    for (i, l) in leaves[..size as usize].iter().enumerate() {
+        let e = SignedEntry::from_leaf(l).unwrap();
+        ix.apply_entry(i as u64, &e);
+        if index::keys_of(&e).iter().any(|k| k == key) {
+            all.push((i as u64, l.clone()));
+        }
+    }
+    let base = (from > 0).then(|| {
+        all[..from].iter().fold(KeyState::default(), |s, (i, l)| {
+            s.push(*i, hotline_proto::tree::leaf_hash(l))
+        })
+    });
+    KeyedRun {
+        key: key.to_owned(),
+        state: ix.state(key),
+        proof: ix.prove(key),
+        base,
+        leaves: all[from..].to_vec(),
+    }
+}
+
+/// A log part of a v2 bundle: `note` (a checkpoint of the first
+/// `size` of `leaves`, with whatever cosignatures it carries) and the
+/// complete key history of `party` under it.
+pub fn log_part(party: &str, leaves: &[Vec<u8>], note: &str) -> hotline_proto::claims::LogEvidence {
+    let (_, size, _) = checkpoint::peek(note.as_bytes()).unwrap();
+    hotline_proto::claims::LogEvidence {
+        checkpoint: note.as_bytes().to_vec(),
+        key_history: keyed_run(
+            leaves,
+            size,
+            &hotline_proto::claims::history::key_history_key(party),
+            0,
+        ),
+    }
+}
+
+/// The tlog-proof of entry `index` of `leaves` under `note` (a checkpoint
+/// of their first `size`).
+pub fn entry_proof(leaves: &[Vec<u8>], index: u64, note: &str) -> TlogProof {
+    let (_, size, _) = checkpoint::peek(note.as_bytes()).unwrap();
+    let mut t = MemoryTree::new();
+    leaves[..size as usize].iter().for_each(|l| {
+        t.push(l);
+    });
+    hotline_proto::bundle::tlog_proof(
+        &leaves[index as usize],
+        index,
+        t.inclusion(index, size).unwrap(),
+        note.as_bytes().to_vec(),
+    )
+}
+
+/// `note` with a cosignature line by each `(key, time)` added (time in
+/// seconds since the epoch), dated as the cosigner likes.
+pub fn with_cosignatures(note: &str, cosigners: &[(&NoteKey, u64)]) -> String {
+    let (text, _) = checkpoint::split(note.as_bytes()).unwrap();
+    let lines: String = cosigners
+        .iter()
+        .map(|(k, t)| checkpoint::cosign_line(k, text, *t).unwrap())
+        .collect();
+    String::from_utf8(checkpoint::add_lines(note.as_bytes(), &lines)).unwrap()
+}
+
+/// `note` without its cosignature lines (the log's own signature kept).
+pub fn without_cosignatures(note: &str) -> String {
+    let (_, sigs) = note.split_once("\n\n").unwrap();
+    let (text, _) = note.split_once("\n\n").unwrap();
+    let origin = text.lines().next().unwrap();
+    let own: String = sigs
+        .lines()
+        .filter(|l| l.starts_with(&format!("\u{2014} {origin} ")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{text}\n\n{own}")
+}
+
+/// `note` with a cosignature line by each `(key, time)` placed before the
+/// cosignatures it carries: a verifier that keeps the first line of a key
+/// (C2SP signed notes ignore a key's later lines) sees these.
+pub fn with_cosignatures_first(note: &str, cosigners: &[(&NoteKey, u64)]) -> String {
+    let bare = without_cosignatures(note);
+    let theirs = &note[bare.len()..];
+    with_cosignatures(&bare, cosigners) + theirs
+}
+
+/// What `holder`'s database keeps of `origin`'s checkpoint at `size`, if
+/// it stored one (a mirror keeps the signed notes it was pushed).
+pub fn checkpoint_held(holder: &Party, origin: &str, size: u64) -> Option<String> {
+    use rusqlite::OptionalExtension;
+    db_of(holder)
+        .query_row(
+            "SELECT c.note FROM checkpoints c JOIN logs l ON l.id = c.log \
+             WHERE l.origin = ?1 AND c.size = ?2",
+            rusqlite::params![origin, i64::try_from(size).unwrap()],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .optional()
+        .unwrap()
+        .map(|n| String::from_utf8(n).unwrap())
+}
+
+/// The log key and cosigner key of each of `parties`, as `--key`
+/// arguments of `hotline verify`: what a reader pins.
+pub fn pinned_keys(parties: &[&Party]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in parties {
+        for witness in [false, true] {
+            let mut args = vec!["key", "--dir", p.d()];
+            if witness {
+                args.push("--witness");
+            }
+            out.push("--key".to_owned());
+            out.push(ok(&args).trim().to_owned());
+        }
+    }
+    out
+}
+
+/// `hotline verify FILE KEYS…` as a real process: the claim it printed,
+/// or its error.
+pub fn verify_file(file: &Path, keys: &[String]) -> Result<String, String> {
+    let mut args = vec!["verify", file.to_str().unwrap()];
+    args.extend(keys.iter().map(String::as_str));
+    let o = super::util::hotline(&args);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    if o.status.success() {
+        Ok(out)
+    } else {
+        Err(err)
+    }
+}
+
+/// Writes `bundle` next to `p`'s directory as `name` and verifies it.
+pub fn verify_bundle(
+    p: &Party,
+    name: &str,
+    bundle: &str,
+    keys: &[String],
+) -> Result<String, String> {
+    let f = p.dir.join("..").join(name);
+    std::fs::write(&f, bundle).unwrap();
+    verify_file(&f, keys)
+}
