@@ -46,6 +46,11 @@ pub enum BundleError {
         "unknown bundle type {0:?} (this build verifies: {INCLUSION_V3}, {EQUIVOCATION_V2}, {EQUIVOCATION_V1}, {INDEX_MISMATCH_V1}, {DELIVERY_V2}, {ANSWERED_V2}, {ABSENCE_V2}, {STATS_V2}, {OPENING_V2}, {STATEMENT_V2})"
     )]
     UnknownType(String),
+    /// A node's record of a checkpoint it refused, handed over as a bundle.
+    #[error(
+        "{0} is a node's record of a checkpoint whose index line it refused, not a bundle: the line is wrong because of every entry of the log up to that size, which the record does not carry. Anyone holding the log's entries (every witness of it) recomputes the index root and compares it with the record's `index`; a keyed run under that checkpoint that leaves an entry out is proved to anyone by a hotline/index-mismatch/v1 bundle"
+    )]
+    RefusalRecord(String),
     /// A tlog-proof inside the bundle is malformed.
     #[error("malformed tlog-proof in {part}: {why}")]
     TlogProof {
@@ -533,6 +538,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<Verified, BundleError> {
         return Err(refused);
     }
     match kind.as_str() {
+        "hotline/index-refused/v1" => Err(BundleError::RefusalRecord(kind)),
         EQUIVOCATION_V1 | EQUIVOCATION_V2 => {
             claims::equivocation::verify(bytes, keys).map(|p| Verified::Equivocation(Box::new(p)))
         }

@@ -78,10 +78,19 @@ fn entry_part(name: &'static str, e: &ProvedEntry) -> Part {
 fn deadline_part(name: &'static str, d: &Deadline, sender: &str, receiver: &str) -> Part {
     match &d.verdict {
         Verdict::NoLimit => part(name, "no such deadline in the agreement", vec![]),
-        Verdict::Met { by, observed, how } => part(
+        Verdict::Met {
+            by,
+            observed,
+            how,
+            neutral,
+        } => part(
             name,
             format!("met: {by} observed by {observed}"),
-            vec![format!("{sender}'s observation: {how}")],
+            vec![if *neutral {
+                format!("a neutral witness's observation: {how}")
+            } else {
+                format!("{sender}'s observation: {how}")
+            }],
         ),
         Verdict::Missed { start, due, how } => part(
             name,

@@ -1,7 +1,7 @@
 //! Building equivocation evidence from what a node holds: two checkpoints
 //! of one log that disagree (`hotline/equivocation/v1`), or a checkpoint
 //! whose index line is not the index of its entries
-//! (`hotline/index-mismatch/v1`).
+//! (`hotline/index-refused/v1`).
 
 use hotline_proto::bundle::{self, RootClaim};
 use hotline_proto::tree::{self, HashReader};
@@ -70,9 +70,15 @@ pub fn keep(
     Ok(id)
 }
 
-/// The kind of the evidence a mirror or witness keeps of a checkpoint whose
+/// The kind of the record a mirror or witness keeps of a checkpoint whose
 /// `hotline-index` line is missing or is not the index of its entries.
-pub const INDEX_MISMATCH: &str = "hotline/index-mismatch/v1";
+///
+/// Not a bundle `hotline verify` checks alone: what makes the line wrong is
+/// every entry of the log up to that size, which the record does not carry.
+/// Anyone holding those entries (every witness of the log) recomputes the
+/// root. Once the log hands out a keyed run under such a checkpoint that
+/// leaves an entry out, `hotline/index-mismatch/v1` proves it to anyone.
+pub const INDEX_MISMATCH: &str = "hotline/index-refused/v1";
 
 /// Keeps the evidence of a checkpoint (`note`, at `size`) whose index line
 /// (`claimed`, `None` when missing) is not `ours`, the index this node

@@ -171,16 +171,27 @@ pub(crate) fn gather(
                     r.party(),
                     r.checkpoint.size
                 ),
+                c.role == Role::Neutral,
             );
         }
         let rkey = index::ref_key(r.party(), *j);
-        if let Some(rj) = receipts.remove(&rkey) {
+        // Required even when it is empty: "S shows no receipt of it" is
+        // said only on S's complete run, never on one left out.
+        let rj = receipts.remove(&rkey).ok_or_else(|| {
+            mismatch(format!(
+                "the run of {}'s receipts of {rid} ({rkey}) is left out: a bundle carries one for every ack and answer it discloses, so that what {} observed is complete",
+                s.party(),
+                s.party()
+            ))
+        })?;
+        {
             let run = s.run(rj, &rkey, true, &format!("receipts of {rid}"))?;
             for (k, e) in &run.entries {
                 if let Some(x) = receipt_of(g, *j, e, *k) {
                     resp.observe(
                         x.dated,
                         format!("{}'s receipt {} dated {}", s.party(), x.id, x.dated),
+                        false,
                     );
                 }
             }
@@ -229,6 +240,7 @@ pub(crate) fn apply_seen(
                     r.party(),
                     cp.size
                 ),
+                c.role == Role::Neutral,
             );
         }
     }

@@ -30,15 +30,16 @@ pub struct Response {
     pub dated: Timestamp,
     /// Whether it is an answer (else an ack).
     pub answer: bool,
-    /// S's earliest observation of it: when, and how ("us's receipt us:9").
-    pub observed: Option<(Timestamp, String)>,
+    /// S's earliest observation of it: when, how ("us's receipt us:9"),
+    /// and whether a neutral witness made it (else S itself or its witness).
+    pub observed: Option<(Timestamp, String, bool)>,
 }
 
 impl Response {
     /// Takes in an observation, keeping the earliest.
-    pub fn observe(&mut self, at: Timestamp, how: String) {
-        if self.observed.as_ref().is_none_or(|(t, _)| at < *t) {
-            self.observed = Some((at, how));
+    pub fn observe(&mut self, at: Timestamp, how: String, neutral: bool) {
+        if self.observed.as_ref().is_none_or(|(t, _, _)| at < *t) {
+            self.observed = Some((at, how, neutral));
         }
     }
 }
@@ -56,6 +57,8 @@ pub enum Verdict {
         observed: Timestamp,
         /// How.
         how: String,
+        /// Whether a neutral witness observed it (else S or S's witness).
+        neutral: bool,
     },
     /// Missed, on R's own signatures.
     Missed {
@@ -115,9 +118,13 @@ pub fn assess(
     let due_s = plus(sent, w);
     let observed = candidates
         .iter()
-        .filter_map(|c| c.observed.as_ref().map(|(t, how)| (*t, how, &c.id)))
-        .min_by_key(|(t, _, _)| *t);
-    if let Some((t, how, by)) = observed
+        .filter_map(|c| {
+            c.observed
+                .as_ref()
+                .map(|(t, how, neutral)| (*t, how, *neutral, &c.id))
+        })
+        .min_by_key(|(t, _, _, _)| *t);
+    if let Some((t, how, neutral, by)) = observed
         && t <= due_s
     {
         return Deadline {
@@ -127,13 +134,17 @@ pub fn assess(
                 by: by.clone(),
                 observed: t,
                 how: how.clone(),
+                neutral,
             },
         };
     }
     let rp = r.party;
     let seen_late = match observed {
-        Some((t, how, by)) => format!(
+        Some((t, how, false, by)) => format!(
             "{sender}'s signatures show {by} only at {t} ({how}), after {due_s}, the deadline on {sender}'s clock"
+        ),
+        Some((t, how, true, by)) => format!(
+            "the earliest observation that rests on neither side's own word shows {by} only at {t} ({how}), after {due_s}, the deadline on {sender}'s clock; {sender}'s own signatures show it no earlier"
         ),
         None => format!(
             "{sender}'s signatures show no response by {due_s}, the deadline on {sender}'s clock"
@@ -199,8 +210,21 @@ impl Deadline {
             (Verdict::NoLimit, _) => format!(
                 "The agreement sets no deadline to be {verb}; the first response is {first}."
             ),
-            (Verdict::Met { by, observed, how }, Some(l)) => format!(
-                "It was {verb} within the agreed {l}, on {sender}'s observation: {by} was seen at {observed} ({how})."
+            (
+                Verdict::Met {
+                    by,
+                    observed,
+                    how,
+                    neutral,
+                },
+                Some(l),
+            ) => format!(
+                "It was {verb} within the agreed {l}, on {}'s observation: {by} was seen at {observed} ({how}).",
+                if *neutral {
+                    "a neutral witness"
+                } else {
+                    sender
+                }
             ),
             (Verdict::Missed { start, due, how }, Some(l)) => format!(
                 "It was not {verb} within the agreed {l}, on {receiver}'s own signatures: {receiver} receipted it at {start}, its own signed state reaches {due} ({how}), and the complete run of its entries referring to the inquiry holds none dated by then (first: {first})."

@@ -36,7 +36,7 @@ pub fn refusal(kind: &str) -> Option<BundleError> {
             STATS_V2,
             "hotline prove stats",
         ),
-        "hotline/opening/v1" => (KEYS.to_owned(), OPENING_V2, "hotline prove opening"),
+        "hotline/opening/v1" => (KEYS.to_owned(), OPENING_V2, "hotline open"),
         "hotline/statement/v1" => (KEYS.to_owned(), STATEMENT_V2, "hotline prove statement"),
         _ => return None,
     };

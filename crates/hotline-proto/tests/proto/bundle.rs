@@ -423,3 +423,23 @@ fn inclusion_v1_and_v2_are_refused_saying_why() {
         );
     }
 }
+
+/// A node's record of a checkpoint it refused for its index line is not a
+/// bundle: `verify` says what it is and how it is checked, instead of
+/// "unknown type".
+#[test]
+fn a_refused_index_record_is_named_not_verified() {
+    let (log, _) = world();
+    let keys = Keyring::new([log.party.verifier()]);
+    let record = r#"{"bundle": "hotline/index-refused/v1", "origin": "hotline/us", "size": 3}"#;
+    let e = refused(record, &keys);
+    assert!(matches!(e, BundleError::RefusalRecord(_)), "{e}");
+    assert_says(
+        &e,
+        &[
+            "not a bundle",
+            "recomputes the index root",
+            "hotline/index-mismatch/v1",
+        ],
+    );
+}

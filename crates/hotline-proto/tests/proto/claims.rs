@@ -541,6 +541,17 @@ fn attack_c_a_left_out_reply_or_receipt_is_refused() {
             &["receipts of ru:3", "committed chain"],
         );
     }
+    // A receipts run left out entirely is refused: what us observed must be
+    // complete, or "us shows no receipt" could be said on an omission.
+    for n in 0..2 {
+        let bad = edit(&b, |v| {
+            v["receipts"].as_array_mut().unwrap().remove(n);
+        });
+        says(
+            &refused(&bad, &keys).to_string(),
+            &["is left out", "one for every ack and answer"],
+        );
+    }
     // A base on the replies (entries not disclosed) is refused too.
     let bad =
         edit(
@@ -1236,7 +1247,11 @@ fn version_1_claim_bundles_are_refused_saying_why() {
                 &format!("{kind} is no longer accepted"),
                 why,
                 instead,
-                "hotline prove",
+                if kind.contains("opening") {
+                    "`hotline open` writes one"
+                } else {
+                    "hotline prove"
+                },
             ],
         );
     }

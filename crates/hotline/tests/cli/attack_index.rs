@@ -88,7 +88,7 @@ fn refused_with_evidence(line: IndexLine, says: &str) {
     assert_eq!(s["equivocations"], 2, "{s}");
     let listed = ok(&["prove", "equivocation", "--dir", ru.d()]);
     assert!(listed.contains("#1") && listed.contains("#2"), "{listed}");
-    let f = ru.dir.join("../index-mismatch.json");
+    let f = ru.dir.join("../index-refused.json");
     ok(&[
         "prove",
         "equivocation",
@@ -100,7 +100,7 @@ fn refused_with_evidence(line: IndexLine, says: &str) {
     ]);
     let kept: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-    assert_eq!(kept["bundle"], "hotline/index-mismatch/v1", "{kept}");
+    assert_eq!(kept["bundle"], "hotline/index-refused/v1", "{kept}");
     assert_eq!(kept["size"], i + 1, "{kept}");
     assert_eq!(
         kept["checkpoint"].as_str().unwrap(),
