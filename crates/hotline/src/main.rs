@@ -492,7 +492,7 @@ enum ProveCmd {
         #[arg(short = 'o', long = "output", default_value = "-")]
         output: PathBuf,
     },
-    /// Prove a month's figures for one channel: sent, delivered, acknowledged and answered in time, overdue.
+    /// Prove a month's figures for one channel: sent, delivered, and per deadline met (on the sender's observation), missed (on the receiver's own signatures) or not settled.
     Stats {
         /// The channel as `FROM:TO`, e.g. `us/fbi:ru/fsb`.
         #[arg(long)]
