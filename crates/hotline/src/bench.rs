@@ -26,6 +26,7 @@ use crate::demo::{self, Local};
 mod absence;
 mod month;
 mod startup;
+mod stats;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -96,6 +97,29 @@ pub enum BenchCmd {
         /// (one vkey a line), to measure `hotline verify FILE --key FILE.keys` on its own.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Size, build time and verify time of a month's figures for one channel ("K inquiries
+    /// us/fbi → ru/fsb in July, acknowledged and answered in time or not"): K threads (inquiry,
+    /// receipt, ack, answer, the receipts of both) among N entries in each log's month, in one
+    /// node's store (its own log, its mirror of the receiver's), built and checked by the code
+    /// `hotline prove stats` and `hotline verify` run. `--compare` runs it at 100,000 and
+    /// 1,000,000 entries with the same K, to show the bundle follows the channel, not the log.
+    Stats {
+        /// Entries in each log's month (the threads and other traffic).
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// Inquiries on the channel in the month, each with its whole thread.
+        #[arg(long, default_value_t = 1_000)]
+        inquiries: u64,
+        /// Builds and verifications to time (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Run at 100,000 and at 1,000,000 entries (ignores --entries) and compare.
+        #[arg(long)]
+        compare: bool,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -196,6 +220,34 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
                 absence::print(&f);
+            }
+        }
+        BenchCmd::Stats {
+            entries,
+            inquiries,
+            runs,
+            compare,
+            json,
+        } => {
+            let (inquiries, runs) = (inquiries.max(1), runs.max(1));
+            if compare {
+                let mut figures = Vec::new();
+                for n in [100_000, 1_000_000] {
+                    figures.push(stats::stats(n, inquiries, runs, json)?);
+                }
+                let c = stats::Comparison { runs: figures };
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&c)?);
+                } else {
+                    stats::print_comparison(&c);
+                }
+            } else {
+                let f = stats::stats(entries.max(inquiries * 6), inquiries, runs, json)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&f)?);
+                } else {
+                    stats::print(&f);
+                }
             }
         }
     }
