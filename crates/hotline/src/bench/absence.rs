@@ -38,8 +38,8 @@ pub(super) struct AbsenceFigures {
     checkpoints: u64,
     bundle_bytes: u64,
     goal_bundle_bytes: u64,
-    /// Entries whose leaves the bundle holds (key history, the channel's
-    /// last entry before the month): none of them depends on the log's size.
+    /// Entries the bundle holds (key history, the channel's last entry
+    /// before the month): none of them depends on the log's size.
     disclosed_entries: u64,
     runs: usize,
     /// `ProofSource::open` + `absence` (what `hotline prove absence` runs), median.
@@ -220,8 +220,8 @@ pub(super) fn write_output(
     Ok(())
 }
 
-/// How many entry leaves a bundle discloses, wherever they sit in it (every
-/// keyed run's `leaves`, every tlog-proof's `leaf`).
+/// How many entries a bundle discloses, wherever they sit in it: every
+/// leaf of a keyed run, and every tlog-proof (one entry each).
 pub(super) fn disclosed_leaves(bytes: &[u8]) -> Result<u64> {
     fn walk(v: &serde_json::Value) -> u64 {
         match v {
@@ -230,6 +230,7 @@ pub(super) fn disclosed_leaves(bytes: &[u8]) -> Result<u64> {
                 .map(|(k, v)| u64::from(k == "leaf" && v.is_string()) + walk(v))
                 .sum(),
             serde_json::Value::Array(a) => a.iter().map(walk).sum(),
+            serde_json::Value::String(s) => u64::from(s.starts_with("c2sp.org/tlog-proof@")),
             _ => 0,
         }
     }
