@@ -23,6 +23,11 @@ use tokio::task::JoinSet;
 
 use crate::demo::{self, Local};
 
+mod absence;
+mod month;
+mod startup;
+mod stats;
+
 #[derive(Subcommand)]
 pub enum BenchCmd {
     /// Durable appends/s (sign + seal + append + commit) beside the crypto-only rate; proof time at a million entries.
@@ -76,11 +81,13 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Size, build time and verify time of an absence proof for a month of a log (a node's
-    /// SQLite store, real signed entries, witness-cosigned checkpoints), built and checked
-    /// by the same code `hotline prove absence` and `hotline verify` run.
+    /// Size, build time and verify time of an absence proof ("no inquiry us/fbi → ru/fsb in
+    /// July") on a log whose month holds many entries and none of that channel (a node's SQLite
+    /// store and index, real signed entries, witness-cosigned indexed checkpoints), built and
+    /// checked by the same code `hotline prove absence` and `hotline verify` run; then the
+    /// node's start-up on that log (`Node::open`, the index loaded from the store).
     Absence {
-        /// Entries the month holds (all disclosed by the bundle).
+        /// Entries the month holds (none on the claimed channel; the log holds a third more before it).
         #[arg(long, default_value_t = 100_000)]
         entries: u64,
         /// Builds and verifications to time (medians are reported).
@@ -90,6 +97,29 @@ pub enum BenchCmd {
         /// (one vkey a line), to measure `hotline verify FILE --key FILE.keys` on its own.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Size, build time and verify time of a month's figures for one channel ("K inquiries
+    /// us/fbi → ru/fsb in July, acknowledged and answered in time or not"): K threads (inquiry,
+    /// receipt, ack, answer, the receipts of both) among N entries in each log's month, in one
+    /// node's store (its own log, its mirror of the receiver's), built and checked by the code
+    /// `hotline prove stats` and `hotline verify` run. `--compare` runs it at 100,000 and
+    /// 1,000,000 entries with the same K, to show the bundle follows the channel, not the log.
+    Stats {
+        /// Entries in each log's month (the threads and other traffic).
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// Inquiries on the channel in the month, each with its whole thread.
+        #[arg(long, default_value_t = 1_000)]
+        inquiries: u64,
+        /// Builds and verifications to time (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Run at 100,000 and at 1,000,000 entries (ignores --entries) and compare.
+        #[arg(long)]
+        compare: bool,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -185,11 +215,39 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             output,
             json,
         } => {
-            let f = absence(entries.max(1), runs.max(1), output.as_deref(), json)?;
+            let f = absence::absence(entries.max(1), runs.max(1), output.as_deref(), json)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
-                print_absence(&f);
+                absence::print(&f);
+            }
+        }
+        BenchCmd::Stats {
+            entries,
+            inquiries,
+            runs,
+            compare,
+            json,
+        } => {
+            let (inquiries, runs) = (inquiries.max(1), runs.max(1));
+            if compare {
+                let mut figures = Vec::new();
+                for n in [100_000, 1_000_000] {
+                    figures.push(stats::stats(n, inquiries, runs, json)?);
+                }
+                let c = stats::Comparison { runs: figures };
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&c)?);
+                } else {
+                    stats::print_comparison(&c);
+                }
+            } else {
+                let f = stats::stats(entries.max(inquiries * 6), inquiries, runs, json)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&f)?);
+                } else {
+                    stats::print(&f);
+                }
             }
         }
     }
@@ -239,6 +297,13 @@ fn status_mb(field: &str) -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn median_ms(times: &mut [Duration]) -> f64 {
+    times.sort();
+    times
+        .get(times.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 fn progress(msg: &str, quiet: bool) {
@@ -1122,583 +1187,4 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
     }
     times.sort();
     Ok((build, times))
-}
-
-/// The month an absence is claimed for, and the channel and kind claimed absent.
-const ABSENCE_SINCE: &str = "2021-07-01T00:00:00Z";
-const ABSENCE_UNTIL: &str = "2021-08-01T00:00:00Z";
-/// Where the log's history before the month starts.
-const ABSENCE_BEFORE: &str = "2021-06-01T00:00:00Z";
-const ABSENCE_FROM: &str = "us/fbi";
-const ABSENCE_TO: &str = "ru/fsb";
-const ABSENCE_KIND: Kind = Kind::Inquiry;
-/// Entries per group commit (one signed checkpoint, one cosignature each).
-const ABSENCE_BATCH: u64 = 1_000;
-
-#[derive(Serialize)]
-struct AbsenceFigures {
-    /// Entries in the month, every one disclosed in the bundle.
-    entries: u64,
-    /// The log's size at the start checkpoint (history before the month).
-    entries_before: u64,
-    /// Signed checkpoints (each cosigned) in the whole log.
-    checkpoints: u64,
-    bundle_bytes: u64,
-    bytes_per_entry: f64,
-    bytes_per_1000_entries: f64,
-    /// `bundle::verify` refuses bundles larger than this.
-    bundle_limit_bytes: u64,
-    /// Entries a month could hold before its bundle passes the limit, at this size per entry.
-    max_entries_under_limit: u64,
-    runs: usize,
-    /// `ProofSource::open` + `absence` (what `hotline prove absence` runs), median.
-    build_ms: f64,
-    /// `bundle::verify`, median, min and max.
-    verify_ms: f64,
-    verify_min_ms: f64,
-    verify_max_ms: f64,
-    /// Parts of the verifier's work timed apart on the same bundle.
-    verify_json_parse_ms: f64,
-    verify_leaf_hashes_ms: f64,
-    verify_entry_parse_ms: f64,
-    verify_entries_per_sec: f64,
-    log_build_seconds: f64,
-    cores: usize,
-    rss_mb: f64,
-    peak_rss_mb: f64,
-}
-
-fn print_absence(f: &AbsenceFigures) {
-    let row = |label: &str, value: String| println!("  {label:<44} {value}");
-    println!();
-    println!(
-        "hotline bench absence — no {ABSENCE_KIND} {ABSENCE_FROM} → {ABSENCE_TO} in {}, a month of {} entries (log at {} before it), {} cores",
-        &ABSENCE_SINCE[..7],
-        f.entries,
-        f.entries_before,
-        f.cores
-    );
-    row(
-        "bundle size:",
-        format!(
-            "{:.2} MB ({} bytes): {:.0} bytes per entry, {:.0} KB per 1000 entries",
-            f.bundle_bytes as f64 / 1e6,
-            f.bundle_bytes,
-            f.bytes_per_entry,
-            f.bytes_per_1000_entries / 1e3
-        ),
-    );
-    row(
-        "verifier's size limit:",
-        format!(
-            "{:.1} MB → at most ~{} entries in a month's bundle",
-            f.bundle_limit_bytes as f64 / 1e6,
-            f.max_entries_under_limit
-        ),
-    );
-    row(
-        "build (hotline prove absence's code, SQLite):",
-        format!("median {:.0} ms of {}", f.build_ms, f.runs),
-    );
-    row(
-        "bundle::verify:",
-        format!(
-            "median {:.0} ms of {} (min {:.0}, max {:.0}), {:.0} entries/s",
-            f.verify_ms, f.runs, f.verify_min_ms, f.verify_max_ms, f.verify_entries_per_sec
-        ),
-    );
-    row(
-        "  parts timed apart (medians): JSON parse",
-        format!("{:.0} ms", f.verify_json_parse_ms),
-    );
-    row(
-        "  base64 decode + leaf hashes + tree",
-        format!("{:.0} ms", f.verify_leaf_hashes_ms),
-    );
-    row(
-        "  entries parsed (canonical JSON check)",
-        format!("{:.0} ms", f.verify_entry_parse_ms),
-    );
-    println!(
-        "  (writing the log took {:.1} s, {} checkpoints; memory {:.0} MB now, {:.0} MB peak)",
-        f.log_build_seconds, f.checkpoints, f.rss_mb, f.peak_rss_mb
-    );
-}
-
-fn median_ms(times: &mut [Duration]) -> f64 {
-    times.sort();
-    times
-        .get(times.len() / 2)
-        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-}
-
-/// Writes a node's log with a month of `entries`, then builds the absence
-/// bundle for it `runs` times and verifies it `runs` times.
-fn absence(
-    entries: u64,
-    runs: usize,
-    output: Option<&std::path::Path>,
-    quiet: bool,
-) -> Result<AbsenceFigures> {
-    let tmp = tempfile::tempdir().context("making a temporary directory")?;
-    let log = absence_log(tmp.path(), entries, quiet)?;
-    let (since, until): (jiff::Timestamp, jiff::Timestamp) =
-        (ABSENCE_SINCE.parse()?, ABSENCE_UNTIL.parse()?);
-    let (from, to) = (Office::new(ABSENCE_FROM)?, Office::new(ABSENCE_TO)?);
-
-    progress(&format!("building the absence bundle {runs} times"), quiet);
-    let mut builds = Vec::with_capacity(runs);
-    let mut bundle = String::new();
-    let mut ticker = Ticker::new("absence bundles built", runs as u64, quiet);
-    for i in 0..runs {
-        ticker.tick(i as u64);
-        let t = Instant::now();
-        let source = hotline_node::proofs::ProofSource::open(&log.dir)?;
-        bundle = source.absence(&from.party(), ABSENCE_KIND, &from, &to, since, until)?;
-        builds.push(t.elapsed());
-    }
-    let bytes = bundle.into_bytes();
-    if let Some(path) = output {
-        std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-        let keys = path.with_extension("keys");
-        std::fs::write(&keys, log.vkeys.join("\n") + "\n")
-            .with_context(|| format!("writing {}", keys.display()))?;
-        progress(
-            &format!(
-                "wrote {} and {} (hotline verify {} --key {})",
-                path.display(),
-                keys.display(),
-                path.display(),
-                keys.display()
-            ),
-            quiet,
-        );
-    }
-
-    progress(
-        &format!("verifying it {runs} times ({} bytes)", bytes.len()),
-        quiet,
-    );
-    let mut verifies = Vec::with_capacity(runs);
-    let mut parts = (Vec::new(), Vec::new(), Vec::new());
-    let mut ticker = Ticker::new("absence bundles verified", runs as u64, quiet);
-    for i in 0..runs {
-        ticker.tick(i as u64);
-        let t = Instant::now();
-        let v = hotline_proto::bundle::verify(&bytes, &log.keys);
-        verifies.push(t.elapsed());
-        match v {
-            Ok(hotline_proto::bundle::Verified::Absence(p)) => anyhow::ensure!(
-                p.size == log.before + entries && p.claim.since == since && p.claim.until == until,
-                "the bundle proved something else: {}",
-                p.sentence()
-            ),
-            Ok(_) => anyhow::bail!("the bundle verified as another kind of claim"),
-            Err(e) => anyhow::bail!("the bundle did not verify: {e}"),
-        }
-        let (a, b, c) = verify_parts(&bytes)?;
-        parts.0.push(a);
-        parts.1.push(b);
-        parts.2.push(c);
-    }
-
-    let n = bytes.len() as u64;
-    let per_entry = n as f64 / entries as f64;
-    let limit = hotline_proto::bundle::MAX_BUNDLE_BYTES as u64;
-    let verify_ms = median_ms(&mut verifies);
-    Ok(AbsenceFigures {
-        entries,
-        entries_before: log.before,
-        checkpoints: log.checkpoints,
-        bundle_bytes: n,
-        bytes_per_entry: per_entry,
-        bytes_per_1000_entries: per_entry * 1000.0,
-        bundle_limit_bytes: limit,
-        max_entries_under_limit: (limit as f64 / per_entry) as u64,
-        runs,
-        build_ms: median_ms(&mut builds),
-        verify_ms,
-        verify_min_ms: verifies.first().map_or(0.0, |d| d.as_secs_f64() * 1e3),
-        verify_max_ms: verifies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
-        verify_json_parse_ms: median_ms(&mut parts.0),
-        verify_leaf_hashes_ms: median_ms(&mut parts.1),
-        verify_entry_parse_ms: median_ms(&mut parts.2),
-        verify_entries_per_sec: entries as f64 / (verify_ms / 1e3),
-        log_build_seconds: log.seconds,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        rss_mb: status_mb("VmRSS:"),
-        peak_rss_mb: status_mb("VmHWM:"),
-    })
-}
-
-/// The three costly steps of verifying a disclosed range, timed apart with
-/// the same public functions the verifier calls: parsing the bundle's JSON,
-/// decoding every leaf and folding its hash into the tree, and parsing every
-/// leaf as an entry (which re-serialises it to check canonical form).
-fn verify_parts(bytes: &[u8]) -> Result<(Duration, Duration, Duration)> {
-    let t = Instant::now();
-    let v: serde_json::Value = serde_json::from_slice(bytes)?;
-    let parse = t.elapsed();
-    let leaves = v
-        .pointer("/run/leaves")
-        .and_then(|l| l.as_array())
-        .context("no run of leaves in the bundle")?;
-    let t = Instant::now();
-    let mut decoded = Vec::with_capacity(leaves.len());
-    let mut frontier = tree::Frontier::new();
-    for l in leaves {
-        let leaf = l
-            .get("leaf")
-            .and_then(|l| l.as_str())
-            .and_then(hotline_proto::b64::decode)
-            .context("a leaf is not base64")?;
-        frontier.push(tree::leaf_hash(&leaf));
-        decoded.push(leaf);
-    }
-    std::hint::black_box(frontier.root());
-    let hashes = t.elapsed();
-    let t = Instant::now();
-    for leaf in &decoded {
-        std::hint::black_box(SignedEntry::from_leaf(leaf)?);
-    }
-    Ok((parse, hashes, t.elapsed()))
-}
-
-/// A node directory whose log holds a month of entries between two
-/// witness-cosigned checkpoints, and the keys a verifier pins for it.
-struct AbsenceLog {
-    dir: NodeDir,
-    keys: hotline_proto::bundle::Keyring,
-    /// The same keys as vkeys.
-    vkeys: Vec<String>,
-    /// Entries before the month.
-    before: u64,
-    checkpoints: u64,
-    seconds: f64,
-}
-
-/// Writes the log of a real node (`Node::init`, then its SQLite store, its
-/// log key and the tree code the sequencer uses): `entries / 3` entries
-/// dated in the month before, a checkpoint cosigned by ru's witness before
-/// the month starts, `entries` entries spread over the month, and a
-/// checkpoint cosigned after it ends. Every group commit of
-/// [`ABSENCE_BATCH`] entries signs a checkpoint that the witness cosigns a
-/// second after its last entry.
-fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> Result<AbsenceLog> {
-    let started = Instant::now();
-    let dir = NodeDir::new(root.join("us"));
-    Node::init(
-        &dir,
-        InitOptions {
-            party: Party::new("us")?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-        },
-    )?;
-    let config = dir.read_config()?;
-    let log_key = NoteKey::from_skey(&std::fs::read_to_string(dir.log_key())?)?;
-    let witness = NoteKey::generate(
-        "hotline/ru/witness",
-        hotline_proto::keys::ALG_COSIGNATURE_V1,
-        &mut os_rng(),
-    )?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.db())?);
-    let log = store.log_id(&config.origin, &config.party)?;
-    let offices = ["us/fbi", "us/state", "us/cisa"]
-        .into_iter()
-        .map(|o| Ok(OfficeKeys::generate(Office::new(o)?, &mut os_rng())))
-        .collect::<Result<Vec<_>>>()?;
-    let peers = ["ru/fsb", "ru/mid", "cn/mps"]
-        .into_iter()
-        .map(Office::new)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut w = MonthWriter {
-        store: &*store,
-        log,
-        party: Party::new(&config.party)?,
-        key: &log_key,
-        witness: &witness,
-        offices,
-        peers,
-        size: store.size(log)?,
-        prev: HashMap::new(),
-        index: hotline_node::indexes::LogIndex::new(),
-        checkpoints: 0,
-        total: entries + entries / 3,
-        started,
-        quiet,
-    };
-    let (before, since, until): (jiff::Timestamp, jiff::Timestamp, jiff::Timestamp) = (
-        ABSENCE_BEFORE.parse()?,
-        ABSENCE_SINCE.parse()?,
-        ABSENCE_UNTIL.parse()?,
-    );
-    let minute = jiff::SignedDuration::from_secs(60);
-    let half = jiff::SignedDuration::from_secs(30);
-    w.announce_offices(before.checked_sub(minute)?)?;
-    // The history before the month may hold the very kind claimed absent.
-    w.span(
-        entries / 3,
-        before,
-        since.checked_sub(minute)?,
-        since.checked_sub(half)?,
-        true,
-    )?;
-    let start = w.size;
-    w.span(entries, since, until, until.checked_add(half)?, false)?;
-    anyhow::ensure!(w.size == start + entries, "the month was not written whole");
-    let checkpoints = w.checkpoints;
-    // us's own witness dates its latest tree when the bundle is built:
-    // on us's own signatures, that tree covers the month's end.
-    let own_witness = NoteKey::from_skey(std::fs::read_to_string(dir.witness_key())?.trim())?;
-    let keys = hotline_proto::bundle::Keyring::new([
-        log_key.verifier(),
-        witness.verifier(),
-        own_witness.verifier(),
-    ]);
-    let vkeys = vec![
-        log_key.verifier().to_vkey(),
-        witness.verifier().to_vkey(),
-        own_witness.verifier().to_vkey(),
-    ];
-    progress(
-        &format!(
-            "wrote {} entries and {checkpoints} cosigned checkpoints in {:.1} s",
-            start + entries,
-            started.elapsed().as_secs_f64()
-        ),
-        quiet,
-    );
-    Ok(AbsenceLog {
-        dir,
-        keys,
-        vkeys,
-        before: start,
-        checkpoints,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// Appends realistic traffic to a node's own log through its store.
-struct MonthWriter<'a> {
-    store: &'a dyn Store,
-    log: hotline_node::store::LogId,
-    party: Party,
-    key: &'a NoteKey,
-    witness: &'a NoteKey,
-    offices: Vec<OfficeKeys>,
-    peers: Vec<Office>,
-    size: u64,
-    /// The last index on each channel (kind, from, to), as the sequencer keeps it.
-    prev: HashMap<(Kind, String, String), u64>,
-    /// The log's index, as the sequencer keeps it.
-    index: hotline_node::indexes::LogIndex,
-    checkpoints: u64,
-    total: u64,
-    started: Instant,
-    quiet: bool,
-}
-
-/// 32 bytes that look like a hash, different for each `(i, tag)`.
-fn fake_hash(i: u64, tag: u8) -> [u8; 32] {
-    let mut b = i.to_le_bytes().to_vec();
-    b.push(tag);
-    tree::leaf_hash(&b).0
-}
-
-impl MonthWriter<'_> {
-    /// Appends a `key` entry announcing each office's keys, dated `time`,
-    /// in one group commit, as the node writes them when offices are added:
-    /// entries signed by an office verify only after the key entry.
-    fn announce_offices(&mut self, time: jiff::Timestamp) -> Result<()> {
-        let mut leaves = Vec::new();
-        let mut staged = hotline_node::indexes::Staged::default();
-        for o in &self.offices {
-            let h = Header {
-                v: HEADER_VERSION,
-                log: self.party.clone(),
-                kind: Kind::Key,
-                from: self.party.to_string(),
-                agreement: None,
-                to: None,
-                time,
-                refs: vec![],
-                prev: None,
-                body: None,
-                key: Some(hotline_proto::entry::KeyAnnouncement {
-                    action: hotline_proto::entry::KeyAction::Announce,
-                    keys: o.public(),
-                }),
-                status: None,
-                terms: None,
-                digest: None,
-            };
-            let e = SignedEntry::sign(h, |m| self.key.sign_raw(m))?;
-            let at = self.size + leaves.len() as u64;
-            self.index.apply_entry(at, &e, &mut staged);
-            leaves.push(NewLeaf::from_entry(&e, None));
-        }
-        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
-        let (pending, root) =
-            hotline_node::store::extend_tree(self.store, self.log, self.size, &hashes)?;
-        let size = self.size + leaves.len() as u64;
-        let note = checkpoint::sign_indexed(self.key, size, root, self.index.root())?;
-        self.store.append(&AppendBatch {
-            log: self.log,
-            first: self.size,
-            leaves: &leaves,
-            first_hash: tree::stored_hash_count(self.size),
-            hashes: &pending,
-            checkpoint: Some((size, &note)),
-            now: time.as_second(),
-            index: Some(&staged.rows),
-        })?;
-        self.size = size;
-        Ok(())
-    }
-
-    /// Appends `count` entries dated evenly from `from` to before `to`, in
-    /// group commits; the last checkpoint is cosigned at `last_cosign`.
-    /// Unless `claimed_too`, no entry is of the claimed kind and channel.
-    fn span(
-        &mut self,
-        count: u64,
-        from: jiff::Timestamp,
-        to: jiff::Timestamp,
-        last_cosign: jiff::Timestamp,
-        claimed_too: bool,
-    ) -> Result<()> {
-        let (a, b) = (from.as_nanosecond(), to.as_nanosecond());
-        let mut k = 0;
-        while k < count {
-            let end = (k + ABSENCE_BATCH).min(count);
-            let mut leaves = Vec::with_capacity((end - k) as usize);
-            let mut last = from;
-            let mut staged = hotline_node::indexes::Staged::default();
-            for j in k..end {
-                let time = jiff::Timestamp::from_nanosecond(
-                    a + (b - a) * i128::from(j) / i128::from(count),
-                )?;
-                let at = self.size + leaves.len() as u64;
-                let e = self.entry(at, time, claimed_too)?;
-                self.index.apply_entry(at, &e, &mut staged);
-                leaves.push(NewLeaf::from_entry(&e, None));
-                last = time;
-            }
-            let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
-            let (pending, root) =
-                hotline_node::store::extend_tree(self.store, self.log, self.size, &hashes)?;
-            let size = self.size + leaves.len() as u64;
-            let note = checkpoint::sign_indexed(self.key, size, root, self.index.root())?;
-            self.store.append(&AppendBatch {
-                log: self.log,
-                first: self.size,
-                leaves: &leaves,
-                first_hash: tree::stored_hash_count(self.size),
-                hashes: &pending,
-                checkpoint: Some((size, &note)),
-                now: last.as_second(),
-                index: Some(&staged.rows),
-            })?;
-            let crossed = self.size / 20_000 != size / 20_000;
-            self.size = size;
-            let at = if end == count {
-                last_cosign
-            } else {
-                last.checked_add(jiff::SignedDuration::from_secs(1))?
-            };
-            self.cosign(size, &note, u64::try_from(at.as_second())?)?;
-            k = end;
-            if !self.quiet && (crossed || end == count) {
-                eprintln!(
-                    "bench: wrote {} of {} entries ({:.0} s)",
-                    self.size,
-                    self.total,
-                    self.started.elapsed().as_secs_f64()
-                );
-            }
-        }
-        Ok(())
-    }
-
-    /// The witness cosigns checkpoint `size` at `time`, stored as the node
-    /// stores a cosignature it gets back.
-    fn cosign(&mut self, size: u64, note: &[u8], time: u64) -> Result<()> {
-        let (text, _) = checkpoint::split(note)?;
-        let line = checkpoint::cosign_line(self.witness, text, time)?;
-        self.store.add_cosignature(
-            self.log,
-            size,
-            self.witness.name(),
-            time,
-            line.trim_end(),
-            &|current| checkpoint::add_lines(current, &line),
-        )?;
-        self.checkpoints += 1;
-        Ok(())
-    }
-
-    /// The entry at `index`: of 20, 9 messages, 8 receipts, an inquiry, an
-    /// ack and an answer, from one of three offices to one of three foreign
-    /// offices, under an agreement, with sealed-body commitments or
-    /// references as the node writes them.
-    fn entry(
-        &mut self,
-        index: u64,
-        time: jiff::Timestamp,
-        claimed_too: bool,
-    ) -> Result<SignedEntry> {
-        let r = index.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20;
-        let office = &self.offices[(r % 3) as usize];
-        let mut to = self.peers[((r >> 8) % 3) as usize].clone();
-        let kind = match index % 20 {
-            0..=8 => Kind::Message,
-            9..=16 => Kind::Receipt,
-            17 => Kind::Inquiry,
-            18 => Kind::Ack,
-            _ => Kind::Answer,
-        };
-        if !claimed_too
-            && kind == ABSENCE_KIND
-            && office.office().as_str() == ABSENCE_FROM
-            && to.as_str() == ABSENCE_TO
-        {
-            to = Office::new("ru/mid")?;
-        }
-        let foreign = Ref {
-            log: to.party(),
-            index: index / 2 + r % 50,
-            leaf_hash: hotline_proto::b64::encode(fake_hash(index, 0)),
-        };
-        let body = || hotline_proto::entry::BodyCommitment {
-            sealed: hotline_proto::b64::encode(fake_hash(index, 1)),
-            size: 600 + (r >> 16) % 3000,
-            commitment: hotline_proto::b64::encode(fake_hash(index, 2)),
-        };
-        let (refs, body, status) = match kind {
-            Kind::Message | Kind::Inquiry => (vec![], Some(body()), None),
-            Kind::Receipt => (vec![foreign], None, Some("delivered".to_owned())),
-            Kind::Ack => (vec![foreign], None, None),
-            _ => (vec![foreign], Some(body()), None),
-        };
-        let channel = (kind, office.office().to_string(), to.to_string());
-        let h = Header {
-            v: HEADER_VERSION,
-            log: self.party.clone(),
-            kind,
-            from: office.office().to_string(),
-            agreement: Some(format!("us:{}", 3 + (r >> 8) % 3)),
-            to: Some(to),
-            time,
-            refs,
-            prev: self.prev.insert(channel, index),
-            body,
-            key: None,
-            status,
-            terms: None,
-            digest: None,
-        };
-        Ok(SignedEntry::sign(h, |m| office.sign_raw(m))?)
-    }
 }

@@ -41,6 +41,10 @@ mod cli {
     /// party holds, is not pinned and does not start a node; an old
     /// checkpoint is not cosigned again once the mirror holds more.
     mod attack_witness;
+    /// The proof benchmarks at a small size: the absence bundle holds no
+    /// entry of another channel, the stats bundle grows with the channel's
+    /// threads and not with the logs.
+    mod bench;
 
     /// Oversized and absurd input: `hotline verify` refuses a proof of a
     /// hundred thousand hashes at its 65th and a bundle file over 64 MiB by
