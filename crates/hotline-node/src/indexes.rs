@@ -7,6 +7,14 @@
 //! in-memory tree over the current states, loaded once and then moved
 //! forward entry by entry. Entries applied for a batch that is not committed
 //! are undone, so the tree always matches what the store holds.
+//!
+//! The store knows a key by its id, its rank in order of first appearance in
+//! the log, so that its writes follow each other; the map from a key to its
+//! id lives here, built as the index is loaded. The ids are a function of
+//! the log's entries alone: every node that indexes the same log gives the
+//! same key the same id.
+
+use std::collections::HashMap;
 
 use hotline_proto::Hash;
 use hotline_proto::entry::SignedEntry;
@@ -22,6 +30,8 @@ const CATCH_UP: u64 = 10_000;
 pub struct LogIndex {
     size: u64,
     index: Index,
+    /// Each key's id, by the bytes of its hash: the ids are 0..len.
+    ids: HashMap<[u8; 32], u64>,
 }
 
 /// What applying a batch of entries changed: the rows to store with them,
@@ -94,13 +104,16 @@ impl LogIndex {
         Ok(me)
     }
 
-    /// The index made of `states`, covering `size` entries.
+    /// The index made of `states`, covering `size` entries, in the order of
+    /// the keys' ids (as the store gives them).
     pub fn from_states(size: u64, states: Vec<(Hash, KeyState)>) -> Self {
         let mut index = Index::new();
-        for (kh, st) in states {
+        let mut ids = HashMap::with_capacity(states.len());
+        for (id, (kh, st)) in (0u64..).zip(states) {
             index.set(kh, st);
+            ids.insert(kh.0, id);
         }
-        Self { size, index }
+        Self { size, index, ids }
     }
 
     /// The index of `log` after its first `size` entries, rebuilt from the
@@ -124,6 +137,11 @@ impl LogIndex {
         &mut self.index
     }
 
+    /// The id the store knows `key` by; `None` if no entry has it.
+    pub fn key_id(&self, key: &str) -> Option<u64> {
+        self.ids.get(&index::key_hash(key).0).copied()
+    }
+
     /// Applies entry `at` (the next one) with its keys; what changed goes
     /// into `staged`.
     pub fn apply(&mut self, at: u64, leaf_hash: Hash, keys: &[String], staged: &mut Staged) {
@@ -131,12 +149,15 @@ impl LogIndex {
         staged.size.get_or_insert(self.size);
         for k in keys {
             let kh = index::key_hash(k);
+            let next = self.ids.len() as u64;
+            let key = *self.ids.entry(kh.0).or_insert(next);
             let before = self.index.state(k);
             let after = before.push(at, leaf_hash);
             self.index.set(kh, after);
             staged.undo.push((kh, before));
             staged.rows.push(IndexRow {
                 index: at,
+                key,
                 kh,
                 state: after,
             });
@@ -153,7 +174,9 @@ impl LogIndex {
     pub fn undo(&mut self, staged: Staged) {
         for (kh, before) in staged.undo.into_iter().rev() {
             if before.count == 0 {
+                // New in the batch: its id was the last one given.
                 self.index.remove(kh);
+                self.ids.remove(&kh.0);
             } else {
                 self.index.set(kh, before);
             }
@@ -261,26 +284,30 @@ mod tests {
         let mut ix = LogIndex::new();
         append(&store, log, &es[..2], Some(&mut ix)).unwrap();
         append(&store, log, &es[2..], Some(&mut ix)).unwrap();
-        let k3 = index::key_hash("ref/ru/3");
+        // Ids in order of first appearance: the receipt channel, ru:3, ru:4.
+        assert_eq!(ix.key_id("kind/receipt/us/-"), Some(0));
+        assert_eq!(ix.key_id("ref/ru/4"), Some(2));
+        let k3 = ix.key_id("ref/ru/3").unwrap();
+        assert_eq!(k3, 1);
         let st = KeyState::default()
             .push(0, es[0].leaf_hash())
             .push(2, es[2].leaf_hash());
-        assert_eq!(store.key_state_at(log, &k3, 3).unwrap(), st);
-        assert_eq!(store.key_state_at(log, &k3, 2).unwrap().count, 1);
-        assert_eq!(
-            store.key_state_at(log, &k3, 0).unwrap(),
-            KeyState::default()
-        );
-        let all = store.key_entries(log, &k3, 3, 0).unwrap();
+        assert_eq!(store.key_state_at(log, k3, 3).unwrap(), st);
+        assert_eq!(store.key_state_at(log, k3, 2).unwrap().count, 1);
+        assert_eq!(store.key_state_at(log, k3, 0).unwrap(), KeyState::default());
+        let all = store.key_entries(log, k3, 3, 0).unwrap();
         assert_eq!(all.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![0, 2]);
         assert_eq!(all[1].1, es[2].leaf());
-        let later = store.key_entries(log, &k3, 3, 1).unwrap();
+        let later = store.key_entries(log, k3, 3, 1).unwrap();
         assert_eq!(later.len(), 1);
         assert_eq!(later[0].0, 2);
         // The loaded index and the one rebuilt at each size are the index
         // of exactly those entries.
         let mut loaded = LogIndex::load(&store, log).unwrap();
         assert_eq!(loaded.size(), 3);
+        for k in ["kind/receipt/us/-", "ref/ru/3", "ref/ru/4"] {
+            assert_eq!(loaded.key_id(k), ix.key_id(k), "{k} keeps its id");
+        }
         assert_eq!(loaded.root(), fresh(&es));
         for n in 0..=3 {
             assert_eq!(
@@ -302,12 +329,14 @@ mod tests {
         // outside the batch): its leaf and its first rows were written in
         // the transaction before that.
         let b = receipt(&key, 2, "2026-01-01T00:00:01Z");
+        let new_id;
         let staged = {
             let size = 1;
             let leaves = vec![NewLeaf::from_entry(&b, None)];
             let (pending, _) = extend_tree(&store, log, size, &[b.leaf_hash()]).unwrap();
             let mut staged = Staged::default();
             ix.apply_entry(1, &b, &mut staged);
+            new_id = ix.key_id("ref/ru/2").unwrap();
             let mut rows = staged.rows.clone();
             rows.push(IndexRow {
                 index: 7,
@@ -333,12 +362,10 @@ mod tests {
         assert_eq!(after.0, 1, "the index still covers one entry");
         assert_eq!(after.1, before.1, "no key state changed");
         assert!(
-            store
-                .key_entries(log, &index::key_hash("ref/ru/2"), 3, 0)
-                .unwrap()
-                .is_empty(),
+            store.key_entries(log, new_id, 3, 0).unwrap().is_empty(),
             "no row of the failed batch"
         );
+        assert_eq!(ix.key_id("ref/ru/2"), None, "its new key has no id left");
         assert_eq!(ix.size(), 1);
         assert_eq!(ix.root(), fresh(std::slice::from_ref(&a)));
     }
@@ -359,6 +386,61 @@ mod tests {
         assert_eq!(store.size(log).unwrap(), 1, "nothing of the batch stored");
     }
 
+    /// Appends `e` at `size` with exactly `rows` as its index rows.
+    fn append_rows(
+        store: &SqliteStore,
+        log: LogId,
+        size: u64,
+        e: &SignedEntry,
+        rows: &[IndexRow],
+    ) -> crate::store::Result<()> {
+        let leaves = vec![NewLeaf::from_entry(e, None)];
+        let (pending, _) = extend_tree(store, log, size, &[e.leaf_hash()])?;
+        store.append(&AppendBatch {
+            log,
+            first: size,
+            leaves: &leaves,
+            first_hash: hotline_proto::tree::stored_hash_count(size),
+            hashes: &pending,
+            checkpoint: None,
+            now: 0,
+            index: Some(rows),
+        })
+    }
+
+    #[test]
+    fn rows_must_name_each_key_by_the_id_the_store_gave_it() {
+        let (_t, store, log, key) = store();
+        let a = receipt(&key, 1, "2026-01-01T00:00:00Z");
+        let mut ix = LogIndex::new();
+        append(&store, log, std::slice::from_ref(&a), Some(&mut ix)).unwrap();
+        let before = store.index_states(log).unwrap();
+        assert_eq!(before.1.len(), 2, "the receipt channel and ru:1");
+        let b = receipt(&key, 2, "2026-01-01T00:00:01Z");
+        let mut staged = Staged::default();
+        ix.apply_entry(1, &b, &mut staged);
+        let rows = staged.rows.clone();
+        ix.undo(staged);
+        assert_eq!(rows[1].key, 2, "ru:2 is the next key");
+        // A new key that skips an id, and a key under the id of another.
+        let skips = [rows[0], IndexRow { key: 3, ..rows[1] }];
+        let err = append_rows(&store, log, 1, &b, &skips).unwrap_err();
+        assert!(
+            err.to_string().contains("a new key takes the next id"),
+            "{err}"
+        );
+        let borrows = [IndexRow { key: 1, ..rows[0] }, rows[1]];
+        let err = append_rows(&store, log, 1, &b, &borrows).unwrap_err();
+        assert!(err.to_string().contains("the hash of another key"), "{err}");
+        assert_eq!(store.size(log).unwrap(), 1, "nothing of either stored");
+        assert_eq!(store.index_states(log).unwrap(), before);
+        // The rows the index made are accepted.
+        append_rows(&store, log, 1, &b, &rows).unwrap();
+        let mut loaded = LogIndex::load(&store, log).unwrap();
+        assert_eq!(loaded.key_id("ref/ru/2"), Some(2));
+        assert_eq!(loaded.root(), fresh(&[a, b]));
+    }
+
     #[test]
     fn a_log_written_before_the_index_is_indexed_from_its_leaves_once() {
         let (_t, store, log, key) = store();
@@ -373,13 +455,8 @@ mod tests {
         let (indexed, states) = store.index_states(log).unwrap();
         assert_eq!(indexed, 5, "the rows are stored");
         assert_eq!(states.len(), ix.index().len());
-        assert_eq!(
-            store
-                .key_entries(log, &index::key_hash("ref/ru/1"), 5, 0)
-                .unwrap()
-                .len(),
-            2
-        );
+        let k1 = ix.key_id("ref/ru/1").unwrap();
+        assert_eq!(store.key_entries(log, k1, 5, 0).unwrap().len(), 2);
         // Read-only, the same index without writing.
         let mut again = LogIndex::load_read_only(&store, log).unwrap();
         assert_eq!(again.root(), fresh(&es));

@@ -3,13 +3,14 @@
 //!
 //! The current index of each log is loaded once and kept ([`IndexCache`]);
 //! at an earlier size the index is rebuilt from the stored per-entry rows
-//! (every key's state after the last of its entries below that size).
+//! (every key's state after the last of its entries below that size). The
+//! store finds a key's rows by its id, which the current index maps.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use hotline_proto::Hash;
-use hotline_proto::index::{self, IndexProof, KeyState};
+use hotline_proto::index::{IndexProof, KeyState};
 
 use crate::error::{NodeError, Result};
 use crate::indexes::LogIndex;
@@ -78,14 +79,19 @@ impl IndexCache {
         key: &str,
         size: u64,
     ) -> Result<KeyState> {
-        let (stored, current) = self.with(store, log, size, |stored, ix| {
-            (stored, (ix.size() == size).then(|| ix.index().state(key)))
+        let (stored, current, id) = self.with(store, log, size, |stored, ix| {
+            let current = (ix.size() == size).then(|| ix.index().state(key));
+            (stored, current, ix.key_id(key))
         })?;
         if let Some(st) = current {
             return Ok(st);
         }
         Self::rows_cover(store, log, stored, size)?;
-        Ok(store.key_state_at(log, &index::key_hash(key), size)?)
+        // A key the current index lacks has no entry below any smaller size.
+        match id {
+            Some(id) => Ok(store.key_state_at(log, id, size)?),
+            None => Ok(KeyState::default()),
+        }
     }
 
     /// The entries of `key` below `size`, from its `from_count`-th on
@@ -98,9 +104,12 @@ impl IndexCache {
         size: u64,
         from_count: u64,
     ) -> Result<Vec<(u64, Vec<u8>)>> {
-        let stored = self.with(store, log, size, |stored, _| stored)?;
+        let (stored, id) = self.with(store, log, size, |stored, ix| (stored, ix.key_id(key)))?;
         Self::rows_cover(store, log, stored, size)?;
-        Ok(store.key_entries(log, &index::key_hash(key), size, from_count)?)
+        match id {
+            Some(id) => Ok(store.key_entries(log, id, size, from_count)?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The proof of `key`'s state against the index at `size` (the root a
@@ -151,7 +160,7 @@ impl IndexCache {
 #[cfg(test)]
 mod tests {
     use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
-    use hotline_proto::index::Index;
+    use hotline_proto::index::{self, Index};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
     use hotline_proto::name::Party;
 

@@ -155,7 +155,12 @@ pub struct AppendBatch<'a> {
 pub struct IndexRow {
     /// The entry's index in its log.
     pub index: u64,
-    /// SHA-256 of the key.
+    /// The key's id in its log: keys are numbered from 0 in order of first
+    /// appearance, so that the store writes each new key (and its rows)
+    /// after the last one instead of at a random place.
+    pub key: u64,
+    /// SHA-256 of the key: kept with the key when it first appears, and
+    /// checked against it after that.
     pub kh: Hash,
     /// The key's state after the entry.
     pub state: KeyState,
@@ -285,19 +290,21 @@ pub trait Store: Send + Sync + 'static {
     // --- The index each checkpoint commits to (see `crate::indexes`) ---
 
     /// How many entries of `log` the stored index covers, and every key's
-    /// state there.
+    /// state there, in the order of the keys' ids (a key's id is its
+    /// position).
     fn index_states(&self, log: LogId) -> Result<(u64, Vec<(Hash, KeyState)>)>;
     /// Every key's state after the entries below `size` (read from the
-    /// per-entry rows).
+    /// per-entry rows), in the order of their ids: the keys of those
+    /// entries are exactly the first ones, so a key's id is its position.
     fn index_states_at(&self, log: LogId, size: u64) -> Result<Vec<(Hash, KeyState)>>;
-    /// The state of key `kh` after the entries below `size`.
-    fn key_state_at(&self, log: LogId, kh: &Hash, size: u64) -> Result<KeyState>;
-    /// The entries of key `kh` below `size` from its `from_count`-th on
-    /// (counting from 0), in order: (index, leaf).
+    /// The state of the key with id `key` after the entries below `size`.
+    fn key_state_at(&self, log: LogId, key: u64, size: u64) -> Result<KeyState>;
+    /// The entries of the key with id `key` below `size` from its
+    /// `from_count`-th on (counting from 0), in order: (index, leaf).
     fn key_entries(
         &self,
         log: LogId,
-        kh: &Hash,
+        key: u64,
         size: u64,
         from_count: u64,
     ) -> Result<Vec<(u64, Vec<u8>)>>;

@@ -712,7 +712,9 @@ impl Store for SqliteStore {
                     .map_err(db)?
                     .unwrap_or(0);
                 let mut st = c
-                    .prepare_cached("SELECT kh, count, chain FROM index_keys WHERE log = ?1")
+                    .prepare_cached(
+                        "SELECT id, kh, count, chain FROM index_keys WHERE log = ?1 ORDER BY id",
+                    )
                     .map_err(db)?;
                 let states = key_states(&mut st, params![log.0])?;
                 Ok((u64::try_from(indexed).unwrap_or(0), states))
@@ -727,18 +729,20 @@ impl Store for SqliteStore {
             // SQLite takes the bare columns from the row of MAX(idx).
             let mut st = c
                 .prepare_cached(
-                    "SELECT kh, count, chain, MAX(idx) FROM index_rows WHERE log = ?1 AND idx < ?2 GROUP BY kh",
+                    "SELECT r.id, k.kh, r.count, r.chain, MAX(r.idx) FROM index_rows r
+                     JOIN index_keys k ON k.log = r.log AND k.id = r.id
+                     WHERE r.log = ?1 AND r.idx < ?2 GROUP BY r.id ORDER BY r.id",
                 )
                 .map_err(db)?;
             key_states(&mut st, params![log.0, i64_of(size)?])
         })
     }
 
-    fn key_state_at(&self, log: LogId, kh: &Hash, size: u64) -> Result<KeyState> {
+    fn key_state_at(&self, log: LogId, key: u64, size: u64) -> Result<KeyState> {
         let row: Option<(i64, Vec<u8>)> = self.read(|c| {
             c.query_row(
-                "SELECT count, chain FROM index_rows WHERE log = ?1 AND kh = ?2 AND idx < ?3 ORDER BY idx DESC LIMIT 1",
-                params![log.0, &kh.0[..], i64_of(size)?],
+                "SELECT count, chain FROM index_rows WHERE log = ?1 AND id = ?2 AND idx < ?3 ORDER BY idx DESC LIMIT 1",
+                params![log.0, i64_of(key)?, i64_of(size)?],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -756,7 +760,7 @@ impl Store for SqliteStore {
     fn key_entries(
         &self,
         log: LogId,
-        kh: &Hash,
+        key: u64,
         size: u64,
         from_count: u64,
     ) -> Result<Vec<(u64, Vec<u8>)>> {
@@ -764,12 +768,12 @@ impl Store for SqliteStore {
             let mut st = c
                 .prepare_cached(
                     "SELECT r.idx, e.leaf FROM index_rows r JOIN entries e ON e.log = r.log AND e.idx = r.idx
-                     WHERE r.log = ?1 AND r.kh = ?2 AND r.idx < ?3 AND r.count > ?4 ORDER BY r.idx",
+                     WHERE r.log = ?1 AND r.id = ?2 AND r.idx < ?3 AND r.count > ?4 ORDER BY r.idx",
                 )
                 .map_err(db)?;
             let rows = st
                 .query_map(
-                    params![log.0, &kh.0[..], i64_of(size)?, i64_of(from_count)?],
+                    params![log.0, i64_of(key)?, i64_of(size)?, i64_of(from_count)?],
                     |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
                 )
                 .map_err(db)?;
@@ -1037,7 +1041,8 @@ fn operator_row_at(
 }
 
 /// Writes the index rows of entries `[first, end)` of `log` and the keys'
-/// new states, inside `tx`; the index must cover exactly `first` entries.
+/// new states, inside `tx`; the index must cover exactly `first` entries,
+/// and a key new to it must take the next id.
 fn write_index(
     tx: &rusqlite::Transaction<'_>,
     log: LogId,
@@ -1056,15 +1061,28 @@ fn write_index(
             log.0
         )));
     }
-    let mut row = tx
-        .prepare_cached(
-            "INSERT INTO index_rows (log, kh, idx, count, chain) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let mut next: i64 = tx
+        .query_row(
+            "SELECT COALESCE(MAX(id) + 1, 0) FROM index_keys WHERE log = ?1",
+            [log.0],
+            |r| r.get(0),
         )
         .map_err(db)?;
-    let mut key = tx
+    let mut row = tx
         .prepare_cached(
-            "INSERT INTO index_keys (log, kh, count, chain) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (log, kh) DO UPDATE SET count = excluded.count, chain = excluded.chain",
+            "INSERT INTO index_rows (log, id, idx, count, chain) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    let mut new_key = tx
+        .prepare_cached(
+            "INSERT INTO index_keys (log, id, kh, count, chain) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    // The hash is part of the match: a row naming a key by the id of
+    // another changes nothing and is refused.
+    let mut known_key = tx
+        .prepare_cached(
+            "UPDATE index_keys SET count = ?4, chain = ?5 WHERE log = ?1 AND id = ?2 AND kh = ?3",
         )
         .map_err(db)?;
     for r in rows {
@@ -1074,17 +1092,31 @@ fn write_index(
                 r.index
             )));
         }
+        let id = i64_of(r.key)?;
         let count = i64_of(r.state.count)?;
+        let key = params![log.0, id, &r.kh.0[..], count, &r.state.chain.0[..]];
+        if id == next {
+            new_key.execute(key).map_err(db)?;
+            next += 1;
+        } else if id > next {
+            return Err(StoreError::Corrupt(format!(
+                "an index row of entry {} for key {id} of log {}, which has {next} keys: a new key takes the next id",
+                r.index, log.0
+            )));
+        } else if known_key.execute(key).map_err(db)? == 0 {
+            return Err(StoreError::Corrupt(format!(
+                "an index row of entry {} for key {id} of log {} with the hash of another key",
+                r.index, log.0
+            )));
+        }
         row.execute(params![
             log.0,
-            &r.kh.0[..],
+            id,
             i64_of(r.index)?,
             count,
             &r.state.chain.0[..]
         ])
         .map_err(db)?;
-        key.execute(params![log.0, &r.kh.0[..], count, &r.state.chain.0[..]])
-            .map_err(db)?;
     }
     tx.execute(
         "UPDATE logs SET indexed = ?2 WHERE id = ?1",
@@ -1094,7 +1126,8 @@ fn write_index(
     Ok(())
 }
 
-/// Runs a query whose first columns are `(kh, count, chain)`.
+/// Runs a query whose first columns are `(id, kh, count, chain)`, in id
+/// order: the ids must be 0, 1, … (a key's id is its position).
 fn key_states(
     st: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
@@ -1102,23 +1135,30 @@ fn key_states(
     let rows = st
         .query_map(params, |r| {
             Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
             ))
         })
         .map_err(db)?;
-    rows.map(|r| {
-        let (kh, count, chain) = r.map_err(db)?;
-        Ok((
-            hash_from(kh)?,
-            KeyState {
-                count: u64::try_from(count).unwrap_or(0),
-                chain: hash_from(chain)?,
-            },
-        ))
-    })
-    .collect()
+    rows.enumerate()
+        .map(|(at, r)| {
+            let (id, kh, count, chain) = r.map_err(db)?;
+            if usize::try_from(id).ok() != Some(at) {
+                return Err(StoreError::Corrupt(format!(
+                    "index key {id} where key {at} was expected: the key ids have a gap"
+                )));
+            }
+            Ok((
+                hash_from(kh)?,
+                KeyState {
+                    count: u64::try_from(count).unwrap_or(0),
+                    chain: hash_from(chain)?,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Runs a query whose rows are `(idx, leaf, leaf_hash)`.
