@@ -1,6 +1,7 @@
 //! A C2SP tlog-proof text, as every bundle carries its entries:
 //! `TlogProof::parse`, which round-trips through `to_text`, then the proof
-//! checked against the fixture keys.
+//! checked against the fixture keys (whether its signer's key was valid is
+//! the key history's question, which the `bundle` target asks).
 #![no_main]
 use hotline_fuzz::KEYRING;
 use hotline_proto::bundle::{self, TlogProof};
@@ -14,7 +15,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(p.to_text(), text, "a parsed tlog-proof is its text");
-    if let Ok((entry, cp)) = bundle::check_tlog_proof(&p, &KEYRING, "entry") {
-        let _ = bundle::check_signer(&entry, p.index, &cp, None, &KEYRING);
-    }
+    let _ = bundle::check_tlog_proof(&p, &KEYRING, "entry");
 });

@@ -98,13 +98,23 @@ pub static US: LazyLock<PartyKeys> =
 pub static RU: LazyLock<PartyKeys> =
     LazyLock::new(|| party_keys("ru", &["ru/fsb", "ru/president"]));
 
-/// What a verifier pins: both log keys and both witnesses.
+/// A witness of neither party (`hotline/ch/witness`): a claim may rest on
+/// its cosignature where one party's own would prove nothing.
+pub static NEUTRAL: LazyLock<NoteKey> = LazyLock::new(|| {
+    let name = "hotline/ch/witness";
+    NoteKey::generate(name, ALG_COSIGNATURE_V1, &mut Seeded::new(name))
+        .expect("a valid fixed key name")
+});
+
+/// What a verifier pins: both log keys, both parties' witnesses and the
+/// neutral one.
 pub static KEYRING: LazyLock<Keyring> = LazyLock::new(|| {
     Keyring::new([
         US.log.verifier(),
         RU.log.verifier(),
         US.witness.verifier(),
         RU.witness.verifier(),
+        NEUTRAL.verifier(),
     ])
 });
 
