@@ -1085,7 +1085,13 @@ fn write_index(
             "UPDATE index_keys SET count = ?4, chain = ?5 WHERE log = ?1 AND id = ?2 AND kh = ?3",
         )
         .map_err(db)?;
-    for r in rows {
+    // Each key's state is written once per batch, its last: a channel key
+    // that fifty entries of a batch share costs one update, not fifty.
+    let mut last: std::collections::HashMap<i64, (usize, &IndexRow)> =
+        std::collections::HashMap::new();
+    // Where each key new in this batch was inserted (with that row's state).
+    let mut inserted: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (n, r) in rows.iter().enumerate() {
         if r.index < first || r.index >= end {
             return Err(StoreError::Corrupt(format!(
                 "an index row for entry {} in a batch of entries {first}..{end}",
@@ -1094,21 +1100,26 @@ fn write_index(
         }
         let id = i64_of(r.key)?;
         let count = i64_of(r.state.count)?;
-        let key = params![log.0, id, &r.kh.0[..], count, &r.state.chain.0[..]];
         if id == next {
+            let key = params![log.0, id, &r.kh.0[..], count, &r.state.chain.0[..]];
             new_key.execute(key).map_err(db)?;
+            inserted.insert(id, n);
             next += 1;
         } else if id > next {
             return Err(StoreError::Corrupt(format!(
                 "an index row of entry {} for key {id} of log {}, which has {next} keys: a new key takes the next id",
                 r.index, log.0
             )));
-        } else if known_key.execute(key).map_err(db)? == 0 {
+        }
+        if let Some((_, seen)) = last.get(&id)
+            && seen.kh.0 != r.kh.0
+        {
             return Err(StoreError::Corrupt(format!(
                 "an index row of entry {} for key {id} of log {} with the hash of another key",
                 r.index, log.0
             )));
         }
+        last.insert(id, (n, r));
         row.execute(params![
             log.0,
             id,
@@ -1117,6 +1128,29 @@ fn write_index(
             &r.state.chain.0[..]
         ])
         .map_err(db)?;
+    }
+    let mut updates: Vec<_> = last.into_iter().collect();
+    updates.sort_unstable_by_key(|(id, _)| *id);
+    for (id, (n, r)) in updates {
+        // A key inserted by its last row of the batch holds that state
+        // already. Any other is matched by its hash too, so a row naming a
+        // key by the id of another changes nothing and is refused.
+        if inserted.get(&id) == Some(&n) {
+            continue;
+        }
+        let key = params![
+            log.0,
+            id,
+            &r.kh.0[..],
+            i64_of(r.state.count)?,
+            &r.state.chain.0[..]
+        ];
+        if known_key.execute(key).map_err(db)? == 0 {
+            return Err(StoreError::Corrupt(format!(
+                "an index row of entry {} for key {id} of log {} with the hash of another key",
+                r.index, log.0
+            )));
+        }
     }
     tx.execute(
         "UPDATE logs SET indexed = ?2 WHERE id = ?1",
