@@ -44,9 +44,8 @@ impl IndexCache {
         let mut map = self.current.lock().unwrap_or_else(|e| e.into_inner());
         let stale = map.get(&log).is_none_or(|(_, ix)| ix.size() < at_least);
         if stale {
-            let stored = store.index_states(log)?.0;
             // Read-only: entries not indexed yet are indexed in memory.
-            let ix = LogIndex::load_read_only(store, log)?;
+            let (stored, ix) = LogIndex::load_read_only_stored(store, log)?;
             map.insert(log, (stored, ix));
         }
         let (stored, ix) = map
