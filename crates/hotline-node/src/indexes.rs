@@ -195,7 +195,7 @@ impl LogIndex {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use hotline_proto::entry::{HEADER_VERSION, Header, Kind};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
     use hotline_proto::name::Party;
@@ -204,7 +204,8 @@ mod tests {
     use crate::store::sqlite::SqliteStore;
     use crate::store::{AppendBatch, NewLeaf, extend_tree};
 
-    /// A receipt of `us`'s log referring to `ru:refd`, signed by the party.
+    /// A receipt of `us`'s log referring to `ru:refd`, signed by the party
+    /// (the test entry of the index, proofs and mirror tests).
     pub(crate) fn receipt(key: &NoteKey, refd: u64, time: &str) -> SignedEntry {
         let h = Header {
             v: HEADER_VERSION,

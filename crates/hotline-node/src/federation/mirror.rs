@@ -605,7 +605,7 @@ fn fork(
 
 #[cfg(test)]
 mod tests {
-    use hotline_proto::entry::{HEADER_VERSION, Header, Ref};
+    use hotline_proto::entry::SignedEntry;
     use hotline_proto::index::Index;
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
     use hotline_proto::tree::MemoryTree;
@@ -631,28 +631,9 @@ mod tests {
         let key = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
         let leaves = (0..3)
             .map(|i| {
-                let h = Header {
-                    v: HEADER_VERSION,
-                    log: Party::new("us").unwrap(),
-                    kind: Kind::Receipt,
-                    from: "us".into(),
-                    to: None,
-                    agreement: None,
-                    // Long past: other tests simulate the clock (the demo's 2021).
-                    time: Timestamp::from_second(1_000_000_000 + i).unwrap(),
-                    refs: vec![Ref {
-                        log: Party::new("ru").unwrap(),
-                        index: u64::try_from(i).unwrap(),
-                        leaf_hash: b64::encode([3u8; 32]),
-                    }],
-                    prev: None,
-                    body: None,
-                    key: None,
-                    status: Some("delivered".into()),
-                    terms: None,
-                    digest: None,
-                };
-                SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
+                // Long past: other tests simulate the clock (the demo's 2021).
+                let t = Timestamp::from_second(1_000_000_000 + i).unwrap();
+                crate::indexes::tests::receipt(&key, u64::try_from(i).unwrap(), &t.to_string())
             })
             .collect();
         Fixture {

@@ -158,10 +158,9 @@ impl IndexCache {
 
 #[cfg(test)]
 mod tests {
-    use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+    use hotline_proto::entry::SignedEntry;
     use hotline_proto::index::{self, Index};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
-    use hotline_proto::name::Party;
 
     use super::*;
     use crate::indexes::Staged;
@@ -169,27 +168,8 @@ mod tests {
     use crate::store::{AppendBatch, NewLeaf, extend_tree};
 
     fn receipt(key: &NoteKey, refd: u64, i: i64) -> SignedEntry {
-        let h = Header {
-            v: HEADER_VERSION,
-            log: Party::new("us").unwrap(),
-            kind: Kind::Receipt,
-            from: "us".into(),
-            to: None,
-            agreement: None,
-            time: jiff::Timestamp::from_second(1_000_000_000 + i).unwrap(),
-            refs: vec![Ref {
-                log: Party::new("ru").unwrap(),
-                index: refd,
-                leaf_hash: hotline_proto::b64::encode([3u8; 32]),
-            }],
-            prev: None,
-            body: None,
-            key: None,
-            status: Some("delivered".into()),
-            terms: None,
-            digest: None,
-        };
-        SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
+        let t = jiff::Timestamp::from_second(1_000_000_000 + i).unwrap();
+        crate::indexes::tests::receipt(key, refd, &t.to_string())
     }
 
     #[test]
