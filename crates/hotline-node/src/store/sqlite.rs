@@ -12,8 +12,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use hotline_proto::index::KeyState;
 
 use super::{
-    Advance, AppendBatch, CosignatureRecord, Evidence, IndexRow, LogId, Result, Store, StoreError,
-    StoredLeaf, WitnessRequest, WitnessState,
+    Advance, AppendBatch, ConsoleData, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
+    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, Result, StoreError, StoredLeaf,
+    WitnessRequest, WitnessState, WitnessStore,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -176,7 +177,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl LogStore for SqliteStore {
     fn log_id(&self, origin: &str, party: &str) -> Result<LogId> {
         let found = self.read(|c| {
             c.query_row("SELECT id FROM logs WHERE origin = ?1", [origin], |r| {
@@ -328,6 +329,13 @@ impl Store for SqliteStore {
         )
     }
 
+    fn last_time(&self, log: LogId) -> Result<Option<String>> {
+        self.one(
+            "SELECT time FROM entries WHERE log = ?1 ORDER BY idx DESC LIMIT 1",
+            [log.0],
+        )
+    }
+
     fn latest_checkpoint(&self, log: LogId) -> Result<Option<(u64, Vec<u8>)>> {
         self.read(|c| {
             c.query_row(
@@ -340,6 +348,32 @@ impl Store for SqliteStore {
         })
     }
 
+    fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>> {
+        self.one(
+            "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
+            params![log.0, i64_of(size)?],
+        )
+    }
+
+    fn checkpoint_within(
+        &self,
+        log: LogId,
+        above: u64,
+        at_most: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT size, note FROM checkpoints WHERE log = ?1 AND size > ?2 AND size <= ?3 ORDER BY size DESC LIMIT 1",
+                params![log.0, i64_of(above)?, i64_of(at_most)?],
+                |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+}
+
+impl EntryQueries for SqliteStore {
     fn last_on_channel(
         &self,
         log: LogId,
@@ -372,11 +406,24 @@ impl Store for SqliteStore {
         })
     }
 
-    fn last_time(&self, log: LogId) -> Result<Option<String>> {
-        self.one(
-            "SELECT time FROM entries WHERE log = ?1 ORDER BY idx DESC LIMIT 1",
-            [log.0],
-        )
+    fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = ?2 ORDER BY idx")
+                .map_err(db)?;
+            stored_leaves(&mut st, params![log.0, kind])
+        })
+    }
+
+    fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND ref_log = ?2 AND ref_index = ?3 ORDER BY idx",
+                )
+                .map_err(db)?;
+            stored_leaves(&mut st, params![log.0, ref_log, i64_of(ref_index)?])
+        })
     }
 
     fn receipt_cursor(&self, own: LogId, ref_log: &str, below: u64) -> Result<Option<u64>> {
@@ -438,29 +485,106 @@ impl Store for SqliteStore {
         )?;
         Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
     }
+}
 
-    fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
-        let n: Option<i64> = self.one(
-            "SELECT idx FROM console_seen WHERE operator = ?1 AND channel = ?2",
-            params![operator, channel],
-        )?;
-        Ok(n.and_then(|n| u64::try_from(n).ok()))
+impl IndexStore for SqliteStore {
+    fn index_states(&self, log: LogId) -> Result<(u64, Vec<(Hash, KeyState)>)> {
+        self.read(|c| {
+            // One read transaction: the size and the states agree.
+            c.execute_batch("BEGIN").map_err(db)?;
+            let r = (|| {
+                let indexed: i64 = c
+                    .query_row("SELECT indexed FROM logs WHERE id = ?1", [log.0], |r| {
+                        r.get(0)
+                    })
+                    .optional()
+                    .map_err(db)?
+                    .unwrap_or(0);
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT id, kh, count, chain FROM index_keys WHERE log = ?1 ORDER BY id",
+                    )
+                    .map_err(db)?;
+                let states = key_states(&mut st, params![log.0])?;
+                Ok((u64::try_from(indexed).unwrap_or(0), states))
+            })();
+            c.execute_batch("COMMIT").map_err(db)?;
+            r
+        })
     }
 
-    fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
-        w.execute(
-            "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
-             ON CONFLICT (operator, channel) DO UPDATE SET idx = MAX(idx, excluded.idx)",
-            params![operator, channel, i64_of(index)?],
-        )
-        .map_err(db)?;
-        Ok(())
+    fn index_states_at(&self, log: LogId, size: u64) -> Result<Vec<(Hash, KeyState)>> {
+        self.read(|c| {
+            // SQLite takes the bare columns from the row of MAX(idx).
+            let mut st = c
+                .prepare_cached(
+                    "SELECT r.id, k.kh, r.count, r.chain, MAX(r.idx) FROM index_rows r
+                     JOIN index_keys k ON k.log = r.log AND k.id = r.id
+                     WHERE r.log = ?1 AND r.idx < ?2 GROUP BY r.id ORDER BY r.id",
+                )
+                .map_err(db)?;
+            key_states(&mut st, params![log.0, i64_of(size)?])
+        })
     }
 
+    fn key_state_at(&self, log: LogId, key: u64, size: u64) -> Result<KeyState> {
+        let row: Option<(i64, Vec<u8>)> = self.read(|c| {
+            c.query_row(
+                "SELECT count, chain FROM index_rows WHERE log = ?1 AND id = ?2 AND idx < ?3 ORDER BY idx DESC LIMIT 1",
+                params![log.0, i64_of(key)?, i64_of(size)?],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
+        })?;
+        match row {
+            None => Ok(KeyState::default()),
+            Some((count, chain)) => Ok(KeyState {
+                count: u64::try_from(count).unwrap_or(0),
+                chain: hash_from(chain)?,
+            }),
+        }
+    }
+
+    fn key_entries(
+        &self,
+        log: LogId,
+        key: u64,
+        size: u64,
+        from_count: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT r.idx, e.leaf FROM index_rows r JOIN entries e ON e.log = r.log AND e.idx = r.idx
+                     WHERE r.log = ?1 AND r.id = ?2 AND r.idx < ?3 AND r.count > ?4 ORDER BY r.idx",
+                )
+                .map_err(db)?;
+            let rows = st
+                .query_map(
+                    params![log.0, i64_of(key)?, i64_of(size)?, i64_of(from_count)?],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+                )
+                .map_err(db)?;
+            rows.map(|r| {
+                let (i, leaf) = r.map_err(db)?;
+                Ok((u64::try_from(i).unwrap_or(0), leaf))
+            })
+            .collect()
+        })
+    }
+
+    fn add_index(&self, log: LogId, first: u64, end: u64, rows: &[IndexRow]) -> Result<()> {
+        let mut w = writer(self)?;
+        let tx = w
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        write_index(&tx, log, first, end, rows)?;
+        tx.commit().map_err(db)
+    }
+}
+
+impl WitnessStore for SqliteStore {
     fn witness_advance(
         &self,
         origin: &str,
@@ -511,7 +635,9 @@ impl Store for SqliteStore {
     fn witness_state(&self, origin: &str) -> Result<Option<WitnessState>> {
         self.read(|c| read_witness(c, origin))
     }
+}
 
+impl CosignatureStore for SqliteStore {
     fn add_cosignature(
         &self,
         log: LogId,
@@ -613,7 +739,9 @@ impl Store for SqliteStore {
             .map_err(db)
         })
     }
+}
 
+impl EvidenceStore for SqliteStore {
     fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(bundle).to_vec();
@@ -654,147 +782,30 @@ impl Store for SqliteStore {
             rows.map(|r| r.map_err(db)).collect()
         })
     }
+}
 
-    fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
-        self.read(|c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND ref_log = ?2 AND ref_index = ?3 ORDER BY idx",
-                )
-                .map_err(db)?;
-            stored_leaves(&mut st, params![log.0, ref_log, i64_of(ref_index)?])
-        })
+impl ConsoleData for SqliteStore {
+    fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
+        let n: Option<i64> = self.one(
+            "SELECT idx FROM console_seen WHERE operator = ?1 AND channel = ?2",
+            params![operator, channel],
+        )?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()))
     }
 
-    fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>> {
-        self.read(|c| {
-            let mut st = c
-                .prepare_cached("SELECT idx, leaf, leaf_hash FROM entries WHERE log = ?1 AND kind = ?2 ORDER BY idx")
-                .map_err(db)?;
-            stored_leaves(&mut st, params![log.0, kind])
-        })
-    }
-
-    fn checkpoint_at(&self, log: LogId, size: u64) -> Result<Option<Vec<u8>>> {
-        self.one(
-            "SELECT note FROM checkpoints WHERE log = ?1 AND size = ?2",
-            params![log.0, i64_of(size)?],
+    fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
+        let w = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+        w.execute(
+            "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
+             ON CONFLICT (operator, channel) DO UPDATE SET idx = MAX(idx, excluded.idx)",
+            params![operator, channel, i64_of(index)?],
         )
+        .map_err(db)?;
+        Ok(())
     }
-
-    fn checkpoint_within(
-        &self,
-        log: LogId,
-        above: u64,
-        at_most: u64,
-    ) -> Result<Option<(u64, Vec<u8>)>> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT size, note FROM checkpoints WHERE log = ?1 AND size > ?2 AND size <= ?3 ORDER BY size DESC LIMIT 1",
-                params![log.0, i64_of(above)?, i64_of(at_most)?],
-                |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?)),
-            )
-            .optional()
-            .map_err(db)
-        })
-    }
-
-    fn index_states(&self, log: LogId) -> Result<(u64, Vec<(Hash, KeyState)>)> {
-        self.read(|c| {
-            // One read transaction: the size and the states agree.
-            c.execute_batch("BEGIN").map_err(db)?;
-            let r = (|| {
-                let indexed: i64 = c
-                    .query_row("SELECT indexed FROM logs WHERE id = ?1", [log.0], |r| {
-                        r.get(0)
-                    })
-                    .optional()
-                    .map_err(db)?
-                    .unwrap_or(0);
-                let mut st = c
-                    .prepare_cached(
-                        "SELECT id, kh, count, chain FROM index_keys WHERE log = ?1 ORDER BY id",
-                    )
-                    .map_err(db)?;
-                let states = key_states(&mut st, params![log.0])?;
-                Ok((u64::try_from(indexed).unwrap_or(0), states))
-            })();
-            c.execute_batch("COMMIT").map_err(db)?;
-            r
-        })
-    }
-
-    fn index_states_at(&self, log: LogId, size: u64) -> Result<Vec<(Hash, KeyState)>> {
-        self.read(|c| {
-            // SQLite takes the bare columns from the row of MAX(idx).
-            let mut st = c
-                .prepare_cached(
-                    "SELECT r.id, k.kh, r.count, r.chain, MAX(r.idx) FROM index_rows r
-                     JOIN index_keys k ON k.log = r.log AND k.id = r.id
-                     WHERE r.log = ?1 AND r.idx < ?2 GROUP BY r.id ORDER BY r.id",
-                )
-                .map_err(db)?;
-            key_states(&mut st, params![log.0, i64_of(size)?])
-        })
-    }
-
-    fn key_state_at(&self, log: LogId, key: u64, size: u64) -> Result<KeyState> {
-        let row: Option<(i64, Vec<u8>)> = self.read(|c| {
-            c.query_row(
-                "SELECT count, chain FROM index_rows WHERE log = ?1 AND id = ?2 AND idx < ?3 ORDER BY idx DESC LIMIT 1",
-                params![log.0, i64_of(key)?, i64_of(size)?],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db)
-        })?;
-        match row {
-            None => Ok(KeyState::default()),
-            Some((count, chain)) => Ok(KeyState {
-                count: u64::try_from(count).unwrap_or(0),
-                chain: hash_from(chain)?,
-            }),
-        }
-    }
-
-    fn key_entries(
-        &self,
-        log: LogId,
-        key: u64,
-        size: u64,
-        from_count: u64,
-    ) -> Result<Vec<(u64, Vec<u8>)>> {
-        self.read(|c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT r.idx, e.leaf FROM index_rows r JOIN entries e ON e.log = r.log AND e.idx = r.idx
-                     WHERE r.log = ?1 AND r.id = ?2 AND r.idx < ?3 AND r.count > ?4 ORDER BY r.idx",
-                )
-                .map_err(db)?;
-            let rows = st
-                .query_map(
-                    params![log.0, i64_of(key)?, i64_of(size)?, i64_of(from_count)?],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-                )
-                .map_err(db)?;
-            rows.map(|r| {
-                let (i, leaf) = r.map_err(db)?;
-                Ok((u64::try_from(i).unwrap_or(0), leaf))
-            })
-            .collect()
-        })
-    }
-
-    fn add_index(&self, log: LogId, first: u64, end: u64, rows: &[IndexRow]) -> Result<()> {
-        let mut w = writer(self)?;
-        let tx = w
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
-        write_index(&tx, log, first, end, rows)?;
-        tx.commit().map_err(db)
-    }
-
-    // --- Console operators and their sessions (see `crate::operators`) ---
 
     fn add_operator(&self, op: &super::OperatorRow) -> Result<bool> {
         let offices = serde_json::to_string(&op.offices)
