@@ -192,7 +192,7 @@ impl Sequencer {
                     state.run(jobs);
                 }
             })
-            .map_err(|e| StoreError::Db(format!("starting the sequencer: {e}")))?;
+            .map_err(|e| StoreError::Start(Box::new(e)))?;
         Ok(Self { tx })
     }
 
@@ -346,7 +346,7 @@ impl State {
             // one whose latest checkpoint does not commit to its index
             // (written before the index existed): sign one now.
             s.commit(&[], &[], &[], index_root, crate::clock::now())
-                .map_err(|e| StoreError::Db(e.to_string()))?;
+                .map_err(|e| StoreError::Start(Box::new(e)))?;
         }
         s.metrics
             .log_size

@@ -100,7 +100,7 @@ pub fn extend_tree(
             pending: &pending,
         };
         let new = hotline_proto::tree::hashes_to_store(&o, size + i as u64, *h)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(StoreError::Tree)?;
         pending.extend(new);
     }
     let o = Overlay {
@@ -109,8 +109,8 @@ pub fn extend_tree(
         base,
         pending: &pending,
     };
-    let root = hotline_proto::tree::root(&o, size + leaf_hashes.len() as u64)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let root =
+        hotline_proto::tree::root(&o, size + leaf_hashes.len() as u64).map_err(StoreError::Tree)?;
     Ok((pending, root))
 }
 

@@ -5,7 +5,6 @@
 //! synchronous and called from a blocking thread: SQLite is synchronous by
 //! nature, and the sequencer is a single writer that gains nothing from async.
 
-
 mod console;
 mod cosignatures;
 mod entries;
@@ -25,16 +24,38 @@ pub use log::{
 };
 pub use witness::{Advance, WitnessRequest, WitnessState, WitnessStore};
 
-/// Why storage failed.
+/// Why storage failed. Each engine's own error is kept as the source; the
+/// variants are what a caller may act on (retry when busy, stop when corrupt).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// Another connection holds the database: retrying later may succeed.
+    #[error("database busy: {0}")]
+    Busy(#[source] rusqlite::Error),
     /// The database engine reported an error.
     #[error("database: {0}")]
-    Db(String),
+    Db(#[source] rusqlite::Error),
+    /// The database file could not be created.
+    #[error("creating {}: {source}", path.display())]
+    Create {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A lock around a connection was poisoned by a thread that panicked.
+    #[error("database: {0} lock poisoned")]
+    Poisoned(&'static str),
+    /// The stored tree hashes do not make a tree.
+    #[error("corrupt store: {0}")]
+    Tree(#[source] hotline_proto::tree::TreeError),
     /// The database holds something this code cannot read.
     #[error("corrupt store: {0}")]
     Corrupt(String),
+    /// A value could not be encoded for storage.
+    #[error("encoding offices: {0}")]
+    Encode(#[source] serde_json::Error),
     /// The database was written by a newer hotline.
     #[error(
         "database schema version {found} is newer than this build supports ({supported}); upgrade hotline"
@@ -45,6 +66,22 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// The sequencer could not start over the store.
+    #[error("database: {0}")]
+    Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure a test injected (see `memory::Step`).
+    #[error("injected failure at {0:?}")]
+    Injected(&'static str),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match e.sqlite_error_code() {
+            Some(DatabaseBusy | DatabaseLocked) => Self::Busy(e),
+            _ => Self::Db(e),
+        }
+    }
 }
 
 /// Storage results.

@@ -31,7 +31,7 @@ const MIGRATIONS: &[&str] = &[
 const READERS: usize = 4;
 
 fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(e.to_string())
+    StoreError::from(e)
 }
 
 fn hash_from(blob: Vec<u8>) -> Result<Hash> {
@@ -108,9 +108,15 @@ impl SqliteStore {
                 .create_new(true)
                 .mode(0o600)
                 .open(path)
-                .map_err(|e| StoreError::Db(format!("creating {}: {e}", path.display())))?;
+                .map_err(|source| StoreError::Create {
+                    path: path.to_owned(),
+                    source,
+                })?;
             f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| StoreError::Db(format!("creating {}: {e}", path.display())))?;
+                .map_err(|source| StoreError::Create {
+                    path: path.to_owned(),
+                    source,
+                })?;
         }
         let mut w = Connection::open(path).map_err(db)?;
         configure(&w)?;
@@ -172,7 +178,7 @@ impl SqliteStore {
         }
         let c = self.readers[start % self.readers.len()]
             .lock()
-            .map_err(|_| StoreError::Db("reader lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("reader"))?;
         f(&c)
     }
 }
@@ -192,7 +198,7 @@ impl LogStore for SqliteStore {
         let w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         w.execute(
             "INSERT OR IGNORE INTO logs (origin, party) VALUES (?1, ?2)",
             [origin, party],
@@ -235,7 +241,7 @@ impl LogStore for SqliteStore {
         let mut w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         let tx = w.transaction().map_err(db)?;
         {
             let mut ins = tx
@@ -594,7 +600,7 @@ impl WitnessStore for SqliteStore {
         let mut w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         // IMMEDIATE: the check and the update are one atomic step (C2SP tlog-witness).
         let tx = w
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -650,7 +656,7 @@ impl CosignatureStore for SqliteStore {
         let mut w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         let tx = w.transaction().map_err(db)?;
         // Read-merge-write in one transaction: two witnesses cosigning the
         // same size at once must both end up in the stored note.
@@ -693,7 +699,7 @@ impl CosignatureStore for SqliteStore {
         let w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         w.execute(
             "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![log.0, i64_of(size)?, witness, i64_of(time)?, line, note],
@@ -748,7 +754,7 @@ impl EvidenceStore for SqliteStore {
         let w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         w.execute(
             "INSERT OR IGNORE INTO equivocations (origin, detected, bundle, digest) VALUES (?1, ?2, ?3, ?4)",
             params![origin, now, bundle, digest],
@@ -797,7 +803,7 @@ impl ConsoleData for SqliteStore {
         let w = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Db("writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("writer"))?;
         w.execute(
             "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
              ON CONFLICT (operator, channel) DO UPDATE SET idx = MAX(idx, excluded.idx)",
@@ -808,8 +814,7 @@ impl ConsoleData for SqliteStore {
     }
 
     fn add_operator(&self, op: &super::OperatorRow) -> Result<bool> {
-        let offices = serde_json::to_string(&op.offices)
-            .map_err(|e| StoreError::Db(format!("encoding offices: {e}")))?;
+        let offices = serde_json::to_string(&op.offices).map_err(StoreError::Encode)?;
         let w = writer(self)?;
         let n = w
             .execute(
@@ -1012,9 +1017,7 @@ impl ConsoleData for SqliteStore {
 
 /// The writer connection, for the operators' writes.
 fn writer(s: &SqliteStore) -> Result<std::sync::MutexGuard<'_, Connection>> {
-    s.writer
-        .lock()
-        .map_err(|_| StoreError::Db("writer lock poisoned".into()))
+    s.writer.lock().map_err(|_| StoreError::Poisoned("writer"))
 }
 
 /// The columns `operator_row` reads, in its order.
