@@ -196,6 +196,8 @@ impl LogIndex {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[allow(unused_imports)]
+    use crate::store::{EntryQueries as _, EvidenceStore as _, IndexStore as _, LogStore as _};
     use hotline_proto::entry::{HEADER_VERSION, Header, Kind};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
     use hotline_proto::name::Party;

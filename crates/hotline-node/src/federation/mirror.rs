@@ -605,6 +605,8 @@ fn fork(
 
 #[cfg(test)]
 mod tests {
+    #[allow(unused_imports)]
+    use crate::store::{EntryQueries as _, EvidenceStore as _, IndexStore as _, LogStore as _};
     use hotline_proto::entry::SignedEntry;
     use hotline_proto::index::Index;
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};

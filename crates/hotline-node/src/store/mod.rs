@@ -11,6 +11,8 @@ mod entries;
 mod evidence;
 mod index;
 mod log;
+#[cfg(any(test, feature = "test-store"))]
+pub mod memory;
 pub mod sqlite;
 mod witness;
 
