@@ -598,6 +598,7 @@ mod tests {
     use super::*;
     use crate::dir::NodeDir;
     use crate::store::sqlite::SqliteStore;
+    use crate::store::{IndexStore as _, LogStore as _};
 
     const SKEW: u64 = 300;
 
@@ -784,6 +785,107 @@ mod tests {
         let cp = checkpoint::verify(&note, &key.verifier(), &[]).unwrap();
         assert_eq!(cp.root, root);
         assert_eq!(cp.index, Some(fresh_index(&*old, log)));
+    }
+
+    /// A sequencer over an in-memory store whose failpoints the test sets.
+    fn on_memory(
+        store: &Arc<crate::store::memory::MemoryStore>,
+        key: &Arc<NoteKey>,
+    ) -> (LogId, Sequencer) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dyn_store: Arc<dyn Store> = store.clone();
+        let log = dyn_store.log_id("hotline/us", "us").unwrap();
+        let offices = OwnOffices::load(&NodeDir::new(tmp.path()), &*dyn_store, log).unwrap();
+        let (sizes, _) = tokio::sync::watch::channel(0);
+        let seq = Sequencer::start(
+            dyn_store,
+            log,
+            Party::new("us").unwrap(),
+            key.clone(),
+            offices,
+            Arc::new(Metrics::new()),
+            sizes,
+            SKEW,
+        )
+        .unwrap();
+        (log, seq)
+    }
+
+    fn receipt(key: &Arc<NoteKey>, n: u64) -> Draft {
+        let mut d = Draft::new(
+            Kind::Receipt,
+            Signer::Party(key.clone(), Party::new("us").unwrap()),
+        );
+        d.refs = vec![Ref {
+            log: Party::new("ru").unwrap(),
+            index: n,
+            leaf_hash: b64::encode([1u8; 32]),
+        }];
+        d
+    }
+
+    /// The checkpoint the store holds verifies and commits to the tree and
+    /// index of exactly the leaves stored.
+    fn assert_checkpoint_fresh(store: &dyn Store, log: LogId, key: &NoteKey, size: u64) {
+        let (at, note) = store.latest_checkpoint(log).unwrap().unwrap();
+        assert_eq!((at, store.size(log).unwrap()), (size, size));
+        let cp = checkpoint::verify(&note, &key.verifier(), &[]).unwrap();
+        let hashes: Vec<Hash> = store
+            .leaves(log, 0, size)
+            .unwrap()
+            .iter()
+            .map(|l| l.leaf_hash)
+            .collect();
+        let fresh = crate::store::memory::MemoryStore::new();
+        let other = fresh.log_id("hotline/us", "us").unwrap();
+        let (_, root) = crate::store::extend_tree(&fresh, other, 0, &hashes).unwrap();
+        assert_eq!(cp.root, root);
+        assert_eq!(cp.index, Some(fresh_index(store, log)));
+    }
+
+    #[test]
+    fn a_failed_commit_writes_nothing_and_the_next_append_succeeds() {
+        use crate::store::memory::{MemoryStore, Step};
+        let store = Arc::new(MemoryStore::new());
+        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
+        let (log, seq) = on_memory(&store, &key);
+        seq.append_blocking(receipt(&key, 1)).unwrap();
+        store.fail_on(Step::AppendCommit, 1);
+        assert!(
+            seq.append_blocking(receipt(&key, 2)).is_err(),
+            "the commit must fail"
+        );
+        assert_eq!(store.size(log).unwrap(), 1);
+        assert_eq!(store.index_states(log).unwrap().0, 1);
+        // The failed batch's key (ref/ru/2) is not left in the sequencer's index.
+        let next = seq.append_blocking(receipt(&key, 3)).unwrap();
+        assert_eq!(next.index, 1);
+        assert_checkpoint_fresh(&*store, log, &key, 2);
+    }
+
+    #[test]
+    fn a_crash_between_leaves_and_index_rows_recovers_when_reopened() {
+        use crate::store::memory::{MemoryStore, Step};
+        let store = Arc::new(MemoryStore::new());
+        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
+        let (log, seq) = on_memory(&store, &key);
+        seq.append_blocking(receipt(&key, 1)).unwrap();
+        store.fail_on(Step::AppendIndex, 1);
+        assert!(
+            seq.append_blocking(receipt(&key, 2)).is_err(),
+            "the process dies"
+        );
+        assert!(store.crashed());
+        // The leaves are stored, the index rows are not.
+        assert_eq!(store.size(log).unwrap(), 2);
+        assert_eq!(store.index_states(log).unwrap().0, 1);
+        drop(seq);
+        store.reopen();
+        let (_, seq) = on_memory(&store, &key);
+        assert_eq!(store.index_states(log).unwrap().0, 2, "indexed at start");
+        assert_checkpoint_fresh(&*store, log, &key, 2);
+        seq.append_blocking(receipt(&key, 3)).unwrap();
+        assert_checkpoint_fresh(&*store, log, &key, 3);
     }
 
     fn secs(n: i64) -> SignedDuration {
