@@ -1,7 +1,7 @@
 //! # hotline-node
 //!
 //! The running node: the node directory and its keys ([`dir`], [`node`]),
-//! storage behind one interface ([`store`]), the single-writer sequencer that
+//! storage split by role, one trait each, with SQLite and a failing in-memory engine ([`store`]), the single-writer sequencer that
 //! batches appends into durable group commits ([`sequencer`]), the index each
 //! checkpoint commits to ([`indexes`]), read-only log
 //! access and proofs ([`reader`]), the HTTP API ([`api`]), metrics

@@ -1,4 +1,14 @@
-//! Storage: one interface, several engines.
+//! Storage: one trait per role, several engines.
+//!
+//! - [`LogStore`] (`log`): leaves, tree hashes, bodies, checkpoints; the sequencer and mirror append, all read.
+//! - [`EntryQueries`] (`entries`): entries found by header fields; sequencer, federation, console.
+//! - [`IndexStore`] (`index`): per-key index rows and states; sequencer and proofs.
+//! - [`WitnessStore`] (`witness`): the witness's last cosigned checkpoint per log; the witness endpoint.
+//! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
+//! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
+//! - [`ConsoleData`] (`console`): operators, sessions, read marks; the console only.
+//! - [`Store`]: every role at once, for callers that open a whole node.
+//! - `sqlite`: the embedded engine; `memory`: in memory with failpoints, for tests.
 //!
 //! The log is the source of truth; everything a node shows is derived from
 //! the entries, their tree hashes and the signed checkpoints. The interface is
