@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use hotline_node::indexes::{LogIndex, Staged};
+use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
-use hotline_node::store::{AppendBatch, NewLeaf, Store, extend_tree};
+use hotline_node::store::{AppendBatch, NewLeaf, extend_tree};
 use hotline_proto::Hash;
 use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};

@@ -7,8 +7,9 @@
 use anyhow::{Context as _, Result, anyhow};
 use hotline_node::content::{self, Unopened};
 use hotline_node::dir::NodeDir;
+use hotline_node::store::LogId;
+use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
-use hotline_node::store::{LogId, Store};
 use hotline_proto::entry::{Content, Header, Kind, SignedEntry};
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};

@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 use hotline_node::dir::NodeDir;
-use hotline_node::store::Store as _;
+use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::keys::{NoteVerifier, OfficeKeys, PartyIdentity};

@@ -129,3 +129,12 @@ impl<T> Store for T where
         + 'static
 {
 }
+
+/// Every role's methods in scope at once, for code holding a concrete engine
+/// (`use hotline_node::store::prelude::*`): a `dyn Store` needs no import.
+pub mod prelude {
+    pub use super::{
+        ConsoleData as _, CosignatureStore as _, EntryQueries as _, EvidenceStore as _,
+        IndexStore as _, LogStore as _, WitnessStore as _,
+    };
+}

@@ -8,7 +8,7 @@ use anyhow::Result;
 use hotline_node::Node;
 use hotline_node::dir::NodeDir;
 use hotline_node::indexes::LogIndex;
-use hotline_node::store::Store;
+use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
 use serde::Serialize;
 
