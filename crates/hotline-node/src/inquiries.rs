@@ -75,18 +75,6 @@ fn parse(
 }
 
 impl Node {
-    /// The store id of a party's log: the own log or a pinned peer's mirror.
-    pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
-        if party == self.party() {
-            Ok(self.log_id())
-        } else {
-            self.federation()
-                .peer(party)
-                .map(|p| p.mirror)
-                .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))
-        }
-    }
-
     /// The inquiry with this id, with the entry itself.
     fn inquiry_entry(
         &self,

@@ -1,20 +1,45 @@
 //! # hotline-node
 //!
-//! The running node: the node directory and its keys ([`dir`], [`node`]),
-//! storage split by role, one trait each, with SQLite and a failing in-memory engine ([`store`]), the single-writer sequencer that
-//! batches appends into durable group commits ([`sequencer`]), the index each
-//! checkpoint commits to ([`indexes`]), read-only log
-//! access and proofs ([`reader`]), the HTTP API ([`api`]), metrics
-//! ([`metrics`]) and the pinned TLS 1.3 transport between nodes ([`tls`]).
+//! The running node. Its modules:
+//!
+//! - [`agreements`]: proposing, signing and withdrawing agreements, and the policy they set.
+//! - [`api`]: the HTTP API's routes (JSON), described by `/openapi.json`.
+//! - [`bench`] (feature `bench`): the store and sequencer, for the CLI's benchmarks and demo.
+//! - [`calls`]: call requests, acceptances, refusals, records and readouts.
+//! - [`clock`]: the node's clock, system or simulated.
+//! - [`console`]: the operator console (HTML).
+//! - [`content`]: sealed content, opened only with the check against its commitment.
+//! - [`dir`]: the node directory: configuration, keys, database, run-time files.
+//! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
+//! - [`error`]: errors of node operations.
+//! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.
+//! - [`indexes`]: the index each checkpoint of a log commits to.
+//! - [`inquiries`]: inquiries and their tracked life.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`modes`]: file modes of a node directory.
+//! - [`node`]: the node itself: opening, offices, peers, sending.
+//! - [`offices`]: this party's office keys.
+//! - [`operators`]: operators of the console.
+//! - [`proofs`]: proof bundles built from what a node holds.
+//! - [`reader`]: read-only access to a log, without secrets or lock.
+//! - [`sequencer`]: the single writer of the own log, in group commits.
+//! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
+//! - [`statements`]: joint statements and their endorsements.
+//! - [`store`]: storage split by role, one trait each; SQLite, and an in-memory engine that injects failures for tests.
+//! - [`terms_file`]: agreement terms files (TOML).
+//! - [`tls`]: the pinned TLS 1.3 transport between nodes.
 #![forbid(unsafe_code)]
 
 pub mod agreements;
 pub mod api;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod calls;
 pub mod clock;
 pub mod console;
 pub mod content;
 pub mod dir;
+pub mod entries;
 pub mod error;
 pub mod federation;
 pub mod indexes;
@@ -27,6 +52,7 @@ pub mod operators;
 pub mod proofs;
 pub mod reader;
 pub mod sequencer;
+pub mod serve;
 pub mod statements;
 pub mod store;
 pub mod terms_file;

@@ -294,8 +294,8 @@ impl Node {
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
-    /// The sequencer (benchmarks drive it directly).
-    pub fn sequencer(&self) -> &Sequencer {
+    /// The sequencer (benchmarks drive it through [`crate::bench`]).
+    pub(crate) fn sequencer(&self) -> &Sequencer {
         &self.inner.seq
     }
     /// The log verifier key.
@@ -664,8 +664,8 @@ impl Node {
     pub fn federation(&self) -> &Federation {
         &self.inner.fed
     }
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
+    /// The store (benchmarks and the demo reach it through [`crate::bench`]).
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.inner.reader.store
     }
     /// The own log.
@@ -673,20 +673,20 @@ impl Node {
         self.inner.reader.log
     }
     /// The log key, for signing checkpoints.
-    pub fn log_signer(&self) -> Arc<NoteKey> {
+    pub(crate) fn log_signer(&self) -> Arc<NoteKey> {
         self.inner.log_key.clone()
     }
     /// The cosigner key.
-    pub fn witness_signer(&self) -> Arc<NoteKey> {
+    pub(crate) fn witness_signer(&self) -> Arc<NoteKey> {
         self.inner.witness_key.clone()
     }
     /// The party as a signer (for `key` entries and receipts to unknown offices).
-    pub fn party_signer(&self) -> Signer {
+    pub(crate) fn party_signer(&self) -> Signer {
         Signer::Party(self.inner.log_key.clone(), self.inner.party.clone())
     }
     /// An own office's current signer, if this node holds its keys and the
     /// office is not revoked.
-    pub fn office_signer(&self, office: &Office) -> Option<Arc<OfficeKeys>> {
+    pub(crate) fn office_signer(&self, office: &Office) -> Option<Arc<OfficeKeys>> {
         match self.inner.offices.signing(office, None) {
             Signing::Key(k) => Some(k),
             _ => None,

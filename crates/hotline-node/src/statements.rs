@@ -10,7 +10,7 @@ use hotline_proto::entry::{Content, Kind, SignedEntry, text_digest};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::calls::{Held, check_text};
+use crate::entries::{Held, check_text};
 use crate::error::{NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;

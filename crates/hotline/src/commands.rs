@@ -1181,7 +1181,8 @@ async fn serve(
         }
         tracing::info!("shutting down");
     };
-    hotline_node::api::serve_with(node, listener, Some(peer_listener), transport, shutdown).await?;
+    hotline_node::serve::serve_with(node, listener, Some(peer_listener), transport, shutdown)
+        .await?;
     Ok(())
 }
 

@@ -488,7 +488,7 @@ pub(crate) struct Serving {
     tasks: Vec<(String, JoinHandle<std::io::Result<()>>)>,
 }
 
-/// Starts `api::serve` (API, peer link, federation loops) for each party.
+/// Starts `serve::serve` (API, peer link, federation loops) for each party.
 pub(crate) fn serve_all(parties: &mut [Local]) -> Result<Serving> {
     let (stop, rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -503,7 +503,7 @@ pub(crate) fn serve_all(parties: &mut [Local]) -> Result<Serving> {
         };
         tasks.push((
             p.node.party().to_string(),
-            tokio::spawn(hotline_node::api::serve(
+            tokio::spawn(hotline_node::serve::serve(
                 p.node.clone(),
                 api,
                 Some(peer),
@@ -1063,7 +1063,7 @@ async fn jump(parties: &[Local], t: Timestamp) -> Result<()> {
     while quiet < 2 {
         let mut behind = Vec::new();
         for p in parties {
-            let size = p.node.store().size(p.node.log_id())?;
+            let size = p.node.reader().size()?;
             for q in parties {
                 if std::ptr::eq(p, q) {
                     continue;
@@ -1109,9 +1109,7 @@ async fn tick(root: &Path, parties: &[Local], t: Timestamp) -> Result<()> {
         let mut waiting = Vec::new();
         for p in parties {
             for peer in p.node.federation().all() {
-                let done = p
-                    .node
-                    .store()
+                let done = hotline_node::bench::store(&p.node)
                     .last_cosignature(p.node.log_id(), peer.witness_key.name())?
                     .is_some_and(|(_, time)| time >= secs);
                 if !done {

@@ -1,0 +1,182 @@
+//! Entries held here, own or mirrored, as the kinds built on them read them:
+//! the store id of a party's log, an entry by its id (`party:index`) checked
+//! for its kind, the entries that refer to one, and a sealed body opened with
+//! whichever of its two offices this node holds. Calls, statements and
+//! inquiries all read through these.
+
+use hotline_proto::agreement;
+use hotline_proto::b64;
+use hotline_proto::entry::{Content, Kind, Ref, SignedEntry};
+use hotline_proto::name::{Office, Party};
+
+use crate::error::{NodeError, Result};
+use crate::node::{Node, valid_lang};
+use crate::store::LogId;
+
+/// An entry held here (own log or a verified mirror), with its place.
+pub(crate) struct Held {
+    pub party: Party,
+    pub index: u64,
+    pub entry: SignedEntry,
+}
+
+impl Held {
+    pub(crate) fn id(&self) -> String {
+        format!("{}:{}", self.party, self.index)
+    }
+
+    /// The reference another entry makes to this one.
+    pub(crate) fn reference(&self) -> Ref {
+        Ref {
+            log: self.party.clone(),
+            index: self.index,
+            leaf_hash: b64::encode(self.entry.leaf_hash().0),
+        }
+    }
+
+    /// The sending and the addressed office.
+    pub(crate) fn offices(&self) -> Result<(Office, Office)> {
+        let h = self.entry.header();
+        let from = Office::new(&h.from).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let to =
+            h.to.clone()
+                .ok_or_else(|| NodeError::Internal(format!("{} has no addressee", self.id())))?;
+        Ok((from, to))
+    }
+}
+
+/// "a message", "an inquiry".
+pub(crate) fn a(kind: Kind) -> String {
+    let k = kind.as_str();
+    if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {k}")
+    } else {
+        format!("a {k}")
+    }
+}
+
+/// Checks a readout's or statement's text: not empty, within the limit, a
+/// language tag if one is given, and no call fields.
+pub(crate) fn check_text(node: &Node, content: &Content, what: &str) -> Result<()> {
+    let limit = node.config().limits.max_text_bytes;
+    if content.text.trim().is_empty() {
+        return Err(NodeError::BadInput(format!(
+            "the {what} is empty; write its text"
+        )));
+    }
+    if content.text.len() > limit {
+        return Err(NodeError::TooLarge(format!(
+            "the {what} is {} bytes; the limit is {limit} bytes (limits.max_text_bytes in hotline.toml)",
+            content.text.len()
+        )));
+    }
+    if let Some(lang) = &content.lang
+        && !valid_lang(lang)
+    {
+        return Err(NodeError::BadInput(format!(
+            "lang {lang:?} is not a language tag (BCP 47, e.g. en, ru, pt-BR)"
+        )));
+    }
+    if content.call.is_some() {
+        return Err(NodeError::BadInput(format!(
+            "a {what}'s content carries no call fields (those belong to call requests, acceptances, refusals and records)"
+        )));
+    }
+    Ok(())
+}
+
+impl Node {
+    /// The store id of a party's log: the own log or a pinned peer's mirror.
+    pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
+        if party == self.party() {
+            Ok(self.log_id())
+        } else {
+            self.federation()
+                .peer(party)
+                .map(|p| p.mirror)
+                .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))
+        }
+    }
+
+    /// The entry `id` (`party:index`) held here, which must be of `kind`;
+    /// `what` names it in errors ("call request", "statement").
+    pub(crate) fn held(&self, id: &str, what: &str, kind: Kind) -> Result<Held> {
+        let (party, index) = agreement::parse_id(id).ok_or_else(|| {
+            NodeError::BadInput(format!(
+                "{id:?} is not a {what} id (party:index, e.g. us:12)"
+            ))
+        })?;
+        let not_held = || NodeError::NotFound(format!("no {what} {id} is held here"));
+        let log = self.log_of(&party).map_err(|_| not_held())?;
+        let leaf = self
+            .store()
+            .leaves(log, index, 1)?
+            .into_iter()
+            .find(|l| l.index == index)
+            .ok_or_else(not_held)?;
+        let entry =
+            SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+        if entry.header().kind != kind {
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(NodeError::BadInput(format!(
+                "{id} is {}, not {article} {what}",
+                a(entry.header().kind)
+            )));
+        }
+        Ok(Held {
+            party,
+            index,
+            entry,
+        })
+    }
+
+    /// The sealed content of entry `index` of `party`'s log, opened with the
+    /// key of whichever of its two offices this node holds; `None` when it
+    /// has no content, is not held, is sealed to offices of others only, or
+    /// was refused (it does not match its commitment).
+    pub fn open_entry(&self, party: &Party, index: u64) -> Option<Content> {
+        let log = self.log_of(party).ok()?;
+        let leaf = self
+            .store()
+            .leaves(log, index, 1)
+            .ok()?
+            .into_iter()
+            .find(|l| l.index == index)?;
+        let e = SignedEntry::from_leaf(&leaf.leaf).ok()?;
+        self.open_signed(party, index, &e)
+    }
+
+    fn open_signed(&self, party: &Party, index: u64, e: &SignedEntry) -> Option<Content> {
+        self.open_checked(party, index, e, &|_| true).into_content()
+    }
+
+    pub(crate) fn open_held(&self, h: &Held) -> Option<Content> {
+        self.open_signed(&h.party, h.index, &h.entry)
+    }
+
+    /// Entries of `party`'s log (own or mirrored) whose first reference is
+    /// exactly `to` (log, index and leaf hash), in log order.
+    pub(crate) fn referring(&self, party: &Party, to: &Held) -> Result<Vec<Held>> {
+        let Ok(log) = self.log_of(party) else {
+            return Ok(vec![]);
+        };
+        let target = to.reference();
+        let mut out = Vec::new();
+        for l in self.store().referencing(log, to.party.as_str(), to.index)? {
+            let entry =
+                SignedEntry::from_leaf(&l.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+            if entry.header().refs.first() == Some(&target) {
+                out.push(Held {
+                    party: party.clone(),
+                    index: l.index,
+                    entry,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
