@@ -7,6 +7,7 @@ mod commands;
 mod deadlines;
 mod demo;
 mod files;
+mod harness;
 mod ids;
 mod operators;
 mod peers;
