@@ -1,4 +1,29 @@
 //! `hotline`: run a party's node and work with its log from the command line.
+//!
+//! `main` parses the command line and hands each command to the module of
+//! its concern:
+//!
+//! - `node_cmd`: `init`, `serve`, `status`, `doctor`, `tls` — the node itself.
+//! - `keys`: `key` and `keys export` — the keys this party shows others.
+//! - `offices`: `office add/list/rotate/revoke`.
+//! - `peers`: `peer add/list` — the parties this node pins.
+//! - `agreements`: `agreement propose/sign/withdraw` and `agreements`.
+//! - `inquiries`: `inquire`, `ack`, `answer`, `close`, `inquiries`.
+//! - `deadlines`: the inquiry list as a duty officer reads it.
+//! - `messages`: `send`.
+//! - `calls`: calls, readouts and joint statements.
+//! - `log_cmd`: `log` and `checkpoint`.
+//! - `read`: `read` — one entry as an operator may see it.
+//! - `prove`: `prove …` and `open` — bundles a third party checks offline.
+//! - `verify`: `verify` — checks a bundle against pinned keys.
+//! - `verdict`: what `verify --json` prints.
+//! - `operators`: `operator …` — the people who log in to the console.
+//! - `bench`: `bench …` — throughput and proof cost.
+//! - `demo`: `demo` — the storyline, live on loopback.
+//! - `harness`: the in-process multi-node set-up demo and bench share.
+//! - `node_access`: reaching the node in-process or through its API.
+//! - `client`: the client for the node's own API.
+//! - `ids`, `suggest`, `files`: entry ids, "did you mean", file arguments.
 
 mod agreements;
 mod bench;
