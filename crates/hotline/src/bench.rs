@@ -21,7 +21,7 @@ use hotline_proto::{Hash, checkpoint, seal};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::demo::{self, Local};
+use crate::harness::{self, Local};
 
 mod absence;
 mod month;
@@ -921,7 +921,7 @@ async fn link(
     for office in [&fbi, &fsb] {
         let name = office.party();
         let dir = NodeDir::new(tmp.path().join(name.as_str()));
-        demo::create_party(
+        harness::create_party(
             &dir,
             name.as_str(),
             "127.0.0.1:0",
@@ -933,13 +933,13 @@ async fn link(
         node.add_office(office.clone()).await?;
         parties.push(Local::bind(node, 0, 0).await?);
     }
-    demo::pin_all(&parties)?;
-    let serving = demo::serve_all(&mut parties)?;
+    harness::pin_all(&parties)?;
+    let serving = harness::serve_all(&mut parties)?;
     // Traffic between the parties moves only under an agreement in force.
-    demo::agree_all(
+    harness::agree_all(
         &parties[0].node,
         &parties[1].node,
-        &[demo::AGREEMENTS[2]],
+        &[harness::AGREEMENTS[2]],
         true,
     )
     .await?;

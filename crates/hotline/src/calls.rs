@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::DirArg;
-use crate::commands::{listing, report, write_entry};
+use crate::node_access::{listing, report, write_entry};
 
 /// Calls, readouts and joint statements (flattened into the top-level commands).
 #[derive(Subcommand)]

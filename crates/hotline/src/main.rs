@@ -1,18 +1,53 @@
 //! `hotline`: run a party's node and work with its log from the command line.
+//!
+//! `main` parses the command line and hands each command to the module of
+//! its concern:
+//!
+//! - `node_cmd`: `init`, `serve`, `status`, `doctor`, `tls` — the node itself.
+//! - `keys`: `key` and `keys export` — the keys this party shows others.
+//! - `offices`: `office add/list/rotate/revoke`.
+//! - `peers`: `peer add/list` — the parties this node pins.
+//! - `agreements`: `agreement propose/sign/withdraw` and `agreements`.
+//! - `inquiries`: `inquire`, `ack`, `answer`, `close`, `inquiries`.
+//! - `deadlines`: the inquiry list as a duty officer reads it.
+//! - `messages`: `send`.
+//! - `calls`: calls, readouts and joint statements.
+//! - `log_cmd`: `log` and `checkpoint`.
+//! - `read`: `read` — one entry as an operator may see it.
+//! - `prove`: `prove …` and `open` — bundles a third party checks offline.
+//! - `verify`: `verify` — checks a bundle against pinned keys.
+//! - `verdict`: what `verify --json` prints.
+//! - `operators`: `operator …` — the people who log in to the console.
+//! - `bench`: `bench …` — throughput and proof cost.
+//! - `demo`: `demo` — the storyline, live on loopback.
+//! - `harness`: the in-process multi-node set-up demo and bench share.
+//! - `node_access`: reaching the node in-process or through its API.
+//! - `client`: the client for the node's own API.
+//! - `ids`, `suggest`, `files`: entry ids, "did you mean", file arguments.
 
+mod agreements;
 mod bench;
 mod calls;
 mod client;
-mod commands;
 mod deadlines;
 mod demo;
 mod files;
+mod harness;
 mod ids;
+mod inquiries;
+mod keys;
+mod log_cmd;
+mod messages;
+mod node_access;
+mod node_cmd;
+mod offices;
 mod operators;
 mod peers;
+mod prove;
 mod read;
 mod suggest;
 mod verdict;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,23 +70,6 @@ struct Cli {
     command: Command,
 }
 
-/// The content of an inquiry or answer.
-#[derive(Args, Clone)]
-struct ContentArgs {
-    /// The text, from a file (`-` for standard input).
-    #[arg(long)]
-    body_file: PathBuf,
-    /// Attach a file (repeat for several).
-    #[arg(long = "attach")]
-    attachments: Vec<PathBuf>,
-    /// A STIX 2.1 bundle (JSON), checked for structure before sending.
-    #[arg(long)]
-    stix: Option<PathBuf>,
-    /// The text's language (BCP 47).
-    #[arg(long)]
-    lang: Option<String>,
-}
-
 /// The node directory, shared by most commands.
 #[derive(Args, Clone)]
 struct DirArg {
@@ -63,239 +81,61 @@ struct DirArg {
 #[derive(Subcommand)]
 enum Command {
     /// Create a new party: keys (secret files mode 0600), hotline.toml, an empty log.
-    Init {
-        /// The party's name, e.g. `us`.
-        #[arg(long)]
-        party: String,
-        /// The log's origin (checkpoint first line); default `hotline/<party>`.
-        #[arg(long)]
-        origin: Option<String>,
-        /// Default API address for `hotline serve`.
-        #[arg(long, default_value = "127.0.0.1:7700")]
-        listen: String,
-        /// Another name (host name or IP address, e.g. a LAN address) for the API's HTTPS
-        /// certificate, besides localhost, 127.0.0.1, ::1 and the listen host. Repeat for several.
-        #[arg(long = "san")]
-        sans: Vec<String>,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Init(node_cmd::InitArgs),
     /// Print the log's verifier key (C2SP vkey), or with --witness the cosigner key.
-    Key {
-        /// Print the cosigner key (type 0x04) instead of the log key.
-        #[arg(long)]
-        witness: bool,
-        #[command(flatten)]
-        dir: DirArg,
-    },
+    Key(keys::KeyArgs),
     /// Manage this party's offices.
     #[command(subcommand)]
-    Office(OfficeCmd),
+    Office(offices::OfficeCmd),
     /// Export this party's public identity for the other party.
     #[command(subcommand)]
-    Keys(KeysCmd),
+    Keys(keys::KeysCmd),
     /// Pin other parties.
     #[command(subcommand)]
-    Peer(PeerCmd),
+    Peer(peers::PeerCmd),
     /// Propose, sign or withdraw an agreement (the bilateral mechanism traffic moves under).
     #[command(subcommand)]
-    Agreement(AgreementCmd),
+    Agreement(agreements::AgreementCmd),
     /// Send an inquiry under an agreement in force; prints its id.
-    Inquire {
-        #[command(flatten)]
-        dir: DirArg,
-        #[command(flatten)]
-        content: ContentArgs,
-        /// Sending office, e.g. `us/fbi`.
-        #[arg(long)]
-        from: String,
-        /// Receiving office, e.g. `ru/fsb`.
-        #[arg(long)]
-        to: String,
-        /// The subject line.
-        #[arg(long)]
-        subject: String,
-        /// Print as JSON (an object with an `id` field).
-        #[arg(long)]
-        json: bool,
-    },
+    Inquire(inquiries::InquireArgs),
     /// Acknowledge an inquiry (as its receiving office).
-    Ack {
-        /// The inquiry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Ack(inquiries::AckArgs),
     /// Answer an inquiry (as its receiving office); answer as often as needed.
-    Answer {
-        /// The inquiry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        #[command(flatten)]
-        content: ContentArgs,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Answer(inquiries::AnswerArgs),
     /// Close an inquiry (as its sending office).
-    Close {
-        /// The inquiry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Close(inquiries::CloseArgs),
     /// List inquiries sent and received, with status, times and deadlines.
-    Inquiries {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Inquiries(inquiries::InquiriesArgs),
     #[command(flatten)]
     Calls(calls::CallsCmd),
     /// List the agreements this node knows, with their state (proposed, in force, withdrawn, …).
-    Agreements {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Agreements(agreements::AgreementsArgs),
     /// Run the node: the HTTP API, /healthz, /metrics and /openapi.json.
-    Serve {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Address to listen on (default: `listen` in hotline.toml). Port 0 picks a free port.
-        #[arg(long)]
-        listen: Option<String>,
-        /// Address of the pinned-TLS peer listener (default: `peer_listen` in hotline.toml). Port 0 picks a free port.
-        #[arg(long)]
-        peer_listen: Option<String>,
-        /// Serve the API and console in plain HTTP on a non-loopback address (refused without
-        /// it): only on a network where every machine may read the token and passwords.
-        #[arg(long)]
-        insecure_plain_http: bool,
-    },
+    Serve(node_cmd::ServeArgs),
     /// The API's and console's HTTPS certificate.
     #[command(subcommand)]
-    Tls(TlsCmd),
+    Tls(node_cmd::TlsCmd),
     /// Check that the node directory is for this user alone (directories 0700, files 0600);
     /// with --fix, set the modes that are looser.
-    Doctor {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Set every looser mode to 0700 (directories) or 0600 (files).
-        #[arg(long)]
-        fix: bool,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Doctor(node_cmd::DoctorArgs),
     /// Show each peer: link up or down and since when, last cosigned checkpoints, outbox depth, alerts.
-    Status {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Status(node_cmd::StatusArgs),
     /// Send a message from one of this party's offices; prints its index and leaf hash once durable.
-    Send {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Sending office, e.g. `us/fbi`.
-        #[arg(long)]
-        from: String,
-        /// Receiving office, e.g. `ru/fsb`.
-        #[arg(long)]
-        to: String,
-        /// The text (UTF-8, at most limits.max_text_bytes, 65536 by default).
-        #[arg(
-            long,
-            conflicts_with = "text_file",
-            required_unless_present = "text_file"
-        )]
-        text: Option<String>,
-        /// Read the text from a file (`-` for standard input).
-        #[arg(long)]
-        text_file: Option<PathBuf>,
-        /// The text's language (BCP 47, e.g. `en`, `ru`).
-        #[arg(long)]
-        lang: Option<String>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Send(messages::SendArgs),
     /// List the log: with --json, one JSON object a line (index, leaf, leaf_hash, header).
-    Log {
-        #[command(flatten)]
-        dir: DirArg,
-        /// First index to list.
-        #[arg(long, default_value_t = 0)]
-        start: u64,
-        /// Most entries to list.
-        #[arg(long)]
-        limit: Option<u64>,
-        /// One JSON object a line.
-        #[arg(long)]
-        json: bool,
-        /// List this node's verified mirror of a peer's log instead of the own log.
-        #[arg(long)]
-        peer: Option<String>,
-    },
+    Log(log_cmd::LogArgs),
     /// Print the latest checkpoint as a C2SP signed note.
-    Checkpoint {
-        #[command(flatten)]
-        dir: DirArg,
-    },
+    Checkpoint(log_cmd::CheckpointArgs),
     /// Write a proof bundle that `hotline verify` checks offline.
     #[command(subcommand)]
-    Prove(ProveCmd),
+    Prove(prove::ProveCmd),
     /// Reveal one entry's plaintext and salt so a third party can match it to its logged commitment, and nothing else.
-    Open {
-        /// The entry's id, `party:index` (a plain index: this party's own log); sent or received
-        /// by one of this party's offices.
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the opening (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
+    Open(prove::OpenArgs),
     /// Read one entry as an operator may see it: what it is, in words, and its opened text
     /// (checked against the entry's commitment; refused content is shown as refused).
-    Read {
-        /// The entry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON (header fields, receipts, and the content or why it is not shown).
-        #[arg(long)]
-        json: bool,
-    },
+    Read(read::ReadArgs),
     /// Check a proof bundle offline against pinned keys; says in one sentence what it proves.
-    Verify {
-        /// The bundle file (`-` for standard input).
-        file: PathBuf,
-        /// A pinned verifier key (C2SP vkey, or a file holding one or a `hotline keys export` file). Repeat for several.
-        #[arg(long = "key", required = true)]
-        keys: Vec<String>,
-        /// Print the result as JSON: the claim, the bundle type, the sentence, and each part of
-        /// the claim with the signatures it rests on.
-        #[arg(long)]
-        json: bool,
-    },
+    Verify(verify::VerifyArgs),
     /// Manage the people who log in to the web console to act for this party's offices.
     #[command(subcommand)]
     Operator(operators::OperatorCmd),
@@ -311,231 +151,39 @@ enum Command {
     },
 }
 
-#[derive(Subcommand)]
-enum OfficeCmd {
-    /// Create an office: keys, announced as a `key` entry in the log.
-    Add {
-        /// The office, e.g. `us/fbi`.
-        office: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Give an office new keys, announced as a `key` entry (action `rotate`); later entries are
-    /// signed with them and peers seal to them. The old keys are kept in keys/offices/retired/.
-    Rotate {
-        /// The office, e.g. `us/fbi`.
-        office: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Revoke an office (a `key` entry, action `revoke`): it can no longer sign, and nothing can
-    /// be sent to it. Its keys are kept in keys/offices/retired/ to open earlier sealed bodies.
-    Revoke {
-        /// The office, e.g. `us/fbi`.
-        office: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// List this party's offices.
-    List {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum TlsCmd {
-    /// Make a new self-signed certificate and key for the API address (keys/api.crt, keys/api.key),
-    /// naming localhost, 127.0.0.1, ::1, the listen host and each --san; replaces the old pair.
-    /// A running node serves it after a restart; prints its SHA-256 fingerprint.
-    Regenerate {
-        /// A name (host name or IP address, e.g. a LAN address) for the certificate. Repeat for several.
-        #[arg(long = "san")]
-        sans: Vec<String>,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum KeysCmd {
-    /// Print this party's public identity (log key, cosigner key, offices) as JSON.
-    Export {
-        #[command(flatten)]
-        dir: DirArg,
-        /// The URL where peers reach this node, to include in the export.
-        #[arg(long)]
-        url: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum AgreementCmd {
-    /// Propose an agreement from a terms file (see examples/cyber-agreement.toml); prints its id.
-    Propose {
-        /// The terms, as TOML.
-        #[arg(long)]
-        file: PathBuf,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON (an object with an `id` field).
-        #[arg(long)]
-        json: bool,
-    },
-    /// Sign the other party's proposal: from then on (and from its start date) it is in force.
-    Sign {
-        /// The agreement's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Withdraw from an agreement; it ends after the notice its terms give.
-    Withdraw {
-        /// The agreement's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum PeerCmd {
-    /// Pin another party from its exported keys file.
-    Add {
-        /// The party's name, e.g. `ru`; must match the file.
-        party: String,
-        /// The file written by the other party's `hotline keys export`.
-        #[arg(long)]
-        keys: PathBuf,
-        /// Its node's URL (overrides the file's).
-        #[arg(long)]
-        url: Option<String>,
-        #[command(flatten)]
-        dir: DirArg,
-    },
-    /// List the pinned parties: keys, URL, offices, and the link's state when the node runs.
-    List {
-        #[command(flatten)]
-        dir: DirArg,
-        /// Print as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum ProveCmd {
-    /// Prove that an entry was sent (sender's log) and received (the receiver's receipt).
-    Delivery {
-        /// The entry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Prove that an inquiry was acknowledged and answered, and whether within the agreement's deadlines.
-    Answered {
-        /// The inquiry's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Prove that a log holds no entry of a kind on a channel in a window (refuses if it does).
-    Absence {
-        /// The party whose log the claim is about, e.g. `us`.
-        #[arg(long)]
-        log: String,
-        /// The kind of entry, e.g. `inquiry`.
-        #[arg(long)]
-        kind: String,
-        /// The sending office.
-        #[arg(long)]
-        from: String,
-        /// The addressed office.
-        #[arg(long)]
-        to: String,
-        /// Window start (RFC 3339, e.g. 2021-06-09T00:00:00Z).
-        #[arg(long)]
-        since: jiff::Timestamp,
-        /// Window end (RFC 3339).
-        #[arg(long)]
-        until: jiff::Timestamp,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Prove a month's figures for one channel: sent, delivered, and per deadline met (on the sender's observation), missed (on the receiver's own signatures) or not settled.
-    Stats {
-        /// The channel as `FROM:TO`, e.g. `us/fbi:ru/fsb`.
-        #[arg(long)]
-        channel: String,
-        /// The month, `YYYY-MM`.
-        #[arg(long)]
-        month: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Write the evidence that a log equivocated (showed two histories); without ID, list what is on record.
-    Equivocation {
-        /// The evidence's id, as `hotline status` shows it.
-        id: Option<i64>,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Prove a joint statement: its text, signed by the proposing office and (if held) endorsed by the other.
-    Statement {
-        /// The statement's id, `party:index` (a plain index: this party's own log).
-        id: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
-    /// Prove that an entry is in this party's log.
-    Entry {
-        /// The entry's index, or its id `party:index` in this party's own log.
-        index: String,
-        #[command(flatten)]
-        dir: DirArg,
-        /// Where to write the bundle (`-` for standard output).
-        #[arg(short = 'o', long = "output", default_value = "-")]
-        output: PathBuf,
-    },
+/// Hands the parsed command to the module of its concern.
+async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Init(a) => node_cmd::init(a).await,
+        Command::Key(a) => keys::key(a).await,
+        Command::Office(c) => offices::run(c).await,
+        Command::Keys(c) => keys::run(c).await,
+        Command::Peer(c) => peers::run(c).await,
+        Command::Agreement(c) => agreements::run(c).await,
+        Command::Inquire(a) => inquiries::inquire(a).await,
+        Command::Ack(a) => inquiries::ack(a).await,
+        Command::Answer(a) => inquiries::answer(a).await,
+        Command::Close(a) => inquiries::close(a).await,
+        Command::Inquiries(a) => inquiries::list(a).await,
+        Command::Calls(c) => calls::run(c).await,
+        Command::Agreements(a) => agreements::list(a).await,
+        Command::Serve(a) => node_cmd::serve_cmd(a).await,
+        Command::Tls(c) => node_cmd::tls(c).await,
+        Command::Doctor(a) => {
+            node_cmd::doctor(&hotline_node::dir::NodeDir::new(a.dir.dir), a.fix, a.json)
+        }
+        Command::Status(a) => node_cmd::status(a).await,
+        Command::Send(a) => messages::send(a).await,
+        Command::Log(a) => log_cmd::log(a).await,
+        Command::Checkpoint(a) => log_cmd::checkpoint(a).await,
+        Command::Prove(c) => prove::run(c).await,
+        Command::Open(a) => prove::open(a).await,
+        Command::Read(a) => read::entry(a),
+        Command::Verify(a) => verify::verify(&a.file, &a.keys, a.json),
+        Command::Operator(c) => operators::run(c).map(|()| ExitCode::SUCCESS),
+        Command::Bench(b) => bench::run(b).await.map(|()| ExitCode::SUCCESS),
+        Command::Demo { dir } => demo::run(&dir).await.map(|()| ExitCode::SUCCESS),
+    }
 }
 
 fn main() -> ExitCode {
@@ -557,7 +205,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(commands::run(cli.command)) {
+    match rt.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,14 +1,18 @@
 //! `hotline peer list`: the parties this node pinned, and, when the node
 //! runs, whether each link is up.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
 use hotline_node::dir::NodeDir;
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use serde_json::{Value, json};
 
+use crate::DirArg;
 use crate::client::NodeClient;
+use crate::node_access::offline_node;
 
 /// Every pinned party from the peer files, with the offices of its export
 /// and those its mirrored log announced since; the link's state only if
@@ -97,6 +101,79 @@ pub async fn list(dir: &NodeDir, json_out: bool) -> Result<ExitCode> {
         let o = offices(id);
         if !o.is_empty() {
             println!("         offices: {}", o.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum PeerCmd {
+    /// Pin another party from its exported keys file.
+    Add {
+        /// The party's name, e.g. `ru`; must match the file.
+        party: String,
+        /// The file written by the other party's `hotline keys export`.
+        #[arg(long)]
+        keys: PathBuf,
+        /// Its node's URL (overrides the file's).
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// List the pinned parties: keys, URL, offices, and the link's state when the node runs.
+    List {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cmd: PeerCmd) -> Result<ExitCode> {
+    match cmd {
+        PeerCmd::Add {
+            party,
+            keys,
+            url,
+            dir,
+        } => {
+            let dir = NodeDir::new(dir.dir);
+            let text = crate::files::read_text(&keys, "--keys")?;
+            let mut id: PartyIdentity = serde_json::from_str(&text).with_context(|| {
+                format!("{} is not a `hotline keys export` file", keys.display())
+            })?;
+            if id.party.as_str() != party {
+                bail!(
+                    "{} holds the keys of party {}, not {party}",
+                    keys.display(),
+                    id.party
+                );
+            }
+            if url.is_some() {
+                id.url = url;
+            }
+            match offline_node(&dir)? {
+                Some(node) => node.add_peer(id.clone())?,
+                None => NodeClient::connect(&dir)
+                    .await?
+                    .post::<_, serde_json::Value>("/v1/peers", &id)
+                    .await
+                    .map(|_| ())?,
+            }
+            let log = NoteVerifier::from_vkey(&id.log_key)?;
+            println!(
+                "Pinned party {} (log {}, key id {:08x}) with {} offices.",
+                id.party,
+                log.name(),
+                log.key_id(),
+                id.offices.len()
+            );
+        }
+        PeerCmd::List { dir, json } => {
+            let dir = NodeDir::new(dir.dir);
+            return crate::peers::list(&dir, json).await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,10 @@
 //! the refusal it is, never as text; a body this party holds no key for is
 //! said to be sealed. The other side's receipt says whether it was accepted.
 
+use std::process::ExitCode;
+
 use anyhow::{Context as _, Result, anyhow};
+use clap::Args;
 use hotline_node::content::{self, Unopened};
 use hotline_node::dir::NodeDir;
 use hotline_node::store::LogId;
@@ -14,6 +17,8 @@ use hotline_proto::entry::{Content, Header, Kind, SignedEntry};
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};
 use serde_json::{Value, json};
+
+use crate::DirArg;
 
 /// The receipts of an entry: `(receipt id, status)`.
 type Receipts = Vec<(String, String)>;
@@ -334,4 +339,23 @@ fn as_json(id: &str, h: &Header, opened: &Opened, receipts: &[(String, String)])
         Opened::Sealed(why) => v["sealed"] = json!(why),
     }
     v
+}
+
+#[derive(Args)]
+pub struct ReadArgs {
+    /// The entry's id, `party:index` (a plain index: this party's own log).
+    pub id: String,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Print as JSON (header fields, receipts, and the content or why it is not shown).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn entry(args: ReadArgs) -> Result<ExitCode> {
+    let ReadArgs { id, dir, json } = args;
+    let dir = NodeDir::new(dir.dir);
+    let id = crate::ids::entry_id(&dir, &id, "entry")?;
+    crate::read::run(&dir, &id, json)?;
+    Ok(ExitCode::SUCCESS)
 }
