@@ -34,17 +34,18 @@ use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::stats::{Channel, StatsRuns, stats_bundle};
 use hotline_proto::entry::{
-    BodyCommitment, HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
-    text_digest,
+    BodyCommitment, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry, text_digest,
 };
 use hotline_proto::index::{self, Index, KeyState, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
-use hotline_proto::name::{Office, Party};
+use hotline_proto::name::Party;
 use hotline_proto::seal;
 use hotline_proto::tree::MemoryTree;
 use jiff::Timestamp;
+
+use super::common::{header_in, office};
 
 const DAY: i64 = 86_400;
 const HOUR: i64 = 3_600;
@@ -59,10 +60,6 @@ fn at(secs: i64) -> Timestamp {
 
 fn unix(secs: i64) -> u64 {
     (JULY + secs) as u64
-}
-
-fn office(s: &str) -> Office {
-    Office::new(s).unwrap()
 }
 
 /// One party's log, its log key, its witness, and its index.
@@ -98,22 +95,7 @@ impl Side {
     }
 
     fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) -> Header {
-        Header {
-            v: HEADER_VERSION,
-            log: Party::new(self.party).unwrap(),
-            kind,
-            from: from.into(),
-            to: to.map(office),
-            agreement: None,
-            time,
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+        header_in(self.party, kind, from, to, time)
     }
 
     fn by_party(&mut self, h: Header) -> u64 {

@@ -63,14 +63,32 @@ pub fn office(name: &str) -> Office {
 
 /// A header of `kind` in the log of `us`, written at `T0 + i` seconds.
 pub fn header(kind: Kind, from: &str, to: Option<&str>, i: u64) -> Header {
+    header_in(
+        "us",
+        kind,
+        from,
+        to,
+        jiff::Timestamp::from_second(T0 + i as i64).unwrap(),
+    )
+}
+
+/// A header of `kind` in the log of `party`, written at `time`, with every
+/// optional field empty for the test to fill in.
+pub fn header_in(
+    party: &str,
+    kind: Kind,
+    from: &str,
+    to: Option<&str>,
+    time: jiff::Timestamp,
+) -> Header {
     Header {
         v: HEADER_VERSION,
-        log: Party::new("us").unwrap(),
+        log: Party::new(party).unwrap(),
         kind,
         from: from.into(),
         to: to.map(office),
         agreement: None,
-        time: jiff::Timestamp::from_second(T0 + i as i64).unwrap(),
+        time,
         refs: vec![],
         prev: None,
         body: None,

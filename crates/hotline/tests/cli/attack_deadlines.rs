@@ -72,6 +72,47 @@ fn answer(ru: &Party, id: &str) -> u64 {
     ])))
 }
 
+/// us inquires, ru acknowledges, each receipts the other's entry and both
+/// are settled: the inquiry's id, its index in us's log and the ack's in ru's.
+fn inquired_and_acked(us: &Party, ru: &Party) -> (String, u64, u64) {
+    let (id, i) = inquire(us, "REvil intrusion");
+    receipted(ru, "us", i);
+    let k = ack(ru, &id);
+    receipted(us, "ru", k);
+    settled(us, ru);
+    (id, i, k)
+}
+
+/// Hostile ru appends an answer to us's inquiry `us:i` under `agreement`,
+/// dated `at` whatever its clock says; the answer's index in ru's log
+/// (appended, not pushed).
+fn answer_dated(ru: &mut Hostile, us: &Party, i: u64, agreement: &str, at: Timestamp) -> u64 {
+    let inquiry_leaf = mirrored(&ru.party, "us")[i as usize].clone();
+    let (sealed, body) = ru.seal(
+        "ru/fsb",
+        &office_of(us, "us/fbi"),
+        "First findings attached.",
+        "First findings attached.",
+    );
+    let mut h = ru.header(Kind::Answer, "ru/fsb", Some("us/fbi"), &at.to_string());
+    h.agreement = Some(agreement.to_owned());
+    h.refs = vec![Hostile::reference("us", i, &inquiry_leaf)];
+    h.body = Some(body);
+    let e = ru.sign(h);
+    ru.append(&e, Some(sealed))
+}
+
+/// Hostile us appends an inquiry `text` to ru/fsb under `agreement`, dated
+/// `at` whatever its clock says; its index in us's log (appended, not pushed).
+fn inquiry_dated(us: &mut Hostile, ru: &Party, agreement: &str, at: Timestamp, text: &str) -> u64 {
+    let (sealed, body) = us.seal("us/fbi", &office_of(ru, "ru/fsb"), text, text);
+    let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), &at.to_string());
+    h.agreement = Some(agreement.to_owned());
+    h.body = Some(body);
+    let e = us.sign(h);
+    us.append(&e, Some(sealed))
+}
+
 /// The index of `ru:N` in an answer of `ack`/`answer --json`.
 fn index_of(out: &Value) -> u64 {
     if let Some(i) = out["index"].as_u64() {
@@ -272,11 +313,7 @@ fn a_real_not_within_is_complete() {
 #[test]
 fn attack_d_a_late_answer_dated_inside_its_deadline_is_not_within() {
     let (us, ru, a, b, agreement) = staged("4s", "8s");
-    let (id, i) = inquire(&us, "REvil intrusion");
-    receipted(&ru, "us", i);
-    let k = ack(&ru, &id);
-    receipted(&us, "ru", k);
-    settled(&us, &ru);
+    let (id, i, k) = inquired_and_acked(&us, &ru);
     let written = dated(&us, i);
     let deadline = written + SignedDuration::from_secs(8);
     let inside = deadline - SignedDuration::from_secs(2);
@@ -289,19 +326,7 @@ fn attack_d_a_late_answer_dated_inside_its_deadline_is_not_within() {
     let mut ru = Hostile::take_over(ru);
     sleep_past(deadline + SignedDuration::from_secs(2));
     let us_before = Snapshot::of(&us, &["ru"]);
-    let inquiry_leaf = mirrored(&ru.party, "us")[i as usize].clone();
-    let (sealed, body) = ru.seal(
-        "ru/fsb",
-        &office_of(&us, "us/fbi"),
-        "First findings attached.",
-        "First findings attached.",
-    );
-    let mut h = ru.header(Kind::Answer, "ru/fsb", Some("us/fbi"), &inside.to_string());
-    h.agreement = Some(agreement.clone());
-    h.refs = vec![Hostile::reference("us", i, &inquiry_leaf)];
-    h.body = Some(body);
-    let e = ru.sign(h);
-    let n = ru.append(&e, Some(sealed));
+    let n = answer_dated(&mut ru, &us, i, &agreement, inside);
     let (s, t) = ru.push(Target::new(&us, &a), n);
     assert_eq!(s, 200, "us refused the late answer: {t}");
     let r = receipted(&us, "ru", n);
@@ -384,17 +409,13 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
     let last = us.entry(us.size() - 1).header().time;
     sleep_past(last + SignedDuration::from_secs(8));
     let ru_before = Snapshot::of(&ru, &["us"]);
-    let (sealed, body) = us.seal(
-        "us/fbi",
-        &office_of(&ru, "ru/fsb"),
-        "Ransomware hit a hospital; indicators attached.",
+    let i = inquiry_dated(
+        &mut us,
+        &ru,
+        &agreement,
+        last,
         "Ransomware hit a hospital; indicators attached.",
     );
-    let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), &last.to_string());
-    h.agreement = Some(agreement.clone());
-    h.body = Some(body);
-    let e = us.sign(h);
-    let i = us.append(&e, Some(sealed));
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "ru refused the backdated inquiry: {t}");
     let receipt = receipted(&ru, "us", i);
@@ -464,17 +485,7 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
     // A second inquiry dated the same way, which ru acknowledges only after
     // 5s of its receipt: that is a miss, on ru's own signatures — and it is
     // counted from ru's receipt, not from us's date.
-    let (sealed, body) = us.seal(
-        "us/fbi",
-        &office_of(&ru, "ru/fsb"),
-        "A second incident.",
-        "A second incident.",
-    );
-    let mut h = us.header(Kind::Inquiry, "us/fbi", Some("ru/fsb"), &last.to_string());
-    h.agreement = Some(agreement);
-    h.body = Some(body);
-    let e = us.sign(h);
-    let j = us.append(&e, Some(sealed));
+    let j = inquiry_dated(&mut us, &ru, &agreement, last, "A second incident.");
     let (s, t) = us.push(Target::new(&ru, &b), j);
     assert_eq!(s, 200, "ru refused the second backdated inquiry: {t}");
     let receipt = receipted(&ru, "us", j);
@@ -516,11 +527,7 @@ fn previous_month() -> String {
 #[test]
 fn a_real_stats_bundle_is_complete() {
     let (us, ru, _a, _b, _agreement) = staged("5s", "1h");
-    let (id, i) = inquire(&us, "REvil intrusion");
-    receipted(&ru, "us", i);
-    let k = ack(&ru, &id);
-    receipted(&us, "ru", k);
-    settled(&us, &ru);
+    let (_, i, _) = inquired_and_acked(&us, &ru);
     let keys = pinned_keys(&[&us, &ru]);
     let month = previous_month();
     for p in [&us, &ru] {
@@ -611,19 +618,7 @@ fn attack_d_a_neutral_witness_shows_the_late_answer_only_after_its_deadline() {
     b.kill9();
     let mut ru = Hostile::take_over(ru);
     sleep_past(deadline + SignedDuration::from_secs(2));
-    let inquiry_leaf = mirrored(&ru.party, "us")[i as usize].clone();
-    let (sealed, body) = ru.seal(
-        "ru/fsb",
-        &office_of(&us, "us/fbi"),
-        "First findings attached.",
-        "First findings attached.",
-    );
-    let mut h = ru.header(Kind::Answer, "ru/fsb", Some("us/fbi"), &inside.to_string());
-    h.agreement = Some(agreement);
-    h.refs = vec![Hostile::reference("us", i, &inquiry_leaf)];
-    h.body = Some(body);
-    let e = ru.sign(h);
-    let n = ru.append(&e, Some(sealed));
+    let n = answer_dated(&mut ru, &us, i, &agreement, inside);
     let nato_before = Snapshot::of(&nato, &["us", "ru"]);
     // A third witness takes headers only. nato first: its cosignature is
     // then the sender side's first sight of the answer.

@@ -72,6 +72,23 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     let post = |path: &str, ct: &str, body: &[u8]| {
         curl(&us.dir, &peer, &ru_pin, path, ct, body).expect("TLS with pinned keys works")
     };
+    // A push of `run` from index `from`, under us's checkpoint of `signed`.
+    let push = |log: &str, signed: &[Vec<u8>], from: u64, run: &[Vec<u8>]| {
+        post(
+            "/fed/v1/push",
+            "application/json",
+            &push_leaves(log, &checkpoint_for(&k.log, signed), from, run),
+        )
+    };
+    // us's log with one more message, signed by `key` and dated `time`.
+    let with_forged = |key: &OfficeKeys, time: &str| {
+        let mut l = all.clone();
+        l.push(forged_message(key, time).leaf().to_vec());
+        l
+    };
+    let add_checkpoint = |body: &[u8]| post("/fed/v1/witness/add-checkpoint", "text/plain", body);
+    let mirror_size =
+        |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["mirror_size"].clone();
 
     // Malformed body.
     let (s, t) = post("/fed/v1/push", "application/json", br#"{"origin": "#);
@@ -79,144 +96,50 @@ fn peer_endpoints_refuse_bad_input_and_store_nothing() {
     assert!(t.contains("malformed push"), "{t}");
     // An entry signed by a key us never announced.
     let stranger = OfficeKeys::generate(Office::new("us/fbi").unwrap(), &mut os_rng());
-    let mut l = all.clone();
-    l.push(
-        forged_message(&stranger, "2025-06-01T00:00:00Z")
-            .leaf()
-            .to_vec(),
-    );
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves(
-            "hotline/us",
-            &checkpoint_for(&k.log, &l),
-            size,
-            &l[size as usize..],
-        ),
-    );
+    let l = with_forged(&stranger, "2025-06-01T00:00:00Z");
+    let (s, t) = push("hotline/us", &l, size, &l[size as usize..]);
     assert_eq!(s, 422, "{t}");
     assert!(t.contains("signature of us/fbi does not verify"), "{t}");
     // A genuine entry dated beyond ru's clock and its allowed skew.
-    let mut l = all.clone();
-    l.push(
-        forged_message(&k.fbi, "2099-01-01T00:00:00Z")
-            .leaf()
-            .to_vec(),
-    );
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves(
-            "hotline/us",
-            &checkpoint_for(&k.log, &l),
-            size,
-            &l[size as usize..],
-        ),
-    );
+    let l = with_forged(&k.fbi, "2099-01-01T00:00:00Z");
+    let (s, t) = push("hotline/us", &l, size, &l[size as usize..]);
     assert_eq!(s, 422, "{t}");
     assert!(t.contains("later than this node's clock allows"), "{t}");
     // An entry at the wrong index (a gap): the answer says where to resume.
-    let mut l = all.clone();
-    l.push(
-        forged_message(&k.fbi, "2025-06-01T00:00:00Z")
-            .leaf()
-            .to_vec(),
-    );
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves(
-            "hotline/us",
-            &checkpoint_for(&k.log, &l),
-            size + 5,
-            &l[size as usize..],
-        ),
-    );
+    let l = with_forged(&k.fbi, "2025-06-01T00:00:00Z");
+    let (s, t) = push("hotline/us", &l, size + 5, &l[size as usize..]);
     assert_eq!(s, 409, "{t}");
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&t).unwrap()["mirror_size"],
-        size
-    );
+    assert_eq!(mirror_size(&t), size);
     // A signed checkpoint that is not at the end of the pushed run.
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves(
-            "hotline/us",
-            &checkpoint_for(&k.log, &all),
-            size,
-            &l[size as usize..],
-        ),
-    );
+    let (s, t) = push("hotline/us", &all, size, &l[size as usize..]);
     assert_eq!(s, 422, "{t}");
     // A replayed batch: accepted as already held, nothing added.
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves("hotline/us", &checkpoint_for(&k.log, &all), 0, &all),
-    );
+    let (s, t) = push("hotline/us", &all, 0, &all);
     assert_eq!(s, 200, "{t}");
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&t).unwrap()["mirror_size"],
-        size
-    );
+    assert_eq!(mirror_size(&t), size);
     // An oversized batch.
     let many: Vec<Vec<u8>> = (0..1001).map(|_| all[0].clone()).collect();
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves("hotline/us", &checkpoint_for(&k.log, &all), 0, &many),
-    );
+    let (s, t) = push("hotline/us", &all, 0, &many);
     assert_eq!(s, 413, "{t}");
     // us pushing a log that is not its own.
-    let (s, t) = post(
-        "/fed/v1/push",
-        "application/json",
-        &push_leaves("hotline/ru", &checkpoint_for(&k.log, &all), 0, &all),
-    );
+    let (s, t) = push("hotline/ru", &all, 0, &all);
     assert_eq!(s, 403, "{t}");
 
     // C2SP tlog-witness status codes.
     let stranger_log = NoteKey::generate("hotline/xx", 1, &mut os_rng()).unwrap();
     let body = |old: u64, cp: &str| format!("old {old}\n\n{cp}").into_bytes();
-    let (s, t) = post(
-        "/fed/v1/witness/add-checkpoint",
-        "text/plain",
-        &body(0, &checkpoint_for(&stranger_log, &all)),
-    );
+    let (s, t) = add_checkpoint(&body(0, &checkpoint_for(&stranger_log, &all)));
     assert_eq!(s, 404, "unknown origin: {t}");
     let impostor = NoteKey::generate("hotline/us", 1, &mut os_rng()).unwrap();
-    let (s, t) = post(
-        "/fed/v1/witness/add-checkpoint",
-        "text/plain",
-        &body(0, &checkpoint_for(&impostor, &all)),
-    );
+    let (s, t) = add_checkpoint(&body(0, &checkpoint_for(&impostor, &all)));
     assert_eq!(s, 403, "wrong key: {t}");
-    let (s, t) = post(
-        "/fed/v1/witness/add-checkpoint",
-        "text/plain",
-        &body(size + 1, &checkpoint_for(&k.log, &all)),
-    );
+    let (s, t) = add_checkpoint(&body(size + 1, &checkpoint_for(&k.log, &all)));
     assert_eq!(s, 400, "old > size: {t}");
-    let (s, t) = post(
-        "/fed/v1/witness/add-checkpoint",
-        "text/plain",
-        b"new 0\n\nnothing",
-    );
+    let (s, t) = add_checkpoint(b"new 0\n\nnothing");
     assert_eq!(s, 400, "malformed: {t}");
-    let (s, t) = post(
-        "/fed/v1/witness/add-checkpoint",
-        "text/plain",
-        &body(
-            size + 7,
-            &checkpoint_for(&k.log, &{
-                let mut l = all.clone();
-                l.extend(std::iter::repeat_n(all[0].clone(), 8));
-                l
-            }),
-        ),
-    );
+    let mut longer = all.clone();
+    longer.extend(std::iter::repeat_n(all[0].clone(), 8));
+    let (s, t) = add_checkpoint(&body(size + 7, &checkpoint_for(&k.log, &longer)));
     assert!(
         s == 409 || s == 425,
         "a stale old size or an unmirrored size: {s} {t}"
