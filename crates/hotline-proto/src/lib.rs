@@ -49,6 +49,7 @@ pub mod keys;
 pub mod limits;
 pub mod name;
 pub mod seal;
+#[cfg(feature = "stix")]
 pub mod stix;
 pub mod tree;
 pub mod witness;
