@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 use ed25519_dalek::VerifyingKey;
 
 use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
-use crate::keys::{KeyError, OfficePublic, SealPublic};
+use crate::keys::OfficePublic;
+#[cfg(feature = "seal")]
+use crate::keys::{KeyError, SealPublic};
 use crate::name::Office;
 
 /// One `key` entry about an office.
@@ -43,6 +45,7 @@ impl KeyEvent {
             .filter(|_| self.action != KeyAction::Revoke)
     }
 
+    #[cfg(feature = "seal")]
     /// The sealing key it makes current.
     pub fn seal_key(&self) -> Result<SealPublic, KeyError> {
         self.keys.seal_key()

@@ -16,7 +16,9 @@
 //! control characters.
 
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+#[cfg(feature = "seal")]
 use hpke::{Deserializable as _, Kem as _, Serializable as _};
+#[cfg(feature = "keygen")]
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -24,10 +26,13 @@ use zeroize::Zeroizing;
 use crate::b64;
 use crate::name::{Office, Party};
 
+#[cfg(feature = "seal")]
 /// The HPKE KEM used for sealing (RFC 9180 §7.1: DHKEM(X25519, HKDF-SHA256)).
 pub type Kem = hpke::kem::X25519HkdfSha256;
+#[cfg(feature = "seal")]
 /// An office's public sealing key.
 pub type SealPublic = <Kem as hpke::Kem>::PublicKey;
+#[cfg(feature = "seal")]
 /// An office's secret sealing key.
 pub type SealSecret = <Kem as hpke::Kem>::PrivateKey;
 
@@ -80,6 +85,7 @@ pub struct NoteKey {
 }
 
 impl NoteKey {
+    #[cfg(feature = "keygen")]
     /// Makes a new key for `name` with signature type `alg`.
     pub fn generate(name: &str, alg: u8, rng: &mut impl CryptoRng) -> Result<Self, KeyError> {
         check_name(name)?;
@@ -237,12 +243,14 @@ impl NoteVerifier {
     }
 }
 
+#[cfg(feature = "keygen")]
 fn random_signing_key(rng: &mut impl CryptoRng) -> SigningKey {
     let mut seed = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(&mut *seed);
     SigningKey::from_bytes(&seed)
 }
 
+#[cfg(feature = "keygen")]
 /// The operating system's random number generator, in the form the key and
 /// sealing functions take.
 pub fn os_rng() -> rand_core::UnwrapErr<rand_core::OsRng> {
@@ -284,6 +292,7 @@ fn split_key<'a>(text: &'a str, what: &'static str) -> Result<(&'a str, u32, Vec
     Ok((name, id, material))
 }
 
+#[cfg(feature = "seal")]
 /// An office's secret keys: Ed25519 to sign entries, X25519 to open sealed bodies.
 pub struct OfficeKeys {
     office: Office,
@@ -302,6 +311,7 @@ pub struct OfficePublic {
     pub seal: String,
 }
 
+#[cfg(feature = "seal")]
 #[derive(Serialize, Deserialize)]
 struct OfficeSecretFile {
     office: Office,
@@ -309,8 +319,10 @@ struct OfficeSecretFile {
     seal: String,
 }
 
+#[cfg(feature = "seal")]
 impl OfficeKeys {
     /// Makes fresh keys for `office`.
+    #[cfg(feature = "keygen")]
     pub fn generate(office: Office, rng: &mut impl CryptoRng) -> Self {
         let sign = random_signing_key(rng);
         let mut ikm = Zeroizing::new([0u8; 32]);
@@ -387,6 +399,7 @@ impl OfficePublic {
             .map_err(|_| malformed("office", "signing key is not an Ed25519 point"))
     }
 
+    #[cfg(feature = "seal")]
     /// The HPKE public key.
     pub fn seal_key(&self) -> Result<SealPublic, KeyError> {
         let b = b64::decode(&self.seal)

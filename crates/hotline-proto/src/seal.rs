@@ -19,26 +19,40 @@
 //! and plaintext of one entry (an *opening*) proves its content to a third
 //! party without revealing any other entry.
 
+#[cfg(feature = "seal")]
 use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+#[cfg(feature = "seal")]
 use hpke::{Deserializable as _, OpModeR, OpModeS, Serializable as _};
+#[cfg(feature = "seal")]
 use rand_core::CryptoRng;
+#[cfg(feature = "seal")]
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+#[cfg(feature = "seal")]
 use zeroize::Zeroizing;
 
+#[cfg(feature = "seal")]
 use crate::b64;
+#[cfg(feature = "seal")]
 use crate::keys::{Kem, SealPublic, SealSecret};
+#[cfg(feature = "seal")]
 use crate::name::Office;
 
 /// The HPKE suite, named in every sealed body so a reader knows what to expect.
+#[cfg(feature = "seal")]
 pub const SUITE: &str = "hpke-base/x25519-hkdf-sha256/hkdf-sha256/chacha20poly1305";
+#[cfg(feature = "seal")]
 const INFO: &[u8] = b"hotline/seal/v1 data key";
+#[cfg(feature = "seal")]
 const BODY_AAD: &[u8] = b"hotline/seal/v1 body";
 const COMMIT_DOMAIN: &[u8] = b"hotline/commit/v1\0";
+#[cfg(feature = "seal")]
 type Aead = hpke::aead::ChaCha20Poly1305;
+#[cfg(feature = "seal")]
 type Kdf = hpke::kdf::HkdfSha256;
 
 /// Why a body could not be sealed or opened.
+#[cfg(feature = "seal")]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
@@ -56,6 +70,7 @@ pub enum SealError {
     Encrypt,
 }
 
+#[cfg(feature = "seal")]
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Recipient {
@@ -64,6 +79,7 @@ struct Recipient {
     dek: String,
 }
 
+#[cfg(feature = "seal")]
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SealedJson {
@@ -74,6 +90,7 @@ struct SealedJson {
 }
 
 /// The result of sealing: the bytes to deliver and what the header commits to.
+#[cfg(feature = "seal")]
 pub struct Sealed {
     /// The sealed body as delivered.
     pub bytes: Vec<u8>,
@@ -84,6 +101,7 @@ pub struct Sealed {
 }
 
 /// An opened body.
+#[cfg(feature = "seal")]
 pub struct Opened {
     /// The salt from inside the ciphertext.
     pub salt: [u8; 32],
@@ -106,6 +124,7 @@ pub fn sealed_hash(bytes: &[u8]) -> [u8; 32] {
 }
 
 /// Seals `plaintext` to each `(office, key)` in `recipients`.
+#[cfg(feature = "seal")]
 pub fn seal(
     plaintext: &[u8],
     recipients: &[(&Office, &SealPublic)],
@@ -160,6 +179,7 @@ pub fn seal(
 }
 
 /// Opens a sealed body as `office` with its secret sealing key.
+#[cfg(feature = "seal")]
 pub fn open(sealed: &[u8], office: &Office, secret: &SealSecret) -> Result<Opened, SealError> {
     let json: SealedJson =
         serde_json::from_slice(sealed).map_err(|e| SealError::Malformed(e.to_string()))?;

@@ -47,4 +47,8 @@ mod proto {
     /// STIX 2.1 bundles: the shipped ransomware example is valid, and each
     /// kind of breakage is refused naming the object and the property.
     mod stix;
+
+    /// The third-party verifier example: verifies with a keys export or a
+    /// file of verifier keys, and refuses without the log's key.
+    mod example;
 }
