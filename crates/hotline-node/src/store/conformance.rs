@@ -196,35 +196,41 @@ fn append_and_read<S: Store>(s: &S) {
     assert_eq!(s.latest_checkpoint(other).unwrap(), None);
 }
 
-/// `AppendBatch::first` must equal the log's size: a batch that overlaps
-/// the log or leaves a gap is refused whole.
+/// `AppendBatch::first` must equal the log's size (and `first_hash` its
+/// hash count): a batch that overlaps the log or leaves a gap is refused
+/// whole.
 fn a_batch_must_start_at_the_log_size<S: Store>(s: &S) {
     let log = s.log_id("hotline/us", "us").unwrap();
     let two: Vec<NewLeaf> = (0..2).map(|n| leaf(n, "message", "us/a", None)).collect();
     append(s, log, &two, Some(b"note 2"), None).unwrap();
-    let at = |first: u64| {
+    let at = |first: u64, first_hash: u64| {
         let l = [leaf(10 + first, "message", "us/a", None)];
         let (hashes, _) = extend_tree(s, log, first.min(2), &[l[0].leaf_hash]).unwrap();
         s.append(&AppendBatch {
             log,
             first,
             leaves: &l,
-            first_hash: tree::stored_hash_count(first),
+            first_hash,
             hashes: &hashes,
             checkpoint: Some((first + 1, b"bad")),
             now: 0,
             index: None,
         })
     };
-    assert!(at(1).is_err(), "a batch overlapping the log");
-    assert!(at(3).is_err(), "a batch leaving a gap");
+    let hashes_at = tree::stored_hash_count;
+    assert!(at(1, hashes_at(1)).is_err(), "a batch overlapping the log");
+    assert!(at(3, hashes_at(3)).is_err(), "a batch leaving a gap");
+    assert!(at(2, hashes_at(3)).is_err(), "its hashes leaving a gap");
     assert_eq!(s.size(log).unwrap(), 2);
     assert_eq!(
         s.latest_checkpoint(log).unwrap(),
         Some((2, b"note 2".to_vec()))
     );
     assert!(s.leaves(log, 2, 10).unwrap().is_empty());
-    assert!(at(2).is_ok(), "the batch at the size is taken");
+    assert!(
+        at(2, hashes_at(2)).is_ok(),
+        "the batch at the size is taken"
+    );
     assert_eq!(s.size(log).unwrap(), 3);
 }
 
