@@ -15,6 +15,8 @@
 //! synchronous and called from a blocking thread: SQLite is synchronous by
 //! nature, and the sequencer is a single writer that gains nothing from async.
 
+#[cfg(test)]
+mod conformance;
 mod console;
 mod cosignatures;
 mod entries;

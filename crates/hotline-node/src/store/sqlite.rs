@@ -243,6 +243,22 @@ impl LogStore for SqliteStore {
             .lock()
             .map_err(|_| StoreError::Poisoned("writer"))?;
         let tx = w.transaction().map_err(db)?;
+        // A batch must continue the log exactly (`AppendBatch::first`): an
+        // overlap trips the primary key, but a gap would not.
+        let (size, hashes): (i64, i64) = tx
+            .query_row(
+                "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries WHERE log = ?1),
+                        (SELECT COALESCE(MAX(id) + 1, 0) FROM hashes WHERE log = ?1)",
+                [b.log.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db)?;
+        if size != i64_of(b.first)? || hashes != i64_of(b.first_hash)? {
+            return Err(StoreError::Corrupt(format!(
+                "a batch at entry {} (hash {}) of a log of {size} entries ({hashes} hashes)",
+                b.first, b.first_hash
+            )));
+        }
         {
             let mut ins = tx
                 .prepare_cached(
