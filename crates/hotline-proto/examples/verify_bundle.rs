@@ -8,46 +8,25 @@
 //! ```
 //!
 //! Each KEYS is a `hotline keys export` file (a party's log and witness
-//! keys, as JSON) or a file of verifier keys, one `name+keyid+key` per line.
+//! keys, as JSON) or a file of verifier keys, one `name+keyid+key` per line,
+//! read with the same checks as `hotline verify` (`hotline_proto::pinned`).
 //! Only the keys pinned here are trusted: the bundle carries none of its own.
 //! Prints the sentence the bundle proves and its checkpoint's signatures;
 //! on refusal prints why and exits with status 1.
 
 use std::process::ExitCode;
 
-use hotline_proto::bundle::{self, Keyring, Verified, describe_signatures, origin_party};
-use hotline_proto::keys::{NoteVerifier, PartyIdentity};
-
-/// The pinned verifier keys in one keys file's text.
-///
-/// A keys export names its party; its log must be named after that party,
-/// or the file would lend another party's name to these signatures.
-pub fn pinned_keys(text: &str) -> Result<Vec<NoteVerifier>, String> {
-    if let Ok(id) = serde_json::from_str::<PartyIdentity>(text) {
-        let log = NoteVerifier::from_vkey(&id.log_key).map_err(|e| e.to_string())?;
-        let witness = NoteVerifier::from_vkey(&id.witness_key).map_err(|e| e.to_string())?;
-        if origin_party(log.name()) != id.party.as_str() {
-            return Err(format!(
-                "the keys of party {} name their log {}, another party's",
-                id.party,
-                log.name()
-            ));
-        }
-        return Ok(vec![log, witness]);
-    }
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| NoteVerifier::from_vkey(l).map_err(|e| format!("{l}: {e}")))
-        .collect()
-}
+use hotline_proto::bundle::{self, Keyring, Verified, describe_signatures};
+use hotline_proto::pinned;
 
 /// Verifies a bundle's bytes against the keys files' texts.
 pub fn check(bundle_bytes: &[u8], keys_files: &[String]) -> Result<Verified, String> {
-    let mut pinned = Vec::new();
-    for text in keys_files {
-        pinned.extend(pinned_keys(text)?);
+    let mut keys = Vec::new();
+    for (n, text) in keys_files.iter().enumerate() {
+        let file = pinned::keys_of_file(text).map_err(|e| format!("keys file {}: {e}", n + 1))?;
+        keys.extend(file.into_iter().map(|k| (k, n)));
     }
+    let pinned = pinned::one_key_per_name(keys).map_err(|e| e.to_string())?;
     bundle::check_size(bundle_bytes.len() as u64).map_err(|e| e.to_string())?;
     bundle::verify(bundle_bytes, &Keyring::new(pinned)).map_err(|e| e.to_string())
 }

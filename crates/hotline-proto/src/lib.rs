@@ -40,6 +40,9 @@
 //! - [`index`]: the index of a log's entries by channel and by reference
 //!   that every checkpoint commits to, and keyed runs proved against it.
 //! - [`bundle`]: proof bundles and their offline verification.
+//! - [`pinned`]: the keys a reader pins from keys files, and what a keys
+//!   file may not lend (another party's log name, a misnamed witness, two
+//!   keys under one name) (`verify`).
 //! - [`claims`]: bundles for claims about the channel — delivery, answered
 //!   within deadlines, absence, a month's statistics, opening one entry, a
 //!   joint (or one-sided) statement, inclusion, equivocation, a wrong index —
@@ -71,6 +74,7 @@ pub mod keylog;
 pub mod keys;
 pub mod limits;
 pub mod name;
+pub mod pinned;
 pub mod seal;
 #[cfg(feature = "stix")]
 pub mod stix;

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use hotline_proto::bundle::{self, Keyring};
-use hotline_proto::keys::{NoteVerifier, PartyIdentity};
+use hotline_proto::keys::NoteVerifier;
+use hotline_proto::pinned::{self, PinError};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -24,10 +25,10 @@ pub struct VerifyArgs {
 
 /// Reads `--key` values: a vkey, a file with vkeys (one a line), or an export file.
 pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
-    // Each key with the --key argument it came from, to name both of two
-    // that clash.
-    let mut out: Vec<(NoteVerifier, &str)> = Vec::new();
-    for a in args {
+    // Each key with the number of the --key argument it came from, to name
+    // both of two that clash.
+    let mut out: Vec<(NoteVerifier, usize)> = Vec::new();
+    for (n, a) in args.iter().enumerate() {
         let text = if Path::new(a).is_file() {
             std::fs::read_to_string(a).with_context(|| format!("reading {a} (--key)"))?
         } else if !a.contains('+') {
@@ -38,59 +39,45 @@ pub fn read_keys(args: &[String]) -> Result<Vec<NoteVerifier>> {
         } else {
             a.clone()
         };
-        if let Ok(id) = serde_json::from_str::<PartyIdentity>(&text) {
-            let log = NoteVerifier::from_vkey(&id.log_key).with_context(|| format!("--key {a}"))?;
-            let witness =
-                NoteVerifier::from_vkey(&id.witness_key).with_context(|| format!("--key {a}"))?;
-            // Entries and cosignatures are attributed to a party by the name
-            // of the log they sit in: a file naming another party's log
-            // would lend that party its signatures.
-            let owner = bundle::origin_party(log.name());
-            if owner != id.party.as_str() {
-                bail!(
-                    "--key {a} is the keys of party {} but names its log {}, which is party {owner}'s; a party's log is named after the party, so this is not a `hotline keys export` file of {}",
-                    id.party,
-                    log.name(),
-                    id.party
-                );
-            }
-            // Cosignatures are told apart by their witness's name: a file
-            // naming its witness otherwise would lend it another's.
-            let want = hotline_proto::claims::witness_of(log.name());
-            if witness.name() != want {
-                bail!(
-                    "--key {a} names its witness key {}; a party's witness key is named after its own log: {want}, so this is not a `hotline keys export` file of {}",
-                    witness.name(),
-                    id.party
-                );
-            }
-            out.push((log, a));
-            out.push((witness, a));
-            continue;
-        }
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            out.push((
-                NoteVerifier::from_vkey(line).with_context(|| format!("--key {a}"))?,
-                a,
-            ));
-        }
+        let keys = pinned::keys_of_file(&text).map_err(|e| refusal(e, args, n))?;
+        out.extend(keys.into_iter().map(|k| (k, n)));
     }
-    // A name denotes one key: with two, a verifier would trust whichever
-    // it met first, and a signature could be read as the other's.
-    let mut kept: Vec<(NoteVerifier, &str)> = Vec::with_capacity(out.len());
-    for (k, a) in out {
-        match kept.iter().find(|(held, _)| held.name() == k.name()) {
-            Some((held, _)) if *held == k => {}
-            Some((held, b)) => bail!(
-                "two pinned keys are named {}: {} (from --key {b}) and {} (from --key {a}); a name denotes one key, so pin only the one its party's own `hotline keys export` gives",
-                k.name(),
-                held.to_vkey(),
-                k.to_vkey()
-            ),
-            None => kept.push((k, a)),
-        }
+    // The argument number is unused here: a clash names both of its own.
+    pinned::one_key_per_name(out).map_err(|e| refusal(e, args, 0))
+}
+
+/// A keys file's refusal in the words of `--key`, naming argument `n`
+/// (or, for a clash, the two arguments the keys came from).
+fn refusal(e: PinError, args: &[String], n: usize) -> anyhow::Error {
+    let arg = |n: usize| args.get(n).map_or("?", String::as_str);
+    match e {
+        PinError::LogOfAnother { party, log, owner } => anyhow::anyhow!(
+            "--key {} is the keys of party {party} but names its log {log}, which is party {owner}'s; a party's log is named after the party, so this is not a `hotline keys export` file of {party}",
+            arg(n)
+        ),
+        PinError::WitnessMisnamed {
+            party,
+            witness,
+            want,
+        } => anyhow::anyhow!(
+            "--key {} names its witness key {witness}; a party's witness key is named after its own log: {want}, so this is not a `hotline keys export` file of {party}",
+            arg(n)
+        ),
+        PinError::Clash {
+            held,
+            held_from,
+            other,
+            other_from,
+        } => anyhow::anyhow!(
+            "two pinned keys are named {}: {} (from --key {}) and {} (from --key {}); a name denotes one key, so pin only the one its party's own `hotline keys export` gives",
+            other.name(),
+            held.to_vkey(),
+            arg(held_from),
+            other.to_vkey(),
+            arg(other_from)
+        ),
+        PinError::BadKey(k) => anyhow::Error::new(k).context(format!("--key {}", arg(n))),
     }
-    Ok(kept.into_iter().map(|(k, _)| k).collect())
 }
 
 /// Reads a bundle file, refusing one over [`bundle::MAX_BUNDLE_BYTES`] by

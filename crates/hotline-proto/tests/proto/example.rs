@@ -7,9 +7,9 @@
 mod verify_bundle;
 
 use hotline_proto::entry::KeyAction;
-use hotline_proto::keys::{OfficeKeys, PartyIdentity, os_rng};
+use hotline_proto::keys::{ALG_ED25519, NoteKey, OfficeKeys, PartyIdentity, os_rng};
 use hotline_proto::name::Party;
-use verify_bundle::{check, pinned_keys, report};
+use verify_bundle::{check, report};
 
 use super::common::{Log, office};
 
@@ -22,12 +22,13 @@ fn world() -> (Log, String) {
     (log, b)
 }
 
-/// A `hotline keys export` file of `party` holding this log's keys.
-fn identity(log: &Log, party: &str) -> String {
+/// A `hotline keys export` file of `party` holding this log's key and the
+/// given witness key.
+fn identity_with(log: &Log, party: &str, witness: String) -> String {
     serde_json::to_string(&PartyIdentity {
         party: Party::new(party).unwrap(),
         log_key: log.party.verifier().to_vkey(),
-        witness_key: log.witness.verifier().to_vkey(),
+        witness_key: witness,
         offices: vec![],
         url: None,
         tls_pin: None,
@@ -35,11 +36,23 @@ fn identity(log: &Log, party: &str) -> String {
     .unwrap()
 }
 
+/// `party`'s keys export as `hotline keys export` writes it: its own
+/// witness key is named after its log.
+fn identity(log: &Log, party: &str) -> String {
+    let own = NoteKey::generate(
+        &format!("hotline/{party}/witness"),
+        ALG_ED25519,
+        &mut os_rng(),
+    );
+    identity_with(log, party, own.unwrap().verifier().to_vkey())
+}
+
 #[test]
 fn a_keys_export_verifies_an_inclusion_and_names_its_signers() {
     let (log, b) = world();
-    let export = identity(&log, "us");
-    let out = report(&check(b.as_bytes(), &[export]).unwrap());
+    // The reader pins us's export and the witness that cosigned (ru's).
+    let keys = [identity(&log, "us"), log.witness.verifier().to_vkey()];
+    let out = report(&check(b.as_bytes(), &keys).unwrap());
     assert!(out.starts_with("Verified. "), "{out}");
     assert!(out.contains("checkpoint signed by"), "{out}");
 }
@@ -48,7 +61,7 @@ fn a_keys_export_verifies_an_inclusion_and_names_its_signers() {
 fn a_file_of_vkeys_verifies_and_a_missing_log_key_is_refused() {
     let (log, b) = world();
     let both = format!(
-        "# pinned\n{}\n\n{}\n",
+        "{}\n\n{}\n",
         log.party.verifier().to_vkey(),
         log.witness.verifier().to_vkey()
     );
@@ -61,6 +74,34 @@ fn a_file_of_vkeys_verifies_and_a_missing_log_key_is_refused() {
 fn a_keys_export_naming_another_partys_log_is_refused() {
     let (log, _) = world();
     let export = identity(&log, "ru");
-    let why = pinned_keys(&export).unwrap_err();
-    assert!(why.contains("another party"), "{why}");
+    let why = check(b"", &[export]).unwrap_err();
+    assert!(
+        why.contains("the keys of party ru name their log hotline/us, which is party us's"),
+        "{why}"
+    );
+}
+
+/// The example pins with hotline verify's own checks: a keys export whose
+/// witness key is named otherwise than after its log, and two keys under
+/// one name, are refused before any bundle is read.
+#[test]
+fn a_misnamed_witness_and_two_keys_under_one_name_are_refused() {
+    let (log, b) = world();
+    // ru's witness key inside us's export would lend ru's cosignatures to us.
+    let export = identity_with(&log, "us", log.witness.verifier().to_vkey());
+    let why = check(b.as_bytes(), &[export]).unwrap_err();
+    assert!(
+        why.contains("name their witness key hotline/ru/witness, not hotline/us/witness"),
+        "{why}"
+    );
+    let twin = NoteKey::generate(log.party.verifier().name(), ALG_ED25519, &mut os_rng()).unwrap();
+    let keys = [identity(&log, "us"), twin.verifier().to_vkey()];
+    let why = check(b.as_bytes(), &keys).unwrap_err();
+    assert!(
+        why.contains(&format!(
+            "two pinned keys are named {}",
+            log.party.verifier().name()
+        )),
+        "{why}"
+    );
 }
