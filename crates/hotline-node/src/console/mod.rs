@@ -12,6 +12,8 @@ mod admin;
 mod agreements;
 mod assets;
 mod auth;
+#[cfg(test)]
+mod authz_tests;
 mod calls;
 mod channels;
 mod compose;
