@@ -75,6 +75,8 @@ struct Ids {
     call_in: String,
     /// us/state → us/cyber: us/cyber's to accept.
     call_out: String,
+    /// us/cyber → us/state, accepted: under way, to be written up.
+    call_held: String,
     /// us/cyber → us/state: alice's to endorse.
     statement_in: String,
     /// us/state → us/cyber: us/cyber's to endorse.
@@ -276,6 +278,7 @@ async fn fixture() -> Fixture {
         inquiry_out: id(n, n.inquire(&state, &cyber, asking("out")).await.unwrap().index),
         call_in: id(n, n.call_request(&cyber, &state, call()).await.unwrap().index),
         call_out: id(n, n.call_request(&state, &cyber, call()).await.unwrap().index),
+        call_held: id(n, n.call_request(&cyber, &state, call()).await.unwrap().index),
         statement_in: id(n, n.statement(&cyber, &state, text("In.")).await.unwrap().index),
         statement_out: id(n, n.statement(&state, &cyber, text("Out.")).await.unwrap().index),
         agreement: id(
@@ -287,6 +290,9 @@ async fn fixture() -> Fixture {
         ),
         call_time,
     };
+    n.call_accept(&ids.call_held, call_time, String::new())
+        .await
+        .unwrap();
     let app = router(node.clone());
     let alice = sign_in(&app, &node, "alice").await;
     let bob = sign_in(&app, &node, "bob").await;
@@ -344,9 +350,9 @@ impl Fixture {
     }
 
     /// Every state-changing route, each tried by an operator who must be
-    /// refused, with a phrase of the refusal that tells it from a refused
-    /// CSRF token or a missing entry.
-    fn refusals(&self) -> Vec<(Try<'_>, &'static str)> {
+    /// refused: the status, and a phrase of the refusal that tells it from a
+    /// refused CSRF token or a missing entry.
+    fn refusals(&self) -> Vec<(Try<'_>, StatusCode, &'static str)> {
         let (a, b) = (&self.alice, &self.bob);
         let ids = &self.ids;
         let at = ids.call_time.to_string();
@@ -459,7 +465,7 @@ impl Fixture {
                 "act only for",
             ));
         }
-        let c = &ids.call_in;
+        let c = &ids.call_held;
         v.push((
             t(
                 format!("/calls/{c}/readout"),
@@ -531,6 +537,22 @@ impl Fixture {
                 ));
             }
         }
+        let mut v: Vec<_> = v
+            .into_iter()
+            .map(|(t, says)| (t, StatusCode::FORBIDDEN, says))
+            .collect();
+        // A call not yet accepted cannot be joined by anyone: the signal is
+        // refused before the office is looked at.
+        let c = &ids.call_in;
+        v.push((
+            t(
+                format!("/calls/{c}/signal"),
+                b,
+                Sent::Json(serde_json::json!({ "kind": "offer", "data": {} })),
+            ),
+            StatusCode::CONFLICT,
+            "has not been accepted",
+        ));
         v
     }
 }
@@ -540,15 +562,15 @@ async fn every_action_is_refused_to_an_operator_who_does_not_act_for_it() {
     let f = fixture().await;
     let mut failed = Vec::new();
     let cases = f.refusals();
-    for (t, phrase) in &cases {
+    for (t, refused, phrase) in &cases {
         let before = held(&f);
         let (status, body) = f.send(t).await;
         let after = held(&f);
         let what = format!("POST {} as {}", t.path, t.who.name);
-        if status != StatusCode::FORBIDDEN || !body.contains(phrase) {
+        if status != *refused || !body.contains(phrase) {
             let excerpt: String = body.chars().take(600).collect();
             failed.push(format!(
-                "{what}: expected 403 saying {phrase:?}, got {status}: {excerpt}"
+                "{what}: expected {refused} saying {phrase:?}, got {status}: {excerpt}"
             ));
         }
         if after.0 != before.0 {
