@@ -479,8 +479,14 @@ impl Fixture {
             "you act for neither",
         ));
         v.push((
-            t(format!("/calls/{c}/ended"), b, Sent::Json(ended)),
+            t(format!("/calls/{c}/ended"), b, Sent::Json(ended.clone())),
             "you act for neither",
+        ));
+        // Between two offices of this party the node writes the record as
+        // the requester (us/cyber): the addressee's operator may not.
+        v.push((
+            t(format!("/calls/{c}/ended"), a, Sent::Json(ended)),
+            "act only for",
         ));
         // Statements: proposed on one's own channel, endorsed by the office
         // asked.
@@ -714,3 +720,4 @@ async fn the_office_acted_for_and_an_admin_are_allowed() {
         failed.join("\n")
     );
 }
+
