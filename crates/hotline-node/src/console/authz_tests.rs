@@ -274,13 +274,43 @@ async fn fixture() -> Fixture {
     let text = |t: &str| Content::text(t, Some("en".into()));
     let n = &node;
     let ids = Ids {
-        inquiry_in: id(n, n.inquire(&cyber, &state, asking("in")).await.unwrap().index),
-        inquiry_out: id(n, n.inquire(&state, &cyber, asking("out")).await.unwrap().index),
-        call_in: id(n, n.call_request(&cyber, &state, call()).await.unwrap().index),
-        call_out: id(n, n.call_request(&state, &cyber, call()).await.unwrap().index),
-        call_held: id(n, n.call_request(&cyber, &state, call()).await.unwrap().index),
-        statement_in: id(n, n.statement(&cyber, &state, text("In.")).await.unwrap().index),
-        statement_out: id(n, n.statement(&state, &cyber, text("Out.")).await.unwrap().index),
+        inquiry_in: id(
+            n,
+            n.inquire(&cyber, &state, asking("in")).await.unwrap().index,
+        ),
+        inquiry_out: id(
+            n,
+            n.inquire(&state, &cyber, asking("out"))
+                .await
+                .unwrap()
+                .index,
+        ),
+        call_in: id(
+            n,
+            n.call_request(&cyber, &state, call()).await.unwrap().index,
+        ),
+        call_out: id(
+            n,
+            n.call_request(&state, &cyber, call()).await.unwrap().index,
+        ),
+        call_held: id(
+            n,
+            n.call_request(&cyber, &state, call()).await.unwrap().index,
+        ),
+        statement_in: id(
+            n,
+            n.statement(&cyber, &state, text("In."))
+                .await
+                .unwrap()
+                .index,
+        ),
+        statement_out: id(
+            n,
+            n.statement(&state, &cyber, text("Out."))
+                .await
+                .unwrap()
+                .index,
+        ),
         agreement: id(
             n,
             n.propose_agreement(crate::terms_file::parse(TERMS).unwrap())
@@ -392,7 +422,14 @@ impl Fixture {
                 t(
                     "/compose".into(),
                     a,
-                    Self::multipart(a, &[("channel", "us/cyber us/state"), ("kind", "message"), ("text", "hi")]),
+                    Self::multipart(
+                        a,
+                        &[
+                            ("channel", "us/cyber us/state"),
+                            ("kind", "message"),
+                            ("text", "hi"),
+                        ],
+                    ),
                 ),
                 "act only for",
             ),
@@ -443,7 +480,10 @@ impl Fixture {
             t(
                 "/calls".into(),
                 b,
-                Self::form(b, &[("channel", to_state), ("media", "voice"), ("times", &at)]),
+                Self::form(
+                    b,
+                    &[("channel", to_state), ("media", "voice"), ("times", &at)],
+                ),
             ),
             "act only for",
         ));
@@ -494,7 +534,10 @@ impl Fixture {
             t(
                 "/statements".into(),
                 b,
-                Self::form(b, &[("channel", to_state), ("text", "Joint."), ("lang", "en")]),
+                Self::form(
+                    b,
+                    &[("channel", to_state), ("text", "Joint."), ("lang", "en")],
+                ),
             ),
             "act only for",
         ));
@@ -720,4 +763,3 @@ async fn the_office_acted_for_and_an_admin_are_allowed() {
         failed.join("\n")
     );
 }
-

@@ -578,7 +578,21 @@ pub(crate) async fn ended(
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
-    let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
+    op.side(&format!("call {id}"), &call.from, &call.to)?;
+    // The node writes the record as this party's office on the call, the
+    // requester when both are this party's: the operator must act for that
+    // one, not merely for one of the two.
+    let own = |o: &str| o.split('/').next() == Some(c.node.party().as_str());
+    let ours = if own(&call.from) {
+        &call.from
+    } else {
+        &call.to
+    };
+    op.must_act_for(
+        &Office::new(ours).map_err(PageError::internal)?,
+        "Recording this call",
+    )?;
+    let ours = ours.as_str();
     if let Some(r) = call.records.iter().find(|r| r.office == ours) {
         return Ok((StatusCode::OK, Json(serde_json::json!({ "id": r.id }))).into_response());
     }
