@@ -48,7 +48,6 @@ fn office(s: &str) -> Office {
 }
 
 /// A request body as the console's pages and scripts send them.
-#[derive(Clone)]
 enum Sent {
     /// `application/x-www-form-urlencoded`.
     Form(Vec<(&'static str, String)>),
@@ -83,7 +82,7 @@ struct Ids {
     statement_out: String,
     /// This party's proposal to ru.
     agreement: String,
-    /// A time proposed in both calls.
+    /// The time proposed in every call.
     call_time: Timestamp,
 }
 
@@ -245,12 +244,10 @@ async fn fixture() -> Fixture {
         node.add_office(office(o)).await.unwrap();
     }
     let ops = node.operators();
-    let (state, defense) = (office("us/state"), office("us/defense"));
-    let ops2 = ops.clone();
     tokio::task::spawn_blocking(move || {
-        ops2.add("alice", &[state.clone()], false, PASSWORD)?;
-        ops2.add("bob", &[defense], false, PASSWORD)?;
-        ops2.add("root", &[state], true, PASSWORD)
+        ops.add("alice", &[office("us/state")], false, PASSWORD)?;
+        ops.add("bob", &[office("us/defense")], false, PASSWORD)?;
+        ops.add("root", &[office("us/state")], true, PASSWORD)
     })
     .await
     .unwrap()
