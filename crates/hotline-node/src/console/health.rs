@@ -68,9 +68,8 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             });
         }
         let evidence = c2
-            .node
-            .store()
-            .equivocations()?
+            .records
+            .alarms()?
             .into_iter()
             .map(|e| {
                 let t = jiff::Timestamp::from_second(e.detected)
@@ -81,7 +80,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             .collect();
         Ok(Page {
             p: Chrome::new(&c2, &op, "health", "Link and witness health"),
-            log_size: c2.node.reader().size()?,
+            log_size: c2.records.log_size()?,
             origin: c2.node.config().origin.clone(),
             peers,
             evidence,

@@ -1,0 +1,182 @@
+//! What a reader of the node's records may ask of it: entries, opened for
+//! an operator's offices, channels between two offices, receipts, unseen
+//! counts, alarms, proof bundles and one stream of arrivals.
+//!
+//! The console reads the node only through this façade, so that it never
+//! holds the store, its log ids or the proof machinery, and a page cannot
+//! take a path to the data that the node does not offer everyone else.
+//! Everything here is read-only and blocking (store reads): call it from a
+//! blocking thread, except [`Events::changed`], which only waits.
+
+use hotline_proto::entry::{Header, Kind, SignedEntry};
+use hotline_proto::name::{Office, Party};
+use jiff::Timestamp;
+
+use crate::content::Shown;
+use crate::error::{NodeError, Result};
+use crate::node::Node;
+use crate::store::StoredLeaf;
+
+mod alarms;
+mod events;
+mod proofs;
+
+pub use alarms::{Alarm, AlarmKind};
+pub use events::{Change, Events, Progress};
+pub use proofs::Proofs;
+
+/// The node's records, as readers see them: a cheap clone.
+#[derive(Clone)]
+pub struct Records {
+    node: Node,
+}
+
+/// One entry held here, in the own log or a mirror, with where it stands.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    party: Party,
+    index: u64,
+    signed: SignedEntry,
+    leaf_hash: [u8; 32],
+}
+
+impl Entry {
+    fn from_stored(party: &Party, l: &StoredLeaf) -> std::result::Result<Self, String> {
+        let signed = SignedEntry::from_leaf(&l.leaf).map_err(|e| e.to_string())?;
+        Ok(Self {
+            party: party.clone(),
+            index: l.index,
+            signed,
+            leaf_hash: l.leaf_hash.0,
+        })
+    }
+
+    /// The party whose log holds it.
+    pub fn party(&self) -> &Party {
+        &self.party
+    }
+    /// Its index in that log.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+    /// `party:index`, as every page and bundle names it.
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.party, self.index)
+    }
+    /// The signed entry.
+    pub fn signed(&self) -> &SignedEntry {
+        &self.signed
+    }
+    /// Its header.
+    pub fn header(&self) -> &Header {
+        self.signed.header()
+    }
+    /// The leaf hash the log's tree holds for it.
+    pub fn leaf_hash(&self) -> [u8; 32] {
+        self.leaf_hash
+    }
+}
+
+/// The receipt the other side wrote for an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// `delivered`, or `refused: …`.
+    pub status: String,
+    /// When it was written.
+    pub time: Timestamp,
+}
+
+impl Records {
+    /// The records of `node`.
+    pub fn new(node: Node) -> Self {
+        Self { node }
+    }
+
+    /// Entry `index` of `party`'s log (own or mirrored).
+    pub fn entry(&self, party: &Party, index: u64) -> Result<Entry> {
+        let log = self.node.log_of(party)?;
+        let leaf = self
+            .node
+            .store()
+            .leaves(log, index, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
+        Entry::from_stored(party, &leaf).map_err(NodeError::Internal)
+    }
+
+    /// The content of `e` as a reader acting for the offices `acts_for`
+    /// allows may see it: the node's one opening path, which checks the
+    /// body against its commitment and refuses one that does not match.
+    pub fn open_for(&self, e: &Entry, acts_for: &dyn Fn(&Office) -> bool) -> Shown {
+        self.node
+            .open_checked(&e.party, e.index, &e.signed, acts_for)
+    }
+
+    /// The newest `limit` entries of `party`'s log between offices `a` and
+    /// `b` (either way), in log order.
+    pub fn between(&self, party: &Party, a: &Office, b: &Office, limit: u64) -> Result<Vec<Entry>> {
+        let log = self.node.log_of(party)?;
+        self.node
+            .store()
+            .between(log, a.as_str(), b.as_str(), limit)?
+            .iter()
+            .map(|l| {
+                Entry::from_stored(party, l)
+                    .map_err(|e| NodeError::Internal(format!("{party}:{}: {e}", l.index)))
+            })
+            .collect()
+    }
+
+    /// The receipt for entry `index` of `party`'s log, found in the log of
+    /// the side that received it (the mirrors, for an own entry; the own
+    /// log, for a mirrored one). `None` if there is none yet, or if reading
+    /// failed: a missing receipt only shows as "not yet delivered".
+    pub fn receipt(&self, party: &Party, index: u64) -> Option<Receipt> {
+        let other = if party == self.node.party() {
+            self.node
+                .federation()
+                .all()
+                .into_iter()
+                .map(|p| p.mirror)
+                .collect::<Vec<_>>()
+        } else {
+            vec![self.node.log_id()]
+        };
+        for log in other {
+            for l in self
+                .node
+                .store()
+                .referencing(log, party.as_str(), index)
+                .ok()?
+            {
+                if let Ok(e) = SignedEntry::from_leaf(&l.leaf)
+                    && e.header().kind == Kind::Receipt
+                {
+                    let h = e.header();
+                    return Some(Receipt {
+                        status: h.status.clone().unwrap_or_default(),
+                        time: h.time,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// How many entries from `theirs` to `ours` (receipts aside) lie after
+    /// index `seen` of `theirs`'s log: what a reader who has seen up to
+    /// `seen` has not. The mark is the reader's own (the console keeps it).
+    pub fn unseen(&self, ours: &Office, theirs: &Office, seen: Option<u64>) -> Result<u64> {
+        let log = self.node.log_of(&theirs.party())?;
+        Ok(self
+            .node
+            .store()
+            .count_from_to(log, theirs.as_str(), ours.as_str(), seen)?)
+    }
+
+    /// The own log's size.
+    pub fn log_size(&self) -> Result<u64> {
+        self.node.reader().size()
+    }
+}
