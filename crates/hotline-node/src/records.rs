@@ -180,3 +180,93 @@ impl Records {
         self.node.reader().size()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::name::{Office, Party};
+
+    use super::*;
+    use crate::dir::NodeDir;
+    use crate::node::InitOptions;
+
+    /// A node of party `us` in a fresh directory (kept alive by the guard).
+    fn node() -> (tempfile::TempDir, Node) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = NodeDir::new(tmp.path().join("us"));
+        Node::init(
+            &dir,
+            InitOptions {
+                party: Party::new("us").unwrap(),
+                origin: None,
+                listen: "127.0.0.1:0".into(),
+                api_names: vec![],
+            },
+        )
+        .unwrap();
+        let node = Node::open(&dir).unwrap();
+        (tmp, node)
+    }
+
+    fn office(name: &str) -> Office {
+        Office::new(name).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_entry_is_read_by_party_and_index_and_one_not_held_is_not_found() {
+        let (_tmp, node) = node();
+        let a = node.add_office(office("us/fbi")).await.unwrap();
+        let records = Records::new(node.clone());
+        let us = Party::new("us").unwrap();
+        let e = records.entry(&us, a.index).unwrap();
+        assert_eq!(e.id(), format!("us:{}", a.index));
+        assert_eq!(e.header(), &a.header);
+        assert_eq!(e.leaf_hash(), a.leaf_hash.0);
+        let missing = records.entry(&us, a.index + 1).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            NodeError::NotFound(format!("no entry us:{} is held here", a.index + 1)).to_string()
+        );
+        let ru = records.entry(&Party::new("ru").unwrap(), 0).unwrap_err();
+        assert!(matches!(ru, NodeError::NotFound(_)), "{ru}");
+    }
+
+    #[tokio::test]
+    async fn events_report_each_entry_written_after_subscribing_once() {
+        let (_tmp, node) = node();
+        node.add_office(office("us/fbi")).await.unwrap();
+        let records = Records::new(node.clone());
+        let before = records.progress();
+        let mut events = records.events();
+        assert!(events.arrived().is_empty(), "held before subscribing");
+        let a = node.add_office(office("us/cia")).await.unwrap();
+        assert!(matches!(events.changed().await, Some(Change::Logs)));
+        assert_ne!(records.progress(), before);
+        let arrived: Vec<String> = events.arrived().iter().map(Entry::id).collect();
+        assert_eq!(arrived, vec![format!("us:{}", a.index)]);
+        assert!(events.arrived().is_empty(), "reported twice");
+    }
+
+    #[tokio::test]
+    async fn proofs_from_the_live_store_are_those_of_the_directory_opened_offline() {
+        let (_tmp, node) = node();
+        let a = node.add_office(office("us/fbi")).await.unwrap();
+        let us = Party::new("us").unwrap();
+        let live = Records::new(node.clone()).proofs().unwrap();
+        let offline = crate::proofs::ProofSource::open(node.dir()).unwrap();
+        let bundle = live.inclusion(&us, a.index).unwrap();
+        assert_eq!(bundle, offline.inclusion(&us, a.index).unwrap());
+        assert!(
+            hotline_proto::bundle::verify(bundle.as_bytes(), &offline.keyring().unwrap()).is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_written_leaves_no_alarm_and_the_log_size_counts_the_entries() {
+        let (_tmp, node) = node();
+        let records = Records::new(node.clone());
+        let size = records.log_size().unwrap();
+        node.add_office(office("us/fbi")).await.unwrap();
+        assert_eq!(records.log_size().unwrap(), size + 1);
+        assert!(records.alarms().unwrap().is_empty());
+    }
+}
