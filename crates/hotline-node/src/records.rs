@@ -1,6 +1,7 @@
 //! What a reader of the node's records may ask of it: entries, opened for
 //! an operator's offices, channels between two offices, receipts, unseen
-//! counts, alarms, proof bundles and one stream of arrivals.
+//! counts, alarms, the links to peers, proof bundles and one stream of
+//! arrivals.
 //!
 //! The console reads the node only through this façade, so that it never
 //! holds the store, its log ids or the proof machinery, and a page cannot
@@ -19,6 +20,7 @@ use crate::store::StoredLeaf;
 
 mod alarms;
 mod events;
+mod links;
 mod proofs;
 
 pub use alarms::{Alarm, AlarmKind};

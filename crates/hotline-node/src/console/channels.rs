@@ -110,7 +110,7 @@ pub(crate) fn link_view(c: &Console, party: &hotline_proto::name::Party) -> Link
             cosigned_stale: true,
         };
     };
-    let st = crate::federation::status::peer_status(&c.node, &peer);
+    let st = c.records.link(party);
     let link = peer.link();
     let words = if link.up {
         format!("up since {}", when(link.since))

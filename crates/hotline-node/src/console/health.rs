@@ -38,9 +38,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
         let now = crate::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
-        for peer in c2.node.federation().all() {
-            let s = crate::federation::status::peer_status(&c2.node, &peer)
-                .map_err(|e| crate::error::NodeError::Internal(e.to_string()))?;
+        for s in c2.records.links()? {
             let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
                     "size {} at {} ({}), by {}'s witness ({})",
