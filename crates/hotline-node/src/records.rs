@@ -9,7 +9,7 @@
 //! Everything here is read-only and blocking (store reads): call it from a
 //! blocking thread, except [`Events::changed`], which only waits.
 
-use hotline_proto::entry::{Header, Kind, SignedEntry};
+use hotline_proto::entry::{EntryError, Header, Kind, SignedEntry};
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
@@ -43,8 +43,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn from_stored(party: &Party, l: &StoredLeaf) -> std::result::Result<Self, String> {
-        let signed = SignedEntry::from_leaf(&l.leaf).map_err(|e| e.to_string())?;
+    fn from_stored(party: &Party, l: &StoredLeaf) -> std::result::Result<Self, EntryError> {
+        let signed = SignedEntry::from_leaf(&l.leaf)?;
         Ok(Self {
             party: party.clone(),
             index: l.index,
@@ -104,7 +104,7 @@ impl Records {
             .into_iter()
             .next()
             .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
-        Entry::from_stored(party, &leaf).map_err(NodeError::Internal)
+        Entry::from_stored(party, &leaf).map_err(|e| NodeError::Internal(e.to_string()))
     }
 
     /// The content of `e` as a reader acting for the offices `acts_for`
