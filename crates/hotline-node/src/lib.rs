@@ -22,6 +22,7 @@
 //! - [`operators`]: operators of the console.
 //! - [`proofs`]: proof bundles built from what a node holds.
 //! - [`reader`]: read-only access to a log, without secrets or lock.
+//! - [`records`]: the read façade the console uses: entries, opened for an operator, channels, alarms, proofs, events.
 //! - [`sequencer`]: the single writer of the own log, in group commits.
 //! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
 //! - [`statements`]: joint statements and their endorsements.
@@ -51,6 +52,7 @@ pub mod offices;
 pub mod operators;
 pub mod proofs;
 pub mod reader;
+pub mod records;
 pub mod sequencer;
 pub mod serve;
 pub mod statements;

@@ -20,8 +20,8 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
-    see_other, texts, urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
+    urlencode, when,
 };
 use crate::calls::{Call, CallRequest};
 use crate::error::NodeError;
@@ -274,16 +274,8 @@ impl Page {
 
 fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> ReadoutShown {
     let content = parse_id(id).and_then(|(party, index)| {
-        let log = c.node.log_of(&party).ok()?;
-        let leaf = c
-            .node
-            .store()
-            .leaves(log, index, 1)
-            .ok()?
-            .into_iter()
-            .next()?;
-        let e = hotline_proto::entry::SignedEntry::from_leaf(&leaf.leaf).ok()?;
-        Some(open_content(c, op, &party, index, &e))
+        let e = c.records.entry(&party, index).ok()?;
+        Some(c.records.open_for(&e, &|o| op.acts_for(o)))
     });
     let refused = content.as_ref().and_then(|s| s.refusal());
     let content = content.and_then(|s| s.into_content());

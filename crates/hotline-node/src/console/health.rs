@@ -38,9 +38,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
         let now = crate::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
-        for peer in c2.node.federation().all() {
-            let s = crate::federation::status::peer_status(&c2.node, &peer)
-                .map_err(|e| crate::error::NodeError::Internal(e.to_string()))?;
+        for s in c2.records.links()? {
             let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
                     "size {} at {} ({}), by {}'s witness ({})",
@@ -68,9 +66,8 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             });
         }
         let evidence = c2
-            .node
-            .store()
-            .equivocations()?
+            .records
+            .alarms()?
             .into_iter()
             .map(|e| {
                 let t = jiff::Timestamp::from_second(e.detected)
@@ -81,7 +78,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             .collect();
         Ok(Page {
             p: Chrome::new(&c2, &op, "health", "Link and witness health"),
-            log_size: c2.node.reader().size()?,
+            log_size: c2.records.log_size()?,
             origin: c2.node.config().origin.clone(),
             peers,
             evidence,

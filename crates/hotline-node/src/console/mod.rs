@@ -37,6 +37,8 @@ use crate::node::Node;
 #[derive(Clone)]
 pub(crate) struct Console {
     node: Node,
+    /// Everything the pages read.
+    records: crate::records::Records,
     operators: crate::operators::Operators,
     /// Sign-in attempts per client address and password checks at once.
     throttle: throttle::Throttle,
@@ -46,9 +48,9 @@ pub(crate) struct Console {
     inquiries: std::sync::Arc<std::sync::Mutex<Option<(Seen, Inquiries)>>>,
 }
 
-/// When a reading was taken: the time, the own log's size and the mirrors'
-/// arrival count. A reading is reused only while all three still hold.
-type Seen = (std::time::Instant, u64, u64);
+/// When a reading was taken: the time, and how far the logs had come. A
+/// reading is reused only while both still hold.
+type Seen = (std::time::Instant, crate::records::Progress);
 
 type Inquiries = std::sync::Arc<Vec<crate::inquiries::Inquiry>>;
 
@@ -57,18 +59,17 @@ impl Console {
     /// most a second behind the clock (deadlines pass without entries).
     pub(crate) fn inquiries(&self) -> crate::error::Result<Inquiries> {
         let fresh = std::time::Duration::from_secs(1);
-        let own = *self.node.size_watch().borrow();
-        let mirrored = *self.node.mirrored_watch().borrow();
+        let progress = self.records.progress();
         if let Ok(g) = self.inquiries.lock()
-            && let Some(((at, o, m), list)) = g.as_ref()
+            && let Some(((at, p), list)) = g.as_ref()
             && at.elapsed() < fresh
-            && (*o, *m) == (own, mirrored)
+            && *p == progress
         {
             return Ok(list.clone());
         }
         let list = std::sync::Arc::new(self.node.inquiries()?);
         if let Ok(mut g) = self.inquiries.lock() {
-            *g = Some(((std::time::Instant::now(), own, mirrored), list.clone()));
+            *g = Some(((std::time::Instant::now(), progress), list.clone()));
         }
         Ok(list)
     }
@@ -80,6 +81,7 @@ pub fn router(node: Node) -> Router {
     let state = Console {
         operators: node.operators(),
         throttle: throttle::Throttle::new(&node.config().console),
+        records: crate::records::Records::new(node.clone()),
         node,
         inquiries: Default::default(),
     };
