@@ -260,12 +260,8 @@ impl ProofSource {
         use hotline_proto::bundle::BundleError;
         match hotline_proto::bundle::verify(bundle.as_bytes(), &self.keyring()?) {
             Ok(_) => Ok(bundle),
-            Err(e @ BundleError::NotBracketed(_)) => Err(NodeError::NotFound(format!(
-                "{e} — no bundle written; wait for the next cosignature (cosign_interval_secs) and try again"
-            ))),
-            Err(e) => Err(NodeError::Conflict(format!(
-                "the bundle would not verify, so none was written: {e}"
-            ))),
+            Err(e @ BundleError::NotBracketed(_)) => Err(ProofError::NotYetCosigned(e).into()),
+            Err(e) => Err(ProofError::WouldNotVerify(e).into()),
         }
     }
 }

@@ -1,12 +1,15 @@
-//! Why a bundle could not be built from what this node holds, when the
-//! fault is the node's own: a stored entry or checkpoint that does not
-//! decode, a tree that does not prove, a key file that does not read.
-//! What the asker got wrong stays a [`NodeError`] in the asker's words.
+//! Why a bundle could not be built from what this node holds: the node's
+//! own faults (a stored entry or checkpoint that does not decode, a tree
+//! that does not prove, a key file that does not read), and a bundle that
+//! would not verify. What the asker got wrong (an id that is not one, an
+//! entry not held here) stays a [`NodeError`] in the asker's words.
 
 use std::path::PathBuf;
 
+use hotline_proto::bundle::BundleError;
 use hotline_proto::checkpoint::CheckpointError;
 use hotline_proto::entry::EntryError;
+use hotline_proto::keylog::KeyRefusal;
 use hotline_proto::keys::KeyError;
 use hotline_proto::name::{NameError, Party};
 use hotline_proto::tree::TreeError;
@@ -117,10 +120,43 @@ pub enum ProofError {
     /// An inquiry read for a month's figures went missing while reading.
     #[error("an inquiry of the month went missing")]
     InquiryMissing,
+    /// The index cache dropped what it had just loaded.
+    #[error("the index cache lost a {0}")]
+    CacheLost(&'static str),
+    /// The log's key history does not let the entry stand as its signer's,
+    /// so `hotline verify` would refuse any bundle of it.
+    #[error(
+        "entry {index} of {origin} cannot be proved as {from}'s: {why}; `hotline verify` would refuse any bundle of it"
+    )]
+    Unprovable {
+        /// The entry.
+        index: u64,
+        /// Its log.
+        origin: String,
+        /// The office that signed it.
+        from: String,
+        /// What the key history says.
+        #[source]
+        why: KeyRefusal,
+    },
+    /// The bundle covers a time no cosignature brackets yet.
+    #[error(
+        "{0} — no bundle written; wait for the next cosignature (cosign_interval_secs) and try again"
+    )]
+    NotYetCosigned(#[source] BundleError),
+    /// The bundle built would not verify against the keys this node pins.
+    #[error("the bundle would not verify, so none was written: {0}")]
+    WouldNotVerify(#[source] BundleError),
 }
 
 impl From<ProofError> for NodeError {
     fn from(e: ProofError) -> Self {
-        NodeError::Internal(e.to_string())
+        match e {
+            ProofError::NotYetCosigned(_) => NodeError::NotFound(e.to_string()),
+            ProofError::Unprovable { .. } | ProofError::WouldNotVerify(_) => {
+                NodeError::Conflict(e.to_string())
+            }
+            _ => NodeError::Internal(e.to_string()),
+        }
     }
 }

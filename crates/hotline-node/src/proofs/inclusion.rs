@@ -10,7 +10,7 @@ use hotline_proto::name::Party;
 
 use super::checkpoints::Want;
 use super::{ProofError, ProofSource};
-use crate::error::{NodeError, Result};
+use crate::error::Result;
 use crate::store::StoredLeaf;
 
 impl ProofSource {
@@ -56,11 +56,11 @@ pub fn key_history(
         log.learn(l.index, &k);
         entries.insert(l.index, k);
     }
-    let signed = log.judge(e, index).map_err(|why| {
-        NodeError::Conflict(format!(
-            "entry {index} of {origin} cannot be proved as {}'s: {why}; `hotline verify` would refuse any bundle of it",
-            h.from
-        ))
+    let signed = log.judge(e, index).map_err(|why| ProofError::Unprovable {
+        index,
+        origin: origin.to_owned(),
+        from: h.from.clone(),
+        why,
     })?;
     let mut chain = vec![];
     let mut at = entries.keys().next_back().copied();
@@ -89,6 +89,7 @@ mod tests {
     use hotline_proto::name::{Office, Party};
 
     use super::*;
+    use crate::error::NodeError;
 
     fn header(kind: Kind, from: &str, i: u64) -> Header {
         Header {
