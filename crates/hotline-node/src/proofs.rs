@@ -9,7 +9,8 @@
 //! Every bundle shows ONE checkpoint per log ([`checkpoints`]) and, under
 //! it, that log's complete key history and the keyed runs the claim needs
 //! ([`evidence`]), read by key from the stored index rows — never by
-//! replaying or scanning the log.
+//! replaying or scanning the log. Each entry it shows carries its
+//! tlog-proof from [`tlog`], the one inclusion-proof path of the node.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
