@@ -236,3 +236,93 @@ impl OpenDir {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node_dir(tmp: &tempfile::TempDir) -> NodeDir {
+        let dir = NodeDir::new(tmp.path());
+        std::fs::write(
+            dir.config(),
+            "party = \"us\"\norigin = \"hotline/us\"\nwitness_name = \"hotline/us/witness\"\nlisten = \"127.0.0.1:0\"\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_directory_without_hotline_toml_is_told_how_to_make_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().display();
+        for mode in [Mode::ReadOnly, Mode::ReadWrite] {
+            let Err(e) = NodeDir::new(tmp.path()).open(mode) else {
+                panic!("opened a directory without hotline.toml");
+            };
+            let e = NodeError::from(e);
+            assert!(matches!(e, NodeError::NotFound(_)), "{e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{root} is not a hotline node directory (no hotline.toml); create one with `hotline init --party NAME --dir {root}`"
+                )
+            );
+        }
+        assert!(!tmp.path().join("hotline.db").exists());
+    }
+
+    #[test]
+    fn a_bad_hotline_toml_is_named_with_what_is_wrong() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp);
+        std::fs::write(dir.config(), "party = \"us\"\nflavour = 1\n").unwrap();
+        let e = NodeError::from(dir.open(Mode::ReadOnly).err().unwrap());
+        let msg = e.to_string();
+        assert!(matches!(e, NodeError::NotFound(_)), "{e:?}");
+        assert!(
+            msg.starts_with(&format!("{}: ", dir.config().display())) && msg.contains("flavour"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_readers_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp);
+        let writer = dir.open(Mode::ReadWrite).unwrap();
+        assert!(writer.lock.is_some());
+        let own = writer.own_log().unwrap();
+
+        let e = NodeError::from(dir.open(Mode::ReadWrite).err().unwrap());
+        assert!(matches!(e, NodeError::Busy(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "another hotline process is writing {} (is `hotline serve` running?)",
+                tmp.path().display()
+            )
+        );
+
+        let reader = dir.open(Mode::ReadOnly).unwrap();
+        assert!(reader.lock.is_none());
+        assert_eq!(reader.own_log().unwrap(), own);
+        assert!(reader.mirrors().is_empty());
+
+        drop(writer);
+        dir.open(Mode::ReadWrite).unwrap();
+    }
+
+    #[test]
+    fn reading_creates_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp);
+        let e = NodeError::from(dir.open(Mode::ReadOnly).err().unwrap());
+        assert!(matches!(e, NodeError::Internal(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("opening {}: ", dir.db().display())),
+            "{e}"
+        );
+        assert!(!dir.db().exists() && !dir.lock().exists());
+    }
+}
