@@ -15,6 +15,8 @@
 //! DIR/run/api.sock           the API for the CLI on this machine (Unix socket, mode 0600)
 //! DIR/node.lock              held while a process writes the log
 //! ```
+//!
+//! Every process opens one through [`NodeDir::open`], reading or writing.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -22,6 +24,10 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+mod open;
+
+pub use open::{Mirror, Mode, OpenDir, OpenError, WriterLock, mirrors_in};
 
 /// Paths inside a node directory.
 #[derive(Clone, Debug)]
@@ -324,41 +330,6 @@ impl NodeDir {
     /// Writer lock.
     pub fn lock(&self) -> PathBuf {
         self.root.join("node.lock")
-    }
-
-    /// Reads the configuration, saying what to do if there is none.
-    pub fn read_config(&self) -> std::io::Result<Config> {
-        let text = fs::read_to_string(self.config()).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                std::io::Error::new(
-                    e.kind(),
-                    format!(
-                        "{} is not a hotline node directory (no hotline.toml); create one with `hotline init --party NAME --dir {}`",
-                        self.root.display(),
-                        self.root.display()
-                    ),
-                )
-            } else {
-                e
-            }
-        })?;
-        toml::from_str(&text)
-            .map_err(|e| std::io::Error::other(format!("{}: {e}", self.config().display())))
-    }
-
-    /// Takes the writer lock, or reports that another process holds it.
-    pub fn try_lock(&self) -> std::io::Result<Option<File>> {
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(self.lock())?;
-        match f.try_lock() {
-            Ok(()) => Ok(Some(f)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
     }
 }
 

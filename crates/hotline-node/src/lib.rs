@@ -9,7 +9,7 @@
 //! - [`clock`]: the node's clock, system or simulated.
 //! - [`console`]: the operator console (HTML).
 //! - [`content`]: sealed content, opened only with the check against its commitment.
-//! - [`dir`]: the node directory: configuration, keys, database, run-time files.
+//! - [`dir`]: the node directory: configuration, keys, database, run-time files, and opening it.
 //! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
 //! - [`error`]: errors of node operations.
 //! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.

@@ -1,7 +1,6 @@
 //! The node: a party's keys, its log, and the operations that write to it.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::sync::{Arc, Mutex, RwLock};
 
 use hotline_proto::entry::{Content, KeyAction, KeyAnnouncement, Kind};
@@ -13,14 +12,13 @@ use hotline_proto::seal;
 use jiff::Timestamp;
 use rand_core::RngCore as _;
 
-use crate::dir::{Config, Limits, NodeDir, write_atomic, write_secret};
+use crate::dir::{Config, Limits, Mode, NodeDir, WriterLock, write_atomic, write_secret};
 use crate::error::{NodeError, Result};
 use crate::federation::{Federation, Peer};
 use crate::metrics::Metrics;
 use crate::offices::{OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::reader::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{LogId, Store};
 use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};
 
@@ -63,7 +61,8 @@ struct Inner {
     served_api: Mutex<Option<serde_json::Value>>,
     /// Set once `serve` starts the federation loops; peers pinned later join them.
     running: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
-    _lock: File,
+    /// The writer lock, released when the last clone of the node drops.
+    _lock: Option<WriterLock>,
 }
 
 /// Options for `hotline init`.
@@ -153,18 +152,8 @@ impl Node {
 
     /// Opens the node in `dir`, taking the writer lock.
     pub fn open(dir: &NodeDir) -> Result<Self> {
-        let config = dir
-            .read_config()
-            .map_err(|e| NodeError::NotFound(e.to_string()))?;
-        let lock = dir
-            .try_lock()
-            .map_err(io("locking the node directory"))?
-            .ok_or_else(|| {
-                NodeError::Busy(format!(
-                    "another hotline process is writing {} (is `hotline serve` running?)",
-                    dir.root().display()
-                ))
-            })?;
+        let opened = dir.open(Mode::ReadWrite)?;
+        let config = opened.config.clone();
         let party = Party::new(&config.party).map_err(|e| NodeError::BadInput(e.to_string()))?;
         let read_key = |p: &std::path::Path| -> Result<NoteKey> {
             let t = std::fs::read_to_string(p).map_err(io("reading a key"))?;
@@ -207,10 +196,8 @@ impl Node {
             holders.push(KeyHolder::pinned(&id)?);
             peers.insert(id.party.clone(), id);
         }
-        let store = SqliteStore::open(&dir.db())
-            .map_err(|e| NodeError::Internal(format!("opening {}: {e}", dir.db().display())))?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let log = store.log_id(&config.origin, &config.party)?;
+        let log = opened.own_log()?;
+        let (store, lock): (Arc<dyn Store>, _) = (Arc::new(opened.store), opened.lock);
         let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);

@@ -9,14 +9,15 @@
 //! Every bundle shows ONE checkpoint per log ([`checkpoints`]) and, under
 //! it, that log's complete key history and the keyed runs the claim needs
 //! ([`evidence`]), read by key from the stored index rows — never by
-//! replaying or scanning the log.
+//! replaying or scanning the log. Each entry it shows carries its
+//! tlog-proof from [`tlog`], the one inclusion-proof path of the node.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hotline_proto::agreement::{self, Agreement};
 use hotline_proto::entry::{Kind, SignedEntry};
-use hotline_proto::keys::{NoteKey, NoteVerifier, PartyIdentity};
+use hotline_proto::keys::{NoteKey, NoteVerifier};
 use hotline_proto::name::{Office, Party};
 
 pub mod absence;
@@ -24,14 +25,17 @@ pub mod answered;
 pub mod checkpoints;
 pub mod content;
 pub mod delivery;
+mod error;
 pub mod evidence;
 pub mod inclusion;
 pub mod index;
 pub mod stats;
+pub mod tlog;
 
-use crate::dir::NodeDir;
+pub use error::ProofError;
+
+use crate::dir::{Mode, NodeDir};
 use crate::error::{NodeError, Result};
-use crate::store::sqlite::SqliteStore;
 use crate::store::{LogId, Store, StoredLeaf};
 
 /// One log this node holds.
@@ -54,21 +58,12 @@ pub struct ProofSource {
     indexes: index::IndexCache,
 }
 
-pub(crate) fn internal(e: impl std::fmt::Display) -> NodeError {
-    NodeError::Internal(e.to_string())
-}
-
 impl ProofSource {
     /// Opens a node directory read-only.
     pub fn open(dir: &NodeDir) -> Result<Self> {
-        let config = dir
-            .read_config()
-            .map_err(|e| NodeError::NotFound(e.to_string()))?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open_read_only(&dir.db()).map_err(|e| {
-                NodeError::Internal(format!("opening {}: {e}", dir.db().display()))
-            })?);
-        Self::over(dir, &config, store)
+        let opened = dir.open(Mode::ReadOnly)?;
+        let store: Arc<dyn Store> = Arc::new(opened.store);
+        Self::over(dir, &opened.config, store)
     }
 
     /// The proofs of a node directory read through a store already open:
@@ -79,7 +74,7 @@ impl ProofSource {
         config: &crate::dir::Config,
         store: Arc<dyn Store>,
     ) -> Result<Self> {
-        let own = Party::new(&config.party).map_err(internal)?;
+        let own = Party::new(&config.party).map_err(ProofError::from)?;
         let mut logs = BTreeMap::new();
         logs.insert(
             own.clone(),
@@ -88,32 +83,21 @@ impl ProofSource {
                 origin: config.origin.clone(),
             },
         );
-        let mut peer_witnesses = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(dir.peers()) {
-            for e in rd.flatten() {
-                let Ok(text) = std::fs::read_to_string(e.path()) else {
-                    continue;
-                };
-                let Ok(id) = serde_json::from_str::<PartyIdentity>(&text) else {
-                    continue;
-                };
-                if let Ok(w) = NoteVerifier::from_vkey(&id.witness_key) {
-                    peer_witnesses.push(w.name().to_owned());
-                }
-                let Ok(v) = NoteVerifier::from_vkey(&id.log_key) else {
-                    continue;
-                };
-                if let Ok(log) = store.log_id_existing(v.name()) {
-                    logs.insert(
-                        id.party.clone(),
-                        HeldLog {
-                            id: log,
-                            origin: v.name().to_owned(),
-                        },
-                    );
-                }
-            }
+        for m in crate::dir::mirrors_in(dir, &*store) {
+            logs.insert(
+                m.party,
+                HeldLog {
+                    id: m.log,
+                    origin: m.origin,
+                },
+            );
         }
+        let peer_witnesses = dir
+            .pinned()
+            .iter()
+            .filter_map(|id| NoteVerifier::from_vkey(&id.witness_key).ok())
+            .map(|w| w.name().to_owned())
+            .collect();
         Ok(Self {
             store,
             dir: dir.clone(),
@@ -183,7 +167,7 @@ impl ProofSource {
             .ok_or_else(|| {
                 NodeError::NotFound(format!("entry {party}:{index} is not held here"))
             })?;
-        let e = SignedEntry::from_leaf(&l.leaf).map_err(internal)?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(ProofError::from)?;
         Ok((l, e))
     }
 
@@ -205,14 +189,12 @@ impl ProofSource {
     /// This node's witness key, for its own statement "at now my tree is
     /// this" on its own latest checkpoint.
     pub(crate) fn witness_key(&self) -> Result<NoteKey> {
-        let p = self.dir.witness_key();
-        let t = std::fs::read_to_string(&p).map_err(|e| {
-            NodeError::Internal(format!(
-                "reading the witness key {}: {e} (prove runs with the node directory's keys)",
-                p.display()
-            ))
+        let path = self.dir.witness_key();
+        let t = std::fs::read_to_string(&path).map_err(|source| ProofError::ReadWitnessKey {
+            path: path.clone(),
+            source,
         })?;
-        NoteKey::from_skey(t.trim()).map_err(|e| internal(format!("{}: {e}", p.display())))
+        Ok(NoteKey::from_skey(t.trim()).map_err(|source| ProofError::Key { path, source })?)
     }
 
     /// Every agreement held here (from every log), folded, with its proposal's id.
@@ -223,7 +205,10 @@ impl ProofSource {
                 .store
                 .leaves_of_kind(log.id, Kind::Agreement.as_str())?
             {
-                entries.push((l.index, SignedEntry::from_leaf(&l.leaf).map_err(internal)?));
+                entries.push((
+                    l.index,
+                    SignedEntry::from_leaf(&l.leaf).map_err(ProofError::from)?,
+                ));
             }
         }
         let folded = agreement::fold(entries.iter().map(|(i, e)| (*i, e)));
@@ -247,7 +232,7 @@ impl ProofSource {
         };
         let size = self.store.size(log.id)?;
         for (j, leaf) in self.key_entries(&a.counterparty, &key, size, 0)? {
-            let e = SignedEntry::from_leaf(&leaf).map_err(internal)?;
+            let e = SignedEntry::from_leaf(&leaf).map_err(ProofError::from)?;
             let h = e.header();
             if h.kind == Kind::Agreement && h.status.as_deref() == Some(agreement::status::SIGNED) {
                 return Ok(j);
@@ -265,24 +250,18 @@ impl ProofSource {
     /// witness keys, and every pinned peer's.
     pub fn keyring(&self) -> Result<hotline_proto::bundle::Keyring> {
         let mut keys = Vec::new();
-        let secret = |p: std::path::PathBuf| -> Result<NoteKey> {
-            let t = std::fs::read_to_string(&p)
-                .map_err(|e| internal(format!("reading {}: {e}", p.display())))?;
-            NoteKey::from_skey(t.trim()).map_err(|e| internal(format!("{}: {e}", p.display())))
-        };
-        keys.push(secret(self.dir.log_key())?.verifier());
+        let path = self.dir.log_key();
+        let t = std::fs::read_to_string(&path).map_err(|source| ProofError::ReadKey {
+            path: path.clone(),
+            source,
+        })?;
+        let log_key =
+            NoteKey::from_skey(t.trim()).map_err(|source| ProofError::Key { path, source })?;
+        keys.push(log_key.verifier());
         keys.push(self.witness_key()?.verifier());
-        if let Ok(rd) = std::fs::read_dir(self.dir.peers()) {
-            for e in rd.flatten() {
-                let Ok(text) = std::fs::read_to_string(e.path()) else {
-                    continue;
-                };
-                let Ok(id) = serde_json::from_str::<PartyIdentity>(&text) else {
-                    continue;
-                };
-                keys.extend(NoteVerifier::from_vkey(&id.log_key));
-                keys.extend(NoteVerifier::from_vkey(&id.witness_key));
-            }
+        for id in self.dir.pinned() {
+            keys.extend(NoteVerifier::from_vkey(&id.log_key));
+            keys.extend(NoteVerifier::from_vkey(&id.witness_key));
         }
         Ok(hotline_proto::bundle::Keyring::new(keys))
     }
@@ -294,12 +273,8 @@ impl ProofSource {
         use hotline_proto::bundle::BundleError;
         match hotline_proto::bundle::verify(bundle.as_bytes(), &self.keyring()?) {
             Ok(_) => Ok(bundle),
-            Err(e @ BundleError::NotBracketed(_)) => Err(NodeError::NotFound(format!(
-                "{e} — no bundle written; wait for the next cosignature (cosign_interval_secs) and try again"
-            ))),
-            Err(e) => Err(NodeError::Conflict(format!(
-                "the bundle would not verify, so none was written: {e}"
-            ))),
+            Err(e @ BundleError::NotBracketed(_)) => Err(ProofError::NotYetCosigned(e).into()),
+            Err(e) => Err(ProofError::WouldNotVerify(e).into()),
         }
     }
 }

@@ -1,20 +1,22 @@
 //! Read-only access to a node's log: listing, checkpoints, proofs. Needs no
 //! secrets and no lock, so the CLI can use it while `hotline serve` runs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use std::collections::BTreeMap;
-
+use hotline_proto::b64;
 use hotline_proto::bundle::{self, TlogProof};
-use hotline_proto::entry::SignedEntry;
-use hotline_proto::keylog::KeyLog;
-use hotline_proto::{b64, tree};
+use hotline_proto::entry::{EntryError, SignedEntry};
+use hotline_proto::keys::KeyError;
 use serde::Serialize;
 
-use crate::dir::{Config, NodeDir};
+use crate::dir::{Config, Mode, NodeDir};
 use crate::error::{NodeError, Result};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{HashesOf, LogId, Store, StoredLeaf};
+use crate::proofs::evidence::whole_run;
+use crate::proofs::inclusion::key_history;
+use crate::proofs::tlog::tlog_proof_under;
+use crate::proofs::{ProofError, index::IndexCache};
+use crate::store::{LogId, Store};
 
 /// One line of `hotline log`.
 #[derive(Clone, Debug, Serialize)]
@@ -27,6 +29,43 @@ pub struct LogLine {
     pub leaf_hash: String,
     /// The decoded header.
     pub header: serde_json::Value,
+}
+
+/// Why a log could not be read: what in the store or the pinned peers'
+/// files does not read as it should.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// A pinned peer's file is not an identity.
+    #[error("{}: {source}", path.display())]
+    Pin {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A pinned peer's log key is not a key.
+    #[error(transparent)]
+    PinnedKey(KeyError),
+    /// A stored entry does not decode.
+    #[error("entry {index} in the store is unreadable: {source}")]
+    Unreadable {
+        /// Its index.
+        index: u64,
+        /// Why.
+        #[source]
+        source: EntryError,
+    },
+    /// An entry's header did not turn into JSON.
+    #[error(transparent)]
+    Header(serde_json::Error),
+}
+
+impl From<ReadError> for NodeError {
+    fn from(e: ReadError) -> Self {
+        NodeError::Internal(e.to_string())
+    }
 }
 
 /// Read access to one log in a store.
@@ -43,15 +82,11 @@ pub struct LogReader {
 impl LogReader {
     /// Opens the node's own log read-only.
     pub fn open(dir: &NodeDir) -> Result<(Config, Self)> {
-        let config = dir
-            .read_config()
-            .map_err(|e| NodeError::NotFound(e.to_string()))?;
-        let store = SqliteStore::open_read_only(&dir.db())
-            .map_err(|e| NodeError::Internal(format!("opening {}: {e}", dir.db().display())))?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let log = store.log_id_existing(&config.origin)?;
-        let origin = config.origin.clone();
-        Ok((config, Self { store, log, origin }))
+        let opened = dir.open(Mode::ReadOnly)?;
+        let log = opened.own_log()?;
+        let origin = opened.config.origin.clone();
+        let store: Arc<dyn Store> = Arc::new(opened.store);
+        Ok((opened.config, Self { store, log, origin }))
     }
 
     /// Opens the mirror of a pinned peer's log read-only.
@@ -64,10 +99,10 @@ impl LogReader {
                 path.display()
             ))
         })?;
-        let id: hotline_proto::keys::PartyIdentity = serde_json::from_str(&text)
-            .map_err(|e| NodeError::Internal(format!("{}: {e}", path.display())))?;
+        let id: hotline_proto::keys::PartyIdentity =
+            serde_json::from_str(&text).map_err(|source| ReadError::Pin { path, source })?;
         let origin = hotline_proto::keys::NoteVerifier::from_vkey(&id.log_key)
-            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(ReadError::PinnedKey)?
             .name()
             .to_owned();
         let log = own
@@ -102,18 +137,16 @@ impl LogReader {
             .leaves(self.log, start, limit)?
             .into_iter()
             .map(|l| {
-                let e = SignedEntry::from_leaf(&l.leaf).map_err(|e| {
-                    NodeError::Internal(format!(
-                        "entry {} in the store is unreadable: {e}",
-                        l.index
-                    ))
-                })?;
+                let e =
+                    SignedEntry::from_leaf(&l.leaf).map_err(|source| ReadError::Unreadable {
+                        index: l.index,
+                        source,
+                    })?;
                 Ok(LogLine {
                     index: l.index,
                     leaf: b64::encode(&l.leaf),
                     leaf_hash: b64::encode(l.leaf_hash.0),
-                    header: serde_json::to_value(e.header())
-                        .map_err(|e| NodeError::Internal(e.to_string()))?,
+                    header: serde_json::to_value(e.header()).map_err(ReadError::Header)?,
                 })
             })
             .collect()
@@ -142,16 +175,14 @@ impl LogReader {
             )));
         }
         let leaf = self.leaf(index)?;
-        let proof = tree::prove_inclusion(
-            &HashesOf {
-                store: &*self.store,
-                log: self.log,
-            },
-            size,
+        Ok(tlog_proof_under(
+            &*self.store,
+            self.log,
             index,
-        )
-        .map_err(|e| NodeError::Internal(e.to_string()))?;
-        Ok(bundle::tlog_proof(&leaf, index, proof, note))
+            &leaf,
+            size,
+            note,
+        )?)
     }
 
     /// A `hotline/inclusion/v3` bundle for the entry at `index`, under the
@@ -162,7 +193,7 @@ impl LogReader {
         let (size, note) = self.checkpoint()?;
         let p = self.tlog_proof_under(index, size, note.clone())?;
         let entry = SignedEntry::from_leaf(p.extra.as_deref().unwrap_or_default())
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+            .map_err(ProofError::from)?;
         key_history(
             &self.store.key_leaves(self.log)?,
             &entry,
@@ -171,169 +202,10 @@ impl LogReader {
         )?;
         let party = bundle::origin_party(&self.origin);
         let key = hotline_proto::claims::history::key_history_key(party);
-        let cache = crate::proofs::index::IndexCache::new();
-        let (state, proof) = cache.index_proof_at(&*self.store, self.log, &key, size)?;
-        let leaves = cache.key_entries(&*self.store, self.log, &key, size, 0)?;
         let log = hotline_proto::claims::LogEvidence {
             checkpoint: note,
-            key_history: hotline_proto::index::KeyedRun {
-                key,
-                state,
-                proof,
-                base: None,
-                leaves,
-            },
+            key_history: whole_run(&IndexCache::new(), &*self.store, self.log, &key, size)?,
         };
         Ok(hotline_proto::claims::inclusion::inclusion_bundle(&log, &p))
-    }
-}
-
-/// The key history an inclusion bundle carries for entry `index` of log
-/// `origin`, whose `key` entries are `keys` (in index order): the indices of
-/// the `key` entries from the last one before it back along `prev` to the
-/// one that announced the key that signed it. Empty for an entry the party
-/// signed itself. Refuses an entry the history does not let stand (signed
-/// with a key its log had rotated away or revoked), since any bundle of it
-/// would be refused.
-pub fn key_history(
-    keys: &[StoredLeaf],
-    e: &SignedEntry,
-    index: u64,
-    origin: &str,
-) -> Result<Vec<u64>> {
-    let h = e.header();
-    if h.from == h.log.as_str() {
-        return Ok(vec![]);
-    }
-    let mut entries = BTreeMap::new();
-    let mut log = KeyLog::new();
-    for l in keys.iter().filter(|l| l.index < index) {
-        let k = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| NodeError::Internal(format!("key entry {}: {e}", l.index)))?;
-        log.learn(l.index, &k);
-        entries.insert(l.index, k);
-    }
-    let signed = log.judge(e, index).map_err(|why| {
-        NodeError::Conflict(format!(
-            "entry {index} of {origin} cannot be proved as {}'s: {why}; `hotline verify` would refuse any bundle of it",
-            h.from
-        ))
-    })?;
-    let mut chain = vec![];
-    let mut at = entries.keys().next_back().copied();
-    while let Some(i) = at {
-        chain.push(i);
-        if i == signed.index {
-            return Ok(chain);
-        }
-        at = entries
-            .get(&i)
-            .and_then(|k| k.header().prev)
-            .filter(|&p| p < i);
-    }
-    Err(NodeError::Internal(format!(
-        "the key entries of {origin} before entry {index} are not linked by prev back to entry {}, which announced the signing key",
-        signed.index
-    )))
-}
-
-#[cfg(test)]
-mod tests {
-    use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind};
-    use hotline_proto::keys::{OfficeKeys, os_rng};
-    use hotline_proto::name::{Office, Party};
-
-    use super::*;
-
-    fn header(kind: Kind, from: &str, i: u64) -> Header {
-        Header {
-            v: HEADER_VERSION,
-            log: Party::new("us").unwrap(),
-            kind,
-            from: from.into(),
-            to: None,
-            agreement: None,
-            time: jiff::Timestamp::from_second(1_600_000_000 + i as i64).unwrap(),
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
-    }
-
-    /// A log of `key` entries as `hotline prove entry` reads them: each
-    /// names the previous one in `prev`, as the sequencer writes them.
-    fn keys(events: &[(u64, KeyAction, &OfficeKeys)]) -> Vec<StoredLeaf> {
-        let mut prev = None;
-        events
-            .iter()
-            .map(|(i, action, k)| {
-                let mut h = header(Kind::Key, "us", *i);
-                h.prev = prev;
-                h.key = Some(KeyAnnouncement {
-                    action: *action,
-                    keys: k.public(),
-                });
-                prev = Some(*i);
-                let e = SignedEntry::sign(h, |_| [0; 64]).unwrap();
-                StoredLeaf {
-                    index: *i,
-                    leaf: e.leaf().to_vec(),
-                    leaf_hash: e.leaf_hash(),
-                }
-            })
-            .collect()
-    }
-
-    fn by(k: &OfficeKeys, i: u64) -> SignedEntry {
-        SignedEntry::sign(header(Kind::Message, k.office().as_str(), i), |m| {
-            k.sign_raw(m)
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn the_key_history_runs_from_the_last_key_entry_back_to_the_signing_key() {
-        let o = |n: &str| Office::new(n).unwrap();
-        let fbi = OfficeKeys::generate(o("us/fbi"), &mut os_rng());
-        let fbi2 = OfficeKeys::generate(o("us/fbi"), &mut os_rng());
-        let cia = OfficeKeys::generate(o("us/cia"), &mut os_rng());
-        let log = keys(&[
-            (0, KeyAction::Announce, &fbi),
-            (2, KeyAction::Announce, &cia),
-            (4, KeyAction::Rotate, &fbi2),
-            (6, KeyAction::Revoke, &fbi2),
-        ]);
-        let chain = |e: &SignedEntry, i| key_history(&log, e, i, "hotline/us");
-        assert_eq!(chain(&by(&fbi, 1), 1).unwrap(), vec![0]);
-        assert_eq!(chain(&by(&fbi, 3), 3).unwrap(), vec![2, 0]);
-        assert_eq!(chain(&by(&fbi2, 5), 5).unwrap(), vec![4]);
-        assert_eq!(chain(&by(&cia, 7), 7).unwrap(), vec![6, 4, 2]);
-        // Party-signed entries need none.
-        let party = SignedEntry::sign(header(Kind::Agreement, "us", 3), |_| [0; 64]).unwrap();
-        assert!(chain(&party, 3).unwrap().is_empty());
-        // Signed with a key rotated away, or after the revocation: refused.
-        for (e, i, why) in [
-            (
-                by(&fbi, 5),
-                5,
-                "signed with the key of us/fbi announced in entry 0, which entry 4 rotated away",
-            ),
-            (by(&fbi2, 7), 7, "entry 6 revoked the keys of us/fbi"),
-        ] {
-            let err = chain(&e, i).unwrap_err();
-            assert!(matches!(err, NodeError::Conflict(_)), "{err:?}");
-            let msg = err.to_string();
-            assert!(
-                msg.contains(&format!(
-                    "entry {i} of hotline/us cannot be proved as us/fbi's"
-                )) && msg.contains(why)
-                    && msg.contains("`hotline verify` would refuse"),
-                "{msg}"
-            );
-        }
     }
 }

@@ -6,15 +6,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Result, anyhow};
 use clap::Args;
 use hotline_node::content::{self, Unopened};
-use hotline_node::dir::NodeDir;
+use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::LogId;
 use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
 use hotline_proto::entry::{Content, Header, Kind, SignedEntry};
-use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 use hotline_proto::name::{Office, Party};
 use serde_json::{Value, json};
 
@@ -41,15 +40,20 @@ pub struct Entries {
 
 impl Entries {
     pub fn open(dir: &NodeDir) -> Result<Self> {
-        let config = dir.read_config()?;
-        let own = Party::new(&config.party)?;
-        let store = SqliteStore::open_read_only(&dir.db())
-            .with_context(|| format!("opening {}", dir.db().display()))?;
-        let logs = logs(&store, dir, &config.origin, &own);
+        let opened = dir.open(Mode::ReadOnly)?;
+        let own = Party::new(&opened.config.party)?;
+        // Each log this node holds: its own and each pinned peer's mirror.
+        let logs = opened
+            .own_log()
+            .ok()
+            .map(|l| (own.clone(), l))
+            .into_iter()
+            .chain(opened.mirrors().into_iter().map(|m| (m.party, m.log)))
+            .collect();
         Ok(Self {
             dir: dir.clone(),
             own,
-            store,
+            store: opened.store,
             logs,
         })
     }
@@ -106,34 +110,6 @@ pub fn run(dir: &NodeDir, id: &str, json_out: bool) -> Result<()> {
         print_words(id, h, &opened, &receipts);
     }
     Ok(())
-}
-
-/// Each log this node holds: its own and each pinned peer's mirror.
-fn logs(store: &SqliteStore, dir: &NodeDir, origin: &str, own: &Party) -> Vec<(Party, LogId)> {
-    let mut out: Vec<(Party, LogId)> = store
-        .log_id_existing(origin)
-        .ok()
-        .map(|l| (own.clone(), l))
-        .into_iter()
-        .collect();
-    for e in std::fs::read_dir(dir.peers())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let Ok(t) = std::fs::read_to_string(e.path()) else {
-            continue;
-        };
-        let Ok(id) = serde_json::from_str::<PartyIdentity>(&t) else {
-            continue;
-        };
-        if let Ok(v) = NoteVerifier::from_vkey(&id.log_key)
-            && let Ok(l) = store.log_id_existing(v.name())
-        {
-            out.push((id.party.clone(), l));
-        }
-    }
-    out
 }
 
 fn names(logs: &[(Party, LogId)]) -> String {

@@ -3,11 +3,10 @@
 //! through the docs.
 
 use anyhow::{Result, bail};
-use hotline_node::dir::NodeDir;
+use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::prelude::*;
-use hotline_node::store::sqlite::SqliteStore;
 use hotline_proto::entry::{Kind, SignedEntry};
-use hotline_proto::keys::{NoteVerifier, OfficeKeys, PartyIdentity};
+use hotline_proto::keys::OfficeKeys;
 use hotline_proto::name::Office;
 
 /// Checks `office` (given to `flag`) against the offices this node knows:
@@ -101,27 +100,17 @@ pub fn known_offices(dir: &NodeDir) -> Vec<String> {
             }
         }
     }
-    let mut origins: Vec<String> = dir.read_config().map(|c| c.origin).into_iter().collect();
-    if let Ok(rd) = std::fs::read_dir(dir.peers()) {
-        for e in rd.flatten() {
-            let Ok(t) = std::fs::read_to_string(e.path()) else {
-                continue;
-            };
-            let Ok(id) = serde_json::from_str::<PartyIdentity>(&t) else {
-                continue;
-            };
-            out.extend(id.offices.iter().map(|o| o.office.to_string()));
-            if let Ok(v) = NoteVerifier::from_vkey(&id.log_key) {
-                origins.push(v.name().to_owned());
-            }
-        }
+    for id in dir.pinned() {
+        out.extend(id.offices.iter().map(|o| o.office.to_string()));
     }
-    if let Ok(store) = SqliteStore::open_read_only(&dir.db()) {
-        for origin in origins {
-            let Ok(log) = store.log_id_existing(&origin) else {
-                continue;
-            };
-            for l in store.leaves_of_kind(log, "key").unwrap_or_default() {
+    if let Ok(opened) = dir.open(Mode::ReadOnly) {
+        let logs = opened
+            .own_log()
+            .ok()
+            .into_iter()
+            .chain(opened.mirrors().into_iter().map(|m| m.log));
+        for log in logs {
+            for l in opened.store.leaves_of_kind(log, "key").unwrap_or_default() {
                 if let Ok(e) = SignedEntry::from_leaf(&l.leaf)
                     && let Some(k) = &e.header().key
                 {

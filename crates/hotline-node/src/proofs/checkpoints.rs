@@ -18,7 +18,7 @@ use hotline_proto::checkpoint;
 use hotline_proto::name::Party;
 use jiff::Timestamp;
 
-use super::{ProofSource, internal};
+use super::{ProofError, ProofSource};
 use crate::error::{NodeError, Result};
 
 /// The checkpoint chosen for one log.
@@ -63,7 +63,8 @@ fn replace_line(note: &[u8], name: &str, line: &str) -> Result<Vec<u8>> {
     } else {
         format!("{line}\n")
     };
-    checkpoint::filter_lines(note, |l| !checkpoint::signed_by(l, name), &line).map_err(internal)
+    checkpoint::filter_lines(note, |l| !checkpoint::signed_by(l, name), &line)
+        .map_err(|e| ProofError::from(e).into())
 }
 
 fn secs(t: Timestamp) -> u64 {
@@ -105,16 +106,18 @@ impl ProofSource {
         }
         let fresh = |note: &[u8]| -> Result<Vec<u8>> {
             let key = self.witness_key()?;
-            let (text, _) = checkpoint::split(note).map_err(internal)?;
+            let (text, _) = checkpoint::split(note).map_err(ProofError::from)?;
             let now = u64::try_from(crate::clock::now().as_second()).unwrap_or(0);
-            let line = checkpoint::cosign_line(&key, text, now).map_err(internal)?;
+            let line = checkpoint::cosign_line(&key, text, now).map_err(ProofError::from)?;
             replace_line(note, key.name(), &line)
         };
         if let Some(size) = cosigned {
-            let note = self
-                .store
-                .checkpoint_at(log.id, size)?
-                .ok_or_else(|| internal(format!("checkpoint {size} of {} missing", log.origin)))?;
+            let note = self.store.checkpoint_at(log.id, size)?.ok_or_else(|| {
+                ProofError::CheckpointMissing {
+                    size,
+                    origin: log.origin.clone(),
+                }
+            })?;
             if size == latest {
                 return Ok(Chosen {
                     party: self.own.clone(),
@@ -204,8 +207,8 @@ fn line_name(line: &str) -> Option<&str> {
 /// `a`'s signed note with the cosignature lines of `b` (a note of the same
 /// checkpoint) it lacks, and for a cosigner in both, its later line.
 fn merge_lines(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
-    let (origin, _, _) = checkpoint::peek(a).map_err(internal)?;
-    let (_, sigs) = checkpoint::split(b).map_err(internal)?;
+    let (origin, _, _) = checkpoint::peek(a).map_err(ProofError::from)?;
+    let (_, sigs) = checkpoint::split(b).map_err(ProofError::from)?;
     let mut out = a.to_vec();
     for l in String::from_utf8_lossy(sigs).lines() {
         // The log's own signature is the same in both (one text, one key).

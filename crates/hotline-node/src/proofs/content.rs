@@ -11,7 +11,7 @@ use hotline_proto::seal;
 
 use super::checkpoints::Want;
 use super::evidence::parse_all;
-use super::{ProofSource, internal};
+use super::{ProofError, ProofSource};
 use crate::error::{NodeError, Result};
 
 impl ProofSource {
@@ -105,12 +105,10 @@ impl ProofSource {
             ))
         })?;
         let content: hotline_proto::entry::Content =
-            serde_json::from_slice(&opened.plaintext).map_err(internal)?;
+            serde_json::from_slice(&opened.plaintext).map_err(ProofError::from)?;
         let digest = h.digest.clone().unwrap_or_default();
         if hotline_proto::entry::text_digest(&content.text) != digest {
-            return Err(internal(format!(
-                "the sealed text of {id} does not hash to its digest"
-            )));
+            return Err(ProofError::Digest { id: id.to_owned() }.into());
         }
         let target = hotline_proto::claims::reference(&e, index);
         let counterpart = to.party();

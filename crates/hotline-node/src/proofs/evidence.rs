@@ -2,17 +2,19 @@
 //! single entries as tlog-proofs, the log's complete key history, and keyed
 //! runs, all read by key from the stored index rows.
 
-use hotline_proto::bundle::{self, TlogProof};
+use hotline_proto::bundle::TlogProof;
 use hotline_proto::claims::LogEvidence;
 use hotline_proto::claims::history::key_history_key;
 use hotline_proto::entry::SignedEntry;
 use hotline_proto::index::{KeyState, KeyedRun};
-use hotline_proto::{tree, tree::leaf_hash};
+use hotline_proto::tree::leaf_hash;
 
 use super::checkpoints::Chosen;
-use super::{ProofSource, internal};
+use super::index::IndexCache;
+use super::tlog::tlog_proof_under;
+use super::{ProofError, ProofSource};
 use crate::error::{NodeError, Result};
-use crate::store::HashesOf;
+use crate::store::{LogId, Store};
 
 impl ProofSource {
     /// A tlog-proof of entry `index` under the chosen checkpoint.
@@ -25,16 +27,14 @@ impl ProofSource {
         }
         let log = self.log(&cp.party)?;
         let (l, _) = self.leaf(&cp.party, index)?;
-        let proof = tree::prove_inclusion(
-            &HashesOf {
-                store: &*self.store,
-                log: log.id,
-            },
-            cp.size,
+        Ok(tlog_proof_under(
+            &*self.store,
+            log.id,
             index,
-        )
-        .map_err(internal)?;
-        Ok(bundle::tlog_proof(&l.leaf, index, proof, cp.note.clone()))
+            &l.leaf,
+            cp.size,
+            cp.note.clone(),
+        )?)
     }
 
     /// Every entry of `key` under the chosen checkpoint: (index, leaf).
@@ -45,11 +45,11 @@ impl ProofSource {
     /// The keyed run of `key` under the chosen checkpoint, disclosing its
     /// entries from the `from`-th on (counting from 0; 0: all of them).
     pub fn keyed_run(&self, cp: &Chosen, key: &str, from: u64) -> Result<KeyedRun> {
-        let (state, proof) = self.index_proof_at(&cp.party, key, cp.size)?;
         if from == 0 {
-            let leaves = self.key_entries(&cp.party, key, cp.size, 0)?;
-            return Ok(run_of(key, state, proof, None, leaves));
+            let log = self.log(&cp.party)?;
+            return whole_run(&self.indexes, &*self.store, log.id, key, cp.size);
         }
+        let (state, proof) = self.index_proof_at(&cp.party, key, cp.size)?;
         if from >= state.count {
             return Ok(run_of(key, state, proof, Some(state), vec![]));
         }
@@ -72,13 +72,14 @@ impl ProofSource {
     ) -> Result<KeyedRun> {
         let (state, proof) = self.index_proof_at(&cp.party, key, cp.size)?;
         if state.count != all.len() as u64 {
-            return Err(internal(format!(
-                "the index of {} holds {} entries of {key} at size {}, the rows {}",
-                cp.party,
-                state.count,
-                cp.size,
-                all.len()
-            )));
+            return Err(ProofError::IndexRows {
+                party: cp.party.clone(),
+                key: key.to_owned(),
+                size: cp.size,
+                indexed: state.count,
+                rows: all.len(),
+            }
+            .into());
         }
         let from_usize = usize::try_from(from).unwrap_or(usize::MAX).min(all.len());
         let base = (from_usize > 0).then(|| state_after(all, from_usize));
@@ -94,6 +95,21 @@ impl ProofSource {
             key_history: self.keyed_run(cp, &key, 0)?,
         })
     }
+}
+
+/// The keyed run of `key` in `log` at `size` with every entry of the key
+/// disclosed: what a key history is, and what a claim about a whole key
+/// shows.
+pub fn whole_run(
+    indexes: &IndexCache,
+    store: &dyn Store,
+    log: LogId,
+    key: &str,
+    size: u64,
+) -> Result<KeyedRun> {
+    let (state, proof) = indexes.index_proof_at(store, log, key, size)?;
+    let leaves = indexes.key_entries(store, log, key, size, 0)?;
+    Ok(run_of(key, state, proof, None, leaves))
 }
 
 fn run_of(
@@ -124,6 +140,6 @@ pub fn state_after(all: &[(u64, Vec<u8>)], n: usize) -> KeyState {
 /// The entries of a run, parsed.
 pub fn parse_all(all: &[(u64, Vec<u8>)]) -> Result<Vec<(u64, SignedEntry)>> {
     all.iter()
-        .map(|(i, l)| SignedEntry::from_leaf(l).map(|e| (*i, e)).map_err(internal))
+        .map(|(i, l)| Ok((*i, SignedEntry::from_leaf(l).map_err(ProofError::from)?)))
         .collect()
 }

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use hotline_proto::Hash;
 use hotline_proto::index::{IndexProof, KeyState};
 
+use super::ProofError;
 use crate::error::{NodeError, Result};
 use crate::indexes::LogIndex;
 use crate::store::{LogId, Store};
@@ -48,9 +49,7 @@ impl IndexCache {
             let (stored, ix) = LogIndex::load_read_only_stored(store, log)?;
             map.insert(log, (stored, ix));
         }
-        let (stored, ix) = map
-            .get_mut(&log)
-            .ok_or_else(|| NodeError::Internal("the index cache lost a log".into()))?;
+        let (stored, ix) = map.get_mut(&log).ok_or(ProofError::CacheLost("log"))?;
         Ok(f(*stored, ix))
     }
 
@@ -136,9 +135,7 @@ impl IndexCache {
         {
             *earlier = Some((log, size, LogIndex::at(store, log, size)?));
         }
-        let (_, _, at) = earlier
-            .as_mut()
-            .ok_or_else(|| NodeError::Internal("the index cache lost a size".into()))?;
+        let (_, _, at) = earlier.as_mut().ok_or(ProofError::CacheLost("size"))?;
         let st = at.index().state(key);
         Ok((st, at.index().prove(key)))
     }

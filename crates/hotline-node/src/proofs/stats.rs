@@ -93,7 +93,7 @@ impl ProofSource {
                 .iter()
                 .find(|(k, _)| k == i)
                 .map(|(k, e)| hotline_proto::claims::reference(e, *k))
-                .ok_or_else(|| crate::proofs::internal("an inquiry of the month went missing"))?;
+                .ok_or(super::ProofError::InquiryMissing)?;
             let mine = Self::responses(&entries, to, &target);
             let sent = parsed
                 .iter()

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use hotline_node::dir::NodeDir;
-use hotline_node::store::sqlite::SqliteStore;
+use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::{AppendBatch, NewLeaf, Store};
 use hotline_node::{InitOptions, Node};
 use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
@@ -53,15 +52,17 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
             api_names: vec![],
         },
     )?;
-    let config = dir.read_config()?;
+    // Written as the node writes it: holding the directory's writer lock.
+    let opened = dir.open(Mode::ReadWrite)?;
+    let log = opened.own_log()?;
+    let (config, _lock) = (opened.config, opened.lock);
+    let store: Arc<dyn Store> = Arc::new(opened.store);
     let log_key = NoteKey::from_skey(&std::fs::read_to_string(dir.log_key())?)?;
     let witness = NoteKey::generate(
         "hotline/ru/witness",
         hotline_proto::keys::ALG_COSIGNATURE_V1,
         &mut os_rng(),
     )?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.db())?);
-    let log = store.log_id(&config.origin, &config.party)?;
     let offices = ["us/fbi", "us/state", "us/cisa"]
         .into_iter()
         .map(|o| Ok(OfficeKeys::generate(Office::new(o)?, &mut os_rng())))

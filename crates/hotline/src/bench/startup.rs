@@ -6,10 +6,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 use hotline_node::Node;
-use hotline_node::dir::NodeDir;
+use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::indexes::LogIndex;
-use hotline_node::store::prelude::*;
-use hotline_node::store::sqlite::SqliteStore;
 use serde::Serialize;
 
 use super::{median_ms, progress};
@@ -57,9 +55,8 @@ pub(super) fn measure(dir: &NodeDir, runs: usize, quiet: bool) -> Result<Startup
     }
     let first = opens.first().map_or(0.0, |d| d.as_secs_f64() * 1e3);
 
-    let config = dir.read_config()?;
-    let store = SqliteStore::open_read_only(&dir.db())?;
-    let log = store.log_id_existing(&config.origin)?;
+    let opened = dir.open(Mode::ReadOnly)?;
+    let (log, store) = (opened.own_log()?, opened.store);
     let (mut loads, mut roots) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     let mut keys = 0;
     for _ in 0..runs {

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
-use hotline_node::dir::NodeDir;
+use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::Store;
-use hotline_node::store::sqlite::SqliteStore;
 use hotline_node::{InitOptions, Node};
 use hotline_proto::agreement::{self, ChannelTerms, Terms};
 use hotline_proto::claims::reference;
@@ -331,9 +330,11 @@ fn stats_logs(
         us_dir.peers().join("ru.json"),
         serde_json::to_string_pretty(&ru)?,
     )?;
-    let config = us_dir.read_config()?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&us_dir.db())?);
-    let us_log = store.log_id(&config.origin, &config.party)?;
+    // Written as the node writes it: holding the directory's writer lock.
+    let opened = us_dir.open(Mode::ReadWrite)?;
+    let us_log = opened.own_log()?;
+    let _lock = opened.lock;
+    let store: Arc<dyn Store> = Arc::new(opened.store);
     let ru_log = store.log_id(ru_key.name(), "ru")?;
     let total = 2 * (entries + 10);
     let writer =
