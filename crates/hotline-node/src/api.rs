@@ -28,6 +28,7 @@ use crate::node::Node;
 use crate::sequencer::Appended;
 
 pub mod calls;
+pub mod status;
 pub mod transport;
 
 /// The OpenAPI 3.1 description of this API.
@@ -54,7 +55,7 @@ impl IntoResponse for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
-        let status = e.status();
+        let status = status::status_of(&e);
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");
         }

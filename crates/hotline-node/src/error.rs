@@ -27,23 +27,6 @@ pub enum NodeError {
     Internal(String),
 }
 
-impl NodeError {
-    /// The HTTP status that says this error, wherever the node answers
-    /// HTTP (the API, the console, the peer link).
-    pub fn status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match self {
-            NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
-            NodeError::NotFound(_) => StatusCode::NOT_FOUND,
-            NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
-            NodeError::Conflict(_) => StatusCode::CONFLICT,
-            NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
 impl From<crate::store::StoreError> for NodeError {
     fn from(e: crate::store::StoreError) -> Self {
         NodeError::Internal(format!("storage: {e}"))
