@@ -10,7 +10,7 @@ use hotline_proto::entry::{Kind, Ref, SignedEntry};
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft};
 use crate::store::LogId;
@@ -22,7 +22,14 @@ fn agreement_entries(node: &Node, log: LogId) -> Result<Vec<(u64, SignedEntry)>>
         .map(|l| {
             SignedEntry::from_leaf(&l.leaf)
                 .map(|e| (l.index, e))
-                .map_err(|e| NodeError::Internal(format!("agreement entry {}: {e}", l.index)))
+                .map_err(|source| {
+                    Corrupt::EntryAt {
+                        what: "agreement entry",
+                        index: l.index,
+                        source,
+                    }
+                    .into()
+                })
         })
         .collect()
 }
