@@ -56,10 +56,13 @@ pub enum NodeError {
         #[source]
         source: StoreError,
     },
-    /// The sequencer could not append (500); nothing was written. Its
-    /// refusals of the entry itself are [`NodeError::BadInput`].
+    /// The sequencer could not append (500); nothing was written.
     #[error("append failed, nothing written: {0}")]
     Append(#[source] AppendError),
+    /// The sequencer refused the entry as drafted (400); nothing was
+    /// written. Its refusals in words are [`NodeError::BadInput`].
+    #[error("{0}")]
+    Refused(#[source] AppendError),
     /// A file or directory of the node directory could not be read or
     /// written (500).
     #[error("{what}: {source}")]
@@ -155,6 +158,7 @@ impl From<AppendError> for NodeError {
     fn from(e: AppendError) -> Self {
         match e {
             AppendError::Invalid(s) => NodeError::BadInput(s),
+            e @ (AppendError::Entry(_) | AppendError::Checkpoint(_)) => NodeError::Refused(e),
             AppendError::Stopped => NodeError::Busy(
                 "the node is shutting down; nothing was written, try again once it is back".into(),
             ),

@@ -22,13 +22,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use hotline_proto::checkpoint::{self, CheckpointError};
 use hotline_proto::entry::{
-    BodyCommitment, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
+    BodyCommitment, EntryError, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
 };
 use hotline_proto::keys::{NoteKey, OfficeKeys};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::tree::{self, TreeError};
-use hotline_proto::{Hash, b64, checkpoint};
+use hotline_proto::{Hash, b64};
 use jiff::{SignedDuration, Timestamp, Unit};
 use tokio::sync::oneshot;
 
@@ -146,6 +147,13 @@ pub enum AppendError {
     /// The entry could not be built.
     #[error("{0}")]
     Invalid(String),
+    /// The entry as drafted does not make a valid entry (its shape, or its
+    /// encoding for signing).
+    #[error("{0}")]
+    Entry(#[source] Arc<EntryError>),
+    /// The new checkpoint could not be signed.
+    #[error("{0}")]
+    Checkpoint(#[source] Arc<CheckpointError>),
     /// The sequencer has stopped (node shutting down).
     #[error("the node is shutting down")]
     Stopped,
@@ -510,7 +518,7 @@ impl State {
             digest: d.digest,
         };
         let entry = SignedEntry::sign(header, |m| signer.sign(m))
-            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+            .map_err(|e| AppendError::Entry(Arc::new(e)))?;
         if entry.leaf().len() > hotline_proto::entry::MAX_LEAF_BYTES {
             return Err(AppendError::Invalid(format!(
                 "the entry would be {} bytes; entries are at most {} bytes (shorten the terms or names; bodies are sealed apart and have their own limit)",
@@ -583,7 +591,7 @@ impl State {
         };
         let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Tree(Arc::new(e)))?;
         let note = checkpoint::sign_indexed(&self.key, new_size, root, index_root)
-            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+            .map_err(|e| AppendError::Checkpoint(Arc::new(e)))?;
         self.store
             .append(&AppendBatch {
                 log: self.log,
