@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use hotline_proto::agreement::TermsError;
 use hotline_proto::entry::EntryError;
 use hotline_proto::keys::KeyError;
 use hotline_proto::name::NameError;
@@ -17,6 +18,7 @@ use crate::federation::FedError;
 use crate::offices::OfficeError;
 use crate::sequencer::AppendError;
 use crate::store::StoreError;
+use crate::terms_file::TermsFileError;
 use crate::tls::TlsError;
 
 /// Why a node operation failed.
@@ -41,6 +43,10 @@ pub enum NodeError {
     /// Another process holds the node directory (503 / CLI hint).
     #[error("{0}")]
     Busy(String),
+    /// Something the caller gave is invalid, in the words of the check that
+    /// refused it (400).
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// An internal failure with no error of its own behind it (500).
     #[error("{0}")]
     Internal(String),
@@ -97,6 +103,28 @@ pub enum NodeError {
     /// A blocking task of the node panicked or was cancelled (500).
     #[error("{0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+/// Why something the caller gave (a name, a key, agreement terms, a peer's
+/// identity) is refused: the error of the check that refused it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not a valid party or office name.
+    #[error("{0}")]
+    Name(#[source] NameError),
+    /// Not a usable key (or key name).
+    #[error("{0}")]
+    Key(#[source] KeyError),
+    /// Agreement terms that do not make sense.
+    #[error("{0}")]
+    Terms(#[source] TermsError),
+    /// A terms file that does not read as terms.
+    #[error("{0}")]
+    TermsFile(#[source] TermsFileError),
+    /// A peer's identity the federation cannot link to.
+    #[error("{0}")]
+    Peer(#[source] FedError),
 }
 
 /// Something this node wrote itself (a log entry, a name in one, a key, a

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use rand_core::RngCore as _;
 
 use crate::dir::{Config, Limits, NodeDir, write_atomic, write_secret};
-use crate::error::{Corrupt, NodeError, Result};
+use crate::error::{Corrupt, InputError, NodeError, Result};
 use crate::federation::{Federation, Peer};
 use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
@@ -104,10 +104,9 @@ impl Node {
         }
         let witness_name = format!("{origin}/witness");
         let mut rng = os_rng();
-        let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng)
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng).map_err(InputError::Key)?;
         let wit_key = NoteKey::generate(&witness_name, ALG_COSIGNATURE_V1, &mut rng)
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+            .map_err(InputError::Key)?;
         crate::dir::create_private_dir(dir.root()).map_err(io("creating the directory"))?;
         crate::dir::create_private_dir(&dir.root().join("keys")).map_err(io("creating keys"))?;
         write_secret(&dir.log_key(), &log_key.to_skey()).map_err(io("writing the log key"))?;
@@ -164,7 +163,7 @@ impl Node {
                     dir.root().display()
                 ))
             })?;
-        let party = Party::new(&config.party).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let party = Party::new(&config.party).map_err(InputError::Name)?;
         let read_key = |p: &std::path::Path| -> Result<NoteKey> {
             let t = std::fs::read_to_string(p).map_err(io("reading a key"))?;
             Ok(NoteKey::from_skey(&t).map_err(|source| Corrupt::KeyFile {
@@ -840,8 +839,7 @@ fn peer_record(
     id: PartyIdentity,
     replaces: Option<&Peer>,
 ) -> Result<Peer> {
-    let log =
-        NoteVerifier::from_vkey(&id.log_key).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let log = NoteVerifier::from_vkey(&id.log_key).map_err(InputError::Key)?;
     let mirror = store.log_id(log.name(), id.party.as_str())?;
     if let Some(pin) = &id.tls_pin {
         pins.insert(pin.clone(), id.party.to_string());
@@ -857,8 +855,7 @@ fn peer_record(
         }
         _ => None,
     };
-    let peer =
-        Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let peer = Peer::new(id, mirror, client, replaces).map_err(InputError::Peer)?;
     if replaces.is_none() {
         let keys = crate::federation::mirror::load_keys(store, mirror)?;
         peer.set_learnt_keys(keys);

@@ -11,7 +11,9 @@ use crate::error::NodeError;
 /// status here.
 pub fn status_of(e: &NodeError) -> StatusCode {
     match e {
-        NodeError::BadInput(_) | NodeError::Refused(_) => StatusCode::BAD_REQUEST,
+        NodeError::BadInput(_) | NodeError::Input(_) | NodeError::Refused(_) => {
+            StatusCode::BAD_REQUEST
+        }
         NodeError::NotFound(_) => StatusCode::NOT_FOUND,
         NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
         NodeError::Conflict(_) => StatusCode::CONFLICT,
