@@ -10,7 +10,7 @@ use hotline_proto::entry::{Kind, Ref, SignedEntry};
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, InputError, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft};
 use crate::store::LogId;
@@ -22,7 +22,14 @@ fn agreement_entries(node: &Node, log: LogId) -> Result<Vec<(u64, SignedEntry)>>
         .map(|l| {
             SignedEntry::from_leaf(&l.leaf)
                 .map(|e| (l.index, e))
-                .map_err(|e| NodeError::Internal(format!("agreement entry {}: {e}", l.index)))
+                .map_err(|source| {
+                    Corrupt::EntryAt {
+                        what: "agreement entry",
+                        index: l.index,
+                        source,
+                    }
+                    .into()
+                })
         })
         .collect()
 }
@@ -100,9 +107,7 @@ impl Node {
 
     /// Proposes an agreement; returns the proposal (its id is `party:index`).
     pub async fn propose_agreement(&self, terms: Terms) -> Result<Appended> {
-        let (a, b) = terms
-            .validate()
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let (a, b) = terms.validate().map_err(InputError::Terms)?;
         if &a != self.party() && &b != self.party() {
             return Err(NodeError::BadInput(format!(
                 "the terms are between {a} and {b}; this party ({}) is neither",

@@ -28,6 +28,7 @@ use crate::node::Node;
 use crate::sequencer::Appended;
 
 pub mod calls;
+pub mod status;
 pub mod transport;
 
 /// The OpenAPI 3.1 description of this API.
@@ -54,7 +55,7 @@ impl IntoResponse for ApiError {
 
 impl From<NodeError> for ApiError {
     fn from(e: NodeError) -> Self {
-        let status = e.status();
+        let status = status::status_of(&e);
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");
         }
@@ -336,10 +337,7 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
     let st = tokio::task::spawn_blocking(move || -> Result<Status, NodeError> {
         let mut peers = Vec::new();
         for p in node.federation().all() {
-            peers.push(
-                crate::federation::status::peer_status(&node, &p)
-                    .map_err(|e| NodeError::Internal(e.to_string()))?,
-            );
+            peers.push(crate::federation::status::peer_status(&node, &p)?);
         }
         Ok(Status {
             party: node.party().to_string(),
@@ -356,8 +354,8 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
         })
     })
     .await
-    .map_err(|e| NodeError::Internal(e.to_string()))??;
-    let mut v = serde_json::to_value(st).map_err(|e| NodeError::Internal(e.to_string()))?;
+    .map_err(NodeError::from)??;
+    let mut v = serde_json::to_value(st).map_err(NodeError::from)?;
     v["api"] = s.node.served_api().unwrap_or(serde_json::Value::Null);
     Ok(Json(v))
 }
@@ -467,12 +465,10 @@ async fn list_agreements(State(s): State<AppState>) -> Result<Json<serde_json::V
     let node = s.node.clone();
     let list = tokio::task::spawn_blocking(move || node.agreements())
         .await
-        .map_err(|e| NodeError::Internal(e.to_string()))??;
+        .map_err(NodeError::from)??;
     let now = crate::clock::now();
     let out: Vec<AgreementJson> = list.into_iter().map(|a| agreement_json(a, now)).collect();
-    Ok(Json(
-        serde_json::to_value(out).map_err(|e| NodeError::Internal(e.to_string()))?,
-    ))
+    Ok(Json(serde_json::to_value(out).map_err(NodeError::from)?))
 }
 
 /// What creating an agreement entry returns: its id and where it sits.
@@ -560,7 +556,7 @@ async fn list_inquiries(
     Ok(Json(
         tokio::task::spawn_blocking(move || node.inquiries())
             .await
-            .map_err(|e| NodeError::Internal(e.to_string()))??,
+            .map_err(NodeError::from)??,
     ))
 }
 

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::entries::{Held, check_text};
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;
 
@@ -292,8 +292,7 @@ impl Node {
             .store()
             .leaves_of_kind(self.log_id(), Kind::CallRequest.as_str())?
         {
-            let entry =
-                SignedEntry::from_leaf(&l.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+            let entry = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
             held.push(Held {
                 party: self.party().clone(),
                 index: l.index,
@@ -305,8 +304,7 @@ impl Node {
                 .store()
                 .leaves_of_kind(peer.mirror, Kind::CallRequest.as_str())?
             {
-                let entry = SignedEntry::from_leaf(&l.leaf)
-                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                let entry = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
                 if entry
                     .header()
                     .to

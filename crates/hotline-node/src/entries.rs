@@ -9,7 +9,7 @@ use hotline_proto::b64;
 use hotline_proto::entry::{Content, Kind, Ref, SignedEntry};
 use hotline_proto::name::{Office, Party};
 
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::{Node, valid_lang};
 use crate::store::LogId;
 
@@ -37,7 +37,7 @@ impl Held {
     /// The sending and the addressed office.
     pub(crate) fn offices(&self) -> Result<(Office, Office)> {
         let h = self.entry.header();
-        let from = Office::new(&h.from).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let from = Office::new(&h.from).map_err(Corrupt::Name)?;
         let to =
             h.to.clone()
                 .ok_or_else(|| NodeError::Internal(format!("{} has no addressee", self.id())))?;
@@ -114,8 +114,7 @@ impl Node {
             .into_iter()
             .find(|l| l.index == index)
             .ok_or_else(not_held)?;
-        let entry =
-            SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let entry = SignedEntry::from_leaf(&leaf.leaf).map_err(Corrupt::Entry)?;
         if entry.header().kind != kind {
             let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
                 "an"
@@ -167,8 +166,7 @@ impl Node {
         let target = to.reference();
         let mut out = Vec::new();
         for l in self.store().referencing(log, to.party.as_str(), to.index)? {
-            let entry =
-                SignedEntry::from_leaf(&l.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+            let entry = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
             if entry.header().refs.first() == Some(&target) {
                 out.push(Held {
                     party: party.clone(),

@@ -1,6 +1,27 @@
 //! Errors of node operations, each with what to do about it.
+//!
+//! The first variants are messages for the caller, written where the refusal
+//! is decided. The others are the node's own failures; each keeps the error
+//! that caused it as its source, with the same words as before it was typed.
+//! Which HTTP status says which variant is decided at the HTTP edge
+//! ([`crate::api::status`]), not here.
 
-/// Why a node operation failed. The API maps each variant to a status code.
+use std::path::PathBuf;
+
+use hotline_proto::agreement::TermsError;
+use hotline_proto::entry::EntryError;
+use hotline_proto::keys::KeyError;
+use hotline_proto::name::NameError;
+use hotline_proto::seal::SealError;
+
+use crate::federation::FedError;
+use crate::offices::OfficeError;
+use crate::sequencer::AppendError;
+use crate::store::StoreError;
+use crate::terms_file::TermsFileError;
+use crate::tls::TlsError;
+
+/// Why a node operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NodeError {
@@ -22,42 +43,154 @@ pub enum NodeError {
     /// Another process holds the node directory (503 / CLI hint).
     #[error("{0}")]
     Busy(String),
-    /// A storage or internal failure (500); nothing was half-written.
+    /// Something the caller gave is invalid, in the words of the check that
+    /// refused it (400).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// An internal failure with no error of its own behind it (500).
     #[error("{0}")]
     Internal(String),
+    /// Storage failed (500); nothing was half-written.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The node's database could not be opened (500).
+    #[error("opening {}: {source}", path.display())]
+    OpenStore {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The sequencer could not append (500); nothing was written.
+    #[error("append failed, nothing written: {0}")]
+    Append(#[source] AppendError),
+    /// The sequencer refused the entry as drafted (400); nothing was
+    /// written. Its refusals in words are [`NodeError::BadInput`].
+    #[error("{0}")]
+    Refused(#[source] AppendError),
+    /// A file or directory of the node directory could not be read or
+    /// written (500).
+    #[error("{what}: {source}")]
+    File {
+        /// What the node was doing ("writing the log key").
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something this node keeps does not read back (500).
+    #[error(transparent)]
+    Corrupt(#[from] Corrupt),
+    /// An own office's key files could not be kept in order (500).
+    #[error(transparent)]
+    Office(#[from] OfficeError),
+    /// The node's own TLS key could not be read or made (500).
+    #[error("the node's TLS key: {0}")]
+    Tls(#[source] TlsError),
+    /// A federation step failed (500).
+    #[error("{0}")]
+    Federation(#[from] FedError),
+    /// Sealing a body failed (500).
+    #[error("{0}")]
+    Seal(#[from] SealError),
+    /// Encoding a reply or a file as JSON failed (500).
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// Encoding the configuration as TOML failed (500).
+    #[error("{0}")]
+    Toml(#[from] toml::ser::Error),
+    /// A blocking task of the node panicked or was cancelled (500).
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
-impl NodeError {
-    /// The HTTP status that says this error, wherever the node answers
-    /// HTTP (the API, the console, the peer link).
-    pub fn status(&self) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match self {
-            NodeError::BadInput(_) => StatusCode::BAD_REQUEST,
-            NodeError::NotFound(_) => StatusCode::NOT_FOUND,
-            NodeError::Forbidden(_) => StatusCode::FORBIDDEN,
-            NodeError::Conflict(_) => StatusCode::CONFLICT,
-            NodeError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            NodeError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+/// Why something the caller gave (a name, a key, agreement terms, a peer's
+/// identity) is refused: the error of the check that refused it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not a valid party or office name.
+    #[error("{0}")]
+    Name(#[source] NameError),
+    /// Not a usable key (or key name).
+    #[error("{0}")]
+    Key(#[source] KeyError),
+    /// Agreement terms that do not make sense.
+    #[error("{0}")]
+    Terms(#[source] TermsError),
+    /// A terms file that does not read as terms.
+    #[error("{0}")]
+    TermsFile(#[source] TermsFileError),
+    /// A peer's identity the federation cannot link to.
+    #[error("{0}")]
+    Peer(#[source] FedError),
 }
 
-impl From<crate::store::StoreError> for NodeError {
-    fn from(e: crate::store::StoreError) -> Self {
-        NodeError::Internal(format!("storage: {e}"))
-    }
+/// Something this node wrote itself (a log entry, a name in one, a key, a
+/// pinned peer's file) does not read back: the store or a file of the node
+/// directory was damaged, or written by another version.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Corrupt {
+    /// A stored entry does not parse.
+    #[error("{0}")]
+    Entry(#[source] EntryError),
+    /// A stored entry does not parse, said with its place in the log.
+    #[error("{what} {index}: {source}")]
+    EntryAt {
+        /// Which entry ("agreement entry", "own key entry").
+        what: &'static str,
+        /// Its index in its log.
+        index: u64,
+        /// Why it does not parse.
+        #[source]
+        source: EntryError,
+    },
+    /// A name in a stored entry is not a valid name.
+    #[error("{0}")]
+    Name(#[source] NameError),
+    /// A stored public key is not a usable key.
+    #[error("{0}")]
+    Key(#[source] KeyError),
+    /// A key file does not hold a usable key.
+    #[error("{}: {source}", path.display())]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// A pinned party's keys do not parse.
+    #[error("the pinned keys of {party}: {source}")]
+    PinnedKeys {
+        /// The party.
+        party: String,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// A pinned party's file does not parse.
+    #[error("{}: {source}", path.display())]
+    PeerFile {
+        /// The file under `peers/`.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
-impl From<crate::sequencer::AppendError> for NodeError {
-    fn from(e: crate::sequencer::AppendError) -> Self {
+impl From<AppendError> for NodeError {
+    fn from(e: AppendError) -> Self {
         match e {
-            crate::sequencer::AppendError::Invalid(s) => NodeError::BadInput(s),
-            crate::sequencer::AppendError::Stopped => NodeError::Busy(
+            AppendError::Invalid(s) => NodeError::BadInput(s),
+            e @ (AppendError::Entry(_) | AppendError::Checkpoint(_)) => NodeError::Refused(e),
+            AppendError::Stopped => NodeError::Busy(
                 "the node is shutting down; nothing was written, try again once it is back".into(),
             ),
-            other => NodeError::Internal(format!("append failed, nothing written: {other}")),
+            other => NodeError::Append(other),
         }
     }
 }

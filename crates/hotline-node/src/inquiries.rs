@@ -9,7 +9,7 @@ use hotline_proto::{b64, seal};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft, SealedBody, Signer};
 use crate::store::LogId;
@@ -69,7 +69,14 @@ fn parse(
         .map(|l| {
             SignedEntry::from_leaf(&l.leaf)
                 .map(|e| (l.index, e))
-                .map_err(|e| NodeError::Internal(format!("entry {}: {e}", l.index)))
+                .map_err(|source| {
+                    Corrupt::EntryAt {
+                        what: "entry",
+                        index: l.index,
+                        source,
+                    }
+                    .into()
+                })
         })
         .collect()
 }
@@ -92,8 +99,7 @@ impl Node {
             .into_iter()
             .find(|l| l.index == index)
             .ok_or_else(|| NodeError::NotFound(format!("no entry {id} is held here")))?;
-        let e =
-            SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let e = SignedEntry::from_leaf(&leaf.leaf).map_err(Corrupt::Entry)?;
         if e.header().kind != Kind::Inquiry {
             return Err(NodeError::BadInput(format!(
                 "{id} is a {}, not an inquiry",
@@ -214,8 +220,7 @@ impl Node {
                 .store()
                 .leaves_of_kind(peer.mirror, Kind::Inquiry.as_str())?
             {
-                let e = SignedEntry::from_leaf(&l.leaf)
-                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                let e = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
                 if e.header()
                     .to
                     .as_ref()
@@ -263,10 +268,7 @@ impl Node {
                 "the content is {size} bytes with its attachments; the limit is {limit} bytes"
             )));
         }
-        let own_key = keys
-            .public()
-            .seal_key()
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let own_key = keys.public().seal_key().map_err(Corrupt::Key)?;
         let (plain, f2, t2) = (content.to_bytes(), from.clone(), to.clone());
         let sealed = tokio::task::spawn_blocking(move || {
             seal::seal(
@@ -275,9 +277,7 @@ impl Node {
                 &mut hotline_proto::keys::os_rng(),
             )
         })
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
-        .map_err(|e| NodeError::Internal(e.to_string()))?;
+        .await??;
         let mut d = Draft::new(kind, Signer::Office(keys));
         d.to = Some(to.clone());
         d.agreement = agreement;
@@ -318,7 +318,7 @@ impl Node {
             )));
         }
         let acting = if by_receiver { &q.to } else { &q.from };
-        let office = Office::new(acting).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let office = Office::new(acting).map_err(Corrupt::Name)?;
         if self.office_signer(&office).is_none() {
             return Err(NodeError::Forbidden(format!(
                 "only {acting} may do this for {id}; this node holds no keys for it"
@@ -343,7 +343,7 @@ impl Node {
         if q.acknowledged.is_some() {
             return Err(NodeError::Conflict(format!("{id} is already acknowledged")));
         }
-        let to = Office::new(&q.from).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let to = Office::new(&q.from).map_err(Corrupt::Name)?;
         let keys = self.office_keys_pub(&office)?;
         let agreement = self.require_agreement(&office, &to, Kind::Ack, crate::clock::now())?;
         let mut d = Draft::new(Kind::Ack, Signer::Office(keys));
@@ -360,7 +360,7 @@ impl Node {
             hotline_proto::stix::validate(stix)
                 .map_err(|e| NodeError::BadInput(format!("STIX bundle: {e}")))?;
         }
-        let to = Office::new(&q.from).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let to = Office::new(&q.from).map_err(Corrupt::Name)?;
         self.sealed_draft(Kind::Answer, &office, &to, &content, vec![r], None)
             .await
     }
@@ -369,7 +369,7 @@ impl Node {
     pub async fn close(&self, id: &str) -> Result<Appended> {
         let _one = self.act().await;
         let (q, r, office) = self.reply_check(id, false)?;
-        let to = Office::new(&q.to).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let to = Office::new(&q.to).map_err(Corrupt::Name)?;
         let keys = self.office_keys_pub(&office)?;
         // Closing is the sender's own bookkeeping: it needs no agreement in
         // force (one withdrawn since must not leave the inquiry open forever).

@@ -3,7 +3,7 @@
 //! The running node. Its modules:
 //!
 //! - [`agreements`]: proposing, signing and withdrawing agreements, and the policy they set.
-//! - [`api`]: the HTTP API's routes (JSON), described by `/openapi.json`.
+//! - [`api`]: the HTTP API's routes (JSON), described by `/openapi.json`; the HTTP status of each node error.
 //! - [`bench`] (feature `bench`): the store and sequencer, for the CLI's benchmarks and demo.
 //! - [`calls`]: call requests, acceptances, refusals, records and readouts.
 //! - [`clock`]: the node's clock, system or simulated.
@@ -11,7 +11,7 @@
 //! - [`content`]: sealed content, opened only with the check against its commitment.
 //! - [`dir`]: the node directory: configuration, keys, database, run-time files, and opening it.
 //! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
-//! - [`error`]: errors of node operations.
+//! - [`error`]: errors of node operations, typed by concern, each keeping its cause.
 //! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.
 //! - [`indexes`]: the index each checkpoint of a log commits to.
 //! - [`inquiries`]: inquiries and their tracked life.

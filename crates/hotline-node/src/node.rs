@@ -13,10 +13,10 @@ use jiff::Timestamp;
 use rand_core::RngCore as _;
 
 use crate::dir::{Config, Limits, Mode, NodeDir, WriterLock, write_atomic, write_secret};
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, InputError, NodeError, Result};
 use crate::federation::{Federation, Peer};
 use crate::metrics::Metrics;
-use crate::offices::{OwnOffices, Signing, current_path, keep_retired, pending_path};
+use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::reader::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::{LogId, Store};
@@ -78,8 +78,8 @@ pub struct InitOptions {
     pub api_names: Vec<String>,
 }
 
-fn io(what: &str) -> impl Fn(std::io::Error) -> NodeError + '_ {
-    move |e| NodeError::Internal(format!("{what}: {e}"))
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> NodeError {
+    move |source| NodeError::File { what, source }
 }
 
 impl Node {
@@ -103,10 +103,9 @@ impl Node {
         }
         let witness_name = format!("{origin}/witness");
         let mut rng = os_rng();
-        let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng)
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng).map_err(InputError::Key)?;
         let wit_key = NoteKey::generate(&witness_name, ALG_COSIGNATURE_V1, &mut rng)
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+            .map_err(InputError::Key)?;
         crate::dir::create_private_dir(dir.root()).map_err(io("creating the directory"))?;
         crate::dir::create_private_dir(&dir.root().join("keys")).map_err(io("creating keys"))?;
         write_secret(&dir.log_key(), &log_key.to_skey()).map_err(io("writing the log key"))?;
@@ -129,8 +128,7 @@ impl Node {
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
         };
-        let text =
-            toml::to_string_pretty(&config).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
         crate::dir::create_private_dir(&dir.offices()).map_err(io("creating keys/offices"))?;
         crate::dir::create_private_dir(&dir.peers()).map_err(io("creating peers"))?;
@@ -154,10 +152,13 @@ impl Node {
     pub fn open(dir: &NodeDir) -> Result<Self> {
         let opened = dir.open(Mode::ReadWrite)?;
         let config = opened.config.clone();
-        let party = Party::new(&config.party).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let party = Party::new(&config.party).map_err(InputError::Name)?;
         let read_key = |p: &std::path::Path| -> Result<NoteKey> {
             let t = std::fs::read_to_string(p).map_err(io("reading a key"))?;
-            NoteKey::from_skey(&t).map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))
+            Ok(NoteKey::from_skey(&t).map_err(|source| Corrupt::KeyFile {
+                path: p.to_owned(),
+                source,
+            })?)
         };
         let log_key = Arc::new(read_key(&dir.log_key())?);
         let witness_key = Arc::new(read_key(&dir.witness_key())?);
@@ -175,8 +176,11 @@ impl Node {
         let mut peers = BTreeMap::new();
         for p in files {
             let t = std::fs::read_to_string(&p).map_err(io("reading a peer"))?;
-            let id: PartyIdentity = serde_json::from_str(&t)
-                .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))?;
+            let id: PartyIdentity =
+                serde_json::from_str(&t).map_err(|source| Corrupt::PeerFile {
+                    path: p.clone(),
+                    source,
+                })?;
             let refused = |e: NodeError| {
                 reword(e, |why| {
                     format!(
@@ -217,7 +221,7 @@ impl Node {
             TlsIdentity::generate(party.as_str())
                 .and_then(|t| t.save(&dir.tls_key(), &dir.tls_cert()).map(|()| t))
         }
-        .map_err(|e| NodeError::Internal(format!("the node's TLS key: {e}")))?;
+        .map_err(NodeError::Tls)?;
         let pins = PinSet::new();
         let fed = Federation::default();
         for id in peers.values() {
@@ -393,9 +397,7 @@ impl Node {
                 }
             }
         };
-        public
-            .seal_key()
-            .map_err(|e| NodeError::Internal(e.to_string()))
+        Ok(public.seal_key().map_err(Corrupt::Key)?)
     }
 
     /// The entry of `office`'s own log that revoked it, if it was revoked:
@@ -465,7 +467,11 @@ impl Node {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 NodeError::Conflict(format!("office {office} already exists"))
             } else {
-                NodeError::Internal(format!("writing the office key: {e}"))
+                OfficeError::Write {
+                    what: "writing the office key",
+                    source: e,
+                }
+                .into()
             }
         })?;
         self.inner.offices.hold(keys.clone());
@@ -503,8 +509,10 @@ impl Node {
         let new = Arc::new(OfficeKeys::generate(office.clone(), &mut os_rng()));
         let pending = pending_path(dir, &office);
         let _ = std::fs::remove_file(&pending);
-        write_secret(&pending, &new.to_secret_json())
-            .map_err(|e| NodeError::Internal(format!("writing the new office key: {e}")))?;
+        write_secret(&pending, &new.to_secret_json()).map_err(|source| OfficeError::Write {
+            what: "writing the new office key",
+            source,
+        })?;
         self.inner.offices.hold(new.clone());
         match self
             .inner
@@ -515,11 +523,11 @@ impl Node {
             Ok(a) => {
                 // The log names the new key now; a crash before this rename
                 // is finished at the next start (`OwnOffices::load`).
-                std::fs::rename(&pending, current_path(dir, &office)).map_err(|e| {
-                    NodeError::Internal(format!(
-                        "the rotation is in entry {}, but installing the new key file failed ({e}); restart the node to finish it",
-                        a.index
-                    ))
+                std::fs::rename(&pending, current_path(dir, &office)).map_err(|source| {
+                    OfficeError::Install {
+                        index: a.index,
+                        source,
+                    }
                 })?;
                 Ok(a)
             }
@@ -594,8 +602,7 @@ impl Node {
                 id.party, id.party
             )));
         }
-        let text =
-            serde_json::to_string_pretty(&id).map_err(|e| NodeError::Internal(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&id)?;
         // A re-pin with a new TLS key: the old key stops being accepted.
         if let Some(old_pin) = peers.get(&id.party).and_then(|o| o.tls_pin.clone())
             && id.tls_pin.as_ref() != Some(&old_pin)
@@ -763,10 +770,7 @@ impl Node {
             Kind::Message,
             time.unwrap_or_else(crate::clock::now),
         )?;
-        let own_key = keys
-            .public()
-            .seal_key()
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let own_key = keys.public().seal_key().map_err(Corrupt::Key)?;
         let (to2, from2) = (to.clone(), from.clone());
         let sealed = tokio::task::spawn_blocking(move || {
             seal::seal(
@@ -775,9 +779,7 @@ impl Node {
                 &mut os_rng(),
             )
         })
-        .await
-        .map_err(|e| NodeError::Internal(e.to_string()))?
-        .map_err(|e| NodeError::Internal(e.to_string()))?;
+        .await??;
         let draft = Draft {
             kind: Kind::Message,
             signer: Signer::Office(keys),
@@ -822,8 +824,7 @@ fn peer_record(
     id: PartyIdentity,
     replaces: Option<&Peer>,
 ) -> Result<Peer> {
-    let log =
-        NoteVerifier::from_vkey(&id.log_key).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let log = NoteVerifier::from_vkey(&id.log_key).map_err(InputError::Key)?;
     let mirror = store.log_id(log.name(), id.party.as_str())?;
     if let Some(pin) = &id.tls_pin {
         pins.insert(pin.clone(), id.party.to_string());
@@ -839,11 +840,9 @@ fn peer_record(
         }
         _ => None,
     };
-    let peer =
-        Peer::new(id, mirror, client, replaces).map_err(|e| NodeError::BadInput(e.to_string()))?;
+    let peer = Peer::new(id, mirror, client, replaces).map_err(InputError::Peer)?;
     if replaces.is_none() {
-        let keys = crate::federation::mirror::load_keys(store, mirror)
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let keys = crate::federation::mirror::load_keys(store, mirror)?;
         peer.set_learnt_keys(keys);
     }
     Ok(peer)
@@ -934,8 +933,12 @@ impl KeyHolder {
 
     fn pinned(id: &PartyIdentity) -> Result<Self> {
         let parse = |k: &str| {
-            NoteVerifier::from_vkey(k)
-                .map_err(|e| NodeError::Internal(format!("the pinned keys of {}: {e}", id.party)))
+            NoteVerifier::from_vkey(k).map_err(|source| {
+                NodeError::from(Corrupt::PinnedKeys {
+                    party: id.party.to_string(),
+                    source,
+                })
+            })
         };
         let (log, witness) = (parse(&id.log_key)?, parse(&id.witness_key)?);
         Ok(Self {
@@ -1000,7 +1003,9 @@ fn check_distinct(id: &PartyIdentity, holders: &[KeyHolder]) -> Result<()> {
     Ok(())
 }
 
-/// The same error with its message rewritten (to say where it came from).
+/// The same refusal with its message rewritten (to say where it came from).
+/// The node's own failures are passed on as they are: their words say what
+/// failed, and their sources stay theirs.
 fn reword(e: NodeError, f: impl FnOnce(&str) -> String) -> NodeError {
     match e {
         NodeError::BadInput(m) => NodeError::BadInput(f(&m)),
@@ -1010,6 +1015,7 @@ fn reword(e: NodeError, f: impl FnOnce(&str) -> String) -> NodeError {
         NodeError::TooLarge(m) => NodeError::TooLarge(f(&m)),
         NodeError::Busy(m) => NodeError::Busy(f(&m)),
         NodeError::Internal(m) => NodeError::Internal(f(&m)),
+        other => other,
     }
 }
 

@@ -27,8 +27,82 @@ use hotline_proto::keys::OfficeKeys;
 use hotline_proto::name::Office;
 
 use crate::dir::{NodeDir, write_secret};
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, Result};
 use crate::store::{LogId, Store};
+
+/// Why an own office's key files could not be kept in order; nothing the
+/// log says was undone.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OfficeError {
+    /// A key file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A new key file could not be written.
+    #[error("{what}: {source}")]
+    Write {
+        /// Which ("writing the office key").
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key of a rotation the log names could not be installed at start.
+    #[error("finishing a rotation of {office}: {source}")]
+    FinishRotation {
+        /// The office.
+        office: Office,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key of a rotation just appended could not be installed.
+    #[error(
+        "the rotation is in entry {index}, but installing the new key file failed ({source}); restart the node to finish it"
+    )]
+    Install {
+        /// The rotation's entry.
+        index: u64,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A new key no entry announced could not be removed.
+    #[error("removing an unannounced key {}: {source}", path.display())]
+    RemoveUnannounced {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A revoked office's key file could not be removed.
+    #[error("retiring {}: {source}", path.display())]
+    Retire {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key could not be kept under `retired/`.
+    #[error("keeping the retired key of {office} in {}: {source}", path.display())]
+    KeepRetired {
+        /// The office.
+        office: Office,
+        /// The file it should be kept in.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Where `office`'s current secret keys live.
 pub fn current_path(dir: &NodeDir, office: &Office) -> PathBuf {
@@ -56,10 +130,16 @@ pub fn retired_path(dir: &NodeDir, office: &Office, vk: &VerifyingKey) -> PathBu
 }
 
 fn read_keys(p: &Path) -> Result<OfficeKeys> {
-    let t = std::fs::read_to_string(p)
-        .map_err(|e| NodeError::Internal(format!("reading {}: {e}", p.display())))?;
-    OfficeKeys::from_secret_json(&t)
-        .map_err(|e| NodeError::Internal(format!("{}: {e}", p.display())))
+    let t = std::fs::read_to_string(p).map_err(|source| OfficeError::Read {
+        path: p.to_owned(),
+        source,
+    })?;
+    Ok(
+        OfficeKeys::from_secret_json(&t).map_err(|source| Corrupt::KeyFile {
+            path: p.to_owned(),
+            source,
+        })?,
+    )
 }
 
 fn json_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
@@ -134,8 +214,11 @@ impl OwnOffices {
     pub fn load(dir: &NodeDir, store: &dyn Store, log: LogId) -> Result<Self> {
         let mut history = KeyLog::new();
         for l in store.key_leaves(log)? {
-            let e = SignedEntry::from_leaf(&l.leaf)
-                .map_err(|e| NodeError::Internal(format!("own key entry {}: {e}", l.index)))?;
+            let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| Corrupt::EntryAt {
+                what: "own key entry",
+                index: l.index,
+                source,
+            })?;
             history.learn(l.index, &e);
         }
         let mut held: BTreeMap<Office, Vec<Arc<OfficeKeys>>> = BTreeMap::new();
@@ -155,12 +238,12 @@ impl OwnOffices {
                 if let Ok(old) = read_keys(&current_path(dir, &o)) {
                     keep_retired(dir, &old)?;
                 }
-                std::fs::rename(&p, current_path(dir, &o)).map_err(|e| {
-                    NodeError::Internal(format!("finishing a rotation of {o}: {e}"))
-                })?;
+                std::fs::rename(&p, current_path(dir, &o))
+                    .map_err(|source| OfficeError::FinishRotation { office: o, source })?;
             } else {
-                std::fs::remove_file(&p).map_err(|e| {
-                    NodeError::Internal(format!("removing an unannounced key {}: {e}", p.display()))
+                std::fs::remove_file(&p).map_err(|source| OfficeError::RemoveUnannounced {
+                    path: p.clone(),
+                    source,
                 })?;
             }
         }
@@ -169,8 +252,10 @@ impl OwnOffices {
             // A revocation whose key file was not yet retired.
             if latest(k.office()).is_some_and(|e| e.action == KeyAction::Revoke) {
                 keep_retired(dir, &k)?;
-                std::fs::remove_file(&p)
-                    .map_err(|e| NodeError::Internal(format!("retiring {}: {e}", p.display())))?;
+                std::fs::remove_file(&p).map_err(|source| OfficeError::Retire {
+                    path: p.clone(),
+                    source,
+                })?;
             }
             add(k);
         }
@@ -303,10 +388,11 @@ pub fn keep_retired(dir: &NodeDir, k: &OfficeKeys) -> Result<PathBuf> {
     match write_secret(&path, &k.to_secret_json()) {
         Ok(()) => Ok(path),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(path),
-        Err(e) => Err(NodeError::Internal(format!(
-            "keeping the retired key of {} in {}: {e}",
-            k.office(),
-            path.display()
-        ))),
+        Err(source) => Err(OfficeError::KeepRetired {
+            office: k.office().clone(),
+            path,
+            source,
+        }
+        .into()),
     }
 }

@@ -22,13 +22,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use hotline_proto::checkpoint::{self, CheckpointError};
 use hotline_proto::entry::{
-    BodyCommitment, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
+    BodyCommitment, EntryError, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
 };
 use hotline_proto::keys::{NoteKey, OfficeKeys};
 use hotline_proto::name::{Office, Party};
-use hotline_proto::tree;
-use hotline_proto::{Hash, b64, checkpoint};
+use hotline_proto::tree::{self, TreeError};
+use hotline_proto::{Hash, b64};
 use jiff::{SignedDuration, Timestamp, Unit};
 use tokio::sync::oneshot;
 
@@ -132,12 +133,27 @@ pub struct Appended {
 #[derive(Debug, thiserror::Error, Clone)]
 #[non_exhaustive]
 pub enum AppendError {
-    /// Storage failed; the whole batch was rolled back.
+    /// Storage failed; the whole batch was rolled back. Shared, because one
+    /// failed commit is the answer of every entry of its batch.
     #[error("storage: {0}")]
-    Store(String),
+    Store(#[source] Arc<StoreError>),
+    /// The log's cosignatures, which bound the entries' times, could not be
+    /// read; nothing of the batch was built.
+    #[error("storage: reading the log's cosignatures: {0}")]
+    Cosignatures(#[source] Arc<StoreError>),
+    /// The stored tree hashes do not give the new tree.
+    #[error("storage: {0}")]
+    Tree(#[source] Arc<TreeError>),
     /// The entry could not be built.
     #[error("{0}")]
     Invalid(String),
+    /// The entry as drafted does not make a valid entry (its shape, or its
+    /// encoding for signing).
+    #[error("{0}")]
+    Entry(#[source] Arc<EntryError>),
+    /// The new checkpoint could not be signed.
+    #[error("{0}")]
+    Checkpoint(#[source] Arc<CheckpointError>),
     /// The sequencer has stopped (node shutting down).
     #[error("the node is shutting down")]
     Stopped,
@@ -362,7 +378,7 @@ impl State {
         let cosigned = match cosigned_floor(&*self.store, self.log, now, self.skew) {
             Ok(c) => c,
             Err(e) => {
-                let e = AppendError::Store(format!("reading the log's cosignatures: {e}"));
+                let e = AppendError::Cosignatures(Arc::new(e));
                 for job in jobs {
                     let _ = job.reply.send(Err(e.clone()));
                 }
@@ -479,7 +495,7 @@ impl State {
             None => self
                 .store
                 .last_on_channel(self.log, d.kind.as_str(), &channel.1, channel.2.as_deref())
-                .map_err(|e| AppendError::Store(e.to_string()))?,
+                .map_err(|e| AppendError::Store(Arc::new(e)))?,
         };
         let header = Header {
             v: HEADER_VERSION,
@@ -502,7 +518,7 @@ impl State {
             digest: d.digest,
         };
         let entry = SignedEntry::sign(header, |m| signer.sign(m))
-            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+            .map_err(|e| AppendError::Entry(Arc::new(e)))?;
         if entry.leaf().len() > hotline_proto::entry::MAX_LEAF_BYTES {
             return Err(AppendError::Invalid(format!(
                 "the entry would be {} bytes; entries are at most {} bytes (shorten the terms or names; bodies are sealed apart and have their own limit)",
@@ -518,7 +534,7 @@ impl State {
             pending,
         };
         let new_hashes = tree::hashes_to_store(&overlay, index, leaf_hash)
-            .map_err(|e| AppendError::Store(e.to_string()))?;
+            .map_err(|e| AppendError::Tree(Arc::new(e)))?;
         // Nothing below fails: the entry is in the batch.
         self.index.apply_entry(index, &entry, staged);
         self.prev.insert(channel, Some(index));
@@ -565,7 +581,7 @@ impl State {
         index_root: Hash,
         now: Timestamp,
     ) -> Result<(), AppendError> {
-        let store_err = |e: StoreError| AppendError::Store(e.to_string());
+        let store_err = |e: StoreError| AppendError::Store(Arc::new(e));
         let new_size = self.size + leaves.len() as u64;
         let overlay = Overlay {
             store: &*self.store,
@@ -573,9 +589,9 @@ impl State {
             base: tree::stored_hash_count(self.size),
             pending: hashes,
         };
-        let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Store(e.to_string()))?;
+        let root = tree::root(&overlay, new_size).map_err(|e| AppendError::Tree(Arc::new(e)))?;
         let note = checkpoint::sign_indexed(&self.key, new_size, root, index_root)
-            .map_err(|e| AppendError::Invalid(e.to_string()))?;
+            .map_err(|e| AppendError::Checkpoint(Arc::new(e)))?;
         self.store
             .append(&AppendBatch {
                 log: self.log,

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::entries::{Held, check_text};
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;
 
@@ -133,7 +133,7 @@ impl Node {
     /// Every statement this party proposed or was asked to endorse, newest first.
     pub fn statements(&self) -> Result<Vec<Statement>> {
         let parse = |leaf: &[u8]| {
-            SignedEntry::from_leaf(leaf).map_err(|e| NodeError::Internal(e.to_string()))
+            SignedEntry::from_leaf(leaf).map_err(|e| NodeError::from(Corrupt::Entry(e)))
         };
         let mut held = Vec::new();
         for l in self

@@ -66,7 +66,7 @@ impl fmt::Display for TermsFileError {
 
 impl From<TermsFileError> for crate::NodeError {
     fn from(e: TermsFileError) -> Self {
-        crate::NodeError::BadInput(e.to_string())
+        crate::error::InputError::TermsFile(e).into()
     }
 }
 

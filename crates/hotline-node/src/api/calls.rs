@@ -103,7 +103,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     Ok(tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| NodeError::Internal(e.to_string()))??)
+        .map_err(NodeError::from)??)
 }
 
 pub(super) async fn list_calls(State(s): State<AppState>) -> Result<Json<Vec<Call>>, ApiError> {

@@ -225,7 +225,7 @@ async fn signal(
     match r {
         Ok(Ok(())) => StatusCode::ACCEPTED.into_response(),
         Ok(Err(e)) => {
-            let status = e.status();
+            let status = crate::api::status::status_of(&e);
             error(status, e.to_string())
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

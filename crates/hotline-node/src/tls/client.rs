@@ -69,22 +69,24 @@ impl PeerClient {
     ///
     /// [`TlsError::BadUrl`] if `url` is not `https://HOST[:PORT][/]`.
     pub fn new(url: &str, config: Arc<ClientConfig>, timeout: Duration) -> Result<Self, TlsError> {
-        let bad = |reason: &str| TlsError::BadUrl {
+        let bad = |reason: Box<dyn std::error::Error + Send + Sync>| TlsError::BadUrl {
             url: url.to_owned(),
-            reason: reason.to_owned(),
+            reason,
         };
         let uri: Uri = url
             .parse()
-            .map_err(|e: axum::http::uri::InvalidUri| bad(&e.to_string()))?;
+            .map_err(|e: axum::http::uri::InvalidUri| bad(e.into()))?;
         if uri.scheme_str() != Some("https") {
-            return Err(bad("the scheme must be https"));
+            return Err(bad("the scheme must be https".into()));
         }
-        let authority = uri.authority().ok_or_else(|| bad("it names no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| bad("it names no host".into()))?;
         if authority.as_str().contains('@') {
-            return Err(bad("it must not carry a user name or password"));
+            return Err(bad("it must not carry a user name or password".into()));
         }
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-            return Err(bad("it must not have a path or query"));
+            return Err(bad("it must not have a path or query".into()));
         }
         let host = authority
             .host()
@@ -92,7 +94,7 @@ impl PeerClient {
             .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(443);
         let server_name = ServerName::try_from(host.to_owned())
-            .map_err(|_| bad("the host is neither a DNS name nor an IP address"))?;
+            .map_err(|_| bad("the host is neither a DNS name nor an IP address".into()))?;
         let connector = PinnedConnector {
             tls: tokio_rustls::TlsConnector::from(config),
             host: host.into(),
@@ -165,7 +167,7 @@ impl PeerClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| TlsError::BadUrl {
                 url: format!("{}{path}", self.base),
-                reason: format!("the request cannot be built: {e}"),
+                reason: format!("the request cannot be built: {e}").into(),
             })?;
         let exchange = async {
             let response = self

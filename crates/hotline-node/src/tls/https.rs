@@ -141,18 +141,20 @@ impl ApiCert {
                 source,
             })
         };
-        let bad = |path: &Path, what, reason: String| TlsError::BadFile {
-            path: path.to_owned(),
-            what,
-            reason,
+        let bad = |path: &Path, what, reason: Box<dyn std::error::Error + Send + Sync>| {
+            TlsError::BadFile {
+                path: path.to_owned(),
+                what,
+                reason,
+            }
         };
         let key_pem = zeroize::Zeroizing::new(read(key_path)?);
         let cert_pem = read(cert_path)?;
         let key = PrivateKeyDer::from_pem_slice(&key_pem)
-            .map_err(|e| bad(key_path, "PEM private key", e.to_string()))?;
+            .map_err(|e| bad(key_path, "PEM private key", e.into()))?;
         let chain = CertificateDer::pem_slice_iter(&cert_pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad(cert_path, "PEM certificate", e.to_string()))?;
+            .map_err(|e| bad(cert_path, "PEM certificate", e.into()))?;
         let Some(first) = chain.first().cloned() else {
             return Err(bad(
                 cert_path,
@@ -160,11 +162,11 @@ impl ApiCert {
                 "no CERTIFICATE block".into(),
             ));
         };
-        let pin = cert_pin(&first).map_err(|e| bad(cert_path, "PEM certificate", e.to_string()))?;
+        let pin = cert_pin(&first).map_err(|e| bad(cert_path, "PEM certificate", e.into()))?;
         let signing = provider()
             .key_provider
             .load_private_key(key)
-            .map_err(|e| bad(key_path, "PEM private key", e.to_string()))?;
+            .map_err(|e| bad(key_path, "PEM private key", e.into()))?;
         let certified = CertifiedKey::new(chain, signing);
         if certified.keys_match().is_err() {
             return Err(TlsError::KeyMismatch {

@@ -76,7 +76,7 @@ impl TlsIdentity {
             .self_signed(&key)
             .map_err(|e| TlsError::Generate(Box::new(e)))?;
         let key_pem = Zeroizing::new(key.serialize_pem());
-        let der = key_der(&key_pem).map_err(|e| generated_unusable(&KeyProblem::Key(e)))?;
+        let der = key_der(&key_pem).map_err(|e| generated_unusable(&KeyProblem::Key(e.into())))?;
         let certified =
             certified_key(cert.der().clone(), der).map_err(|reason| generated_unusable(&reason))?;
         Self::from_parts(cert.pem(), key_pem, certified)
@@ -125,14 +125,16 @@ impl TlsIdentity {
         };
         let key_pem = Zeroizing::new(read(key_path)?);
         let cert_pem = read(cert_path)?;
-        let bad = |path: &Path, what, reason: String| TlsError::BadFile {
-            path: path.to_owned(),
-            what,
-            reason,
+        let bad = |path: &Path, what, reason: Box<dyn std::error::Error + Send + Sync>| {
+            TlsError::BadFile {
+                path: path.to_owned(),
+                what,
+                reason,
+            }
         };
-        let key = key_der(&key_pem).map_err(|e| bad(key_path, "PEM private key", e))?;
+        let key = key_der(&key_pem).map_err(|e| bad(key_path, "PEM private key", e.into()))?;
         let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes())
-            .map_err(|e| bad(cert_path, "PEM certificate", e.to_string()))?;
+            .map_err(|e| bad(cert_path, "PEM certificate", e.into()))?;
         let certified = match certified_key(cert, key) {
             Ok(c) => c,
             Err(KeyProblem::Mismatch) => {
@@ -145,7 +147,7 @@ impl TlsIdentity {
             Err(KeyProblem::Cert(e)) => return Err(bad(cert_path, "PEM certificate", e)),
         };
         Self::from_parts(cert_pem, key_pem, certified)
-            .map_err(|e| bad(cert_path, "PEM certificate", e.to_string()))
+            .map_err(|e| bad(cert_path, "PEM certificate", e.into()))
     }
 
     /// base64(SHA-256(SubjectPublicKeyInfo DER)) of this node's key: what the
@@ -173,7 +175,7 @@ impl TlsIdentity {
             .cert
             .first()
             .ok_or_else(|| KeyProblem::Cert("no certificate".into()))?;
-        let pin = cert_pin(cert).map_err(|e| KeyProblem::Cert(e.to_string()))?;
+        let pin = cert_pin(cert).map_err(|e| KeyProblem::Cert(e.into()))?;
         Ok(Self {
             cert_pem,
             key_pem,
@@ -203,21 +205,16 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-#[derive(Debug)]
+/// Why a key and a certificate do not make a TLS identity; the loader says
+/// which file, the generator that its own output was unusable.
+#[derive(Debug, thiserror::Error)]
 enum KeyProblem {
-    Key(String),
-    Cert(String),
+    #[error("key: {0}")]
+    Key(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("certificate: {0}")]
+    Cert(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the certificate is for another key")]
     Mismatch,
-}
-
-impl std::fmt::Display for KeyProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyProblem::Key(e) => write!(f, "key: {e}"),
-            KeyProblem::Cert(e) => write!(f, "certificate: {e}"),
-            KeyProblem::Mismatch => f.write_str("the certificate is for another key"),
-        }
-    }
 }
 
 fn generated_unusable(reason: &KeyProblem) -> TlsError {
@@ -226,8 +223,8 @@ fn generated_unusable(reason: &KeyProblem) -> TlsError {
     )))
 }
 
-fn key_der(pem: &str) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| e.to_string())
+fn key_der(pem: &str) -> Result<PrivateKeyDer<'static>, rustls::pki_types::pem::Error> {
+    PrivateKeyDer::from_pem_slice(pem.as_bytes())
 }
 
 /// Loads the key into the ring provider and checks that the certificate is
@@ -239,7 +236,7 @@ fn certified_key(
     let signing = provider()
         .key_provider
         .load_private_key(key)
-        .map_err(|e| KeyProblem::Key(e.to_string()))?;
+        .map_err(|e| KeyProblem::Key(e.into()))?;
     let certified = CertifiedKey::new(vec![cert], signing);
     match certified.keys_match() {
         Ok(()) => Ok(certified),
@@ -248,6 +245,6 @@ fn certified_key(
         }
         // ring's keys all report their public key, so "unknown" cannot
         // happen; refuse rather than run with an unchecked pair.
-        Err(e) => Err(KeyProblem::Cert(e.to_string())),
+        Err(e) => Err(KeyProblem::Cert(e.into())),
     }
 }

@@ -98,8 +98,10 @@ pub enum TlsError {
         path: PathBuf,
         /// What it should hold ("PEM private key", "PEM certificate").
         what: &'static str,
-        /// What is wrong with it.
-        reason: String,
+        /// What is wrong with it: the parser's or the crypto provider's error,
+        /// or a sentence where nothing failed but something is missing.
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The key file and the certificate file are not a pair.
     #[error(
@@ -130,8 +132,9 @@ pub enum TlsError {
     BadUrl {
         /// The address given.
         url: String,
-        /// What is wrong with it.
-        reason: String,
+        /// What is wrong with it: the URL parser's error, or a sentence.
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The server at the peer's address has another key than the pinned one.
     #[error(
