@@ -14,8 +14,11 @@ use hotline_proto::keys::KeyError;
 use hotline_proto::name::NameError;
 use hotline_proto::seal::SealError;
 
+use crate::dir::OpenError;
 use crate::federation::FedError;
 use crate::offices::OfficeError;
+use crate::proofs::ProofError;
+use crate::reader::ReadError;
 use crate::sequencer::AppendError;
 use crate::store::StoreError;
 use crate::terms_file::TermsFileError;
@@ -62,6 +65,15 @@ pub enum NodeError {
         #[source]
         source: StoreError,
     },
+    /// The node directory could not be opened or locked (500).
+    #[error("{}", .0.message())]
+    Open(#[source] OpenError),
+    /// A log held here could not be read back (500).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A proof could not be assembled from what is held here (500).
+    #[error(transparent)]
+    Proof(ProofError),
     /// The sequencer could not append (500); nothing was written.
     #[error("append failed, nothing written: {0}")]
     Append(#[source] AppendError),
@@ -142,6 +154,17 @@ pub enum Corrupt {
         /// Which entry ("agreement entry", "own key entry").
         what: &'static str,
         /// Its index in its log.
+        index: u64,
+        /// Why it does not parse.
+        #[source]
+        source: EntryError,
+    },
+    /// An entry of a party's log does not parse, said with its id.
+    #[error("{party}:{index}: {source}")]
+    EntryOf {
+        /// The party whose log holds it.
+        party: hotline_proto::name::Party,
+        /// Its index in that log.
         index: u64,
         /// Why it does not parse.
         #[source]

@@ -62,12 +62,6 @@ pub enum ReadError {
     Header(serde_json::Error),
 }
 
-impl From<ReadError> for NodeError {
-    fn from(e: ReadError) -> Self {
-        NodeError::Internal(e.to_string())
-    }
-}
-
 /// Read access to one log in a store.
 #[derive(Clone)]
 pub struct LogReader {

@@ -14,7 +14,7 @@ use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
 use crate::content::Shown;
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::store::StoredLeaf;
 
@@ -104,7 +104,7 @@ impl Records {
             .into_iter()
             .next()
             .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
-        Entry::from_stored(party, &leaf).map_err(|e| NodeError::Internal(e.to_string()))
+        Entry::from_stored(party, &leaf).map_err(|e| NodeError::Corrupt(Corrupt::Entry(e)))
     }
 
     /// The content of `e` as a reader acting for the offices `acts_for`
@@ -124,8 +124,13 @@ impl Records {
             .between(log, a.as_str(), b.as_str(), limit)?
             .iter()
             .map(|l| {
-                Entry::from_stored(party, l)
-                    .map_err(|e| NodeError::Internal(format!("{party}:{}: {e}", l.index)))
+                Entry::from_stored(party, l).map_err(|source| {
+                    NodeError::Corrupt(Corrupt::EntryOf {
+                        party: party.clone(),
+                        index: l.index,
+                        source,
+                    })
+                })
             })
             .collect()
     }

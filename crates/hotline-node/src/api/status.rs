@@ -22,6 +22,9 @@ pub fn status_of(e: &NodeError) -> StatusCode {
         NodeError::Internal(_)
         | NodeError::Store(_)
         | NodeError::OpenStore { .. }
+        | NodeError::Open(_)
+        | NodeError::Read(_)
+        | NodeError::Proof(_)
         | NodeError::Append(_)
         | NodeError::File { .. }
         | NodeError::Corrupt(_)

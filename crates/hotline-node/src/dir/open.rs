@@ -102,7 +102,7 @@ pub enum OpenError {
 impl OpenError {
     /// What was being done and why, as one line: what `NodeError` carries
     /// and what the CLI prints.
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match std::error::Error::source(self) {
             Some(why) => format!("{self}: {why}"),
             None => self.to_string(),
@@ -117,7 +117,7 @@ impl From<OpenError> for NodeError {
             | OpenError::ReadConfig(_)
             | OpenError::BadConfig { .. } => NodeError::NotFound(e.message()),
             OpenError::Busy { .. } => NodeError::Busy(e.message()),
-            OpenError::Lock(_) | OpenError::Store { .. } => NodeError::Internal(e.message()),
+            OpenError::Lock(_) | OpenError::Store { .. } => NodeError::Open(e),
         }
     }
 }
@@ -323,7 +323,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = node_dir(&tmp);
         let e = NodeError::from(dir.open(Mode::ReadOnly).err().unwrap());
-        assert!(matches!(e, NodeError::Internal(_)), "{e:?}");
+        assert!(matches!(e, NodeError::Open(_)), "{e:?}");
         assert!(
             e.to_string()
                 .starts_with(&format!("opening {}: ", dir.db().display())),

@@ -156,7 +156,7 @@ impl From<ProofError> for NodeError {
             ProofError::Unprovable { .. } | ProofError::WouldNotVerify(_) => {
                 NodeError::Conflict(e.to_string())
             }
-            _ => NodeError::Internal(e.to_string()),
+            _ => NodeError::Proof(e),
         }
     }
 }

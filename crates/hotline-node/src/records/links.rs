@@ -15,9 +15,7 @@ impl Records {
             .federation()
             .all()
             .iter()
-            .map(|peer| {
-                peer_status(&self.node, peer).map_err(|e| NodeError::Internal(e.to_string()))
-            })
+            .map(|peer| peer_status(&self.node, peer).map_err(NodeError::Federation))
             .collect()
     }
 
@@ -28,6 +26,6 @@ impl Records {
             .federation()
             .peer(party)
             .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))?;
-        peer_status(&self.node, &peer).map_err(|e| NodeError::Internal(e.to_string()))
+        peer_status(&self.node, &peer).map_err(NodeError::Federation)
     }
 }
