@@ -32,9 +32,9 @@ use rand_core::RngCore as _;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::dir::ConsoleConfig;
+use crate::console::store::{ConsoleStore, OperatorRow, SessionRow};
+use crate::dir::{ConsoleConfig, NodeDir};
 use crate::error::{NodeError, Result};
-use crate::store::{OperatorRow, SessionRow, Store};
 
 /// Fewest characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -170,7 +170,7 @@ impl From<NodeError> for Refusal {
 /// A party's console operators. Cheap to clone.
 #[derive(Clone)]
 pub struct Operators {
-    store: Arc<dyn Store>,
+    store: Arc<ConsoleStore>,
     party: Party,
     policy: ConsoleConfig,
 }
@@ -293,13 +293,32 @@ fn timestamp(s: i64) -> Timestamp {
 }
 
 impl Operators {
-    /// The operators of `party`'s node, under the console `policy`.
-    pub fn new(store: Arc<dyn Store>, party: Party, policy: ConsoleConfig) -> Self {
+    /// The operators kept in `store`, of `party`'s node, under the console
+    /// `policy`.
+    pub fn new(store: Arc<ConsoleStore>, party: Party, policy: ConsoleConfig) -> Self {
         Self {
             store,
             party,
             policy,
         }
+    }
+
+    /// The operators of the node in `dir`, from its console database
+    /// (created, or carried over from an older `hotline.db`, at the first
+    /// open). Works whether or not `hotline serve` runs.
+    pub fn open(dir: &NodeDir, party: Party, policy: ConsoleConfig) -> Result<Self> {
+        Ok(Self::new(Arc::new(ConsoleStore::open(dir)?), party, policy))
+    }
+
+    /// The highest mirror index `operator` has seen on `channel`.
+    pub fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
+        Ok(self.store.seen_mark(operator, channel)?)
+    }
+
+    /// Moves `operator`'s read mark on `channel` forward to `index` (never
+    /// back).
+    pub fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
+        Ok(self.store.set_seen_mark(operator, channel, index)?)
     }
 
     fn operator_of(&self, row: OperatorRow) -> Result<Operator> {
@@ -546,10 +565,11 @@ impl Operators {
 }
 
 impl crate::node::Node {
-    /// This node's console operators.
-    pub fn operators(&self) -> Operators {
-        Operators::new(
-            self.store().clone(),
+    /// This node's console operators, from the console database in its
+    /// directory.
+    pub fn operators(&self) -> Result<Operators> {
+        Operators::open(
+            self.dir(),
             self.party().clone(),
             self.config().console.clone(),
         )
@@ -562,7 +582,6 @@ mod tests {
     use jiff::SignedDuration;
 
     use super::*;
-    use crate::store::sqlite::SqliteStore;
 
     const PW: &str = "correct horse battery";
 
@@ -573,10 +592,10 @@ mod tests {
 
     fn fixture(policy: ConsoleConfig) -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
+        let dir = NodeDir::new(tmp.path());
         Fixture {
+            ops: Operators::open(&dir, Party::new("us").unwrap(), policy).unwrap(),
             _tmp: tmp,
-            ops: Operators::new(store, Party::new("us").unwrap(), policy),
         }
     }
 

@@ -106,7 +106,7 @@ pub async fn serve_with(
     // The operator console (HTML, not part of the JSON API's OpenAPI
     // document) shares the API's address.
     let router = app(node.clone(), &token)
-        .merge(crate::console::router(node))
+        .merge(crate::console::router(node).map_err(std::io::Error::other)?)
         .layer(middleware::from_fn_with_state(
             allowed,
             transport::check_host,

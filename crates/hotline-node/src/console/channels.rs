@@ -163,7 +163,7 @@ struct Page {
 /// Unread entries from the counterpart on a channel, for this operator.
 pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeError> {
     let log = c.node.log_of(&ch.theirs.party())?;
-    let mark = c.node.store().seen_mark(&op.operator.name, &ch.key())?;
+    let mark = c.operators.seen_mark(&op.operator.name, &ch.key())?;
     Ok(c.node
         .store()
         .count_from_to(log, ch.theirs.as_str(), ch.ours.as_str(), mark)?)

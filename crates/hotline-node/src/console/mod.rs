@@ -21,6 +21,7 @@ mod health;
 mod inquiry;
 mod needs_action;
 mod statements;
+pub mod store;
 mod throttle;
 mod timeline;
 mod view;
@@ -73,15 +74,19 @@ impl Console {
 }
 
 /// The console's routes, to be merged into the API's router.
-pub fn router(node: Node) -> Router {
+///
+/// # Errors
+///
+/// The console's database (`console.sqlite3`) cannot be opened.
+pub fn router(node: Node) -> crate::error::Result<Router> {
     let limit = node.config().limits.max_request_bytes;
     let state = Console {
-        operators: node.operators(),
+        operators: node.operators()?,
         throttle: throttle::Throttle::new(&node.config().console),
         node,
         inquiries: Default::default(),
     };
-    Router::new()
+    Ok(Router::new()
         .route("/", get(channels::page))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -136,5 +141,5 @@ pub fn router(node: Node) -> Router {
         // Multipart forms carry attachments base64-encoded later, so allow
         // the request limit plus the form's own overhead.
         .layer(DefaultBodyLimit::max(limit.saturating_add(64 * 1024)))
-        .with_state(state)
+        .with_state(state))
 }

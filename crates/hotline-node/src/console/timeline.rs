@@ -433,7 +433,7 @@ pub(crate) async fn page(
             })?;
         let (items, more, max_mirror) = items(&c2, &op, &ch, limit)?;
         if let Some(m) = max_mirror {
-            c2.node.store().set_seen_mark(&op.operator.name, &ch.key(), m)?;
+            c2.operators.set_seen_mark(&op.operator.name, &ch.key(), m)?;
         }
         let title = format!("{} ↔ {}", ch.ours, ch.theirs);
         Ok(Page {
