@@ -7,19 +7,18 @@
 //! - [`bench`] (feature `bench`): the store and sequencer, for the CLI's benchmarks and demo.
 //! - [`calls`]: call requests, acceptances, refusals, records and readouts.
 //! - [`clock`]: the node's clock, system or simulated.
-//! - [`console`]: the operator console (HTML).
 //! - [`content`]: sealed content, opened only with the check against its commitment.
 //! - [`dir`]: the node directory: configuration, keys, database, run-time files.
 //! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
 //! - [`error`]: errors of node operations.
 //! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.
+//! - [`held`]: read-only views of held entries and evidence, for the console.
 //! - [`indexes`]: the index each checkpoint of a log commits to.
 //! - [`inquiries`]: inquiries and their tracked life.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`modes`]: file modes of a node directory.
 //! - [`node`]: the node itself: opening, offices, peers, sending.
 //! - [`offices`]: this party's office keys.
-//! - [`operators`]: operators of the console.
 //! - [`proofs`]: proof bundles built from what a node holds.
 //! - [`reader`]: read-only access to a log, without secrets or lock.
 //! - [`sequencer`]: the single writer of the own log, in group commits.
@@ -36,19 +35,18 @@ pub mod api;
 pub mod bench;
 pub mod calls;
 pub mod clock;
-pub mod console;
 pub mod content;
 pub mod dir;
 pub mod entries;
 pub mod error;
 pub mod federation;
+pub mod held;
 pub mod indexes;
 pub mod inquiries;
 pub mod metrics;
 pub mod modes;
 pub mod node;
 pub mod offices;
-pub mod operators;
 pub mod proofs;
 pub mod reader;
 pub mod sequencer;

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::{Operator, Operators, check_password};
 use hotline_node::dir::NodeDir;
-use hotline_node::operators::{Operator, Operators, check_password};
 use hotline_proto::name::{Office, Party};
 
 use crate::DirArg;
@@ -92,7 +93,7 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
             json,
         } => {
             let (dir, _, ops) = open(&dir)?;
-            hotline_node::operators::check_name(&name)?;
+            hotline_console::operators::check_name(&name)?;
             let mut list = Vec::new();
             for o in std::iter::once(&office).chain(&offices) {
                 list.push(Office::new(o)?);
@@ -184,10 +185,11 @@ fn open(dir: &DirArg) -> Result<(NodeDir, Party, Operators)> {
     let dir = NodeDir::new(&dir.dir);
     let config = dir.read_config()?;
     let party = Party::new(&config.party)?;
-    let ops = Operators::open(&dir, party.clone(), config.console).with_context(|| {
+    let policy = ConsoleConfig::read(&dir)?;
+    let ops = Operators::open(&dir, party.clone(), policy).with_context(|| {
         format!(
             "opening {}",
-            dir.root().join(hotline_node::console::store::FILE).display()
+            dir.root().join(hotline_console::store::FILE).display()
         )
     })?;
     Ok((dir, party, ops))

@@ -13,8 +13,8 @@ use hotline_proto::index::KeyState;
 
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
-    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result,
-    StoreError, StoredLeaf, WitnessRequest, WitnessState, WitnessStore,
+    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result, StoreError, StoredLeaf,
+    WitnessRequest, WitnessState, WitnessStore,
 };
 
 /// A point in an append where a test can make the store fail.

@@ -9,8 +9,9 @@
 
 use std::process::Command;
 
-use hotline_node::dir::{ConsoleConfig, NodeDir};
-use hotline_node::operators::Operators;
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::Operators;
+use hotline_node::dir::NodeDir;
 use hotline_proto::name::Party as PartyName;
 
 use super::hostile::*;

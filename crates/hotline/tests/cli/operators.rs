@@ -6,8 +6,9 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use hotline_node::dir::{ConsoleConfig, NodeDir};
-use hotline_node::operators::{LoginError, Operators};
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::{LoginError, Operators};
+use hotline_node::dir::NodeDir;
 use hotline_proto::name::Party as PartyName;
 
 use super::util::{Party, Served, bin, fails, ok};

@@ -15,8 +15,8 @@ use hotline_proto::name::Party;
 use super::Console;
 use super::auth::Op;
 use super::view::{Chrome, PageError, blocking, html, open_content, texts, when};
-use crate::error::NodeError;
-use crate::proofs::ProofSource;
+use hotline_node::error::NodeError;
+use hotline_node::proofs::ProofSource;
 
 /// The keys a reader pins: both parties' log and cosigner keys.
 pub(crate) fn keyring(c: &Console) -> Keyring {
@@ -54,7 +54,6 @@ fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<SignedEntry,
     let log = c.node.log_of(party)?;
     let leaf = c
         .node
-        .store()
         .leaves(log, index, 1)?
         .into_iter()
         .next()
@@ -167,7 +166,6 @@ pub(crate) async fn page(
         }
         let leaf_hash = c2
             .node
-            .store()
             .leaves(c2.node.log_of(&party)?, index, 1)?
             .first()
             .map(|l| b64::encode(l.leaf_hash.0))
@@ -290,13 +288,13 @@ pub(crate) async fn attachment(
     let (name, bytes) = blocking(move || {
         let e = entry(&c2, &op, &party, index)?;
         let content = match open_content(&c2, &op, &party, index, &e) {
-            crate::content::Shown::Content(c) => c,
-            crate::content::Shown::Refused(u) => {
+            hotline_node::content::Shown::Content(c) => c,
+            hotline_node::content::Shown::Refused(u) => {
                 return Err(NodeError::Forbidden(format!(
                     "this entry's content was refused ({u}), so none of it is shown"
                 )));
             }
-            crate::content::Shown::Sealed => {
+            hotline_node::content::Shown::Sealed => {
                 return Err(NodeError::Forbidden(
                     "this entry's content is sealed to offices you do not act for".into(),
                 ));

@@ -5,12 +5,15 @@
 use rusqlite::Connection;
 
 use super::{ConsoleStore, OperatorRow, SessionRow};
-use crate::store::sqlite::SqliteStore;
+use hotline_node::store::sqlite::SqliteStore;
 
 fn fresh() -> (tempfile::TempDir, ConsoleStore) {
     let tmp = tempfile::tempdir().unwrap();
-    let s = ConsoleStore::open_at(&tmp.path().join(super::FILE), &tmp.path().join("hotline.db"))
-        .unwrap();
+    let s = ConsoleStore::open_at(
+        &tmp.path().join(super::FILE),
+        &tmp.path().join("hotline.db"),
+    )
+    .unwrap();
     (tmp, s)
 }
 
@@ -236,7 +239,10 @@ fn an_older_directory_is_carried_over_once() {
         (session.csrf.as_str(), session.created, session.last_seen),
         ("csrf-a", 1100, 1200)
     );
-    assert_eq!((op.name.as_str(), op.failures, op.admin), ("alice", 2, true));
+    assert_eq!(
+        (op.name.as_str(), op.failures, op.admin),
+        ("alice", 2, true)
+    );
     assert_eq!(s.seen_mark("alice", "us/fbi ru/fsb").unwrap(), Some(7));
     assert_eq!(s.seen_mark("bob", "us/fbi ru/fsb").unwrap(), Some(3));
 

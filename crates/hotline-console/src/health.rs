@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::Console;
 use super::auth::Op;
 use super::view::{Chrome, PageError, blocking, html, relative, when};
-use crate::federation::status::PeerStatus;
+use hotline_node::federation::status::PeerStatus;
 
 pub(crate) struct PeerView {
     pub s: PeerStatus,
@@ -35,13 +35,13 @@ struct Page {
 pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
     let c2 = c.clone();
     let page = blocking(move || {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
         for peer in c2.node.federation().all() {
-            let s = crate::federation::status::peer_status(&c2.node, &peer)
-                .map_err(|e| crate::error::NodeError::Internal(e.to_string()))?;
-            let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
+            let s = hotline_node::federation::status::peer_status(&c2.node, &peer)
+                .map_err(|e| hotline_node::error::NodeError::Internal(e.to_string()))?;
+            let fmt = |x: &Option<hotline_node::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
                     "size {} at {} ({}), by {}'s witness ({})",
                     cs.size,
@@ -69,7 +69,6 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
         }
         let evidence = c2
             .node
-            .store()
             .equivocations()?
             .into_iter()
             .map(|e| {

@@ -23,9 +23,9 @@ use super::view::{
     Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
     see_other, texts, urlencode, when,
 };
-use crate::calls::{Call, CallRequest};
-use crate::error::NodeError;
-use crate::federation::signal::{self, Signal};
+use hotline_node::calls::{Call, CallRequest};
+use hotline_node::error::NodeError;
+use hotline_node::federation::signal::{self, Signal};
 
 /// What the request form had, to show again.
 #[derive(Default)]
@@ -275,13 +275,7 @@ impl Page {
 fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> ReadoutShown {
     let content = parse_id(id).and_then(|(party, index)| {
         let log = c.node.log_of(&party).ok()?;
-        let leaf = c
-            .node
-            .store()
-            .leaves(log, index, 1)
-            .ok()?
-            .into_iter()
-            .next()?;
+        let leaf = c.node.leaves(log, index, 1).ok()?.into_iter().next()?;
         let e = hotline_proto::entry::SignedEntry::from_leaf(&leaf.leaf).ok()?;
         Some(open_content(c, op, &party, index, &e))
     });

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use super::Console;
 use super::auth::Op;
-use crate::error::NodeError;
+use hotline_node::error::NodeError;
 
 /// The build's version, in asset URLs so that a cached stylesheet or
 /// script never outlives the binary that served it.
@@ -96,9 +96,9 @@ pub(crate) fn overdue_for(c: &Console, op: &Op) -> Result<Vec<(String, String)>,
 /// Conditions that must be in front of every operator until resolved.
 pub(crate) fn alarms(c: &Console) -> Vec<String> {
     let mut out = Vec::new();
-    if let Ok(list) = c.node.store().equivocations() {
+    if let Ok(list) = c.node.equivocations() {
         for e in list {
-            let what = if crate::federation::evidence::is_index_mismatch(&e.bundle) {
+            let what = if hotline_node::federation::evidence::is_index_mismatch(&e.bundle) {
                 "signed a checkpoint whose index is not the index of its entries"
             } else {
                 "showed two different histories"
@@ -282,7 +282,7 @@ pub(crate) fn open_content(
     party: &Party,
     index: u64,
     e: &SignedEntry,
-) -> crate::content::Shown {
+) -> hotline_node::content::Shown {
     c.node.open_checked(party, index, e, &|o| op.acts_for(o))
 }
 

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::Console;
 use super::auth::Op;
 use super::view::{entry_url, overdue_for};
-use crate::store::LogId;
+use hotline_node::store::LogId;
 
 /// How often deadlines are re-checked when nothing arrives.
 const TICK: Duration = Duration::from_secs(2);
@@ -31,7 +31,7 @@ struct Live {
     cursors: Vec<(Party, LogId, u64)>,
     own: tokio::sync::watch::Receiver<u64>,
     mirrored: tokio::sync::watch::Receiver<u64>,
-    signals: tokio::sync::broadcast::Receiver<crate::federation::signal::Signal>,
+    signals: tokio::sync::broadcast::Receiver<hotline_node::federation::signal::Signal>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     overdue: Option<Vec<String>>,
     queue: VecDeque<Event>,
@@ -55,16 +55,16 @@ impl Live {
     /// once the session has ended (signed out, removed, locked, expired):
     /// the stream stops with it.
     fn poll(&mut self) -> Option<Vec<Event>> {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         if !matches!(self.c.operators.session(&self.op.token, now), Ok(Some(_))) {
             return None;
         }
         let mut out = Vec::new();
-        let store = self.c.node.store().clone();
+        let node = &self.c.node;
         for (party, log, seen) in &mut self.cursors {
-            let size = store.size(*log).unwrap_or(*seen);
+            let size = node.log_size(*log).unwrap_or(*seen);
             while *seen < size {
-                let Ok(leaves) = store.leaves(*log, *seen, 500) else {
+                let Ok(leaves) = node.leaves(*log, *seen, 500) else {
                     break;
                 };
                 if leaves.is_empty() {
@@ -130,14 +130,17 @@ pub(crate) async fn stream(
     State(c): State<Console>,
     op: Op,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let store = c.node.store().clone();
     let mut cursors = vec![(
         c.node.party().clone(),
         c.node.log_id(),
-        store.size(c.node.log_id()).unwrap_or(0),
+        c.node.log_size(c.node.log_id()).unwrap_or(0),
     )];
     for p in c.node.federation().all() {
-        cursors.push((p.party.clone(), p.mirror, store.size(p.mirror).unwrap_or(0)));
+        cursors.push((
+            p.party.clone(),
+            p.mirror,
+            c.node.log_size(p.mirror).unwrap_or(0),
+        ));
     }
     let live = Live {
         own: c.node.size_watch(),

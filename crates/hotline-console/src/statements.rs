@@ -19,9 +19,9 @@ use super::view::{
     Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
     see_other, texts, urlencode, when,
 };
-use crate::error::NodeError;
-use crate::proofs::ProofSource;
-use crate::statements::Statement;
+use hotline_node::error::NodeError;
+use hotline_node::proofs::ProofSource;
+use hotline_node::statements::Statement;
 
 pub(crate) struct Row {
     pub s: Statement,
@@ -39,13 +39,7 @@ pub(crate) struct Row {
 fn row(c: &Console, op: &Op, s: Statement) -> Row {
     let content = parse_id(&s.id).and_then(|(party, index)| {
         let log = c.node.log_of(&party).ok()?;
-        let leaf = c
-            .node
-            .store()
-            .leaves(log, index, 1)
-            .ok()?
-            .into_iter()
-            .next()?;
+        let leaf = c.node.leaves(log, index, 1).ok()?.into_iter().next()?;
         let e = SignedEntry::from_leaf(&leaf.leaf).ok()?;
         open_content(c, op, &party, index, &e).into_content()
     });

@@ -20,7 +20,7 @@ use super::view::{
     AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, open_content,
     relative, texts, when,
 };
-use crate::error::NodeError;
+use hotline_node::error::NodeError;
 
 /// The most entries one timeline page shows.
 const MAX_LIMIT: u64 = 5000;
@@ -99,12 +99,7 @@ impl Receipts {
             vec![c.node.log_id()]
         };
         for log in other {
-            for l in c
-                .node
-                .store()
-                .referencing(log, party.as_str(), index)
-                .ok()?
-            {
+            for l in c.node.referencing(log, party.as_str(), index).ok()? {
                 if let Ok(e) = SignedEntry::from_leaf(&l.leaf)
                     && e.header().kind == Kind::Receipt
                 {
@@ -124,7 +119,7 @@ pub(crate) fn items(
     ch: &Channel,
     limit: u64,
 ) -> Result<(Vec<Item>, bool, Option<u64>), NodeError> {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let own = c.node.party().clone();
     let theirs = ch.theirs.party();
     let mut raw: Vec<(Party, u64, SignedEntry)> = Vec::new();
@@ -132,10 +127,9 @@ pub(crate) fn items(
     let mut max_mirror = None;
     for party in [own.clone(), theirs.clone()] {
         let log = c.node.log_of(&party)?;
-        let leaves =
-            c.node
-                .store()
-                .between(log, ch.ours.as_str(), ch.theirs.as_str(), limit + 1)?;
+        let leaves = c
+            .node
+            .between(log, ch.ours.as_str(), ch.theirs.as_str(), limit + 1)?;
         if leaves.len() as u64 > limit {
             more = true;
         }
@@ -323,7 +317,7 @@ fn item(
 
 /// What an inquiry's deadlines say now.
 pub(crate) fn deadline_words(
-    q: &crate::inquiries::Inquiry,
+    q: &hotline_node::inquiries::Inquiry,
     now: Timestamp,
 ) -> (Option<String>, bool) {
     if q.closed.is_some() {

@@ -13,14 +13,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, params};
 
-use crate::dir::NodeDir;
-use crate::store::{Result, StoreError};
+use hotline_node::dir::NodeDir;
+use hotline_node::store::{Result, StoreError};
 
 /// The file's name in the node directory.
 pub const FILE: &str = "console.sqlite3";
 
 /// The console's migrations, in order; their count is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/console/0001_console.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_console.sql")];
 
 /// The columns `operator_row` reads, in its order.
 const OPERATOR_COLUMNS: &str =
@@ -128,9 +128,8 @@ impl ConsoleStore {
 
     /// Moves the read mark forward (never back).
     pub fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
-        let index = i64::try_from(index).map_err(|_| {
-            StoreError::Corrupt(format!("{index} does not fit SQLite's integer"))
-        })?;
+        let index = i64::try_from(index)
+            .map_err(|_| StoreError::Corrupt(format!("{index} does not fit SQLite's integer")))?;
         self.conn()?
             .execute(
                 "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
@@ -407,8 +406,11 @@ fn migrate(c: &mut Connection) -> Result<()> {
             return Ok(());
         };
         tx.execute_batch(sql).map_err(db)?;
-        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [have + 1])
-            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [have + 1],
+        )
+        .map_err(db)?;
         tx.commit().map_err(db)?;
     }
 }
@@ -427,8 +429,8 @@ fn carry_over(c: &mut Connection, node_db: &Path) -> Result<()> {
     }
     let mut copied = [0i64; 3];
     if node_db.exists() {
-        let old = Connection::open_with_flags(node_db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(db)?;
+        let old =
+            Connection::open_with_flags(node_db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db)?;
         old.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         for ((table, cols), n) in CARRIED.iter().zip(&mut copied) {
@@ -438,7 +440,7 @@ fn carry_over(c: &mut Connection, node_db: &Path) -> Result<()> {
     tx.execute(
         "INSERT INTO carried_over (at, operators, sessions, seen_marks) VALUES (?1, ?2, ?3, ?4)",
         params![
-            crate::clock::now().as_second(),
+            hotline_node::clock::now().as_second(),
             copied[0],
             copied[1],
             copied[2]

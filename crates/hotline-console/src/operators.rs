@@ -32,9 +32,12 @@ use rand_core::RngCore as _;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::console::store::{ConsoleStore, OperatorRow, SessionRow};
-use crate::dir::{ConsoleConfig, NodeDir};
-use crate::error::{NodeError, Result};
+use hotline_node::dir::NodeDir;
+use hotline_node::error::{NodeError, Result};
+use hotline_node::node::Node;
+
+use crate::config::ConsoleConfig;
+use crate::store::{ConsoleStore, OperatorRow, SessionRow};
 
 /// Fewest characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -125,8 +128,8 @@ impl From<NodeError> for LoginError {
     }
 }
 
-impl From<crate::store::StoreError> for LoginError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<hotline_node::store::StoreError> for LoginError {
+    fn from(e: hotline_node::store::StoreError) -> Self {
         LoginError::Internal(format!("storage: {e}"))
     }
 }
@@ -155,8 +158,8 @@ impl From<LoginError> for Refusal {
     }
 }
 
-impl From<crate::store::StoreError> for Refusal {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<hotline_node::store::StoreError> for Refusal {
+    fn from(e: hotline_node::store::StoreError) -> Self {
         Refusal::Other(e.into())
     }
 }
@@ -310,6 +313,13 @@ impl Operators {
         Ok(Self::new(Arc::new(ConsoleStore::open(dir)?), party, policy))
     }
 
+    /// The operators of `node`, under the `[console]` section of its
+    /// hotline.toml.
+    pub fn of(node: &Node) -> Result<Self> {
+        let policy = ConsoleConfig::read(node.dir())?;
+        Self::open(node.dir(), node.party().clone(), policy)
+    }
+
     /// The highest mirror index `operator` has seen on `channel`.
     pub fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
         Ok(self.store.seen_mark(operator, channel)?)
@@ -398,7 +408,7 @@ impl Operators {
             password_hash: hash_password(password)?,
             failures: 0,
             locked_until: None,
-            created: crate::clock::now().as_second(),
+            created: hotline_node::clock::now().as_second(),
         };
         if !self.store.add_operator(&row)? {
             return Err(conflict());
@@ -561,18 +571,6 @@ impl Operators {
     /// Ends the session with this token (an unknown token is no error).
     pub fn logout(&self, token: &str) -> Result<()> {
         Ok(self.store.end_operator_session(&token_hash(token))?)
-    }
-}
-
-impl crate::node::Node {
-    /// This node's console operators, from the console database in its
-    /// directory.
-    pub fn operators(&self) -> Result<Operators> {
-        Operators::open(
-            self.dir(),
-            self.party().clone(),
-            self.config().console.clone(),
-        )
     }
 }
 
@@ -986,10 +984,10 @@ mod tests {
     #[test]
     fn timestamps_round_trip() {
         let f = ops();
-        let before = crate::clock::now()
+        let before = hotline_node::clock::now()
             .checked_sub(SignedDuration::from_secs(1))
             .unwrap();
         let a = f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
-        assert!(a.created >= before && a.created <= crate::clock::now());
+        assert!(a.created >= before && a.created <= hotline_node::clock::now());
     }
 }
