@@ -3,6 +3,7 @@
 //! ```text
 //! DIR/hotline.toml           configuration
 //! DIR/hotline.db             SQLite store (WAL)
+//! DIR/console.sqlite3        the console's operators, sessions, read marks (hotline-console; mode 0600)
 //! DIR/keys/log.key           party log key (C2SP skey, mode 0600)
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
 //! DIR/keys/offices/*.json    office keys (mode 0600)
