@@ -20,8 +20,8 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
-    see_other, texts, urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
+    urlencode, when,
 };
 use hotline_node::calls::{Call, CallRequest};
 use hotline_node::error::NodeError;
@@ -274,10 +274,8 @@ impl Page {
 
 fn readout_shown(c: &Console, op: &Op, id: &str, office: &str, t: Timestamp) -> ReadoutShown {
     let content = parse_id(id).and_then(|(party, index)| {
-        let log = c.node.log_of(&party).ok()?;
-        let leaf = c.node.leaves(log, index, 1).ok()?.into_iter().next()?;
-        let e = hotline_proto::entry::SignedEntry::from_leaf(&leaf.leaf).ok()?;
-        Some(open_content(c, op, &party, index, &e))
+        let e = c.records.entry(&party, index).ok()?;
+        Some(c.records.open_for(&e, &|o| op.acts_for(o)))
     });
     let refused = content.as_ref().and_then(|s| s.refusal());
     let content = content.and_then(|s| s.into_content());
@@ -572,7 +570,21 @@ pub(crate) async fn ended(
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
     let call = blocking(move || n.call(&id2)).await?;
-    let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
+    op.side(&format!("call {id}"), &call.from, &call.to)?;
+    // The node writes the record as this party's office on the call, the
+    // requester when both are this party's: the operator must act for that
+    // one, not merely for one of the two.
+    let own = |o: &str| o.split('/').next() == Some(c.node.party().as_str());
+    let ours = if own(&call.from) {
+        &call.from
+    } else {
+        &call.to
+    };
+    op.must_act_for(
+        &Office::new(ours).map_err(PageError::internal)?,
+        "Recording this call",
+    )?;
+    let ours = ours.as_str();
     if let Some(r) = call.records.iter().find(|r| r.office == ours) {
         return Ok((StatusCode::OK, Json(serde_json::json!({ "id": r.id }))).into_response());
     }

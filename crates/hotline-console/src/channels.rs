@@ -110,7 +110,7 @@ pub(crate) fn link_view(c: &Console, party: &hotline_proto::name::Party) -> Link
             cosigned_stale: true,
         };
     };
-    let st = hotline_node::federation::status::peer_status(&c.node, &peer);
+    let st = c.records.link(party);
     let link = peer.link();
     let words = if link.up {
         format!("up since {}", when(link.since))
@@ -162,10 +162,8 @@ struct Page {
 
 /// Unread entries from the counterpart on a channel, for this operator.
 pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeError> {
-    let log = c.node.log_of(&ch.theirs.party())?;
     let mark = c.operators.seen_mark(&op.operator.name, &ch.key())?;
-    Ok(c.node
-        .count_from_to(log, ch.theirs.as_str(), ch.ours.as_str(), mark)?)
+    c.records.unseen(&ch.ours, &ch.theirs, mark)
 }
 
 /// `GET /`.

@@ -9,14 +9,14 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, Keyring};
-use hotline_proto::entry::{Kind, SignedEntry};
+use hotline_proto::entry::Kind;
 use hotline_proto::name::Party;
 
 use super::Console;
 use super::auth::Op;
-use super::view::{Chrome, PageError, blocking, html, open_content, texts, when};
+use super::view::{Chrome, PageError, blocking, html, texts, when};
 use hotline_node::error::NodeError;
-use hotline_node::proofs::ProofSource;
+use hotline_node::records::Entry;
 
 /// The keys a reader pins: both parties' log and cosigner keys.
 pub(crate) fn keyring(c: &Console) -> Keyring {
@@ -50,25 +50,14 @@ fn parse(party: &str, index: &str) -> Result<(Party, u64), PageError> {
 
 /// The entry, if the operator may see it: anything to or from their
 /// offices, and party-level entries (agreements, keys).
-fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<SignedEntry, NodeError> {
-    let log = c.node.log_of(party)?;
-    let leaf = c
-        .node
-        .leaves(log, index, 1)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| NodeError::NotFound(format!("no entry {party}:{index} is held here")))?;
-    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+fn entry(c: &Console, op: &Op, party: &Party, index: u64) -> Result<Entry, NodeError> {
+    let e = c.records.entry(party, index)?;
     let h = e.header();
     if !matches!(h.kind, Kind::Agreement | Kind::Key) {
         let to = h.to.as_ref().map(ToString::to_string).unwrap_or_default();
         op.side(&format!("{party}:{index}"), &h.from, &to)?;
     }
     Ok(e)
-}
-
-fn inclusion(src: &ProofSource, party: &Party, index: u64) -> Result<String, NodeError> {
-    src.inclusion(party, index)
 }
 
 fn offer(
@@ -129,10 +118,10 @@ pub(crate) async fn page(
         let e = entry(&c2, &op, &party, index)?;
         let h = e.header().clone();
         let id = format!("{party}:{index}");
-        let shown = open_content(&c2, &op, &party, index, &e);
+        let shown = c2.records.open_for(&e, &|o| op.acts_for(o));
         let refused = shown.refusal();
         let content = shown.into_content();
-        let src = ProofSource::open(c2.node.dir())?;
+        let src = c2.records.proofs()?;
         let keys = keyring(&c2);
         let base = format!("/entries/{party}/{index}");
         let file = format!("{party}-{index}");
@@ -141,7 +130,7 @@ pub(crate) async fn page(
             "Inclusion: the entry is in the log, signed by its writer",
             format!("{base}/proof"),
             format!("{file}-inclusion.json"),
-            inclusion(&src, &party, index),
+            src.inclusion(&party, index),
         )];
         if matches!(
             h.kind,
@@ -164,12 +153,7 @@ pub(crate) async fn page(
                 src.answered(&id),
             ));
         }
-        let leaf_hash = c2
-            .node
-            .leaves(c2.node.log_of(&party)?, index, 1)?
-            .first()
-            .map(|l| b64::encode(l.leaf_hash.0))
-            .unwrap_or_default();
+        let leaf_hash = b64::encode(e.leaf_hash());
         Ok(Page {
             p: Chrome::new(&c2, &op, "channels", format!("Evidence for {id}")),
             kind: h.kind.to_string(),
@@ -237,10 +221,10 @@ async fn bundle_download(
     let c2 = c.clone();
     let b = blocking(move || {
         entry(&c2, &op, &party, index)?;
-        let src = ProofSource::open(c2.node.dir())?;
+        let src = c2.records.proofs()?;
         let id = format!("{party}:{index}");
         match which {
-            "inclusion" => inclusion(&src, &party, index),
+            "inclusion" => src.inclusion(&party, index),
             "delivery" => src.delivery(&id),
             _ => src.answered(&id),
         }
@@ -287,7 +271,7 @@ pub(crate) async fn attachment(
     let c2 = c.clone();
     let (name, bytes) = blocking(move || {
         let e = entry(&c2, &op, &party, index)?;
-        let content = match open_content(&c2, &op, &party, index, &e) {
+        let content = match c2.records.open_for(&e, &|o| op.acts_for(o)) {
             hotline_node::content::Shown::Content(c) => c,
             hotline_node::content::Shown::Refused(u) => {
                 return Err(NodeError::Forbidden(format!(

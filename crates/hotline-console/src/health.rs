@@ -38,9 +38,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
         let now = hotline_node::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
-        for peer in c2.node.federation().all() {
-            let s = hotline_node::federation::status::peer_status(&c2.node, &peer)
-                .map_err(|e| hotline_node::error::NodeError::Internal(e.to_string()))?;
+        for s in c2.records.links()? {
             let fmt = |x: &Option<hotline_node::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
                     "size {} at {} ({}), by {}'s witness ({})",
@@ -68,8 +66,8 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             });
         }
         let evidence = c2
-            .node
-            .equivocations()?
+            .records
+            .alarms()?
             .into_iter()
             .map(|e| {
                 let t = jiff::Timestamp::from_second(e.detected)
@@ -80,7 +78,7 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             .collect();
         Ok(Page {
             p: Chrome::new(&c2, &op, "health", "Link and witness health"),
-            log_size: c2.node.reader().size()?,
+            log_size: c2.records.log_size()?,
             origin: c2.node.config().origin.clone(),
             peers,
             evidence,

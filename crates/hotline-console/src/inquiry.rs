@@ -8,7 +8,6 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hotline_proto::agreement::parse_id;
-use hotline_proto::entry::SignedEntry;
 use hotline_proto::name::Office;
 
 use super::Console;
@@ -17,7 +16,7 @@ use super::compose::{FormData, Typed, content_from};
 use super::timeline::{deadline_words, stix_summary};
 use super::view::{
     AttachmentView, Chrome, Done, PageError, attachment_views, blocking, check_id, entry_url, html,
-    html_status, open_content, refusal, see_other, texts, urlencode, when,
+    html_status, refusal, see_other, texts, urlencode, when,
 };
 use hotline_node::error::NodeError;
 use hotline_node::inquiries::Inquiry;
@@ -88,15 +87,8 @@ pub(crate) struct Shown {
 fn shown(c: &Console, op: &Op, id: &str) -> Result<Shown, NodeError> {
     let (party, index) =
         parse_id(id).ok_or_else(|| NodeError::BadInput(format!("{id:?} is not an entry id")))?;
-    let log = c.node.log_of(&party)?;
-    let leaf = c
-        .node
-        .leaves(log, index, 1)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| NodeError::NotFound(format!("no entry {id} is held here")))?;
-    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
-    let shown = open_content(c, op, &party, index, &e);
+    let e = c.records.entry(&party, index)?;
+    let shown = c.records.open_for(&e, &|o| op.acts_for(o));
     let refused = shown.refusal();
     let content = shown.into_content();
     let url = entry_url(id);

@@ -40,6 +40,8 @@ mod admin;
 mod agreements;
 mod assets;
 mod auth;
+#[cfg(test)]
+mod authz_tests;
 mod calls;
 mod channels;
 mod compose;
@@ -66,7 +68,9 @@ use hotline_node::node::Node;
 #[derive(Clone)]
 pub(crate) struct Console {
     node: Node,
-    operators: crate::operators::Operators,
+    /// Everything the pages read.
+    records: hotline_node::records::Records,
+    operators: operators::Operators,
     /// Sign-in attempts per client address and password checks at once.
     throttle: throttle::Throttle,
     /// Every page frame and every live stream asks which inquiries are
@@ -75,9 +79,9 @@ pub(crate) struct Console {
     inquiries: std::sync::Arc<std::sync::Mutex<Option<(Seen, Inquiries)>>>,
 }
 
-/// When a reading was taken: the time, the own log's size and the mirrors'
-/// arrival count. A reading is reused only while all three still hold.
-type Seen = (std::time::Instant, u64, u64);
+/// When a reading was taken: the time, and how far the logs had come. A
+/// reading is reused only while both still hold.
+type Seen = (std::time::Instant, hotline_node::records::Progress);
 
 type Inquiries = std::sync::Arc<Vec<hotline_node::inquiries::Inquiry>>;
 
@@ -86,18 +90,17 @@ impl Console {
     /// most a second behind the clock (deadlines pass without entries).
     pub(crate) fn inquiries(&self) -> hotline_node::error::Result<Inquiries> {
         let fresh = std::time::Duration::from_secs(1);
-        let own = *self.node.size_watch().borrow();
-        let mirrored = *self.node.mirrored_watch().borrow();
+        let progress = self.records.progress();
         if let Ok(g) = self.inquiries.lock()
-            && let Some(((at, o, m), list)) = g.as_ref()
+            && let Some(((at, p), list)) = g.as_ref()
             && at.elapsed() < fresh
-            && (*o, *m) == (own, mirrored)
+            && *p == progress
         {
             return Ok(list.clone());
         }
         let list = std::sync::Arc::new(self.node.inquiries()?);
         if let Ok(mut g) = self.inquiries.lock() {
-            *g = Some(((std::time::Instant::now(), own, mirrored), list.clone()));
+            *g = Some(((std::time::Instant::now(), progress), list.clone()));
         }
         Ok(list)
     }
@@ -115,6 +118,7 @@ pub fn router(node: Node) -> hotline_node::error::Result<Router> {
     let state = Console {
         operators: operators::Operators::open(node.dir(), node.party().clone(), config.clone())?,
         throttle: throttle::Throttle::new(&config),
+        records: hotline_node::records::Records::new(node.clone()),
         node,
         inquiries: Default::default(),
     };

@@ -8,7 +8,7 @@
 //! the link is down. Each is read from the logs as every other page reads
 //! them, so the list empties itself as the work is done.
 
-use hotline_proto::entry::{Kind, SignedEntry};
+use hotline_proto::entry::Kind;
 use hotline_proto::name::Party;
 use jiff::Timestamp;
 
@@ -133,14 +133,11 @@ pub(crate) fn actions(c: &Console, op: &Op) -> Result<Vec<Action>, NodeError> {
 fn refusals(c: &Console, op: &Op, now: Timestamp, out: &mut Vec<Action>) -> Result<(), NodeError> {
     let own = c.node.party().to_string();
     for ch in super::channels::channels_for(c, op)? {
-        let log = c.node.log_of(&ch.theirs.party())?;
-        let leaves = c
-            .node
-            .between(log, ch.theirs.as_str(), ch.ours.as_str(), REFUSALS_SCANNED)?;
-        for l in leaves {
-            let Ok(e) = SignedEntry::from_leaf(&l.leaf) else {
-                continue;
-            };
+        let theirs = ch.theirs.party();
+        for e in c
+            .records
+            .between(&theirs, &ch.theirs, &ch.ours, REFUSALS_SCANNED)?
+        {
             let h = e.header();
             let Some(status) = h.status.as_deref() else {
                 continue;

@@ -9,18 +9,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hotline_proto::agreement::parse_id;
 use hotline_proto::bundle;
-use hotline_proto::entry::{Kind, SignedEntry};
+use hotline_proto::entry::Kind;
 use hotline_proto::name::Office;
 
 use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, open_content, refusal,
-    see_other, texts, urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
+    urlencode, when,
 };
 use hotline_node::error::NodeError;
-use hotline_node::proofs::ProofSource;
 use hotline_node::statements::Statement;
 
 pub(crate) struct Row {
@@ -38,10 +37,8 @@ pub(crate) struct Row {
 
 fn row(c: &Console, op: &Op, s: Statement) -> Row {
     let content = parse_id(&s.id).and_then(|(party, index)| {
-        let log = c.node.log_of(&party).ok()?;
-        let leaf = c.node.leaves(log, index, 1).ok()?.into_iter().next()?;
-        let e = SignedEntry::from_leaf(&leaf.leaf).ok()?;
-        open_content(c, op, &party, index, &e).into_content()
+        let e = c.records.entry(&party, index).ok()?;
+        c.records.open_for(&e, &|o| op.acts_for(o)).into_content()
     });
     Row {
         url: format!("/statements/{}", s.id),
@@ -196,7 +193,7 @@ pub(crate) async fn page(
     let page = blocking(move || {
         let s = visible(&c2, &op, &id)?;
         let mut r = row(&c2, &op, s);
-        let made = ProofSource::open(c2.node.dir()).and_then(|src| src.statement(&id));
+        let made = c2.records.proofs().and_then(|src| src.statement(&id));
         r.verdict = Some(match made {
             Ok(b) => match bundle::verify(b.as_bytes(), &super::evidence::keyring(&c2)) {
                 Ok(v) => (true, v.sentence()),
@@ -272,7 +269,7 @@ pub(crate) async fn proof(
     let id2 = id.clone();
     let b = blocking(move || {
         visible(&c2, &op, &id2)?;
-        ProofSource::open(c2.node.dir())?.statement(&id2)
+        c2.records.proofs()?.statement(&id2)
     })
     .await?;
     let file = format!("{}-statement.json", id.replace(':', "-"));

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use hotline_proto::entry::{Kind, SignedEntry};
+use hotline_proto::entry::Kind;
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -17,10 +17,11 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, LinkView, channels_for, link_view};
 use super::view::{
-    AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, open_content,
-    relative, texts, when,
+    AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, relative,
+    texts, when,
 };
 use hotline_node::error::NodeError;
+use hotline_node::records::Entry;
 
 /// The most entries one timeline page shows.
 const MAX_LIMIT: u64 = 5000;
@@ -87,28 +88,8 @@ impl Receipts {
         if let Some(r) = self.0.get(&(party.to_string(), index)) {
             return Some(r.clone());
         }
-        // Older than the page: ask the store (the receipt is in the other log).
-        let other = if party == c.node.party() {
-            c.node
-                .federation()
-                .all()
-                .into_iter()
-                .map(|p| p.mirror)
-                .collect::<Vec<_>>()
-        } else {
-            vec![c.node.log_id()]
-        };
-        for log in other {
-            for l in c.node.referencing(log, party.as_str(), index).ok()? {
-                if let Ok(e) = SignedEntry::from_leaf(&l.leaf)
-                    && e.header().kind == Kind::Receipt
-                {
-                    let h = e.header();
-                    return Some((h.status.clone().unwrap_or_default(), h.time));
-                }
-            }
-        }
-        None
+        // Older than the page: ask the records (the receipt is in the other log).
+        c.records.receipt(party, index).map(|r| (r.status, r.time))
     }
 }
 
@@ -122,31 +103,26 @@ pub(crate) fn items(
     let now = hotline_node::clock::now();
     let own = c.node.party().clone();
     let theirs = ch.theirs.party();
-    let mut raw: Vec<(Party, u64, SignedEntry)> = Vec::new();
+    let mut raw: Vec<Entry> = Vec::new();
     let mut more = false;
     let mut max_mirror = None;
     for party in [own.clone(), theirs.clone()] {
-        let log = c.node.log_of(&party)?;
-        let leaves = c
-            .node
-            .between(log, ch.ours.as_str(), ch.theirs.as_str(), limit + 1)?;
-        if leaves.len() as u64 > limit {
+        let entries = c.records.between(&party, &ch.ours, &ch.theirs, limit + 1)?;
+        if entries.len() as u64 > limit {
             more = true;
         }
-        let skip = leaves
+        let skip = entries
             .len()
             .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
-        for l in leaves.into_iter().skip(skip) {
-            let e = SignedEntry::from_leaf(&l.leaf)
-                .map_err(|e| NodeError::Internal(format!("{party}:{}: {e}", l.index)))?;
+        for e in entries.into_iter().skip(skip) {
             if party == theirs {
-                max_mirror = max_mirror.max(Some(l.index));
+                max_mirror = max_mirror.max(Some(e.index()));
             }
-            raw.push((party.clone(), l.index, e));
+            raw.push(e);
         }
     }
     let mut receipts = Receipts(HashMap::new());
-    for (_, _, e) in &raw {
+    for e in &raw {
         let h = e.header();
         if h.kind == Kind::Receipt
             && let Some(r) = h.refs.first()
@@ -158,8 +134,8 @@ pub(crate) fn items(
         }
     }
     let mut out = Vec::with_capacity(raw.len());
-    for (party, index, e) in &raw {
-        out.push(item(c, op, &mut receipts, party, *index, e, now));
+    for e in &raw {
+        out.push(item(c, op, &mut receipts, e, now));
     }
     for a in c.node.agreements()? {
         let covers = a
@@ -213,19 +189,12 @@ pub(crate) fn items(
     Ok((out, more, max_mirror))
 }
 
-fn item(
-    c: &Console,
-    op: &Op,
-    receipts: &mut Receipts,
-    party: &Party,
-    index: u64,
-    e: &SignedEntry,
-    now: Timestamp,
-) -> Item {
+fn item(c: &Console, op: &Op, receipts: &mut Receipts, e: &Entry, now: Timestamp) -> Item {
+    let (party, index) = (e.party(), e.index());
     let h = e.header();
-    let id = format!("{party}:{index}");
+    let id = e.id();
     let outgoing = party == c.node.party();
-    let shown = open_content(c, op, party, index, e);
+    let shown = c.records.open_for(e, &|o| op.acts_for(o));
     let content = shown.content();
     let refers = h.refs.first().map(|r| {
         (

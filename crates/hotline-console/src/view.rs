@@ -1,17 +1,17 @@
 //! What every page shares: the frame around it (who is logged in, the
-//! alarms that must never scroll out of sight), errors as pages, times, and
-//! opening a sealed entry for an operator allowed to read it.
+//! alarms that must never scroll out of sight), errors as pages, times,
+//! links and form fields.
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use hotline_proto::entry::{Content, SignedEntry};
-use hotline_proto::name::Party;
+use hotline_proto::entry::Content;
 use jiff::Timestamp;
 
 use super::Console;
 use super::auth::Op;
 use hotline_node::error::NodeError;
+use hotline_node::records::AlarmKind;
 
 /// The build's version, in asset URLs so that a cached stylesheet or
 /// script never outlives the binary that served it.
@@ -96,12 +96,13 @@ pub(crate) fn overdue_for(c: &Console, op: &Op) -> Result<Vec<(String, String)>,
 /// Conditions that must be in front of every operator until resolved.
 pub(crate) fn alarms(c: &Console) -> Vec<String> {
     let mut out = Vec::new();
-    if let Ok(list) = c.node.equivocations() {
+    if let Ok(list) = c.records.alarms() {
         for e in list {
-            let what = if hotline_node::federation::evidence::is_index_mismatch(&e.bundle) {
-                "signed a checkpoint whose index is not the index of its entries"
-            } else {
-                "showed two different histories"
+            let what = match e.kind {
+                AlarmKind::IndexMismatch => {
+                    "signed a checkpoint whose index is not the index of its entries"
+                }
+                AlarmKind::TwoHistories => "showed two different histories",
             };
             out.push(format!(
                 "EQUIVOCATION: log {} {what} (evidence #{}). Its entries cannot be trusted until this is resolved.",
@@ -271,19 +272,6 @@ pub(crate) fn relative(t: Timestamp, now: Timestamp) -> String {
     } else {
         format!("{span} ago")
     }
-}
-
-/// An entry's sealed content, opened with the key of an office the
-/// operator acts for and checked against its commitment: shown, refused
-/// (never shown), or sealed (no body, or the operator may not read it).
-pub(crate) fn open_content(
-    c: &Console,
-    op: &Op,
-    party: &Party,
-    index: u64,
-    e: &SignedEntry,
-) -> hotline_node::content::Shown {
-    c.node.open_checked(party, index, e, &|o| op.acts_for(o))
 }
 
 /// The texts of a content, the original first, each with its language.

@@ -87,7 +87,7 @@ pub(crate) fn check_text(node: &Node, content: &Content, what: &str) -> Result<(
 
 impl Node {
     /// The store id of a party's log: the own log or a pinned peer's mirror.
-    pub fn log_of(&self, party: &Party) -> Result<LogId> {
+    pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
         if party == self.party() {
             Ok(self.log_id())
         } else {

@@ -12,7 +12,6 @@
 //! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
 //! - [`error`]: errors of node operations.
 //! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.
-//! - [`held`]: read-only views of held entries and evidence, for the console.
 //! - [`indexes`]: the index each checkpoint of a log commits to.
 //! - [`inquiries`]: inquiries and their tracked life.
 //! - [`metrics`]: Prometheus metrics.
@@ -21,6 +20,7 @@
 //! - [`offices`]: this party's office keys.
 //! - [`proofs`]: proof bundles built from what a node holds.
 //! - [`reader`]: read-only access to a log, without secrets or lock.
+//! - [`records`]: the read façade the console uses: entries, opened for an operator, channels, alarms, proofs, events.
 //! - [`sequencer`]: the single writer of the own log, in group commits.
 //! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
 //! - [`statements`]: joint statements and their endorsements.
@@ -40,7 +40,6 @@ pub mod dir;
 pub mod entries;
 pub mod error;
 pub mod federation;
-pub mod held;
 pub mod indexes;
 pub mod inquiries;
 pub mod metrics;
@@ -49,6 +48,7 @@ pub mod node;
 pub mod offices;
 pub mod proofs;
 pub mod reader;
+pub mod records;
 pub mod sequencer;
 pub mod serve;
 pub mod statements;

@@ -68,6 +68,17 @@ impl ProofSource {
             Arc::new(SqliteStore::open_read_only(&dir.db()).map_err(|e| {
                 NodeError::Internal(format!("opening {}: {e}", dir.db().display()))
             })?);
+        Self::over(dir, &config, store)
+    }
+
+    /// The proofs of a node directory read through a store already open:
+    /// a running node proves from its own store rather than opening a
+    /// second connection per request.
+    pub(crate) fn over(
+        dir: &NodeDir,
+        config: &crate::dir::Config,
+        store: Arc<dyn Store>,
+    ) -> Result<Self> {
         let own = Party::new(&config.party).map_err(internal)?;
         let mut logs = BTreeMap::new();
         logs.insert(
