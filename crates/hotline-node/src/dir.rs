@@ -3,6 +3,7 @@
 //! ```text
 //! DIR/hotline.toml           configuration
 //! DIR/hotline.db             SQLite store (WAL)
+//! DIR/console.sqlite3        the console's operators, sessions, read marks (hotline-console; mode 0600)
 //! DIR/keys/log.key           party log key (C2SP skey, mode 0600)
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
 //! DIR/keys/offices/*.json    office keys (mode 0600)
@@ -59,9 +60,10 @@ pub struct Config {
     /// Limits on what the node accepts.
     #[serde(default)]
     pub limits: Limits,
-    /// The web console's sessions and lock-out.
-    #[serde(default)]
-    pub console: ConsoleConfig,
+    /// The web console's section, kept as written: the console crate
+    /// reads its fields, so the node neither knows nor checks them.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub console: toml::Table,
     /// Live calls between consoles.
     #[serde(default)]
     pub calls: CallsConfig,
@@ -208,43 +210,6 @@ impl Default for Limits {
             receipt_window_secs: default_receipt_window(),
             peer_max_handshakes: default_peer_handshakes(),
             peer_handshake_timeout_secs: default_peer_handshake_timeout(),
-        }
-    }
-}
-
-/// The web console: how long an operator's session lasts and how sign-ins
-/// are throttled.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConsoleConfig {
-    /// A session ends after this many seconds without a request.
-    pub session_idle_secs: u64,
-    /// A session ends this many seconds after login, however busy.
-    pub session_max_secs: u64,
-    /// Sign-in attempts one client address may make before it has to wait
-    /// between attempts (0: no limit per address). Counted per address, not
-    /// per operator, so that nobody can lock someone else out; the old name
-    /// `lockout_failures` is still read.
-    #[serde(alias = "lockout_failures")]
-    pub login_attempts: u32,
-    /// The longest a throttled address waits between attempts, in seconds;
-    /// an address quiet for as long again is forgotten. The old name
-    /// `lockout_secs` is still read.
-    #[serde(alias = "lockout_secs")]
-    pub login_wait_secs: u64,
-    /// Passwords checked at once (each Argon2id check holds 19 MiB); more
-    /// attempts wait a moment or are answered 429.
-    pub login_checks: u32,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        Self {
-            session_idle_secs: 12 * 60 * 60,
-            session_max_secs: 24 * 60 * 60,
-            login_attempts: 5,
-            login_wait_secs: 15 * 60,
-            login_checks: 2,
         }
     }
 }

@@ -7,7 +7,6 @@
 //! - [`bench`] (feature `bench`): the store and sequencer, for the CLI's benchmarks and demo.
 //! - [`calls`]: call requests, acceptances, refusals, records and readouts.
 //! - [`clock`]: the node's clock, system or simulated.
-//! - [`console`]: the operator console (HTML).
 //! - [`content`]: sealed content, opened only with the check against its commitment.
 //! - [`dir`]: the node directory: configuration, keys, database, run-time files, and opening it.
 //! - [`entries`]: entries held here, own or mirrored: by id, by reference, opened.
@@ -19,7 +18,6 @@
 //! - [`modes`]: file modes of a node directory.
 //! - [`node`]: the node itself: opening, offices, peers, sending.
 //! - [`offices`]: this party's office keys.
-//! - [`operators`]: operators of the console.
 //! - [`proofs`]: proof bundles built from what a node holds.
 //! - [`reader`]: read-only access to a log, without secrets or lock.
 //! - [`records`]: the read façade the console uses: entries, opened for an operator, channels, alarms, proofs, events.
@@ -37,7 +35,6 @@ pub mod api;
 pub mod bench;
 pub mod calls;
 pub mod clock;
-pub mod console;
 pub mod content;
 pub mod dir;
 pub mod entries;
@@ -49,7 +46,6 @@ pub mod metrics;
 pub mod modes;
 pub mod node;
 pub mod offices;
-pub mod operators;
 pub mod proofs;
 pub mod reader;
 pub mod records;

@@ -76,6 +76,9 @@ pub struct InitOptions {
     /// More names for the API's certificate (a LAN address or host name)
     /// besides localhost, the loopback addresses and the listen host.
     pub api_names: Vec<String>,
+    /// The `[console]` section written to hotline.toml (the console's
+    /// defaults, which the node does not know; empty: none written).
+    pub console: toml::Table,
 }
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> NodeError {
@@ -124,7 +127,7 @@ impl Node {
             cosign_interval_secs: 60,
             max_clock_skew_secs: 300,
             limits: Limits::default(),
-            console: crate::dir::ConsoleConfig::default(),
+            console: opts.console,
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
         };

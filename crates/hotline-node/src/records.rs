@@ -207,6 +207,7 @@ mod tests {
                 origin: None,
                 listen: "127.0.0.1:0".into(),
                 api_names: vec![],
+                console: Default::default(),
             },
         )
         .unwrap();

@@ -9,7 +9,8 @@ use axum::middleware;
 use crate::api::{app, transport};
 use crate::node::Node;
 
-/// Serves the API on `listener` and, given one, the pinned-TLS peer link on
+/// Serves the API on `listener`, with the routes of `extra` (the binary's
+/// operator console) beside it, and, given one, the pinned-TLS peer link on
 /// `peers`, running the federation loops, until `shutdown` resolves. Writes
 /// the bound addresses to `DIR/run/` so the CLI can find the node. HTTPS or
 /// plain HTTP as `[api]` in hotline.toml says (see [`transport::choose`]).
@@ -20,6 +21,7 @@ use crate::node::Node;
 /// `[api] insecure_plain_http`, or an unusable certificate.
 pub async fn serve(
     node: Node,
+    extra: axum::Router,
     listener: tokio::net::TcpListener,
     peers: Option<tokio::net::TcpListener>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -33,12 +35,13 @@ pub async fn serve(
         false,
     )
     .map_err(std::io::Error::other)?;
-    serve_with(node, listener, peers, t, shutdown).await
+    serve_with(node, extra, listener, peers, t, shutdown).await
 }
 
 /// [`serve`] with the transport already chosen.
 pub async fn serve_with(
     node: Node,
+    extra: axum::Router,
     listener: tokio::net::TcpListener,
     peers: Option<tokio::net::TcpListener>,
     transport: transport::Transport,
@@ -103,10 +106,10 @@ pub async fn serve_with(
         "spki_sha256": cert.as_ref().map(|c| c.spki_pin()),
     }));
     let allowed = transport::AllowedHosts::new(addr, cert, &node.config().api.allowed_hosts);
-    // The operator console (HTML, not part of the JSON API's OpenAPI
-    // document) shares the API's address.
+    // The extra routes (the operator console: HTML, not part of the JSON
+    // API's OpenAPI document) share the API's address and its Host check.
     let router = app(node.clone(), &token)
-        .merge(crate::console::router(node))
+        .merge(extra)
         .layer(middleware::from_fn_with_state(
             allowed,
             transport::check_host,

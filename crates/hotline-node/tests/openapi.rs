@@ -366,6 +366,7 @@ async fn routes_match_the_live_router() {
             origin: None,
             listen: "127.0.0.1:0".into(),
             api_names: vec![],
+            console: Default::default(),
         },
     )
     .unwrap();

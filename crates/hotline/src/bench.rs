@@ -366,6 +366,7 @@ async fn append(
             origin: None,
             listen: "127.0.0.1:0".into(),
             api_names: vec![],
+            console: hotline_console::config::ConsoleConfig::default_table(),
         },
     )?;
     let node = Node::open(&dir)?;

@@ -416,7 +416,7 @@ fn console_login(node: &Node) -> Result<Option<(String, String)>> {
         return Ok(None);
     }
     let file = node.dir().root().join("console-password");
-    let ops = node.operators();
+    let ops = hotline_console::operators::Operators::of(node)?;
     if let (Ok(p), Some(_)) = (std::fs::read_to_string(&file), ops.get("duty")?) {
         return Ok(Some(("duty".into(), p.trim().to_owned())));
     }

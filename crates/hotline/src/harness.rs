@@ -40,6 +40,7 @@ pub(crate) fn create_party(
             origin: None,
             listen: listen.into(),
             api_names: vec![],
+            console: hotline_console::config::ConsoleConfig::default_table(),
         },
     )?;
     // The binary does not link a TOML writer; the file `init` wrote has one
@@ -158,10 +159,12 @@ pub(crate) fn serve_all(parties: &mut [Local]) -> Result<Serving> {
         let shutdown = async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let console = hotline_console::router(p.node.clone())?;
         tasks.push((
             p.node.party().to_string(),
             tokio::spawn(hotline_node::serve::serve(
                 p.node.clone(),
+                console,
                 api,
                 Some(peer),
                 shutdown,

@@ -108,6 +108,7 @@ pub async fn init(args: InitArgs) -> Result<ExitCode> {
             origin,
             listen,
             api_names: sans,
+            console: hotline_console::config::ConsoleConfig::default_table(),
         },
     )?;
     let (config, _) = LogReader::open(&dir)?;
@@ -365,6 +366,9 @@ async fn serve(
     insecure_plain_http: bool,
 ) -> Result<()> {
     let node = Node::open(&dir)?;
+    // The console's section of hotline.toml and its database, checked
+    // before anything is bound.
+    let console = hotline_console::router(node.clone())?;
     warn_loose_modes(&dir);
     let addr = listen.unwrap_or_else(|| node.config().listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -411,7 +415,14 @@ async fn serve(
         }
         tracing::info!("shutting down");
     };
-    hotline_node::serve::serve_with(node, listener, Some(peer_listener), transport, shutdown)
-        .await?;
+    hotline_node::serve::serve_with(
+        node,
+        console,
+        listener,
+        Some(peer_listener),
+        transport,
+        shutdown,
+    )
+    .await?;
     Ok(())
 }

@@ -1,18 +1,18 @@
 //! `hotline operator`: the people who may log in to the web console.
 //!
-//! These commands open the node's database directly (read-write; SQLite's
-//! WAL lets them run beside `hotline serve`) rather than the node, whose
-//! writer lock a running `serve` holds. Operators are no part of the log.
+//! These commands open the console's database (`console.sqlite3`) directly
+//! (read-write; SQLite's WAL lets them run beside `hotline serve`) rather
+//! than the node, whose writer lock a running `serve` holds. Operators are
+//! no part of the log.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::{Operator, Operators, check_password};
 use hotline_node::dir::NodeDir;
-use hotline_node::operators::{Operator, Operators, check_password};
-use hotline_node::store::sqlite::SqliteStore;
 use hotline_proto::name::{Office, Party};
 
 use crate::DirArg;
@@ -93,7 +93,7 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
             json,
         } => {
             let (dir, _, ops) = open(&dir)?;
-            hotline_node::operators::check_name(&name)?;
+            hotline_console::operators::check_name(&name)?;
             let mut list = Vec::new();
             for o in std::iter::once(&office).chain(&offices) {
                 list.push(Office::new(o)?);
@@ -179,15 +179,19 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
     Ok(())
 }
 
-/// The node directory, its party and its operators, from the database
-/// opened directly (works whether or not `hotline serve` runs).
+/// The node directory, its party and its operators, from the console's
+/// database opened directly (works whether or not `hotline serve` runs).
 fn open(dir: &DirArg) -> Result<(NodeDir, Party, Operators)> {
     let dir = NodeDir::new(&dir.dir);
     let config = dir.read_config()?;
     let party = Party::new(&config.party)?;
-    let store =
-        SqliteStore::open(&dir.db()).with_context(|| format!("opening {}", dir.db().display()))?;
-    let ops = Operators::new(Arc::new(store), party.clone(), config.console);
+    let policy = ConsoleConfig::read(&dir)?;
+    let ops = Operators::open(&dir, party.clone(), policy).with_context(|| {
+        format!(
+            "opening {}",
+            dir.root().join(hotline_console::store::FILE).display()
+        )
+    })?;
     Ok((dir, party, ops))
 }
 

@@ -12,9 +12,9 @@ use hotline_proto::Hash;
 use hotline_proto::index::KeyState;
 
 use super::{
-    Advance, AppendBatch, ConsoleData, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
-    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, OperatorRow, Result, SessionRow,
-    StoreError, StoredLeaf, WitnessRequest, WitnessState, WitnessStore,
+    Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
+    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result, StoreError, StoredLeaf,
+    WitnessRequest, WitnessState, WitnessStore,
 };
 
 /// A point in an append where a test can make the store fail.
@@ -58,9 +58,6 @@ struct Data {
     /// (log, record), unique by (log, witness, time, size).
     cosignatures: Vec<(LogId, CosignatureRecord)>,
     evidence: Vec<(Evidence, [u8; 32])>,
-    seen: HashMap<(String, String), u64>,
-    operators: BTreeMap<String, OperatorRow>,
-    sessions: HashMap<[u8; 32], SessionRow>,
 }
 
 impl Data {
@@ -678,114 +675,5 @@ impl EvidenceStore for MemoryStore {
             .iter()
             .map(|(e, _)| e.clone())
             .collect())
-    }
-}
-
-impl ConsoleData for MemoryStore {
-    fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
-        let key = (operator.to_owned(), channel.to_owned());
-        Ok(self.data()?.seen.get(&key).copied())
-    }
-
-    fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
-        let key = (operator.to_owned(), channel.to_owned());
-        let mut d = self.write()?;
-        let mark = d.seen.entry(key).or_insert(index);
-        *mark = (*mark).max(index);
-        Ok(())
-    }
-
-    fn add_operator(&self, op: &OperatorRow) -> Result<bool> {
-        let mut d = self.write()?;
-        if d.operators.contains_key(&op.name) {
-            return Ok(false);
-        }
-        d.operators.insert(op.name.clone(), op.clone());
-        Ok(true)
-    }
-
-    fn operators(&self) -> Result<Vec<OperatorRow>> {
-        Ok(self.data()?.operators.values().cloned().collect())
-    }
-
-    fn operator(&self, name: &str) -> Result<Option<OperatorRow>> {
-        Ok(self.data()?.operators.get(name).cloned())
-    }
-
-    fn set_operator_password(&self, name: &str, password_hash: &str) -> Result<bool> {
-        let mut d = self.write()?;
-        d.sessions.retain(|_, s| s.operator != name);
-        let Some(op) = d.operators.get_mut(name) else {
-            return Ok(false);
-        };
-        password_hash.clone_into(&mut op.password_hash);
-        Ok(true)
-    }
-
-    fn remove_operator(&self, name: &str) -> Result<bool> {
-        let mut d = self.write()?;
-        d.sessions.retain(|_, s| s.operator != name);
-        Ok(d.operators.remove(name).is_some())
-    }
-
-    fn unlock_operator(&self, name: &str) -> Result<bool> {
-        let mut d = self.write()?;
-        let Some(op) = d.operators.get_mut(name) else {
-            return Ok(false);
-        };
-        op.failures = 0;
-        op.locked_until = None;
-        Ok(true)
-    }
-
-    fn operator_login_failed(&self, name: &str) -> Result<Option<u32>> {
-        let mut d = self.write()?;
-        Ok(d.operators.get_mut(name).map(|op| {
-            op.failures += 1;
-            op.failures
-        }))
-    }
-
-    fn operator_login_succeeded(
-        &self,
-        password_hash: &str,
-        session: &SessionRow,
-        idle_before: i64,
-        created_before: i64,
-    ) -> Result<bool> {
-        let mut d = self.write()?;
-        let Some(op) = d
-            .operators
-            .get_mut(&session.operator)
-            .filter(|op| op.password_hash == password_hash)
-        else {
-            return Ok(false);
-        };
-        op.failures = 0;
-        op.locked_until = None;
-        d.sessions
-            .retain(|_, s| s.last_seen > idle_before && s.created > created_before);
-        d.sessions.insert(session.token_hash, session.clone());
-        Ok(true)
-    }
-
-    fn operator_session(&self, token_hash: &[u8; 32]) -> Result<Option<(SessionRow, OperatorRow)>> {
-        let d = self.data()?;
-        Ok(d.sessions.get(token_hash).and_then(|s| {
-            let op = d.operators.get(&s.operator)?;
-            Some((s.clone(), op.clone()))
-        }))
-    }
-
-    fn touch_operator_session(&self, token_hash: &[u8; 32], now: i64) -> Result<()> {
-        if let Some(s) = self.write()?.sessions.get_mut(token_hash) {
-            s.last_seen = s.last_seen.max(now);
-        }
-        Ok(())
-    }
-
-    fn end_operator_session(&self, token_hash: &[u8; 32]) -> Result<()> {
-        self.write()?.sessions.remove(token_hash);
-        Ok(())
     }
 }

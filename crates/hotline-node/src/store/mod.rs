@@ -6,7 +6,6 @@
 //! - [`WitnessStore`] (`witness`): the witness's last cosigned checkpoint per log; the witness endpoint.
 //! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
 //! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
-//! - [`ConsoleData`] (`console`): operators, sessions, read marks; the console only.
 //! - [`Store`]: every role at once, for callers that open a whole node.
 //! - `sqlite`: the embedded engine; `memory`: in memory with failpoints, for tests.
 //!
@@ -17,7 +16,6 @@
 
 #[cfg(test)]
 mod conformance;
-mod console;
 mod cosignatures;
 mod entries;
 mod evidence;
@@ -28,7 +26,6 @@ pub mod memory;
 pub mod sqlite;
 mod witness;
 
-pub use console::{ConsoleData, OperatorRow, SessionRow};
 pub use cosignatures::{CosignatureRecord, CosignatureStore};
 pub use entries::EntryQueries;
 pub use evidence::{Evidence, EvidenceStore};
@@ -109,14 +106,7 @@ pub struct LogId(pub i64);
 /// (opening a node, the sequencer's start-up); any type implementing every
 /// role is one.
 pub trait Store:
-    LogStore
-    + EntryQueries
-    + IndexStore
-    + WitnessStore
-    + CosignatureStore
-    + EvidenceStore
-    + ConsoleData
-    + 'static
+    LogStore + EntryQueries + IndexStore + WitnessStore + CosignatureStore + EvidenceStore + 'static
 {
 }
 
@@ -127,7 +117,6 @@ impl<T> Store for T where
         + WitnessStore
         + CosignatureStore
         + EvidenceStore
-        + ConsoleData
         + 'static
 {
 }
@@ -136,7 +125,7 @@ impl<T> Store for T where
 /// (`use hotline_node::store::prelude::*`): a `dyn Store` needs no import.
 pub mod prelude {
     pub use super::{
-        ConsoleData as _, CosignatureStore as _, EntryQueries as _, EvidenceStore as _,
-        IndexStore as _, LogStore as _, WitnessStore as _,
+        CosignatureStore as _, EntryQueries as _, EvidenceStore as _, IndexStore as _,
+        LogStore as _, WitnessStore as _,
     };
 }

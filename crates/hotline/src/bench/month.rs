@@ -50,6 +50,7 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
             origin: None,
             listen: "127.0.0.1:0".into(),
             api_names: vec![],
+            console: hotline_console::config::ConsoleConfig::default_table(),
         },
     )?;
     // Written as the node writes it: holding the directory's writer lock.

@@ -8,11 +8,10 @@
 //! sealed text.
 
 use std::process::Command;
-use std::sync::Arc;
 
-use hotline_node::dir::ConsoleConfig;
-use hotline_node::operators::Operators;
-use hotline_node::store::sqlite::SqliteStore;
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::Operators;
+use hotline_node::dir::NodeDir;
 use hotline_proto::name::Party as PartyName;
 
 use super::hostile::*;
@@ -38,12 +37,12 @@ fn console_session(party: &Party, office: &str) -> String {
         party.d(),
     ]);
     let name = party.dir.file_name().unwrap().to_str().unwrap();
-    let store = SqliteStore::open(&party.dir.join("hotline.db")).unwrap();
-    let ops = Operators::new(
-        Arc::new(store),
+    let ops = Operators::open(
+        &NodeDir::new(&party.dir),
         PartyName::new(name).unwrap(),
         ConsoleConfig::default(),
-    );
+    )
+    .unwrap();
     ops.login("duty", "a long enough password", jiff::Timestamp::now())
         .unwrap()
         .token

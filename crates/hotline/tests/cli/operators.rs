@@ -5,11 +5,10 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
-use hotline_node::dir::ConsoleConfig;
-use hotline_node::operators::{LoginError, Operators};
-use hotline_node::store::sqlite::SqliteStore;
+use hotline_console::config::ConsoleConfig;
+use hotline_console::operators::{LoginError, Operators};
+use hotline_node::dir::NodeDir;
 use hotline_proto::name::Party as PartyName;
 
 use super::util::{Party, Served, bin, fails, ok};
@@ -27,12 +26,12 @@ fn setup() -> (Party, String) {
 
 /// The node's operators, through the library, on the same database.
 fn operators(dir: &Path) -> Operators {
-    let store = SqliteStore::open(&dir.join("hotline.db")).unwrap();
-    Operators::new(
-        Arc::new(store),
+    Operators::open(
+        &NodeDir::new(dir),
         PartyName::new("us").unwrap(),
         ConsoleConfig::default(),
     )
+    .unwrap()
 }
 
 fn list(p: &Party) -> Vec<serde_json::Value> {

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::Console;
 use super::auth::Op;
 use super::view::{entry_url, overdue_for};
-use crate::records::{Change, Events};
+use hotline_node::records::{Change, Events};
 
 /// How often deadlines are re-checked when nothing arrives.
 const TICK: Duration = Duration::from_secs(2);
@@ -49,7 +49,7 @@ impl Live {
     /// once the session has ended (signed out, removed, locked, expired):
     /// the stream stops with it.
     fn poll(&mut self) -> Option<Vec<Event>> {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         if !matches!(self.c.operators.session(&self.op.token, now), Ok(Some(_))) {
             return None;
         }

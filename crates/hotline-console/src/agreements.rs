@@ -32,7 +32,7 @@ pub(crate) struct Row {
 }
 
 fn row(c: &Console, a: Agreement) -> Row {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let st = a.state(now);
     let own = c.node.party();
     Row {
@@ -77,7 +77,7 @@ fn row(c: &Console, a: Agreement) -> Row {
         can_withdraw: matches!(st, AState::InForce | AState::Pending)
             && a.withdrawn.is_none()
             && (a.proposer == *own || a.counterparty == *own),
-        terms_toml: crate::terms_file::render(&a.terms),
+        terms_toml: hotline_node::terms_file::render(&a.terms),
         a,
     }
 }
@@ -171,7 +171,7 @@ pub(crate) async fn propose(
 ) -> Result<Response, PageError> {
     op.check_csrf(&f.csrf)?;
     op.must_be_admin("Proposing an agreement")?;
-    let terms = match crate::terms_file::parse(&f.terms) {
+    let terms = match hotline_node::terms_file::parse(&f.terms) {
         Ok(t) => t,
         Err(e) => {
             let errors = vec![format!("The terms need fixing: {e}")];

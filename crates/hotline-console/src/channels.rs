@@ -13,7 +13,7 @@ use hotline_proto::name::Office;
 use super::Console;
 use super::auth::Op;
 use super::view::{Chrome, PageError, blocking, channel_url, html, relative, when};
-use crate::error::NodeError;
+use hotline_node::error::NodeError;
 
 /// A channel between one of the operator's offices and a counterpart
 /// office, as the agreements in force define it.
@@ -44,7 +44,7 @@ impl Channel {
 
 /// Channels in force now for offices the operator acts for.
 pub(crate) fn channels_for(c: &Console, op: &Op) -> Result<Vec<Channel>, NodeError> {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let mut out: Vec<Channel> = Vec::new();
     for a in c.node.agreements()? {
         if a.state(now) != AgreementState::InForce {
@@ -101,7 +101,7 @@ pub(crate) struct LinkView {
 }
 
 pub(crate) fn link_view(c: &Console, party: &hotline_proto::name::Party) -> LinkView {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let Some(peer) = c.node.federation().peer(party) else {
         return LinkView {
             up: false,
@@ -162,7 +162,7 @@ struct Page {
 
 /// Unread entries from the counterpart on a channel, for this operator.
 pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeError> {
-    let mark = c.node.store().seen_mark(&op.operator.name, &ch.key())?;
+    let mark = c.operators.seen_mark(&op.operator.name, &ch.key())?;
     c.records.unseen(&ch.ours, &ch.theirs, mark)
 }
 

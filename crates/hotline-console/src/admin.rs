@@ -13,8 +13,8 @@ use super::auth::{CsrfForm, Op};
 use super::view::{
     Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode,
 };
-use crate::error::NodeError;
 use crate::operators::Operator;
+use hotline_node::error::NodeError;
 
 pub(crate) struct Row {
     pub o: Operator,

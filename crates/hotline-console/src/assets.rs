@@ -9,22 +9,22 @@ const FILES: &[(&str, &str, &str)] = &[
     (
         "console.css",
         "text/css; charset=utf-8",
-        include_str!("../../static/console.css"),
+        include_str!("../static/console.css"),
     ),
     (
         "console.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../static/console.js"),
+        include_str!("../static/console.js"),
     ),
     (
         "call.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../static/call.js"),
+        include_str!("../static/call.js"),
     ),
     (
         "icon.svg",
         "image/svg+xml",
-        include_str!("../../static/icon.svg"),
+        include_str!("../static/icon.svg"),
     ),
 ];
 

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use super::Console;
 use super::auth::Op;
 use super::view::{entry_url, span, when};
-use crate::error::NodeError;
+use hotline_node::error::NodeError;
 
 /// Refusals older than this are history, not work.
 const REFUSALS_SHOWN_SECS: i64 = 7 * 24 * 3600;
@@ -50,7 +50,7 @@ fn left(due: Timestamp, now: Timestamp) -> (String, bool) {
 /// Everything waiting for `op`, most urgent first: late work, then by
 /// deadline, then the rest.
 pub(crate) fn actions(c: &Console, op: &Op) -> Result<Vec<Action>, NodeError> {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let mut out = Vec::new();
     for q in c.inquiries()?.iter() {
         if q.closed.is_some() || q.status == "refused" {
@@ -207,7 +207,7 @@ impl Down {
 
 /// The peers whose link is down now.
 pub(crate) fn links_down(c: &Console) -> Vec<Down> {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let mut out: Vec<Down> = c
         .node
         .federation()
@@ -224,7 +224,7 @@ pub(crate) fn links_down(c: &Console) -> Vec<Down> {
             } else {
                 link.since.strftime("%F %H:%M UTC").to_string()
             };
-            let waiting = crate::federation::status::peer_status(&c.node, &peer)
+            let waiting = hotline_node::federation::status::peer_status(&c.node, &peer)
                 .map(|s| s.outbox_depth)
                 .unwrap_or(0);
             Some(Down {

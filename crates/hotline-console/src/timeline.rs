@@ -20,8 +20,8 @@ use super::view::{
     AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, relative,
     texts, when,
 };
-use crate::error::NodeError;
-use crate::records::Entry;
+use hotline_node::error::NodeError;
+use hotline_node::records::Entry;
 
 /// The most entries one timeline page shows.
 const MAX_LIMIT: u64 = 5000;
@@ -100,7 +100,7 @@ pub(crate) fn items(
     ch: &Channel,
     limit: u64,
 ) -> Result<(Vec<Item>, bool, Option<u64>), NodeError> {
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let own = c.node.party().clone();
     let theirs = ch.theirs.party();
     let mut raw: Vec<Entry> = Vec::new();
@@ -286,7 +286,7 @@ fn item(c: &Console, op: &Op, receipts: &mut Receipts, e: &Entry, now: Timestamp
 
 /// What an inquiry's deadlines say now.
 pub(crate) fn deadline_words(
-    q: &crate::inquiries::Inquiry,
+    q: &hotline_node::inquiries::Inquiry,
     now: Timestamp,
 ) -> (Option<String>, bool) {
     if q.closed.is_some() {
@@ -396,7 +396,7 @@ pub(crate) async fn page(
             })?;
         let (items, more, max_mirror) = items(&c2, &op, &ch, limit)?;
         if let Some(m) = max_mirror {
-            c2.node.store().set_seen_mark(&op.operator.name, &ch.key(), m)?;
+            c2.operators.set_seen_mark(&op.operator.name, &ch.key(), m)?;
         }
         let title = format!("{} ↔ {}", ch.ours, ch.theirs);
         Ok(Page {

@@ -1,12 +1,40 @@
+//! # hotline-console
+//!
 //! The operator console: the duty officer's day in a browser.
 //!
-//! Served by `hotline serve` beside the JSON API, as server-rendered HTML
-//! with a little plain JavaScript and every asset compiled into the binary,
-//! so a node on a closed network needs nothing else. Operators log in with a
-//! password ([`crate::operators`]); a session acts only for the operator's
-//! own offices, and every form carries the session's CSRF token. The pages
-//! read the same logs as the CLI and write through the same node calls, so
-//! what a click does is exactly what `hotline inquire`/`ack`/`answer` do.
+//! Served by `hotline serve` beside the JSON API (the binary merges
+//! [`router`] into the node's routes), as server-rendered HTML with a little
+//! plain JavaScript and every asset compiled into the binary, so a node on a
+//! closed network needs nothing else. Operators log in with a password
+//! ([`operators`]); a session acts only for the operator's own offices, and
+//! every form carries the session's CSRF token. The pages read the same logs
+//! as the CLI and write through the same node calls, so what a click does is
+//! exactly what `hotline inquire`/`ack`/`answer` do. The console reaches the
+//! node only through hotline-node's public API, and keeps its own data in
+//! its own database.
+//!
+//! Its modules:
+//!
+//! - `admin`: operators managed by an admin: add, clear failed sign-ins, remove.
+//! - `agreements`: agreements listed and shown; an admin proposes, signs, withdraws.
+//! - `assets`: the stylesheet, scripts and icon, compiled in.
+//! - `auth`: login, the session cookie, CSRF tokens, acting only for one's own offices.
+//! - `calls`: calls requested, accepted or declined, talked live, and their readouts.
+//! - `channels`: the first page: what needs action, then one row per channel.
+//! - `compose`: writing a message or an inquiry, with attachments and STIX.
+//! - [`config`]: the `[console]` section of hotline.toml.
+//! - `events`: live updates as server-sent events.
+//! - `evidence`: an entry's signed header, content and proof bundles.
+//! - `health`: link and witness health per counterpart.
+//! - `inquiry`: inquiries with their deadlines; acknowledge, answer, close.
+//! - `needs_action`: what waits for the operator, and the link-down banner.
+//! - [`operators`]: operators, their passwords and sessions.
+//! - `statements`: joint statements proposed, endorsed and proved.
+//! - [`store`]: the console's own database, `console.sqlite3`, with its migrations.
+//! - `throttle`: sign-in throttling per client address and for the whole node.
+//! - `timeline`: a channel's timeline, both logs merged in time order.
+//! - `view`: what every page shares: the frame, errors as pages, times.
+#![forbid(unsafe_code)]
 
 mod admin;
 mod agreements;
@@ -17,12 +45,15 @@ mod authz_tests;
 mod calls;
 mod channels;
 mod compose;
+pub mod config;
 mod events;
 mod evidence;
 mod health;
 mod inquiry;
 mod needs_action;
+pub mod operators;
 mod statements;
+pub mod store;
 mod throttle;
 mod timeline;
 mod view;
@@ -31,15 +62,15 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::node::Node;
+use hotline_node::node::Node;
 
 /// The console's shared state.
 #[derive(Clone)]
 pub(crate) struct Console {
     node: Node,
     /// Everything the pages read.
-    records: crate::records::Records,
-    operators: crate::operators::Operators,
+    records: hotline_node::records::Records,
+    operators: operators::Operators,
     /// Sign-in attempts per client address and password checks at once.
     throttle: throttle::Throttle,
     /// Every page frame and every live stream asks which inquiries are
@@ -50,14 +81,14 @@ pub(crate) struct Console {
 
 /// When a reading was taken: the time, and how far the logs had come. A
 /// reading is reused only while both still hold.
-type Seen = (std::time::Instant, crate::records::Progress);
+type Seen = (std::time::Instant, hotline_node::records::Progress);
 
-type Inquiries = std::sync::Arc<Vec<crate::inquiries::Inquiry>>;
+type Inquiries = std::sync::Arc<Vec<hotline_node::inquiries::Inquiry>>;
 
 impl Console {
     /// The inquiries as the logs show them: never behind the logs, and at
     /// most a second behind the clock (deadlines pass without entries).
-    pub(crate) fn inquiries(&self) -> crate::error::Result<Inquiries> {
+    pub(crate) fn inquiries(&self) -> hotline_node::error::Result<Inquiries> {
         let fresh = std::time::Duration::from_secs(1);
         let progress = self.records.progress();
         if let Ok(g) = self.inquiries.lock()
@@ -76,16 +107,22 @@ impl Console {
 }
 
 /// The console's routes, to be merged into the API's router.
-pub fn router(node: Node) -> Router {
+///
+/// # Errors
+///
+/// A bad `[console]` section in hotline.toml, or a console database
+/// (`console.sqlite3`) that cannot be opened.
+pub fn router(node: Node) -> hotline_node::error::Result<Router> {
     let limit = node.config().limits.max_request_bytes;
+    let config = config::ConsoleConfig::read(node.dir())?;
     let state = Console {
-        operators: node.operators(),
-        throttle: throttle::Throttle::new(&node.config().console),
-        records: crate::records::Records::new(node.clone()),
+        operators: operators::Operators::open(node.dir(), node.party().clone(), config.clone())?,
+        throttle: throttle::Throttle::new(&config),
+        records: hotline_node::records::Records::new(node.clone()),
         node,
         inquiries: Default::default(),
     };
-    Router::new()
+    Ok(Router::new()
         .route("/", get(channels::page))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -140,5 +177,5 @@ pub fn router(node: Node) -> Router {
         // Multipart forms carry attachments base64-encoded later, so allow
         // the request limit plus the form's own overhead.
         .layer(DefaultBodyLimit::max(limit.saturating_add(64 * 1024)))
-        .with_state(state)
+        .with_state(state))
 }

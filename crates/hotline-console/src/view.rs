@@ -10,8 +10,8 @@ use jiff::Timestamp;
 
 use super::Console;
 use super::auth::Op;
-use crate::error::NodeError;
-use crate::records::AlarmKind;
+use hotline_node::error::NodeError;
+use hotline_node::records::AlarmKind;
 
 /// The build's version, in asset URLs so that a cached stylesheet or
 /// script never outlives the binary that served it.

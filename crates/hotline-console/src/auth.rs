@@ -71,13 +71,13 @@ impl Op {
         what: &str,
         a: &'s str,
         b: &'s str,
-    ) -> Result<(&'s str, &'s str), crate::error::NodeError> {
+    ) -> Result<(&'s str, &'s str), hotline_node::error::NodeError> {
         if self.acts_for_name(a) {
             Ok((a, b))
         } else if self.acts_for_name(b) {
             Ok((b, a))
         } else {
-            Err(crate::error::NodeError::Forbidden(format!(
+            Err(hotline_node::error::NodeError::Forbidden(format!(
                 "{what} is between {a} and {b}; you act for neither"
             )))
         }
@@ -175,7 +175,7 @@ impl FromRequestParts<Console> for Op {
             return Err(to_login(parts));
         };
         let ops = c.operators.clone();
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let t2 = token.clone();
         let found = tokio::task::spawn_blocking(move || ops.session(&t2, now))
             .await
@@ -384,7 +384,7 @@ pub(crate) async fn login(
     };
     let ops = c.operators.clone();
     let (n2, pw) = (name.clone(), f.password);
-    let now = crate::clock::now();
+    let now = hotline_node::clock::now();
     let r = turn.run(move || ops.attempt(&n2, &pw, now)).await?;
     if let Err(Refusal::WrongPassword(n)) = &r {
         // Counted after answering, so that a real name is not told apart

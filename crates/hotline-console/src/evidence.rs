@@ -15,8 +15,8 @@ use hotline_proto::name::Party;
 use super::Console;
 use super::auth::Op;
 use super::view::{Chrome, PageError, blocking, html, texts, when};
-use crate::error::NodeError;
-use crate::records::Entry;
+use hotline_node::error::NodeError;
+use hotline_node::records::Entry;
 
 /// The keys a reader pins: both parties' log and cosigner keys.
 pub(crate) fn keyring(c: &Console) -> Keyring {
@@ -272,13 +272,13 @@ pub(crate) async fn attachment(
     let (name, bytes) = blocking(move || {
         let e = entry(&c2, &op, &party, index)?;
         let content = match c2.records.open_for(&e, &|o| op.acts_for(o)) {
-            crate::content::Shown::Content(c) => c,
-            crate::content::Shown::Refused(u) => {
+            hotline_node::content::Shown::Content(c) => c,
+            hotline_node::content::Shown::Refused(u) => {
                 return Err(NodeError::Forbidden(format!(
                     "this entry's content was refused ({u}), so none of it is shown"
                 )));
             }
-            crate::content::Shown::Sealed => {
+            hotline_node::content::Shown::Sealed => {
                 return Err(NodeError::Forbidden(
                     "this entry's content is sealed to offices you do not act for".into(),
                 ));

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::Console;
 use super::auth::Op;
 use super::view::{Chrome, PageError, blocking, html, relative, when};
-use crate::federation::status::PeerStatus;
+use hotline_node::federation::status::PeerStatus;
 
 pub(crate) struct PeerView {
     pub s: PeerStatus,
@@ -35,11 +35,11 @@ struct Page {
 pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
     let c2 = c.clone();
     let page = blocking(move || {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
         for s in c2.records.links()? {
-            let fmt = |x: &Option<crate::federation::status::Cosigned>| match x {
+            let fmt = |x: &Option<hotline_node::federation::status::Cosigned>| match x {
                 Some(cs) => format!(
                     "size {} at {} ({}), by {}'s witness ({})",
                     cs.size,

@@ -19,8 +19,8 @@ use super::view::{
     Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
     urlencode, when,
 };
-use crate::error::NodeError;
-use crate::statements::Statement;
+use hotline_node::error::NodeError;
+use hotline_node::statements::Statement;
 
 pub(crate) struct Row {
     pub s: Statement,

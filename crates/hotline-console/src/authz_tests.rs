@@ -20,11 +20,12 @@ use hotline_proto::name::{Office, Party};
 use jiff::{SignedDuration, Timestamp};
 use tower::ServiceExt as _;
 
-use super::router;
-use crate::calls::CallRequest;
-use crate::dir::NodeDir;
-use crate::operators::Operator;
-use crate::{InitOptions, Node};
+use hotline_node::calls::CallRequest;
+use hotline_node::dir::NodeDir;
+use hotline_node::{InitOptions, Node};
+
+use crate::operators::{Operator, Operators};
+use crate::router;
 
 const PASSWORD: &str = "correct horse battery";
 /// The console's host, as the browser names it in `Host` and `Origin`.
@@ -209,9 +210,9 @@ async fn sign_in(app: &Router, node: &Node, name: &'static str) -> Browser {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name} signs in");
     let token = set_cookie(&res, &session_cookie).expect("a signed-in operator gets a session");
-    let csrf = node
-        .operators()
-        .session(&token, crate::clock::now())
+    let csrf = Operators::of(node)
+        .unwrap()
+        .session(&token, hotline_node::clock::now())
         .unwrap()
         .expect("the session is live")
         .csrf;
@@ -236,6 +237,7 @@ async fn fixture() -> Fixture {
             origin: None,
             listen: "127.0.0.1:0".into(),
             api_names: vec![],
+            console: crate::config::ConsoleConfig::default_table(),
         },
     )
     .unwrap();
@@ -243,7 +245,7 @@ async fn fixture() -> Fixture {
     for o in ["us/state", "us/defense", "us/cyber"] {
         node.add_office(office(o)).await.unwrap();
     }
-    let ops = node.operators();
+    let ops = Operators::of(&node).unwrap();
     tokio::task::spawn_blocking(move || {
         ops.add("alice", &[office("us/state")], false, PASSWORD)?;
         ops.add("bob", &[office("us/defense")], false, PASSWORD)?;
@@ -259,7 +261,7 @@ async fn fixture() -> Fixture {
         c.subject = Some(subject.into());
         c
     };
-    let call_time = (crate::clock::now() + SignedDuration::from_hours(24))
+    let call_time = (hotline_node::clock::now() + SignedDuration::from_hours(24))
         .round(jiff::Unit::Second)
         .unwrap();
     let call = || CallRequest {
@@ -310,7 +312,7 @@ async fn fixture() -> Fixture {
         ),
         agreement: id(
             n,
-            n.propose_agreement(crate::terms_file::parse(TERMS).unwrap())
+            n.propose_agreement(hotline_node::terms_file::parse(TERMS).unwrap())
                 .await
                 .unwrap()
                 .index,
@@ -320,7 +322,7 @@ async fn fixture() -> Fixture {
     n.call_accept(&ids.call_held, call_time, String::new())
         .await
         .unwrap();
-    let app = router(node.clone());
+    let app = router(node.clone()).unwrap();
     let alice = sign_in(&app, &node, "alice").await;
     let bob = sign_in(&app, &node, "bob").await;
     let root = sign_in(&app, &node, "root").await;
@@ -339,7 +341,7 @@ async fn fixture() -> Fixture {
 fn held(f: &Fixture) -> (u64, Vec<Operator>) {
     (
         f.node.reader().size().unwrap(),
-        f.node.operators().list().unwrap(),
+        Operators::of(&f.node).unwrap().list().unwrap(),
     )
 }
 
@@ -399,7 +401,7 @@ impl Fixture {
             ("password2", PASSWORD),
         ];
         let signal = serde_json::json!({ "kind": "offer", "data": {} });
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let ended = serde_json::json!({
             "start": (now - SignedDuration::from_mins(5)).to_string(),
             "end": now.to_string(),

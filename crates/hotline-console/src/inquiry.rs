@@ -18,8 +18,8 @@ use super::view::{
     AttachmentView, Chrome, Done, PageError, attachment_views, blocking, check_id, entry_url, html,
     html_status, refusal, see_other, texts, urlencode, when,
 };
-use crate::error::NodeError;
-use crate::inquiries::Inquiry;
+use hotline_node::error::NodeError;
+use hotline_node::inquiries::Inquiry;
 
 /// One inquiry in a list.
 pub(crate) struct Row {
@@ -41,7 +41,7 @@ struct ListPage {
 pub(crate) async fn list(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
     let c2 = c.clone();
     let page = blocking(move || {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let mut rows: Vec<Row> = c2
             .node
             .inquiries()?
@@ -145,7 +145,7 @@ async fn render(
 ) -> Result<Response, PageError> {
     let c2 = c.clone();
     let page = blocking(move || {
-        let now = crate::clock::now();
+        let now = hotline_node::clock::now();
         let q = c2.node.inquiry(&id)?;
         op.side(&id, &q.from, &q.to)?;
         let asked = shown(&c2, &op, &q.id)?;

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::dir::ConsoleConfig;
+use crate::config::ConsoleConfig;
 
 /// The first wait once an address has used its attempts.
 const FIRST_WAIT: Duration = Duration::from_secs(5);
@@ -134,7 +134,7 @@ impl Turn {
     pub async fn run<T: Send + 'static>(
         self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, crate::error::NodeError> {
+    ) -> Result<T, hotline_node::error::NodeError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let permit = self.permit;
         let job: Job = Box::new(move || {
@@ -149,7 +149,7 @@ impl Turn {
             .map_err(|_| ())
             .and_then(|s| s.send(job).map_err(|_| ()));
         let gone = || {
-            crate::error::NodeError::Internal(
+            hotline_node::error::NodeError::Internal(
                 "the password-checking threads are gone; restart the node".into(),
             )
         };

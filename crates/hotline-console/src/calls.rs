@@ -23,9 +23,9 @@ use super::view::{
     Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
     urlencode, when,
 };
-use crate::calls::{Call, CallRequest};
-use crate::error::NodeError;
-use crate::federation::signal::{self, Signal};
+use hotline_node::calls::{Call, CallRequest};
+use hotline_node::error::NodeError;
+use hotline_node::federation::signal::{self, Signal};
 
 /// What the request form had, to show again.
 #[derive(Default)]

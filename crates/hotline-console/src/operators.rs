@@ -32,9 +32,12 @@ use rand_core::RngCore as _;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::dir::ConsoleConfig;
-use crate::error::{NodeError, Result};
-use crate::store::{OperatorRow, SessionRow, Store};
+use hotline_node::dir::NodeDir;
+use hotline_node::error::{NodeError, Result};
+use hotline_node::node::Node;
+
+use crate::config::ConsoleConfig;
+use crate::store::{ConsoleStore, OperatorRow, SessionRow};
 
 /// Fewest characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -125,8 +128,8 @@ impl From<NodeError> for LoginError {
     }
 }
 
-impl From<crate::store::StoreError> for LoginError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<hotline_node::store::StoreError> for LoginError {
+    fn from(e: hotline_node::store::StoreError) -> Self {
         LoginError::Internal(format!("storage: {e}"))
     }
 }
@@ -155,8 +158,8 @@ impl From<LoginError> for Refusal {
     }
 }
 
-impl From<crate::store::StoreError> for Refusal {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<hotline_node::store::StoreError> for Refusal {
+    fn from(e: hotline_node::store::StoreError) -> Self {
         Refusal::Other(e.into())
     }
 }
@@ -170,7 +173,7 @@ impl From<NodeError> for Refusal {
 /// A party's console operators. Cheap to clone.
 #[derive(Clone)]
 pub struct Operators {
-    store: Arc<dyn Store>,
+    store: Arc<ConsoleStore>,
     party: Party,
     policy: ConsoleConfig,
 }
@@ -293,13 +296,39 @@ fn timestamp(s: i64) -> Timestamp {
 }
 
 impl Operators {
-    /// The operators of `party`'s node, under the console `policy`.
-    pub fn new(store: Arc<dyn Store>, party: Party, policy: ConsoleConfig) -> Self {
+    /// The operators kept in `store`, of `party`'s node, under the console
+    /// `policy`.
+    pub fn new(store: Arc<ConsoleStore>, party: Party, policy: ConsoleConfig) -> Self {
         Self {
             store,
             party,
             policy,
         }
+    }
+
+    /// The operators of the node in `dir`, from its console database
+    /// (created, or carried over from an older `hotline.db`, at the first
+    /// open). Works whether or not `hotline serve` runs.
+    pub fn open(dir: &NodeDir, party: Party, policy: ConsoleConfig) -> Result<Self> {
+        Ok(Self::new(Arc::new(ConsoleStore::open(dir)?), party, policy))
+    }
+
+    /// The operators of `node`, under the `[console]` section of its
+    /// hotline.toml.
+    pub fn of(node: &Node) -> Result<Self> {
+        let policy = ConsoleConfig::read(node.dir())?;
+        Self::open(node.dir(), node.party().clone(), policy)
+    }
+
+    /// The highest mirror index `operator` has seen on `channel`.
+    pub fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
+        Ok(self.store.seen_mark(operator, channel)?)
+    }
+
+    /// Moves `operator`'s read mark on `channel` forward to `index` (never
+    /// back).
+    pub fn set_seen_mark(&self, operator: &str, channel: &str, index: u64) -> Result<()> {
+        Ok(self.store.set_seen_mark(operator, channel, index)?)
     }
 
     fn operator_of(&self, row: OperatorRow) -> Result<Operator> {
@@ -379,7 +408,7 @@ impl Operators {
             password_hash: hash_password(password)?,
             failures: 0,
             locked_until: None,
-            created: crate::clock::now().as_second(),
+            created: hotline_node::clock::now().as_second(),
         };
         if !self.store.add_operator(&row)? {
             return Err(conflict());
@@ -545,24 +574,12 @@ impl Operators {
     }
 }
 
-impl crate::node::Node {
-    /// This node's console operators.
-    pub fn operators(&self) -> Operators {
-        Operators::new(
-            self.store().clone(),
-            self.party().clone(),
-            self.config().console.clone(),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
 
     use jiff::SignedDuration;
 
     use super::*;
-    use crate::store::sqlite::SqliteStore;
 
     const PW: &str = "correct horse battery";
 
@@ -573,10 +590,10 @@ mod tests {
 
     fn fixture(policy: ConsoleConfig) -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
+        let dir = NodeDir::new(tmp.path());
         Fixture {
+            ops: Operators::open(&dir, Party::new("us").unwrap(), policy).unwrap(),
             _tmp: tmp,
-            ops: Operators::new(store, Party::new("us").unwrap(), policy),
         }
     }
 
@@ -967,10 +984,10 @@ mod tests {
     #[test]
     fn timestamps_round_trip() {
         let f = ops();
-        let before = crate::clock::now()
+        let before = hotline_node::clock::now()
             .checked_sub(SignedDuration::from_secs(1))
             .unwrap();
         let a = f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
-        assert!(a.created >= before && a.created <= crate::clock::now());
+        assert!(a.created >= before && a.created <= hotline_node::clock::now());
     }
 }
