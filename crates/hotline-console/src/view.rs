@@ -164,7 +164,7 @@ impl PageError {
 
 impl From<NodeError> for PageError {
     fn from(e: NodeError) -> Self {
-        let status = crate::api::status::status_of(&e);
+        let status = hotline_node::api::status::status_of(&e);
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             return Self::internal(e);
         }
@@ -333,7 +333,7 @@ pub(crate) fn check_id(id: &str, what: &str) -> Result<(), PageError> {
 /// A refusal the operator can act on — shown on the form, with what was
 /// typed — as its status and words; anything else stays an error page.
 pub(crate) fn refusal(e: NodeError) -> Result<(StatusCode, String), PageError> {
-    match crate::api::status::status_of(&e) {
+    match hotline_node::api::status::status_of(&e) {
         StatusCode::INTERNAL_SERVER_ERROR => Err(e.into()),
         status => Ok((status, e.to_string())),
     }
