@@ -8,9 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use hotline_node::Node;
 use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, RecordCall, TextEntry};
 use hotline_node::calls::CallRequest;
 use hotline_node::dir::NodeDir;
+use hotline_node::sequencer::Appended;
 use hotline_proto::entry::{Content, Media};
 use hotline_proto::name::Office;
 use jiff::Timestamp;
@@ -193,6 +195,37 @@ fn entry_id(dir: &NodeDir, id: &str, what: &str) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("{e}; `hotline {what}s` lists the {what}s known here"))
 }
 
+/// Writes one entry (see `write_entry`) and says so: `sentence` is given
+/// the new entry's id.
+async fn publish<B: serde::Serialize>(
+    dir: &NodeDir,
+    offline: impl AsyncFnOnce(&Node) -> hotline_node::Result<Appended>,
+    path: &str,
+    body: &B,
+    json: bool,
+    sentence: impl FnOnce(&str) -> String,
+) -> Result<()> {
+    let out = write_entry(dir, offline, path, body).await?;
+    report(json, &out, &sentence(&out.id))
+}
+
+/// A listing (see `listing`), printed as JSON or as `print` lays it out.
+async fn show(
+    dir: &DirArg,
+    json: bool,
+    offline: impl FnOnce(&Node) -> Result<Value>,
+    path: &str,
+    print: fn(&Value),
+) -> Result<()> {
+    let list = listing(&open_dir(dir)?, offline, path).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        print(&list);
+    }
+    Ok(())
+}
+
 fn open_dir(dir: &DirArg) -> Result<NodeDir> {
     let dir = NodeDir::new(dir.dir.clone());
     dir.read_config()?;
@@ -215,17 +248,14 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
     match cmd {
         CallsCmd::Call(c) => call(c).await?,
         CallsCmd::Calls { dir, json } => {
-            let list = listing(
-                &open_dir(&dir)?,
+            show(
+                &dir,
+                json,
                 |n| Ok(serde_json::to_value(n.calls()?)?),
                 "/v1/calls",
+                print_calls,
             )
-            .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                print_calls(&list);
-            }
+            .await?
         }
         CallsCmd::Readout {
             call_id,
@@ -243,21 +273,15 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
                 to: None,
                 content: c,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.readout(&call_id, &f, r.content.clone()).await,
                 &format!("/v1/calls/{call_id}/readouts"),
                 &r,
+                json,
+                |entry| format!("Published {from}'s readout of call {call_id} (entry {entry})"),
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!(
-                    "Published {from}'s readout of call {call_id} (entry {})",
-                    out.id
-                ),
-            )?;
         }
         CallsCmd::Statement(StatementCmd::Propose {
             from,
@@ -275,21 +299,19 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
                 to: Some(to.clone()),
                 content: c,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.statement(&f, &t, r.content.clone()).await,
                 "/v1/statements",
                 &r,
+                json,
+                |entry| {
+                    format!(
+                        "Proposed statement {entry} from {from} to {to} (text SHA-256 {digest})"
+                    )
+                },
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!(
-                    "Proposed statement {} from {from} to {to} (text SHA-256 {digest})",
-                    out.id
-                ),
-            )?;
         }
         CallsCmd::Statement(StatementCmd::Endorse {
             id,
@@ -301,31 +323,25 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             let id = entry_id(&dir, &id, "statement")?;
             let text = read_text(&body_file)?;
             let r = Endorse { text };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.endorse(&id, &r.text).await,
                 &format!("/v1/statements/{id}/endorse"),
                 &r,
+                json,
+                |entry| format!("Endorsed statement {id} (entry {entry})"),
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!("Endorsed statement {id} (entry {})", out.id),
-            )?;
         }
         CallsCmd::Statements { dir, json } => {
-            let list = listing(
-                &open_dir(&dir)?,
+            show(
+                &dir,
+                json,
                 |n| Ok(serde_json::to_value(n.statements()?)?),
                 "/v1/statements",
+                print_statements,
             )
-            .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                print_statements(&list);
-            }
+            .await?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -356,7 +372,7 @@ async fn call(c: CallCmd) -> Result<()> {
                 topics,
                 note: Some(note),
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| {
                     let req = CallRequest {
@@ -369,17 +385,15 @@ async fn call(c: CallCmd) -> Result<()> {
                 },
                 "/v1/calls",
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!(
-                    "Requested {media} call {} from {from} to {to} (proposed: {})",
-                    out.id,
-                    proposed.join(", ")
-                ),
+                |entry| {
+                    format!(
+                        "Requested {media} call {entry} from {from} to {to} (proposed: {})",
+                        proposed.join(", ")
+                    )
+                },
             )
+            .await
         }
         CallCmd::Accept {
             id,
@@ -394,7 +408,7 @@ async fn call(c: CallCmd) -> Result<()> {
                 at,
                 note: Some(note),
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| {
                     n.call_accept(&id, at, r.note.clone().unwrap_or_default())
@@ -402,13 +416,10 @@ async fn call(c: CallCmd) -> Result<()> {
                 },
                 &format!("/v1/calls/{id}/accept"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Accepted call {id} for {at} (entry {})", out.id),
+                |entry| format!("Accepted call {id} for {at} (entry {entry})"),
             )
+            .await
         }
         CallCmd::Decline {
             id,
@@ -419,18 +430,15 @@ async fn call(c: CallCmd) -> Result<()> {
             let dir = open_dir(&dir)?;
             let id = entry_id(&dir, &id, "call")?;
             let r = DeclineCall { reason };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.call_decline(&id, r.reason.clone()).await,
                 &format!("/v1/calls/{id}/decline"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Declined call {id} (entry {})", out.id),
+                |entry| format!("Declined call {id} (entry {entry})"),
             )
+            .await
         }
         CallCmd::Record {
             id,
@@ -447,18 +455,15 @@ async fn call(c: CallCmd) -> Result<()> {
                 end,
                 participants,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.call_record(&id, start, end, r.participants.clone()).await,
                 &format!("/v1/calls/{id}/record"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Recorded call {id}, {start} to {end} (entry {})", out.id),
+                |entry| format!("Recorded call {id}, {start} to {end} (entry {entry})"),
             )
+            .await
         }
     }
 }

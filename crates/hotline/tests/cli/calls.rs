@@ -509,6 +509,17 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     call_when(&us, &requested, "us seeing the third request", |_| true);
 
     let r = file(&us, "readout.txt", "A readout.");
+    let mut eleven_times = vec![
+        "call",
+        "request",
+        "--dir",
+        us.d(),
+        "--from",
+        "us/president",
+        "--to",
+        "ru/president",
+    ];
+    eleven_times.extend(std::iter::repeat_n(["--at", T1], 11).flatten());
     let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
         // Accepting a call that was never requested.
         (
@@ -635,38 +646,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
         ),
         // Requests: at most 10 times, to another office.
         (
-            vec![
-                "call",
-                "request",
-                "--dir",
-                us.d(),
-                "--from",
-                "us/president",
-                "--to",
-                "ru/president",
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-            ],
+            eleven_times,
             vec!["11 proposed times; propose at most 10".into()],
         ),
         (
