@@ -421,22 +421,16 @@ impl Hostile {
     /// before signing.
     pub fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: &str) -> Header {
         let to = to.map(|t| Office::new(t).unwrap());
-        Header {
-            v: 1,
-            log: PartyName::new(&self.name).unwrap(),
+        let prev = self.prev(kind, from, to.as_ref());
+        let mut h = Header::new(
+            PartyName::new(&self.name).unwrap(),
             kind,
-            from: from.to_owned(),
-            prev: self.prev(kind, from, to.as_ref()),
+            from,
             to,
-            agreement: None,
-            time: time.parse().unwrap(),
-            refs: vec![],
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+            time.parse().unwrap(),
+        );
+        h.prev = prev;
+        h
     }
 
     /// Signs `h` as its `from` says: the party's log key, or an office's key.
