@@ -55,20 +55,14 @@ pub fn beside(p: &Party, name: &str) -> PathBuf {
 pub fn inquire(p: &Party, subject: &str) -> (String, u64) {
     let body = beside(p, "inquiry.txt");
     std::fs::write(&body, "Ransomware hit a hospital; indicators attached.").unwrap();
-    let out = json(&ok(&[
-        "inquire",
-        "--dir",
-        p.d(),
-        "--from",
+    let out = json(&ok(&inquire_args(
+        p,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--subject",
         subject,
-        "--body-file",
         body.to_str().unwrap(),
-        "--json",
-    ]));
+        &["--json"],
+    )));
     (
         out["id"].as_str().unwrap().to_owned(),
         out["index"].as_u64().unwrap(),

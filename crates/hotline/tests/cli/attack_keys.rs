@@ -208,29 +208,14 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
         mirrored_key_entry(&ru, "us", "us/fbi", "revoke"),
         revocation
     );
-    let e = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
+    let e = fails(&send_args(
+        &us,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--text",
-        "still here?",
-    ]);
+        &["--text", "still here?"],
+    ));
     assert!(e.contains("us/fbi") && e.contains("revoked"), "{e}");
-    let e = fails(&[
-        "send",
-        "--dir",
-        ru.d(),
-        "--from",
-        "ru/fsb",
-        "--to",
-        "us/fbi",
-        "--text",
-        "anyone?",
-    ]);
+    let e = fails(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "anyone?"]));
     assert!(e.contains("us/fbi") && e.contains("revoked"), "{e}");
     assert_eq!(retired(&us, "us/fbi").len(), 1, "its keys are kept");
     settle(&us, &ru);

@@ -475,18 +475,12 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
         "--at",
         T1,
     ]);
-    let message = json(&ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
+    let message = json(&ok(&send_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--text",
-        "hello",
-        "--json",
-    ]));
+        &["--text", "hello", "--json"],
+    )));
     let message = format!("us:{}", message["index"]);
     let statement_text = "Text one.";
     let st = file(&us, "statement.txt", statement_text);

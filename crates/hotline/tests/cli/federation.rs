@@ -146,28 +146,8 @@ fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     agree(&us, &ru, &example("cyber-agreement.toml"));
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "inquiry",
-    ]);
-    ok(&[
-        "send",
-        "--dir",
-        ru.d(),
-        "--from",
-        "ru/fsb",
-        "--to",
-        "us/fbi",
-        "--text",
-        "answer",
-    ]);
+    ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
+    ok(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "answer"]));
     wait_converged(&us, &ru, 30);
     let status: serde_json::Value =
         serde_json::from_str(&ok(&["status", "--dir", us.d(), "--json"])).unwrap();
@@ -375,17 +355,7 @@ fn a_third_party_witnesses_both_logs() {
     federate(&us, &nato);
     federate(&ru, &nato);
     agree(&us, &ru, &example("cyber-agreement.toml"));
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "inquiry",
-    ]);
+    ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
     let wit = |p: &Party| {
         NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", p.d()]).trim()).unwrap()
     };

@@ -84,20 +84,14 @@ fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
 fn an_operator_reads_lists_and_verifies_without_a_json_bundle() {
     let (us, ru, _a, _b, agreement) = stage();
     let body = file(&us, "q.txt", "Please preserve the logs of 198.51.100.23.\n");
-    let out = json(&ok(&[
-        "inquire",
-        "--dir",
-        us.d(),
-        "--from",
+    let out = json(&ok(&inquire_args(
+        &us,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--subject",
         "Ransomware group X",
-        "--body-file",
         &body,
-        "--json",
-    ]));
+        &["--json"],
+    )));
     let id = out["id"].as_str().unwrap().to_owned();
     let index = out["index"].as_u64().unwrap().to_string();
     times_are_rfc3339("inquire --json", &out);
@@ -245,31 +239,9 @@ fn typos_get_a_hint_and_nothing_is_written() {
     let before = log_json(us.d()).len();
     let body = file(&us, "q.txt", "x");
 
-    let err = fails(&[
-        "inquire",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fib",
-        "--to",
-        "ru/fsb",
-        "--subject",
-        "s",
-        "--body-file",
-        &body,
-    ]);
+    let err = fails(&inquire_args(&us, "us/fib", "ru/fsb", "s", &body, &[]));
     assert!(err.contains("did you mean us/fbi?"), "{err}");
-    let err = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fbs",
-        "--text",
-        "x",
-    ]);
+    let err = fails(&send_args(&us, "us/fbi", "ru/fbs", &["--text", "x"]));
     assert!(err.contains("did you mean ru/fsb?"), "{err}");
     let err = fails(&["office", "rotate", "us/presidnet", "--dir", us.d()]);
     assert!(err.contains("did you mean us/president?"), "{err}");
@@ -313,60 +285,10 @@ fn typos_get_a_hint_and_nothing_is_written() {
         vec!["verify", &body, "--key", "keys/ru.keys"],
         vec!["peer", "add", "ru", "--keys", m, "--dir", us.d()],
         vec!["agreement", "propose", "--file", m, "--dir", us.d()],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            m,
-        ],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            &body,
-            "--attach",
-            m,
-        ],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            &body,
-            "--stix",
-            m,
-        ],
-        vec![
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--text-file",
-            m,
-        ],
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", m, &[]),
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", &body, &["--attach", m]),
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", &body, &["--stix", m]),
+        send_args(&us, "us/fbi", "ru/fsb", &["--text-file", m]),
     ] {
         let err = fails(&args);
         let named = if args.contains(&"keys/ru.keys") {

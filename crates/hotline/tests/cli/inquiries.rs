@@ -136,20 +136,7 @@ fn inquire(p: &Party, from: &str, to: &str, extra: &[&str]) -> String {
         "inquiry.txt",
         "Ransomware hit a hospital; indicators attached.",
     );
-    let mut args = vec![
-        "inquire",
-        "--dir",
-        p.d(),
-        "--from",
-        from,
-        "--to",
-        to,
-        "--subject",
-        "REvil intrusion",
-        "--body-file",
-        &body,
-        "--json",
-    ];
+    let mut args = inquire_args(p, from, to, "REvil intrusion", &body, &["--json"]);
     args.extend_from_slice(extra);
     let out = json(&ok(&args));
     let id = out["id"].as_str().unwrap().to_owned();
@@ -339,39 +326,14 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     let (_a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let body = file(&us, "q.txt", "Who did it?");
-    let inquire_args = |to: &'static str| {
-        [
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            to,
-            "--subject",
-            "REvil",
-            "--body-file",
-            body.as_str(),
-        ]
-    };
-    let send_args = |to: &'static str| {
-        [
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            to,
-            "--text",
-            "hello",
-        ]
-    };
+    let inquiry_to =
+        |to: &'static str| inquire_args(&us, "us/fbi", to, "REvil", body.as_str(), &[]);
+    let message_to = |to: &'static str| send_args(&us, "us/fbi", to, &["--text", "hello"]);
 
     // No agreement at all.
     let before = sizes(&us, &ru);
     refused(
-        &inquire_args("ru/fsb"),
+        &inquiry_to("ru/fsb"),
         &[
             "no agreement in force opens us/fbi ↔ ru/fsb for inquiry",
             "in force: none",
@@ -379,7 +341,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
         ],
     );
     refused(
-        &send_args("ru/fsb"),
+        &message_to("ru/fsb"),
         &["no agreement in force opens us/fbi ↔ ru/fsb for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -401,7 +363,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     assert_eq!(agreement(&us, &id).unwrap()["state"], "proposed");
     let before = sizes(&us, &ru);
     refused(
-        &inquire_args("ru/fsb"),
+        &inquiry_to("ru/fsb"),
         &[
             "no agreement in force opens us/fbi ↔ ru/fsb",
             "in force: none",
@@ -409,17 +371,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     );
     // ru cannot write to us either.
     refused(
-        &[
-            "send",
-            "--dir",
-            ru.d(),
-            "--from",
-            "ru/fsb",
-            "--to",
-            "us/fbi",
-            "--text",
-            "hi",
-        ],
+        &send_args(&ru, "ru/fsb", "us/fbi", &["--text", "hi"]),
         &["no agreement in force opens ru/fsb ↔ us/fbi for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -433,28 +385,18 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     let before = sizes(&us, &ru);
     let in_force = format!("in force: {id} (Cybercrime cooperation channel)");
     refused(
-        &inquire_args("ru/president"),
+        &inquiry_to("ru/president"),
         &[
             "no agreement in force opens us/fbi ↔ ru/president for inquiry",
             &in_force,
         ],
     );
     refused(
-        &send_args("ru/president"),
+        &message_to("ru/president"),
         &["no agreement in force opens us/fbi ↔ ru/president for message"],
     );
     refused(
-        &[
-            "send",
-            "--dir",
-            ru.d(),
-            "--from",
-            "ru/president",
-            "--to",
-            "us/fbi",
-            "--text",
-            "hi",
-        ],
+        &send_args(&ru, "ru/president", "us/fbi", &["--text", "hi"]),
         &["no agreement in force opens ru/president ↔ us/fbi for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -568,19 +510,14 @@ fn the_receiver_receipts_a_refusal() {
     assert_eq!(agreement(&us, &id).unwrap()["state"], "withdrawn");
     let before = sizes(&us, &ru);
     refused(
-        &[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        &inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "again",
-            "--body-file",
             &file(&us, "again.txt", "again"),
-        ],
+            &[],
+        ),
         &["no agreement in force opens us/fbi ↔ ru/fsb for inquiry"],
     );
     assert_eq!(sizes(&us, &ru), before);
@@ -662,21 +599,14 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let object = format!("object {n} ({indicator_id})");
     let body = file(&us, "b.txt", "see bundle");
     refused(
-        &[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        &inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "bad bundle",
-            "--body-file",
             &body,
-            "--stix",
-            &bad_stix,
-        ],
+            &["--stix", &bad_stix],
+        ),
         &[&object, "missing required property pattern"],
     );
     // The node checks too, not only the CLI.
@@ -749,17 +679,7 @@ fn overdue_inquiries_show_in_status_and_metrics() {
     // A kind the agreement does not list is refused.
     let before = sizes(&us, &ru);
     refused(
-        &[
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--text",
-            "hi",
-        ],
+        &send_args(&us, "us/fbi", "ru/fsb", &["--text", "hi"]),
         &["no agreement in force opens us/fbi ↔ ru/fsb for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused message was written");

@@ -167,20 +167,14 @@ impl Exchange {
         let text = "Ransomware hit a hospital; indicators attached.";
         let body = path(&us, "inquiry.txt");
         std::fs::write(&body, text).unwrap();
-        let out = json(&ok(&[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        let out = json(&ok(&inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "REvil intrusion",
-            "--body-file",
             &body,
-            "--json",
-        ]));
+            &["--json"],
+        )));
         let inquiry = out["id"].as_str().unwrap().to_owned();
         assert_eq!(inquiry, format!("us:{}", out["index"]), "{out}");
         wait_until(30, "ru receipting the inquiry", || {

@@ -318,20 +318,44 @@ pub fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
-/// `hotline send` (through the running node when it runs); the entry's index.
-pub fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
-    let out = json(&ok(&[
-        "send",
+/// The arguments of `hotline inquire --dir P --from … --to … --subject …
+/// --body-file …`, then `more` (`--json`, `--stix FILE`, …).
+pub fn inquire_args<'a>(
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    subject: &'a str,
+    body_file: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "inquire",
         "--dir",
         p.d(),
         "--from",
         from,
         "--to",
         to,
-        "--text",
-        text,
-        "--json",
-    ]));
+        "--subject",
+        subject,
+        "--body-file",
+        body_file,
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
+/// The arguments of `hotline send --dir P --from … --to …`, then `more`
+/// (`--text …` or `--text-file …`, `--json`, …).
+pub fn send_args<'a>(p: &'a Party, from: &'a str, to: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["send", "--dir", p.d(), "--from", from, "--to", to];
+    args.extend_from_slice(more);
+    args
+}
+
+/// `hotline send` (through the running node when it runs); the entry's index.
+pub fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
+    let out = json(&ok(&send_args(p, from, to, &["--text", text, "--json"])));
     out["index"]
         .as_u64()
         .unwrap_or_else(|| panic!("no index: {out}"))
