@@ -130,26 +130,7 @@ fn prove_absence(
 ) -> Result<PathBuf, String> {
     let f = beside(p, name);
     let (s, u) = (since.to_string(), until.to_string());
-    let o = hotline(&[
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        &s,
-        "--until",
-        &u,
-        "--dir",
-        p.d(),
-        "-o",
-        f.to_str().unwrap(),
-    ]);
+    let o = hotline(&absence_args(p.d(), &s, &u, f.to_str().unwrap()));
     if o.status.success() {
         Ok(f)
     } else {
@@ -750,26 +731,7 @@ fn attack_b_a_neutral_witness_does_not_cosign_the_older_tree_for_the_receiver() 
     // inquiry: `prove absence` refuses on either honest node.
     let f = beside(&us, "absence-nato.json");
     let (s, u) = (since.to_string(), until.to_string());
-    let e = fails(&[
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        &s,
-        "--until",
-        &u,
-        "--dir",
-        nato.d(),
-        "-o",
-        f.to_str().unwrap(),
-    ]);
+    let e = fails(&absence_args(nato.d(), &s, &u, f.to_str().unwrap()));
     assert!(
         e.contains(&format!("us:{inquiry}")),
         "prove absence on nato: {e}"

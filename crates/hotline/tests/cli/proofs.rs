@@ -232,35 +232,6 @@ impl Exchange {
     }
 }
 
-/// `prove absence` of inquiries us/fbi → ru/fsb in us's log, by `prover`.
-fn absence_args<'a>(
-    prover: &'a Party,
-    since: &'a str,
-    until: &'a str,
-    output: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        since,
-        "--until",
-        until,
-        "--dir",
-        prover.d(),
-        "-o",
-        output,
-    ]
-}
-
 /// Ranges of `bundle` where a witness's cosignature line names its key (the
 /// name and the key id, the first bytes of its base64 signature). See
 /// `a_cosignature_altered_in_a_bundle_fails_verification`.
@@ -533,7 +504,7 @@ fn absence_is_proved_by_either_party_when_true() {
         let f = path(p, &format!("absence-{}.json", name(p)));
         let mut last = String::new();
         wait_until(15, "a cosignature after the window's end", || {
-            let o = hotline(&absence_args(p, &s, &u, &f));
+            let o = hotline(&absence_args(p.d(), &s, &u, &f));
             last = String::from_utf8_lossy(&o.stderr).into_owned();
             o.status.success()
         });
@@ -583,7 +554,7 @@ fn absence_is_refused_when_false() {
         let q = &x.inquiry;
         let mut last = String::new();
         wait_until(15, "prove absence refusing (not waiting)", || {
-            let o = hotline(&absence_args(p, &s, &u, &f));
+            let o = hotline(&absence_args(p.d(), &s, &u, &f));
             assert!(
                 !o.status.success(),
                 "a false absence was proved by {}",
@@ -620,7 +591,7 @@ fn absence_needs_a_cosignature_after_the_window() {
             (now + SignedDuration::from_secs(60)).to_string(),
         );
         refused(
-            &absence_args(p, &s, &u, &f),
+            &absence_args(p.d(), &s, &u, &f),
             &f,
             &[
                 &format!("no checkpoint of hotline/us has been cosigned at or after {u} yet"),
@@ -630,7 +601,7 @@ fn absence_needs_a_cosignature_after_the_window() {
         // The start precedes every cosignature: the run starts at the log's
         // beginning and discloses all of it (us's key entry, us:0).
         let (s, u) = ("2021-06-01T00:00:00Z", now.to_string());
-        ok(&absence_args(p, s, &u, &f));
+        ok(&absence_args(p.d(), s, &u, &f));
         verified(
             &f,
             &keys,
@@ -662,7 +633,7 @@ fn absence_with_a_window_ending_mid_second_verifies() {
     let (s, u) = (since.to_string(), until.to_string());
     for p in [&ru, &us] {
         let f = path(p, "absence.json");
-        ok(&absence_args(p, &s, &u, &f));
+        ok(&absence_args(p.d(), &s, &u, &f));
         verified(
             &f,
             &keys,

@@ -360,3 +360,17 @@ pub fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("no index: {out}"))
 }
+
+/// `prove absence` of inquiries us/fbi → ru/fsb in us's log, by the node in
+/// `dir`, written to `output`.
+pub fn absence_args<'a>(
+    dir: &'a str,
+    since: &'a str,
+    until: &'a str,
+    output: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "prove", "absence", "--log", "us", "--kind", "inquiry", "--from", "us/fbi", "--to",
+        "ru/fsb", "--since", since, "--until", until, "--dir", dir, "-o", output,
+    ]
+}
