@@ -469,13 +469,7 @@ fn attack_f_an_entry_under_a_revoked_key_is_refused() {
     let revocation = us.append(&revoke, None);
     let bad_index = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let (s, body) = us.push(Target::new(&ru, &b), pushed);
     assert_eq!(s, 422, "ru accepted an entry under a revoked key: {body}");

@@ -153,10 +153,8 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let before = Snapshot::of(&ru, &["us"]);
     let j = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &jiff::Timestamp::now().to_string(),
             "an honest text",
         ),

@@ -232,13 +232,7 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 422, "{t}");
@@ -317,13 +311,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
     us.offices.insert("us/fbi".into(), old);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
-    let msg = Msg::honest(
-        "us/fbi",
-        "ru/fsb",
-        Some(&agreement),
-        &now,
-        "signed with the old key",
-    );
+    let msg = Msg::fbi_to_fsb(&agreement, &now, "signed with the old key");
     let i = us.message(&ru, msg);
     let target = Target::new(&ru, &b);
     let (s, t) = us.push(target, i);
@@ -539,13 +527,7 @@ fn a_bundle_that_leaves_out_a_revocation_is_refused_whoever_cosigned_it() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let whole = us.inclusion_bundle(i);
     let file = write(&us.party, "whole.json", &whole);

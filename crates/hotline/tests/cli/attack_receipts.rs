@@ -45,10 +45,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
         ),
     ];
     for (field, why) in &absurd {
-        let i = us.message(
-            &ru,
-            Msg::honest("us/fbi", "ru/fsb", Some(field), &now, "hello"),
-        );
+        let i = us.message(&ru, Msg::fbi_to_fsb(field, &now, "hello"));
         let (s, body) = us.push(victim, i);
         assert_eq!(s, 422, "{body}");
         assert_eq!(error_of(&body), format!("entry {i}: {why}"));
@@ -58,10 +55,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
         us.sealed.pop();
     }
     // The same message naming the agreement properly is delivered.
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "hello"));
     let (s, body) = us.push(victim, i);
     assert_eq!(s, 200, "{body}");
     let r = receipt_for(&ru, "us", i);

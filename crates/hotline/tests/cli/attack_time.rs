@@ -219,10 +219,8 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     let time = (us.entry(us.size() - 1).header().time + secs(1)).to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &time,
             "dated after the previous entry, before the cosignature",
         ),
@@ -240,13 +238,7 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     us.sealed.pop();
     let j = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &Timestamp::now().to_string(),
-            "a replacement",
-        ),
+        Msg::fbi_to_fsb(&agreement, &Timestamp::now().to_string(), "a replacement"),
     );
     assert_eq!(j, i);
     let (s, body) = us.push(victim, j);
@@ -299,10 +291,8 @@ kinds = ["message", "inquiry", "ack", "answer"]
     let time = (w.header().time - secs(2)).to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &time,
             "written after the withdrawal, dated before it",
         ),
@@ -454,19 +444,10 @@ fn the_refusal_receipt_is_written_before_the_push_is_answered() {
     let victim = Target::new(&ru, &b);
     let now = Timestamp::now();
     let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
-    let first = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &t1, "first"),
-    );
+    let first = us.message(&ru, Msg::fbi_to_fsb(&agreement, &t1, "first"));
     let second = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &t0,
-            "second, dated a minute before the first",
-        ),
+        Msg::fbi_to_fsb(&agreement, &t0, "second, dated a minute before the first"),
     );
     let (s, body) = push_range(&us, victim, first, second + 1);
     assert_eq!(s, 422, "{body}");

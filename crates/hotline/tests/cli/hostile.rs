@@ -337,6 +337,11 @@ impl<'a> Msg<'a> {
             committed: text,
         }
     }
+
+    /// An honest message us/fbi → ru/fsb, the channel [`stage`] opens.
+    pub fn fbi_to_fsb(agreement: &'a str, time: &'a str, text: &'a str) -> Self {
+        Self::honest("us/fbi", "ru/fsb", Some(agreement), time, text)
+    }
 }
 
 /// A party gone hostile, holding its own secret keys and its log.
@@ -918,10 +923,7 @@ fn an_honest_entry_built_by_the_harness_is_accepted() {
     let (mut us, ru, b, agreement) = taken_over();
     let now = jiff::Timestamp::now().to_string();
     let before = Snapshot::of(&ru, &["us"]);
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "hello"));
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
     let r = receipt_for(&ru, "us", i);
