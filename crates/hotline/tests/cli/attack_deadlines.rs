@@ -20,7 +20,7 @@ use super::attack_claims::{
     beside, each_leaf_dropped, inquire, mirrored, now_floor, receipted, refused_with, settled,
     sleep_past, unix, verified_with,
 };
-use super::federation::{log_json_peer, pair};
+use super::federation::{log_json_peer, pair, trio};
 use super::hostile::*;
 use super::util::*;
 
@@ -585,17 +585,7 @@ fn a_real_stats_bundle_is_complete() {
 /// nato saw and when — still not "answered within".
 #[test]
 fn attack_d_a_neutral_witness_shows_the_late_answer_only_after_its_deadline() {
-    let (us, ru) = pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let (a, b, c) = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, a, b, c) = trio();
     let terms = beside(&us, "terms.toml");
     std::fs::write(
         &terms,

@@ -21,6 +21,23 @@ pub fn pair() -> (Party, Party) {
     (us, ru)
 }
 
+/// [`pair`] and a third witness, `nato` (no offices, cosigning every
+/// second), all three running and each pinned by the other two.
+pub fn trio() -> (Party, Party, Party, Served, Served, Served) {
+    let (us, ru) = pair();
+    let nato = Party::new("nato");
+    set_cosign_interval(&nato.dir, 1);
+    let (a, b, c) = (
+        Served::start(&us.dir),
+        Served::start(&ru.dir),
+        Served::start(&nato.dir),
+    );
+    federate(&us, &ru);
+    federate(&us, &nato);
+    federate(&ru, &nato);
+    (us, ru, nato, a, b, c)
+}
+
 fn leaves(v: &[serde_json::Value]) -> Vec<(u64, String)> {
     v.iter()
         .map(|l| {
@@ -343,17 +360,7 @@ fn stream_both_ways_through_kills_and_cuts() {
 /// checkpoint carries the counterparty's and the third party's cosignature.
 #[test]
 fn a_third_party_witnesses_both_logs() {
-    let (us, ru) = pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let _nodes = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, _a, _b, _c) = trio();
     agree(&us, &ru, &example("cyber-agreement.toml"));
     ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
     let wit = |p: &Party| {

@@ -5,9 +5,6 @@
 //! mistyped kind, "no such file" for a missing file; subjects and both
 //! deadlines in `inquiries`; RFC 3339 times in every `--json`.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
 use super::hostile::*;
@@ -64,20 +61,6 @@ fn times_are_rfc3339(what: &str, v: &Value) {
     let mut seen = 0;
     walk(what, "", v, &mut seen);
     assert!(seen > 0, "{what} has no time to check: {v}");
-}
-
-/// `hotline ARGS` with `input` on standard input.
-fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("HOTLINE_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -831,12 +831,7 @@ impl Snapshot {
 /// log mirrored and cosigned both ways. Returns us, ru, their nodes and the
 /// agreement id; the test then kills us's node and [`Hostile::take_over`]s it.
 pub fn stage() -> (Party, Party, Served, Served, String) {
-    let (us, ru) = super::federation::pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
-    let id = agree(&us, &ru, &example("cyber-agreement.toml"));
-    settle(&us, &ru);
-    (us, ru, a, b, id)
+    stage_with(|_, _| {})
 }
 
 /// [`stage`], with `prepare` run on us's and ru's directories before their
@@ -855,17 +850,7 @@ pub fn stage_with(prepare: impl FnOnce(&Party, &Party)) -> (Party, Party, Served
 /// us and by ru, and every log mirrored by both of the other parties.
 /// Returns us, ru, nato, their nodes and the agreement id.
 pub fn stage_with_witness() -> (Party, Party, Party, Served, Served, Served, String) {
-    let (us, ru) = super::federation::pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let (a, b, c) = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, a, b, c) = super::federation::trio();
     let id = agree(&us, &ru, &example("cyber-agreement.toml"));
     settle_between(&us, &ru);
     settle_between(&us, &nato);

@@ -17,6 +17,25 @@ pub fn hotline(args: &[&str]) -> Output {
         .expect("running hotline")
 }
 
+/// Runs `hotline ARGS` to completion with `input` on standard input.
+pub fn with_stdin(args: &[&str], input: impl AsRef<[u8]>) -> Output {
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("HOTLINE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running hotline");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_ref())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Runs `hotline ARGS`, asserting success; returns stdout.
 pub fn ok(args: &[&str]) -> String {
     let o = hotline(args);
