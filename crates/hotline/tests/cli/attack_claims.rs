@@ -254,7 +254,7 @@ fn attack_a_an_own_witness_cosignature_dated_before_a_window_proves_no_absence()
     );
     let honest = prove_absence(&t.us, since, until, "absence-honest.json").unwrap();
     verified_with(
-        verify_file(&honest, &keys),
+        verify(honest.to_str().unwrap(), &keys),
         "the honest absence",
         &["No inquiry from us/fbi to ru/fsb dated (by us's clock) between"],
     );
@@ -582,7 +582,7 @@ fn a_real_absence_bundle_is_complete_and_discloses_only_its_channel() {
         })
         .unwrap();
     verified_with(
-        verify_file(&f, &keys),
+        verify(f.to_str().unwrap(), &keys),
         "the real absence",
         &["No inquiry from us/fbi to ru/fsb"],
     );

@@ -546,7 +546,7 @@ fn a_real_stats_bundle_is_complete() {
         ]);
         let b = std::fs::read_to_string(&f).unwrap();
         verified_with(
-            verify_file(&f, &keys),
+            verify(f.to_str().unwrap(), &keys),
             "the real stats bundle",
             &[
                 &format!("Channel us/fbi → ru/fsb, {month} (UTC, by us's clock)"),

@@ -150,7 +150,7 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     assert_eq!(r["header"]["from"], "ru/fsb");
     // The receipt, signed with the new key, reaches us's mirror.
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     // With the retired keys out of reach, ru opens the later body (sealed
     // to the new key) and not the earlier one.
@@ -218,7 +218,7 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
     let e = fails(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "anyone?"]));
     assert!(e.contains("us/fbi") && e.contains("revoked"), "{e}");
     assert_eq!(retired(&us, "us/fbi").len(), 1, "its keys are kept");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     a.kill9();
     let mut us = Hostile::take_over(us);
@@ -282,7 +282,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         receipt_for(&ru, "us", late)["header"]["status"],
         "delivered"
     );
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     // Honest bundles of both, each naming the key it was signed with.
     for (i, k) in [(early, announced), (late, rotation)] {
         let file = write(&us, &format!("entry-{i}.json"), "");

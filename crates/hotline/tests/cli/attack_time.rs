@@ -38,7 +38,7 @@ fn stage_with(skew: u64, terms: &str) -> (Party, Party, Served, Served, String) 
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let id = agree(&us, &ru, terms);
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     (us, ru, a, b, id)
 }
 
@@ -281,7 +281,7 @@ kinds = ["message", "inquiry", "ack", "answer"]
     .unwrap();
     let (us, ru, a, b, agreement) = stage_with(300, terms.to_str().unwrap());
     ok(&["agreement", "withdraw", &agreement, "--dir", us.d()]);
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     a.kill9();
     let mut us = Hostile::take_over(us);
     let w = us.entry(us.size() - 1);
@@ -323,7 +323,7 @@ fn entries_written_while_the_link_was_down_are_still_accepted() {
     assert_eq!(s, 200, "{t}");
     let r = receipt_for(&ru, "us", index);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 }
 
 /// Keeps, in `holder`'s database, a cosignature of `holder`'s latest
@@ -404,7 +404,7 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
     );
     let r = receipt_for(&ru, "us", index);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     let far = Timestamp::now() + secs(3600);
     cosigned_by_clock_ahead(&us, &ru, far);

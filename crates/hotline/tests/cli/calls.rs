@@ -118,29 +118,6 @@ fn refused(us: &Party, ru: &Party, args: &[&str], expect: &[&str]) {
     );
 }
 
-/// The four pinned keys as `--key` arguments.
-fn keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        out.push("--key".to_owned());
-        out.push(p.vkey());
-        out.push("--key".to_owned());
-        out.push(ok(&["key", "--witness", "--dir", p.d()]).trim().to_owned());
-    }
-    out
-}
-
-fn verify(file: &str, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file];
-    args.extend(keys.iter().map(String::as_str));
-    let o = hotline(&args);
-    if o.status.success() {
-        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&o.stderr).into_owned())
-    }
-}
-
 #[test]
 fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
     let (us, ru, _a, _b) = presidents();
@@ -399,7 +376,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
     let (rid, _, text) = &readouts[1];
     let out = us.dir.join("../ru-readout.json");
     ok(&["open", rid, "--dir", us.d(), "-o", out.to_str().unwrap()]);
-    let said = verify(out.to_str().unwrap(), &keys(&[&us, &ru])).unwrap();
+    let said = verify(out.to_str().unwrap(), &pinned_keys(&[&us, &ru])).unwrap();
     assert!(said.contains(text), "{said}");
     let listing = ok(&["calls", "--dir", ru.d()]);
     assert!(
@@ -817,7 +794,7 @@ fn digest(text: &str) -> String {
 #[test]
 fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     let (us, ru, a, _b) = presidents();
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     // Exact bytes matter: non-ASCII, and a final newline.
     let text = "The United States and Russia will embark together on an integrated bilateral \
                 Strategic Stability Dialogue — «стратегическая стабильность».\n";

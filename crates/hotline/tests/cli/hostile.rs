@@ -842,7 +842,7 @@ pub fn stage_with(prepare: impl FnOnce(&Party, &Party)) -> (Party, Party, Served
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let id = agree(&us, &ru, &example("cyber-agreement.toml"));
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     (us, ru, a, b, id)
 }
 
@@ -866,16 +866,7 @@ pub fn taken_over() -> (Hostile, Party, Served, String) {
     (Hostile::take_over(us), ru, b, agreement)
 }
 
-/// Waits until each side's mirror holds the other's whole log.
-pub fn settle(us: &Party, ru: &Party) {
-    use super::federation::log_json_peer;
-    wait_until(30, "both mirrors caught up", || {
-        log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-            && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-    });
-}
-
-/// [`settle`] for any two parties: each one's mirror holds the other's whole log.
+/// Waits until each one's mirror holds the other's whole log.
 pub fn settle_between(a: &Party, b: &Party) {
     use super::federation::log_json_peer;
     let name = |p: &Party| p.dir.file_name().unwrap().to_str().unwrap().to_owned();
@@ -1041,40 +1032,6 @@ pub fn checkpoint_held(holder: &Party, origin: &str, size: u64) -> Option<String
         .map(|n| String::from_utf8(n).unwrap())
 }
 
-/// The log key and cosigner key of each of `parties`, as `--key`
-/// arguments of `hotline verify`: what a reader pins.
-pub fn pinned_keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        for witness in [false, true] {
-            let mut args = vec!["key", "--dir", p.d()];
-            if witness {
-                args.push("--witness");
-            }
-            out.push("--key".to_owned());
-            out.push(ok(&args).trim().to_owned());
-        }
-    }
-    out
-}
-
-/// `hotline verify FILE KEYS…` as a real process: the claim it printed,
-/// or its error.
-pub fn verify_file(file: &Path, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file.to_str().unwrap()];
-    args.extend(keys.iter().map(String::as_str));
-    let o = super::util::hotline(&args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    if o.status.success() {
-        Ok(out)
-    } else {
-        Err(err)
-    }
-}
-
 /// Writes `bundle` next to `p`'s directory as `name` and verifies it.
 pub fn verify_bundle(
     p: &Party,
@@ -1084,5 +1041,5 @@ pub fn verify_bundle(
 ) -> Result<String, String> {
     let f = p.dir.join("..").join(name);
     std::fs::write(&f, bundle).unwrap();
-    verify_file(&f, keys)
+    verify(f.to_str().unwrap(), keys)
 }

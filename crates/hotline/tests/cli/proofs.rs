@@ -23,39 +23,6 @@ fn path(p: &Party, file: &str) -> String {
     p.dir.join("..").join(file).to_str().unwrap().to_owned()
 }
 
-/// The four pinned keys as `--key` arguments: each party's log key and
-/// cosigner key.
-fn keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        for witness in [false, true] {
-            let mut args = vec!["key", "--dir", p.d()];
-            if witness {
-                args.push("--witness");
-            }
-            out.push("--key".to_owned());
-            out.push(ok(&args).trim().to_owned());
-        }
-    }
-    out
-}
-
-/// `hotline verify FILE KEYS…`: the claim on success, the error otherwise.
-fn verify(file: &str, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file];
-    args.extend(keys.iter().map(String::as_str));
-    let o = hotline(&args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    if o.status.success() {
-        Ok(out)
-    } else {
-        Err(err)
-    }
-}
-
 /// Verifies `file`, asserting success and that the sentence holds each of `want`.
 fn verified(file: &str, keys: &[String], want: &[&str]) -> String {
     let out = verify(file, keys).unwrap_or_else(|e| panic!("{file} does not verify: {e}"));
@@ -228,7 +195,7 @@ impl Exchange {
     }
 
     fn keys(&self) -> Vec<String> {
-        keys(&[&self.us, &self.ru])
+        pinned_keys(&[&self.us, &self.ru])
     }
 }
 
@@ -399,7 +366,7 @@ fn either_party_proves_delivery_answered_and_opening() {
         );
 
         // Only the other party's keys: the log the claim rests on is not pinned.
-        let ru_only = self::keys(&[&x.ru]);
+        let ru_only = pinned_keys(&[&x.ru]);
         for f in [&delivery, &answered, &opening] {
             let err = verify(f, &ru_only).expect_err("verified without us's keys");
             assert!(
@@ -407,7 +374,7 @@ fn either_party_proves_delivery_answered_and_opening() {
                 "{f}: {err}"
             );
         }
-        let us_only = self::keys(&[&x.us]);
+        let us_only = pinned_keys(&[&x.us]);
         for f in [&delivery, &answered] {
             let err = verify(f, &us_only).expect_err("verified without ru's keys");
             assert!(
@@ -538,7 +505,7 @@ fn absence_is_proved_by_either_party_when_true() {
             !bundle.contains(&leaf(&message)),
             "the message's header is in {f}"
         );
-        let err = verify(&f, &self::keys(&[&x.ru])).expect_err("verified without us's log key");
+        let err = verify(&f, &pinned_keys(&[&x.ru])).expect_err("verified without us's log key");
         assert!(err.contains("no pinned log key for hotline/us"), "{err}");
     }
 }
@@ -579,7 +546,7 @@ fn absence_needs_a_cosignature_after_the_window() {
     let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
     let now = now_floor();
     sleep_past(now + SignedDuration::from_secs(2));
@@ -625,7 +592,7 @@ fn absence_with_a_window_ending_mid_second_verifies() {
     let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
     let since = Timestamp::now();
     let until = second(since.as_second() + 2) + SignedDuration::from_millis(500);

@@ -393,3 +393,33 @@ pub fn absence_args<'a>(
         "ru/fsb", "--since", since, "--until", until, "--dir", dir, "-o", output,
     ]
 }
+
+/// The log key and cosigner key of each of `parties`, as `--key`
+/// arguments of `hotline verify`: what a reader pins.
+pub fn pinned_keys(parties: &[&Party]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in parties {
+        for witness in [false, true] {
+            let mut args = vec!["key", "--dir", p.d()];
+            if witness {
+                args.push("--witness");
+            }
+            out.push("--key".to_owned());
+            out.push(ok(&args).trim().to_owned());
+        }
+    }
+    out
+}
+
+/// `hotline verify FILE KEYS…` as a real process: the claim it printed,
+/// or its error.
+pub fn verify(file: &str, keys: &[String]) -> Result<String, String> {
+    let mut args = vec!["verify", file];
+    args.extend(keys.iter().map(String::as_str));
+    let o = hotline(&args);
+    if o.status.success() {
+        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+}
