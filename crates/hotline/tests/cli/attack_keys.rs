@@ -83,19 +83,12 @@ fn an_office_announced_after_pinning_is_reachable_without_re_export() {
     agree(&us, &ru, &example("presidential-agreement.toml"));
     mirrored_key_entry(&us, "ru", "ru/president", "announce");
 
-    let out = json(&ok(&[
-        "call",
-        "request",
-        "--dir",
-        us.d(),
-        "--from",
+    let out = json(&ok(&call_request_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--at",
-        "2031-01-26T15:00:00Z",
-        "--json",
-    ]));
+        &["--at", "2031-01-26T15:00:00Z", "--json"],
+    )));
     let id = out["id"].as_str().unwrap();
     let index: u64 = id.strip_prefix("us:").unwrap().parse().unwrap();
     let r = receipt_for(&ru, "us", index);

@@ -124,28 +124,25 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
 
     // ru/president requests a call (SCENARIO step 2).
     let note = "The President of the Russian Federation asks for a telephone conversation.";
-    let id = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let id = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-        "--at",
-        T2,
-        "--topic",
-        "New START extension",
-        "--topic",
-        "Navalny",
-        "--topic",
-        "SolarWinds",
-        "--note",
-        note,
-    ]);
+        &[
+            "--at",
+            T1,
+            "--at",
+            T2,
+            "--topic",
+            "New START extension",
+            "--topic",
+            "Navalny",
+            "--topic",
+            "SolarWinds",
+            "--note",
+            note,
+        ],
+    ));
     assert!(id.starts_with("ru:"), "{id}");
     let h = header(&log_json(ru.d()), &id);
     assert_eq!(h["kind"], "call.request", "{h}");
@@ -392,19 +389,12 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     let (us, ru, a, _b) = presidents();
 
     // us asks for a video call; ru declines it, with a reason.
-    let declined = created(&[
-        "call",
-        "request",
-        "--dir",
-        us.d(),
-        "--from",
+    let declined = created(&call_request_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--at",
-        T1,
-        "--video",
-    ]);
+        &["--at", T1, "--video"],
+    ));
     call_when(&ru, &declined, "ru seeing the request", |c| {
         c["media"] == "video"
     });
@@ -426,32 +416,20 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     assert_eq!(header(&log_json(ru.d()), &d)["kind"], "call.decline");
 
     // A call ru requests and us accepts; a message between the presidents.
-    let accepted = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let accepted = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-    ]);
+        &["--at", T1],
+    ));
     call_when(&us, &accepted, "us seeing the second request", |_| true);
     created(&["call", "accept", &accepted, "--at", T2, "--dir", us.d()]);
-    let requested = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let requested = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-    ]);
+        &["--at", T1],
+    ));
     let message = json(&ok(&send_args(
         &us,
         "us/president",
@@ -480,16 +458,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     call_when(&us, &requested, "us seeing the third request", |_| true);
 
     let r = file(&us, "readout.txt", "A readout.");
-    let mut eleven_times = vec![
-        "call",
-        "request",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/president",
-        "--to",
-        "ru/president",
-    ];
+    let mut eleven_times = call_request_args(&us, "us/president", "ru/president", &[]);
     eleven_times.extend(std::iter::repeat_n(["--at", T1], 11).flatten());
     let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
         // Accepting a call that was never requested.
@@ -621,18 +590,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
             vec!["11 proposed times; propose at most 10".into()],
         ),
         (
-            vec![
-                "call",
-                "request",
-                "--dir",
-                us.d(),
-                "--from",
-                "us/fbi",
-                "--to",
-                "ru/president",
-                "--at",
-                T1,
-            ],
+            call_request_args(&us, "us/fbi", "ru/president", &["--at", T1]),
             vec!["no agreement in force opens us/fbi ↔ ru/president for call.request".into()],
         ),
         // An endorsement of a changed text; of a call request; by the proposer.

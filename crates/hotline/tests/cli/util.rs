@@ -337,8 +337,22 @@ pub fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
-/// The arguments of `hotline inquire --dir P --from … --to … --subject …
-/// --body-file …`, then `more` (`--json`, `--stix FILE`, …).
+/// `hotline COMMAND… --dir P --from FROM --to TO MORE…`: the arguments of
+/// a command that writes from one office to another.
+pub fn office_args<'a>(
+    command: &[&'a str],
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = command.to_vec();
+    args.extend(["--dir", p.d(), "--from", from, "--to", to]);
+    args.extend_from_slice(more);
+    args
+}
+
+/// `hotline inquire … --subject SUBJECT --body-file FILE MORE…`.
 pub fn inquire_args<'a>(
     p: &'a Party,
     from: &'a str,
@@ -347,29 +361,30 @@ pub fn inquire_args<'a>(
     body_file: &'a str,
     more: &[&'a str],
 ) -> Vec<&'a str> {
-    let mut args = vec![
-        "inquire",
-        "--dir",
-        p.d(),
-        "--from",
+    let mut args = office_args(
+        &["inquire"],
+        p,
         from,
-        "--to",
         to,
-        "--subject",
-        subject,
-        "--body-file",
-        body_file,
-    ];
+        &["--subject", subject, "--body-file", body_file],
+    );
     args.extend_from_slice(more);
     args
 }
 
-/// The arguments of `hotline send --dir P --from … --to …`, then `more`
-/// (`--text …` or `--text-file …`, `--json`, …).
+/// `hotline send … MORE…` (`--text …` or `--text-file …`, `--json`, …).
 pub fn send_args<'a>(p: &'a Party, from: &'a str, to: &'a str, more: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["send", "--dir", p.d(), "--from", from, "--to", to];
-    args.extend_from_slice(more);
-    args
+    office_args(&["send"], p, from, to, more)
+}
+
+/// `hotline call request … MORE…` (`--at TIME`, `--topic …`, `--video`, …).
+pub fn call_request_args<'a>(
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    office_args(&["call", "request"], p, from, to, more)
 }
 
 /// `hotline send` (through the running node when it runs); the entry's index.
