@@ -8,18 +8,16 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use hotline_node::Node;
 use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, RecordCall, TextEntry};
 use hotline_node::calls::CallRequest;
 use hotline_node::dir::NodeDir;
-use hotline_node::sequencer::Appended;
 use hotline_proto::entry::{Content, Media};
 use hotline_proto::name::Office;
 use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::DirArg;
-use crate::node_access::{listing, report, write_entry};
+use crate::publish::{publish, show};
 
 /// Calls, readouts and joint statements (flattened into the top-level commands).
 #[derive(Subcommand)]
@@ -195,37 +193,6 @@ fn entry_id(dir: &NodeDir, id: &str, what: &str) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("{e}; `hotline {what}s` lists the {what}s known here"))
 }
 
-/// Writes one entry (see `write_entry`) and says so: `sentence` is given
-/// the new entry's id.
-async fn publish<B: serde::Serialize>(
-    dir: &NodeDir,
-    offline: impl AsyncFnOnce(&Node) -> hotline_node::Result<Appended>,
-    path: &str,
-    body: &B,
-    json: bool,
-    sentence: impl FnOnce(&str) -> String,
-) -> Result<()> {
-    let out = write_entry(dir, offline, path, body).await?;
-    report(json, &out, &sentence(&out.id))
-}
-
-/// A listing (see `listing`), printed as JSON or as `print` lays it out.
-async fn show(
-    dir: &DirArg,
-    json: bool,
-    offline: impl FnOnce(&Node) -> Result<Value>,
-    path: &str,
-    print: fn(&Value),
-) -> Result<()> {
-    let list = listing(&open_dir(dir)?, offline, path).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-    } else {
-        print(&list);
-    }
-    Ok(())
-}
-
 fn open_dir(dir: &DirArg) -> Result<NodeDir> {
     let dir = NodeDir::new(dir.dir.clone());
     dir.read_config()?;
@@ -249,7 +216,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
         CallsCmd::Call(c) => call(c).await?,
         CallsCmd::Calls { dir, json } => {
             show(
-                &dir,
+                &open_dir(&dir)?,
                 json,
                 |n| Ok(serde_json::to_value(n.calls()?)?),
                 "/v1/calls",
@@ -335,7 +302,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
         }
         CallsCmd::Statements { dir, json } => {
             show(
-                &dir,
+                &open_dir(&dir)?,
                 json,
                 |n| Ok(serde_json::to_value(n.statements()?)?),
                 "/v1/statements",
