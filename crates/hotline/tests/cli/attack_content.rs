@@ -79,12 +79,8 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let i = us.message(
         &ru,
         Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: SEALED,
             committed: COMMITTED,
+            ..Msg::fbi_to_fsb(&agreement, &now, SEALED)
         },
     );
     let (s, t) = us.push(victim, i);

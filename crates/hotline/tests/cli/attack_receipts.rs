@@ -9,15 +9,6 @@ use jiff::Timestamp;
 
 use super::hostile::*;
 
-/// The `error` of a refusal's JSON body.
-fn error_of(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
-    v["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 #[test]
 fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
     let (mut us, ru, b, agreement) = taken_over();

@@ -63,15 +63,6 @@ fn secs(n: i64) -> SignedDuration {
     SignedDuration::from_secs(n)
 }
 
-/// The `error` of a refusal's JSON body.
-fn error_of(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
-    v["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 /// Every receipt in `receiver`'s log for entry `index` of `sender`'s log.
 fn receipts_for(receiver: &Party, sender: &str, index: u64) -> Vec<serde_json::Value> {
     log_json(receiver.d())
@@ -152,21 +143,11 @@ fn an_entry_dated_before_the_previous_entry_of_its_log_is_refused() {
     let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = Timestamp::now();
-    fn msg<'a>(agreement: &'a str, time: &'a str, text: &'a str) -> Msg<'a> {
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(agreement),
-            time,
-            text,
-            committed: text,
-        }
-    }
     let (first_time, earlier) = (now.to_string(), (now - secs(60)).to_string());
-    let first = us.message(&ru, msg(&agreement, &first_time, "first"));
+    let first = us.message(&ru, Msg::fbi_to_fsb(&agreement, &first_time, "first"));
     let second = us.message(
         &ru,
-        msg(
+        Msg::fbi_to_fsb(
             &agreement,
             &earlier,
             "second, dated a minute before the first",

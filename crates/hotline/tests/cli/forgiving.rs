@@ -298,12 +298,8 @@ fn refused_content_is_read_as_refused() {
     let i = us.message(
         &ru,
         Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: SEALED,
             committed: COMMITTED,
+            ..Msg::fbi_to_fsb(&agreement, &now, SEALED)
         },
     );
     let (s, t) = us.push(Target::new(&ru, &b), i);

@@ -344,6 +344,15 @@ impl<'a> Msg<'a> {
     }
 }
 
+/// The `error` of a refusal's JSON body.
+pub fn error_of(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
+    v["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
 /// A party gone hostile, holding its own secret keys and its log.
 pub struct Hostile {
     /// Its node directory (keys/, the TLS certificate the victim pinned).
