@@ -507,18 +507,6 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
     );
 }
 
-/// The month before this one, `YYYY-MM` (the last finished month).
-fn previous_month() -> String {
-    Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .first_of_month()
-        .unwrap()
-        .yesterday()
-        .unwrap()
-        .strftime("%Y-%m")
-        .to_string()
-}
-
 /// Completeness of a real stats bundle. Real nodes date their entries now,
 /// so the last finished month holds none of the channel's inquiries; its
 /// bundle still discloses the channel's inquiries after the month (this
@@ -532,18 +520,7 @@ fn a_real_stats_bundle_is_complete() {
     let month = previous_month();
     for p in [&us, &ru] {
         let f = beside(p, "stats.json");
-        ok(&[
-            "prove",
-            "stats",
-            "--channel",
-            "us/fbi:ru/fsb",
-            "--month",
-            &month,
-            "--dir",
-            p.d(),
-            "-o",
-            f.to_str().unwrap(),
-        ]);
+        ok(&stats_args(p.d(), &month, f.to_str().unwrap()));
         let b = std::fs::read_to_string(&f).unwrap();
         verified_with(
             verify(f.to_str().unwrap(), &keys),

@@ -78,18 +78,6 @@ fn statements(p: &Party) -> Vec<Value> {
         .clone()
 }
 
-fn index_of(id: &str) -> u64 {
-    id.split_once(':').unwrap().1.parse().unwrap()
-}
-
-/// The header of entry `id` in `log`.
-fn header(log: &[Value], id: &str) -> Value {
-    log.iter()
-        .find(|l| l["index"].as_u64() == Some(index_of(id)))
-        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
-        .clone()
-}
-
 /// `(log, index)` of a header's reference `i`.
 fn reference(h: &Value, i: usize) -> (String, u64) {
     (
@@ -144,7 +132,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         ],
     ));
     assert!(id.starts_with("ru:"), "{id}");
-    let h = header(&log_json(ru.d()), &id);
+    let h = header_of(&log_json(ru.d()), &id);
     assert_eq!(h["kind"], "call.request", "{h}");
     assert_eq!(
         (&h["from"], &h["to"]),
@@ -202,7 +190,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         "--dir",
         us.d(),
     ]);
-    let ah = header(&log_json(us.d()), &accept);
+    let ah = header_of(&log_json(us.d()), &accept);
     assert_eq!(ah["kind"], "call.accept", "{ah}");
     assert_eq!(
         (&ah["from"], &ah["to"]),
@@ -266,8 +254,8 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         "--dir",
         us.d(),
     ]);
-    let rh = header(&log_json(ru.d()), &ru_record);
-    let uh = header(&log_json(us.d()), &us_record);
+    let rh = header_of(&log_json(ru.d()), &ru_record);
+    let uh = header_of(&log_json(us.d()), &us_record);
     assert_eq!(rh["kind"], "call.record", "{rh}");
     assert_eq!(uh["kind"], "call.record", "{uh}");
     assert_eq!(
@@ -287,8 +275,8 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         log_json_peer(ru.d(), "us").len() > index_of(&us_record) as usize
             && log_json_peer(us.d(), "ru").len() > index_of(&ru_record) as usize
     });
-    assert_eq!(header(&log_json_peer(ru.d(), "us"), &us_record), uh);
-    assert_eq!(header(&log_json_peer(us.d(), "ru"), &ru_record), rh);
+    assert_eq!(header_of(&log_json_peer(ru.d(), "us"), &us_record), uh);
+    assert_eq!(header_of(&log_json_peer(us.d(), "ru"), &ru_record), rh);
 
     // Readouts from both sides, at their own pace; us amends its own.
     let mut readouts = Vec::new();
@@ -325,7 +313,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
             "--dir",
             p.d(),
         ]);
-        let h = header(&log_json(p.d()), &r);
+        let h = header_of(&log_json(p.d()), &r);
         assert_eq!(h["kind"], "readout", "{h}");
         assert_eq!(h["from"], office, "{h}");
         assert_eq!(reference(&h, 0), id_pair(&id), "{h}");
@@ -413,7 +401,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     });
     assert_eq!(c["declined"], serde_json::json!([d, reason]), "{c}");
     assert!(c["accepted"].is_null(), "{c}");
-    assert_eq!(header(&log_json(ru.d()), &d)["kind"], "call.decline");
+    assert_eq!(header_of(&log_json(ru.d()), &d)["kind"], "call.decline");
 
     // A call ru requests and us accepts; a message between the presidents.
     let accepted = created(&call_request_args(
@@ -771,7 +759,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
         "--dir",
         us.d(),
     ]);
-    let h = header(&log_json(us.d()), &joint);
+    let h = header_of(&log_json(us.d()), &joint);
     assert_eq!(h["kind"], "statement", "{h}");
     assert_eq!(h["digest"], digest(text), "{h}");
     wait_until(30, "ru seeing the statement", || {
@@ -787,7 +775,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
         "--dir",
         ru.d(),
     ]);
-    let eh = header(&log_json(ru.d()), &endorsement);
+    let eh = header_of(&log_json(ru.d()), &endorsement);
     assert_eq!(eh["kind"], "endorsement", "{eh}");
     assert_eq!(eh["from"], "ru/president", "{eh}");
     assert_eq!(eh["digest"], digest(text), "{eh}");

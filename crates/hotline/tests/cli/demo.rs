@@ -77,18 +77,7 @@ fn the_july_storyline_proves_and_verifies_in_v2() {
     for p in ["us", "ru"] {
         let d = root.join(p);
         let f = bundle(&format!("june-{p}.json"));
-        ok(&[
-            "prove",
-            "stats",
-            "--channel",
-            "us/fbi:ru/fsb",
-            "--month",
-            "2021-06",
-            "--dir",
-            d.to_str().unwrap(),
-            "-o",
-            &f,
-        ]);
+        ok(&stats_args(d.to_str().unwrap(), "2021-06", &f));
         let said = verified(&f, &keys);
         for want in [
             "1 inquiries sent, complete by us's index",

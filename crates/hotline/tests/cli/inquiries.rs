@@ -154,18 +154,6 @@ fn refused(args: &[&str], expect: &[&str]) -> String {
     err
 }
 
-fn index_of(id: &str) -> u64 {
-    id.split_once(':').unwrap().1.parse().unwrap()
-}
-
-/// The header of entry `id` (`party:index`) in `log`.
-fn header(log: &[Value], id: &str) -> Value {
-    log.iter()
-        .find(|l| l["index"].as_u64() == Some(index_of(id)))
-        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
-        .clone()
-}
-
 fn example_stix() -> Value {
     json(&std::fs::read_to_string(example("stix-ransomware.json")).unwrap())
 }
@@ -189,7 +177,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
 
     // The entry in us's log: an inquiry under the agreement, sealed with its
     // attachment and STIX bundle inside.
-    let h = header(&log_json(us.d()), &id);
+    let h = header_of(&log_json(us.d()), &id);
     assert_eq!(h["kind"], "inquiry", "{h}");
     assert_eq!(h["from"], "us/fbi", "{h}");
     assert_eq!(h["to"], "ru/fsb", "{h}");
@@ -246,7 +234,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
     let ack = json(&ok(&["ack", &id, "--dir", ru.d(), "--json"]));
     let ack_id = ack["id"].as_str().unwrap().to_owned();
     assert!(ack_id.starts_with("ru:"), "{ack}");
-    let ah = header(&log_json(ru.d()), &ack_id);
+    let ah = header_of(&log_json(ru.d()), &ack_id);
     assert_eq!(ah["kind"], "ack", "{ah}");
     assert_eq!(ah["from"], "ru/fsb", "{ah}");
     assert_eq!(ah["to"], "us/fbi", "{ah}");
@@ -285,7 +273,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
     let ru_log = log_json(ru.d());
     let q = inquiry(&us, &id).unwrap();
     for (i, aid) in answer_ids.iter().enumerate() {
-        let h = header(&ru_log, aid);
+        let h = header_of(&ru_log, aid);
         assert_eq!(h["kind"], "answer", "{h}");
         assert_eq!((&h["from"], &h["to"]), (&"ru/fsb".into(), &"us/fbi".into()));
         assert_eq!(h["refs"][0]["index"], index_of(&id), "{h}");
@@ -297,7 +285,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
 
     // us/fbi closes; both sides show it closed.
     let close = json(&ok(&["close", &id, "--dir", us.d(), "--json"]));
-    let ch = header(&log_json(us.d()), close["id"].as_str().unwrap());
+    let ch = header_of(&log_json(us.d()), close["id"].as_str().unwrap());
     assert_eq!(ch["kind"], "ack", "{ch}");
     assert_eq!(ch["status"], "closed", "{ch}");
     assert_eq!(ch["from"], "us/fbi", "{ch}");
@@ -417,7 +405,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
         ts(&w["time"]) + SignedDuration::from_hours(30 * 24),
         "{w}"
     );
-    let wh = header(&log_json(us.d()), &format!("us:{}", w["index"]));
+    let wh = header_of(&log_json(us.d()), &format!("us:{}", w["index"]));
     assert_eq!(
         (&wh["kind"], &wh["status"]),
         (&"agreement".into(), &"withdrawn".into())

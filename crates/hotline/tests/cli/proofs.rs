@@ -620,30 +620,10 @@ fn stats_cover_whole_months() {
     let keys = x.keys();
     let now = Timestamp::now();
     let month = now.strftime("%Y-%m").to_string();
-    let previous = now
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .first_of_month()
-        .unwrap()
-        .yesterday()
-        .unwrap()
-        .strftime("%Y-%m")
-        .to_string();
+    let previous = previous_month();
     for p in [&x.ru, &x.us] {
         let f = path(p, &format!("stats-{}.json", name(p)));
-        let stats = |m: &str| {
-            hotline(&[
-                "prove",
-                "stats",
-                "--channel",
-                "us/fbi:ru/fsb",
-                "--month",
-                m,
-                "--dir",
-                p.d(),
-                "-o",
-                &f,
-            ])
-        };
+        let stats = |m: &str| hotline(&stats_args(p.d(), m, &f));
         let o = stats(&month);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "stats for {month}, not over yet");

@@ -438,3 +438,45 @@ pub fn verify(file: &str, keys: &[String]) -> Result<String, String> {
         Err(String::from_utf8_lossy(&o.stderr).into_owned())
     }
 }
+
+/// `prove stats` of the channel us/fbi ↔ ru/fsb for `month` (`YYYY-MM`), by
+/// the node in `dir`, written to `output`.
+pub fn stats_args<'a>(dir: &'a str, month: &'a str, output: &'a str) -> Vec<&'a str> {
+    vec![
+        "prove",
+        "stats",
+        "--channel",
+        "us/fbi:ru/fsb",
+        "--month",
+        month,
+        "--dir",
+        dir,
+        "-o",
+        output,
+    ]
+}
+
+/// The month before this one, `YYYY-MM` (the last finished month).
+pub fn previous_month() -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .first_of_month()
+        .unwrap()
+        .yesterday()
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string()
+}
+
+/// The index in `party:index`.
+pub fn index_of(id: &str) -> u64 {
+    id.split_once(':').unwrap().1.parse().unwrap()
+}
+
+/// The header of entry `id` (`party:index`) in `log` (as [`log_json`] reads it).
+pub fn header_of(log: &[serde_json::Value], id: &str) -> serde_json::Value {
+    log.iter()
+        .find(|l| l["index"].as_u64() == Some(index_of(id)))
+        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
+        .clone()
+}
