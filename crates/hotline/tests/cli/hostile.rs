@@ -670,15 +670,8 @@ impl Hostile {
         content_type: &str,
         body: &[u8],
     ) -> (u16, String) {
-        curl(
-            &self.party.dir,
-            &victim.served.peer_addr,
-            &pin(victim.party),
-            path,
-            content_type,
-            body,
-        )
-        .expect("TLS with pinned keys works")
+        let (status, _, body) = self.post_with_headers(victim, path, content_type, body);
+        (status, body)
     }
 
     /// POSTs `body` to `path` on the victim's peer port; returns status,
