@@ -20,16 +20,14 @@ use super::attack_claims::{
     beside, each_leaf_dropped, inquire, mirrored, now_floor, receipted, refused_with, settled,
     sleep_past, unix, verified_with,
 };
-use super::federation::{log_json_peer, pair, trio};
+use super::federation::{federated, log_json_peer, trio};
 use super::hostile::*;
 use super::util::*;
 
 /// us and ru running, federated, under an agreement us/fbi ↔ ru/fsb with
 /// these deadlines (`"5s"`), mirrored and cosigned both ways.
 fn staged(ack: &str, answer: &str) -> (Party, Party, Served, Served, String) {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     let terms = beside(&us, "terms.toml");
     std::fs::write(
         &terms,

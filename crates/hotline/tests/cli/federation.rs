@@ -21,6 +21,14 @@ pub fn pair() -> (Party, Party) {
     (us, ru)
 }
 
+/// [`pair`], both running and each pinned by the other.
+pub fn federated() -> (Party, Party, Served, Served) {
+    let (us, ru) = pair();
+    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
+    federate(&us, &ru);
+    (us, ru, a, b)
+}
+
 /// [`pair`] and a third witness, `nato` (no offices, cosigning every
 /// second), all three running and each pinned by the other two.
 pub fn trio() -> (Party, Party, Party, Served, Served, Served) {
@@ -159,9 +167,7 @@ fn wait_converged(us: &Party, ru: &Party, secs: u64) {
 
 #[test]
 fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     agree(&us, &ru, &example("cyber-agreement.toml"));
     ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
     ok(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "answer"]));

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::{log_json_peer, pair};
+use super::federation::{federated, log_json_peer, pair};
 use super::util::*;
 
 fn ts(v: &Value) -> Timestamp {
@@ -160,9 +160,7 @@ fn example_stix() -> Value {
 
 #[test]
 fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
-    let (us, ru) = pair();
-    let (_a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     let agreement_id = agree(&us, &ru, &example("cyber-agreement.toml"));
 
     let attachment: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -438,9 +436,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
 /// receipt that says why it refused it.
 #[test]
 fn the_receiver_receipts_a_refusal() {
-    let (us, ru) = pair();
-    let (a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, _b) = federated();
     let t = terms(&us, "0s", "24h", "30d", &["inquiry", "ack", "answer"]);
     let id = agree(&us, &ru, &t);
     settled(&us, &ru);
@@ -513,9 +509,7 @@ fn the_receiver_receipts_a_refusal() {
 
 #[test]
 fn bad_input_is_refused_and_nothing_is_written() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     agree(&us, &ru, &example("cyber-agreement.toml"));
     let id = inquire(&us, "us/fbi", "ru/fsb", &[]);
     settled(&us, &ru);
@@ -658,9 +652,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
 
 #[test]
 fn overdue_inquiries_show_in_status_and_metrics() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     let t = terms(&us, "30d", "2s", "3s", &["inquiry", "ack", "answer"]);
     let agreement_id = agree(&us, &ru, &t);
 

@@ -11,7 +11,7 @@ use hotline_proto::keys::NoteVerifier;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::{log_json_peer, pair};
+use super::federation::{federated, log_json_peer, pair};
 use super::util::*;
 
 fn name(p: &Party) -> &str {
@@ -542,9 +542,7 @@ fn absence_is_refused_when_false() {
 
 #[test]
 fn absence_needs_a_cosignature_after_the_window() {
-    let (us, ru) = pair();
-    let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
     let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
@@ -588,9 +586,7 @@ fn absence_needs_a_cosignature_after_the_window() {
 /// from earlier in that second, which the verifier rightly refuses.
 #[test]
 fn absence_with_a_window_ending_mid_second_verifies() {
-    let (us, ru) = pair();
-    let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
     let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
