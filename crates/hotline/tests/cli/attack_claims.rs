@@ -23,23 +23,9 @@ use hotline_proto::name::Office;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::log_json_peer;
+use super::federation::{log_json_peer, settled};
 use super::hostile::*;
 use super::util::*;
-
-/// The current time rounded down to a whole second.
-pub fn now_floor() -> Timestamp {
-    Timestamp::from_second(Timestamp::now().as_second()).unwrap()
-}
-
-/// Sleeps until `t` has passed on this machine's clock (every node here
-/// shares it).
-pub fn sleep_past(t: Timestamp) {
-    let left = Timestamp::now().duration_until(t);
-    if left.is_positive() {
-        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
-    }
-}
 
 /// Seconds since the epoch of `t`.
 pub fn unix(t: Timestamp) -> u64 {
@@ -75,31 +61,6 @@ pub fn receipted(receiver: &Party, sender: &str, index: u64) -> u64 {
     receipt_for(receiver, sender, index)["index"]
         .as_u64()
         .unwrap()
-}
-
-/// Waits until each mirror holds the other log whole and each log's
-/// current checkpoint is cosigned by the other party's witness.
-pub fn settled(us: &Party, ru: &Party) {
-    use hotline_proto::checkpoint;
-    use hotline_proto::keys::NoteVerifier;
-    let cosigned = |log: &Party, witness: &Party| {
-        let note = ok(&["checkpoint", "--dir", log.d()]);
-        let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
-        let wk = NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim())
-            .unwrap();
-        checkpoint::verify(note.as_bytes(), &lk, &[wk])
-            .is_ok_and(|v| !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64)
-    };
-    wait_until(
-        30,
-        "both mirrors complete and both logs cosigned in full",
-        || {
-            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-                && cosigned(us, ru)
-                && cosigned(ru, us)
-        },
-    );
 }
 
 /// The leaves of `peer`'s log as `holder`'s mirror holds them.

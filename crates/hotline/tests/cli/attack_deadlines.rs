@@ -17,10 +17,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::attack_claims::{
-    beside, each_leaf_dropped, inquire, mirrored, now_floor, receipted, refused_with, settled,
-    sleep_past, unix, verified_with,
+    beside, each_leaf_dropped, inquire, mirrored, receipted, refused_with, unix, verified_with,
 };
-use super::federation::{federated, log_json_peer, trio};
+use super::federation::{federated, log_json_peer, settled, trio};
 use super::hostile::*;
 use super::util::*;
 

@@ -46,6 +46,32 @@ pub fn trio() -> (Party, Party, Party, Served, Served, Served) {
     (us, ru, nato, a, b, c)
 }
 
+/// Whether `log`'s current checkpoint, as its node serves it, is cosigned
+/// by `witness` at the log's full size.
+pub fn cosigned_in_full(log: &Party, witness: &Party) -> bool {
+    let note = ok(&["checkpoint", "--dir", log.d()]);
+    let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
+    let wk =
+        NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim()).unwrap();
+    let v = checkpoint::verify(note.as_bytes(), &lk, &[wk]).expect("the checkpoint verifies");
+    !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64
+}
+
+/// Waits until each mirror equals its source and each log's checkpoint at
+/// its full size is cosigned by the other party.
+pub fn settled(us: &Party, ru: &Party) {
+    wait_until(
+        30,
+        "both mirrors complete and both logs cosigned in full",
+        || {
+            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
+                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
+                && cosigned_in_full(us, ru)
+                && cosigned_in_full(ru, us)
+        },
+    );
+}
+
 fn leaves(v: &[serde_json::Value]) -> Vec<(u64, String)> {
     v.iter()
         .map(|l| {

@@ -4,14 +4,11 @@
 //! provable) and a month's statistics; tampered bundles and bad input refused.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use hotline_proto::checkpoint;
-use hotline_proto::keys::NoteVerifier;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::{federated, log_json_peer, pair};
+use super::federation::{cosigned_in_full, federated, pair, settled};
 use super::util::*;
 
 fn name(p: &Party) -> &str {
@@ -49,46 +46,6 @@ fn refused(args: &[&str], output: &str, expect: &[&str]) -> String {
 
 fn second(t: i64) -> Timestamp {
     Timestamp::from_second(t).unwrap()
-}
-
-/// The current time rounded down to a whole second.
-fn now_floor() -> Timestamp {
-    second(Timestamp::now().as_second())
-}
-
-/// Sleeps until `t` has passed (on this machine's clock, which every node
-/// here shares).
-fn sleep_past(t: Timestamp) {
-    let left = Timestamp::now().duration_until(t);
-    if left.is_positive() {
-        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
-    }
-}
-
-/// Whether `log`'s current checkpoint, as its node serves it, is cosigned
-/// by `witness` at the log's full size.
-fn cosigned_in_full(log: &Party, witness: &Party) -> bool {
-    let note = ok(&["checkpoint", "--dir", log.d()]);
-    let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
-    let wk =
-        NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim()).unwrap();
-    let v = checkpoint::verify(note.as_bytes(), &lk, &[wk]).expect("the checkpoint verifies");
-    !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64
-}
-
-/// Waits until each mirror equals its source and each log's checkpoint at
-/// its full size is cosigned by the other party.
-fn settled(us: &Party, ru: &Party) {
-    wait_until(
-        30,
-        "both mirrors complete and both logs cosigned in full",
-        || {
-            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-                && cosigned_in_full(us, ru)
-                && cosigned_in_full(ru, us)
-        },
-    );
 }
 
 fn inquiry_on(p: &Party, id: &str) -> Option<Value> {

@@ -480,3 +480,17 @@ pub fn header_of(log: &[serde_json::Value], id: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no entry {id}"))["header"]
         .clone()
 }
+
+/// The current time rounded down to a whole second.
+pub fn now_floor() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap()
+}
+
+/// Sleeps until `t` has passed on this machine's clock (every node here
+/// shares it).
+pub fn sleep_past(t: jiff::Timestamp) {
+    let left = jiff::Timestamp::now().duration_until(t);
+    if left.is_positive() {
+        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
+    }
+}
