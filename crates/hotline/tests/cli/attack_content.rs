@@ -76,13 +76,7 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg {
-            committed: COMMITTED,
-            ..Msg::fbi_to_fsb(&agreement, &now, SEALED)
-        },
-    );
+    let i = us.message(&ru, Msg::mismatched(&agreement, &now, SEALED, COMMITTED));
     let (s, t) = us.push(victim, i);
     assert_eq!(s, 200, "mirrored like any entry of us's signed log: {t}");
     let r = receipt_for(&ru, "us", i);

@@ -295,13 +295,7 @@ fn refused_content_is_read_as_refused() {
     const COMMITTED: &str = "the committed text plover-51d0";
     let (mut us, ru, b, agreement) = taken_over();
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg {
-            committed: COMMITTED,
-            ..Msg::fbi_to_fsb(&agreement, &now, SEALED)
-        },
-    );
+    let i = us.message(&ru, Msg::mismatched(&agreement, &now, SEALED, COMMITTED));
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
     receipt_for(&ru, "us", i);

@@ -342,6 +342,20 @@ impl<'a> Msg<'a> {
     pub fn fbi_to_fsb(agreement: &'a str, time: &'a str, text: &'a str) -> Self {
         Self::honest("us/fbi", "ru/fsb", Some(agreement), time, text)
     }
+
+    /// A message us/fbi → ru/fsb that seals `sealed` but commits its header
+    /// to `committed`.
+    pub fn mismatched(
+        agreement: &'a str,
+        time: &'a str,
+        sealed: &'a str,
+        committed: &'a str,
+    ) -> Self {
+        Self {
+            committed,
+            ..Self::fbi_to_fsb(agreement, time, sealed)
+        }
+    }
 }
 
 /// The `error` of a refusal's JSON body.
