@@ -37,8 +37,8 @@ use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::claims::stats::{Channel, StatsRuns, month_bounds, stats_bundle};
 use hotline_proto::entry::{
-    BodyCommitment, Content, HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, Ref,
-    SignedEntry, text_digest,
+    BodyCommitment, Content, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
+    text_digest,
 };
 use hotline_proto::index::{self, Index, KeyState, KeyedRun};
 use hotline_proto::keys::{NoteKey, OfficeKeys, PartyIdentity};
@@ -86,22 +86,7 @@ impl<'k> Side<'k> {
     }
 
     fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: Timestamp) -> Header {
-        Header {
-            v: HEADER_VERSION,
-            log: self.keys.party.clone(),
-            kind,
-            from: from.into(),
-            to: to.map(office),
-            agreement: None,
-            time,
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+        Header::new(self.keys.party.clone(), kind, from, to.map(office), time)
     }
 
     fn push(&mut self, e: SignedEntry) -> u64 {

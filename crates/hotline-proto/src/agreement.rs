@@ -271,7 +271,7 @@ pub fn allowing<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry::{HEADER_VERSION, Header, Ref};
+    use crate::entry::{Header, Ref};
     use crate::keys::{ALG_ED25519, NoteKey, os_rng};
 
     fn t(s: &str) -> Timestamp {
@@ -305,22 +305,16 @@ mod tests {
         refs: Vec<Ref>,
     ) -> SignedEntry {
         let k = NoteKey::generate(&format!("hotline/{log}"), ALG_ED25519, &mut os_rng()).unwrap();
-        let h = Header {
-            v: HEADER_VERSION,
-            log: Party::new(log).unwrap(),
-            kind: Kind::Agreement,
-            from: log.into(),
-            to: None,
-            agreement: None,
-            time: t(time),
-            refs,
-            prev: None,
-            body: None,
-            key: None,
-            status: Some(status.into()),
-            terms,
-            digest: None,
-        };
+        let mut h = Header::new(
+            Party::new(log).unwrap(),
+            Kind::Agreement,
+            log,
+            None,
+            t(time),
+        );
+        h.refs = refs;
+        h.status = Some(status.into());
+        h.terms = terms;
         SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
     }
 

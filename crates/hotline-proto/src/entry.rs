@@ -300,6 +300,34 @@ fn canonical(v: &impl Serialize) -> Result<Vec<u8>, EntryError> {
 }
 
 impl Header {
+    /// A header of today's version with only who wrote it, what, to whom
+    /// and when; everything a kind adds (references, `prev`, body, key,
+    /// status, terms, digest) starts empty, for the writer to fill in.
+    pub fn new(
+        log: Party,
+        kind: Kind,
+        from: impl Into<String>,
+        to: Option<Office>,
+        time: Timestamp,
+    ) -> Self {
+        Self {
+            v: HEADER_VERSION,
+            log,
+            kind,
+            from: from.into(),
+            to,
+            agreement: None,
+            time,
+            refs: vec![],
+            prev: None,
+            body: None,
+            key: None,
+            status: None,
+            terms: None,
+            digest: None,
+        }
+    }
+
     /// The exact bytes the signer signs: domain ‖ JCS(header).
     pub fn signing_message(&self) -> Result<Vec<u8>, EntryError> {
         let mut m = SIGNATURE_DOMAIN.to_vec();
@@ -560,22 +588,13 @@ mod tests {
     use crate::keys::{OfficeKeys, os_rng};
 
     fn header() -> Header {
-        Header {
-            v: HEADER_VERSION,
-            log: Party::new("us").unwrap(),
-            kind: Kind::Message,
-            from: "us/fbi".into(),
-            to: Some(Office::new("ru/fsb").unwrap()),
-            agreement: None,
-            time: "2021-07-01T12:00:00Z".parse().unwrap(),
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+        Header::new(
+            Party::new("us").unwrap(),
+            Kind::Message,
+            "us/fbi",
+            Some(Office::new("ru/fsb").unwrap()),
+            "2021-07-01T12:00:00Z".parse().unwrap(),
+        )
     }
 
     #[test]

@@ -214,22 +214,13 @@ mod tests {
     use crate::name::Party;
 
     fn header(kind: Kind, from: &str, index: u64) -> Header {
-        Header {
-            v: crate::entry::HEADER_VERSION,
-            log: Party::new("us").unwrap(),
+        Header::new(
+            Party::new("us").unwrap(),
             kind,
-            from: from.into(),
-            to: None,
-            agreement: None,
-            time: jiff::Timestamp::from_second(1_600_000_000 + index as i64).unwrap(),
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+            from,
+            None,
+            jiff::Timestamp::from_second(1_600_000_000 + index as i64).unwrap(),
+        )
     }
 
     fn key(action: KeyAction, k: &OfficeKeys, index: u64) -> SignedEntry {

@@ -10,7 +10,8 @@ use hotline_node::dir::NodeDir;
 
 use crate::DirArg;
 use crate::client::NodeClient;
-use crate::node_access::{listing, offline_node};
+use crate::node_access::offline_node;
+use crate::publish::show;
 
 #[derive(Subcommand)]
 pub enum AgreementCmd {
@@ -143,8 +144,9 @@ pub async fn list(args: AgreementsArgs) -> Result<ExitCode> {
     let AgreementsArgs { dir, json } = args;
     let dir = NodeDir::new(dir.dir);
     dir.read_config()?;
-    let list = listing(
+    show(
         &dir,
+        json,
         |n| {
             let now = hotline_node::clock::now();
             let list: Vec<_> = n
@@ -155,29 +157,27 @@ pub async fn list(args: AgreementsArgs) -> Result<ExitCode> {
             Ok(serde_json::to_value(list)?)
         },
         "/v1/agreements",
+        |list| {
+            let items = list.as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                println!(
+                    "No agreement yet. Propose one: hotline agreement propose --file examples/cyber-agreement.toml"
+                );
+            }
+            for a in items {
+                let s = |k: &str| a[k].as_str().unwrap_or("-").to_owned();
+                println!(
+                    "{:<8} {:<10} {}  ({} ↔ {}, from {})",
+                    s("id"),
+                    s("state"),
+                    s("title"),
+                    s("proposer"),
+                    s("counterparty"),
+                    a["terms"]["start"].as_str().unwrap_or("-")
+                );
+            }
+        },
     )
     .await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-    } else {
-        let items = list.as_array().cloned().unwrap_or_default();
-        if items.is_empty() {
-            println!(
-                "No agreement yet. Propose one: hotline agreement propose --file examples/cyber-agreement.toml"
-            );
-        }
-        for a in items {
-            let s = |k: &str| a[k].as_str().unwrap_or("-").to_owned();
-            println!(
-                "{:<8} {:<10} {}  ({} ↔ {}, from {})",
-                s("id"),
-                s("state"),
-                s("title"),
-                s("proposer"),
-                s("counterparty"),
-                a["terms"]["start"].as_str().unwrap_or("-")
-            );
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::DirArg;
-use crate::node_access::{listing, report, write_entry};
+use crate::publish::{publish, show};
 
 /// Calls, readouts and joint statements (flattened into the top-level commands).
 #[derive(Subcommand)]
@@ -215,17 +215,14 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
     match cmd {
         CallsCmd::Call(c) => call(c).await?,
         CallsCmd::Calls { dir, json } => {
-            let list = listing(
+            show(
                 &open_dir(&dir)?,
+                json,
                 |n| Ok(serde_json::to_value(n.calls()?)?),
                 "/v1/calls",
+                print_calls,
             )
-            .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                print_calls(&list);
-            }
+            .await?
         }
         CallsCmd::Readout {
             call_id,
@@ -243,21 +240,15 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
                 to: None,
                 content: c,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.readout(&call_id, &f, r.content.clone()).await,
                 &format!("/v1/calls/{call_id}/readouts"),
                 &r,
+                json,
+                |entry| format!("Published {from}'s readout of call {call_id} (entry {entry})"),
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!(
-                    "Published {from}'s readout of call {call_id} (entry {})",
-                    out.id
-                ),
-            )?;
         }
         CallsCmd::Statement(StatementCmd::Propose {
             from,
@@ -275,21 +266,19 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
                 to: Some(to.clone()),
                 content: c,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.statement(&f, &t, r.content.clone()).await,
                 "/v1/statements",
                 &r,
+                json,
+                |entry| {
+                    format!(
+                        "Proposed statement {entry} from {from} to {to} (text SHA-256 {digest})"
+                    )
+                },
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!(
-                    "Proposed statement {} from {from} to {to} (text SHA-256 {digest})",
-                    out.id
-                ),
-            )?;
         }
         CallsCmd::Statement(StatementCmd::Endorse {
             id,
@@ -301,31 +290,25 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             let id = entry_id(&dir, &id, "statement")?;
             let text = read_text(&body_file)?;
             let r = Endorse { text };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.endorse(&id, &r.text).await,
                 &format!("/v1/statements/{id}/endorse"),
                 &r,
+                json,
+                |entry| format!("Endorsed statement {id} (entry {entry})"),
             )
             .await?;
-            report(
-                json,
-                &out,
-                &format!("Endorsed statement {id} (entry {})", out.id),
-            )?;
         }
         CallsCmd::Statements { dir, json } => {
-            let list = listing(
+            show(
                 &open_dir(&dir)?,
+                json,
                 |n| Ok(serde_json::to_value(n.statements()?)?),
                 "/v1/statements",
+                print_statements,
             )
-            .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                print_statements(&list);
-            }
+            .await?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -356,7 +339,7 @@ async fn call(c: CallCmd) -> Result<()> {
                 topics,
                 note: Some(note),
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| {
                     let req = CallRequest {
@@ -369,17 +352,15 @@ async fn call(c: CallCmd) -> Result<()> {
                 },
                 "/v1/calls",
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!(
-                    "Requested {media} call {} from {from} to {to} (proposed: {})",
-                    out.id,
-                    proposed.join(", ")
-                ),
+                |entry| {
+                    format!(
+                        "Requested {media} call {entry} from {from} to {to} (proposed: {})",
+                        proposed.join(", ")
+                    )
+                },
             )
+            .await
         }
         CallCmd::Accept {
             id,
@@ -394,7 +375,7 @@ async fn call(c: CallCmd) -> Result<()> {
                 at,
                 note: Some(note),
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| {
                     n.call_accept(&id, at, r.note.clone().unwrap_or_default())
@@ -402,13 +383,10 @@ async fn call(c: CallCmd) -> Result<()> {
                 },
                 &format!("/v1/calls/{id}/accept"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Accepted call {id} for {at} (entry {})", out.id),
+                |entry| format!("Accepted call {id} for {at} (entry {entry})"),
             )
+            .await
         }
         CallCmd::Decline {
             id,
@@ -419,18 +397,15 @@ async fn call(c: CallCmd) -> Result<()> {
             let dir = open_dir(&dir)?;
             let id = entry_id(&dir, &id, "call")?;
             let r = DeclineCall { reason };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.call_decline(&id, r.reason.clone()).await,
                 &format!("/v1/calls/{id}/decline"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Declined call {id} (entry {})", out.id),
+                |entry| format!("Declined call {id} (entry {entry})"),
             )
+            .await
         }
         CallCmd::Record {
             id,
@@ -447,18 +422,15 @@ async fn call(c: CallCmd) -> Result<()> {
                 end,
                 participants,
             };
-            let out = write_entry(
+            publish(
                 &dir,
                 async |n| n.call_record(&id, start, end, r.participants.clone()).await,
                 &format!("/v1/calls/{id}/record"),
                 &r,
-            )
-            .await?;
-            report(
                 json,
-                &out,
-                &format!("Recorded call {id}, {start} to {end} (entry {})", out.id),
+                |entry| format!("Recorded call {id}, {start} to {end} (entry {entry})"),
             )
+            .await
         }
     }
 }

@@ -11,7 +11,8 @@ use hotline_node::api::InquiryRequest;
 use hotline_node::dir::NodeDir;
 
 use crate::DirArg;
-use crate::node_access::{listing, report, write_entry};
+use crate::node_access::listing;
+use crate::publish::publish;
 
 /// The content of an inquiry or answer.
 #[derive(Args, Clone)]
@@ -116,18 +117,15 @@ pub async fn inquire(args: InquireArgs) -> Result<ExitCode> {
         to: Some(to.clone()),
         content: c,
     };
-    let out = write_entry(
+    publish(
         &dir,
         async |n| n.inquire(&f, &t, r.content.clone()).await,
         "/v1/inquiries",
         &r,
+        json,
+        |entry| format!("Sent inquiry {entry} from {from} to {to}"),
     )
     .await?;
-    report(
-        json,
-        &out,
-        &format!("Sent inquiry {} from {from} to {to}", out.id),
-    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -153,14 +151,15 @@ pub async fn answer(args: AnswerArgs) -> Result<ExitCode> {
         to: None,
         content: c,
     };
-    let out = write_entry(
+    publish(
         &dir,
         async |n| n.answer(&id, r.content.clone()).await,
         &format!("/v1/inquiries/{id}/answer"),
         &r,
+        json,
+        |entry| format!("Answered {id} (entry {entry})"),
     )
     .await?;
-    report(json, &out, &format!("Answered {id} (entry {})", out.id))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -203,8 +202,15 @@ async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) 
             n.close(id).await
         }
     };
-    let out = write_entry(&dir, offline, &format!("/v1/inquiries/{id}/{step}"), &()).await?;
-    report(json, &out, &format!("{done} {id} (entry {})", out.id))
+    publish(
+        &dir,
+        offline,
+        &format!("/v1/inquiries/{id}/{step}"),
+        &(),
+        json,
+        |entry| format!("{done} {id} (entry {entry})"),
+    )
+    .await
 }
 
 /// Reads an inquiry's or answer's content from the command line's files.

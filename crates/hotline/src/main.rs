@@ -22,6 +22,7 @@
 //! - `demo`: `demo` — the storyline, live on loopback.
 //! - `harness`: the in-process multi-node set-up demo and bench share.
 //! - `node_access`: reaching the node in-process or through its API.
+//! - `publish`: how the entry commands end — written and said so, or listed.
 //! - `client`: the client for the node's own API.
 //! - `ids`, `suggest`, `files`: entry ids, "did you mean", file arguments.
 
@@ -44,6 +45,7 @@ mod offices;
 mod operators;
 mod peers;
 mod prove;
+mod publish;
 mod read;
 mod suggest;
 mod verdict;

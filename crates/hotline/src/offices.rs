@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
+use hotline_node::Node;
 use hotline_node::api::{AddOffice, AppendedJson};
 use hotline_node::dir::NodeDir;
 use hotline_proto::name::Office;
@@ -62,20 +63,10 @@ pub async fn run(cmd: OfficeCmd) -> Result<ExitCode> {
         OfficeCmd::Add { office, dir, json } => {
             let dir = NodeDir::new(dir.dir);
             let office = Office::new(&office)?;
-            let a: AppendedJson = match offline_node(&dir)? {
-                Some(node) => node.add_office(office.clone()).await?.into(),
-                None => {
-                    NodeClient::connect(&dir)
-                        .await?
-                        .post(
-                            "/v1/offices",
-                            &AddOffice {
-                                office: office.to_string(),
-                            },
-                        )
-                        .await?
-                }
-            };
+            let a = office_entry(&dir, &office, "/v1/offices", async |n| {
+                Ok(n.add_office(office.clone()).await?.into())
+            })
+            .await?;
             if json {
                 println!(
                     "{}",
@@ -122,6 +113,30 @@ pub async fn run(cmd: OfficeCmd) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One entry about `office`: through the node itself when no node process
+/// holds the directory, else posted to the running node's API at `route`.
+async fn office_entry(
+    dir: &NodeDir,
+    office: &Office,
+    route: &str,
+    offline: impl AsyncFnOnce(&Node) -> Result<AppendedJson>,
+) -> Result<AppendedJson> {
+    match offline_node(dir)? {
+        Some(node) => offline(&node).await,
+        None => {
+            NodeClient::connect(dir)
+                .await?
+                .post(
+                    route,
+                    &AddOffice {
+                        office: office.to_string(),
+                    },
+                )
+                .await
+        }
+    }
+}
+
 /// `hotline office rotate` and `hotline office revoke`.
 #[derive(Clone, Copy)]
 enum KeyChange {
@@ -143,23 +158,13 @@ async fn change_office_keys(
         KeyChange::Rotate => ("rotate", "/v1/offices/rotate"),
         KeyChange::Revoke => ("revoke", "/v1/offices/revoke"),
     };
-    let a: AppendedJson = match offline_node(&dir)? {
-        Some(node) => match change {
-            KeyChange::Rotate => node.rotate_office(office.clone()).await?.into(),
-            KeyChange::Revoke => node.revoke_office(office.clone()).await?.into(),
-        },
-        None => {
-            NodeClient::connect(&dir)
-                .await?
-                .post(
-                    route,
-                    &AddOffice {
-                        office: office.to_string(),
-                    },
-                )
-                .await?
-        }
-    };
+    let a = office_entry(&dir, &office, route, async |n| {
+        Ok(match change {
+            KeyChange::Rotate => n.rotate_office(office.clone()).await?.into(),
+            KeyChange::Revoke => n.revoke_office(office.clone()).await?.into(),
+        })
+    })
+    .await?;
     if json {
         println!(
             "{}",

@@ -213,6 +213,17 @@ fn parts(v: &Verified) -> (&'static str, Vec<Part>) {
         }
         Verified::Stats(s) => {
             let (ack, ans) = (s.ack(), s.answer());
+            // Met is what the sender saw in time; missed, what the receiver signed late.
+            let deadline = |name, met, missed, undetermined| {
+                part(
+                    name,
+                    format!("{met} met, {missed} missed, {undetermined} not settled"),
+                    vec![
+                        format!("met: on {}'s observation", s.channel.from.party()),
+                        format!("missed: on {}'s own signatures", s.channel.to.party()),
+                    ],
+                )
+            };
             (
                 "stats",
                 vec![
@@ -226,28 +237,8 @@ fn parts(v: &Verified) -> (&'static str, Vec<Part>) {
                         "every reply to each inquiry of the month",
                         vec![format!("complete by {}", s.basis.1)],
                     ),
-                    part(
-                        "acknowledge",
-                        format!(
-                            "{} met, {} missed, {} not settled",
-                            ack.met, ack.missed, ack.undetermined
-                        ),
-                        vec![
-                            format!("met: on {}'s observation", s.channel.from.party()),
-                            format!("missed: on {}'s own signatures", s.channel.to.party()),
-                        ],
-                    ),
-                    part(
-                        "answer",
-                        format!(
-                            "{} met, {} missed, {} not settled",
-                            ans.met, ans.missed, ans.undetermined
-                        ),
-                        vec![
-                            format!("met: on {}'s observation", s.channel.from.party()),
-                            format!("missed: on {}'s own signatures", s.channel.to.party()),
-                        ],
-                    ),
+                    deadline("acknowledge", ack.met, ack.missed, ack.undetermined),
+                    deadline("answer", ans.met, ans.missed, ans.undetermined),
                 ],
             )
         }

@@ -2,7 +2,8 @@
 //! real files. One test binary keeps link times down.
 
 mod cli {
-    /// Shared helpers: temp dirs, running nodes, a small HTTP client.
+    /// Shared helpers: temp dirs, running nodes, a small HTTP client, the
+    /// arguments of the commands many tests run, `verify` with pinned keys.
     pub mod util;
 
     /// A hostile sender seals one text and commits to another: the receiver

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use super::history::{LogEvidence, LogJson, ProvedLog, check_log};
 use super::roles::{Role, Seen, cosigners, index_basis};
-use super::{DELIVERY_V2, describe, from_slice, id, mismatch, reference, refers_to, to_json};
-use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
+use super::{DELIVERY_V2, entry_in_tree, from_slice, id, mismatch, reference, refers_to, to_json};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof};
 use crate::entry::{Kind, SignedEntry};
 use crate::index::{self, KeyedRun, KeyedRunJson};
 
@@ -192,15 +192,7 @@ impl ProvedDelivery {
     pub fn sentence(&self) -> String {
         let e = &self.entry;
         let rp = &self.receiver;
-        let mut s = format!(
-            "Entry {} — {}, dated {} by its writer — is in {} (tree of size {}, {}).",
-            id(e),
-            describe(&e.entry),
-            e.entry.header().time,
-            e.checkpoint.origin,
-            e.checkpoint.size,
-            describe_signatures(&e.checkpoint),
-        );
+        let mut s = entry_in_tree(e) + ".";
         if let Some(r) = &self.receipt {
             let how = match &r.status {
                 ReceiptStatus::Delivered => String::new(),

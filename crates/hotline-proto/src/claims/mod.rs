@@ -165,6 +165,21 @@ pub fn fmt_duration(secs: i64) -> String {
     format!("{sign}{}", parts.join(" "))
 }
 
+/// "Entry us:3 — an inquiry from us/fbi to ru/fsb, dated T by its writer —
+/// is in ORIGIN (tree of size N, checkpoint signed by …)": where a delivery
+/// or opening sentence starts; the caller ends it.
+pub(crate) fn entry_in_tree(e: &ProvedEntry) -> String {
+    format!(
+        "Entry {} — {}, dated {} by its writer — is in {} (tree of size {}, {})",
+        id(e),
+        describe(&e.entry),
+        e.entry.header().time,
+        e.checkpoint.origin,
+        e.checkpoint.size,
+        crate::bundle::describe_signatures(&e.checkpoint),
+    )
+}
+
 /// "an inquiry from us/fbi to ru/fsb".
 pub(crate) fn describe(e: &SignedEntry) -> String {
     let h = e.header();

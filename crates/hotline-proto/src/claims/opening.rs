@@ -18,9 +18,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::history::{LogEvidence, LogJson, check_log};
-use super::{OPENING_V2, describe, from_slice, id, to_json};
+use super::{OPENING_V2, entry_in_tree, from_slice, id, to_json};
 use crate::b64;
-use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
+use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof};
 use crate::seal;
 
 #[derive(Serialize, Deserialize)]
@@ -249,13 +249,8 @@ impl ProvedOpening {
             ),
         };
         format!(
-            "Entry {} — {}, dated {} by its writer — is in {} (tree of size {}, {}), and its content is: {content}. The salt and plaintext match the commitment in its header; nothing else about this or any other entry's content is revealed.",
-            id(e),
-            describe(&e.entry),
-            e.entry.header().time,
-            e.checkpoint.origin,
-            e.checkpoint.size,
-            describe_signatures(&e.checkpoint),
+            "{}, and its content is: {content}. The salt and plaintext match the commitment in its header; nothing else about this or any other entry's content is revealed.",
+            entry_in_tree(e),
         ) + &super::inclusion::signed_by(e)
     }
 }

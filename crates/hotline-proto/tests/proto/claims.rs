@@ -24,7 +24,7 @@ use hotline_proto::bundle::{self, BundleError, Keyring, TlogProof, Verified};
 use hotline_proto::checkpoint;
 use hotline_proto::claims::LogEvidence;
 use hotline_proto::claims::absence::{AbsenceClaim, Cover, absence_bundle};
-use hotline_proto::claims::answered::{AgreementProofs, answered_bundle};
+use hotline_proto::claims::answered::{AgreementProofs, ProvedAnswered, answered_bundle};
 use hotline_proto::claims::deadline::Verdict;
 use hotline_proto::claims::delivery::{ReceiptStatus, delivery_bundle};
 use hotline_proto::claims::equivocation::RootClaim;
@@ -579,15 +579,17 @@ fn attack_d_a_late_answer_dated_inside_is_not_within() {
     );
 }
 
-#[test]
-fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
+/// Inquiry us:9, receipted by ru (ru:8) and acknowledged an hour later
+/// (ru:9, never receipted by us); ru's tree of size 10, holding the ack,
+/// cosigned by `cosigner` an hour after that and shown among the trees seen.
+fn acked_under_an_early_tree(cosigner: fn(&World) -> &NoteKey) -> Box<ProvedAnswered> {
     let mut w = world();
     let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
-    let i = inquiry(us, fbi, 19 * DAY, None); // us:9
-    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
-    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR); // ru:9, never receipted by us
+    let i = inquiry(us, fbi, 19 * DAY, None);
+    receipt(ru, fsb, us, i, 19 * DAY + 60);
+    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR);
     let early =
-        w.ru.checkpoint(10, &[(&w.us.witness, unix(19 * DAY + 2 * HOUR))]);
+        w.ru.checkpoint(10, &[(cosigner(&w), unix(19 * DAY + 2 * HOUR))]);
     let (uc, rc) = (w.us_cp(), w.ru_cp());
     let b = answered_bundle(
         &w.us.evidence(&uc),
@@ -601,6 +603,12 @@ fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
     let Verified::Answered(p) = verified(&b, &w.keys()) else {
         panic!()
     };
+    p
+}
+
+#[test]
+fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
+    let p = acked_under_an_early_tree(|w| &w.us.witness);
     assert!(matches!(p.ack.verdict, Verdict::Met { .. }), "{:?}", p.ack);
     says(
         &p.sentence(),
@@ -614,26 +622,7 @@ fn an_earlier_tree_cosigned_by_the_senders_witness_shows_a_reply_in_time() {
 /// cosigning an early tree of ru holding its ack does not make the ack timely.
 #[test]
 fn the_receivers_own_witness_does_not_show_its_reply_in_time() {
-    let mut w = world();
-    let (us, ru, fbi, fsb) = (&mut w.us, &mut w.ru, &w.fbi, &w.fsb);
-    let i = inquiry(us, fbi, 19 * DAY, None); // us:9
-    receipt(ru, fsb, us, i, 19 * DAY + 60); // ru:8
-    let a = reply(ru, fsb, us, Kind::Ack, i, 19 * DAY + HOUR); // ru:9
-    let early =
-        w.ru.checkpoint(10, &[(&w.ru.witness, unix(19 * DAY + 2 * HOUR))]);
-    let (uc, rc) = (w.us_cp(), w.ru_cp());
-    let b = answered_bundle(
-        &w.us.evidence(&uc),
-        &w.ru.evidence(&rc),
-        &w.us.tlog_proof(i, &uc),
-        &w.agreement(&uc, &rc),
-        &w.ru.run(&index::ref_key("us", i), &rc),
-        &[w.us.run(&index::ref_key("ru", a), &uc)],
-        &[w.ru.tlog_proof(a, &early)],
-    );
-    let Verified::Answered(p) = verified(&b, &w.keys()) else {
-        panic!()
-    };
+    let p = acked_under_an_early_tree(|w| &w.ru.witness);
     assert!(
         matches!(p.ack.verdict, Verdict::Undetermined(_)),
         "{:?}",

@@ -9,7 +9,7 @@ use hotline_proto::checkpoint;
 use hotline_proto::claims::LogEvidence;
 use hotline_proto::claims::history::key_history_key;
 use hotline_proto::claims::inclusion::inclusion_bundle;
-use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind, SignedEntry};
+use hotline_proto::entry::{Header, KeyAction, KeyAnnouncement, Kind, SignedEntry};
 use hotline_proto::index::{Index, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
@@ -81,22 +81,7 @@ pub fn header_in(
     to: Option<&str>,
     time: jiff::Timestamp,
 ) -> Header {
-    Header {
-        v: HEADER_VERSION,
-        log: Party::new(party).unwrap(),
-        kind,
-        from: from.into(),
-        to: to.map(office),
-        agreement: None,
-        time,
-        refs: vec![],
-        prev: None,
-        body: None,
-        key: None,
-        status: None,
-        terms: None,
-        digest: None,
-    }
+    Header::new(Party::new(party).unwrap(), kind, from, to.map(office), time)
 }
 
 /// A tiny log of party `us` kept in memory, with a witness for its checkpoints.

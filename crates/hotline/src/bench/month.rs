@@ -9,7 +9,7 @@ use anyhow::Result;
 use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::{AppendBatch, NewLeaf, Store};
 use hotline_node::{InitOptions, Node};
-use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, os_rng};
 use hotline_proto::name::{Office, Party};
 use hotline_proto::{Hash, checkpoint, tree};
@@ -180,23 +180,17 @@ impl MonthWriter<'_> {
         let mut staged = hotline_node::indexes::Staged::default();
         for o in &self.offices {
             let h = Header {
-                v: HEADER_VERSION,
-                log: self.party.clone(),
-                kind: Kind::Key,
-                from: self.party.to_string(),
-                agreement: None,
-                to: None,
-                time,
-                refs: vec![],
-                prev: None,
-                body: None,
                 key: Some(hotline_proto::entry::KeyAnnouncement {
                     action: hotline_proto::entry::KeyAction::Announce,
                     keys: o.public(),
                 }),
-                status: None,
-                terms: None,
-                digest: None,
+                ..Header::new(
+                    self.party.clone(),
+                    Kind::Key,
+                    self.party.to_string(),
+                    None,
+                    time,
+                )
             };
             let e = SignedEntry::sign(h, |m| self.key.sign_raw(m))?;
             let at = self.size + leaves.len() as u64;
@@ -268,20 +262,10 @@ impl MonthWriter<'_> {
         refs: Vec<Ref>,
     ) -> Result<SignedEntry> {
         let h = Header {
-            v: HEADER_VERSION,
-            log: self.party.clone(),
-            kind,
-            from: self.party.to_string(),
-            agreement: None,
-            to: None,
-            time,
             refs,
-            prev: None,
-            body: None,
-            key: None,
             status: status.map(str::to_owned),
             terms,
-            digest: None,
+            ..Header::new(self.party.clone(), kind, self.party.to_string(), None, time)
         };
         Ok(SignedEntry::sign(h, |m| self.key.sign_raw(m))?)
     }
@@ -394,20 +378,18 @@ impl MonthWriter<'_> {
         };
         let channel = (kind, office.office().to_string(), to.to_string());
         let h = Header {
-            v: HEADER_VERSION,
-            log: self.party.clone(),
-            kind,
-            from: office.office().to_string(),
             agreement: Some(format!("us:{}", 3 + (r >> 8) % 3)),
-            to: Some(to),
-            time,
             refs,
             prev: self.prev.insert(channel, index),
             body,
-            key: None,
             status,
-            terms: None,
-            digest: None,
+            ..Header::new(
+                self.party.clone(),
+                kind,
+                office.office().to_string(),
+                Some(to),
+                time,
+            )
         };
         Ok(SignedEntry::sign(h, |m| office.sign_raw(m))?)
     }

@@ -14,7 +14,7 @@ use hotline_node::store::Store;
 use hotline_node::{InitOptions, Node};
 use hotline_proto::agreement::{self, ChannelTerms, Terms};
 use hotline_proto::claims::reference;
-use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, PartyIdentity, os_rng};
 use hotline_proto::name::{Office, Party};
 use jiff::{SignedDuration, Timestamp};
@@ -283,20 +283,12 @@ fn thread_entry(
         }
     });
     let h = Header {
-        v: HEADER_VERSION,
-        log: from.party(),
-        kind,
-        from: from.to_string(),
         agreement: Some(agreement.to_owned()),
-        to: Some(to.clone()),
-        time,
         refs,
         prev,
         body,
-        key: None,
         status: status.map(str::to_owned),
-        terms: None,
-        digest: None,
+        ..Header::new(from.party(), kind, from.to_string(), Some(to.clone()), time)
     };
     let e = SignedEntry::sign(h, |m| w.offices[0].sign_raw(m))?;
     let i = w.push(e.clone());

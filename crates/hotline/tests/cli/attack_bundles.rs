@@ -36,17 +36,7 @@ fn real_bundle() -> (Party, String, String) {
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
     ok(&["office", "add", "us/state", "--dir", us.d()]);
     let node = Served::start(&us.dir);
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "us/state",
-        "--text",
-        "one",
-    ]);
+    ok(&send_args(&us, "us/fbi", "us/state", &["--text", "one"]));
     let file = us.dir.join("../proof.json");
     let file = file.to_str().unwrap().to_owned();
     ok(&["prove", "entry", "2", "--dir", us.d(), "-o", &file]);

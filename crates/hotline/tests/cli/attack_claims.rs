@@ -23,23 +23,9 @@ use hotline_proto::name::Office;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::log_json_peer;
+use super::federation::{log_json_peer, settled};
 use super::hostile::*;
 use super::util::*;
-
-/// The current time rounded down to a whole second.
-pub fn now_floor() -> Timestamp {
-    Timestamp::from_second(Timestamp::now().as_second()).unwrap()
-}
-
-/// Sleeps until `t` has passed on this machine's clock (every node here
-/// shares it).
-pub fn sleep_past(t: Timestamp) {
-    let left = Timestamp::now().duration_until(t);
-    if left.is_positive() {
-        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
-    }
-}
 
 /// Seconds since the epoch of `t`.
 pub fn unix(t: Timestamp) -> u64 {
@@ -55,20 +41,14 @@ pub fn beside(p: &Party, name: &str) -> PathBuf {
 pub fn inquire(p: &Party, subject: &str) -> (String, u64) {
     let body = beside(p, "inquiry.txt");
     std::fs::write(&body, "Ransomware hit a hospital; indicators attached.").unwrap();
-    let out = json(&ok(&[
-        "inquire",
-        "--dir",
-        p.d(),
-        "--from",
+    let out = json(&ok(&inquire_args(
+        p,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--subject",
         subject,
-        "--body-file",
         body.to_str().unwrap(),
-        "--json",
-    ]));
+        &["--json"],
+    )));
     (
         out["id"].as_str().unwrap().to_owned(),
         out["index"].as_u64().unwrap(),
@@ -81,31 +61,6 @@ pub fn receipted(receiver: &Party, sender: &str, index: u64) -> u64 {
     receipt_for(receiver, sender, index)["index"]
         .as_u64()
         .unwrap()
-}
-
-/// Waits until each mirror holds the other log whole and each log's
-/// current checkpoint is cosigned by the other party's witness.
-pub fn settled(us: &Party, ru: &Party) {
-    use hotline_proto::checkpoint;
-    use hotline_proto::keys::NoteVerifier;
-    let cosigned = |log: &Party, witness: &Party| {
-        let note = ok(&["checkpoint", "--dir", log.d()]);
-        let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
-        let wk = NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim())
-            .unwrap();
-        checkpoint::verify(note.as_bytes(), &lk, &[wk])
-            .is_ok_and(|v| !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64)
-    };
-    wait_until(
-        30,
-        "both mirrors complete and both logs cosigned in full",
-        || {
-            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-                && cosigned(us, ru)
-                && cosigned(ru, us)
-        },
-    );
 }
 
 /// The leaves of `peer`'s log as `holder`'s mirror holds them.
@@ -136,26 +91,7 @@ fn prove_absence(
 ) -> Result<PathBuf, String> {
     let f = beside(p, name);
     let (s, u) = (since.to_string(), until.to_string());
-    let o = hotline(&[
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        &s,
-        "--until",
-        &u,
-        "--dir",
-        p.d(),
-        "-o",
-        f.to_str().unwrap(),
-    ]);
+    let o = hotline(&absence_args(p.d(), &s, &u, f.to_str().unwrap()));
     if o.status.success() {
         Ok(f)
     } else {
@@ -279,7 +215,7 @@ fn attack_a_an_own_witness_cosignature_dated_before_a_window_proves_no_absence()
     );
     let honest = prove_absence(&t.us, since, until, "absence-honest.json").unwrap();
     verified_with(
-        verify_file(&honest, &keys),
+        verify(honest.to_str().unwrap(), &keys),
         "the honest absence",
         &["No inquiry from us/fbi to ru/fsb dated (by us's clock) between"],
     );
@@ -494,13 +430,7 @@ fn attack_f_an_entry_under_a_revoked_key_is_refused() {
     let revocation = us.append(&revoke, None);
     let bad_index = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let (s, body) = us.push(Target::new(&ru, &b), pushed);
     assert_eq!(s, 422, "ru accepted an entry under a revoked key: {body}");
@@ -613,7 +543,7 @@ fn a_real_absence_bundle_is_complete_and_discloses_only_its_channel() {
         })
         .unwrap();
     verified_with(
-        verify_file(&f, &keys),
+        verify(f.to_str().unwrap(), &keys),
         "the real absence",
         &["No inquiry from us/fbi to ru/fsb"],
     );
@@ -756,26 +686,7 @@ fn attack_b_a_neutral_witness_does_not_cosign_the_older_tree_for_the_receiver() 
     // inquiry: `prove absence` refuses on either honest node.
     let f = beside(&us, "absence-nato.json");
     let (s, u) = (since.to_string(), until.to_string());
-    let e = fails(&[
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        &s,
-        "--until",
-        &u,
-        "--dir",
-        nato.d(),
-        "-o",
-        f.to_str().unwrap(),
-    ]);
+    let e = fails(&absence_args(nato.d(), &s, &u, f.to_str().unwrap()));
     assert!(
         e.contains(&format!("us:{inquiry}")),
         "prove absence on nato: {e}"

@@ -75,17 +75,7 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: SEALED,
-            committed: COMMITTED,
-        },
-    );
+    let i = us.message(&ru, Msg::mismatched(&agreement, &now, SEALED, COMMITTED));
     let (s, t) = us.push(victim, i);
     assert_eq!(s, 200, "mirrored like any entry of us's signed log: {t}");
     let r = receipt_for(&ru, "us", i);
@@ -152,10 +142,8 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let before = Snapshot::of(&ru, &["us"]);
     let j = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &jiff::Timestamp::now().to_string(),
             "an honest text",
         ),

@@ -17,19 +17,16 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::attack_claims::{
-    beside, each_leaf_dropped, inquire, mirrored, now_floor, receipted, refused_with, settled,
-    sleep_past, unix, verified_with,
+    beside, each_leaf_dropped, inquire, mirrored, receipted, refused_with, unix, verified_with,
 };
-use super::federation::{log_json_peer, pair};
+use super::federation::{federated, log_json_peer, settled, trio};
 use super::hostile::*;
 use super::util::*;
 
 /// us and ru running, federated, under an agreement us/fbi ↔ ru/fsb with
 /// these deadlines (`"5s"`), mirrored and cosigned both ways.
 fn staged(ack: &str, answer: &str) -> (Party, Party, Served, Served, String) {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     let terms = beside(&us, "terms.toml");
     std::fs::write(
         &terms,
@@ -507,18 +504,6 @@ fn attack_e_an_inquiry_dated_before_it_was_written_does_not_blame_the_receiver()
     );
 }
 
-/// The month before this one, `YYYY-MM` (the last finished month).
-fn previous_month() -> String {
-    Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .first_of_month()
-        .unwrap()
-        .yesterday()
-        .unwrap()
-        .strftime("%Y-%m")
-        .to_string()
-}
-
 /// Completeness of a real stats bundle. Real nodes date their entries now,
 /// so the last finished month holds none of the channel's inquiries; its
 /// bundle still discloses the channel's inquiries after the month (this
@@ -532,21 +517,10 @@ fn a_real_stats_bundle_is_complete() {
     let month = previous_month();
     for p in [&us, &ru] {
         let f = beside(p, "stats.json");
-        ok(&[
-            "prove",
-            "stats",
-            "--channel",
-            "us/fbi:ru/fsb",
-            "--month",
-            &month,
-            "--dir",
-            p.d(),
-            "-o",
-            f.to_str().unwrap(),
-        ]);
+        ok(&stats_args(p.d(), &month, f.to_str().unwrap()));
         let b = std::fs::read_to_string(&f).unwrap();
         verified_with(
-            verify_file(&f, &keys),
+            verify(f.to_str().unwrap(), &keys),
             "the real stats bundle",
             &[
                 &format!("Channel us/fbi → ru/fsb, {month} (UTC, by us's clock)"),
@@ -585,17 +559,7 @@ fn a_real_stats_bundle_is_complete() {
 /// nato saw and when — still not "answered within".
 #[test]
 fn attack_d_a_neutral_witness_shows_the_late_answer_only_after_its_deadline() {
-    let (us, ru) = pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let (a, b, c) = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, a, b, c) = trio();
     let terms = beside(&us, "terms.toml");
     std::fs::write(
         &terms,

@@ -68,13 +68,7 @@ fn a_push_owing_more_receipts_than_the_budget_is_refused_with_429() {
     for n in 0..20 {
         us.message(
             &ru,
-            Msg::honest(
-                "us/fbi",
-                "ru/fsb",
-                Some(&agreement),
-                &now,
-                &format!("flood {n}"),
-            ),
+            Msg::fbi_to_fsb(&agreement, &now, &format!("flood {n}")),
         );
     }
     let push = |from: u64, to: u64| {

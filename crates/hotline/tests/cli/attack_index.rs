@@ -32,10 +32,7 @@ fn refused_with_evidence(line: IndexLine, says: &str) {
     let victim = Target::new(&ru, &b);
     let held = us.size();
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "left out"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "left out"));
     let before = Snapshot::of(&ru, &["us"]);
     assert!(
         alerts(&ru).iter().all(|a| !a.starts_with("EQUIVOCATION")),

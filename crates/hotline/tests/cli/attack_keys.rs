@@ -83,19 +83,12 @@ fn an_office_announced_after_pinning_is_reachable_without_re_export() {
     agree(&us, &ru, &example("presidential-agreement.toml"));
     mirrored_key_entry(&us, "ru", "ru/president", "announce");
 
-    let out = json(&ok(&[
-        "call",
-        "request",
-        "--dir",
-        us.d(),
-        "--from",
+    let out = json(&ok(&call_request_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--at",
-        "2031-01-26T15:00:00Z",
-        "--json",
-    ]));
+        &["--at", "2031-01-26T15:00:00Z", "--json"],
+    )));
     let id = out["id"].as_str().unwrap();
     let index: u64 = id.strip_prefix("us:").unwrap().parse().unwrap();
     let r = receipt_for(&ru, "us", index);
@@ -150,7 +143,7 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     assert_eq!(r["header"]["from"], "ru/fsb");
     // The receipt, signed with the new key, reaches us's mirror.
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     // With the retired keys out of reach, ru opens the later body (sealed
     // to the new key) and not the earlier one.
@@ -208,32 +201,17 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
         mirrored_key_entry(&ru, "us", "us/fbi", "revoke"),
         revocation
     );
-    let e = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
+    let e = fails(&send_args(
+        &us,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--text",
-        "still here?",
-    ]);
+        &["--text", "still here?"],
+    ));
     assert!(e.contains("us/fbi") && e.contains("revoked"), "{e}");
-    let e = fails(&[
-        "send",
-        "--dir",
-        ru.d(),
-        "--from",
-        "ru/fsb",
-        "--to",
-        "us/fbi",
-        "--text",
-        "anyone?",
-    ]);
+    let e = fails(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "anyone?"]));
     assert!(e.contains("us/fbi") && e.contains("revoked"), "{e}");
     assert_eq!(retired(&us, "us/fbi").len(), 1, "its keys are kept");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     a.kill9();
     let mut us = Hostile::take_over(us);
@@ -247,13 +225,7 @@ fn an_entry_signed_with_a_revoked_key_is_refused() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 422, "{t}");
@@ -303,7 +275,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         receipt_for(&ru, "us", late)["header"]["status"],
         "delivered"
     );
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     // Honest bundles of both, each naming the key it was signed with.
     for (i, k) in [(early, announced), (late, rotation)] {
         let file = write(&us, &format!("entry-{i}.json"), "");
@@ -332,13 +304,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
     us.offices.insert("us/fbi".into(), old);
     let before = Snapshot::of(&ru, &["us"]);
     let now = jiff::Timestamp::now().to_string();
-    let msg = Msg::honest(
-        "us/fbi",
-        "ru/fsb",
-        Some(&agreement),
-        &now,
-        "signed with the old key",
-    );
+    let msg = Msg::fbi_to_fsb(&agreement, &now, "signed with the old key");
     let i = us.message(&ru, msg);
     let target = Target::new(&ru, &b);
     let (s, t) = us.push(target, i);
@@ -554,13 +520,7 @@ fn a_bundle_that_leaves_out_a_revocation_is_refused_whoever_cosigned_it() {
     let now = jiff::Timestamp::now().to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &now,
-            "signed after the revocation",
-        ),
+        Msg::fbi_to_fsb(&agreement, &now, "signed after the revocation"),
     );
     let whole = us.inclusion_bundle(i);
     let file = write(&us.party, "whole.json", &whole);

@@ -9,15 +9,6 @@ use jiff::Timestamp;
 
 use super::hostile::*;
 
-/// The `error` of a refusal's JSON body.
-fn error_of(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
-    v["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 #[test]
 fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
     let (mut us, ru, b, agreement) = taken_over();
@@ -45,10 +36,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
         ),
     ];
     for (field, why) in &absurd {
-        let i = us.message(
-            &ru,
-            Msg::honest("us/fbi", "ru/fsb", Some(field), &now, "hello"),
-        );
+        let i = us.message(&ru, Msg::fbi_to_fsb(field, &now, "hello"));
         let (s, body) = us.push(victim, i);
         assert_eq!(s, 422, "{body}");
         assert_eq!(error_of(&body), format!("entry {i}: {why}"));
@@ -58,10 +46,7 @@ fn an_entry_whose_agreement_is_not_an_agreement_id_is_refused() {
         us.sealed.pop();
     }
     // The same message naming the agreement properly is delivered.
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "hello"));
     let (s, body) = us.push(victim, i);
     assert_eq!(s, 200, "{body}");
     let r = receipt_for(&ru, "us", i);

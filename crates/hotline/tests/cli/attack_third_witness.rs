@@ -89,10 +89,7 @@ fn a_body_pushed_to_a_witness_for_an_entry_addressed_to_another_party_is_refused
     let mut us = Hostile::take_over(us);
     let victim = Target::new(&nato, &c);
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "for ru only"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "for ru only"));
     let before = Snapshot::of(&nato, &["us", "ru"]);
     let (s, t) = us.push(victim, i);
     assert_eq!(s, 422, "{t}");

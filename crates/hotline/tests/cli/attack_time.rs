@@ -38,7 +38,7 @@ fn stage_with(skew: u64, terms: &str) -> (Party, Party, Served, Served, String) 
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let id = agree(&us, &ru, terms);
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     (us, ru, a, b, id)
 }
 
@@ -61,15 +61,6 @@ fn last_time(p: &Party) -> Timestamp {
 
 fn secs(n: i64) -> SignedDuration {
     SignedDuration::from_secs(n)
-}
-
-/// The `error` of a refusal's JSON body.
-fn error_of(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
-    v["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
 }
 
 /// Every receipt in `receiver`'s log for entry `index` of `sender`'s log.
@@ -152,21 +143,11 @@ fn an_entry_dated_before_the_previous_entry_of_its_log_is_refused() {
     let victim = Target::new(&ru, &b);
     let before = Snapshot::of(&ru, &["us"]);
     let now = Timestamp::now();
-    fn msg<'a>(agreement: &'a str, time: &'a str, text: &'a str) -> Msg<'a> {
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(agreement),
-            time,
-            text,
-            committed: text,
-        }
-    }
     let (first_time, earlier) = (now.to_string(), (now - secs(60)).to_string());
-    let first = us.message(&ru, msg(&agreement, &first_time, "first"));
+    let first = us.message(&ru, Msg::fbi_to_fsb(&agreement, &first_time, "first"));
     let second = us.message(
         &ru,
-        msg(
+        Msg::fbi_to_fsb(
             &agreement,
             &earlier,
             "second, dated a minute before the first",
@@ -219,10 +200,8 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     let time = (us.entry(us.size() - 1).header().time + secs(1)).to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &time,
             "dated after the previous entry, before the cosignature",
         ),
@@ -240,13 +219,7 @@ fn an_entry_dated_before_what_this_node_cosigned_is_refused() {
     us.sealed.pop();
     let j = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &Timestamp::now().to_string(),
-            "a replacement",
-        ),
+        Msg::fbi_to_fsb(&agreement, &Timestamp::now().to_string(), "a replacement"),
     );
     assert_eq!(j, i);
     let (s, body) = us.push(victim, j);
@@ -289,7 +262,7 @@ kinds = ["message", "inquiry", "ack", "answer"]
     .unwrap();
     let (us, ru, a, b, agreement) = stage_with(300, terms.to_str().unwrap());
     ok(&["agreement", "withdraw", &agreement, "--dir", us.d()]);
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     a.kill9();
     let mut us = Hostile::take_over(us);
     let w = us.entry(us.size() - 1);
@@ -299,10 +272,8 @@ kinds = ["message", "inquiry", "ack", "answer"]
     let time = (w.header().time - secs(2)).to_string();
     let i = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
+        Msg::fbi_to_fsb(
+            &agreement,
             &time,
             "written after the withdrawal, dated before it",
         ),
@@ -333,7 +304,7 @@ fn entries_written_while_the_link_was_down_are_still_accepted() {
     assert_eq!(s, 200, "{t}");
     let r = receipt_for(&ru, "us", index);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 }
 
 /// Keeps, in `holder`'s database, a cosignature of `holder`'s latest
@@ -414,7 +385,7 @@ fn a_node_dates_its_entries_by_a_witness_clock_ahead_within_the_skew_only() {
     );
     let r = receipt_for(&ru, "us", index);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
-    settle(&us, &ru);
+    settle_between(&us, &ru);
 
     let far = Timestamp::now() + secs(3600);
     cosigned_by_clock_ahead(&us, &ru, far);
@@ -454,19 +425,10 @@ fn the_refusal_receipt_is_written_before_the_push_is_answered() {
     let victim = Target::new(&ru, &b);
     let now = Timestamp::now();
     let (t1, t0) = (now.to_string(), (now - secs(60)).to_string());
-    let first = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &t1, "first"),
-    );
+    let first = us.message(&ru, Msg::fbi_to_fsb(&agreement, &t1, "first"));
     let second = us.message(
         &ru,
-        Msg::honest(
-            "us/fbi",
-            "ru/fsb",
-            Some(&agreement),
-            &t0,
-            "second, dated a minute before the first",
-        ),
+        Msg::fbi_to_fsb(&agreement, &t0, "second, dated a minute before the first"),
     );
     let (s, body) = push_range(&us, victim, first, second + 1);
     assert_eq!(s, 422, "{body}");

@@ -441,17 +441,7 @@ fn a_witness_does_not_cosign_less_than_it_holds() {
     // receipts them in its own log).
     let now = jiff::Timestamp::now().to_string();
     for text in ["first", "second"] {
-        us.message(
-            &ru,
-            Msg {
-                from: "us/fbi",
-                to: "ru/fsb",
-                agreement: Some(&agreement),
-                time: &now,
-                text,
-                committed: text,
-            },
-        );
+        us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, text));
     }
     let (s, t) = us.push(victim, n);
     assert_eq!(s, 200, "{t}");

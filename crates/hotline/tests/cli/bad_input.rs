@@ -154,17 +154,7 @@ fn api_refuses_bad_requests_and_writes_nothing() {
 fn cli_says_what_to_do() {
     let us = Party::new("us");
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
-    let err = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "us/fbi",
-        "--text",
-        "x",
-    ]);
+    let err = fails(&send_args(&us, "us/fbi", "us/fbi", &["--text", "x"]));
     assert!(
         err.contains("not running") && err.contains("hotline serve --dir"),
         "{err}"

@@ -78,18 +78,6 @@ fn statements(p: &Party) -> Vec<Value> {
         .clone()
 }
 
-fn index_of(id: &str) -> u64 {
-    id.split_once(':').unwrap().1.parse().unwrap()
-}
-
-/// The header of entry `id` in `log`.
-fn header(log: &[Value], id: &str) -> Value {
-    log.iter()
-        .find(|l| l["index"].as_u64() == Some(index_of(id)))
-        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
-        .clone()
-}
-
 /// `(log, index)` of a header's reference `i`.
 fn reference(h: &Value, i: usize) -> (String, u64) {
     (
@@ -118,59 +106,33 @@ fn refused(us: &Party, ru: &Party, args: &[&str], expect: &[&str]) {
     );
 }
 
-/// The four pinned keys as `--key` arguments.
-fn keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        out.push("--key".to_owned());
-        out.push(p.vkey());
-        out.push("--key".to_owned());
-        out.push(ok(&["key", "--witness", "--dir", p.d()]).trim().to_owned());
-    }
-    out
-}
-
-fn verify(file: &str, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file];
-    args.extend(keys.iter().map(String::as_str));
-    let o = hotline(&args);
-    if o.status.success() {
-        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&o.stderr).into_owned())
-    }
-}
-
 #[test]
 fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
     let (us, ru, _a, _b) = presidents();
 
     // ru/president requests a call (SCENARIO step 2).
     let note = "The President of the Russian Federation asks for a telephone conversation.";
-    let id = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let id = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-        "--at",
-        T2,
-        "--topic",
-        "New START extension",
-        "--topic",
-        "Navalny",
-        "--topic",
-        "SolarWinds",
-        "--note",
-        note,
-    ]);
+        &[
+            "--at",
+            T1,
+            "--at",
+            T2,
+            "--topic",
+            "New START extension",
+            "--topic",
+            "Navalny",
+            "--topic",
+            "SolarWinds",
+            "--note",
+            note,
+        ],
+    ));
     assert!(id.starts_with("ru:"), "{id}");
-    let h = header(&log_json(ru.d()), &id);
+    let h = header_of(&log_json(ru.d()), &id);
     assert_eq!(h["kind"], "call.request", "{h}");
     assert_eq!(
         (&h["from"], &h["to"]),
@@ -228,7 +190,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         "--dir",
         us.d(),
     ]);
-    let ah = header(&log_json(us.d()), &accept);
+    let ah = header_of(&log_json(us.d()), &accept);
     assert_eq!(ah["kind"], "call.accept", "{ah}");
     assert_eq!(
         (&ah["from"], &ah["to"]),
@@ -292,8 +254,8 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         "--dir",
         us.d(),
     ]);
-    let rh = header(&log_json(ru.d()), &ru_record);
-    let uh = header(&log_json(us.d()), &us_record);
+    let rh = header_of(&log_json(ru.d()), &ru_record);
+    let uh = header_of(&log_json(us.d()), &us_record);
     assert_eq!(rh["kind"], "call.record", "{rh}");
     assert_eq!(uh["kind"], "call.record", "{uh}");
     assert_eq!(
@@ -313,8 +275,8 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
         log_json_peer(ru.d(), "us").len() > index_of(&us_record) as usize
             && log_json_peer(us.d(), "ru").len() > index_of(&ru_record) as usize
     });
-    assert_eq!(header(&log_json_peer(ru.d(), "us"), &us_record), uh);
-    assert_eq!(header(&log_json_peer(us.d(), "ru"), &ru_record), rh);
+    assert_eq!(header_of(&log_json_peer(ru.d(), "us"), &us_record), uh);
+    assert_eq!(header_of(&log_json_peer(us.d(), "ru"), &ru_record), rh);
 
     // Readouts from both sides, at their own pace; us amends its own.
     let mut readouts = Vec::new();
@@ -351,7 +313,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
             "--dir",
             p.d(),
         ]);
-        let h = header(&log_json(p.d()), &r);
+        let h = header_of(&log_json(p.d()), &r);
         assert_eq!(h["kind"], "readout", "{h}");
         assert_eq!(h["from"], office, "{h}");
         assert_eq!(reference(&h, 0), id_pair(&id), "{h}");
@@ -399,7 +361,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
     let (rid, _, text) = &readouts[1];
     let out = us.dir.join("../ru-readout.json");
     ok(&["open", rid, "--dir", us.d(), "-o", out.to_str().unwrap()]);
-    let said = verify(out.to_str().unwrap(), &keys(&[&us, &ru])).unwrap();
+    let said = verify(out.to_str().unwrap(), &pinned_keys(&[&us, &ru])).unwrap();
     assert!(said.contains(text), "{said}");
     let listing = ok(&["calls", "--dir", ru.d()]);
     assert!(
@@ -415,19 +377,12 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     let (us, ru, a, _b) = presidents();
 
     // us asks for a video call; ru declines it, with a reason.
-    let declined = created(&[
-        "call",
-        "request",
-        "--dir",
-        us.d(),
-        "--from",
+    let declined = created(&call_request_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--at",
-        T1,
-        "--video",
-    ]);
+        &["--at", T1, "--video"],
+    ));
     call_when(&ru, &declined, "ru seeing the request", |c| {
         c["media"] == "video"
     });
@@ -446,47 +401,29 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     });
     assert_eq!(c["declined"], serde_json::json!([d, reason]), "{c}");
     assert!(c["accepted"].is_null(), "{c}");
-    assert_eq!(header(&log_json(ru.d()), &d)["kind"], "call.decline");
+    assert_eq!(header_of(&log_json(ru.d()), &d)["kind"], "call.decline");
 
     // A call ru requests and us accepts; a message between the presidents.
-    let accepted = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let accepted = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-    ]);
+        &["--at", T1],
+    ));
     call_when(&us, &accepted, "us seeing the second request", |_| true);
     created(&["call", "accept", &accepted, "--at", T2, "--dir", us.d()]);
-    let requested = created(&[
-        "call",
-        "request",
-        "--dir",
-        ru.d(),
-        "--from",
+    let requested = created(&call_request_args(
+        &ru,
         "ru/president",
-        "--to",
         "us/president",
-        "--at",
-        T1,
-    ]);
-    let message = json(&ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
+        &["--at", T1],
+    ));
+    let message = json(&ok(&send_args(
+        &us,
         "us/president",
-        "--to",
         "ru/president",
-        "--text",
-        "hello",
-        "--json",
-    ]));
+        &["--text", "hello", "--json"],
+    )));
     let message = format!("us:{}", message["index"]);
     let statement_text = "Text one.";
     let st = file(&us, "statement.txt", statement_text);
@@ -509,6 +446,8 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     call_when(&us, &requested, "us seeing the third request", |_| true);
 
     let r = file(&us, "readout.txt", "A readout.");
+    let mut eleven_times = call_request_args(&us, "us/president", "ru/president", &[]);
+    eleven_times.extend(std::iter::repeat_n(["--at", T1], 11).flatten());
     let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
         // Accepting a call that was never requested.
         (
@@ -635,53 +574,11 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
         ),
         // Requests: at most 10 times, to another office.
         (
-            vec![
-                "call",
-                "request",
-                "--dir",
-                us.d(),
-                "--from",
-                "us/president",
-                "--to",
-                "ru/president",
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-                "--at",
-                T1,
-            ],
+            eleven_times,
             vec!["11 proposed times; propose at most 10".into()],
         ),
         (
-            vec![
-                "call",
-                "request",
-                "--dir",
-                us.d(),
-                "--from",
-                "us/fbi",
-                "--to",
-                "ru/president",
-                "--at",
-                T1,
-            ],
+            call_request_args(&us, "us/fbi", "ru/president", &["--at", T1]),
             vec!["no agreement in force opens us/fbi ↔ ru/president for call.request".into()],
         ),
         // An endorsement of a changed text; of a call request; by the proposer.
@@ -843,7 +740,7 @@ fn digest(text: &str) -> String {
 #[test]
 fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     let (us, ru, a, _b) = presidents();
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     // Exact bytes matter: non-ASCII, and a final newline.
     let text = "The United States and Russia will embark together on an integrated bilateral \
                 Strategic Stability Dialogue — «стратегическая стабильность».\n";
@@ -862,7 +759,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
         "--dir",
         us.d(),
     ]);
-    let h = header(&log_json(us.d()), &joint);
+    let h = header_of(&log_json(us.d()), &joint);
     assert_eq!(h["kind"], "statement", "{h}");
     assert_eq!(h["digest"], digest(text), "{h}");
     wait_until(30, "ru seeing the statement", || {
@@ -878,7 +775,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
         "--dir",
         ru.d(),
     ]);
-    let eh = header(&log_json(ru.d()), &endorsement);
+    let eh = header_of(&log_json(ru.d()), &endorsement);
     assert_eq!(eh["kind"], "endorsement", "{eh}");
     assert_eq!(eh["from"], "ru/president", "{eh}");
     assert_eq!(eh["digest"], digest(text), "{eh}");

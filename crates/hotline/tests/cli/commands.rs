@@ -83,18 +83,12 @@ fn office_send_log_checkpoint_prove_verify() {
     let node = Served::start(&us.dir);
     // office add also works through the running node.
     ok(&["office", "add", "us/state", "--dir", us.d()]);
-    let sent: serde_json::Value = serde_json::from_str(&ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
+    let sent: serde_json::Value = serde_json::from_str(&ok(&send_args(
+        &us,
         "us/fbi",
-        "--to",
         "us/state",
-        "--text",
-        "Inquiry about a ransomware group",
-        "--json",
-    ]))
+        &["--text", "Inquiry about a ransomware group", "--json"],
+    )))
     .unwrap();
     let index = sent["index"].as_u64().unwrap();
     assert_eq!(index, 2);
@@ -181,17 +175,7 @@ fn a_changed_bundle_fails_and_names_what_failed() {
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
     ok(&["office", "add", "us/state", "--dir", us.d()]);
     let _node = Served::start(&us.dir);
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "us/state",
-        "--text",
-        "one",
-    ]);
+    ok(&send_args(&us, "us/fbi", "us/state", &["--text", "one"]));
     let bundle = us.dir.join("../b.json");
     ok(&[
         "prove",

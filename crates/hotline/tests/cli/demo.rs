@@ -77,18 +77,7 @@ fn the_july_storyline_proves_and_verifies_in_v2() {
     for p in ["us", "ru"] {
         let d = root.join(p);
         let f = bundle(&format!("june-{p}.json"));
-        ok(&[
-            "prove",
-            "stats",
-            "--channel",
-            "us/fbi:ru/fsb",
-            "--month",
-            "2021-06",
-            "--dir",
-            d.to_str().unwrap(),
-            "-o",
-            &f,
-        ]);
+        ok(&stats_args(d.to_str().unwrap(), "2021-06", &f));
         let said = verified(&f, &keys);
         for want in [
             "1 inquiries sent, complete by us's index",
@@ -103,26 +92,12 @@ fn the_july_storyline_proves_and_verifies_in_v2() {
     // The Kremlin's claim, asked of ru's node as the demo prints it.
     let ru = root.join("ru");
     let f = bundle("july-claim.json");
-    let err = fails(&[
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        "2021-06-09T00:00:00Z",
-        "--until",
-        "2021-07-09T00:00:00Z",
-        "--dir",
+    let err = fails(&absence_args(
         ru.to_str().unwrap(),
-        "-o",
+        "2021-06-09T00:00:00Z",
+        "2021-07-09T00:00:00Z",
         &f,
-    ]);
+    ));
     assert!(
         err.contains("the claim is false: us:") && err.contains("no bundle written"),
         "{err}"

@@ -21,6 +21,57 @@ pub fn pair() -> (Party, Party) {
     (us, ru)
 }
 
+/// [`pair`], both running and each pinned by the other.
+pub fn federated() -> (Party, Party, Served, Served) {
+    let (us, ru) = pair();
+    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
+    federate(&us, &ru);
+    (us, ru, a, b)
+}
+
+/// [`pair`] and a third witness, `nato` (no offices, cosigning every
+/// second), all three running and each pinned by the other two.
+pub fn trio() -> (Party, Party, Party, Served, Served, Served) {
+    let (us, ru) = pair();
+    let nato = Party::new("nato");
+    set_cosign_interval(&nato.dir, 1);
+    let (a, b, c) = (
+        Served::start(&us.dir),
+        Served::start(&ru.dir),
+        Served::start(&nato.dir),
+    );
+    federate(&us, &ru);
+    federate(&us, &nato);
+    federate(&ru, &nato);
+    (us, ru, nato, a, b, c)
+}
+
+/// Whether `log`'s current checkpoint, as its node serves it, is cosigned
+/// by `witness` at the log's full size.
+pub fn cosigned_in_full(log: &Party, witness: &Party) -> bool {
+    let note = ok(&["checkpoint", "--dir", log.d()]);
+    let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
+    let wk =
+        NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim()).unwrap();
+    let v = checkpoint::verify(note.as_bytes(), &lk, &[wk]).expect("the checkpoint verifies");
+    !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64
+}
+
+/// Waits until each mirror equals its source and each log's checkpoint at
+/// its full size is cosigned by the other party.
+pub fn settled(us: &Party, ru: &Party) {
+    wait_until(
+        30,
+        "both mirrors complete and both logs cosigned in full",
+        || {
+            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
+                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
+                && cosigned_in_full(us, ru)
+                && cosigned_in_full(ru, us)
+        },
+    );
+}
+
 fn leaves(v: &[serde_json::Value]) -> Vec<(u64, String)> {
     v.iter()
         .map(|l| {
@@ -142,32 +193,10 @@ fn wait_converged(us: &Party, ru: &Party, secs: u64) {
 
 #[test]
 fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     agree(&us, &ru, &example("cyber-agreement.toml"));
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "inquiry",
-    ]);
-    ok(&[
-        "send",
-        "--dir",
-        ru.d(),
-        "--from",
-        "ru/fsb",
-        "--to",
-        "us/fbi",
-        "--text",
-        "answer",
-    ]);
+    ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
+    ok(&send_args(&ru, "ru/fsb", "us/fbi", &["--text", "answer"]));
     wait_converged(&us, &ru, 30);
     let status: serde_json::Value =
         serde_json::from_str(&ok(&["status", "--dir", us.d(), "--json"])).unwrap();
@@ -363,29 +392,9 @@ fn stream_both_ways_through_kills_and_cuts() {
 /// checkpoint carries the counterparty's and the third party's cosignature.
 #[test]
 fn a_third_party_witnesses_both_logs() {
-    let (us, ru) = pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let _nodes = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, _a, _b, _c) = trio();
     agree(&us, &ru, &example("cyber-agreement.toml"));
-    ok(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "inquiry",
-    ]);
+    ok(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "inquiry"]));
     let wit = |p: &Party| {
         NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", p.d()]).trim()).unwrap()
     };

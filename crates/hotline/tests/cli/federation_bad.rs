@@ -27,22 +27,13 @@ fn keys_of(us: &Party) -> Keys {
 }
 
 fn forged_message(k: &OfficeKeys, text_time: &str) -> SignedEntry {
-    let h = Header {
-        v: 1,
-        log: PartyName::new("us").unwrap(),
-        kind: Kind::Message,
-        from: "us/fbi".into(),
-        to: Some(Office::new("ru/fsb").unwrap()),
-        agreement: None,
-        time: text_time.parse().unwrap(),
-        refs: vec![],
-        prev: None,
-        body: None,
-        key: None,
-        status: None,
-        terms: None,
-        digest: None,
-    };
+    let h = Header::new(
+        PartyName::new("us").unwrap(),
+        Kind::Message,
+        "us/fbi",
+        Some(Office::new("ru/fsb").unwrap()),
+        text_time.parse().unwrap(),
+    );
     SignedEntry::sign(h, |m| k.sign_raw(m)).unwrap()
 }
 

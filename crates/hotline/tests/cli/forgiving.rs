@@ -5,9 +5,6 @@
 //! mistyped kind, "no such file" for a missing file; subjects and both
 //! deadlines in `inquiries`; RFC 3339 times in every `--json`.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
 use super::hostile::*;
@@ -66,38 +63,18 @@ fn times_are_rfc3339(what: &str, v: &Value) {
     assert!(seen > 0, "{what} has no time to check: {v}");
 }
 
-/// `hotline ARGS` with `input` on standard input.
-fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("HOTLINE_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn an_operator_reads_lists_and_verifies_without_a_json_bundle() {
     let (us, ru, _a, _b, agreement) = stage();
     let body = file(&us, "q.txt", "Please preserve the logs of 198.51.100.23.\n");
-    let out = json(&ok(&[
-        "inquire",
-        "--dir",
-        us.d(),
-        "--from",
+    let out = json(&ok(&inquire_args(
+        &us,
         "us/fbi",
-        "--to",
         "ru/fsb",
-        "--subject",
         "Ransomware group X",
-        "--body-file",
         &body,
-        "--json",
-    ]));
+        &["--json"],
+    )));
     let id = out["id"].as_str().unwrap().to_owned();
     let index = out["index"].as_u64().unwrap().to_string();
     times_are_rfc3339("inquire --json", &out);
@@ -245,31 +222,9 @@ fn typos_get_a_hint_and_nothing_is_written() {
     let before = log_json(us.d()).len();
     let body = file(&us, "q.txt", "x");
 
-    let err = fails(&[
-        "inquire",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fib",
-        "--to",
-        "ru/fsb",
-        "--subject",
-        "s",
-        "--body-file",
-        &body,
-    ]);
+    let err = fails(&inquire_args(&us, "us/fib", "ru/fsb", "s", &body, &[]));
     assert!(err.contains("did you mean us/fbi?"), "{err}");
-    let err = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fbs",
-        "--text",
-        "x",
-    ]);
+    let err = fails(&send_args(&us, "us/fbi", "ru/fbs", &["--text", "x"]));
     assert!(err.contains("did you mean ru/fsb?"), "{err}");
     let err = fails(&["office", "rotate", "us/presidnet", "--dir", us.d()]);
     assert!(err.contains("did you mean us/president?"), "{err}");
@@ -313,60 +268,10 @@ fn typos_get_a_hint_and_nothing_is_written() {
         vec!["verify", &body, "--key", "keys/ru.keys"],
         vec!["peer", "add", "ru", "--keys", m, "--dir", us.d()],
         vec!["agreement", "propose", "--file", m, "--dir", us.d()],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            m,
-        ],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            &body,
-            "--attach",
-            m,
-        ],
-        vec![
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--subject",
-            "s",
-            "--body-file",
-            &body,
-            "--stix",
-            m,
-        ],
-        vec![
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--text-file",
-            m,
-        ],
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", m, &[]),
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", &body, &["--attach", m]),
+        inquire_args(&us, "us/fbi", "ru/fsb", "s", &body, &["--stix", m]),
+        send_args(&us, "us/fbi", "ru/fsb", &["--text-file", m]),
     ] {
         let err = fails(&args);
         let named = if args.contains(&"keys/ru.keys") {
@@ -390,17 +295,7 @@ fn refused_content_is_read_as_refused() {
     const COMMITTED: &str = "the committed text plover-51d0";
     let (mut us, ru, b, agreement) = taken_over();
     let now = jiff::Timestamp::now().to_string();
-    let i = us.message(
-        &ru,
-        Msg {
-            from: "us/fbi",
-            to: "ru/fsb",
-            agreement: Some(&agreement),
-            time: &now,
-            text: SEALED,
-            committed: COMMITTED,
-        },
-    );
+    let i = us.message(&ru, Msg::mismatched(&agreement, &now, SEALED, COMMITTED));
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
     receipt_for(&ru, "us", i);

@@ -337,6 +337,34 @@ impl<'a> Msg<'a> {
             committed: text,
         }
     }
+
+    /// An honest message us/fbi → ru/fsb, the channel [`stage`] opens.
+    pub fn fbi_to_fsb(agreement: &'a str, time: &'a str, text: &'a str) -> Self {
+        Self::honest("us/fbi", "ru/fsb", Some(agreement), time, text)
+    }
+
+    /// A message us/fbi → ru/fsb that seals `sealed` but commits its header
+    /// to `committed`.
+    pub fn mismatched(
+        agreement: &'a str,
+        time: &'a str,
+        sealed: &'a str,
+        committed: &'a str,
+    ) -> Self {
+        Self {
+            committed,
+            ..Self::fbi_to_fsb(agreement, time, sealed)
+        }
+    }
+}
+
+/// The `error` of a refusal's JSON body.
+pub fn error_of(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
+    v["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
 }
 
 /// A party gone hostile, holding its own secret keys and its log.
@@ -421,22 +449,16 @@ impl Hostile {
     /// before signing.
     pub fn header(&self, kind: Kind, from: &str, to: Option<&str>, time: &str) -> Header {
         let to = to.map(|t| Office::new(t).unwrap());
-        Header {
-            v: 1,
-            log: PartyName::new(&self.name).unwrap(),
+        let prev = self.prev(kind, from, to.as_ref());
+        let mut h = Header::new(
+            PartyName::new(&self.name).unwrap(),
             kind,
-            from: from.to_owned(),
-            prev: self.prev(kind, from, to.as_ref()),
+            from,
             to,
-            agreement: None,
-            time: time.parse().unwrap(),
-            refs: vec![],
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+            time.parse().unwrap(),
+        );
+        h.prev = prev;
+        h
     }
 
     /// Signs `h` as its `from` says: the party's log key, or an office's key.
@@ -662,15 +684,8 @@ impl Hostile {
         content_type: &str,
         body: &[u8],
     ) -> (u16, String) {
-        curl(
-            &self.party.dir,
-            &victim.served.peer_addr,
-            &pin(victim.party),
-            path,
-            content_type,
-            body,
-        )
-        .expect("TLS with pinned keys works")
+        let (status, _, body) = self.post_with_headers(victim, path, content_type, body);
+        (status, body)
     }
 
     /// POSTs `body` to `path` on the victim's peer port; returns status,
@@ -832,12 +847,7 @@ impl Snapshot {
 /// log mirrored and cosigned both ways. Returns us, ru, their nodes and the
 /// agreement id; the test then kills us's node and [`Hostile::take_over`]s it.
 pub fn stage() -> (Party, Party, Served, Served, String) {
-    let (us, ru) = super::federation::pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
-    let id = agree(&us, &ru, &example("cyber-agreement.toml"));
-    settle(&us, &ru);
-    (us, ru, a, b, id)
+    stage_with(|_, _| {})
 }
 
 /// [`stage`], with `prepare` run on us's and ru's directories before their
@@ -848,7 +858,7 @@ pub fn stage_with(prepare: impl FnOnce(&Party, &Party)) -> (Party, Party, Served
     let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let id = agree(&us, &ru, &example("cyber-agreement.toml"));
-    settle(&us, &ru);
+    settle_between(&us, &ru);
     (us, ru, a, b, id)
 }
 
@@ -856,17 +866,7 @@ pub fn stage_with(prepare: impl FnOnce(&Party, &Party)) -> (Party, Party, Served
 /// us and by ru, and every log mirrored by both of the other parties.
 /// Returns us, ru, nato, their nodes and the agreement id.
 pub fn stage_with_witness() -> (Party, Party, Party, Served, Served, Served, String) {
-    let (us, ru) = super::federation::pair();
-    let nato = Party::new("nato");
-    set_cosign_interval(&nato.dir, 1);
-    let (a, b, c) = (
-        Served::start(&us.dir),
-        Served::start(&ru.dir),
-        Served::start(&nato.dir),
-    );
-    federate(&us, &ru);
-    federate(&us, &nato);
-    federate(&ru, &nato);
+    let (us, ru, nato, a, b, c) = super::federation::trio();
     let id = agree(&us, &ru, &example("cyber-agreement.toml"));
     settle_between(&us, &ru);
     settle_between(&us, &nato);
@@ -882,16 +882,7 @@ pub fn taken_over() -> (Hostile, Party, Served, String) {
     (Hostile::take_over(us), ru, b, agreement)
 }
 
-/// Waits until each side's mirror holds the other's whole log.
-pub fn settle(us: &Party, ru: &Party) {
-    use super::federation::log_json_peer;
-    wait_until(30, "both mirrors caught up", || {
-        log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-            && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-    });
-}
-
-/// [`settle`] for any two parties: each one's mirror holds the other's whole log.
+/// Waits until each one's mirror holds the other's whole log.
 pub fn settle_between(a: &Party, b: &Party) {
     use super::federation::log_json_peer;
     let name = |p: &Party| p.dir.file_name().unwrap().to_str().unwrap().to_owned();
@@ -924,10 +915,7 @@ fn an_honest_entry_built_by_the_harness_is_accepted() {
     let (mut us, ru, b, agreement) = taken_over();
     let now = jiff::Timestamp::now().to_string();
     let before = Snapshot::of(&ru, &["us"]);
-    let i = us.message(
-        &ru,
-        Msg::honest("us/fbi", "ru/fsb", Some(&agreement), &now, "hello"),
-    );
+    let i = us.message(&ru, Msg::fbi_to_fsb(&agreement, &now, "hello"));
     let (s, t) = us.push(Target::new(&ru, &b), i);
     assert_eq!(s, 200, "{t}");
     let r = receipt_for(&ru, "us", i);
@@ -1060,40 +1048,6 @@ pub fn checkpoint_held(holder: &Party, origin: &str, size: u64) -> Option<String
         .map(|n| String::from_utf8(n).unwrap())
 }
 
-/// The log key and cosigner key of each of `parties`, as `--key`
-/// arguments of `hotline verify`: what a reader pins.
-pub fn pinned_keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        for witness in [false, true] {
-            let mut args = vec!["key", "--dir", p.d()];
-            if witness {
-                args.push("--witness");
-            }
-            out.push("--key".to_owned());
-            out.push(ok(&args).trim().to_owned());
-        }
-    }
-    out
-}
-
-/// `hotline verify FILE KEYS…` as a real process: the claim it printed,
-/// or its error.
-pub fn verify_file(file: &Path, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file.to_str().unwrap()];
-    args.extend(keys.iter().map(String::as_str));
-    let o = super::util::hotline(&args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    if o.status.success() {
-        Ok(out)
-    } else {
-        Err(err)
-    }
-}
-
 /// Writes `bundle` next to `p`'s directory as `name` and verifies it.
 pub fn verify_bundle(
     p: &Party,
@@ -1103,5 +1057,5 @@ pub fn verify_bundle(
 ) -> Result<String, String> {
     let f = p.dir.join("..").join(name);
     std::fs::write(&f, bundle).unwrap();
-    verify_file(&f, keys)
+    verify(f.to_str().unwrap(), keys)
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::{log_json_peer, pair};
+use super::federation::{federated, log_json_peer, pair};
 use super::util::*;
 
 fn ts(v: &Value) -> Timestamp {
@@ -136,20 +136,7 @@ fn inquire(p: &Party, from: &str, to: &str, extra: &[&str]) -> String {
         "inquiry.txt",
         "Ransomware hit a hospital; indicators attached.",
     );
-    let mut args = vec![
-        "inquire",
-        "--dir",
-        p.d(),
-        "--from",
-        from,
-        "--to",
-        to,
-        "--subject",
-        "REvil intrusion",
-        "--body-file",
-        &body,
-        "--json",
-    ];
+    let mut args = inquire_args(p, from, to, "REvil intrusion", &body, &["--json"]);
     args.extend_from_slice(extra);
     let out = json(&ok(&args));
     let id = out["id"].as_str().unwrap().to_owned();
@@ -167,27 +154,13 @@ fn refused(args: &[&str], expect: &[&str]) -> String {
     err
 }
 
-fn index_of(id: &str) -> u64 {
-    id.split_once(':').unwrap().1.parse().unwrap()
-}
-
-/// The header of entry `id` (`party:index`) in `log`.
-fn header(log: &[Value], id: &str) -> Value {
-    log.iter()
-        .find(|l| l["index"].as_u64() == Some(index_of(id)))
-        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
-        .clone()
-}
-
 fn example_stix() -> Value {
     json(&std::fs::read_to_string(example("stix-ransomware.json")).unwrap())
 }
 
 #[test]
 fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
-    let (us, ru) = pair();
-    let (_a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     let agreement_id = agree(&us, &ru, &example("cyber-agreement.toml"));
 
     let attachment: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -202,7 +175,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
 
     // The entry in us's log: an inquiry under the agreement, sealed with its
     // attachment and STIX bundle inside.
-    let h = header(&log_json(us.d()), &id);
+    let h = header_of(&log_json(us.d()), &id);
     assert_eq!(h["kind"], "inquiry", "{h}");
     assert_eq!(h["from"], "us/fbi", "{h}");
     assert_eq!(h["to"], "ru/fsb", "{h}");
@@ -259,7 +232,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
     let ack = json(&ok(&["ack", &id, "--dir", ru.d(), "--json"]));
     let ack_id = ack["id"].as_str().unwrap().to_owned();
     assert!(ack_id.starts_with("ru:"), "{ack}");
-    let ah = header(&log_json(ru.d()), &ack_id);
+    let ah = header_of(&log_json(ru.d()), &ack_id);
     assert_eq!(ah["kind"], "ack", "{ah}");
     assert_eq!(ah["from"], "ru/fsb", "{ah}");
     assert_eq!(ah["to"], "us/fbi", "{ah}");
@@ -298,7 +271,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
     let ru_log = log_json(ru.d());
     let q = inquiry(&us, &id).unwrap();
     for (i, aid) in answer_ids.iter().enumerate() {
-        let h = header(&ru_log, aid);
+        let h = header_of(&ru_log, aid);
         assert_eq!(h["kind"], "answer", "{h}");
         assert_eq!((&h["from"], &h["to"]), (&"ru/fsb".into(), &"us/fbi".into()));
         assert_eq!(h["refs"][0]["index"], index_of(&id), "{h}");
@@ -310,7 +283,7 @@ fn an_inquiry_lives_from_sent_to_closed_on_both_sides() {
 
     // us/fbi closes; both sides show it closed.
     let close = json(&ok(&["close", &id, "--dir", us.d(), "--json"]));
-    let ch = header(&log_json(us.d()), close["id"].as_str().unwrap());
+    let ch = header_of(&log_json(us.d()), close["id"].as_str().unwrap());
     assert_eq!(ch["kind"], "ack", "{ch}");
     assert_eq!(ch["status"], "closed", "{ch}");
     assert_eq!(ch["from"], "us/fbi", "{ch}");
@@ -339,39 +312,14 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     let (_a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
     federate(&us, &ru);
     let body = file(&us, "q.txt", "Who did it?");
-    let inquire_args = |to: &'static str| {
-        [
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            to,
-            "--subject",
-            "REvil",
-            "--body-file",
-            body.as_str(),
-        ]
-    };
-    let send_args = |to: &'static str| {
-        [
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            to,
-            "--text",
-            "hello",
-        ]
-    };
+    let inquiry_to =
+        |to: &'static str| inquire_args(&us, "us/fbi", to, "REvil", body.as_str(), &[]);
+    let message_to = |to: &'static str| send_args(&us, "us/fbi", to, &["--text", "hello"]);
 
     // No agreement at all.
     let before = sizes(&us, &ru);
     refused(
-        &inquire_args("ru/fsb"),
+        &inquiry_to("ru/fsb"),
         &[
             "no agreement in force opens us/fbi ↔ ru/fsb for inquiry",
             "in force: none",
@@ -379,7 +327,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
         ],
     );
     refused(
-        &send_args("ru/fsb"),
+        &message_to("ru/fsb"),
         &["no agreement in force opens us/fbi ↔ ru/fsb for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -401,7 +349,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     assert_eq!(agreement(&us, &id).unwrap()["state"], "proposed");
     let before = sizes(&us, &ru);
     refused(
-        &inquire_args("ru/fsb"),
+        &inquiry_to("ru/fsb"),
         &[
             "no agreement in force opens us/fbi ↔ ru/fsb",
             "in force: none",
@@ -409,17 +357,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     );
     // ru cannot write to us either.
     refused(
-        &[
-            "send",
-            "--dir",
-            ru.d(),
-            "--from",
-            "ru/fsb",
-            "--to",
-            "us/fbi",
-            "--text",
-            "hi",
-        ],
+        &send_args(&ru, "ru/fsb", "us/fbi", &["--text", "hi"]),
         &["no agreement in force opens ru/fsb ↔ us/fbi for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -433,28 +371,18 @@ fn traffic_moves_only_under_an_agreement_in_force() {
     let before = sizes(&us, &ru);
     let in_force = format!("in force: {id} (Cybercrime cooperation channel)");
     refused(
-        &inquire_args("ru/president"),
+        &inquiry_to("ru/president"),
         &[
             "no agreement in force opens us/fbi ↔ ru/president for inquiry",
             &in_force,
         ],
     );
     refused(
-        &send_args("ru/president"),
+        &message_to("ru/president"),
         &["no agreement in force opens us/fbi ↔ ru/president for message"],
     );
     refused(
-        &[
-            "send",
-            "--dir",
-            ru.d(),
-            "--from",
-            "ru/president",
-            "--to",
-            "us/fbi",
-            "--text",
-            "hi",
-        ],
+        &send_args(&ru, "ru/president", "us/fbi", &["--text", "hi"]),
         &["no agreement in force opens ru/president ↔ us/fbi for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused entry was written");
@@ -475,7 +403,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
         ts(&w["time"]) + SignedDuration::from_hours(30 * 24),
         "{w}"
     );
-    let wh = header(&log_json(us.d()), &format!("us:{}", w["index"]));
+    let wh = header_of(&log_json(us.d()), &format!("us:{}", w["index"]));
     assert_eq!(
         (&wh["kind"], &wh["status"]),
         (&"agreement".into(), &"withdrawn".into())
@@ -508,9 +436,7 @@ fn traffic_moves_only_under_an_agreement_in_force() {
 /// receipt that says why it refused it.
 #[test]
 fn the_receiver_receipts_a_refusal() {
-    let (us, ru) = pair();
-    let (a, _b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, _b) = federated();
     let t = terms(&us, "0s", "24h", "30d", &["inquiry", "ack", "answer"]);
     let id = agree(&us, &ru, &t);
     settled(&us, &ru);
@@ -568,19 +494,14 @@ fn the_receiver_receipts_a_refusal() {
     assert_eq!(agreement(&us, &id).unwrap()["state"], "withdrawn");
     let before = sizes(&us, &ru);
     refused(
-        &[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        &inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "again",
-            "--body-file",
             &file(&us, "again.txt", "again"),
-        ],
+            &[],
+        ),
         &["no agreement in force opens us/fbi ↔ ru/fsb for inquiry"],
     );
     assert_eq!(sizes(&us, &ru), before);
@@ -588,9 +509,7 @@ fn the_receiver_receipts_a_refusal() {
 
 #[test]
 fn bad_input_is_refused_and_nothing_is_written() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     agree(&us, &ru, &example("cyber-agreement.toml"));
     let id = inquire(&us, "us/fbi", "ru/fsb", &[]);
     settled(&us, &ru);
@@ -662,21 +581,14 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let object = format!("object {n} ({indicator_id})");
     let body = file(&us, "b.txt", "see bundle");
     refused(
-        &[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        &inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "bad bundle",
-            "--body-file",
             &body,
-            "--stix",
-            &bad_stix,
-        ],
+            &["--stix", &bad_stix],
+        ),
         &[&object, "missing required property pattern"],
     );
     // The node checks too, not only the CLI.
@@ -740,26 +652,14 @@ fn bad_input_is_refused_and_nothing_is_written() {
 
 #[test]
 fn overdue_inquiries_show_in_status_and_metrics() {
-    let (us, ru) = pair();
-    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, a, b) = federated();
     let t = terms(&us, "30d", "2s", "3s", &["inquiry", "ack", "answer"]);
     let agreement_id = agree(&us, &ru, &t);
 
     // A kind the agreement does not list is refused.
     let before = sizes(&us, &ru);
     refused(
-        &[
-            "send",
-            "--dir",
-            us.d(),
-            "--from",
-            "us/fbi",
-            "--to",
-            "ru/fsb",
-            "--text",
-            "hi",
-        ],
+        &send_args(&us, "us/fbi", "ru/fsb", &["--text", "hi"]),
         &["no agreement in force opens us/fbi ↔ ru/fsb for message"],
     );
     assert_eq!(sizes(&us, &ru), before, "a refused message was written");

@@ -2,16 +2,14 @@
 //! unlocked and removed from the command line, with or without a running
 //! node; the logins themselves are checked through the library.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use hotline_console::config::ConsoleConfig;
 use hotline_console::operators::{LoginError, Operators};
 use hotline_node::dir::NodeDir;
 use hotline_proto::name::Party as PartyName;
 
-use super::util::{Party, Served, bin, fails, ok};
+use super::util::{Party, Served, fails, ok, with_stdin};
 
 const PW: &str = "correct horse battery";
 
@@ -38,25 +36,6 @@ fn list(p: &Party) -> Vec<serde_json::Value> {
     let v: serde_json::Value =
         serde_json::from_str(&ok(&["operator", "list", "--dir", p.d(), "--json"])).unwrap();
     v.as_array().expect("a JSON array").clone()
-}
-
-/// Runs `hotline ARGS` with `input` on standard input.
-fn with_stdin(args: &[&str], input: &str) -> std::process::Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .env("HOTLINE_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

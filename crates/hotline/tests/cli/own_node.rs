@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
-use super::util::{Party, Served, fails, http, json, ok, try_http};
+use super::util::{Party, Served, fails, http, json, ok, send_args, try_http};
 
 /// After a crash, `run/api.addr` still names the port the node had. Whoever
 /// binds it next must not receive the API token from the CLI: the CLI
@@ -51,17 +51,7 @@ fn a_stale_address_file_does_not_leak_the_api_token() {
 
     let err = fails(&["status", "--dir", us.d()]);
     assert!(err.contains("is not running"), "{err}");
-    let err = fails(&[
-        "send",
-        "--dir",
-        us.d(),
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--text",
-        "hi",
-    ]);
+    let err = fails(&send_args(&us, "us/fbi", "ru/fsb", &["--text", "hi"]));
     assert!(err.contains("is not running"), "{err}");
     std::thread::sleep(Duration::from_millis(200));
     let seen = String::from_utf8_lossy(&got.lock().unwrap()).into_owned();

@@ -4,14 +4,11 @@
 //! provable) and a month's statistics; tampered bundles and bad input refused.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use hotline_proto::checkpoint;
-use hotline_proto::keys::NoteVerifier;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::federation::{log_json_peer, pair};
+use super::federation::{cosigned_in_full, federated, pair, settled};
 use super::util::*;
 
 fn name(p: &Party) -> &str {
@@ -21,39 +18,6 @@ fn name(p: &Party) -> &str {
 /// A path next to the party's directory (nothing is written there).
 fn path(p: &Party, file: &str) -> String {
     p.dir.join("..").join(file).to_str().unwrap().to_owned()
-}
-
-/// The four pinned keys as `--key` arguments: each party's log key and
-/// cosigner key.
-fn keys(parties: &[&Party]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in parties {
-        for witness in [false, true] {
-            let mut args = vec!["key", "--dir", p.d()];
-            if witness {
-                args.push("--witness");
-            }
-            out.push("--key".to_owned());
-            out.push(ok(&args).trim().to_owned());
-        }
-    }
-    out
-}
-
-/// `hotline verify FILE KEYS…`: the claim on success, the error otherwise.
-fn verify(file: &str, keys: &[String]) -> Result<String, String> {
-    let mut args = vec!["verify", file];
-    args.extend(keys.iter().map(String::as_str));
-    let o = hotline(&args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    );
-    if o.status.success() {
-        Ok(out)
-    } else {
-        Err(err)
-    }
 }
 
 /// Verifies `file`, asserting success and that the sentence holds each of `want`.
@@ -82,46 +46,6 @@ fn refused(args: &[&str], output: &str, expect: &[&str]) -> String {
 
 fn second(t: i64) -> Timestamp {
     Timestamp::from_second(t).unwrap()
-}
-
-/// The current time rounded down to a whole second.
-fn now_floor() -> Timestamp {
-    second(Timestamp::now().as_second())
-}
-
-/// Sleeps until `t` has passed (on this machine's clock, which every node
-/// here shares).
-fn sleep_past(t: Timestamp) {
-    let left = Timestamp::now().duration_until(t);
-    if left.is_positive() {
-        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
-    }
-}
-
-/// Whether `log`'s current checkpoint, as its node serves it, is cosigned
-/// by `witness` at the log's full size.
-fn cosigned_in_full(log: &Party, witness: &Party) -> bool {
-    let note = ok(&["checkpoint", "--dir", log.d()]);
-    let lk = NoteVerifier::from_vkey(&log.vkey()).unwrap();
-    let wk =
-        NoteVerifier::from_vkey(ok(&["key", "--witness", "--dir", witness.d()]).trim()).unwrap();
-    let v = checkpoint::verify(note.as_bytes(), &lk, &[wk]).expect("the checkpoint verifies");
-    !v.cosignatures.is_empty() && v.size == log_json(log.d()).len() as u64
-}
-
-/// Waits until each mirror equals its source and each log's checkpoint at
-/// its full size is cosigned by the other party.
-fn settled(us: &Party, ru: &Party) {
-    wait_until(
-        30,
-        "both mirrors complete and both logs cosigned in full",
-        || {
-            log_json_peer(ru.d(), "us").len() == log_json(us.d()).len()
-                && log_json_peer(us.d(), "ru").len() == log_json(ru.d()).len()
-                && cosigned_in_full(us, ru)
-                && cosigned_in_full(ru, us)
-        },
-    );
 }
 
 fn inquiry_on(p: &Party, id: &str) -> Option<Value> {
@@ -167,20 +91,14 @@ impl Exchange {
         let text = "Ransomware hit a hospital; indicators attached.";
         let body = path(&us, "inquiry.txt");
         std::fs::write(&body, text).unwrap();
-        let out = json(&ok(&[
-            "inquire",
-            "--dir",
-            us.d(),
-            "--from",
+        let out = json(&ok(&inquire_args(
+            &us,
             "us/fbi",
-            "--to",
             "ru/fsb",
-            "--subject",
             "REvil intrusion",
-            "--body-file",
             &body,
-            "--json",
-        ]));
+            &["--json"],
+        )));
         let inquiry = out["id"].as_str().unwrap().to_owned();
         assert_eq!(inquiry, format!("us:{}", out["index"]), "{out}");
         wait_until(30, "ru receipting the inquiry", || {
@@ -234,37 +152,8 @@ impl Exchange {
     }
 
     fn keys(&self) -> Vec<String> {
-        keys(&[&self.us, &self.ru])
+        pinned_keys(&[&self.us, &self.ru])
     }
-}
-
-/// `prove absence` of inquiries us/fbi → ru/fsb in us's log, by `prover`.
-fn absence_args<'a>(
-    prover: &'a Party,
-    since: &'a str,
-    until: &'a str,
-    output: &'a str,
-) -> Vec<&'a str> {
-    vec![
-        "prove",
-        "absence",
-        "--log",
-        "us",
-        "--kind",
-        "inquiry",
-        "--from",
-        "us/fbi",
-        "--to",
-        "ru/fsb",
-        "--since",
-        since,
-        "--until",
-        until,
-        "--dir",
-        prover.d(),
-        "-o",
-        output,
-    ]
 }
 
 /// Ranges of `bundle` where a witness's cosignature line names its key (the
@@ -434,7 +323,7 @@ fn either_party_proves_delivery_answered_and_opening() {
         );
 
         // Only the other party's keys: the log the claim rests on is not pinned.
-        let ru_only = self::keys(&[&x.ru]);
+        let ru_only = pinned_keys(&[&x.ru]);
         for f in [&delivery, &answered, &opening] {
             let err = verify(f, &ru_only).expect_err("verified without us's keys");
             assert!(
@@ -442,7 +331,7 @@ fn either_party_proves_delivery_answered_and_opening() {
                 "{f}: {err}"
             );
         }
-        let us_only = self::keys(&[&x.us]);
+        let us_only = pinned_keys(&[&x.us]);
         for f in [&delivery, &answered] {
             let err = verify(f, &us_only).expect_err("verified without ru's keys");
             assert!(
@@ -539,7 +428,7 @@ fn absence_is_proved_by_either_party_when_true() {
         let f = path(p, &format!("absence-{}.json", name(p)));
         let mut last = String::new();
         wait_until(15, "a cosignature after the window's end", || {
-            let o = hotline(&absence_args(p, &s, &u, &f));
+            let o = hotline(&absence_args(p.d(), &s, &u, &f));
             last = String::from_utf8_lossy(&o.stderr).into_owned();
             o.status.success()
         });
@@ -573,7 +462,7 @@ fn absence_is_proved_by_either_party_when_true() {
             !bundle.contains(&leaf(&message)),
             "the message's header is in {f}"
         );
-        let err = verify(&f, &self::keys(&[&x.ru])).expect_err("verified without us's log key");
+        let err = verify(&f, &pinned_keys(&[&x.ru])).expect_err("verified without us's log key");
         assert!(err.contains("no pinned log key for hotline/us"), "{err}");
     }
 }
@@ -589,7 +478,7 @@ fn absence_is_refused_when_false() {
         let q = &x.inquiry;
         let mut last = String::new();
         wait_until(15, "prove absence refusing (not waiting)", || {
-            let o = hotline(&absence_args(p, &s, &u, &f));
+            let o = hotline(&absence_args(p.d(), &s, &u, &f));
             assert!(
                 !o.status.success(),
                 "a false absence was proved by {}",
@@ -610,11 +499,9 @@ fn absence_is_refused_when_false() {
 
 #[test]
 fn absence_needs_a_cosignature_after_the_window() {
-    let (us, ru) = pair();
-    let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
     let now = now_floor();
     sleep_past(now + SignedDuration::from_secs(2));
@@ -626,7 +513,7 @@ fn absence_needs_a_cosignature_after_the_window() {
             (now + SignedDuration::from_secs(60)).to_string(),
         );
         refused(
-            &absence_args(p, &s, &u, &f),
+            &absence_args(p.d(), &s, &u, &f),
             &f,
             &[
                 &format!("no checkpoint of hotline/us has been cosigned at or after {u} yet"),
@@ -636,7 +523,7 @@ fn absence_needs_a_cosignature_after_the_window() {
         // The start precedes every cosignature: the run starts at the log's
         // beginning and discloses all of it (us's key entry, us:0).
         let (s, u) = ("2021-06-01T00:00:00Z", now.to_string());
-        ok(&absence_args(p, s, &u, &f));
+        ok(&absence_args(p.d(), s, &u, &f));
         verified(
             &f,
             &keys,
@@ -656,11 +543,9 @@ fn absence_needs_a_cosignature_after_the_window() {
 /// from earlier in that second, which the verifier rightly refuses.
 #[test]
 fn absence_with_a_window_ending_mid_second_verifies() {
-    let (us, ru) = pair();
-    let _nodes = (Served::start(&us.dir), Served::start(&ru.dir));
-    federate(&us, &ru);
+    let (us, ru, _a, _b) = federated();
     wait_until(30, "ru cosigning us's log", || cosigned_in_full(&us, &ru));
-    let keys = keys(&[&us, &ru]);
+    let keys = pinned_keys(&[&us, &ru]);
     sleep_past(now_floor() + SignedDuration::from_millis(1200));
     let since = Timestamp::now();
     let until = second(since.as_second() + 2) + SignedDuration::from_millis(500);
@@ -668,7 +553,7 @@ fn absence_with_a_window_ending_mid_second_verifies() {
     let (s, u) = (since.to_string(), until.to_string());
     for p in [&ru, &us] {
         let f = path(p, "absence.json");
-        ok(&absence_args(p, &s, &u, &f));
+        ok(&absence_args(p.d(), &s, &u, &f));
         verified(
             &f,
             &keys,
@@ -688,30 +573,10 @@ fn stats_cover_whole_months() {
     let keys = x.keys();
     let now = Timestamp::now();
     let month = now.strftime("%Y-%m").to_string();
-    let previous = now
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .first_of_month()
-        .unwrap()
-        .yesterday()
-        .unwrap()
-        .strftime("%Y-%m")
-        .to_string();
+    let previous = previous_month();
     for p in [&x.ru, &x.us] {
         let f = path(p, &format!("stats-{}.json", name(p)));
-        let stats = |m: &str| {
-            hotline(&[
-                "prove",
-                "stats",
-                "--channel",
-                "us/fbi:ru/fsb",
-                "--month",
-                m,
-                "--dir",
-                p.d(),
-                "-o",
-                &f,
-            ])
-        };
+        let stats = |m: &str| hotline(&stats_args(p.d(), m, &f));
         let o = stats(&month);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success(), "stats for {month}, not over yet");

@@ -17,6 +17,25 @@ pub fn hotline(args: &[&str]) -> Output {
         .expect("running hotline")
 }
 
+/// Runs `hotline ARGS` to completion with `input` on standard input.
+pub fn with_stdin(args: &[&str], input: impl AsRef<[u8]>) -> Output {
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("HOTLINE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running hotline");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_ref())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Runs `hotline ARGS`, asserting success; returns stdout.
 pub fn ok(args: &[&str]) -> String {
     let o = hotline(args);
@@ -318,21 +337,160 @@ pub fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
+/// `hotline COMMAND… --dir P --from FROM --to TO MORE…`: the arguments of
+/// a command that writes from one office to another.
+pub fn office_args<'a>(
+    command: &[&'a str],
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = command.to_vec();
+    args.extend(["--dir", p.d(), "--from", from, "--to", to]);
+    args.extend_from_slice(more);
+    args
+}
+
+/// `hotline inquire … --subject SUBJECT --body-file FILE MORE…`.
+pub fn inquire_args<'a>(
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    subject: &'a str,
+    body_file: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = office_args(
+        &["inquire"],
+        p,
+        from,
+        to,
+        &["--subject", subject, "--body-file", body_file],
+    );
+    args.extend_from_slice(more);
+    args
+}
+
+/// `hotline send … MORE…` (`--text …` or `--text-file …`, `--json`, …).
+pub fn send_args<'a>(p: &'a Party, from: &'a str, to: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    office_args(&["send"], p, from, to, more)
+}
+
+/// `hotline call request … MORE…` (`--at TIME`, `--topic …`, `--video`, …).
+pub fn call_request_args<'a>(
+    p: &'a Party,
+    from: &'a str,
+    to: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    office_args(&["call", "request"], p, from, to, more)
+}
+
 /// `hotline send` (through the running node when it runs); the entry's index.
 pub fn send(p: &Party, from: &str, to: &str, text: &str) -> u64 {
-    let out = json(&ok(&[
-        "send",
-        "--dir",
-        p.d(),
-        "--from",
-        from,
-        "--to",
-        to,
-        "--text",
-        text,
-        "--json",
-    ]));
+    let out = json(&ok(&send_args(p, from, to, &["--text", text, "--json"])));
     out["index"]
         .as_u64()
         .unwrap_or_else(|| panic!("no index: {out}"))
+}
+
+/// `prove absence` of inquiries us/fbi → ru/fsb in us's log, by the node in
+/// `dir`, written to `output`.
+pub fn absence_args<'a>(
+    dir: &'a str,
+    since: &'a str,
+    until: &'a str,
+    output: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "prove", "absence", "--log", "us", "--kind", "inquiry", "--from", "us/fbi", "--to",
+        "ru/fsb", "--since", since, "--until", until, "--dir", dir, "-o", output,
+    ]
+}
+
+/// The log key and cosigner key of each of `parties`, as `--key`
+/// arguments of `hotline verify`: what a reader pins.
+pub fn pinned_keys(parties: &[&Party]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in parties {
+        for witness in [false, true] {
+            let mut args = vec!["key", "--dir", p.d()];
+            if witness {
+                args.push("--witness");
+            }
+            out.push("--key".to_owned());
+            out.push(ok(&args).trim().to_owned());
+        }
+    }
+    out
+}
+
+/// `hotline verify FILE KEYS…` as a real process: the claim it printed,
+/// or its error.
+pub fn verify(file: &str, keys: &[String]) -> Result<String, String> {
+    let mut args = vec!["verify", file];
+    args.extend(keys.iter().map(String::as_str));
+    let o = hotline(&args);
+    if o.status.success() {
+        Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+}
+
+/// `prove stats` of the channel us/fbi ↔ ru/fsb for `month` (`YYYY-MM`), by
+/// the node in `dir`, written to `output`.
+pub fn stats_args<'a>(dir: &'a str, month: &'a str, output: &'a str) -> Vec<&'a str> {
+    vec![
+        "prove",
+        "stats",
+        "--channel",
+        "us/fbi:ru/fsb",
+        "--month",
+        month,
+        "--dir",
+        dir,
+        "-o",
+        output,
+    ]
+}
+
+/// The month before this one, `YYYY-MM` (the last finished month).
+pub fn previous_month() -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .first_of_month()
+        .unwrap()
+        .yesterday()
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string()
+}
+
+/// The index in `party:index`.
+pub fn index_of(id: &str) -> u64 {
+    id.split_once(':').unwrap().1.parse().unwrap()
+}
+
+/// The header of entry `id` (`party:index`) in `log` (as [`log_json`] reads it).
+pub fn header_of(log: &[serde_json::Value], id: &str) -> serde_json::Value {
+    log.iter()
+        .find(|l| l["index"].as_u64() == Some(index_of(id)))
+        .unwrap_or_else(|| panic!("no entry {id}"))["header"]
+        .clone()
+}
+
+/// The current time rounded down to a whole second.
+pub fn now_floor() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap()
+}
+
+/// Sleeps until `t` has passed on this machine's clock (every node here
+/// shares it).
+pub fn sleep_past(t: jiff::Timestamp) {
+    let left = jiff::Timestamp::now().duration_until(t);
+    if left.is_positive() {
+        std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
+    }
 }
