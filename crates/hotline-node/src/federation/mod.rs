@@ -1,5 +1,6 @@
 //! Federation: two (or more) parties' nodes on the line.
 //!
+//! - [`link`]: the handles federation runs on: what it reads, appends, signs with.
 //! - [`wire`]: what nodes send each other.
 //! - [`mirror`]: receiving a peer's log; every entry verified before it is kept.
 //! - [`receipts`]: the receiver's signed receipts, exactly once per entry.
@@ -7,6 +8,10 @@
 //! - [`outbox`]: pushing the own log and asking for cosignatures, with backfill.
 //! - [`budget`]: how many receipts one peer may make this node owe per window.
 //! - [`evidence`]: equivocation bundles from what a node holds.
+//! - [`own_time`]: the own witness key's cosignature of the own checkpoint.
+//! - [`signal`]: call signalling between two consoles, over the peer link.
+//! - [`status`]: what `hotline status` shows per peer, and its gauges.
+//! - [`routes`]: the peer-facing HTTP routes.
 //!
 //! Each pinned peer both mirrors this party's log and witnesses it; a third
 //! party (an ally, an international body) is pinned the same way by both
@@ -25,6 +30,7 @@ use crate::store::{LogId, StoreError};
 
 pub mod budget;
 pub mod evidence;
+pub mod link;
 pub mod mirror;
 pub mod outbox;
 pub mod own_time;
@@ -34,6 +40,8 @@ pub mod signal;
 pub mod status;
 pub mod wire;
 pub mod witness;
+
+pub use link::Link;
 
 /// Why a federation step failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +68,9 @@ pub enum FedError {
     /// Storage or internal failure: 500. Nothing was half-written.
     #[error("{0}")]
     Internal(String),
+    /// The own log has no signed checkpoint yet: 500.
+    #[error("log {0} has no checkpoint yet")]
+    NoCheckpoint(String),
 }
 
 impl From<StoreError> for FedError {
@@ -318,30 +329,26 @@ impl Federation {
 
 /// Starts the loops for one peer: push and cosign (when it has a URL), a first
 /// round of receipts (catching up after a restart), and the status gauges.
-pub fn start_peer(
-    node: &crate::node::Node,
-    peer: Arc<Peer>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+pub fn start_peer(link: &Link, peer: Arc<Peer>, shutdown: tokio::sync::watch::Receiver<bool>) {
     if peer.client.is_some() {
         tokio::spawn(outbox::push_loop(
-            node.clone(),
+            link.clone(),
             peer.clone(),
             shutdown.clone(),
         ));
-        let every = std::time::Duration::from_secs(node.config().cosign_interval_secs.max(1));
+        let every = std::time::Duration::from_secs(link.settings.cosign_interval_secs.max(1));
         tokio::spawn(outbox::cosign_loop(
-            node.clone(),
+            link.clone(),
             peer.clone(),
             every,
             shutdown.clone(),
         ));
     }
-    let (n, p) = (node.clone(), peer.clone());
+    let (l, p) = (link.clone(), peer.clone());
     tokio::spawn(async move {
-        if let Err(e) = receipts::issue(&n, &p).await {
+        if let Err(e) = receipts::issue(&l, &p).await {
             tracing::error!(error = %e, peer = %p.party, "issuing receipts");
         }
     });
-    tokio::spawn(status::metrics_loop(node.clone(), peer, shutdown));
+    tokio::spawn(status::metrics_loop(link.clone(), peer, shutdown));
 }
