@@ -20,13 +20,18 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use hotline_proto::keylog::KeyLog;
-use hotline_proto::keys::{NoteVerifier, PartyIdentity};
-use hotline_proto::name::Party;
+use hotline_proto::checkpoint::CheckpointError;
+use hotline_proto::entry::EntryError;
+use hotline_proto::keylog::{KeyLog, KeyRefusal};
+use hotline_proto::keys::{KeyError, NoteVerifier, PartyIdentity};
+use hotline_proto::name::{NameError, Office, Party};
+use hotline_proto::tree::TreeError;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::sequencer::AppendError;
 use crate::store::{LogId, StoreError};
+use crate::tls::TlsError;
 
 pub mod budget;
 pub mod evidence;
@@ -44,6 +49,10 @@ pub mod witness;
 pub use link::Link;
 
 /// Why a federation step failed.
+///
+/// The first variants are messages written where the refusal is decided;
+/// the others keep the error behind them as their source, in the same
+/// words as the message they replace. [`routes`] chooses the HTTP status.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FedError {
@@ -59,24 +68,105 @@ pub enum FedError {
     /// Over a stated limit: 413.
     #[error("{0}")]
     TooLarge(String),
-    /// The peer could not be reached.
-    #[error("peer unreachable: {0}")]
-    Unreachable(String),
     /// The peer answered with a refusal.
     #[error("{0}")]
     Refused(String),
-    /// Storage or internal failure: 500. Nothing was half-written.
+    /// An internal failure with no error of its own behind it: 500.
     #[error("{0}")]
     Internal(String),
+    /// A pushed entry is not an entry, or its signature does not verify: 422.
+    #[error("entry {index}: {source}")]
+    BadEntry {
+        /// Its index in the pushed log.
+        index: u64,
+        /// Why.
+        #[source]
+        source: EntryError,
+    },
+    /// A pushed entry is signed by a key its log's key history does not
+    /// let stand: 422.
+    #[error("entry {index}: {source}")]
+    KeyRefused {
+        /// Its index in the pushed log.
+        index: u64,
+        /// Why.
+        #[source]
+        source: KeyRefusal,
+    },
+    /// A pushed `key` entry announces keys nobody can verify with or seal
+    /// to: 422.
+    #[error("entry {index}: the keys it announces for {office}: {source}")]
+    AnnouncedKeys {
+        /// Its index in the pushed log.
+        index: u64,
+        /// The office it announces keys for.
+        office: Office,
+        /// Why they are unusable.
+        #[source]
+        source: KeyError,
+    },
+    /// A pinned identity's log or cosigner key is not a usable key: 422.
+    #[error("{0}")]
+    PinnedKey(#[source] KeyError),
+    /// A witness's cosignature does not verify: 422.
+    #[error("cosignature from {party}: {source}")]
+    Cosignature {
+        /// The witness's party.
+        party: Party,
+        /// Why.
+        #[source]
+        source: CheckpointError,
+    },
+    /// A push's checkpoint is not signed by the pinned log key: 403.
+    #[error("push checkpoint: {0}")]
+    PushCheckpoint(#[source] CheckpointError),
+    /// The peer's certificate names no valid party: 403.
+    #[error("{0}")]
+    PeerName(#[source] NameError),
+    /// The peer could not be reached.
+    #[error("peer unreachable: {0}")]
+    Unreachable(#[source] TlsError),
+    /// Storage failed: 500. Nothing was half-written.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// An entry this node holds (own or mirrored) does not read back: 500.
+    #[error("{what} {index}: {source}")]
+    HeldEntry {
+        /// Whose ("own entry", "mirror entry").
+        what: &'static str,
+        /// Its index in its log.
+        index: u64,
+        /// Why it does not parse.
+        #[source]
+        source: EntryError,
+    },
+    /// The mirror's stored time of its last entry does not parse: 500.
+    #[error("the mirror's last entry time {time:?}: {source}")]
+    MirrorTime {
+        /// The stored text.
+        time: String,
+        /// Why.
+        #[source]
+        source: jiff::Error,
+    },
+    /// The tree of a held log cannot be read: 500.
+    #[error("{0}")]
+    Tree(#[from] TreeError),
+    /// Signing or editing a checkpoint note failed: 500.
+    #[error("{0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The sequencer did not write a receipt: 500.
+    #[error("writing a receipt: {0}")]
+    Receipt(#[source] AppendError),
     /// The own log has no signed checkpoint yet: 500.
     #[error("log {0} has no checkpoint yet")]
     NoCheckpoint(String),
-}
-
-impl From<StoreError> for FedError {
-    fn from(e: StoreError) -> Self {
-        FedError::Internal(format!("storage: {e}"))
-    }
+    /// Encoding a push as JSON failed: 500.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// A blocking task panicked or was cancelled: 500.
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// The state of the link to one peer, as `hotline status` shows it.
@@ -141,10 +231,9 @@ impl Peer {
         client: Option<crate::tls::PeerClient>,
         replaces: Option<&Peer>,
     ) -> Result<Self, FedError> {
-        let log_key = NoteVerifier::from_vkey(&identity.log_key)
-            .map_err(|e| FedError::Invalid(e.to_string()))?;
-        let witness_key = NoteVerifier::from_vkey(&identity.witness_key)
-            .map_err(|e| FedError::Invalid(e.to_string()))?;
+        let log_key = NoteVerifier::from_vkey(&identity.log_key).map_err(FedError::PinnedKey)?;
+        let witness_key =
+            NoteVerifier::from_vkey(&identity.witness_key).map_err(FedError::PinnedKey)?;
         Ok(Self {
             party: identity.party.clone(),
             identity,

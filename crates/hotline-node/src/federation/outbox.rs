@@ -55,8 +55,11 @@ fn next_push(link: &Link, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
     )?;
     let mut addressed = Vec::with_capacity(leaves.len());
     for l in &leaves {
-        let e = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "own entry",
+            index: l.index,
+            source,
+        })?;
         let h = e.header();
         let theirs = h.to.as_ref().is_some_and(|t| t.party() == peer.party);
         addressed.push((theirs, theirs && receipted(h.kind)));
@@ -121,11 +124,9 @@ fn next_push(link: &Link, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
                     log,
                 },
                 end,
-            )
-            .map_err(|e| FedError::Internal(e.to_string()))?;
+            )?;
             let index_root = crate::indexes::LogIndex::at(&**store, log, end)?.root();
-            checkpoint::sign_indexed(&link.signs.log, end, root, index_root)
-                .map_err(|e| FedError::Internal(e.to_string()))?
+            checkpoint::sign_indexed(&link.signs.log, end, root, index_root)?
         }
     };
     Ok(Push {
@@ -179,13 +180,12 @@ async fn push_once(
         Some(from) => next_push(&l2, &p2, from, cap),
         None => probe(&l2),
     })
-    .await
-    .map_err(|e| FedError::Internal(e.to_string()))??;
-    let body = serde_json::to_vec(&push).map_err(|e| FedError::Internal(e.to_string()))?;
+    .await??;
+    let body = serde_json::to_vec(&push)?;
     let (status, headers, bytes) = client
         .request(Method::POST, "/fed/v1/push", "application/json", body)
         .await
-        .map_err(|e| FedError::Unreachable(e.to_string()))?;
+        .map_err(FedError::Unreachable)?;
     match status {
         StatusCode::OK | StatusCode::CONFLICT => {
             if let Ok(ack) = serde_json::from_slice::<PushAck>(&bytes) {
@@ -333,8 +333,7 @@ async fn cosign_once(link: &Link, peer: &Peer, old: u64) -> Result<Cosigned, Fed
             },
             old,
             size,
-        )
-        .map_err(|e| FedError::Internal(e.to_string()))?
+        )?
     };
     let body = witness::request_body(old, &proof, &note);
     let (status, headers, bytes) = client
@@ -345,7 +344,7 @@ async fn cosign_once(link: &Link, peer: &Peer, old: u64) -> Result<Cosigned, Fed
             body,
         )
         .await
-        .map_err(|e| FedError::Unreachable(e.to_string()))?;
+        .map_err(FedError::Unreachable)?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     match status.as_u16() {
         200 => Ok(Cosigned::Yes(witness::record(

@@ -17,7 +17,6 @@ use super::{FedError, Link};
 /// Cosigns the own latest checkpoint with the own witness key, unless that
 /// tree already carries an own cosignature younger than `every` seconds.
 pub fn stamp(link: &Link, every: u64) -> Result<(), FedError> {
-    let internal = |e: &dyn std::fmt::Display| FedError::Internal(e.to_string());
     let (size, note) = link.reads.own_checkpoint()?;
     let key = &link.signs.witness;
     let now = u64::try_from(crate::clock::now().as_second()).unwrap_or(0);
@@ -30,8 +29,8 @@ pub fn stamp(link: &Link, every: u64) -> Result<(), FedError> {
     {
         return Ok(());
     }
-    let (text, _) = checkpoint::split(&note).map_err(|e| internal(&e))?;
-    let line = checkpoint::cosign_line(key, text, now).map_err(|e| internal(&e))?;
+    let (text, _) = checkpoint::split(&note)?;
+    let line = checkpoint::cosign_line(key, text, now)?;
     let name = key.name().to_owned();
     let merge = |current: &[u8]| {
         checkpoint::filter_lines(current, |l| !checkpoint::signed_by(l, &name), &line)

@@ -39,9 +39,7 @@ pub async fn issue(link: &Link, peer: &Peer) -> Result<u64, FedError> {
     loop {
         let (l, party, mirror) = (link.clone(), peer.party.clone(), peer.mirror);
         // Opening every body is CPU work (HPKE): off the async threads.
-        let drafts = tokio::task::spawn_blocking(move || owed(&l, &party, mirror))
-            .await
-            .map_err(|e| FedError::Internal(e.to_string()))??;
+        let drafts = tokio::task::spawn_blocking(move || owed(&l, &party, mirror)).await??;
         if drafts.is_empty() {
             return Ok(written);
         }
@@ -69,8 +67,7 @@ pub async fn refuse(link: &Link, peer: &Peer, b: &Backdated) -> Result<bool, Fed
         let status = format!("refused: {why}");
         receipt(&l, &party, index, leaf_hash, &entry, |_, _| Ok(status)).map(Some)
     })
-    .await
-    .map_err(|e| FedError::Internal(e.to_string()))??;
+    .await??;
     match draft {
         Some(d) => Ok(append(link, vec![d]).await? == 1),
         None => Ok(false),
@@ -90,7 +87,7 @@ async fn append(link: &Link, drafts: Vec<Draft>) -> Result<u64, FedError> {
         match p.await {
             Ok(Ok(_)) => written += 1,
             Ok(Err(e)) => {
-                failed.get_or_insert_with(|| FedError::Internal(format!("writing a receipt: {e}")));
+                failed.get_or_insert(FedError::Receipt(e));
             }
             Err(_) => {
                 failed.get_or_insert_with(|| FedError::Internal("the sequencer stopped".into()));
@@ -111,8 +108,11 @@ fn owed(link: &Link, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedErro
     let owed = store.addressed_to(mirror, link.reads.party.as_str(), cursor, ROUND)?;
     let mut drafts = Vec::with_capacity(owed.len());
     for l in &owed {
-        let e = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "mirror entry",
+            index: l.index,
+            source,
+        })?;
         drafts.push(receipt(
             link,
             party,
@@ -225,8 +225,11 @@ pub(crate) fn held(
     index: u64,
 ) -> Result<Option<(u64, SignedEntry)>, FedError> {
     for l in store.referencing(own, party.as_str(), index)? {
-        let r = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let r = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "own entry",
+            index: l.index,
+            source,
+        })?;
         if r.header().kind == Kind::Receipt {
             return Ok(Some((l.index, r)));
         }

@@ -26,20 +26,35 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 impl IntoResponse for FedError {
     fn into_response(self) -> Response {
         let status = match &self {
-            FedError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            FedError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FedError::Invalid(_)
+            | FedError::BadEntry { .. }
+            | FedError::KeyRefused { .. }
+            | FedError::AnnouncedKeys { .. }
+            | FedError::PinnedKey(_)
+            | FedError::Cosignature { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            FedError::Forbidden(_) | FedError::PushCheckpoint(_) | FedError::PeerName(_) => {
+                StatusCode::FORBIDDEN
+            }
             FedError::NotFound(_) => StatusCode::NOT_FOUND,
             FedError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             FedError::Unreachable(_) | FedError::Refused(_) => StatusCode::BAD_GATEWAY,
-            FedError::Internal(_) | FedError::NoCheckpoint(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            FedError::Internal(_)
+            | FedError::Store(_)
+            | FedError::HeldEntry { .. }
+            | FedError::MirrorTime { .. }
+            | FedError::Tree(_)
+            | FedError::Checkpoint(_)
+            | FedError::Receipt(_)
+            | FedError::NoCheckpoint(_)
+            | FedError::Json(_)
+            | FedError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         error(status, self.to_string())
     }
 }
 
 fn pinned(link: &Link, who: &PeerParty) -> Result<Arc<Peer>, FedError> {
-    let party =
-        hotline_proto::name::Party::new(&who.0).map_err(|e| FedError::Forbidden(e.to_string()))?;
+    let party = hotline_proto::name::Party::new(&who.0).map_err(FedError::PeerName)?;
     link.reads
         .peers
         .peer(&party)
@@ -109,7 +124,7 @@ async fn push(
             }
             r
         }
-        Err(e) => return FedError::Internal(e.to_string()).into_response(),
+        Err(e) => return FedError::Task(e).into_response(),
     };
     if let Ok(mirror::Accepted::Ok(_, owed)) = &result {
         peer.receipts

@@ -105,7 +105,7 @@ pub async fn add_checkpoint(link: &Link, caller: &str, body: &[u8]) -> WitnessRe
         if have < size {
             return Ok(reply(425, format!("this witness mirrors {have} entries of {origin}; push up to {size} before asking for a cosignature\n")));
         }
-        let held = tree::root(&HashesOf { store: &*store, log: mirror }, size).map_err(|e| FedError::Internal(e.to_string()))?;
+        let held = tree::root(&HashesOf { store: &*store, log: mirror }, size)?;
         if held != root {
             // A signed checkpoint that contradicts verified, signed history.
             let a = evidence::mirror_claim(&*store, mirror, size)?;
@@ -153,9 +153,9 @@ pub async fn add_checkpoint(link: &Link, caller: &str, body: &[u8]) -> WitnessRe
             }
             Advance::Refused(_) => Ok(reply(422, "the consistency proof does not verify\n")),
             Advance::Advanced => {
-                let (text, _) = checkpoint::split(&req.note).map_err(|e| FedError::Internal(e.to_string()))?;
+                let (text, _) = checkpoint::split(&req.note)?;
                 let t = u64::try_from(now).unwrap_or(0);
-                let line = checkpoint::cosign_line(&witness_key, text, t).map_err(|e| FedError::Internal(e.to_string()))?;
+                let line = checkpoint::cosign_line(&witness_key, text, t)?;
                 // Kept, with what it covers, for claims about time later.
                 store.record_cosignature(mirror, size, witness_key.name(), t, line.trim_end(), &req.note)?;
                 Ok(WitnessReply { status: 200, content_type: "text/plain; charset=utf-8", body: line })
@@ -200,14 +200,16 @@ pub fn record(
     // the stored note for this size) must not stand in for it.
     let name = peer.witness_key.name();
     let others = |l: &str| !checkpoint::signed_by(l, name);
-    let with = checkpoint::filter_lines(note, others, lines)
-        .map_err(|e| FedError::Internal(e.to_string()))?;
+    let with = checkpoint::filter_lines(note, others, lines)?;
     let v = checkpoint::verify(
         &with,
         &link.reads.log_key,
         std::slice::from_ref(&peer.witness_key),
     )
-    .map_err(|e| FedError::Invalid(format!("cosignature from {}: {e}", peer.party)))?;
+    .map_err(|source| FedError::Cosignature {
+        party: peer.party.clone(),
+        source,
+    })?;
     let c = v
         .cosignatures
         .into_iter()
