@@ -276,3 +276,42 @@ pub fn router(link: Link) -> Router {
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .with_state(link)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use hotline_proto::entry::SignedEntry;
+
+    use super::*;
+
+    fn status(e: FedError) -> StatusCode {
+        e.into_response().status()
+    }
+
+    #[test]
+    fn a_typed_failure_keeps_its_source_its_words_and_its_status() {
+        let bad = || SignedEntry::from_leaf(b"not a leaf").unwrap_err();
+        let why = bad().to_string();
+        let held = FedError::HeldEntry {
+            what: "own entry",
+            index: 3,
+            source: bad(),
+        };
+        assert_eq!(held.to_string(), format!("own entry 3: {why}"));
+        assert!(held.source().is_some(), "the entry error is kept");
+        assert_eq!(status(held), StatusCode::INTERNAL_SERVER_ERROR);
+        let pushed = FedError::BadEntry {
+            index: 4,
+            source: bad(),
+        };
+        assert_eq!(pushed.to_string(), format!("entry 4: {why}"));
+        assert_eq!(status(pushed), StatusCode::UNPROCESSABLE_ENTITY);
+        let name = hotline_proto::name::Party::new("Not A Party").unwrap_err();
+        assert_eq!(
+            status(FedError::PeerName(name)),
+            StatusCode::FORBIDDEN,
+            "a certificate naming no party is refused as before"
+        );
+    }
+}
