@@ -2,8 +2,11 @@
 //! signs with, what it tells the rest of the node, and the settings it obeys.
 //!
 //! The node builds one [`Link`] when it opens, from its own parts; the loops
-//! and the peer routes hold clones of it, never the node, so what each may
-//! touch is written in these types rather than in 66 methods of `Node`.
+//! and the peer routes hold clones of it, never the node, so what federation
+//! may touch is written in these types rather than spread over `Node`'s
+//! methods. The public functions the API, the console and the CLI call
+//! (peer status, call signals) take anything holding a `Link`, the node
+//! included.
 
 use std::sync::Arc;
 
@@ -31,8 +34,7 @@ pub struct Link {
     pub(crate) settings: Settings,
 }
 
-/// Lets the API, the console and the CLI, which hold a node, call the
-/// public federation functions that take anything holding a [`Link`].
+/// The loops call the same public functions as the node's holders do.
 impl AsRef<Link> for Link {
     fn as_ref(&self) -> &Link {
         self
