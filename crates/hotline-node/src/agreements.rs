@@ -11,12 +11,13 @@ use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
 use crate::error::{Corrupt, InputError, NodeError, Result};
+use crate::federation::Federation;
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft};
-use crate::store::LogId;
+use crate::store::{LogId, Store};
 
-fn agreement_entries(node: &Node, log: LogId) -> Result<Vec<(u64, SignedEntry)>> {
-    node.store()
+fn agreement_entries(store: &dyn Store, log: LogId) -> Result<Vec<(u64, SignedEntry)>> {
+    store
         .leaves_of_kind(log, Kind::Agreement.as_str())?
         .into_iter()
         .map(|l| {
@@ -34,14 +35,53 @@ fn agreement_entries(node: &Node, log: LogId) -> Result<Vec<(u64, SignedEntry)>>
         .collect()
 }
 
+/// Every agreement the own log `own` and the mirrors of `peers` hold: the
+/// node and federation's receipts judge traffic by the same list.
+pub(crate) fn held(store: &dyn Store, own: LogId, peers: &Federation) -> Result<Vec<Agreement>> {
+    let mut all = agreement_entries(store, own)?;
+    for peer in peers.all() {
+        all.extend(agreement_entries(store, peer.mirror)?);
+    }
+    Ok(agreement::fold(all.iter().map(|(i, e)| (*i, e))))
+}
+
+/// The id of an agreement of `all` (read only when one is needed) in force
+/// at `time` that allows `from → to` for `kind`, or why there is none: one
+/// policy for what the node sends and what federation receipts.
+pub(crate) fn in_force(
+    from: &Office,
+    to: &Office,
+    kind: Kind,
+    time: Timestamp,
+    all: impl FnOnce() -> Result<Vec<Agreement>>,
+) -> Result<Option<String>> {
+    if !agreement::needs_agreement(kind) || from.party() == to.party() {
+        return Ok(None);
+    }
+    let all = all()?;
+    if let Some(a) = agreement::allowing(&all, from, to, kind, time) {
+        return Ok(Some(a.id.clone()));
+    }
+    let in_force: Vec<String> = all
+        .iter()
+        .filter(|a| a.in_force(time))
+        .map(|a| format!("{} ({})", a.id, a.terms.title))
+        .collect();
+    Err(NodeError::Forbidden(format!(
+        "no agreement in force opens {from} ↔ {to} for {kind} at {time}; in force: {}. Propose one with `hotline agreement propose --file TERMS.toml`, and have {} sign it",
+        if in_force.is_empty() {
+            "none".to_owned()
+        } else {
+            in_force.join(", ")
+        },
+        to.party()
+    )))
+}
+
 impl Node {
     /// Every agreement this node knows of, from its own log and its mirrors.
     pub fn agreements(&self) -> Result<Vec<Agreement>> {
-        let mut all = agreement_entries(self, self.log_id())?;
-        for peer in self.federation().all() {
-            all.extend(agreement_entries(self, peer.mirror)?);
-        }
-        Ok(agreement::fold(all.iter().map(|(i, e)| (*i, e))))
+        held(&**self.store(), self.log_id(), self.federation())
     }
 
     /// The agreement with this id.
@@ -69,27 +109,7 @@ impl Node {
             self.require_live(from)?;
             self.require_live(to)?;
         }
-        if !agreement::needs_agreement(kind) || from.party() == to.party() {
-            return Ok(None);
-        }
-        let all = self.agreements()?;
-        if let Some(a) = agreement::allowing(&all, from, to, kind, time) {
-            return Ok(Some(a.id.clone()));
-        }
-        let in_force: Vec<String> = all
-            .iter()
-            .filter(|a| a.in_force(time))
-            .map(|a| format!("{} ({})", a.id, a.terms.title))
-            .collect();
-        Err(NodeError::Forbidden(format!(
-            "no agreement in force opens {from} ↔ {to} for {kind} at {time}; in force: {}. Propose one with `hotline agreement propose --file TERMS.toml`, and have {} sign it",
-            if in_force.is_empty() {
-                "none".to_owned()
-            } else {
-                in_force.join(", ")
-            },
-            to.party()
-        )))
+        in_force(from, to, kind, time, || self.agreements())
     }
 
     async fn append_agreement(

@@ -88,14 +88,7 @@ pub(crate) fn check_text(node: &Node, content: &Content, what: &str) -> Result<(
 impl Node {
     /// The store id of a party's log: the own log or a pinned peer's mirror.
     pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
-        if party == self.party() {
-            Ok(self.log_id())
-        } else {
-            self.federation()
-                .peer(party)
-                .map(|p| p.mirror)
-                .ok_or_else(|| NodeError::NotFound(format!("{party} is not a pinned peer")))
-        }
+        self.link().reads.log_of(party)
     }
 
     /// The entry `id` (`party:index`) held here, which must be of `kind`;

@@ -14,7 +14,8 @@ use rand_core::RngCore as _;
 
 use crate::dir::{Config, Limits, Mode, NodeDir, WriterLock, write_atomic, write_secret};
 use crate::error::{Corrupt, InputError, NodeError, Result};
-use crate::federation::{Federation, Peer};
+use crate::federation::link::{Appender, Holdings, Notices, Settings, Signers};
+use crate::federation::{Federation, Link, Peer};
 use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::reader::LogReader;
@@ -44,13 +45,13 @@ struct Inner {
     metrics: Arc<Metrics>,
     tls: TlsIdentity,
     pins: PinSet,
-    fed: Federation,
-    sizes: tokio::sync::watch::Receiver<u64>,
-    /// Bumped whenever a mirror takes new entries, so that live views (the
-    /// console's event stream) learn of arrivals without polling the store.
-    mirrored: tokio::sync::watch::Sender<u64>,
-    /// Call signals from peers, for this node's consoles.
-    signals: tokio::sync::broadcast::Sender<crate::federation::signal::Signal>,
+    fed: Arc<Federation>,
+    /// What federation runs on, built from the parts above. It also holds
+    /// the own log's size watch, the counter bumped whenever a mirror takes
+    /// new entries (so that live views such as the console's event stream
+    /// learn of arrivals without polling the store), and the call signals
+    /// from peers for this node's consoles.
+    link: Link,
     /// Serialises actions whose check and write must not interleave (signing
     /// an agreement once, acknowledging once, closing once).
     acts: tokio::sync::Mutex<()>,
@@ -63,6 +64,14 @@ struct Inner {
     running: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
     /// The writer lock, released when the last clone of the node drops.
     _lock: Option<WriterLock>,
+}
+
+/// The API, the console and the CLI hold a node: they call the public
+/// federation functions (peer status, call signals) with it.
+impl AsRef<Link> for Node {
+    fn as_ref(&self) -> &Link {
+        self.link()
+    }
 }
 
 /// Options for `hotline init`.
@@ -226,7 +235,7 @@ impl Node {
         }
         .map_err(NodeError::Tls)?;
         let pins = PinSet::new();
-        let fed = Federation::default();
+        let fed = Arc::new(Federation::default());
         for id in peers.values() {
             fed.insert(Arc::new(peer_record(
                 &*store,
@@ -236,6 +245,36 @@ impl Node {
                 None,
             )?));
         }
+        let link = Link {
+            reads: Holdings {
+                store: store.clone(),
+                own: log,
+                origin: config.origin.clone(),
+                party: party.clone(),
+                log_key: log_key.verifier(),
+                sizes,
+                peers: fed.clone(),
+                offices: offices.clone(),
+            },
+            appends: Appender { seq: seq.clone() },
+            signs: Signers {
+                log: log_key.clone(),
+                witness: witness_key.clone(),
+                party: party.clone(),
+                offices: offices.clone(),
+            },
+            tells: Notices {
+                metrics: metrics.clone(),
+                mirrored: tokio::sync::watch::Sender::new(0),
+                signals: tokio::sync::broadcast::Sender::new(256),
+            },
+            settings: Settings {
+                cosign_interval_secs: config.cosign_interval_secs,
+                max_clock_skew_secs: config.max_clock_skew_secs,
+                max_receipts_per_window: config.limits.max_receipts_per_window,
+                receipt_window_secs: config.limits.receipt_window_secs,
+            },
+        };
         let reader = LogReader {
             store,
             log,
@@ -256,9 +295,7 @@ impl Node {
                 tls,
                 pins,
                 fed,
-                sizes,
-                mirrored: tokio::sync::watch::Sender::new(0),
-                signals: tokio::sync::broadcast::Sender::new(256),
+                link,
                 running: Mutex::new(None),
                 served_api: Mutex::new(None),
                 peer_listener: tokio::sync::watch::Sender::new(true),
@@ -407,14 +444,7 @@ impl Node {
     /// this party's log for its own offices, the verified mirror for a
     /// peer's.
     pub fn office_revoked(&self, office: &Office) -> Option<u64> {
-        if office.party() == self.inner.party {
-            return self.inner.offices.revoked(office);
-        }
-        self.inner.fed.peer(&office.party())?.learnt_keys(|k| {
-            k.latest(office)
-                .filter(|e| e.action == KeyAction::Revoke)
-                .map(|e| e.index)
-        })
+        self.inner.link.reads.office_revoked(office)
     }
 
     /// Refuses traffic to or from an office its log revoked.
@@ -628,7 +658,7 @@ impl Node {
         drop(peers);
         self.inner.fed.insert(record.clone());
         if let Some(shutdown) = self.inner.running.lock().ok().and_then(|r| r.clone()) {
-            crate::federation::start_peer(self, record, shutdown);
+            crate::federation::start_peer(&self.inner.link, record, shutdown);
         }
         Ok(())
     }
@@ -669,41 +699,30 @@ impl Node {
     pub fn log_id(&self) -> LogId {
         self.inner.reader.log
     }
-    /// The log key, for signing checkpoints.
-    pub(crate) fn log_signer(&self) -> Arc<NoteKey> {
-        self.inner.log_key.clone()
-    }
-    /// The cosigner key.
-    pub(crate) fn witness_signer(&self) -> Arc<NoteKey> {
-        self.inner.witness_key.clone()
+    /// The handles federation runs on (see [`crate::federation::link`]).
+    pub(crate) fn link(&self) -> &Link {
+        &self.inner.link
     }
     /// The party as a signer (for `key` entries and receipts to unknown offices).
     pub(crate) fn party_signer(&self) -> Signer {
-        Signer::Party(self.inner.log_key.clone(), self.inner.party.clone())
+        self.inner.link.signs.party_signer()
     }
     /// An own office's current signer, if this node holds its keys and the
     /// office is not revoked.
     pub(crate) fn office_signer(&self, office: &Office) -> Option<Arc<OfficeKeys>> {
-        match self.inner.offices.signing(office, None) {
-            Signing::Key(k) => Some(k),
-            _ => None,
-        }
+        self.inner.link.signs.office(office)
     }
     /// Watches the own log's size.
     pub fn size_watch(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.sizes.clone()
+        self.inner.link.reads.sizes.clone()
     }
     /// Watches arrivals in the mirrors (a counter that only moves forward).
     pub fn mirrored_watch(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.mirrored.subscribe()
-    }
-    /// Tells live views that a mirror took new entries.
-    pub fn note_mirrored(&self) {
-        self.inner.mirrored.send_modify(|n| *n = n.wrapping_add(1));
+        self.inner.link.tells.mirrored.subscribe()
     }
     /// Call signals arriving from peers (see [`crate::federation::signal`]).
     pub fn signals(&self) -> &tokio::sync::broadcast::Sender<crate::federation::signal::Signal> {
-        &self.inner.signals
+        &self.inner.link.tells.signals
     }
     /// Turns true when `serve` is stopping (`None` before it starts): long
     /// responses such as event streams end on it so shutdown is not held up.
@@ -736,7 +755,7 @@ impl Node {
             *r = Some(shutdown.clone());
         }
         for peer in self.inner.fed.all() {
-            crate::federation::start_peer(self, peer, shutdown.clone());
+            crate::federation::start_peer(&self.inner.link, peer, shutdown.clone());
         }
     }
 

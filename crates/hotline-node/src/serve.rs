@@ -67,7 +67,7 @@ pub async fn serve_with(
         let paddr = pl.local_addr()?;
         let config = crate::tls::server_config(node.tls(), node.pins().clone())
             .map_err(std::io::Error::other)?;
-        let router = crate::federation::routes::router(node.clone());
+        let router = crate::federation::routes::router(node.link().clone());
         let open = node.peer_listener().subscribe();
         let failures = node.metrics().tls_handshake_failures.clone();
         let pins = node.pins().clone();

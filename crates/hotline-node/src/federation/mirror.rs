@@ -58,8 +58,11 @@ use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 pub fn load_keys(store: &dyn Store, log: LogId) -> Result<KeyLog, FedError> {
     let mut keys = KeyLog::new();
     for l in store.key_leaves(log)? {
-        let e = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "mirror entry",
+            index: l.index,
+            source,
+        })?;
         keys.learn(l.index, &e);
     }
     Ok(keys)
@@ -105,11 +108,10 @@ fn check_key_entry(
         k.keys
             .verifying_key()
             .and_then(|_| k.keys.seal_key())
-            .map_err(|err| {
-                bad(format!(
-                    "the keys it announces for {}: {err}",
-                    k.keys.office
-                ))
+            .map_err(|source| FedError::AnnouncedKeys {
+                index,
+                office: k.keys.office.clone(),
+                source,
             })?;
     }
     Ok(())
@@ -159,7 +161,7 @@ fn check_entry(
             )));
         }
         e.verify(log_key.public_key())
-            .map_err(|err| bad(err.to_string()))?;
+            .map_err(|source| FedError::BadEntry { index, source })?;
     } else if h.kind == Kind::Key || h.kind == Kind::Agreement {
         return Err(bad(format!(
             "a {} entry must be signed by the party",
@@ -173,7 +175,8 @@ fn check_entry(
                 h.from
             )));
         }
-        keys.judge(e, index).map_err(|why| bad(why.to_string()))?;
+        keys.judge(e, index)
+            .map_err(|source| FedError::KeyRefused { index, source })?;
     }
     Ok(())
 }
@@ -318,8 +321,10 @@ pub fn decode(push: &Push) -> Result<Vec<Decoded>, FedError> {
                 })
             })
             .transpose()?;
-        let entry = SignedEntry::from_leaf(&leaf)
-            .map_err(|err| FedError::Invalid(format!("entry {}: {err}", e.index)))?;
+        let entry = SignedEntry::from_leaf(&leaf).map_err(|source| FedError::BadEntry {
+            index: e.index,
+            source,
+        })?;
         leaves.push((e.index, entry, sealed));
     }
     Ok(leaves)
@@ -382,7 +387,7 @@ pub fn accept(
         )));
     }
     let cp = checkpoint::verify(push.checkpoint.as_bytes(), log_key, &[])
-        .map_err(|e| FedError::Forbidden(format!("push checkpoint: {e}")))?;
+        .map_err(FedError::PushCheckpoint)?;
     let have = store.size(mirror)?;
     let Some(first) = push.entries.first().map(|e| e.index) else {
         return Ok(Accepted::Ok(PushAck { mirror_size: have }, 0));
@@ -438,13 +443,13 @@ pub fn accept(
             ack: PushAck { mirror_size: have },
         });
     }
-    let mut previous =
-        match store.last_time(mirror)? {
-            Some(t) => Some(t.parse::<Timestamp>().map_err(|e| {
-                FedError::Internal(format!("the mirror's last entry time {t:?}: {e}"))
-            })?),
-            None => None,
-        };
+    let mut previous = match store.last_time(mirror)? {
+        Some(t) => Some(
+            t.parse::<Timestamp>()
+                .map_err(|source| FedError::MirrorTime { time: t, source })?,
+        ),
+        None => None,
+    };
     let cosigned = store
         .cosignature_near(mirror, u64::try_from(i64::MAX).unwrap_or(0), true)?
         .and_then(|c| Timestamp::from_second(i64::try_from(c.time).ok()?).ok());

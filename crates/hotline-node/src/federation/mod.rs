@@ -1,5 +1,6 @@
 //! Federation: two (or more) parties' nodes on the line.
 //!
+//! - [`link`]: the handles federation runs on: what it reads, appends, signs with.
 //! - [`wire`]: what nodes send each other.
 //! - [`mirror`]: receiving a peer's log; every entry verified before it is kept.
 //! - [`receipts`]: the receiver's signed receipts, exactly once per entry.
@@ -7,6 +8,10 @@
 //! - [`outbox`]: pushing the own log and asking for cosignatures, with backfill.
 //! - [`budget`]: how many receipts one peer may make this node owe per window.
 //! - [`evidence`]: equivocation bundles from what a node holds.
+//! - [`own_time`]: the own witness key's cosignature of the own checkpoint.
+//! - [`signal`]: call signalling between two consoles, over the peer link.
+//! - [`status`]: what `hotline status` shows per peer, and its gauges.
+//! - [`routes`]: the peer-facing HTTP routes.
 //!
 //! Each pinned peer both mirrors this party's log and witnesses it; a third
 //! party (an ally, an international body) is pinned the same way by both
@@ -15,16 +20,22 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use hotline_proto::keylog::KeyLog;
-use hotline_proto::keys::{NoteVerifier, PartyIdentity};
-use hotline_proto::name::Party;
+use hotline_proto::checkpoint::CheckpointError;
+use hotline_proto::entry::EntryError;
+use hotline_proto::keylog::{KeyLog, KeyRefusal};
+use hotline_proto::keys::{KeyError, NoteVerifier, PartyIdentity};
+use hotline_proto::name::{NameError, Office, Party};
+use hotline_proto::tree::TreeError;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::sequencer::AppendError;
 use crate::store::{LogId, StoreError};
+use crate::tls::TlsError;
 
 pub mod budget;
 pub mod evidence;
+pub mod link;
 pub mod mirror;
 pub mod outbox;
 pub mod own_time;
@@ -35,7 +46,13 @@ pub mod status;
 pub mod wire;
 pub mod witness;
 
+pub use link::Link;
+
 /// Why a federation step failed.
+///
+/// The first variants are messages written where the refusal is decided;
+/// the others keep the error behind them as their source, in the same
+/// words as the message they replace. [`routes`] chooses the HTTP status.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FedError {
@@ -51,21 +68,105 @@ pub enum FedError {
     /// Over a stated limit: 413.
     #[error("{0}")]
     TooLarge(String),
-    /// The peer could not be reached.
-    #[error("peer unreachable: {0}")]
-    Unreachable(String),
     /// The peer answered with a refusal.
     #[error("{0}")]
     Refused(String),
-    /// Storage or internal failure: 500. Nothing was half-written.
+    /// An internal failure with no error of its own behind it: 500.
     #[error("{0}")]
     Internal(String),
-}
-
-impl From<StoreError> for FedError {
-    fn from(e: StoreError) -> Self {
-        FedError::Internal(format!("storage: {e}"))
-    }
+    /// A pushed entry is not an entry, or its signature does not verify: 422.
+    #[error("entry {index}: {source}")]
+    BadEntry {
+        /// Its index in the pushed log.
+        index: u64,
+        /// Why.
+        #[source]
+        source: EntryError,
+    },
+    /// A pushed entry is signed by a key its log's key history does not
+    /// let stand: 422.
+    #[error("entry {index}: {source}")]
+    KeyRefused {
+        /// Its index in the pushed log.
+        index: u64,
+        /// Why.
+        #[source]
+        source: KeyRefusal,
+    },
+    /// A pushed `key` entry announces keys nobody can verify with or seal
+    /// to: 422.
+    #[error("entry {index}: the keys it announces for {office}: {source}")]
+    AnnouncedKeys {
+        /// Its index in the pushed log.
+        index: u64,
+        /// The office it announces keys for.
+        office: Office,
+        /// Why they are unusable.
+        #[source]
+        source: KeyError,
+    },
+    /// A pinned identity's log or cosigner key is not a usable key: 422.
+    #[error("{0}")]
+    PinnedKey(#[source] KeyError),
+    /// A witness's cosignature does not verify: 422.
+    #[error("cosignature from {party}: {source}")]
+    Cosignature {
+        /// The witness's party.
+        party: Party,
+        /// Why.
+        #[source]
+        source: CheckpointError,
+    },
+    /// A push's checkpoint is not signed by the pinned log key: 403.
+    #[error("push checkpoint: {0}")]
+    PushCheckpoint(#[source] CheckpointError),
+    /// The peer's certificate names no valid party: 403.
+    #[error("{0}")]
+    PeerName(#[source] NameError),
+    /// The peer could not be reached.
+    #[error("peer unreachable: {0}")]
+    Unreachable(#[source] TlsError),
+    /// Storage failed: 500. Nothing was half-written.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// An entry this node holds (own or mirrored) does not read back: 500.
+    #[error("{what} {index}: {source}")]
+    HeldEntry {
+        /// Whose ("own entry", "mirror entry").
+        what: &'static str,
+        /// Its index in its log.
+        index: u64,
+        /// Why it does not parse.
+        #[source]
+        source: EntryError,
+    },
+    /// The mirror's stored time of its last entry does not parse: 500.
+    #[error("the mirror's last entry time {time:?}: {source}")]
+    MirrorTime {
+        /// The stored text.
+        time: String,
+        /// Why.
+        #[source]
+        source: jiff::Error,
+    },
+    /// The tree of a held log cannot be read: 500.
+    #[error("{0}")]
+    Tree(#[from] TreeError),
+    /// Signing or editing a checkpoint note failed: 500.
+    #[error("{0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The sequencer did not write a receipt: 500.
+    #[error("writing a receipt: {0}")]
+    Receipt(#[source] AppendError),
+    /// The own log has no signed checkpoint yet: 500.
+    #[error("log {0} has no checkpoint yet")]
+    NoCheckpoint(String),
+    /// Encoding a push as JSON failed: 500.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// A blocking task panicked or was cancelled: 500.
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// The state of the link to one peer, as `hotline status` shows it.
@@ -130,10 +231,9 @@ impl Peer {
         client: Option<crate::tls::PeerClient>,
         replaces: Option<&Peer>,
     ) -> Result<Self, FedError> {
-        let log_key = NoteVerifier::from_vkey(&identity.log_key)
-            .map_err(|e| FedError::Invalid(e.to_string()))?;
-        let witness_key = NoteVerifier::from_vkey(&identity.witness_key)
-            .map_err(|e| FedError::Invalid(e.to_string()))?;
+        let log_key = NoteVerifier::from_vkey(&identity.log_key).map_err(FedError::PinnedKey)?;
+        let witness_key =
+            NoteVerifier::from_vkey(&identity.witness_key).map_err(FedError::PinnedKey)?;
         Ok(Self {
             party: identity.party.clone(),
             identity,
@@ -318,30 +418,26 @@ impl Federation {
 
 /// Starts the loops for one peer: push and cosign (when it has a URL), a first
 /// round of receipts (catching up after a restart), and the status gauges.
-pub fn start_peer(
-    node: &crate::node::Node,
-    peer: Arc<Peer>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+pub fn start_peer(link: &Link, peer: Arc<Peer>, shutdown: tokio::sync::watch::Receiver<bool>) {
     if peer.client.is_some() {
         tokio::spawn(outbox::push_loop(
-            node.clone(),
+            link.clone(),
             peer.clone(),
             shutdown.clone(),
         ));
-        let every = std::time::Duration::from_secs(node.config().cosign_interval_secs.max(1));
+        let every = std::time::Duration::from_secs(link.settings.cosign_interval_secs.max(1));
         tokio::spawn(outbox::cosign_loop(
-            node.clone(),
+            link.clone(),
             peer.clone(),
             every,
             shutdown.clone(),
         ));
     }
-    let (n, p) = (node.clone(), peer.clone());
+    let (l, p) = (link.clone(), peer.clone());
     tokio::spawn(async move {
-        if let Err(e) = receipts::issue(&n, &p).await {
+        if let Err(e) = receipts::issue(&l, &p).await {
             tracing::error!(error = %e, peer = %p.party, "issuing receipts");
         }
     });
-    tokio::spawn(status::metrics_loop(node.clone(), peer, shutdown));
+    tokio::spawn(status::metrics_loop(link.clone(), peer, shutdown));
 }

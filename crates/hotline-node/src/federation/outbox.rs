@@ -25,8 +25,7 @@ use super::wire::{
     MAX_PUSH_BYTES, MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, PushPaced, TLOG_SIZE,
 };
 use super::witness::{self, Cosigned};
-use super::{FedError, Peer};
-use crate::node::Node;
+use super::{FedError, Link, Peer};
 use crate::store::HashesOf;
 
 /// Entries per push.
@@ -43,9 +42,9 @@ const MAX_PACE: Duration = Duration::from_secs(60);
 
 /// Builds the next push to `peer` from `from`: at most `BATCH` entries, and
 /// at most `cap` of them addressed to `peer` (each costs it a receipt).
-fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Push, FedError> {
-    let store = node.store();
-    let log = node.log_id();
+fn next_push(link: &Link, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Push, FedError> {
+    let store = &link.reads.store;
+    let log = link.reads.own;
     let size = store.size(log)?;
     let mut leaves = store.leaves(
         log,
@@ -56,8 +55,11 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
     )?;
     let mut addressed = Vec::with_capacity(leaves.len());
     for l in &leaves {
-        let e = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "own entry",
+            index: l.index,
+            source,
+        })?;
         let h = e.header();
         let theirs = h.to.as_ref().is_some_and(|t| t.party() == peer.party);
         addressed.push((theirs, theirs && receipted(h.kind)));
@@ -102,7 +104,7 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
     // rebuilt; only a checkpoint that commits to the index will do (one
     // signed before the index existed does not).
     let indexed = |note: &[u8]| {
-        checkpoint::verify(note, &node.log_vkey(), &[]).is_ok_and(|c| c.index.is_some())
+        checkpoint::verify(note, &link.reads.log_key, &[]).is_ok_and(|c| c.index.is_some())
     };
     let stored = match store.checkpoint_at(log, end)? {
         Some(n) if indexed(&n) => Some((end, n)),
@@ -122,28 +124,23 @@ fn next_push(node: &Node, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
                     log,
                 },
                 end,
-            )
-            .map_err(|e| FedError::Internal(e.to_string()))?;
+            )?;
             let index_root = crate::indexes::LogIndex::at(&**store, log, end)?.root();
-            checkpoint::sign_indexed(&node.log_signer(), end, root, index_root)
-                .map_err(|e| FedError::Internal(e.to_string()))?
+            checkpoint::sign_indexed(&link.signs.log, end, root, index_root)?
         }
     };
     Ok(Push {
-        origin: node.config().origin.clone(),
+        origin: link.reads.origin.clone(),
         checkpoint: String::from_utf8_lossy(&note).into_owned(),
         entries,
     })
 }
 
 /// An empty push: asks how much of the own log the peer's mirror holds.
-fn probe(node: &Node) -> Result<Push, FedError> {
-    let (_, note) = node
-        .reader()
-        .checkpoint()
-        .map_err(|e| FedError::Internal(e.to_string()))?;
+fn probe(link: &Link) -> Result<Push, FedError> {
+    let (_, note) = link.reads.own_checkpoint()?;
     Ok(Push {
-        origin: node.config().origin.clone(),
+        origin: link.reads.origin.clone(),
         checkpoint: String::from_utf8_lossy(&note).into_owned(),
         entries: vec![],
     })
@@ -169,7 +166,7 @@ enum Pushed {
 /// Sends one push (or, without `from`, a probe) carrying at most `cap`
 /// entries addressed to the peer.
 async fn push_once(
-    node: &Node,
+    link: &Link,
     peer: &Arc<Peer>,
     from: Option<u64>,
     cap: Option<u64>,
@@ -178,18 +175,17 @@ async fn push_once(
         .client
         .as_ref()
         .ok_or_else(|| FedError::NotFound(format!("no URL for {}", peer.party)))?;
-    let (n2, p2) = (node.clone(), peer.clone());
+    let (l2, p2) = (link.clone(), peer.clone());
     let push = tokio::task::spawn_blocking(move || match from {
-        Some(from) => next_push(&n2, &p2, from, cap),
-        None => probe(&n2),
+        Some(from) => next_push(&l2, &p2, from, cap),
+        None => probe(&l2),
     })
-    .await
-    .map_err(|e| FedError::Internal(e.to_string()))??;
-    let body = serde_json::to_vec(&push).map_err(|e| FedError::Internal(e.to_string()))?;
+    .await??;
+    let body = serde_json::to_vec(&push)?;
     let (status, headers, bytes) = client
         .request(Method::POST, "/fed/v1/push", "application/json", body)
         .await
-        .map_err(|e| FedError::Unreachable(e.to_string()))?;
+        .map_err(FedError::Unreachable)?;
     match status {
         StatusCode::OK | StatusCode::CONFLICT => {
             if let Ok(ack) = serde_json::from_slice::<PushAck>(&bytes) {
@@ -232,17 +228,17 @@ async fn push_once(
 
 /// Keeps `peer`'s mirror of the own log up to date until shutdown.
 pub async fn push_loop(
-    node: Node,
+    link: Link,
     peer: Arc<Peer>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut sizes = node.size_watch();
+    let mut sizes = link.reads.sizes.clone();
     let mut acked: Option<u64> = None;
     // Most entries addressed to the peer per push, once it has paced us.
     let mut cap: Option<u64> = None;
     let mut backoff = Duration::from_millis(50);
     loop {
-        if *shutdown.borrow() || !node.federation().is_current(&peer) {
+        if *shutdown.borrow() || !link.reads.peers.is_current(&peer) {
             return;
         }
         let own = *sizes.borrow_and_update();
@@ -256,7 +252,7 @@ pub async fn push_loop(
             }
             continue;
         }
-        match push_once(&node, &peer, acked, cap).await {
+        match push_once(&link, &peer, acked, cap).await {
             Ok(Pushed::Paced {
                 mirror_size,
                 allowed,
@@ -320,28 +316,24 @@ pub async fn push_loop(
 }
 
 /// Asks `peer` to cosign the own latest checkpoint.
-async fn cosign_once(node: &Node, peer: &Peer, old: u64) -> Result<Cosigned, FedError> {
+async fn cosign_once(link: &Link, peer: &Peer, old: u64) -> Result<Cosigned, FedError> {
     let client = peer
         .client
         .as_ref()
         .ok_or_else(|| FedError::NotFound(format!("no URL for {}", peer.party)))?;
-    let (size, note) = node
-        .reader()
-        .checkpoint()
-        .map_err(|e| FedError::Internal(e.to_string()))?;
+    let (size, note) = link.reads.own_checkpoint()?;
     let old = old.min(size);
     let proof = if old == 0 || old == size {
         vec![]
     } else {
         tree::prove_consistency(
             &HashesOf {
-                store: &**node.store(),
-                log: node.log_id(),
+                store: &*link.reads.store,
+                log: link.reads.own,
             },
             old,
             size,
-        )
-        .map_err(|e| FedError::Internal(e.to_string()))?
+        )?
     };
     let body = witness::request_body(old, &proof, &note);
     let (status, headers, bytes) = client
@@ -352,11 +344,11 @@ async fn cosign_once(node: &Node, peer: &Peer, old: u64) -> Result<Cosigned, Fed
             body,
         )
         .await
-        .map_err(|e| FedError::Unreachable(e.to_string()))?;
+        .map_err(FedError::Unreachable)?;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     match status.as_u16() {
         200 => Ok(Cosigned::Yes(witness::record(
-            node, peer, size, &note, &text,
+            link, peer, size, &note, &text,
         )?)),
         409 if headers
             .get("content-type")
@@ -387,29 +379,30 @@ async fn cosign_once(node: &Node, peer: &Peer, old: u64) -> Result<Cosigned, Fed
 
 /// Asks `peer` to cosign at every interval, and sooner when deliveries allow.
 pub async fn cosign_loop(
-    node: Node,
+    link: Link,
     peer: Arc<Peer>,
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut old = 0;
     loop {
-        if *shutdown.borrow() || !node.federation().is_current(&peer) {
+        if *shutdown.borrow() || !link.reads.peers.is_current(&peer) {
             return;
         }
         // Enough for both conflicts in turn (a checkpoint read just before
         // a push, then an old size learnt anew), and no more.
         let mut tries = 0;
-        if let Err(e) = super::own_time::stamp(&node, interval.as_secs().max(1)) {
+        if let Err(e) = super::own_time::stamp(&link, interval.as_secs().max(1)) {
             tracing::warn!(error = %e, "cosigning the own checkpoint with the own witness key");
         }
         loop {
             tries += 1;
-            match cosign_once(&node, &peer, old).await {
+            match cosign_once(&link, &peer, old).await {
                 Ok(Cosigned::Yes(c)) => {
-                    old = node
-                        .store()
-                        .last_cosignature(node.log_id(), peer.witness_key.name())
+                    old = link
+                        .reads
+                        .store
+                        .last_cosignature(link.reads.own, peer.witness_key.name())
                         .ok()
                         .flatten()
                         .map_or(old, |(s, _)| s);

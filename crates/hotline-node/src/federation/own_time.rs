@@ -12,31 +12,32 @@
 
 use hotline_proto::checkpoint;
 
-use super::FedError;
-use crate::node::Node;
+use super::{FedError, Link};
 
 /// Cosigns the own latest checkpoint with the own witness key, unless that
 /// tree already carries an own cosignature younger than `every` seconds.
-pub fn stamp(node: &Node, every: u64) -> Result<(), FedError> {
-    let internal = |e: &dyn std::fmt::Display| FedError::Internal(e.to_string());
-    let (size, note) = node.reader().checkpoint().map_err(|e| internal(&e))?;
-    let key = node.witness_signer();
+pub fn stamp(link: &Link, every: u64) -> Result<(), FedError> {
+    let (size, note) = link.reads.own_checkpoint()?;
+    let key = &link.signs.witness;
     let now = u64::try_from(crate::clock::now().as_second()).unwrap_or(0);
-    if let Some((s, t)) = node.store().last_cosignature(node.log_id(), key.name())?
+    if let Some((s, t)) = link
+        .reads
+        .store
+        .last_cosignature(link.reads.own, key.name())?
         && s == size
         && now.saturating_sub(t) < every
     {
         return Ok(());
     }
-    let (text, _) = checkpoint::split(&note).map_err(|e| internal(&e))?;
-    let line = checkpoint::cosign_line(&key, text, now).map_err(|e| internal(&e))?;
+    let (text, _) = checkpoint::split(&note)?;
+    let line = checkpoint::cosign_line(key, text, now)?;
     let name = key.name().to_owned();
     let merge = |current: &[u8]| {
         checkpoint::filter_lines(current, |l| !checkpoint::signed_by(l, &name), &line)
             .unwrap_or_else(|_| current.to_vec())
     };
-    node.store().add_cosignature(
-        node.log_id(),
+    link.reads.store.add_cosignature(
+        link.reads.own,
         size,
         key.name(),
         now,

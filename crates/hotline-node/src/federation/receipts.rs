@@ -25,8 +25,7 @@ use hotline_proto::name::{Office, Party};
 use hotline_proto::{Hash, b64};
 
 use super::mirror::Backdated;
-use super::{FedError, Peer};
-use crate::node::Node;
+use super::{FedError, Link, Peer};
 use crate::sequencer::{Draft, Signer};
 use crate::store::LogId;
 
@@ -34,46 +33,43 @@ use crate::store::LogId;
 const ROUND: u64 = 1000;
 
 /// Issues every receipt still owed to `peer`; returns how many were written.
-pub async fn issue(node: &Node, peer: &Peer) -> Result<u64, FedError> {
+pub async fn issue(link: &Link, peer: &Peer) -> Result<u64, FedError> {
     let _one_at_a_time = peer.receipt_lock.lock().await;
     let mut written = 0;
     loop {
-        let (n, party, mirror) = (node.clone(), peer.party.clone(), peer.mirror);
+        let (l, party, mirror) = (link.clone(), peer.party.clone(), peer.mirror);
         // Opening every body is CPU work (HPKE): off the async threads.
-        let drafts = tokio::task::spawn_blocking(move || owed(&n, &party, mirror))
-            .await
-            .map_err(|e| FedError::Internal(e.to_string()))??;
+        let drafts = tokio::task::spawn_blocking(move || owed(&l, &party, mirror)).await??;
         if drafts.is_empty() {
             return Ok(written);
         }
-        written += append(node, drafts).await?;
+        written += append(link, drafts).await?;
     }
 }
 
 /// Writes the one receipt owed for a backdated entry of `peer`'s log,
 /// unless the own log already holds it; returns whether it wrote one.
-pub async fn refuse(node: &Node, peer: &Peer, b: &Backdated) -> Result<bool, FedError> {
+pub async fn refuse(link: &Link, peer: &Peer, b: &Backdated) -> Result<bool, FedError> {
     let h = b.entry.header();
-    let ours = h.to.as_ref().is_some_and(|t| &t.party() == node.party());
+    let ours = h.to.as_ref().is_some_and(|t| t.party() == link.reads.party);
     if !ours || !receipted(h.kind) {
         return Ok(false);
     }
     let _one_at_a_time = peer.receipt_lock.lock().await;
-    let (n, party) = (node.clone(), peer.party.clone());
+    let (l, party) = (link.clone(), peer.party.clone());
     let (index, entry, why) = (b.index, b.entry.clone(), b.why.clone());
     let draft = tokio::task::spawn_blocking(move || -> Result<_, FedError> {
         let leaf_hash = entry.leaf_hash();
-        if held(&**n.store(), n.log_id(), &party, index)?.is_some() {
+        if held(&*l.reads.store, l.reads.own, &party, index)?.is_some() {
             return Ok(None);
         }
         // Whichever office it names: the entry is refused for its date.
         let status = format!("refused: {why}");
-        receipt(&n, &party, index, leaf_hash, &entry, |_, _| Ok(status)).map(Some)
+        receipt(&l, &party, index, leaf_hash, &entry, |_, _| Ok(status)).map(Some)
     })
-    .await
-    .map_err(|e| FedError::Internal(e.to_string()))??;
+    .await??;
     match draft {
-        Some(d) => Ok(append(node, vec![d]).await? == 1),
+        Some(d) => Ok(append(link, vec![d]).await? == 1),
         None => Ok(false),
     }
 }
@@ -83,15 +79,15 @@ pub async fn refuse(node: &Node, peer: &Peer, b: &Backdated) -> Result<bool, Fed
 /// Returns how many were written, or the first failure — only once every
 /// draft has its answer, so the caller's receipt lock covers them all and
 /// no other round drafts them again meanwhile.
-async fn append(node: &Node, drafts: Vec<Draft>) -> Result<u64, FedError> {
-    let pending = node.sequencer().submit_chain(drafts);
+async fn append(link: &Link, drafts: Vec<Draft>) -> Result<u64, FedError> {
+    let pending = link.appends.chain(drafts);
     let mut written = 0;
     let mut failed = None;
     for p in pending {
         match p.await {
             Ok(Ok(_)) => written += 1,
             Ok(Err(e)) => {
-                failed.get_or_insert_with(|| FedError::Internal(format!("writing a receipt: {e}")));
+                failed.get_or_insert(FedError::Receipt(e));
             }
             Err(_) => {
                 failed.get_or_insert_with(|| FedError::Internal("the sequencer stopped".into()));
@@ -105,28 +101,31 @@ async fn append(node: &Node, drafts: Vec<Draft>) -> Result<u64, FedError> {
 }
 
 /// The next round of receipts owed for entries of `party`'s mirrored log.
-fn owed(node: &Node, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedError> {
-    let store = node.store();
+fn owed(link: &Link, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedError> {
+    let store = &link.reads.store;
     let size = store.size(mirror)?;
-    let cursor = store.receipt_cursor(node.log_id(), party.as_str(), size)?;
-    let owed = store.addressed_to(mirror, node.party().as_str(), cursor, ROUND)?;
+    let cursor = store.receipt_cursor(link.reads.own, party.as_str(), size)?;
+    let owed = store.addressed_to(mirror, link.reads.party.as_str(), cursor, ROUND)?;
     let mut drafts = Vec::with_capacity(owed.len());
     for l in &owed {
-        let e = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("mirror entry {}: {e}", l.index)))?;
+        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "mirror entry",
+            index: l.index,
+            source,
+        })?;
         drafts.push(receipt(
-            node,
+            link,
             party,
             l.index,
             l.leaf_hash,
             &e,
             |to, k| match k {
-                Some(k) => verdict(node, mirror, l.index, &e, k),
-                None => Ok(match node.office_revoked(to) {
+                Some(k) => verdict(link, mirror, l.index, &e, k),
+                None => Ok(match link.reads.office_revoked(to) {
                     // The office cannot sign; the party says why it took nothing.
                     Some(at) => format!(
                         "refused: {to} was revoked in entry {at} of {}'s log and receives nothing any more",
-                        node.party()
+                        link.reads.party
                     ),
                     None => format!("refused: {to} is not an office of this party"),
                 }),
@@ -139,7 +138,7 @@ fn owed(node: &Node, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedErro
 /// `delivered`, or `refused: why`, for a mirrored entry addressed to an
 /// office whose keys `k` this node holds.
 fn verdict(
-    node: &Node,
+    link: &Link,
     mirror: LogId,
     index: u64,
     e: &SignedEntry,
@@ -149,7 +148,8 @@ fn verdict(
     // Policy is checked as of the entry's own time, against the agreements
     // both logs hold.
     let allowed = match Office::new(&h.from) {
-        Ok(f) => node
+        Ok(f) => link
+            .reads
             .require_agreement(&f, k.office(), h.kind, h.time)
             .map(|_| ()),
         Err(_) => Err(crate::error::NodeError::Forbidden(format!(
@@ -161,12 +161,13 @@ fn verdict(
         return Ok(format!("refused: {}", refusal(&e.to_string())));
     }
     if h.body.is_some() {
-        let sealed = node.store().body(mirror, index)?;
+        let sealed = link.reads.store.body(mirror, index)?;
         let opened = match sealed {
             // Current keys first, then retired ones: the sender may have
             // sealed to a key this office rotated away since.
             Some(s) => {
-                crate::content::open_with(h, &s, k.office(), &node.openers(k.office())).map(|_| ())
+                crate::content::open_with(h, &s, k.office(), &link.signs.openers(k.office()))
+                    .map(|_| ())
             }
             None => Err(crate::content::Unopened::NotHeld),
         };
@@ -182,7 +183,7 @@ fn verdict(
 /// keys: signed by that office, or, if this party has no such office, by
 /// the party itself.
 fn receipt(
-    node: &Node,
+    link: &Link,
     party: &Party,
     index: u64,
     leaf_hash: Hash,
@@ -193,9 +194,9 @@ fn receipt(
     let to =
         h.to.clone()
             .ok_or_else(|| FedError::Internal("addressed entry without an addressee".into()))?;
-    let keys = node.office_signer(&to);
+    let keys = link.signs.office(&to);
     let status = judge(&to, keys.as_deref())?;
-    let signer = keys.map_or_else(|| node.party_signer(), Signer::Office);
+    let signer = keys.map_or_else(|| link.signs.party_signer(), Signer::Office);
     Ok(Draft {
         kind: Kind::Receipt,
         signer,
@@ -224,8 +225,11 @@ pub(crate) fn held(
     index: u64,
 ) -> Result<Option<(u64, SignedEntry)>, FedError> {
     for l in store.referencing(own, party.as_str(), index)? {
-        let r = SignedEntry::from_leaf(&l.leaf)
-            .map_err(|e| FedError::Internal(format!("own entry {}: {e}", l.index)))?;
+        let r = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+            what: "own entry",
+            index: l.index,
+            source,
+        })?;
         if r.header().kind == Kind::Receipt {
             return Ok(Some((l.index, r)));
         }

@@ -12,8 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::wire::{MAX_PUSH_BYTES, Push, PushPaced};
-use super::{FedError, Peer, mirror, receipts, witness};
-use crate::node::Node;
+use super::{FedError, Link, Peer, mirror, receipts, witness};
 use crate::tls::PeerParty;
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -27,31 +26,47 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 impl IntoResponse for FedError {
     fn into_response(self) -> Response {
         let status = match &self {
-            FedError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            FedError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FedError::Invalid(_)
+            | FedError::BadEntry { .. }
+            | FedError::KeyRefused { .. }
+            | FedError::AnnouncedKeys { .. }
+            | FedError::PinnedKey(_)
+            | FedError::Cosignature { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            FedError::Forbidden(_) | FedError::PushCheckpoint(_) | FedError::PeerName(_) => {
+                StatusCode::FORBIDDEN
+            }
             FedError::NotFound(_) => StatusCode::NOT_FOUND,
             FedError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             FedError::Unreachable(_) | FedError::Refused(_) => StatusCode::BAD_GATEWAY,
-            FedError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            FedError::Internal(_)
+            | FedError::Store(_)
+            | FedError::HeldEntry { .. }
+            | FedError::MirrorTime { .. }
+            | FedError::Tree(_)
+            | FedError::Checkpoint(_)
+            | FedError::Receipt(_)
+            | FedError::NoCheckpoint(_)
+            | FedError::Json(_)
+            | FedError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         error(status, self.to_string())
     }
 }
 
-fn pinned(node: &Node, who: &PeerParty) -> Result<Arc<Peer>, FedError> {
-    let party =
-        hotline_proto::name::Party::new(&who.0).map_err(|e| FedError::Forbidden(e.to_string()))?;
-    node.federation()
+fn pinned(link: &Link, who: &PeerParty) -> Result<Arc<Peer>, FedError> {
+    let party = hotline_proto::name::Party::new(&who.0).map_err(FedError::PeerName)?;
+    link.reads
+        .peers
         .peer(&party)
         .ok_or_else(|| FedError::Forbidden(format!("{} is not a pinned peer", who.0)))
 }
 
 async fn push(
-    State(node): State<Node>,
+    State(link): State<Link>,
     Extension(who): Extension<PeerParty>,
     body: Bytes,
 ) -> Response {
-    let peer = match pinned(&node, &who) {
+    let peer = match pinned(&link, &who) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -61,16 +76,16 @@ async fn push(
     };
     let guard = peer.mirror_lock.lock().await;
     let (store, p2, me, own) = (
-        node.store().clone(),
+        link.reads.store.clone(),
         peer.clone(),
-        node.party().clone(),
-        node.log_id(),
+        link.reads.party.clone(),
+        link.reads.own,
     );
-    let skew = node.config().max_clock_skew_secs;
-    let limits = &node.config().limits;
+    let settings = &link.settings;
+    let skew = settings.max_clock_skew_secs;
     let (max, window) = (
-        limits.max_receipts_per_window,
-        Duration::from_secs(limits.receipt_window_secs),
+        settings.max_receipts_per_window,
+        Duration::from_secs(settings.receipt_window_secs),
     );
     // The window changes only under the mirror lock, so what is allowed
     // here is still what is allowed when the push is stored.
@@ -109,7 +124,7 @@ async fn push(
             }
             r
         }
-        Err(e) => return FedError::Internal(e.to_string()).into_response(),
+        Err(e) => return FedError::Task(e).into_response(),
     };
     if let Ok(mirror::Accepted::Ok(_, owed)) = &result {
         peer.receipts
@@ -124,7 +139,7 @@ async fn push(
     // receipted) would then skip every entry below it. (Lock order mirror,
     // then receipts, as everywhere.)
     let refusal = match &result {
-        Ok(mirror::Accepted::Backdated(b)) => Some(receipts::refuse(&node, &peer, b).await),
+        Ok(mirror::Accepted::Backdated(b)) => Some(receipts::refuse(&link, &peer, b).await),
         _ => None,
     };
     if let Some(Ok(true)) = refusal {
@@ -137,11 +152,11 @@ async fn push(
     peer.heard_from();
     match result {
         Ok(mirror::Accepted::Ok(ack, _)) => {
-            node.metrics().mirrored(&peer.party, ack.mirror_size);
-            node.note_mirrored();
-            let (n, p) = (node.clone(), peer.clone());
+            link.tells.metrics.mirrored(&peer.party, ack.mirror_size);
+            link.tells.mirrored();
+            let (l, p) = (link.clone(), peer.clone());
             tokio::spawn(async move {
-                if let Err(e) = receipts::issue(&n, &p).await {
+                if let Err(e) = receipts::issue(&l, &p).await {
                     tracing::error!(error = %e, peer = %p.party, "issuing receipts");
                 }
             });
@@ -149,14 +164,14 @@ async fn push(
         }
         Ok(mirror::Accepted::Gap(ack)) => (StatusCode::CONFLICT, Json(ack)).into_response(),
         Ok(mirror::Accepted::OverBudget { owed, allowed, ack }) => {
-            node.metrics().throttled(&peer.party);
+            link.tells.metrics.throttled(&peer.party);
             let retry = allowance.resets_in.as_secs_f64().ceil().max(1.0) as u64;
             let msg = format!(
                 "this push would make {me} owe {owed} receipts to {them}, and only {allowed} more \
                  are allowed in the current window ({max} every {secs} s: limits.max_receipts_per_window \
                  and limits.receipt_window_secs in {me}'s hotline.toml); nothing was stored: push at \
                  most {allowed} entries addressed to {me} now, or retry after {retry} s",
-                me = node.party(),
+                me = link.reads.party,
                 them = peer.party,
                 secs = window.as_secs().max(1),
             );
@@ -198,11 +213,11 @@ async fn push(
 }
 
 async fn signal(
-    State(node): State<Node>,
+    State(link): State<Link>,
     Extension(who): Extension<PeerParty>,
     body: Bytes,
 ) -> Response {
-    let peer = match pinned(&node, &who) {
+    let peer = match pinned(&link, &who) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -220,8 +235,8 @@ async fn signal(
         Ok(s) => s,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed signal: {e}")),
     };
-    let n2 = node.clone();
-    let r = tokio::task::spawn_blocking(move || super::signal::receive(&n2, s, &peer.party)).await;
+    let l2 = link.clone();
+    let r = tokio::task::spawn_blocking(move || super::signal::receive(&l2, s, &peer.party)).await;
     match r {
         Ok(Ok(())) => StatusCode::ACCEPTED.into_response(),
         Ok(Err(e)) => {
@@ -233,17 +248,17 @@ async fn signal(
 }
 
 async fn add_checkpoint(
-    State(node): State<Node>,
+    State(link): State<Link>,
     Extension(who): Extension<PeerParty>,
     body: Bytes,
 ) -> Response {
-    let r = witness::add_checkpoint(&node, &who.0, &body).await;
+    let r = witness::add_checkpoint(&link, &who.0, &body).await;
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, r.content_type)], r.body).into_response()
 }
 
-async fn checkpoint(State(node): State<Node>) -> Response {
-    match node.reader().checkpoint() {
+async fn checkpoint(State(link): State<Link>) -> Response {
+    match link.reads.own_checkpoint() {
         Ok((_, note)) => {
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response()
         }
@@ -252,12 +267,51 @@ async fn checkpoint(State(node): State<Node>) -> Response {
 }
 
 /// The routes a peer may call.
-pub fn router(node: Node) -> Router {
+pub fn router(link: Link) -> Router {
     Router::new()
         .route("/fed/v1/push", post(push))
         .route("/fed/v1/witness/add-checkpoint", post(add_checkpoint))
         .route("/fed/v1/checkpoint", get(checkpoint))
         .route("/fed/v1/signal", post(signal))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
-        .with_state(node)
+        .with_state(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use hotline_proto::entry::SignedEntry;
+
+    use super::*;
+
+    fn status(e: FedError) -> StatusCode {
+        e.into_response().status()
+    }
+
+    #[test]
+    fn a_typed_failure_keeps_its_source_its_words_and_its_status() {
+        let bad = || SignedEntry::from_leaf(b"not a leaf").unwrap_err();
+        let why = bad().to_string();
+        let held = FedError::HeldEntry {
+            what: "own entry",
+            index: 3,
+            source: bad(),
+        };
+        assert_eq!(held.to_string(), format!("own entry 3: {why}"));
+        assert!(held.source().is_some(), "the entry error is kept");
+        assert_eq!(status(held), StatusCode::INTERNAL_SERVER_ERROR);
+        let pushed = FedError::BadEntry {
+            index: 4,
+            source: bad(),
+        };
+        assert_eq!(pushed.to_string(), format!("entry 4: {why}"));
+        assert_eq!(status(pushed), StatusCode::UNPROCESSABLE_ENTITY);
+        let name = hotline_proto::name::Party::new("Not A Party").unwrap_err();
+        assert_eq!(
+            status(FedError::PeerName(name)),
+            StatusCode::FORBIDDEN,
+            "a certificate naming no party is refused as before"
+        );
+    }
 }

@@ -16,8 +16,8 @@ use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::name::{Office, Party};
 use serde::{Deserialize, Serialize};
 
+use super::Link;
 use crate::error::{NodeError, Result};
-use crate::node::Node;
 
 /// The largest signal accepted (an SDP offer with several media sections is
 /// a few kilobytes).
@@ -43,14 +43,16 @@ pub struct Signal {
     pub data: serde_json::Value,
 }
 
-/// The two offices of an accepted call: (requester, addressee).
-pub fn call_offices(node: &Node, id: &str) -> Result<(Office, Office)> {
+/// The two offices of an accepted call: (requester, addressee). Takes
+/// anything holding the [`Link`] (the console holds the node).
+pub fn call_offices(link: &impl AsRef<Link>, id: &str) -> Result<(Office, Office)> {
+    let reads = &link.as_ref().reads;
     let (party, index) = parse_id(id).ok_or_else(|| {
         NodeError::BadInput(format!("{id:?} is not a call id (party:index, e.g. us:12)"))
     })?;
-    let log = node.log_of(&party)?;
-    let leaf = node
-        .store()
+    let log = reads.log_of(&party)?;
+    let leaf = reads
+        .store
         .leaves(log, index, 1)?
         .into_iter()
         .next()
@@ -68,8 +70,9 @@ pub fn call_offices(node: &Node, id: &str) -> Result<(Office, Office)> {
         h.to.clone()
             .ok_or_else(|| NodeError::Internal("a call request without an addressee".into()))?;
     let answers =
-        node.store()
-            .referencing(node.log_of(&addressee.party())?, party.as_str(), index)?;
+        reads
+            .store
+            .referencing(reads.log_of(&addressee.party())?, party.as_str(), index)?;
     // Only the addressed office's acceptance counts (as in the calls
     // projection): another office of that party cannot open the call.
     let accepted = answers.iter().any(|l| {
@@ -87,7 +90,7 @@ pub fn call_offices(node: &Node, id: &str) -> Result<(Office, Office)> {
 
 /// Checks a signal from `sender` (a party): its kind, its size, and that
 /// it goes between the two offices of an accepted call, from `sender`'s.
-pub fn check(node: &Node, s: &Signal, sender: &Party) -> Result<(Office, Office)> {
+pub fn check(link: &Link, s: &Signal, sender: &Party) -> Result<(Office, Office)> {
     if !KINDS.contains(&s.kind.as_str()) {
         return Err(NodeError::BadInput(format!(
             "{:?} is not a signal; one of {}",
@@ -104,7 +107,7 @@ pub fn check(node: &Node, s: &Signal, sender: &Party) -> Result<(Office, Office)
     let bad = |what: &str| NodeError::BadInput(format!("{what}: {:?}", s.from));
     let from = Office::new(&s.from).map_err(|_| bad("not an office"))?;
     let to = Office::new(&s.to).map_err(|_| bad("not an office"))?;
-    let (a, b) = call_offices(node, &s.call)?;
+    let (a, b) = call_offices(link, &s.call)?;
     let pair_ok = (from == a && to == b) || (from == b && to == a);
     if !pair_ok {
         return Err(NodeError::Forbidden(format!(
@@ -121,14 +124,17 @@ pub fn check(node: &Node, s: &Signal, sender: &Party) -> Result<(Office, Office)
 }
 
 /// Relays a signal from one of this party's offices to the peer node.
-pub async fn send(node: &Node, s: &Signal) -> Result<()> {
+/// Takes anything holding the [`Link`] (the console holds the node).
+pub async fn send(link: &impl AsRef<Link>, s: &Signal) -> Result<()> {
+    let link = link.as_ref();
     // The check reads the call's entries from the store: off the async threads.
-    let (n, s2) = (node.clone(), s.clone());
-    let (_, to) = tokio::task::spawn_blocking(move || check(&n, &s2, n.party()))
+    let (l, s2) = (link.clone(), s.clone());
+    let (_, to) = tokio::task::spawn_blocking(move || check(&l, &s2, &l.reads.party))
         .await
         .map_err(|e| NodeError::Internal(e.to_string()))??;
-    let peer = node
-        .federation()
+    let peer = link
+        .reads
+        .peers
         .peer(&to.party())
         .ok_or_else(|| NodeError::NotFound(format!("{} is not a pinned peer", to.party())))?;
     let client = peer.client.as_ref().ok_or_else(|| {
@@ -159,9 +165,9 @@ pub async fn send(node: &Node, s: &Signal) -> Result<()> {
 }
 
 /// Takes a signal from a peer: checked, then handed to this node's consoles.
-pub fn receive(node: &Node, s: Signal, sender: &Party) -> Result<()> {
-    check(node, &s, sender)?;
+pub fn receive(link: &Link, s: Signal, sender: &Party) -> Result<()> {
+    check(link, &s, sender)?;
     // Nobody listening is fine: the greeting is repeated on joining.
-    let _ = node.signals().send(s);
+    let _ = link.tells.signals.send(s);
     Ok(())
 }

@@ -7,9 +7,8 @@ use hotline_proto::entry::SignedEntry;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::{FedError, LinkState, Peer};
+use super::{FedError, Link, LinkState, Peer};
 use crate::metrics::PeerLabel;
-use crate::node::Node;
 
 /// A checkpoint size and the witness time of its cosignature, with the
 /// witness that gave it: a cosignature is only worth whose it is.
@@ -74,12 +73,14 @@ pub fn clock_ahead(party: &str, time: Timestamp, now: Timestamp, skew_secs: u64)
     })
 }
 
-/// Computes one peer's status.
-pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
-    let store = node.store();
+/// Computes one peer's status. Takes anything holding the [`Link`] (the
+/// API, the console and the CLI hold the node).
+pub fn peer_status(holder: &impl AsRef<Link>, peer: &Peer) -> Result<PeerStatus, FedError> {
+    let fed = holder.as_ref();
+    let store = &fed.reads.store;
     let now = crate::clock::now();
     let link = peer.link();
-    let own_size = store.size(node.log_id())?;
+    let own_size = store.size(fed.reads.own)?;
     let delivered = link.delivered.unwrap_or(0).min(own_size);
     let outbox_depth = if peer.client.is_some() {
         own_size - delivered
@@ -88,7 +89,7 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
     };
     let oldest_undelivered_seconds = if outbox_depth > 0 {
         store
-            .leaves(node.log_id(), delivered, 1)?
+            .leaves(fed.reads.own, delivered, 1)?
             .first()
             .and_then(|l| SignedEntry::from_leaf(&l.leaf).ok())
             .map(|e| (now.as_second() - e.header().time.as_second()).max(0))
@@ -96,7 +97,7 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
         None
     };
     let own_log_cosigned = store
-        .last_cosignature(node.log_id(), peer.witness_key.name())?
+        .last_cosignature(fed.reads.own, peer.witness_key.name())?
         .and_then(|(s, t)| cosigned(s, t, now, peer.party.as_str(), peer.witness_key.name()));
     let witnessed = store.witness_state(peer.log_key.name())?;
     let peer_log_cosigned = match &witnessed {
@@ -106,8 +107,8 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
                 w.size,
                 u64::try_from(t).unwrap_or(0),
                 now,
-                node.party().as_str(),
-                node.witness_signer().name(),
+                fed.reads.party.as_str(),
+                fed.signs.witness.name(),
             )
         }
         None => None,
@@ -130,7 +131,7 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
             peer.party.as_str(),
             c.time,
             now,
-            node.config().max_clock_skew_secs,
+            fed.settings.max_clock_skew_secs,
         )
     {
         alerts.push(why);
@@ -165,7 +166,7 @@ pub fn peer_status(node: &Node, peer: &Peer) -> Result<PeerStatus, FedError> {
 
 /// Keeps the per-peer gauges in `/metrics` current.
 pub async fn metrics_loop(
-    node: Node,
+    link: Link,
     peer: Arc<Peer>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -173,12 +174,12 @@ pub async fn metrics_loop(
         peer: peer.party.to_string(),
     };
     loop {
-        if !node.federation().is_current(&peer) {
+        if !link.reads.peers.is_current(&peer) {
             return;
         }
-        let (n, p) = (node.clone(), peer.clone());
-        if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || peer_status(&n, &p)).await {
-            let m = node.metrics();
+        let (l, p) = (link.clone(), peer.clone());
+        if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || peer_status(&l, &p)).await {
+            let m = &link.tells.metrics;
             m.link_up.get_or_create(&label).set(i64::from(s.link.up));
             m.outbox_depth
                 .get_or_create(&label)
@@ -190,8 +191,8 @@ pub async fn metrics_loop(
                 .get_or_create(&label)
                 .set(i64::try_from(s.mirror_size).unwrap_or(i64::MAX));
             if let Ok(Ok(n)) = tokio::task::spawn_blocking({
-                let node = node.clone();
-                move || node.store().equivocations().map(|e| e.len())
+                let store = link.reads.store.clone();
+                move || store.equivocations().map(|e| e.len())
             })
             .await
             {

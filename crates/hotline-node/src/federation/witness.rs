@@ -18,9 +18,8 @@ use hotline_proto::checkpoint::{self, Cosignature};
 use hotline_proto::{Hash, tree};
 
 use super::mirror::index_refusal;
-use super::{FedError, Peer, evidence};
+use super::{FedError, Link, Peer, evidence};
 use crate::indexes::LogIndex;
-use crate::node::Node;
 use crate::store::{Advance, HashesOf, WitnessRequest};
 
 /// A witness's answer: status, content type, body.
@@ -58,7 +57,7 @@ fn conflict(size: u64) -> WitnessReply {
 /// and that time is the bound below which this node refuses the third
 /// party's entries as backdated: its backlog after a link outage would be
 /// refused for good.
-pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessReply {
+pub async fn add_checkpoint(link: &Link, caller: &str, body: &[u8]) -> WitnessReply {
     let req = match hotline_proto::witness::parse(body) {
         Ok(r) => r,
         Err(why) => return reply(400, format!("malformed add-checkpoint request: {why}\n")),
@@ -66,7 +65,7 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
     let Ok((origin, size, root)) = checkpoint::peek(&req.note) else {
         return reply(400, "malformed checkpoint\n");
     };
-    let Some(peer) = node.federation().peer_by_origin(&origin) else {
+    let Some(peer) = link.reads.peers.peer_by_origin(&origin) else {
         return reply(
             404,
             format!("unknown log {origin}: this witness does not pin it\n"),
@@ -96,17 +95,17 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
     }
     // Hold the mirror still while comparing against it.
     let _mirror = peer.mirror_lock.lock().await;
-    let store = node.store().clone();
+    let store = link.reads.store.clone();
     let mirror = peer.mirror;
     let now = crate::clock::now().as_second();
-    let witness_key = node.witness_signer();
+    let witness_key = link.signs.witness.clone();
     let p2 = peer.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<WitnessReply, FedError> {
         let have = store.size(mirror)?;
         if have < size {
             return Ok(reply(425, format!("this witness mirrors {have} entries of {origin}; push up to {size} before asking for a cosignature\n")));
         }
-        let held = tree::root(&HashesOf { store: &*store, log: mirror }, size).map_err(|e| FedError::Internal(e.to_string()))?;
+        let held = tree::root(&HashesOf { store: &*store, log: mirror }, size)?;
         if held != root {
             // A signed checkpoint that contradicts verified, signed history.
             let a = evidence::mirror_claim(&*store, mirror, size)?;
@@ -154,9 +153,9 @@ pub async fn add_checkpoint(node: &Node, caller: &str, body: &[u8]) -> WitnessRe
             }
             Advance::Refused(_) => Ok(reply(422, "the consistency proof does not verify\n")),
             Advance::Advanced => {
-                let (text, _) = checkpoint::split(&req.note).map_err(|e| FedError::Internal(e.to_string()))?;
+                let (text, _) = checkpoint::split(&req.note)?;
                 let t = u64::try_from(now).unwrap_or(0);
-                let line = checkpoint::cosign_line(&witness_key, text, t).map_err(|e| FedError::Internal(e.to_string()))?;
+                let line = checkpoint::cosign_line(&witness_key, text, t)?;
                 // Kept, with what it covers, for claims about time later.
                 store.record_cosignature(mirror, size, witness_key.name(), t, line.trim_end(), &req.note)?;
                 Ok(WitnessReply { status: 200, content_type: "text/plain; charset=utf-8", body: line })
@@ -191,7 +190,7 @@ pub enum Cosigned {
 
 /// Verifies a witness's reply lines and folds the cosignature into the stored checkpoint.
 pub fn record(
-    node: &Node,
+    link: &Link,
     peer: &Peer,
     size: u64,
     note: &[u8],
@@ -201,14 +200,16 @@ pub fn record(
     // the stored note for this size) must not stand in for it.
     let name = peer.witness_key.name();
     let others = |l: &str| !checkpoint::signed_by(l, name);
-    let with = checkpoint::filter_lines(note, others, lines)
-        .map_err(|e| FedError::Internal(e.to_string()))?;
+    let with = checkpoint::filter_lines(note, others, lines)?;
     let v = checkpoint::verify(
         &with,
-        &node.log_vkey(),
+        &link.reads.log_key,
         std::slice::from_ref(&peer.witness_key),
     )
-    .map_err(|e| FedError::Invalid(format!("cosignature from {}: {e}", peer.party)))?;
+    .map_err(|source| FedError::Cosignature {
+        party: peer.party.clone(),
+        source,
+    })?;
     let c = v
         .cosignatures
         .into_iter()
@@ -226,7 +227,7 @@ pub fn record(
                 peer.party.as_str(),
                 t,
                 crate::clock::now(),
-                node.config().max_clock_skew_secs,
+                link.settings.max_clock_skew_secs,
             )
         })
     {
@@ -236,8 +237,8 @@ pub fn record(
     let merge = |current: &[u8]| {
         checkpoint::filter_lines(current, others, lines).unwrap_or_else(|_| current.to_vec())
     };
-    node.store().add_cosignature(
-        node.log_id(),
+    link.reads.store.add_cosignature(
+        link.reads.own,
         size,
         peer.witness_key.name(),
         c.time,
