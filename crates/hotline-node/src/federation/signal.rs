@@ -17,7 +17,7 @@ use hotline_proto::name::{Office, Party};
 use serde::{Deserialize, Serialize};
 
 use super::Link;
-use crate::error::{NodeError, Result};
+use crate::error::{Corrupt, NodeError, Result};
 
 /// The largest signal accepted (an SDP offer with several media sections is
 /// a few kilobytes).
@@ -57,7 +57,7 @@ pub fn call_offices(link: &impl AsRef<Link>, id: &str) -> Result<(Office, Office
         .into_iter()
         .next()
         .ok_or_else(|| NodeError::NotFound(format!("no call request {id} is held here")))?;
-    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Internal(e.to_string()))?;
+    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Corrupt(Corrupt::Entry(e)))?;
     let h = e.header();
     if h.kind != Kind::CallRequest {
         return Err(NodeError::BadInput(format!(
@@ -65,7 +65,7 @@ pub fn call_offices(link: &impl AsRef<Link>, id: &str) -> Result<(Office, Office
             h.kind
         )));
     }
-    let requester = Office::new(&h.from).map_err(|e| NodeError::Internal(e.to_string()))?;
+    let requester = Office::new(&h.from).map_err(|e| NodeError::Corrupt(Corrupt::Name(e)))?;
     let addressee =
         h.to.clone()
             .ok_or_else(|| NodeError::Internal("a call request without an addressee".into()))?;
@@ -131,7 +131,7 @@ pub async fn send(link: &impl AsRef<Link>, s: &Signal) -> Result<()> {
     let (l, s2) = (link.clone(), s.clone());
     let (_, to) = tokio::task::spawn_blocking(move || check(&l, &s2, &l.reads.party))
         .await
-        .map_err(|e| NodeError::Internal(e.to_string()))??;
+        .map_err(NodeError::Task)??;
     let peer = link
         .reads
         .peers
@@ -143,7 +143,7 @@ pub async fn send(link: &impl AsRef<Link>, s: &Signal) -> Result<()> {
             peer.party
         ))
     })?;
-    let body = serde_json::to_vec(s).map_err(|e| NodeError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(s).map_err(NodeError::Json)?;
     let (status, _, bytes) = client
         .request(
             hyper::Method::POST,
