@@ -847,15 +847,14 @@ async fn jump(parties: &[Local], t: Timestamp) -> Result<()> {
 async fn tick(root: &Path, parties: &[Local], t: Timestamp) -> Result<()> {
     jump(parties, t).await?;
     save_clock(root)?;
-    let secs = u64::try_from(t.as_second()).unwrap_or(0);
     let started = Instant::now();
     loop {
         let mut waiting = Vec::new();
         for p in parties {
             for peer in p.node.federation().all() {
-                let done = hotline_node::bench::store(&p.node)
-                    .last_cosignature(p.node.log_id(), peer.witness_key.name())?
-                    .is_some_and(|(_, time)| time >= secs);
+                let done = hotline_node::federation::status::peer_status(&p.node, &peer)?
+                    .own_log_cosigned
+                    .is_some_and(|c| c.time.as_second() >= t.as_second());
                 if !done {
                     peer.cosign_now.notify_one();
                     waiting.push(format!("{}'s log by {}", p.node.party(), peer.party));

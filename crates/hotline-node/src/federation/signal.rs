@@ -57,7 +57,8 @@ pub fn call_offices(link: &impl AsRef<Link>, id: &str) -> Result<(Office, Office
         .into_iter()
         .next()
         .ok_or_else(|| NodeError::NotFound(format!("no call request {id} is held here")))?;
-    let e = SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Corrupt(Corrupt::Entry(e)))?;
+    let e =
+        SignedEntry::from_leaf(&leaf.leaf).map_err(|e| NodeError::Corrupt(Corrupt::Entry(e)))?;
     let h = e.header();
     if h.kind != Kind::CallRequest {
         return Err(NodeError::BadInput(format!(
