@@ -10,29 +10,18 @@ use hotline_proto::entry::{Kind, Ref, SignedEntry};
 use hotline_proto::name::{Office, Party};
 use jiff::Timestamp;
 
-use crate::error::{Corrupt, InputError, NodeError, Result};
+use crate::entries::parse_leaves;
+use crate::error::{InputError, NodeError, Result};
 use crate::federation::Federation;
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft};
 use crate::store::{LogId, Store};
 
 fn agreement_entries(store: &dyn Store, log: LogId) -> Result<Vec<(u64, SignedEntry)>> {
-    store
-        .leaves_of_kind(log, Kind::Agreement.as_str())?
-        .into_iter()
-        .map(|l| {
-            SignedEntry::from_leaf(&l.leaf)
-                .map(|e| (l.index, e))
-                .map_err(|source| {
-                    Corrupt::EntryAt {
-                        what: "agreement entry",
-                        index: l.index,
-                        source,
-                    }
-                    .into()
-                })
-        })
-        .collect()
+    parse_leaves(
+        store.leaves_of_kind(log, Kind::Agreement.as_str())?,
+        "agreement entry",
+    )
 }
 
 /// Every agreement the own log `own` and the mirrors of `peers` hold: the

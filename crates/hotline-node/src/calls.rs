@@ -10,13 +10,13 @@
 //! `refs` are the request, then the other side's record), so the two records
 //! of one call are tied together in the logs themselves.
 
-use hotline_proto::entry::{CallContent, Content, Kind, Media, SignedEntry};
+use hotline_proto::entry::{CallContent, Content, Kind, Media};
 use hotline_proto::name::Office;
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::entries::{Held, check_text};
-use crate::error::{Corrupt, NodeError, Result};
+use crate::error::{NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;
 
@@ -287,46 +287,10 @@ impl Node {
 
     /// Every call involving an office of this party, newest request first.
     pub fn calls(&self) -> Result<Vec<Call>> {
-        let mut held = Vec::new();
-        for l in self
-            .store()
-            .leaves_of_kind(self.log_id(), Kind::CallRequest.as_str())?
-        {
-            let entry = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
-            held.push(Held {
-                party: self.party().clone(),
-                index: l.index,
-                entry,
-            });
-        }
-        for peer in self.federation().all() {
-            for l in self
-                .store()
-                .leaves_of_kind(peer.mirror, Kind::CallRequest.as_str())?
-            {
-                let entry = SignedEntry::from_leaf(&l.leaf).map_err(Corrupt::Entry)?;
-                if entry
-                    .header()
-                    .to
-                    .as_ref()
-                    .is_some_and(|t| &t.party() == self.party())
-                {
-                    held.push(Held {
-                        party: peer.party.clone(),
-                        index: l.index,
-                        entry,
-                    });
-                }
-            }
-        }
-        held.sort_by(|x, y| {
-            (y.entry.header().time, &y.party, y.index).cmp(&(
-                x.entry.header().time,
-                &x.party,
-                x.index,
-            ))
-        });
-        held.iter().map(|h| self.call_of(h)).collect()
+        self.held_of_kind(Kind::CallRequest)?
+            .iter()
+            .map(|h| self.call_of(h))
+            .collect()
     }
 
     /// Requests a call from `from` (an office of this party) to `to`.

@@ -1,8 +1,9 @@
 //! Entries held here, own or mirrored, as the kinds built on them read them:
 //! the store id of a party's log, an entry by its id (`party:index`) checked
 //! for its kind, the entries that refer to one, and a sealed body opened with
-//! whichever of its two offices this node holds. Calls, statements and
-//! inquiries all read through these.
+//! whichever of its two offices this node holds, the entries of one kind
+//! both sides see. Calls, statements, inquiries and agreements all read
+//! through these.
 
 use hotline_proto::agreement;
 use hotline_proto::b64;
@@ -11,7 +12,7 @@ use hotline_proto::name::{Office, Party};
 
 use crate::error::{Corrupt, NodeError, Result};
 use crate::node::{Node, valid_lang};
-use crate::store::LogId;
+use crate::store::{LogId, StoredLeaf};
 
 /// An entry held here (own log or a verified mirror), with its place.
 pub(crate) struct Held {
@@ -43,6 +44,29 @@ impl Held {
                 .ok_or_else(|| NodeError::Internal(format!("{} has no addressee", self.id())))?;
         Ok((from, to))
     }
+}
+
+/// The entries of `leaves` with their indexes; a leaf that does not parse
+/// is corrupt, named `what` ("agreement entry") at its place in the log.
+pub(crate) fn parse_leaves(
+    leaves: Vec<StoredLeaf>,
+    what: &'static str,
+) -> Result<Vec<(u64, SignedEntry)>> {
+    leaves
+        .into_iter()
+        .map(|l| {
+            SignedEntry::from_leaf(&l.leaf)
+                .map(|e| (l.index, e))
+                .map_err(|source| {
+                    Corrupt::EntryAt {
+                        what,
+                        index: l.index,
+                        source,
+                    }
+                    .into()
+                })
+        })
+        .collect()
 }
 
 /// "a message", "an inquiry".
@@ -89,6 +113,48 @@ impl Node {
     /// The store id of a party's log: the own log or a pinned peer's mirror.
     pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
         self.link().reads.log_of(party)
+    }
+
+    /// Every entry of `kind` in the own log, and those of the peers' mirrors
+    /// addressed to an office of this party, newest first: the list of
+    /// calls and of statements both sides see.
+    pub(crate) fn held_of_kind(&self, kind: Kind) -> Result<Vec<Held>> {
+        let parse = |leaf: &[u8]| {
+            SignedEntry::from_leaf(leaf).map_err(|e| NodeError::from(Corrupt::Entry(e)))
+        };
+        let mut held = Vec::new();
+        for l in self.store().leaves_of_kind(self.log_id(), kind.as_str())? {
+            held.push(Held {
+                party: self.party().clone(),
+                index: l.index,
+                entry: parse(&l.leaf)?,
+            });
+        }
+        for peer in self.federation().all() {
+            for l in self.store().leaves_of_kind(peer.mirror, kind.as_str())? {
+                let entry = parse(&l.leaf)?;
+                if entry
+                    .header()
+                    .to
+                    .as_ref()
+                    .is_some_and(|t| &t.party() == self.party())
+                {
+                    held.push(Held {
+                        party: peer.party.clone(),
+                        index: l.index,
+                        entry,
+                    });
+                }
+            }
+        }
+        held.sort_by(|x, y| {
+            (y.entry.header().time, &y.party, y.index).cmp(&(
+                x.entry.header().time,
+                &x.party,
+                x.index,
+            ))
+        });
+        Ok(held)
     }
 
     /// The entry `id` (`party:index`) held here, which must be of `kind`;

@@ -9,10 +9,10 @@ use hotline_proto::{b64, seal};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+use crate::entries::parse_leaves;
 use crate::error::{Corrupt, NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::{Appended, Draft, SealedBody, Signer};
-use crate::store::LogId;
 
 /// Status strings.
 pub mod status {
@@ -58,29 +58,6 @@ fn due(from: Timestamp, secs: Option<u64>) -> Option<Timestamp> {
     })
 }
 
-fn parse(
-    store: &dyn crate::store::Store,
-    log: LogId,
-    leaves: Vec<crate::store::StoredLeaf>,
-) -> Result<Vec<(u64, SignedEntry)>> {
-    let _ = (store, log);
-    leaves
-        .into_iter()
-        .map(|l| {
-            SignedEntry::from_leaf(&l.leaf)
-                .map(|e| (l.index, e))
-                .map_err(|source| {
-                    Corrupt::EntryAt {
-                        what: "entry",
-                        index: l.index,
-                        source,
-                    }
-                    .into()
-                })
-        })
-        .collect()
-}
-
 impl Node {
     /// The inquiry with this id, with the entry itself.
     fn inquiry_entry(
@@ -119,18 +96,16 @@ impl Node {
         let other = self.log_of(&to.party()).ok();
         let sender_log = self.log_of(&party)?;
         let replies = match other {
-            Some(log) => parse(
-                &**self.store(),
-                log,
+            Some(log) => parse_leaves(
                 self.store().referencing(log, party.as_str(), index)?,
+                "entry",
             )?,
             None => vec![],
         };
-        let own_refs = parse(
-            &**self.store(),
-            sender_log,
+        let own_refs = parse_leaves(
             self.store()
                 .referencing(sender_log, party.as_str(), index)?,
+            "entry",
         )?;
         let by_to = |r: &SignedEntry| r.header().from == to.as_str();
         let delivered = replies

@@ -6,12 +6,12 @@
 //! text and that both sides signed it, while the contents stay sealed in the
 //! logs.
 
-use hotline_proto::entry::{Content, Kind, SignedEntry, text_digest};
+use hotline_proto::entry::{Content, Kind, text_digest};
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::entries::{Held, check_text};
-use crate::error::{Corrupt, NodeError, Result};
+use crate::error::{NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;
 
@@ -132,47 +132,9 @@ impl Node {
 
     /// Every statement this party proposed or was asked to endorse, newest first.
     pub fn statements(&self) -> Result<Vec<Statement>> {
-        let parse = |leaf: &[u8]| {
-            SignedEntry::from_leaf(leaf).map_err(|e| NodeError::from(Corrupt::Entry(e)))
-        };
-        let mut held = Vec::new();
-        for l in self
-            .store()
-            .leaves_of_kind(self.log_id(), Kind::Statement.as_str())?
-        {
-            held.push(Held {
-                party: self.party().clone(),
-                index: l.index,
-                entry: parse(&l.leaf)?,
-            });
-        }
-        for peer in self.federation().all() {
-            for l in self
-                .store()
-                .leaves_of_kind(peer.mirror, Kind::Statement.as_str())?
-            {
-                let entry = parse(&l.leaf)?;
-                if entry
-                    .header()
-                    .to
-                    .as_ref()
-                    .is_some_and(|t| &t.party() == self.party())
-                {
-                    held.push(Held {
-                        party: peer.party.clone(),
-                        index: l.index,
-                        entry,
-                    });
-                }
-            }
-        }
-        held.sort_by(|x, y| {
-            (y.entry.header().time, &y.party, y.index).cmp(&(
-                x.entry.header().time,
-                &x.party,
-                x.index,
-            ))
-        });
-        held.iter().map(|s| self.statement_of(s)).collect()
+        self.held_of_kind(Kind::Statement)?
+            .iter()
+            .map(|s| self.statement_of(s))
+            .collect()
     }
 }
