@@ -243,22 +243,15 @@ mod tests {
     use super::*;
 
     fn header(body: Option<BodyCommitment>) -> Header {
-        Header {
-            v: 1,
-            log: Party::new("us").unwrap(),
-            kind: Kind::Message,
-            from: "us/fbi".into(),
-            to: Some(Office::new("ru/fsb").unwrap()),
-            agreement: None,
-            time: "2025-01-01T00:00:00Z".parse().unwrap(),
-            refs: vec![],
-            prev: None,
-            body,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+        let mut h = Header::new(
+            Party::new("us").unwrap(),
+            Kind::Message,
+            "us/fbi",
+            Some(Office::new("ru/fsb").unwrap()),
+            "2025-01-01T00:00:00Z".parse().unwrap(),
+        );
+        h.body = body;
+        h
     }
 
     /// Seals `text` to ru/fsb, committing to `committed`.

@@ -198,7 +198,7 @@ impl LogIndex {
 pub(crate) mod tests {
     #[allow(unused_imports)]
     use crate::store::{EntryQueries as _, EvidenceStore as _, IndexStore as _, LogStore as _};
-    use hotline_proto::entry::{HEADER_VERSION, Header, Kind};
+    use hotline_proto::entry::{Header, Kind};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
     use hotline_proto::name::Party;
 
@@ -209,26 +209,19 @@ pub(crate) mod tests {
     /// A receipt of `us`'s log referring to `ru:refd`, signed by the party
     /// (the test entry of the index, proofs and mirror tests).
     pub(crate) fn receipt(key: &NoteKey, refd: u64, time: &str) -> SignedEntry {
-        let h = Header {
-            v: HEADER_VERSION,
-            log: Party::new("us").unwrap(),
-            kind: Kind::Receipt,
-            from: "us".into(),
-            to: None,
-            agreement: None,
-            time: time.parse().unwrap(),
-            refs: vec![hotline_proto::entry::Ref {
-                log: Party::new("ru").unwrap(),
-                index: refd,
-                leaf_hash: hotline_proto::b64::encode([9u8; 32]),
-            }],
-            prev: None,
-            body: None,
-            key: None,
-            status: Some("delivered".into()),
-            terms: None,
-            digest: None,
-        };
+        let mut h = Header::new(
+            Party::new("us").unwrap(),
+            Kind::Receipt,
+            "us",
+            None,
+            time.parse().unwrap(),
+        );
+        h.refs = vec![hotline_proto::entry::Ref {
+            log: Party::new("ru").unwrap(),
+            index: refd,
+            leaf_hash: hotline_proto::b64::encode([9u8; 32]),
+        }];
+        h.status = Some("delivered".into());
         SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
     }
 
@@ -240,6 +233,33 @@ pub(crate) mod tests {
         (tmp, store, log, key)
     }
 
+    /// Appends `entries` at `size` with exactly `rows` as their index rows
+    /// (none, as an older node wrote them, when `rows` is `None`).
+    fn append_rows(
+        store: &SqliteStore,
+        log: LogId,
+        size: u64,
+        entries: &[SignedEntry],
+        rows: Option<&[IndexRow]>,
+    ) -> crate::store::Result<()> {
+        let leaves: Vec<NewLeaf> = entries
+            .iter()
+            .map(|e| NewLeaf::from_entry(e, None))
+            .collect();
+        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
+        let (pending, _) = extend_tree(store, log, size, &hashes)?;
+        store.append(&AppendBatch {
+            log,
+            first: size,
+            leaves: &leaves,
+            first_hash: hotline_proto::tree::stored_hash_count(size),
+            hashes: &pending,
+            checkpoint: None,
+            now: 0,
+            index: rows,
+        })
+    }
+
     /// Appends `entries` at the log's end, with their index rows from `ix`
     /// (or unindexed, as an older node wrote them, when `ix` is `None`).
     fn append(
@@ -249,12 +269,6 @@ pub(crate) mod tests {
         ix: Option<&mut LogIndex>,
     ) -> crate::store::Result<Staged> {
         let size = store.size(log)?;
-        let leaves: Vec<NewLeaf> = entries
-            .iter()
-            .map(|e| NewLeaf::from_entry(e, None))
-            .collect();
-        let hashes: Vec<Hash> = leaves.iter().map(|l| l.leaf_hash).collect();
-        let (pending, _) = extend_tree(store, log, size, &hashes)?;
         let mut staged = Staged::default();
         let rows = ix.map(|ix| {
             for (i, e) in entries.iter().enumerate() {
@@ -262,16 +276,7 @@ pub(crate) mod tests {
             }
             staged.rows.clone()
         });
-        store.append(&AppendBatch {
-            log,
-            first: size,
-            leaves: &leaves,
-            first_hash: hotline_proto::tree::stored_hash_count(size),
-            hashes: &pending,
-            checkpoint: None,
-            now: 0,
-            index: rows.as_deref(),
-        })?;
+        append_rows(store, log, size, entries, rows.as_deref())?;
         Ok(staged)
     }
 
@@ -341,9 +346,6 @@ pub(crate) mod tests {
         let b = receipt(&key, 2, "2026-01-01T00:00:01Z");
         let new_id;
         let staged = {
-            let size = 1;
-            let leaves = vec![NewLeaf::from_entry(&b, None)];
-            let (pending, _) = extend_tree(&store, log, size, &[b.leaf_hash()]).unwrap();
             let mut staged = Staged::default();
             ix.apply_entry(1, &b, &mut staged);
             new_id = ix.key_id("ref/ru/2").unwrap();
@@ -352,16 +354,7 @@ pub(crate) mod tests {
                 index: 7,
                 ..rows[0]
             });
-            let err = store.append(&AppendBatch {
-                log,
-                first: size,
-                leaves: &leaves,
-                first_hash: hotline_proto::tree::stored_hash_count(size),
-                hashes: &pending,
-                checkpoint: None,
-                now: 0,
-                index: Some(&rows),
-            });
+            let err = append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&rows));
             let err = err.expect_err("a row outside the batch must be refused");
             assert!(err.to_string().contains("entry 7"), "{err}");
             staged
@@ -396,28 +389,6 @@ pub(crate) mod tests {
         assert_eq!(store.size(log).unwrap(), 1, "nothing of the batch stored");
     }
 
-    /// Appends `e` at `size` with exactly `rows` as its index rows.
-    fn append_rows(
-        store: &SqliteStore,
-        log: LogId,
-        size: u64,
-        e: &SignedEntry,
-        rows: &[IndexRow],
-    ) -> crate::store::Result<()> {
-        let leaves = vec![NewLeaf::from_entry(e, None)];
-        let (pending, _) = extend_tree(store, log, size, &[e.leaf_hash()])?;
-        store.append(&AppendBatch {
-            log,
-            first: size,
-            leaves: &leaves,
-            first_hash: hotline_proto::tree::stored_hash_count(size),
-            hashes: &pending,
-            checkpoint: None,
-            now: 0,
-            index: Some(rows),
-        })
-    }
-
     #[test]
     fn rows_must_name_each_key_by_the_id_the_store_gave_it() {
         let (_t, store, log, key) = store();
@@ -434,18 +405,18 @@ pub(crate) mod tests {
         assert_eq!(rows[1].key, 2, "ru:2 is the next key");
         // A new key that skips an id, and a key under the id of another.
         let skips = [rows[0], IndexRow { key: 3, ..rows[1] }];
-        let err = append_rows(&store, log, 1, &b, &skips).unwrap_err();
+        let err = append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&skips)).unwrap_err();
         assert!(
             err.to_string().contains("a new key takes the next id"),
             "{err}"
         );
         let borrows = [IndexRow { key: 1, ..rows[0] }, rows[1]];
-        let err = append_rows(&store, log, 1, &b, &borrows).unwrap_err();
+        let err = append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&borrows)).unwrap_err();
         assert!(err.to_string().contains("the hash of another key"), "{err}");
         assert_eq!(store.size(log).unwrap(), 1, "nothing of either stored");
         assert_eq!(store.index_states(log).unwrap(), before);
         // The rows the index made are accepted.
-        append_rows(&store, log, 1, &b, &rows).unwrap();
+        append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&rows)).unwrap();
         let mut loaded = LogIndex::load(&store, log).unwrap();
         assert_eq!(loaded.key_id("ref/ru/2"), Some(2));
         assert_eq!(loaded.root(), fresh(&[a, b]));

@@ -13,7 +13,7 @@ use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
 use hotline_node::store::{AppendBatch, NewLeaf, extend_tree};
 use hotline_proto::Hash;
-use hotline_proto::entry::{HEADER_VERSION, Header, Kind, Ref, SignedEntry};
+use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
 use hotline_proto::name::Party;
 
@@ -23,26 +23,19 @@ const BATCH: usize = 50;
 /// Receipt `i` of `us`'s log, referring to `ru:i` (a key new to the index)
 /// on the one receipt channel (a key every entry updates).
 fn receipt(key: &NoteKey, i: u64) -> SignedEntry {
-    let h = Header {
-        v: HEADER_VERSION,
-        log: Party::new("us").unwrap(),
-        kind: Kind::Receipt,
-        from: "us".into(),
-        to: None,
-        agreement: None,
-        time: jiff::Timestamp::from_second(1_700_000_000 + i as i64).unwrap(),
-        refs: vec![Ref {
-            log: Party::new("ru").unwrap(),
-            index: i,
-            leaf_hash: hotline_proto::b64::encode([7u8; 32]),
-        }],
-        prev: None,
-        body: None,
-        key: None,
-        status: Some("delivered".into()),
-        terms: None,
-        digest: None,
-    };
+    let mut h = Header::new(
+        Party::new("us").unwrap(),
+        Kind::Receipt,
+        "us",
+        None,
+        jiff::Timestamp::from_second(1_700_000_000 + i as i64).unwrap(),
+    );
+    h.refs = vec![Ref {
+        log: Party::new("ru").unwrap(),
+        index: i,
+        leaf_hash: hotline_proto::b64::encode([7u8; 32]),
+    }];
+    h.status = Some("delivered".into());
     SignedEntry::sign(h, |m| key.sign_raw(m)).unwrap()
 }
 

@@ -84,7 +84,7 @@ pub fn key_history(
 
 #[cfg(test)]
 mod tests {
-    use hotline_proto::entry::{HEADER_VERSION, Header, KeyAction, KeyAnnouncement, Kind};
+    use hotline_proto::entry::{Header, KeyAction, KeyAnnouncement, Kind};
     use hotline_proto::keys::{OfficeKeys, os_rng};
     use hotline_proto::name::{Office, Party};
 
@@ -92,22 +92,13 @@ mod tests {
     use crate::error::NodeError;
 
     fn header(kind: Kind, from: &str, i: u64) -> Header {
-        Header {
-            v: HEADER_VERSION,
-            log: Party::new("us").unwrap(),
+        Header::new(
+            Party::new("us").unwrap(),
             kind,
-            from: from.into(),
-            to: None,
-            agreement: None,
-            time: jiff::Timestamp::from_second(1_600_000_000 + i as i64).unwrap(),
-            refs: vec![],
-            prev: None,
-            body: None,
-            key: None,
-            status: None,
-            terms: None,
-            digest: None,
-        }
+            from,
+            None,
+            jiff::Timestamp::from_second(1_600_000_000 + i as i64).unwrap(),
+        )
     }
 
     /// A log of `key` entries as `hotline prove entry` reads them: each
