@@ -411,7 +411,8 @@ pub(crate) mod tests {
             "{err}"
         );
         let borrows = [IndexRow { key: 1, ..rows[0] }, rows[1]];
-        let err = append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&borrows)).unwrap_err();
+        let err =
+            append_rows(&store, log, 1, std::slice::from_ref(&b), Some(&borrows)).unwrap_err();
         assert!(err.to_string().contains("the hash of another key"), "{err}");
         assert_eq!(store.size(log).unwrap(), 1, "nothing of either stored");
         assert_eq!(store.index_states(log).unwrap(), before);

@@ -25,9 +25,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
 use rustls::server::NoServerSessionStorage;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
@@ -40,6 +38,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 use tracing::{debug, warn};
 
+use super::http1::{serve_until_stopped, until_true};
 use super::identity::provider;
 use super::{ALPN_HTTP11, TlsError, cert_pin};
 use crate::dir::{write_atomic, write_secret};
@@ -252,7 +251,7 @@ pub async fn serve_https(
     loop {
         tokio::select! {
             biased;
-            () = stopped(&mut stop) => break,
+            () = until_true(&mut stop) => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             accepted = listener.accept() => {
                 let (tcp, remote) = match accepted {
@@ -310,28 +309,8 @@ async fn connection(
             })
         }
     });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(IDLE_TIMEOUT)
-        .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(tls), service);
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        r = conn.as_mut() => r,
-        () = stopped(&mut stop) => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
+    let result = serve_until_stopped(tls, service, IDLE_TIMEOUT, &mut stop).await;
     if let Err(error) = result {
         debug!(%remote, %error, "HTTPS connection ended with an error");
-    }
-}
-
-/// Resolves when `stop` turns (or is) true; never if its sender is gone.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    if stop.wait_for(|v| *v).await.is_err() {
-        std::future::pending::<()>().await;
     }
 }

@@ -23,6 +23,8 @@
 //! - [`server`]: [`serve_peers`], the peer listener, which tells each request
 //!   which party sent it ([`PeerParty`]).
 //! - [`client`]: [`PeerClient`], a keep-alive client to one peer.
+//! - `http1`: one HTTP/1.1 connection served until its client leaves or
+//!   the node stops, on the API's listener and on the peer link alike.
 //!
 //! Only TLS 1.3 is offered, and session resumption is off on both sides, so
 //! every connection runs the full handshake and so the pin check: a pin
@@ -39,6 +41,7 @@ use sha2::{Digest, Sha256};
 
 pub mod client;
 pub mod handshakes;
+mod http1;
 pub mod https;
 pub mod identity;
 pub mod pinned;

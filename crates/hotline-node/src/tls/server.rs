@@ -14,9 +14,7 @@ use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse as _;
 use axum::{Json, Router};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::metrics::counter::Counter;
 use rustls::ServerConfig;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -26,6 +24,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 use tracing::{debug, warn};
 
+use super::http1::serve_until_stopped;
 use super::{PinSet, causes, cert_pin, find_rustls_error};
 
 /// A client that has not finished its handshake by then is dropped, so that
@@ -352,20 +351,7 @@ impl Conn {
                 })
             }
         });
-        let mut builder = http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(IDLE_TIMEOUT)
-            .keep_alive(true);
-        let conn = builder.serve_connection(TokioIo::new(tls), service);
-        tokio::pin!(conn);
-        let result = tokio::select! {
-            r = conn.as_mut() => r,
-            () = until_true(&mut self.stop) => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        };
+        let result = serve_until_stopped(tls, service, IDLE_TIMEOUT, &mut self.stop).await;
         if let Err(error) = result {
             debug!(%remote, %error, "peer connection ended with an error");
         }
@@ -404,13 +390,6 @@ async fn linger(mut tcp: TcpStream) {
 /// Resolves when `open` turns (or is) `false`; never if its sender is gone.
 async fn until_closed(mut open: watch::Receiver<bool>) {
     if open.wait_for(|open| !*open).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
-/// Resolves when `flag` turns (or is) `true`; never if its sender is gone.
-async fn until_true(flag: &mut watch::Receiver<bool>) {
-    if flag.wait_for(|v| *v).await.is_err() {
         std::future::pending::<()>().await;
     }
 }
