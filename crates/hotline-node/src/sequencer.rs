@@ -214,29 +214,13 @@ impl Sequencer {
 
     /// Appends one entry; resolves once it is durable.
     pub async fn append(&self, draft: Draft) -> Result<Appended, AppendError> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job {
-                draft,
-                reply,
-                chain: None,
-            })
-            .map_err(|_| AppendError::Stopped)?;
-        rx.await.map_err(|_| AppendError::Stopped)?
+        self.submit(draft).await.map_err(|_| AppendError::Stopped)?
     }
 
     /// Hands an entry to the sequencer now and returns where its result will
     /// arrive: entries submitted one after another are appended in that order.
     pub fn submit(&self, draft: Draft) -> oneshot::Receiver<Result<Appended, AppendError>> {
-        let (reply, rx) = oneshot::channel();
-        // If the sequencer has stopped, the job (and its reply) is dropped and
-        // the receiver reports that.
-        let _ = self.tx.send(Job {
-            draft,
-            reply,
-            chain: None,
-        });
-        rx
+        self.send(draft, None)
     }
 
     /// Hands `drafts` to the sequencer as a chain: appended in order, and
@@ -251,29 +235,32 @@ impl Sequencer {
         let broken: Broken = Arc::default();
         drafts
             .into_iter()
-            .map(|draft| {
-                let (reply, rx) = oneshot::channel();
-                let _ = self.tx.send(Job {
-                    draft,
-                    reply,
-                    chain: Some(broken.clone()),
-                });
-                rx
-            })
+            .map(|draft| self.send(draft, Some(broken.clone())))
             .collect()
     }
 
     /// Appends one entry from a thread that is not async.
     pub fn append_blocking(&self, draft: Draft) -> Result<Appended, AppendError> {
+        self.submit(draft)
+            .blocking_recv()
+            .map_err(|_| AppendError::Stopped)?
+    }
+
+    /// Queues `draft` for the sequencer thread. If that thread has stopped,
+    /// the job (and its reply) is dropped and the receiver reports that,
+    /// which every caller reads as [`AppendError::Stopped`].
+    fn send(
+        &self,
+        draft: Draft,
+        chain: Option<Broken>,
+    ) -> oneshot::Receiver<Result<Appended, AppendError>> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job {
-                draft,
-                reply,
-                chain: None,
-            })
-            .map_err(|_| AppendError::Stopped)?;
-        rx.blocking_recv().map_err(|_| AppendError::Stopped)?
+        let _ = self.tx.send(Job {
+            draft,
+            reply,
+            chain,
+        });
+        rx
     }
 }
 
@@ -626,32 +613,41 @@ mod tests {
         signer: Signer,
     }
 
-    fn fixture() -> Fixture {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = NodeDir::new(tmp.path());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
-        let log = store.log_id("hotline/us", "us").unwrap();
-        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
-        let party = Party::new("us").unwrap();
-        let offices = OwnOffices::load(&dir, &*store, log).unwrap();
+    /// The sequencer of `us`'s log `log` on `store`, signing with `key`,
+    /// its offices read from the node directory at `dir`.
+    fn start(
+        store: Arc<dyn Store>,
+        log: LogId,
+        dir: &std::path::Path,
+        key: &Arc<NoteKey>,
+    ) -> Sequencer {
+        let offices = OwnOffices::load(&NodeDir::new(dir), &*store, log).unwrap();
         let (sizes, _) = tokio::sync::watch::channel(0);
-        let seq = Sequencer::start(
-            store.clone(),
+        Sequencer::start(
+            store,
             log,
-            party.clone(),
+            Party::new("us").unwrap(),
             key.clone(),
             offices,
             Arc::new(Metrics::new()),
             sizes,
             SKEW,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    fn fixture() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&tmp.path().join("t.db")).unwrap());
+        let log = store.log_id("hotline/us", "us").unwrap();
+        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
+        let seq = start(store.clone(), log, tmp.path(), &key);
         Fixture {
             _tmp: tmp,
             store,
             log,
             seq,
-            signer: Signer::Party(key, party),
+            signer: Signer::Party(key, Party::new("us").unwrap()),
         }
     }
 
@@ -781,20 +777,7 @@ mod tests {
             index: None,
         })
         .unwrap();
-        let dir = NodeDir::new(tmp.path());
-        let offices = OwnOffices::load(&dir, &*old, log).unwrap();
-        let (sizes, _) = tokio::sync::watch::channel(0);
-        let _seq = Sequencer::start(
-            old.clone(),
-            log,
-            Party::new("us").unwrap(),
-            key.clone(),
-            offices,
-            Arc::new(Metrics::new()),
-            sizes,
-            SKEW,
-        )
-        .unwrap();
+        let _seq = start(old.clone(), log, tmp.path(), &key);
         assert_eq!(old.index_states(log).unwrap().0, size, "indexed at start");
         let (at, note) = old.latest_checkpoint(log).unwrap().unwrap();
         assert_eq!(at, size);
@@ -811,20 +794,26 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dyn_store: Arc<dyn Store> = store.clone();
         let log = dyn_store.log_id("hotline/us", "us").unwrap();
-        let offices = OwnOffices::load(&NodeDir::new(tmp.path()), &*dyn_store, log).unwrap();
-        let (sizes, _) = tokio::sync::watch::channel(0);
-        let seq = Sequencer::start(
-            dyn_store,
-            log,
-            Party::new("us").unwrap(),
-            key.clone(),
-            offices,
-            Arc::new(Metrics::new()),
-            sizes,
-            SKEW,
-        )
-        .unwrap();
+        let seq = start(dyn_store, log, tmp.path(), key);
         (log, seq)
+    }
+
+    /// A sequencer over a new in-memory store with one receipt appended,
+    /// the store set to fail at `step` in the next append.
+    fn on_memory_failing_at(
+        step: crate::store::memory::Step,
+    ) -> (
+        Arc<crate::store::memory::MemoryStore>,
+        Arc<NoteKey>,
+        LogId,
+        Sequencer,
+    ) {
+        let store = Arc::new(crate::store::memory::MemoryStore::new());
+        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
+        let (log, seq) = on_memory(&store, &key);
+        seq.append_blocking(receipt(&key, 1)).unwrap();
+        store.fail_on(step, 1);
+        (store, key, log, seq)
     }
 
     fn receipt(key: &Arc<NoteKey>, n: u64) -> Draft {
@@ -861,12 +850,7 @@ mod tests {
 
     #[test]
     fn a_failed_commit_writes_nothing_and_the_next_append_succeeds() {
-        use crate::store::memory::{MemoryStore, Step};
-        let store = Arc::new(MemoryStore::new());
-        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
-        let (log, seq) = on_memory(&store, &key);
-        seq.append_blocking(receipt(&key, 1)).unwrap();
-        store.fail_on(Step::AppendCommit, 1);
+        let (store, key, log, seq) = on_memory_failing_at(crate::store::memory::Step::AppendCommit);
         assert!(
             seq.append_blocking(receipt(&key, 2)).is_err(),
             "the commit must fail"
@@ -881,12 +865,7 @@ mod tests {
 
     #[test]
     fn a_crash_between_leaves_and_index_rows_recovers_when_reopened() {
-        use crate::store::memory::{MemoryStore, Step};
-        let store = Arc::new(MemoryStore::new());
-        let key = Arc::new(NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap());
-        let (log, seq) = on_memory(&store, &key);
-        seq.append_blocking(receipt(&key, 1)).unwrap();
-        store.fail_on(Step::AppendIndex, 1);
+        let (store, key, log, seq) = on_memory_failing_at(crate::store::memory::Step::AppendIndex);
         assert!(
             seq.append_blocking(receipt(&key, 2)).is_err(),
             "the process dies"
