@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::deadline::{Deadline, Receiver, Response, assess};
 use super::delivery::{Receipt, ReceiptStatus, receipt_of};
 use super::history::{LogEvidence, LogJson, ProvedLog, check_log};
-use super::roles::{Role, cosigners, index_basis};
+use super::roles::{Role, Seen, cosigners, index_basis};
 use super::{
     ANSWERED_V2, check_agreement, describe, describe_agreement, from_slice, id, mismatch,
     reference, refers_to, to_json, within,
@@ -161,19 +161,7 @@ pub(crate) fn gather(
             answer,
             observed: None,
         };
-        // A tree of R's log holding it, cosigned by S's witness or a neutral one.
-        for c in early.iter().filter(|c| c.role != Role::Own) {
-            resp.observe(
-                c.at,
-                format!(
-                    "{} cosigned {}'s tree of size {} holding it",
-                    c.describe(),
-                    r.party(),
-                    r.checkpoint.size
-                ),
-                c.role == Role::Neutral,
-            );
-        }
+        observe_trees(&mut resp, &early, r.party(), r.checkpoint.size);
         let rkey = index::ref_key(r.party(), *j);
         // Required even when it is empty: "S shows no receipt of it" is
         // said only on S's complete run, never on one left out.
@@ -205,6 +193,22 @@ pub(crate) fn gather(
     Ok(t)
 }
 
+/// Takes in, as S's observations of `resp`, the cosignatures `seen` of R's
+/// tree of `size` holding it: S's witness's and neutral ones, never R's own
+/// witness's (R's word does not observe for S).
+fn observe_trees(resp: &mut Response, seen: &[Seen], r_party: &str, size: u64) {
+    for c in seen.iter().filter(|c| c.role != Role::Own) {
+        resp.observe(
+            c.at,
+            format!(
+                "{} cosigned {r_party}'s tree of size {size} holding it",
+                c.describe()
+            ),
+            c.role == Role::Neutral,
+        );
+    }
+}
+
 /// Takes in `seen` proofs: a response of some thread under an earlier tree
 /// of R's log, cosigned by S's witness or a neutral one.
 pub(crate) fn apply_seen(
@@ -228,21 +232,7 @@ pub(crate) fn apply_seen(
                     mismatch(format!("{rid} is no ack or answer of this bundle")),
                 )
             })?;
-        for c in cosigners(&cp, s_party)
-            .iter()
-            .filter(|c| c.role != Role::Own)
-        {
-            resp.observe(
-                c.at,
-                format!(
-                    "{} cosigned {}'s tree of size {} holding it",
-                    c.describe(),
-                    r.party(),
-                    cp.size
-                ),
-                c.role == Role::Neutral,
-            );
-        }
+        observe_trees(resp, &cosigners(&cp, s_party), r.party(), cp.size);
     }
     Ok(())
 }
