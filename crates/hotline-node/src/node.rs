@@ -90,6 +90,21 @@ pub struct InitOptions {
     pub console: toml::Table,
 }
 
+impl InitOptions {
+    /// A party whose API listens on a free port of the loopback address,
+    /// with the default origin, no more certificate names and `console` as
+    /// its `[console]` section: the node the tests set up.
+    pub fn local(party: Party, console: toml::Table) -> Self {
+        Self {
+            party,
+            origin: None,
+            listen: "127.0.0.1:0".into(),
+            api_names: vec![],
+            console,
+        }
+    }
+}
+
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> NodeError {
     move |source| NodeError::File { what, source }
 }

@@ -202,13 +202,7 @@ mod tests {
         let dir = NodeDir::new(tmp.path().join("us"));
         Node::init(
             &dir,
-            InitOptions {
-                party: Party::new("us").unwrap(),
-                origin: None,
-                listen: "127.0.0.1:0".into(),
-                api_names: vec![],
-                console: Default::default(),
-            },
+            InitOptions::local(Party::new("us").unwrap(), Default::default()),
         )
         .unwrap();
         let node = Node::open(&dir).unwrap();

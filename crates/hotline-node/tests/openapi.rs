@@ -361,13 +361,7 @@ async fn routes_match_the_live_router() {
     let dir = NodeDir::new(tmp.path().join("node"));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new("us").unwrap(),
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: Default::default(),
-        },
+        InitOptions::local(Party::new("us").unwrap(), Default::default()),
     )
     .unwrap();
     let router = app(Node::open(&dir).unwrap(), TOKEN);
