@@ -495,6 +495,28 @@ impl Node {
         d
     }
 
+    /// Appends the `key` entry (`action`) of new office keys `keys`, written
+    /// to `path`. They are held from before the append, so that entries
+    /// after it are signed with them; if the append fails they are let go
+    /// and `path` removed, as if they were never made.
+    async fn announce(
+        &self,
+        action: KeyAction,
+        keys: &Arc<OfficeKeys>,
+        path: &std::path::Path,
+    ) -> Result<Appended> {
+        self.inner.offices.hold(keys.clone());
+        self.inner
+            .seq
+            .append(self.key_draft(action, keys.public()))
+            .await
+            .map_err(|e| {
+                self.inner.offices.unhold(keys);
+                let _ = std::fs::remove_file(path);
+                NodeError::from(e)
+            })
+    }
+
     /// Creates an office: keys on disk (0600), then a `key` entry announcing them.
     pub async fn add_office(&self, office: Office) -> Result<Appended> {
         self.own_office(&office)?;
@@ -522,20 +544,7 @@ impl Node {
                 .into()
             }
         })?;
-        self.inner.offices.hold(keys.clone());
-        match self
-            .inner
-            .seq
-            .append(self.key_draft(KeyAction::Announce, keys.public()))
-            .await
-        {
-            Ok(a) => Ok(a),
-            Err(e) => {
-                self.inner.offices.unhold(&keys);
-                let _ = std::fs::remove_file(&path);
-                Err(e.into())
-            }
-        }
+        self.announce(KeyAction::Announce, &keys, &path).await
     }
 
     /// Gives an office new keys: the old secret keys go to
@@ -561,30 +570,16 @@ impl Node {
             what: "writing the new office key",
             source,
         })?;
-        self.inner.offices.hold(new.clone());
-        match self
-            .inner
-            .seq
-            .append(self.key_draft(KeyAction::Rotate, new.public()))
-            .await
-        {
-            Ok(a) => {
-                // The log names the new key now; a crash before this rename
-                // is finished at the next start (`OwnOffices::load`).
-                std::fs::rename(&pending, current_path(dir, &office)).map_err(|source| {
-                    OfficeError::Install {
-                        index: a.index,
-                        source,
-                    }
-                })?;
-                Ok(a)
+        let a = self.announce(KeyAction::Rotate, &new, &pending).await?;
+        // The log names the new key now; a crash before this rename is
+        // finished at the next start (`OwnOffices::load`).
+        std::fs::rename(&pending, current_path(dir, &office)).map_err(|source| {
+            OfficeError::Install {
+                index: a.index,
+                source,
             }
-            Err(e) => {
-                self.inner.offices.unhold(&new);
-                let _ = std::fs::remove_file(&pending);
-                Err(e.into())
-            }
-        }
+        })?;
+        Ok(a)
     }
 
     /// Revokes an office: a `key` entry (action `revoke`) after which the

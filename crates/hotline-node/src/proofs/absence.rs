@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::ProofSource;
 use super::checkpoints::Want;
-use super::evidence::parse_all;
+use super::evidence::{last_before, parse_all};
 use crate::error::{NodeError, Result};
 
 impl ProofSource {
@@ -70,13 +70,7 @@ impl ProofSource {
         let cp = self.checkpoint_for(party, 0, Want::DatedAfter(until))?;
         let all = self.run_entries(&cp, &key)?;
         let parsed = parse_all(&all)?;
-        // From the last entry dated before the window: dates never go
-        // backwards, so every earlier one is before it too.
-        let first = parsed
-            .iter()
-            .rposition(|(_, e)| e.header().time < since)
-            .unwrap_or(0);
-        let run = self.keyed_run_of(&cp, &key, &all, first as u64)?;
+        let run = self.keyed_run_of(&cp, &key, &all, last_before(&parsed, since))?;
         self.checked(absence_bundle(&claim, &self.log_evidence(&cp)?, &run))
     }
 }

@@ -137,6 +137,16 @@ pub fn state_after(all: &[(u64, Vec<u8>)], n: usize) -> KeyState {
         })
 }
 
+/// Where a run disclosed for a window from `since` starts: at its last
+/// entry dated before `since` (dates never go backwards, so every earlier
+/// one is before it too), or at its first.
+pub fn last_before(parsed: &[(u64, SignedEntry)], since: jiff::Timestamp) -> u64 {
+    parsed
+        .iter()
+        .rposition(|(_, e)| e.header().time < since)
+        .unwrap_or(0) as u64
+}
+
 /// The entries of a run, parsed.
 pub fn parse_all(all: &[(u64, Vec<u8>)]) -> Result<Vec<(u64, SignedEntry)>> {
     all.iter()

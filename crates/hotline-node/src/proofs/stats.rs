@@ -10,7 +10,7 @@ use hotline_proto::name::Office;
 
 use super::ProofSource;
 use super::checkpoints::Want;
-use super::evidence::parse_all;
+use super::evidence::{last_before, parse_all};
 use crate::error::{NodeError, Result};
 
 impl ProofSource {
@@ -54,10 +54,7 @@ impl ProofSource {
         let s = self.checkpoint_for(&sp, s_need, Want::DatedAfter(end))?;
         let all = self.run_entries(&s, &key)?;
         let parsed = parse_all(&all)?;
-        let first = parsed
-            .iter()
-            .rposition(|(_, e)| e.header().time < start)
-            .unwrap_or(0);
+        let first = last_before(&parsed, start);
         let month_of: Vec<u64> = parsed
             .iter()
             .filter(|(_, e)| {
@@ -109,7 +106,7 @@ impl ProofSource {
             replies.push(run);
         }
         let runs = StatsRuns {
-            inquiries: self.keyed_run_of(&s, &key, &all, first as u64)?,
+            inquiries: self.keyed_run_of(&s, &key, &all, first)?,
             replies,
             receipts: self.receipts_runs(&s, &rp, &responses)?,
             seen,
