@@ -46,10 +46,10 @@ use hotline_proto::name::Party;
 use hotline_proto::{Hash, b64, seal, tree};
 use jiff::{SignedDuration, Timestamp};
 
-use super::FedError;
 use super::evidence;
 use super::receipts::receipted;
 use super::wire::{MAX_PUSH_ENTRIES, Push, PushAck};
+use super::{FedError, held_entry};
 use crate::indexes::{LogIndex, Staged};
 use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 
@@ -58,11 +58,7 @@ use crate::store::{AppendBatch, LogId, NewLeaf, Overlay, Store, extend_tree};
 pub fn load_keys(store: &dyn Store, log: LogId) -> Result<KeyLog, FedError> {
     let mut keys = KeyLog::new();
     for l in store.key_leaves(log)? {
-        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
-            what: "mirror entry",
-            index: l.index,
-            source,
-        })?;
+        let e = held_entry(&l, "mirror entry")?;
         keys.learn(l.index, &e);
     }
     Ok(keys)

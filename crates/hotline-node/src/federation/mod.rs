@@ -223,6 +223,19 @@ pub struct Peer {
     paced_until: Mutex<Option<Timestamp>>,
 }
 
+/// The entry of leaf `l`, which this node holds: one that does not read
+/// back is [`FedError::HeldEntry`], named `what` ("own entry", "mirror entry").
+pub(crate) fn held_entry(
+    l: &crate::store::StoredLeaf,
+    what: &'static str,
+) -> Result<hotline_proto::entry::SignedEntry, FedError> {
+    hotline_proto::entry::SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
+        what,
+        index: l.index,
+        source,
+    })
+}
+
 impl Peer {
     /// Builds the record of a pinned peer.
     pub fn new(

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use hotline_proto::entry::SignedEntry;
 use hotline_proto::{b64, checkpoint, tree};
 
 use super::receipts::receipted;
@@ -25,7 +24,7 @@ use super::wire::{
     MAX_PUSH_BYTES, MAX_PUSH_ENTRIES, Push, PushAck, PushEntry, PushPaced, TLOG_SIZE,
 };
 use super::witness::{self, Cosigned};
-use super::{FedError, Link, Peer};
+use super::{FedError, Link, Peer, held_entry};
 use crate::store::HashesOf;
 
 /// Entries per push.
@@ -55,11 +54,7 @@ fn next_push(link: &Link, peer: &Peer, from: u64, cap: Option<u64>) -> Result<Pu
     )?;
     let mut addressed = Vec::with_capacity(leaves.len());
     for l in &leaves {
-        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
-            what: "own entry",
-            index: l.index,
-            source,
-        })?;
+        let e = held_entry(l, "own entry")?;
         let h = e.header();
         let theirs = h.to.as_ref().is_some_and(|t| t.party() == peer.party);
         addressed.push((theirs, theirs && receipted(h.kind)));

@@ -25,7 +25,7 @@ use hotline_proto::name::{Office, Party};
 use hotline_proto::{Hash, b64};
 
 use super::mirror::Backdated;
-use super::{FedError, Link, Peer};
+use super::{FedError, Link, Peer, held_entry};
 use crate::sequencer::{Draft, Signer};
 use crate::store::LogId;
 
@@ -108,11 +108,7 @@ fn owed(link: &Link, party: &Party, mirror: LogId) -> Result<Vec<Draft>, FedErro
     let owed = store.addressed_to(mirror, link.reads.party.as_str(), cursor, ROUND)?;
     let mut drafts = Vec::with_capacity(owed.len());
     for l in &owed {
-        let e = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
-            what: "mirror entry",
-            index: l.index,
-            source,
-        })?;
+        let e = held_entry(l, "mirror entry")?;
         drafts.push(receipt(
             link,
             party,
@@ -225,11 +221,7 @@ pub(crate) fn held(
     index: u64,
 ) -> Result<Option<(u64, SignedEntry)>, FedError> {
     for l in store.referencing(own, party.as_str(), index)? {
-        let r = SignedEntry::from_leaf(&l.leaf).map_err(|source| FedError::HeldEntry {
-            what: "own entry",
-            index: l.index,
-            source,
-        })?;
+        let r = held_entry(&l, "own entry")?;
         if r.header().kind == Kind::Receipt {
             return Ok(Some((l.index, r)));
         }
