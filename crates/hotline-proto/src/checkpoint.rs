@@ -76,7 +76,17 @@ pub struct VerifiedCheckpoint {
 
 /// The checkpoint note text for a tree.
 pub fn body(origin: &str, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
-    Checkpoint::new(origin, size, root, "")
+    note_text(origin, size, root, "")
+}
+
+/// The note text of a checkpoint with its extension lines `extensions`.
+fn note_text(
+    origin: &str,
+    size: u64,
+    root: Hash,
+    extensions: &str,
+) -> Result<Vec<u8>, CheckpointError> {
+    Checkpoint::new(origin, size, root, extensions)
         .map(|c| c.to_bytes())
         .map_err(|e| CheckpointError::Malformed(e.to_string()))
 }
@@ -91,9 +101,7 @@ pub fn body_indexed(
     index: Hash,
 ) -> Result<Vec<u8>, CheckpointError> {
     let line = format!("{} {}\n", crate::index::LINE, crate::b64::encode(index.0));
-    Checkpoint::new(origin, size, root, &line)
-        .map(|c| c.to_bytes())
-        .map_err(|e| CheckpointError::Malformed(e.to_string()))
+    note_text(origin, size, root, &line)
 }
 
 /// Signs a checkpoint that commits to the log's index.

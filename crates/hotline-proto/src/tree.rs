@@ -277,36 +277,33 @@ impl MemoryTree {
         root(self, self.size).expect("memory tree holds every hash it needs")
     }
 
-    /// Root hash of the first `size` leaves.
-    pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
+    /// Refuses a tree `size` larger than this one: every proof and root
+    /// asked of it is of a tree it holds.
+    fn holds(&self, size: u64) -> Result<(), TreeError> {
         if size > self.size {
             return Err(TreeError::OutOfRange(format!(
                 "size {size} is beyond the tree ({})",
                 self.size
             )));
         }
+        Ok(())
+    }
+
+    /// Root hash of the first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
+        self.holds(size)?;
         root(self, size)
     }
 
     /// Inclusion proof for `index` in the tree of `size`.
     pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<Hash>, TreeError> {
-        if size > self.size {
-            return Err(TreeError::OutOfRange(format!(
-                "size {size} is beyond the tree ({})",
-                self.size
-            )));
-        }
+        self.holds(size)?;
         prove_inclusion(self, size, index)
     }
 
     /// Consistency proof from `old` to `new`.
     pub fn consistency(&self, old: u64, new: u64) -> Result<Vec<Hash>, TreeError> {
-        if new > self.size {
-            return Err(TreeError::OutOfRange(format!(
-                "size {new} is beyond the tree ({})",
-                self.size
-            )));
-        }
+        self.holds(new)?;
         prove_consistency(self, old, new)
     }
 }

@@ -28,7 +28,7 @@ use super::history::{LogEvidence, LogJson, ProvedLog, check_log};
 use super::roles::{Role, Seen, cosigners, index_basis};
 use super::{
     ANSWERED_V2, check_agreement, describe, describe_agreement, from_slice, id, mismatch,
-    reference, refers_to, to_json, within,
+    reference, refers_to, require_kind, to_json, within,
 };
 use crate::agreement::Agreement;
 use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
@@ -345,12 +345,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedAnswered, BundleErro
     let inquiry = s.entry(&j.inquiry, keys, "inquiry")?;
     let iid = id(&inquiry);
     let h = inquiry.entry.header().clone();
-    if h.kind != Kind::Inquiry {
-        return Err(mismatch(format!(
-            "inquiry {iid} is {}, not an inquiry",
-            describe(&inquiry.entry)
-        )));
-    }
+    require_kind(&inquiry, Kind::Inquiry, "inquiry", "an inquiry")?;
     let to =
         h.to.clone()
             .ok_or_else(|| mismatch(format!("inquiry {iid} is addressed to no office")))?;

@@ -196,6 +196,24 @@ pub(crate) fn describe(e: &SignedEntry) -> String {
     format!("{article} {kind} from {}{to}", h.from)
 }
 
+/// Refuses the entry `p` a bundle names as its `what` ("inquiry") unless it
+/// is of `kind`; `expected` says what it should be ("an inquiry").
+pub(crate) fn require_kind(
+    p: &ProvedEntry,
+    kind: Kind,
+    what: &str,
+    expected: &str,
+) -> Result<(), BundleError> {
+    if p.entry.header().kind != kind {
+        return Err(mismatch(format!(
+            "{what} {} is {}, not {expected}",
+            id(p),
+            describe(&p.entry)
+        )));
+    }
+    Ok(())
+}
+
 /// Checks an agreement's proposal and the counterparty's signature, and
 /// folds them into the agreement.
 pub(crate) fn check_agreement(
@@ -204,12 +222,12 @@ pub(crate) fn check_agreement(
 ) -> Result<Agreement, BundleError> {
     let pid = id(proposal);
     let h = proposal.entry.header();
-    if h.kind != Kind::Agreement {
-        return Err(mismatch(format!(
-            "agreement {pid} is {}, not an agreement proposal",
-            describe(&proposal.entry)
-        )));
-    }
+    require_kind(
+        proposal,
+        Kind::Agreement,
+        "agreement",
+        "an agreement proposal",
+    )?;
     if h.status.as_deref() != Some(agreement::status::PROPOSED) {
         return Err(mismatch(format!(
             "agreement {pid} has status {:?}, not \"proposed\"",

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::history::{LogEvidence, LogJson, check_log};
 use super::{
-    STATEMENT_V2, describe, from_slice, id, malformed, mismatch, reference, refers_to, to_json,
+    STATEMENT_V2, from_slice, id, malformed, mismatch, reference, refers_to, require_kind, to_json,
 };
 use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
 use crate::entry::{Kind, text_digest};
@@ -95,12 +95,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleErr
     proposer.check_times()?;
     let sid = id(&statement);
     let h = statement.entry.header();
-    if h.kind != Kind::Statement {
-        return Err(mismatch(format!(
-            "statement {sid} is {}, not a statement",
-            describe(&statement.entry)
-        )));
-    }
+    require_kind(&statement, Kind::Statement, "statement", "a statement")?;
     Office::new(&h.from).map_err(|_| mismatch(format!("statement {sid} is not from an office")))?;
     let to =
         h.to.clone()
@@ -123,12 +118,7 @@ pub fn verify(bytes: &[u8], keys: &Keyring) -> Result<ProvedStatement, BundleErr
             c.check_times()?;
             let eid = id(&e);
             let g = e.entry.header();
-            if g.kind != Kind::Endorsement {
-                return Err(mismatch(format!(
-                    "endorsement {eid} is {}, not an endorsement",
-                    describe(&e.entry)
-                )));
-            }
+            require_kind(&e, Kind::Endorsement, "endorsement", "an endorsement")?;
             if !refers_to(&e.entry, &reference(&statement.entry, statement.index)) {
                 return Err(mismatch(format!(
                     "endorsement {eid} does not reference statement {sid} (its first reference must be {sid} with its leaf hash)"
