@@ -339,6 +339,20 @@ impl World {
     }
 
     /// The answered bundle of inquiry `us:i`, honest: every reply, every receipt.
+    /// The delivery bundle of us:`i` with ru's run of the entries
+    /// referring to it, each log under its latest checkpoint.
+    fn delivered(&self, i: u64) -> String {
+        let (uc, rc) = (self.us_cp(), self.ru_cp());
+        delivery_bundle(
+            &self.us.evidence(&uc),
+            &self.us.tlog_proof(i, &uc),
+            Some((
+                &self.ru.evidence(&rc),
+                &self.ru.run(&index::ref_key("us", i), &rc),
+            )),
+        )
+    }
+
     fn answered(&self, i: u64) -> String {
         let (uc, rc) = (self.us_cp(), self.ru_cp());
         let replies = self.ru.run(&index::ref_key("us", i), &rc);
@@ -409,15 +423,7 @@ fn each_leaf_dropped(b: &str, path: &str) -> Vec<String> {
 #[test]
 fn delivery_rests_on_the_receivers_receipt_and_witness() {
     let w = world();
-    let (uc, rc) = (w.us_cp(), w.ru_cp());
-    let b = delivery_bundle(
-        &w.us.evidence(&uc),
-        &w.us.tlog_proof(2, &uc),
-        Some((
-            &w.ru.evidence(&rc),
-            &w.ru.run(&index::ref_key("us", 2), &rc),
-        )),
-    );
+    let b = w.delivered(2);
     let Verified::Delivery(p) = verified(&b, &w.keys()) else {
         panic!()
     };
@@ -435,6 +441,7 @@ fn delivery_rests_on_the_receivers_receipt_and_witness() {
         ],
     );
     // Without ru's log, ru's witness's cosignature of us's tree still shows it.
+    let uc = w.us_cp();
     let b = delivery_bundle(&w.us.evidence(&uc), &w.us.tlog_proof(2, &uc), None);
     let Verified::Delivery(p) = verified(&b, &w.keys()) else {
         panic!()
@@ -647,15 +654,7 @@ fn a_refused_delivery_says_so() {
     h.refs = vec![w.us.reference(8)];
     h.status = Some("refused: ru/svr is not an office of this party".into());
     w.ru.by_party(h); // ru:8
-    let (uc, rc) = (w.us_cp(), w.ru_cp());
-    let b = delivery_bundle(
-        &w.us.evidence(&uc),
-        &w.us.tlog_proof(8, &uc),
-        Some((
-            &w.ru.evidence(&rc),
-            &w.ru.run(&index::ref_key("us", 8), &rc),
-        )),
-    );
+    let b = w.delivered(8);
     let Verified::Delivery(p) = verified(&b, &w.keys()) else {
         panic!()
     };
