@@ -14,7 +14,6 @@ use super::view::{
     Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode,
 };
 use crate::operators::Operator;
-use hotline_node::error::NodeError;
 
 pub(crate) struct Row {
     pub o: Operator,
@@ -148,11 +147,11 @@ async fn act(
         ));
     }
     let (ops, n2) = (c.operators.clone(), name.clone());
-    blocking(move || -> Result<(), NodeError> {
+    blocking(move || -> Result<(), PageError> {
         if what == "remove" {
-            ops.remove(&n2)
+            Ok(ops.remove(&n2)?)
         } else {
-            ops.unlock(&n2)
+            Ok(ops.unlock(&n2)?)
         }
     })
     .await?;

@@ -387,7 +387,7 @@ pub(crate) struct AcceptForm {
 async fn addressee_check(c: &Console, op: &Op, id: &str) -> Result<(), PageError> {
     check_id(id, "a call")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     let office = Office::new(&call.to).map_err(PageError::internal)?;
     op.must_act_for(&office, "Answering this call request")
 }
@@ -468,7 +468,7 @@ pub(crate) async fn readout(
     op.check_csrf(&f.csrf)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
     let from = Office::new(ours).map_err(PageError::internal)?;
     let typed = super::compose::Typed {
@@ -529,7 +529,7 @@ pub(crate) async fn send_signal(
     csrf_header(&op, &headers)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let (a, b2) = blocking(move || signal::call_offices(&n, &id2)).await?;
+    let (a, b2) = blocking(move || Ok(signal::call_offices(&n, &id2)?)).await?;
     let (from, to) = op.side(&format!("call {id}"), a.as_str(), b2.as_str())?;
     let s = Signal {
         call: id,
@@ -569,7 +569,7 @@ pub(crate) async fn ended(
     csrf_header(&op, &headers)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     op.side(&format!("call {id}"), &call.from, &call.to)?;
     // The node writes the record as this party's office on the call, the
     // requester when both are this party's: the operator must act for that
@@ -597,7 +597,7 @@ pub(crate) async fn ended(
         };
         while tokio::time::Instant::now() < deadline {
             let (n, id2) = (c.node.clone(), id.clone());
-            let now = blocking(move || n.call(&id2)).await?;
+            let now = blocking(move || Ok(n.call(&id2)?)).await?;
             if now.records.iter().any(|r| &r.office == theirs) {
                 break;
             }

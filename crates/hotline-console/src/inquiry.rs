@@ -204,7 +204,7 @@ pub(crate) async fn page(
 async fn for_office(c: &Console, op: &Op, id: &str, recipient: bool) -> Result<Inquiry, PageError> {
     check_id(id, "an inquiry")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
-    let q = blocking(move || n.inquiry(&id2)).await?;
+    let q = blocking(move || Ok(n.inquiry(&id2)?)).await?;
     let office = if recipient { &q.to } else { &q.from };
     let office = Office::new(office).map_err(PageError::internal)?;
     op.must_act_for(

@@ -112,7 +112,7 @@ impl Console {
 ///
 /// A bad `[console]` section in hotline.toml, or a console database
 /// (`console.sqlite3`) that cannot be opened.
-pub fn router(node: Node) -> hotline_node::error::Result<Router> {
+pub fn router(node: Node) -> Result<Router, operators::OperatorError> {
     let limit = node.config().limits.max_request_bytes;
     let config = config::ConsoleConfig::read(node.dir())?;
     let state = Console {

@@ -227,7 +227,7 @@ pub(crate) async fn endorse(
     let text = blocking(move || {
         let s = visible(&c2, &op2, &id2)?;
         if !op2.acts_for_name(&s.to) {
-            return Err(NodeError::Forbidden(format!(
+            return Err(PageError::forbidden(format!(
                 "statement {id2} asks {} to endorse it; you act for {}",
                 s.to,
                 op2.operator
@@ -239,10 +239,13 @@ pub(crate) async fn endorse(
             )));
         }
         if seen != s.digest {
-            return Err(NodeError::Conflict(format!(
-                "the text you were shown (SHA-256 {seen}) is not statement {id2}'s ({}); reload the page and read it again",
-                s.digest
-            )));
+            return Err(PageError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "the text you were shown (SHA-256 {seen}) is not statement {id2}'s ({}); reload the page and read it again",
+                    s.digest
+                ),
+            ));
         }
         Ok(row(&c2, &op2, s).text)
     })
@@ -269,7 +272,7 @@ pub(crate) async fn proof(
     let id2 = id.clone();
     let b = blocking(move || {
         visible(&c2, &op, &id2)?;
-        c2.records.proofs()?.statement(&id2)
+        Ok(c2.records.proofs()?.statement(&id2)?)
     })
     .await?;
     let file = format!("{}-statement.json", id.replace(':', "-"));
