@@ -13,8 +13,7 @@ use serde::Deserialize;
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, entry_url, html, html_status, refusal, see_other,
-    urlencode, when,
+    Chrome, Done, PageError, check_id, entry_url, flash, refusal, render_page, when,
 };
 
 pub(crate) struct Row {
@@ -99,8 +98,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let rows = c2
             .node
             .agreements()?
@@ -115,8 +113,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /agreements`.
@@ -143,16 +140,14 @@ pub(crate) async fn page(
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
     check_id(&id, "an agreement")?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let a = c2.node.agreement(&id)?;
         Ok(Page {
             p: Chrome::new(&c2, &op, "agreements", format!("Agreement {id}")).flash(d.done),
             r: row(&c2, a),
         })
     })
-    .await?;
-    html(&page)
+    .await
 }
 
 #[derive(Deserialize)]
@@ -181,12 +176,10 @@ pub(crate) async fn propose(
     match c.node.propose_agreement(terms).await {
         Ok(a) => {
             let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/agreements/{id}?done={}",
-                urlencode(&format!(
-                    "Proposed {id}. It is in force once the other party signs it."
-                ))
-            )))
+            Ok(flash(
+                &format!("/agreements/{id}"),
+                &format!("Proposed {id}. It is in force once the other party signs it."),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -207,14 +200,10 @@ pub(crate) async fn sign(
     op.must_be_admin("Signing an agreement")?;
     check_id(&id, "an agreement")?;
     let a = c.node.sign_agreement(&id).await?;
-    Ok(see_other(&format!(
-        "/agreements/{id}?done={}",
-        urlencode(&format!(
-            "Signed {id} (entry {}:{}).",
-            c.node.party(),
-            a.index
-        ))
-    )))
+    Ok(flash(
+        &format!("/agreements/{id}"),
+        &format!("Signed {id} (entry {}:{}).", c.node.party(), a.index),
+    ))
 }
 
 /// `POST /agreements/{id}/withdraw`.
@@ -228,11 +217,11 @@ pub(crate) async fn withdraw(
     op.must_be_admin("Withdrawing from an agreement")?;
     check_id(&id, "an agreement")?;
     let (_, effective) = c.node.withdraw_agreement(&id).await?;
-    Ok(see_other(&format!(
-        "/agreements/{id}?done={}",
-        urlencode(&format!(
+    Ok(flash(
+        &format!("/agreements/{id}"),
+        &format!(
             "Withdrawal from {id} written; the agreement stops at {}.",
             when(effective)
-        ))
-    )))
+        ),
+    ))
 }

@@ -20,8 +20,7 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
-    urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, flash, refusal, render_page, texts, when,
 };
 use hotline_node::calls::{Call, CallRequest};
 use hotline_node::error::NodeError;
@@ -88,8 +87,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let (mut upcoming, mut past) = (Vec::new(), Vec::new());
         for call in c2.node.calls()? {
             if !op.acts_for_name(&call.from) && !op.acts_for_name(&call.to) {
@@ -112,8 +110,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /calls`.
@@ -213,10 +210,10 @@ pub(crate) async fn request(
     match c.node.call_request(&from, &to, req).await {
         Ok(a) => {
             let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/calls/{id}?done={}",
-                urlencode(&format!("Call {id} requested; {to} is notified."))
-            )))
+            Ok(flash(
+                &format!("/calls/{id}"),
+                &format!("Call {id} requested; {to} is notified."),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -299,8 +296,7 @@ async fn render(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let call = c2.node.call(&id)?;
         let (ours, theirs) = op.side(&format!("call {id}"), &call.from, &call.to)?;
         let (ours, theirs) = (ours.to_owned(), theirs.to_owned());
@@ -357,8 +353,7 @@ async fn render(
             call,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /calls/{id}`.
@@ -405,15 +400,15 @@ pub(crate) async fn accept(
         PageError::new(StatusCode::BAD_REQUEST, "Choose one of the proposed times.")
     })?;
     let a = c.node.call_accept(&id, at, f.note).await?;
-    Ok(see_other(&format!(
-        "/calls/{id}?done={}",
-        urlencode(&format!(
+    Ok(flash(
+        &format!("/calls/{id}"),
+        &format!(
             "Accepted for {} (entry {}:{}). Join when it is time.",
             when(at),
             c.node.party(),
             a.index
-        ))
-    )))
+        ),
+    ))
 }
 
 /// `POST /calls/{id}/decline`.
@@ -438,10 +433,10 @@ pub(crate) async fn decline(
         .await;
     }
     let a = c.node.call_decline(&id, f.reason).await?;
-    Ok(see_other(&format!(
-        "/calls/{id}?done={}",
-        urlencode(&format!("Declined (entry {}:{}).", c.node.party(), a.index))
-    )))
+    Ok(flash(
+        &format!("/calls/{id}"),
+        &format!("Declined (entry {}:{}).", c.node.party(), a.index),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -485,14 +480,14 @@ pub(crate) async fn readout(
         }
     };
     match c.node.readout(&id, &from, content).await {
-        Ok(a) => Ok(see_other(&format!(
-            "/calls/{id}?done={}",
-            urlencode(&format!(
+        Ok(a) => Ok(flash(
+            &format!("/calls/{id}"),
+            &format!(
                 "Readout {}:{} published, signed by {from}.",
                 c.node.party(),
                 a.index
-            ))
-        ))),
+            ),
+        )),
         Err(e) => {
             let (status, e) = refusal(e)?;
             let errors = vec![format!("Not published: {e}")];

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, Keyring};
@@ -14,7 +14,7 @@ use hotline_proto::name::Party;
 
 use super::Console;
 use super::auth::Op;
-use super::view::{Chrome, PageError, blocking, html, texts, when};
+use super::view::{Chrome, PageError, blocking, render_page, texts, when};
 use hotline_node::error::NodeError;
 use hotline_node::records::Entry;
 
@@ -113,8 +113,7 @@ pub(crate) async fn page(
     Path((party, index)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (party, index) = parse(&party, &index)?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let e = entry(&c2, &op, &party, index)?;
         let h = e.header().clone();
         let id = format!("{party}:{index}");
@@ -180,8 +179,7 @@ pub(crate) async fn page(
             id,
         })
     })
-    .await?;
-    html(&page)
+    .await
 }
 
 fn download(name: &str, media: &'static str, bytes: Vec<u8>) -> Response {

@@ -16,8 +16,7 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
-    urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, flash, refusal, render_page, texts, when,
 };
 use hotline_node::error::NodeError;
 use hotline_node::statements::Statement;
@@ -72,8 +71,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let rows = c2
             .node
             .statements()?
@@ -95,8 +93,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /statements`.
@@ -147,12 +144,12 @@ pub(crate) async fn propose(
     match c.node.statement(&from, &to, content).await {
         Ok(a) => {
             let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/statements/{id}?done={}",
-                urlencode(&format!(
+            Ok(flash(
+                &format!("/statements/{id}"),
+                &format!(
                     "Statement {id} proposed to {to}; it is joint once {to} endorses the same text."
-                ))
-            )))
+                ),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -189,8 +186,7 @@ pub(crate) async fn page(
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
     check_id(&id, "a statement")?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let s = visible(&c2, &op, &id)?;
         let mut r = row(&c2, &op, s);
         let made = c2.records.proofs().and_then(|src| src.statement(&id));
@@ -206,8 +202,7 @@ pub(crate) async fn page(
             r,
         })
     })
-    .await?;
-    html_status(StatusCode::OK, &page)
+    .await
 }
 
 /// `POST /statements/{id}/endorse`: endorse the text shown. The form
@@ -251,14 +246,14 @@ pub(crate) async fn endorse(
     })
     .await?;
     let a = c.node.endorse(&id, &text).await?;
-    Ok(see_other(&format!(
-        "/statements/{id}?done={}",
-        urlencode(&format!(
+    Ok(flash(
+        &format!("/statements/{id}"),
+        &format!(
             "Endorsed {id} (entry {}:{}): the statement is joint.",
             c.node.party(),
             a.index
-        ))
-    )))
+        ),
+    ))
 }
 
 /// `GET /statements/{id}/proof`: the `hotline/statement/v2` bundle.

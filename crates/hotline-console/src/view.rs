@@ -233,6 +233,24 @@ pub(crate) fn see_other(to: &str) -> Response {
         .into_response()
 }
 
+/// The answer to a successful form: back to `to`, with the one-line
+/// confirmation `done` shown there (see [`Done`]).
+pub(crate) fn flash(to: &str, done: &str) -> Response {
+    see_other(&format!("{to}?done={}", urlencode(done)))
+}
+
+/// A page built from blocking reads off the async threads, rendered with
+/// `status`.
+pub(crate) async fn render_page<T: Template + Send + 'static>(
+    c: &Console,
+    status: StatusCode,
+    build: impl FnOnce(Console) -> Result<T, PageError> + Send + 'static,
+) -> Result<Response, PageError> {
+    let c = c.clone();
+    let page = blocking(move || build(c)).await?;
+    html_status(status, &page)
+}
+
 /// Runs blocking store work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
