@@ -175,7 +175,7 @@ pub(crate) async fn propose(
     };
     match c.node.propose_agreement(terms).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
+            let id = c.own_id(a.index);
             Ok(flash(
                 &format!("/agreements/{id}"),
                 &format!("Proposed {id}. It is in force once the other party signs it."),
@@ -202,7 +202,7 @@ pub(crate) async fn sign(
     let a = c.node.sign_agreement(&id).await?;
     Ok(flash(
         &format!("/agreements/{id}"),
-        &format!("Signed {id} (entry {}:{}).", c.node.party(), a.index),
+        &format!("Signed {id} (entry {}).", c.own_id(a.index)),
     ))
 }
 

@@ -209,7 +209,7 @@ pub(crate) async fn request(
     };
     match c.node.call_request(&from, &to, req).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
+            let id = c.own_id(a.index);
             Ok(flash(
                 &format!("/calls/{id}"),
                 &format!("Call {id} requested; {to} is notified."),
@@ -403,10 +403,9 @@ pub(crate) async fn accept(
     Ok(flash(
         &format!("/calls/{id}"),
         &format!(
-            "Accepted for {} (entry {}:{}). Join when it is time.",
+            "Accepted for {} (entry {}). Join when it is time.",
             when(at),
-            c.node.party(),
-            a.index
+            c.own_id(a.index)
         ),
     ))
 }
@@ -435,7 +434,7 @@ pub(crate) async fn decline(
     let a = c.node.call_decline(&id, f.reason).await?;
     Ok(flash(
         &format!("/calls/{id}"),
-        &format!("Declined (entry {}:{}).", c.node.party(), a.index),
+        &format!("Declined (entry {}).", c.own_id(a.index)),
     ))
 }
 
@@ -482,11 +481,7 @@ pub(crate) async fn readout(
     match c.node.readout(&id, &from, content).await {
         Ok(a) => Ok(flash(
             &format!("/calls/{id}"),
-            &format!(
-                "Readout {}:{} published, signed by {from}.",
-                c.node.party(),
-                a.index
-            ),
+            &format!("Readout {} published, signed by {from}.", c.own_id(a.index)),
         )),
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -604,7 +599,7 @@ pub(crate) async fn ended(
     match c.node.call_record(&id, b.start, b.end, participants).await {
         Ok(a) => Ok((
             StatusCode::CREATED,
-            Json(serde_json::json!({ "id": format!("{}:{}", c.node.party(), a.index) })),
+            Json(serde_json::json!({ "id": c.own_id(a.index) })),
         )
             .into_response()),
         Err(NodeError::Conflict(m)) => {

@@ -297,7 +297,7 @@ pub(crate) async fn send(
             } else {
                 "Message"
             };
-            let id = format!("{}:{}", c.node.party(), a.index);
+            let id = c.own_id(a.index);
             tracing::info!(operator = %op.operator.name, %id, "sent from the console");
             Ok(flash(
                 &super::view::channel_url(from.as_str(), to.as_str()),

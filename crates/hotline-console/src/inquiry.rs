@@ -256,7 +256,7 @@ async fn step(
     };
     Ok(back(
         &id,
-        &format!("{done} {id} (entry {}:{}).", c.node.party(), a.index),
+        &format!("{done} {id} (entry {}).", c.own_id(a.index)),
     ))
 }
 
@@ -287,10 +287,7 @@ pub(crate) async fn answer(
         }
     };
     match c.node.answer(&id, content).await {
-        Ok(a) => Ok(back(
-            &id,
-            &format!("Answer {}:{} sent.", c.node.party(), a.index),
-        )),
+        Ok(a) => Ok(back(&id, &format!("Answer {} sent.", c.own_id(a.index)))),
         Err(e) => {
             let (status, e) = refusal(e)?;
             let p = again(vec![format!("Not sent: {e}")]);

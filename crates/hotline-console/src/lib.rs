@@ -86,6 +86,11 @@ type Seen = (std::time::Instant, hotline_node::records::Progress);
 type Inquiries = std::sync::Arc<Vec<hotline_node::inquiries::Inquiry>>;
 
 impl Console {
+    /// The id (`party:index`) of an entry this node wrote at `index`.
+    pub(crate) fn own_id(&self, index: u64) -> String {
+        format!("{}:{index}", self.node.party())
+    }
+
     /// The inquiries as the logs show them: never behind the logs, and at
     /// most a second behind the clock (deadlines pass without entries).
     pub(crate) fn inquiries(&self) -> hotline_node::error::Result<Inquiries> {

@@ -143,7 +143,7 @@ pub(crate) async fn propose(
     };
     match c.node.statement(&from, &to, content).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
+            let id = c.own_id(a.index);
             Ok(flash(
                 &format!("/statements/{id}"),
                 &format!(
@@ -249,9 +249,8 @@ pub(crate) async fn endorse(
     Ok(flash(
         &format!("/statements/{id}"),
         &format!(
-            "Endorsed {id} (entry {}:{}): the statement is joint.",
-            c.node.party(),
-            a.index
+            "Endorsed {id} (entry {}): the statement is joint.",
+            c.own_id(a.index)
         ),
     ))
 }
