@@ -19,21 +19,24 @@
 //! - `agreements`: agreements listed and shown; an admin proposes, signs, withdraws.
 //! - `assets`: the stylesheet, scripts and icon, compiled in.
 //! - `auth`: login, the session cookie, CSRF tokens, acting only for one's own offices.
+//! - `authz_tests` (tests only): each action route refused to an operator of another
+//!   office, and to a plain operator where an admin is needed.
 //! - `calls`: calls requested, accepted or declined, talked live, and their readouts.
 //! - `channels`: the first page: what needs action, then one row per channel.
 //! - `compose`: writing a message or an inquiry, with attachments and STIX.
-//! - [`config`]: the `[console]` section of hotline.toml.
+//! - [`config`]: the `[console]` section of hotline.toml, and why it could not be read.
 //! - `events`: live updates as server-sent events.
 //! - `evidence`: an entry's signed header, content and proof bundles.
 //! - `health`: link and witness health per counterpart.
 //! - `inquiry`: inquiries with their deadlines; acknowledge, answer, close.
 //! - `needs_action`: what waits for the operator, and the link-down banner.
-//! - [`operators`]: operators, their passwords and sessions.
+//! - [`operators`]: operators, their passwords and sessions, and why a change or a login failed.
 //! - `statements`: joint statements proposed, endorsed and proved.
 //! - [`store`]: the console's own database, `console.sqlite3`, with its migrations.
 //! - `throttle`: sign-in throttling per client address and for the whole node.
 //! - `timeline`: a channel's timeline, both logs merged in time order.
-//! - `view`: what every page shares: the frame, errors as pages, times.
+//! - `view`: what every page shares: the frame, building and rendering a page, redirects
+//!   with a confirmation, errors as pages (where HTTP statuses are chosen), times.
 #![forbid(unsafe_code)]
 
 mod admin;
