@@ -304,33 +304,20 @@ pub(crate) fn deadline_words(
             false,
         );
     }
+    let due = |what: &str, d: Timestamp| {
+        let late = if now > d { "was due" } else { "due" };
+        let words = format!("{what} {late} {} ({})", when(d), relative(d, now));
+        (Some(words), q.overdue)
+    };
     if q.acknowledged.is_none()
         && let Some(d) = q.ack_due
     {
-        let late = now > d;
-        return (
-            Some(format!(
-                "acknowledgement {} {} ({})",
-                if late { "was due" } else { "due" },
-                when(d),
-                relative(d, now)
-            )),
-            q.overdue,
-        );
+        return due("acknowledgement", d);
     }
-    if let Some(d) = q.answer_due {
-        let late = now > d;
-        return (
-            Some(format!(
-                "answer {} {} ({})",
-                if late { "was due" } else { "due" },
-                when(d),
-                relative(d, now)
-            )),
-            q.overdue,
-        );
+    match q.answer_due {
+        Some(d) => due("answer", d),
+        None => (None, q.overdue),
     }
-    (None, q.overdue)
 }
 
 /// One line about a STIX bundle: how many objects of which types.
