@@ -189,6 +189,14 @@ pub(crate) async fn propose(
     }
 }
 
+/// Checks a form posted on agreement `id`: its CSRF token, that the
+/// operator is an admin (`doing` says what needs one), and the id.
+fn admin_form(op: &Op, csrf: &str, id: &str, doing: &str) -> Result<(), PageError> {
+    op.check_csrf(csrf)?;
+    op.must_be_admin(doing)?;
+    check_id(id, "an agreement")
+}
+
 /// `POST /agreements/{id}/sign`.
 pub(crate) async fn sign(
     State(c): State<Console>,
@@ -196,9 +204,7 @@ pub(crate) async fn sign(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    op.must_be_admin("Signing an agreement")?;
-    check_id(&id, "an agreement")?;
+    admin_form(&op, &f.csrf, &id, "Signing an agreement")?;
     let a = c.node.sign_agreement(&id).await?;
     Ok(flash(
         &format!("/agreements/{id}"),
@@ -213,9 +219,7 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    op.must_be_admin("Withdrawing from an agreement")?;
-    check_id(&id, "an agreement")?;
+    admin_form(&op, &f.csrf, &id, "Withdrawing from an agreement")?;
     let (_, effective) = c.node.withdraw_agreement(&id).await?;
     Ok(flash(
         &format!("/agreements/{id}"),
