@@ -10,11 +10,8 @@ use hotline_proto::name::Office;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};
-use super::view::{
-    Chrome, Done, PageError, blocking, field, html_status, refusal, see_other, urlencode,
-};
+use super::view::{Chrome, Done, PageError, blocking, field, flash, refusal, render_page};
 use crate::operators::Operator;
-use hotline_node::error::NodeError;
 
 pub(crate) struct Row {
     pub o: Operator,
@@ -47,8 +44,7 @@ async fn render(
     done: Option<String>,
 ) -> Result<Response, PageError> {
     op.must_be_admin("Managing operators")?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let rows = c2
             .operators
             .list()?
@@ -71,8 +67,7 @@ async fn render(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /operators`.
@@ -121,10 +116,7 @@ pub(crate) async fn add(
     let (ops, name, admin) = (c.operators.clone(), t.name.clone(), t.admin);
     let r = tokio::task::spawn_blocking(move || ops.add(&name, &offices, admin, &password)).await?;
     match r {
-        Ok(o) => Ok(see_other(&format!(
-            "/operators?done={}",
-            urlencode(&format!("Operator {} added.", o.name))
-        ))),
+        Ok(o) => Ok(flash("/operators", &format!("Operator {} added.", o.name))),
         Err(e) => {
             let (status, e) = refusal(e)?;
             render(&c, op, t, vec![format!("Not added: {e}")], status, None).await
@@ -148,11 +140,11 @@ async fn act(
         ));
     }
     let (ops, n2) = (c.operators.clone(), name.clone());
-    blocking(move || -> Result<(), NodeError> {
+    blocking(move || -> Result<(), PageError> {
         if what == "remove" {
-            ops.remove(&n2)
+            Ok(ops.remove(&n2)?)
         } else {
-            ops.unlock(&n2)
+            Ok(ops.unlock(&n2)?)
         }
     })
     .await?;
@@ -161,7 +153,7 @@ async fn act(
     } else {
         format!("Operator {name}'s failed sign-ins cleared.")
     };
-    Ok(see_other(&format!("/operators?done={}", urlencode(&done))))
+    Ok(flash("/operators", &done))
 }
 
 /// `POST /operators/{name}/unlock`.

@@ -13,8 +13,7 @@ use serde::Deserialize;
 use super::Console;
 use super::auth::{CsrfForm, Op};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, entry_url, html, html_status, refusal, see_other,
-    urlencode, when,
+    Chrome, Done, PageError, check_id, entry_url, flash, refusal, render_page, when,
 };
 
 pub(crate) struct Row {
@@ -99,8 +98,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let rows = c2
             .node
             .agreements()?
@@ -115,8 +113,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /agreements`.
@@ -143,16 +140,14 @@ pub(crate) async fn page(
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
     check_id(&id, "an agreement")?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let a = c2.node.agreement(&id)?;
         Ok(Page {
             p: Chrome::new(&c2, &op, "agreements", format!("Agreement {id}")).flash(d.done),
             r: row(&c2, a),
         })
     })
-    .await?;
-    html(&page)
+    .await
 }
 
 #[derive(Deserialize)]
@@ -180,13 +175,11 @@ pub(crate) async fn propose(
     };
     match c.node.propose_agreement(terms).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/agreements/{id}?done={}",
-                urlencode(&format!(
-                    "Proposed {id}. It is in force once the other party signs it."
-                ))
-            )))
+            let id = c.own_id(a.index);
+            Ok(flash(
+                &format!("/agreements/{id}"),
+                &format!("Proposed {id}. It is in force once the other party signs it."),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -196,6 +189,14 @@ pub(crate) async fn propose(
     }
 }
 
+/// Checks a form posted on agreement `id`: its CSRF token, that the
+/// operator is an admin (`doing` says what needs one), and the id.
+fn admin_form(op: &Op, csrf: &str, id: &str, doing: &str) -> Result<(), PageError> {
+    op.check_csrf(csrf)?;
+    op.must_be_admin(doing)?;
+    check_id(id, "an agreement")
+}
+
 /// `POST /agreements/{id}/sign`.
 pub(crate) async fn sign(
     State(c): State<Console>,
@@ -203,18 +204,12 @@ pub(crate) async fn sign(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    op.must_be_admin("Signing an agreement")?;
-    check_id(&id, "an agreement")?;
+    admin_form(&op, &f.csrf, &id, "Signing an agreement")?;
     let a = c.node.sign_agreement(&id).await?;
-    Ok(see_other(&format!(
-        "/agreements/{id}?done={}",
-        urlencode(&format!(
-            "Signed {id} (entry {}:{}).",
-            c.node.party(),
-            a.index
-        ))
-    )))
+    Ok(flash(
+        &format!("/agreements/{id}"),
+        &format!("Signed {id} (entry {}).", c.own_id(a.index)),
+    ))
 }
 
 /// `POST /agreements/{id}/withdraw`.
@@ -224,15 +219,13 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    op.must_be_admin("Withdrawing from an agreement")?;
-    check_id(&id, "an agreement")?;
+    admin_form(&op, &f.csrf, &id, "Withdrawing from an agreement")?;
     let (_, effective) = c.node.withdraw_agreement(&id).await?;
-    Ok(see_other(&format!(
-        "/agreements/{id}?done={}",
-        urlencode(&format!(
+    Ok(flash(
+        &format!("/agreements/{id}"),
+        &format!(
             "Withdrawal from {id} written; the agreement stops at {}.",
             when(effective)
-        ))
-    )))
+        ),
+    ))
 }

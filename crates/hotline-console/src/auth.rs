@@ -412,7 +412,7 @@ pub(crate) async fn login(
             );
             Ok(resp)
         }
-        Err(LoginError::Internal(e)) => Err(PageError::internal(e)),
+        Err(LoginError::Failed(e)) => Err(PageError::internal(e)),
         Err(e) => {
             tracing::warn!(operator = %name, client = ?ip, error = %e, "console sign-in refused");
             login_form(

@@ -97,21 +97,16 @@ struct Fixture {
     root: Browser,
 }
 
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn urlencoded(fields: &[(&str, String)]) -> String {
     fields
         .iter()
-        .map(|(k, v)| format!("{}={}", percent(k), percent(v)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                crate::view::urlencode(k),
+                crate::view::urlencode(v)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

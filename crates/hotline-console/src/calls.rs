@@ -20,8 +20,7 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
-    urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, flash, refusal, render_page, texts, when,
 };
 use hotline_node::calls::{Call, CallRequest};
 use hotline_node::error::NodeError;
@@ -88,8 +87,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let (mut upcoming, mut past) = (Vec::new(), Vec::new());
         for call in c2.node.calls()? {
             if !op.acts_for_name(&call.from) && !op.acts_for_name(&call.to) {
@@ -112,8 +110,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /calls`.
@@ -212,11 +209,11 @@ pub(crate) async fn request(
     };
     match c.node.call_request(&from, &to, req).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/calls/{id}?done={}",
-                urlencode(&format!("Call {id} requested; {to} is notified."))
-            )))
+            let id = c.own_id(a.index);
+            Ok(flash(
+                &format!("/calls/{id}"),
+                &format!("Call {id} requested; {to} is notified."),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -299,8 +296,7 @@ async fn render(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let call = c2.node.call(&id)?;
         let (ours, theirs) = op.side(&format!("call {id}"), &call.from, &call.to)?;
         let (ours, theirs) = (ours.to_owned(), theirs.to_owned());
@@ -357,8 +353,7 @@ async fn render(
             call,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /calls/{id}`.
@@ -387,7 +382,7 @@ pub(crate) struct AcceptForm {
 async fn addressee_check(c: &Console, op: &Op, id: &str) -> Result<(), PageError> {
     check_id(id, "a call")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     let office = Office::new(&call.to).map_err(PageError::internal)?;
     op.must_act_for(&office, "Answering this call request")
 }
@@ -405,15 +400,14 @@ pub(crate) async fn accept(
         PageError::new(StatusCode::BAD_REQUEST, "Choose one of the proposed times.")
     })?;
     let a = c.node.call_accept(&id, at, f.note).await?;
-    Ok(see_other(&format!(
-        "/calls/{id}?done={}",
-        urlencode(&format!(
-            "Accepted for {} (entry {}:{}). Join when it is time.",
+    Ok(flash(
+        &format!("/calls/{id}"),
+        &format!(
+            "Accepted for {} (entry {}). Join when it is time.",
             when(at),
-            c.node.party(),
-            a.index
-        ))
-    )))
+            c.own_id(a.index)
+        ),
+    ))
 }
 
 /// `POST /calls/{id}/decline`.
@@ -438,10 +432,10 @@ pub(crate) async fn decline(
         .await;
     }
     let a = c.node.call_decline(&id, f.reason).await?;
-    Ok(see_other(&format!(
-        "/calls/{id}?done={}",
-        urlencode(&format!("Declined (entry {}:{}).", c.node.party(), a.index))
-    )))
+    Ok(flash(
+        &format!("/calls/{id}"),
+        &format!("Declined (entry {}).", c.own_id(a.index)),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -468,7 +462,7 @@ pub(crate) async fn readout(
     op.check_csrf(&f.csrf)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     let (ours, _) = op.side(&format!("call {id}"), &call.from, &call.to)?;
     let from = Office::new(ours).map_err(PageError::internal)?;
     let typed = super::compose::Typed {
@@ -485,14 +479,10 @@ pub(crate) async fn readout(
         }
     };
     match c.node.readout(&id, &from, content).await {
-        Ok(a) => Ok(see_other(&format!(
-            "/calls/{id}?done={}",
-            urlencode(&format!(
-                "Readout {}:{} published, signed by {from}.",
-                c.node.party(),
-                a.index
-            ))
-        ))),
+        Ok(a) => Ok(flash(
+            &format!("/calls/{id}"),
+            &format!("Readout {} published, signed by {from}.", c.own_id(a.index)),
+        )),
         Err(e) => {
             let (status, e) = refusal(e)?;
             let errors = vec![format!("Not published: {e}")];
@@ -529,7 +519,7 @@ pub(crate) async fn send_signal(
     csrf_header(&op, &headers)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let (a, b2) = blocking(move || signal::call_offices(&n, &id2)).await?;
+    let (a, b2) = blocking(move || Ok(signal::call_offices(&n, &id2)?)).await?;
     let (from, to) = op.side(&format!("call {id}"), a.as_str(), b2.as_str())?;
     let s = Signal {
         call: id,
@@ -569,7 +559,7 @@ pub(crate) async fn ended(
     csrf_header(&op, &headers)?;
     check_id(&id, "a call")?;
     let (n, id2) = (c.node.clone(), id.clone());
-    let call = blocking(move || n.call(&id2)).await?;
+    let call = blocking(move || Ok(n.call(&id2)?)).await?;
     op.side(&format!("call {id}"), &call.from, &call.to)?;
     // The node writes the record as this party's office on the call, the
     // requester when both are this party's: the operator must act for that
@@ -597,7 +587,7 @@ pub(crate) async fn ended(
         };
         while tokio::time::Instant::now() < deadline {
             let (n, id2) = (c.node.clone(), id.clone());
-            let now = blocking(move || n.call(&id2)).await?;
+            let now = blocking(move || Ok(n.call(&id2)?)).await?;
             if now.records.iter().any(|r| &r.office == theirs) {
                 break;
             }
@@ -609,7 +599,7 @@ pub(crate) async fn ended(
     match c.node.call_record(&id, b.start, b.end, participants).await {
         Ok(a) => Ok((
             StatusCode::CREATED,
-            Json(serde_json::json!({ "id": format!("{}:{}", c.node.party(), a.index) })),
+            Json(serde_json::json!({ "id": c.own_id(a.index) })),
         )
             .into_response()),
         Err(NodeError::Conflict(m)) => {

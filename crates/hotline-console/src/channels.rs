@@ -161,9 +161,9 @@ struct Page {
 }
 
 /// Unread entries from the counterpart on a channel, for this operator.
-pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, NodeError> {
+pub(crate) fn unread(c: &Console, op: &Op, ch: &Channel) -> Result<u64, PageError> {
     let mark = c.operators.seen_mark(&op.operator.name, &ch.key())?;
-    c.records.unseen(&ch.ours, &ch.theirs, mark)
+    Ok(c.records.unseen(&ch.ours, &ch.theirs, mark)?)
 }
 
 /// `GET /`.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
-use super::view::{Chrome, PageError, blocking, html_status, refusal, see_other, urlencode};
+use super::view::{Chrome, PageError, blocking, flash, html_status, refusal};
 
 /// A submitted multipart form: its text fields and its files.
 #[derive(Default)]
@@ -297,13 +297,12 @@ pub(crate) async fn send(
             } else {
                 "Message"
             };
-            let id = format!("{}:{}", c.node.party(), a.index);
+            let id = c.own_id(a.index);
             tracing::info!(operator = %op.operator.name, %id, "sent from the console");
-            Ok(see_other(&format!(
-                "{}?done={}",
-                super::view::channel_url(from.as_str(), to.as_str()),
-                urlencode(&format!("{what} {id} sent to {to}."))
-            )))
+            Ok(flash(
+                &super::view::channel_url(from.as_str(), to.as_str()),
+                &format!("{what} {id} sent to {to}."),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;

@@ -6,9 +6,35 @@
 //! from the file itself, so that a bad value is reported as before, with
 //! its line in hotline.toml, and `hotline serve` stops at start.
 
+use std::path::PathBuf;
+
 use hotline_node::dir::NodeDir;
-use hotline_node::error::NodeError;
 use serde::{Deserialize, Serialize};
+
+/// Why the `[console]` section could not be read; the words name the file
+/// (and, for a bad value, its line).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// hotline.toml.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not TOML, or a value in the section is not one this
+    /// version knows.
+    #[error("{}: {source}", path.display())]
+    Parse {
+        /// hotline.toml.
+        path: PathBuf,
+        /// Where and why.
+        #[source]
+        source: toml::de::Error,
+    },
+}
 
 /// The web console: how long an operator's session lasts and how sign-ins
 /// are throttled.
@@ -63,13 +89,15 @@ impl ConsoleConfig {
     ///
     /// The file cannot be read, or a value in the section is not one this
     /// version knows; the message names the file and the line.
-    pub fn read(dir: &NodeDir) -> Result<Self, NodeError> {
+    pub fn read(dir: &NodeDir) -> Result<Self, ConfigError> {
         let path = dir.config();
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| NodeError::NotFound(format!("{}: {e}", path.display())))?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
         toml::from_str::<File>(&text)
             .map(|f| f.console)
-            .map_err(|e| NodeError::NotFound(format!("{}: {e}", path.display())))
+            .map_err(|source| ConfigError::Parse { path, source })
     }
 
     /// The defaults as a `[console]` table, for `hotline init` to write

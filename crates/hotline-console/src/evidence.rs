@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, Keyring};
@@ -14,7 +14,7 @@ use hotline_proto::name::Party;
 
 use super::Console;
 use super::auth::Op;
-use super::view::{Chrome, PageError, blocking, html, texts, when};
+use super::view::{Chrome, PageError, blocking, render_page, texts, when};
 use hotline_node::error::NodeError;
 use hotline_node::records::Entry;
 
@@ -113,8 +113,7 @@ pub(crate) async fn page(
     Path((party, index)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (party, index) = parse(&party, &index)?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let e = entry(&c2, &op, &party, index)?;
         let h = e.header().clone();
         let id = format!("{party}:{index}");
@@ -180,8 +179,7 @@ pub(crate) async fn page(
             id,
         })
     })
-    .await?;
-    html(&page)
+    .await
 }
 
 fn download(name: &str, media: &'static str, bytes: Vec<u8>) -> Response {
@@ -223,11 +221,11 @@ async fn bundle_download(
         entry(&c2, &op, &party, index)?;
         let src = c2.records.proofs()?;
         let id = format!("{party}:{index}");
-        match which {
+        Ok(match which {
             "inclusion" => src.inclusion(&party, index),
             "delivery" => src.delivery(&id),
             _ => src.answered(&id),
-        }
+        }?)
     })
     .await?;
     Ok(download(&file, "application/json", b.into_bytes()))
@@ -274,22 +272,21 @@ pub(crate) async fn attachment(
         let content = match c2.records.open_for(&e, &|o| op.acts_for(o)) {
             hotline_node::content::Shown::Content(c) => c,
             hotline_node::content::Shown::Refused(u) => {
-                return Err(NodeError::Forbidden(format!(
+                return Err(PageError::forbidden(format!(
                     "this entry's content was refused ({u}), so none of it is shown"
                 )));
             }
             hotline_node::content::Shown::Sealed => {
-                return Err(NodeError::Forbidden(
-                    "this entry's content is sealed to offices you do not act for".into(),
+                return Err(PageError::forbidden(
+                    "this entry's content is sealed to offices you do not act for",
                 ));
             }
         };
-        let a = content
-            .attachments
-            .get(n)
-            .ok_or_else(|| NodeError::NotFound(format!("{party}:{index} has no attachment {n}")))?;
-        let bytes = b64::decode(&a.data)
-            .ok_or_else(|| NodeError::Internal("attachment is not base64".into()))?;
+        let a = content.attachments.get(n).ok_or_else(|| {
+            PageError::not_found(format!("{party}:{index} has no attachment {n}"))
+        })?;
+        let bytes =
+            b64::decode(&a.data).ok_or_else(|| PageError::internal("attachment is not base64"))?;
         Ok((a.name.clone(), bytes))
     })
     .await?;

@@ -8,7 +8,8 @@ use axum::response::Response;
 
 use super::Console;
 use super::auth::Op;
-use super::view::{Chrome, PageError, blocking, html, relative, when};
+use super::view::{Chrome, PageError, relative, render_page, when};
+use axum::http::StatusCode;
 use hotline_node::federation::status::PeerStatus;
 
 pub(crate) struct PeerView {
@@ -33,8 +34,7 @@ struct Page {
 
 /// `GET /health`.
 pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let now = hotline_node::clock::now();
         let interval = c2.node.config().cosign_interval_secs;
         let mut peers = Vec::new();
@@ -85,6 +85,5 @@ pub(crate) async fn page(State(c): State<Console>, op: Op) -> Result<Response, P
             interval,
         })
     })
-    .await?;
-    html(&page)
+    .await
 }

@@ -15,8 +15,8 @@ use super::auth::{CsrfForm, Op};
 use super::compose::{FormData, Typed, content_from};
 use super::timeline::{deadline_words, stix_summary};
 use super::view::{
-    AttachmentView, Chrome, Done, PageError, attachment_views, blocking, check_id, entry_url, html,
-    html_status, refusal, see_other, texts, urlencode, when,
+    AttachmentView, Chrome, Done, PageError, attachment_views, blocking, check_id, entry_url,
+    flash, refusal, render_page, texts, when,
 };
 use hotline_node::error::NodeError;
 use hotline_node::inquiries::Inquiry;
@@ -39,8 +39,7 @@ struct ListPage {
 
 /// `GET /inquiries`.
 pub(crate) async fn list(State(c): State<Console>, op: Op) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let now = hotline_node::clock::now();
         let mut rows: Vec<Row> = c2
             .node
@@ -64,8 +63,7 @@ pub(crate) async fn list(State(c): State<Console>, op: Op) -> Result<Response, P
             rows,
         })
     })
-    .await?;
-    html(&page)
+    .await
 }
 
 /// An entry's content as the page shows it.
@@ -143,8 +141,7 @@ async fn render(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let now = hotline_node::clock::now();
         let q = c2.node.inquiry(&id)?;
         op.side(&id, &q.from, &q.to)?;
@@ -185,8 +182,7 @@ async fn render(
             languages,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /inquiries/{id}`.
@@ -204,7 +200,7 @@ pub(crate) async fn page(
 async fn for_office(c: &Console, op: &Op, id: &str, recipient: bool) -> Result<Inquiry, PageError> {
     check_id(id, "an inquiry")?;
     let (n, id2) = (c.node.clone(), id.to_owned());
-    let q = blocking(move || n.inquiry(&id2)).await?;
+    let q = blocking(move || Ok(n.inquiry(&id2)?)).await?;
     let office = if recipient { &q.to } else { &q.from };
     let office = Office::new(office).map_err(PageError::internal)?;
     op.must_act_for(
@@ -219,7 +215,7 @@ async fn for_office(c: &Console, op: &Op, id: &str, recipient: bool) -> Result<I
 }
 
 fn back(id: &str, done: &str) -> Response {
-    see_other(&format!("/inquiries/{id}?done={}", urlencode(done)))
+    flash(&format!("/inquiries/{id}"), done)
 }
 
 /// `POST /inquiries/{id}/ack`.
@@ -229,13 +225,7 @@ pub(crate) async fn ack(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    for_office(&c, &op, &id, true).await?;
-    let a = c.node.ack(&id).await?;
-    Ok(back(
-        &id,
-        &format!("Acknowledged {id} (entry {}:{}).", c.node.party(), a.index),
-    ))
+    step(c, op, id, &f.csrf, true).await
 }
 
 /// `POST /inquiries/{id}/close`.
@@ -245,12 +235,28 @@ pub(crate) async fn close(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    op.check_csrf(&f.csrf)?;
-    for_office(&c, &op, &id, false).await?;
-    let a = c.node.close(&id).await?;
+    step(c, op, id, &f.csrf, false).await
+}
+
+/// Acknowledges the inquiry (as its recipient) or closes it (as the one
+/// who asked).
+async fn step(
+    c: Console,
+    op: Op,
+    id: String,
+    csrf: &str,
+    acknowledge: bool,
+) -> Result<Response, PageError> {
+    op.check_csrf(csrf)?;
+    for_office(&c, &op, &id, acknowledge).await?;
+    let (a, done) = if acknowledge {
+        (c.node.ack(&id).await?, "Acknowledged")
+    } else {
+        (c.node.close(&id).await?, "Closed")
+    };
     Ok(back(
         &id,
-        &format!("Closed {id} (entry {}:{}).", c.node.party(), a.index),
+        &format!("{done} {id} (entry {}).", c.own_id(a.index)),
     ))
 }
 
@@ -281,10 +287,7 @@ pub(crate) async fn answer(
         }
     };
     match c.node.answer(&id, content).await {
-        Ok(a) => Ok(back(
-            &id,
-            &format!("Answer {}:{} sent.", c.node.party(), a.index),
-        )),
+        Ok(a) => Ok(back(&id, &format!("Answer {} sent.", c.own_id(a.index)))),
         Err(e) => {
             let (status, e) = refusal(e)?;
             let p = again(vec![format!("Not sent: {e}")]);

@@ -19,21 +19,24 @@
 //! - `agreements`: agreements listed and shown; an admin proposes, signs, withdraws.
 //! - `assets`: the stylesheet, scripts and icon, compiled in.
 //! - `auth`: login, the session cookie, CSRF tokens, acting only for one's own offices.
+//! - `authz_tests` (tests only): each action route refused to an operator of another
+//!   office, and to a plain operator where an admin is needed.
 //! - `calls`: calls requested, accepted or declined, talked live, and their readouts.
 //! - `channels`: the first page: what needs action, then one row per channel.
 //! - `compose`: writing a message or an inquiry, with attachments and STIX.
-//! - [`config`]: the `[console]` section of hotline.toml.
+//! - [`config`]: the `[console]` section of hotline.toml, and why it could not be read.
 //! - `events`: live updates as server-sent events.
 //! - `evidence`: an entry's signed header, content and proof bundles.
 //! - `health`: link and witness health per counterpart.
 //! - `inquiry`: inquiries with their deadlines; acknowledge, answer, close.
 //! - `needs_action`: what waits for the operator, and the link-down banner.
-//! - [`operators`]: operators, their passwords and sessions.
+//! - [`operators`]: operators, their passwords and sessions, and why a change or a login failed.
 //! - `statements`: joint statements proposed, endorsed and proved.
 //! - [`store`]: the console's own database, `console.sqlite3`, with its migrations.
 //! - `throttle`: sign-in throttling per client address and for the whole node.
 //! - `timeline`: a channel's timeline, both logs merged in time order.
-//! - `view`: what every page shares: the frame, errors as pages, times.
+//! - `view`: what every page shares: the frame, building and rendering a page, redirects
+//!   with a confirmation, errors as pages (where HTTP statuses are chosen), times.
 #![forbid(unsafe_code)]
 
 mod admin;
@@ -86,6 +89,11 @@ type Seen = (std::time::Instant, hotline_node::records::Progress);
 type Inquiries = std::sync::Arc<Vec<hotline_node::inquiries::Inquiry>>;
 
 impl Console {
+    /// The id (`party:index`) of an entry this node wrote at `index`.
+    pub(crate) fn own_id(&self, index: u64) -> String {
+        format!("{}:{index}", self.node.party())
+    }
+
     /// The inquiries as the logs show them: never behind the logs, and at
     /// most a second behind the clock (deadlines pass without entries).
     pub(crate) fn inquiries(&self) -> hotline_node::error::Result<Inquiries> {
@@ -112,7 +120,7 @@ impl Console {
 ///
 /// A bad `[console]` section in hotline.toml, or a console database
 /// (`console.sqlite3`) that cannot be opened.
-pub fn router(node: Node) -> hotline_node::error::Result<Router> {
+pub fn router(node: Node) -> Result<Router, operators::OperatorError> {
     let limit = node.config().limits.max_request_bytes;
     let config = config::ConsoleConfig::read(node.dir())?;
     let state = Console {

@@ -33,10 +33,10 @@ use serde::Serialize;
 use sha2::Digest as _;
 
 use hotline_node::dir::NodeDir;
-use hotline_node::error::{NodeError, Result};
 use hotline_node::node::Node;
+use hotline_node::store::StoreError;
 
-use crate::config::ConsoleConfig;
+use crate::config::{ConfigError, ConsoleConfig};
 use crate::store::{ConsoleStore, OperatorRow, SessionRow};
 
 /// Fewest characters in a password.
@@ -110,8 +110,83 @@ impl fmt::Debug for Session {
     }
 }
 
+/// Why an operator could not be added, changed, found or read.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// A name outside what [`check_name`] allows.
+    #[error(
+        "invalid operator name {0:?}: use 1-{MAX_NAME_CHARS} lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+    )]
+    BadName(String),
+    /// A new password under [`MIN_PASSWORD_CHARS`].
+    #[error("the password is too short: use at least {MIN_PASSWORD_CHARS} characters")]
+    ShortPassword,
+    /// A new password over [`MAX_PASSWORD_BYTES`].
+    #[error("the password is too long: use at most {MAX_PASSWORD_BYTES} bytes")]
+    LongPassword,
+    /// No office given (the party's, for the example).
+    #[error("an operator needs at least one office to act for (e.g. {0}/fbi)")]
+    NoOffice(Party),
+    /// An office of another party.
+    #[error(
+        "{office} is not an office of this party ({party}); operators act for their own party's offices"
+    )]
+    OtherParty {
+        /// The office given.
+        office: Office,
+        /// This party.
+        party: Party,
+    },
+    /// No operator of that name.
+    #[error("no operator {0:?}; `hotline operator list` shows who there is")]
+    NotFound(String),
+    /// The name is taken.
+    #[error(
+        "there is already an operator {0}; choose another name, or change its password with `hotline operator passwd {0}`"
+    )]
+    Taken(String),
+    /// Argon2 could not hash a new password.
+    #[error("hashing the password: {0}")]
+    Hash(#[source] argon2::password_hash::Error),
+    /// A stored operator names an office that is no office name.
+    #[error("operator {name} has a bad office: {source}")]
+    BadOffice {
+        /// The operator.
+        name: String,
+        /// Why the stored office is no name.
+        #[source]
+        source: hotline_proto::name::NameError,
+    },
+    /// The console's database failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The `[console]` section of hotline.toml could not be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Why a stored password hash cannot be checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    /// Not a PHC string.
+    #[error(transparent)]
+    Format(argon2::password_hash::phc::Error),
+    /// An algorithm or parameters Argon2 does not take.
+    #[error(transparent)]
+    Phc(argon2::password_hash::Error),
+    /// A version Argon2 does not know.
+    #[error(transparent)]
+    Version(argon2::Error),
+    /// A PHC string without a salt or without the hash.
+    #[error("it has no salt or no hash")]
+    Incomplete,
+    /// A hash longer than the 64 bytes checked into.
+    #[error("its hash is longer than 64 bytes")]
+    TooLong,
+}
+
 /// Why a login was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown name or wrong password: the same error, at the same cost, so
     /// that nobody learns which names exist by trying.
@@ -119,18 +194,59 @@ pub enum LoginError {
     Refused,
     /// The node could not check the login.
     #[error("the login could not be checked: {0}")]
-    Internal(String),
+    Failed(#[source] LoginFailure),
 }
 
-impl From<NodeError> for LoginError {
-    fn from(e: NodeError) -> Self {
-        LoginError::Internal(e.to_string())
+/// Why the node could not check a login (never the operator's fault).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginFailure {
+    /// The operator's stored hash cannot be checked against.
+    #[error("a stored password hash is unreadable: {0}")]
+    Unreadable(#[source] HashError),
+    /// Argon2 failed while checking the password.
+    #[error("checking the password: {0}")]
+    Check(#[source] argon2::Error),
+    /// The operators could not be read or written.
+    #[error(transparent)]
+    Operators(OperatorError),
+}
+
+/// Equal when both are refusals, or both failures saying the same: the
+/// store's errors behind a failure cannot be compared, and a caller only
+/// ever asks whether a login was refused.
+impl PartialEq for LoginError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (LoginError::Refused, LoginError::Refused) => true,
+            (LoginError::Refused, _) | (_, LoginError::Refused) => false,
+            (a, b) => a.to_string() == b.to_string(),
+        }
     }
 }
 
-impl From<hotline_node::store::StoreError> for LoginError {
-    fn from(e: hotline_node::store::StoreError) -> Self {
-        LoginError::Internal(format!("storage: {e}"))
+impl Eq for LoginError {}
+
+impl From<LoginFailure> for LoginError {
+    fn from(e: LoginFailure) -> Self {
+        LoginError::Failed(e)
+    }
+}
+
+impl From<HashError> for LoginError {
+    fn from(e: HashError) -> Self {
+        LoginFailure::Unreadable(e).into()
+    }
+}
+
+impl From<OperatorError> for LoginError {
+    fn from(e: OperatorError) -> Self {
+        LoginFailure::Operators(e).into()
+    }
+}
+
+impl From<StoreError> for LoginError {
+    fn from(e: StoreError) -> Self {
+        OperatorError::from(e).into()
     }
 }
 
@@ -158,17 +274,20 @@ impl From<LoginError> for Refusal {
     }
 }
 
-impl From<hotline_node::store::StoreError> for Refusal {
-    fn from(e: hotline_node::store::StoreError) -> Self {
+impl From<OperatorError> for Refusal {
+    fn from(e: OperatorError) -> Self {
         Refusal::Other(e.into())
     }
 }
 
-impl From<NodeError> for Refusal {
-    fn from(e: NodeError) -> Self {
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
         Refusal::Other(e.into())
     }
 }
+
+/// What the operators' calls answer.
+pub type Result<T, E = OperatorError> = std::result::Result<T, E>;
 
 /// A party's console operators. Cheap to clone.
 #[derive(Clone)]
@@ -190,23 +309,17 @@ pub fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(NodeError::BadInput(format!(
-            "invalid operator name {name:?}: use 1-{MAX_NAME_CHARS} lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
-        )))
+        Err(OperatorError::BadName(name.to_owned()))
     }
 }
 
 /// Checks a new password's length.
 pub fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(NodeError::BadInput(format!(
-            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
-        )));
+        return Err(OperatorError::ShortPassword);
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(NodeError::BadInput(format!(
-            "the password is too long: use at most {MAX_PASSWORD_BYTES} bytes"
-        )));
+        return Err(OperatorError::LongPassword);
     }
     Ok(())
 }
@@ -217,7 +330,7 @@ fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| NodeError::Internal(format!("hashing the password: {e}")))
+        .map_err(OperatorError::Hash)
 }
 
 thread_local! {
@@ -231,26 +344,21 @@ thread_local! {
 /// Whether `password` matches the PHC string `hash`: the `argon2` crate's
 /// own verification, but in this thread's reused working memory.
 fn verify_password(password: &str, hash: &str) -> std::result::Result<bool, LoginError> {
-    let unreadable = |e: &dyn fmt::Display| {
-        LoginError::Internal(format!("a stored password hash is unreadable: {e}"))
-    };
-    let parsed = PasswordHash::new(hash).map_err(|e| unreadable(&e))?;
+    let parsed = PasswordHash::new(hash).map_err(HashError::Format)?;
     let algorithm =
-        argon2::Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| unreadable(&e))?;
+        argon2::Algorithm::try_from(parsed.algorithm.as_str()).map_err(HashError::Phc)?;
     let version = match parsed.version {
-        Some(v) => argon2::Version::try_from(v).map_err(|e| unreadable(&e))?,
+        Some(v) => argon2::Version::try_from(v).map_err(HashError::Version)?,
         None => argon2::Version::default(),
     };
-    let params = argon2::Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+    let params = argon2::Params::try_from(&parsed).map_err(HashError::Phc)?;
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
-        return Err(unreadable(&"it has no salt or no hash"));
+        return Err(HashError::Incomplete.into());
     };
     let blocks = params.block_count();
     let argon = Argon2::new(algorithm, version, params);
     let mut buf = [0u8; 64];
-    let out = buf
-        .get_mut(..expected.len())
-        .ok_or_else(|| unreadable(&"its hash is longer than 64 bytes"))?;
+    let out = buf.get_mut(..expected.len()).ok_or(HashError::TooLong)?;
     BLOCKS
         .with_borrow_mut(|mem| {
             if mem.len() < blocks {
@@ -263,7 +371,7 @@ fn verify_password(password: &str, hash: &str) -> std::result::Result<bool, Logi
                 &mut mem[..blocks],
             )
         })
-        .map_err(|e| LoginError::Internal(format!("checking the password: {e}")))?;
+        .map_err(LoginFailure::Check)?;
     let same = out
         .iter()
         .zip(expected.as_bytes())
@@ -336,8 +444,9 @@ impl Operators {
             .offices
             .iter()
             .map(|o| {
-                Office::new(o).map_err(|e| {
-                    NodeError::Internal(format!("operator {} has a bad office: {e}", row.name))
+                Office::new(o).map_err(|source| OperatorError::BadOffice {
+                    name: row.name.clone(),
+                    source,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -350,28 +459,23 @@ impl Operators {
         })
     }
 
-    fn not_found(name: &str) -> NodeError {
-        NodeError::NotFound(format!(
-            "no operator {name:?}; `hotline operator list` shows who there is"
-        ))
+    fn not_found(name: &str) -> OperatorError {
+        OperatorError::NotFound(name.to_owned())
     }
 
     /// Checks the offices an operator is to act for: at least one, all of
     /// this party. Returns them without repeats, in order.
     pub fn check_offices(&self, offices: &[Office]) -> Result<Vec<Office>> {
         if offices.is_empty() {
-            return Err(NodeError::BadInput(format!(
-                "an operator needs at least one office to act for (e.g. {}/fbi)",
-                self.party
-            )));
+            return Err(OperatorError::NoOffice(self.party.clone()));
         }
         let mut list: Vec<Office> = Vec::with_capacity(offices.len());
         for o in offices {
             if o.party() != self.party {
-                return Err(NodeError::BadInput(format!(
-                    "{o} is not an office of this party ({}); operators act for their own party's offices",
-                    self.party
-                )));
+                return Err(OperatorError::OtherParty {
+                    office: o.clone(),
+                    party: self.party.clone(),
+                });
             }
             if !list.contains(o) {
                 list.push(o.clone());
@@ -392,11 +496,7 @@ impl Operators {
         check_name(name)?;
         let list = self.check_offices(offices)?;
         check_password(password)?;
-        let conflict = || {
-            NodeError::Conflict(format!(
-                "there is already an operator {name}; choose another name, or change its password with `hotline operator passwd {name}`"
-            ))
-        };
+        let conflict = || OperatorError::Taken(name.to_owned());
         // Checked first so that a taken name fails without the hashing wait.
         if self.store.operator(name)?.is_some() {
             return Err(conflict());
@@ -611,8 +711,14 @@ mod tests {
 
     fn bad_input(r: Result<impl fmt::Debug>) -> String {
         match r {
-            Err(NodeError::BadInput(m)) => m,
-            other => panic!("expected BadInput, got {other:?}"),
+            Err(
+                e @ (OperatorError::BadName(_)
+                | OperatorError::ShortPassword
+                | OperatorError::LongPassword
+                | OperatorError::NoOffice(_)
+                | OperatorError::OtherParty { .. }),
+            ) => e.to_string(),
+            other => panic!("expected bad input, got {other:?}"),
         }
     }
 
@@ -653,7 +759,9 @@ mod tests {
         assert!(!verify_password(PW, DUMMY_HASH).unwrap());
         assert!(matches!(
             verify_password(PW, "not a hash"),
-            Err(LoginError::Internal(_))
+            Err(LoginError::Failed(LoginFailure::Unreadable(
+                HashError::Format(_)
+            )))
         ));
     }
 
@@ -681,7 +789,7 @@ mod tests {
         // Duplicate name.
         assert!(matches!(
             f.ops.add("alice", &[office("us/fbi")], false, PW),
-            Err(NodeError::Conflict(_))
+            Err(OperatorError::Taken(_))
         ));
         // The stored hash is Argon2id, not the password.
         let row = f.ops.store.operator("alice").unwrap().unwrap();
@@ -820,7 +928,7 @@ mod tests {
         assert_eq!(f.ops.get("alice").unwrap().unwrap().failures, 0);
         assert!(matches!(
             f.ops.unlock("nobody"),
-            Err(NodeError::NotFound(_))
+            Err(OperatorError::NotFound(_))
         ));
     }
 
@@ -913,7 +1021,7 @@ mod tests {
         f.ops.login("alice", new, at(3)).unwrap();
         assert!(matches!(
             f.ops.set_password("nobody", new),
-            Err(NodeError::NotFound(_))
+            Err(OperatorError::NotFound(_))
         ));
     }
 
@@ -936,7 +1044,10 @@ mod tests {
             f.ops.login("alice", PW, at(2)).unwrap_err(),
             LoginError::Refused
         );
-        assert!(matches!(f.ops.remove("alice"), Err(NodeError::NotFound(_))));
+        assert!(matches!(
+            f.ops.remove("alice"),
+            Err(OperatorError::NotFound(_))
+        ));
         // The name is free again, with no old session coming back.
         f.ops.add("alice", &[office("us/fbi")], false, PW).unwrap();
         assert!(f.ops.session(&a.token, at(3)).unwrap().is_none());

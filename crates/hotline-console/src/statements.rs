@@ -16,8 +16,7 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, channels_for};
 use super::view::{
-    Chrome, Done, PageError, blocking, check_id, field, html_status, refusal, see_other, texts,
-    urlencode, when,
+    Chrome, Done, PageError, blocking, check_id, field, flash, refusal, render_page, texts, when,
 };
 use hotline_node::error::NodeError;
 use hotline_node::statements::Statement;
@@ -72,8 +71,7 @@ async fn render_list(
     status: StatusCode,
     done: Option<String>,
 ) -> Result<Response, PageError> {
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(c, status, move |c2| {
         let rows = c2
             .node
             .statements()?
@@ -95,8 +93,7 @@ async fn render_list(
             errors,
         })
     })
-    .await?;
-    html_status(status, &page)
+    .await
 }
 
 /// `GET /statements`.
@@ -146,13 +143,13 @@ pub(crate) async fn propose(
     };
     match c.node.statement(&from, &to, content).await {
         Ok(a) => {
-            let id = format!("{}:{}", c.node.party(), a.index);
-            Ok(see_other(&format!(
-                "/statements/{id}?done={}",
-                urlencode(&format!(
+            let id = c.own_id(a.index);
+            Ok(flash(
+                &format!("/statements/{id}"),
+                &format!(
                     "Statement {id} proposed to {to}; it is joint once {to} endorses the same text."
-                ))
-            )))
+                ),
+            ))
         }
         Err(e) => {
             let (status, e) = refusal(e)?;
@@ -189,8 +186,7 @@ pub(crate) async fn page(
     Query(d): Query<Done>,
 ) -> Result<Response, PageError> {
     check_id(&id, "a statement")?;
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let s = visible(&c2, &op, &id)?;
         let mut r = row(&c2, &op, s);
         let made = c2.records.proofs().and_then(|src| src.statement(&id));
@@ -206,8 +202,7 @@ pub(crate) async fn page(
             r,
         })
     })
-    .await?;
-    html_status(StatusCode::OK, &page)
+    .await
 }
 
 /// `POST /statements/{id}/endorse`: endorse the text shown. The form
@@ -227,7 +222,7 @@ pub(crate) async fn endorse(
     let text = blocking(move || {
         let s = visible(&c2, &op2, &id2)?;
         if !op2.acts_for_name(&s.to) {
-            return Err(NodeError::Forbidden(format!(
+            return Err(PageError::forbidden(format!(
                 "statement {id2} asks {} to endorse it; you act for {}",
                 s.to,
                 op2.operator
@@ -239,23 +234,25 @@ pub(crate) async fn endorse(
             )));
         }
         if seen != s.digest {
-            return Err(NodeError::Conflict(format!(
-                "the text you were shown (SHA-256 {seen}) is not statement {id2}'s ({}); reload the page and read it again",
-                s.digest
-            )));
+            return Err(PageError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "the text you were shown (SHA-256 {seen}) is not statement {id2}'s ({}); reload the page and read it again",
+                    s.digest
+                ),
+            ));
         }
         Ok(row(&c2, &op2, s).text)
     })
     .await?;
     let a = c.node.endorse(&id, &text).await?;
-    Ok(see_other(&format!(
-        "/statements/{id}?done={}",
-        urlencode(&format!(
-            "Endorsed {id} (entry {}:{}): the statement is joint.",
-            c.node.party(),
-            a.index
-        ))
-    )))
+    Ok(flash(
+        &format!("/statements/{id}"),
+        &format!(
+            "Endorsed {id} (entry {}): the statement is joint.",
+            c.own_id(a.index)
+        ),
+    ))
 }
 
 /// `GET /statements/{id}/proof`: the `hotline/statement/v2` bundle.
@@ -269,7 +266,7 @@ pub(crate) async fn proof(
     let id2 = id.clone();
     let b = blocking(move || {
         visible(&c2, &op, &id2)?;
-        c2.records.proofs()?.statement(&id2)
+        Ok(c2.records.proofs()?.statement(&id2)?)
     })
     .await?;
     let file = format!("{}-statement.json", id.replace(':', "-"));

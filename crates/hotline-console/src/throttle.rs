@@ -123,6 +123,12 @@ impl Checkers {
     }
 }
 
+/// The threads that check passwords have stopped (one panicked, or the
+/// console is shutting down): no sign-in can be checked until a restart.
+#[derive(Debug, thiserror::Error)]
+#[error("the password-checking threads are gone; restart the node")]
+pub(crate) struct CheckersGone;
+
 /// A turn to check one password (see [`Throttle::check`]).
 pub(crate) struct Turn {
     permit: OwnedSemaphorePermit,
@@ -134,7 +140,7 @@ impl Turn {
     pub async fn run<T: Send + 'static>(
         self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, hotline_node::error::NodeError> {
+    ) -> Result<T, CheckersGone> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let permit = self.permit;
         let job: Job = Box::new(move || {
@@ -148,13 +154,8 @@ impl Turn {
             .lock()
             .map_err(|_| ())
             .and_then(|s| s.send(job).map_err(|_| ()));
-        let gone = || {
-            hotline_node::error::NodeError::Internal(
-                "the password-checking threads are gone; restart the node".into(),
-            )
-        };
-        sent.map_err(|()| gone())?;
-        rx.await.map_err(|_| gone())
+        sent.map_err(|()| CheckersGone)?;
+        rx.await.map_err(|_| CheckersGone)
     }
 }
 

@@ -17,9 +17,10 @@ use super::Console;
 use super::auth::Op;
 use super::channels::{Channel, LinkView, channels_for, link_view};
 use super::view::{
-    AttachmentView, Chrome, PageError, attachment_views, blocking, entry_url, html, relative,
-    texts, when,
+    AttachmentView, Chrome, PageError, attachment_views, entry_url, relative, render_page, texts,
+    when,
 };
+use axum::http::StatusCode;
 use hotline_node::error::NodeError;
 use hotline_node::records::Entry;
 
@@ -303,33 +304,20 @@ pub(crate) fn deadline_words(
             false,
         );
     }
+    let due = |what: &str, d: Timestamp| {
+        let late = if now > d { "was due" } else { "due" };
+        let words = format!("{what} {late} {} ({})", when(d), relative(d, now));
+        (Some(words), q.overdue)
+    };
     if q.acknowledged.is_none()
         && let Some(d) = q.ack_due
     {
-        let late = now > d;
-        return (
-            Some(format!(
-                "acknowledgement {} {} ({})",
-                if late { "was due" } else { "due" },
-                when(d),
-                relative(d, now)
-            )),
-            q.overdue,
-        );
+        return due("acknowledgement", d);
     }
-    if let Some(d) = q.answer_due {
-        let late = now > d;
-        return (
-            Some(format!(
-                "answer {} {} ({})",
-                if late { "was due" } else { "due" },
-                when(d),
-                relative(d, now)
-            )),
-            q.overdue,
-        );
+    match q.answer_due {
+        Some(d) => due("answer", d),
+        None => (None, q.overdue),
     }
-    (None, q.overdue)
 }
 
 /// One line about a STIX bundle: how many objects of which types.
@@ -384,8 +372,7 @@ pub(crate) async fn page(
         .map_err(|e| PageError::not_found(format!("no such channel: {e}")))?;
     op.must_act_for(&ours, "This channel")?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let c2 = c.clone();
-    let page = blocking(move || {
+    render_page(&c, StatusCode::OK, move |c2| {
         let ch = channels_for(&c2, &op)?
             .into_iter()
             .find(|x| x.ours == ours && x.theirs == theirs)
@@ -410,6 +397,5 @@ pub(crate) async fn page(
             more: more && limit < MAX_LIMIT,
         })
     })
-    .await?;
-    html(&page)
+    .await
 }

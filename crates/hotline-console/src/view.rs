@@ -10,6 +10,8 @@ use jiff::Timestamp;
 
 use super::Console;
 use super::auth::Op;
+use crate::operators::OperatorError;
+use crate::throttle::CheckersGone;
 use hotline_node::error::NodeError;
 use hotline_node::records::AlarmKind;
 
@@ -172,6 +174,31 @@ impl From<NodeError> for PageError {
     }
 }
 
+impl From<OperatorError> for PageError {
+    fn from(e: OperatorError) -> Self {
+        let status = match &e {
+            OperatorError::BadName(_)
+            | OperatorError::ShortPassword
+            | OperatorError::LongPassword
+            | OperatorError::NoOffice(_)
+            | OperatorError::OtherParty { .. } => StatusCode::BAD_REQUEST,
+            OperatorError::NotFound(_) => StatusCode::NOT_FOUND,
+            OperatorError::Taken(_) => StatusCode::CONFLICT,
+            OperatorError::Hash(_)
+            | OperatorError::BadOffice { .. }
+            | OperatorError::Store(_)
+            | OperatorError::Config(_) => return Self::internal(e),
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+impl From<CheckersGone> for PageError {
+    fn from(e: CheckersGone) -> Self {
+        Self::internal(e)
+    }
+}
+
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
         Self::internal(e)
@@ -206,11 +233,29 @@ pub(crate) fn see_other(to: &str) -> Response {
         .into_response()
 }
 
+/// The answer to a successful form: back to `to`, with the one-line
+/// confirmation `done` shown there (see [`Done`]).
+pub(crate) fn flash(to: &str, done: &str) -> Response {
+    see_other(&format!("{to}?done={}", urlencode(done)))
+}
+
+/// A page built from blocking reads off the async threads, rendered with
+/// `status`.
+pub(crate) async fn render_page<T: Template + Send + 'static>(
+    c: &Console,
+    status: StatusCode,
+    build: impl FnOnce(Console) -> Result<T, PageError> + Send + 'static,
+) -> Result<Response, PageError> {
+    let c = c.clone();
+    let page = blocking(move || build(c)).await?;
+    html_status(status, &page)
+}
+
 /// Runs blocking store work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, NodeError> + Send + 'static,
+    f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
 ) -> Result<T, PageError> {
-    Ok(tokio::task::spawn_blocking(f).await??)
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// Headers every console response carries: nothing from elsewhere may run
@@ -332,10 +377,11 @@ pub(crate) fn check_id(id: &str, what: &str) -> Result<(), PageError> {
 
 /// A refusal the operator can act on — shown on the form, with what was
 /// typed — as its status and words; anything else stays an error page.
-pub(crate) fn refusal(e: NodeError) -> Result<(StatusCode, String), PageError> {
-    match hotline_node::api::status::status_of(&e) {
-        StatusCode::INTERNAL_SERVER_ERROR => Err(e.into()),
-        status => Ok((status, e.to_string())),
+pub(crate) fn refusal(e: impl Into<PageError>) -> Result<(StatusCode, String), PageError> {
+    let e = e.into();
+    match e.status {
+        StatusCode::INTERNAL_SERVER_ERROR => Err(e),
+        status => Ok((status, e.message)),
     }
 }
 
