@@ -42,7 +42,7 @@ use hotline_proto::entry::{
 };
 use hotline_proto::index::{self, Index, KeyState, KeyedRun};
 use hotline_proto::keys::{NoteKey, OfficeKeys, PartyIdentity};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use hotline_proto::seal;
 use hotline_proto::tree::{self, MemoryTree};
 use hotline_proto::{Hash, b64};

@@ -4,7 +4,7 @@
 #![no_main]
 use hotline_node::node::check_identity;
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

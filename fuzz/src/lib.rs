@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use hotline_proto::bundle::Keyring;
 use hotline_proto::keys::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use sha2::{Digest as _, Sha256};
 
 /// A deterministic random number generator: SHA-256 of a label and a

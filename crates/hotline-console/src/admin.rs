@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use serde::Deserialize;
 
 use super::Console;

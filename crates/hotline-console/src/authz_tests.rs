@@ -16,7 +16,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use hotline_proto::entry::{Content, Media};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::{SignedDuration, Timestamp};
 use tower::ServiceExt as _;
 

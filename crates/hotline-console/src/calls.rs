@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hotline_proto::agreement::parse_id;
 use hotline_proto::entry::{Kind, Media};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::Timestamp;
 use serde::Deserialize;
 

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use hotline_proto::agreement::State as AgreementState;
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::Console;
 use super::auth::Op;
@@ -100,7 +100,7 @@ pub(crate) struct LinkView {
     pub cosigned_stale: bool,
 }
 
-pub(crate) fn link_view(c: &Console, party: &hotline_proto::name::Party) -> LinkView {
+pub(crate) fn link_view(c: &Console, party: &hotline_proto::party::Party) -> LinkView {
     let now = hotline_node::clock::now();
     let Some(peer) = c.node.federation().peer(party) else {
         return LinkView {

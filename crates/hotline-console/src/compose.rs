@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hotline_proto::b64;
 use hotline_proto::entry::{Attachment, Content, Kind, Translation};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use serde::Deserialize;
 
 use super::Console;

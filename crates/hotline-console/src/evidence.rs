@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use hotline_proto::b64;
 use hotline_proto::bundle::{self, Keyring};
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 use super::Console;
 use super::auth::Op;

@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hotline_proto::agreement::parse_id;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::Console;
 use super::auth::{CsrfForm, Op};

@@ -9,7 +9,7 @@
 //! them, so the list empties itself as the work is done.
 
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use jiff::Timestamp;
 
 use super::Console;

@@ -26,7 +26,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hotline_proto::keys::os_rng;
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 use rand_core::RngCore as _;
 use serde::Serialize;
@@ -155,7 +155,7 @@ pub enum OperatorError {
         name: String,
         /// Why the stored office is no name.
         #[source]
-        source: hotline_proto::name::NameError,
+        source: hotline_proto::party::NameError,
     },
     /// The console's database failed.
     #[error("storage: {0}")]

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use hotline_proto::agreement::parse_id;
 use hotline_proto::bundle;
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::Console;
 use super::auth::Op;

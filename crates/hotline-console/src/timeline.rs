@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use hotline_proto::entry::Kind;
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 use serde::Deserialize;
 

@@ -7,7 +7,7 @@
 
 use hotline_proto::agreement::{self, Agreement, Terms, status};
 use hotline_proto::entry::{Kind, Ref, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 
 use crate::entries::parse_leaves;

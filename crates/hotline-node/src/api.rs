@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use hotline_proto::b64;
 use hotline_proto::entry::Content;
 use hotline_proto::keys::PartyIdentity;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -307,7 +307,7 @@ async fn add_peer(
 async fn log(
     State(s): State<AppState>,
     Q(p): Q<Page>,
-) -> Result<Json<Vec<crate::reader::LogLine>>, ApiError> {
+) -> Result<Json<Vec<crate::log::LogLine>>, ApiError> {
     if p.start > i64::MAX as u64 {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
@@ -364,8 +364,8 @@ async fn peer_log(
     State(s): State<AppState>,
     P(party): P<String>,
     Q(p): Q<Page>,
-) -> Result<Json<Vec<crate::reader::LogLine>>, ApiError> {
-    let party = hotline_proto::name::Party::new(&party)
+) -> Result<Json<Vec<crate::log::LogLine>>, ApiError> {
+    let party = hotline_proto::party::Party::new(&party)
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
     if p.start > i64::MAX as u64 {
         return Err(ApiError(

@@ -11,7 +11,7 @@
 //! of one call are tied together in the logs themselves.
 
 use hotline_proto::entry::{CallContent, Content, Kind, Media};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::Timestamp;
 use serde::Serialize;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use hotline_proto::entry::{Content, Header, SignedEntry};
 use hotline_proto::keys::{OfficeKeys, SealSecret};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::{b64, seal};
 
 use crate::node::Node;

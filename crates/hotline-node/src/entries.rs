@@ -8,7 +8,7 @@
 use hotline_proto::agreement;
 use hotline_proto::b64;
 use hotline_proto::entry::{Content, Kind, Ref, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 
 use crate::error::{Corrupt, NodeError, Result};
 use crate::node::{Node, valid_lang};

@@ -11,14 +11,14 @@ use std::path::PathBuf;
 use hotline_proto::agreement::TermsError;
 use hotline_proto::entry::EntryError;
 use hotline_proto::keys::KeyError;
-use hotline_proto::name::NameError;
+use hotline_proto::party::NameError;
 use hotline_proto::seal::SealError;
 
 use crate::dir::OpenError;
 use crate::federation::FedError;
 use crate::offices::OfficeError;
 use crate::proofs::ProofError;
-use crate::reader::ReadError;
+use crate::log::ReadError;
 use crate::sequencer::AppendError;
 use crate::store::StoreError;
 use crate::terms_file::TermsFileError;
@@ -163,7 +163,7 @@ pub enum Corrupt {
     #[error("{party}:{index}: {source}")]
     EntryOf {
         /// The party whose log holds it.
-        party: hotline_proto::name::Party,
+        party: hotline_proto::party::Party,
         /// Its index in that log.
         index: u64,
         /// Why it does not parse.

@@ -200,7 +200,7 @@ pub(crate) mod tests {
     use crate::store::{EntryQueries as _, EvidenceStore as _, IndexStore as _, LogStore as _};
     use hotline_proto::entry::{Header, Kind};
     use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
-    use hotline_proto::name::Party;
+    use hotline_proto::party::Party;
 
     use super::*;
     use crate::store::sqlite::SqliteStore;

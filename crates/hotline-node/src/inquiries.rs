@@ -4,7 +4,7 @@
 
 use hotline_proto::agreement;
 use hotline_proto::entry::{Content, Kind, Ref, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::{b64, seal};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;

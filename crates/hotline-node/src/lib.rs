@@ -14,12 +14,12 @@
 //! - [`federation`]: nodes on the line: mirrors, witnessing, receipts, the outbox.
 //! - [`indexes`]: the index each checkpoint of a log commits to.
 //! - [`inquiries`]: inquiries and their tracked life.
+//! - [`log`]: reading a log held here (own or mirrored) without secrets or lock: entries, checkpoints, proofs.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`modes`]: file modes of a node directory.
 //! - [`node`]: the node itself: opening, offices, peers, sending.
 //! - [`offices`]: this party's office keys.
 //! - [`proofs`]: proof bundles built from what a node holds.
-//! - [`reader`]: read-only access to a log, without secrets or lock.
 //! - [`records`]: the read façade the console uses: entries, opened for an operator, channels, alarms, proofs, events.
 //! - [`sequencer`]: the single writer of the own log, in group commits.
 //! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
@@ -42,12 +42,12 @@ pub mod error;
 pub mod federation;
 pub mod indexes;
 pub mod inquiries;
+pub mod log;
 pub mod metrics;
 pub mod modes;
 pub mod node;
 pub mod offices;
 pub mod proofs;
-pub mod reader;
 pub mod records;
 pub mod sequencer;
 pub mod serve;

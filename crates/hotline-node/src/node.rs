@@ -7,7 +7,7 @@ use hotline_proto::entry::{Content, KeyAction, KeyAnnouncement, Kind};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, NoteVerifier, OfficeKeys, PartyIdentity, os_rng,
 };
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::seal;
 use jiff::Timestamp;
 use rand_core::RngCore as _;
@@ -18,7 +18,7 @@ use crate::federation::link::{Appender, Holdings, Notices, Settings, Signers};
 use crate::federation::{Federation, Link, Peer};
 use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
-use crate::reader::LogReader;
+use crate::log::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::{LogId, Store};
 use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};

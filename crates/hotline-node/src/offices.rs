@@ -24,7 +24,7 @@ use ed25519_dalek::VerifyingKey;
 use hotline_proto::entry::{KeyAction, SignedEntry};
 use hotline_proto::keylog::KeyLog;
 use hotline_proto::keys::OfficeKeys;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use crate::dir::{NodeDir, write_secret};
 use crate::error::{Corrupt, Result};

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use hotline_proto::agreement::{self, Agreement};
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::keys::{NoteKey, NoteVerifier};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 
 pub mod absence;
 pub mod answered;

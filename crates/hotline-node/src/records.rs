@@ -10,7 +10,7 @@
 //! blocking thread, except [`Events::changed`], which only waits.
 
 use hotline_proto::entry::{EntryError, Header, Kind, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 
 use crate::content::Shown;
@@ -190,7 +190,7 @@ impl Records {
 
 #[cfg(test)]
 mod tests {
-    use hotline_proto::name::{Office, Party};
+    use hotline_proto::party::{Office, Party};
 
     use super::*;
     use crate::dir::NodeDir;

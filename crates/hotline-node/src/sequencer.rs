@@ -27,7 +27,7 @@ use hotline_proto::entry::{
     BodyCommitment, EntryError, HEADER_VERSION, Header, KeyAnnouncement, Kind, Ref, SignedEntry,
 };
 use hotline_proto::keys::{NoteKey, OfficeKeys};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::tree::{self, TreeError};
 use hotline_proto::{Hash, b64};
 use jiff::{SignedDuration, Timestamp, Unit};

@@ -15,7 +15,7 @@ use crate::error::{NodeError, Result};
 use crate::node::Node;
 use crate::sequencer::Appended;
 
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 /// A statement as both logs show it.
 #[derive(Clone, Debug, Serialize)]

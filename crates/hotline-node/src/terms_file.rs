@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use hotline_proto::agreement::{ChannelTerms, Terms, needs_agreement};
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::Timestamp;
 use serde::Deserialize;
 use toml::{Spanned, Value};

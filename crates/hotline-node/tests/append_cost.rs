@@ -15,7 +15,7 @@ use hotline_node::store::{AppendBatch, NewLeaf, extend_tree};
 use hotline_proto::Hash;
 use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{ALG_ED25519, NoteKey, os_rng};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 /// Entries per group commit, as the sequencer batches under load.
 const BATCH: usize = 50;

@@ -17,7 +17,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use hotline_node::api::{OPENAPI, app};
 use hotline_node::dir::NodeDir;
 use hotline_node::{InitOptions, Node};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use serde_json::Value;
 use tower::ServiceExt as _;
 

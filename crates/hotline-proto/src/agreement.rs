@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::entry::{Kind, SignedEntry};
-use crate::name::{Office, Party};
+use crate::party::{Office, Party};
 
 /// Status strings of `agreement` entries.
 pub mod status {

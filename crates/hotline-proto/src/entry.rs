@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::b64;
 use crate::keys::OfficePublic;
-use crate::name::{Office, Party};
+use crate::party::{Office, Party};
 
 /// Domain separation for entry signatures. The NUL keeps it apart from any
 /// signed note, whose text may not hold control characters.

@@ -22,7 +22,7 @@ use crate::entry::{EntryError, KeyAction, Kind, SignedEntry};
 use crate::keys::OfficePublic;
 #[cfg(feature = "seal")]
 use crate::keys::{KeyError, SealPublic};
-use crate::name::Office;
+use crate::party::Office;
 
 /// One `key` entry about an office.
 #[derive(Clone, Debug)]
@@ -211,7 +211,7 @@ mod tests {
     use super::*;
     use crate::entry::{Header, KeyAnnouncement};
     use crate::keys::{OfficeKeys, os_rng};
-    use crate::name::Party;
+    use crate::party::Party;
 
     fn header(kind: Kind, from: &str, index: u64) -> Header {
         Header::new(

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::b64;
-use crate::name::{Office, Party};
+use crate::party::{Office, Party};
 
 #[cfg(feature = "seal")]
 /// The HPKE KEM used for sealing (RFC 9180 §7.1: DHKEM(X25519, HKDF-SHA256)).

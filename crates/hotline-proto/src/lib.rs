@@ -23,7 +23,7 @@
 //!
 //! Every module is built with `verify` unless a feature is named.
 //!
-//! - [`name`]: validated party and office names.
+//! - [`party`]: parties and their offices, by validated name (`us`, `us/fbi`).
 //! - [`b64`]: standard base64 (RFC 4648 §4), the encoding every C2SP format uses.
 //! - [`agreement`]: agreement terms and the policy folded from both logs.
 //! - [`keys`]: party log keys (C2SP signed-note, type 0x01), cosigner keys
@@ -73,7 +73,7 @@ pub mod index;
 pub mod keylog;
 pub mod keys;
 pub mod limits;
-pub mod name;
+pub mod party;
 pub mod pinned;
 pub mod seal;
 #[cfg(feature = "stix")]

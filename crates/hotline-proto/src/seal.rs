@@ -36,7 +36,7 @@ use crate::b64;
 #[cfg(feature = "seal")]
 use crate::keys::{Kem, SealPublic, SealSecret};
 #[cfg(feature = "seal")]
-use crate::name::Office;
+use crate::party::Office;
 
 /// The HPKE suite, named in every sealed body so a reader knows what to expect.
 #[cfg(feature = "seal")]

@@ -12,7 +12,7 @@ use hotline_node::api::calls::{AcceptCall, DeclineCall, Endorse, NewCall, Record
 use hotline_node::calls::CallRequest;
 use hotline_node::dir::NodeDir;
 use hotline_proto::entry::{Content, Media};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::Timestamp;
 use serde_json::Value;
 

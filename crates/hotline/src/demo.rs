@@ -36,7 +36,7 @@ use hotline_node::{Node, NodeError};
 use hotline_proto::bundle::{self, Keyring};
 use hotline_proto::checkpoint;
 use hotline_proto::entry::{Content, Kind, Media, SignedEntry, Translation};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::Timestamp;
 
 use crate::harness::{AGREEMENTS, Local, agree_all, create_party, pin_all, serve_all, wait_for};

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result, bail, ensure};
 use hotline_node::clock;
 use hotline_node::dir::{NodeDir, write_atomic};
 use hotline_node::{InitOptions, Node};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

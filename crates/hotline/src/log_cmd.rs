@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use hotline_node::dir::NodeDir;
-use hotline_node::reader::LogReader;
+use hotline_node::log::LogReader;
 
 use crate::DirArg;
 

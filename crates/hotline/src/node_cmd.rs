@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use hotline_node::dir::NodeDir;
-use hotline_node::reader::LogReader;
+use hotline_node::log::LogReader;
 use hotline_node::{InitOptions, Node};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 use crate::DirArg;
 use crate::client::NodeClient;

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use hotline_node::Node;
 use hotline_node::api::{AddOffice, AppendedJson};
 use hotline_node::dir::NodeDir;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use crate::DirArg;
 use crate::client::NodeClient;

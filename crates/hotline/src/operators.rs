@@ -13,7 +13,7 @@ use clap::Subcommand;
 use hotline_console::config::ConsoleConfig;
 use hotline_console::operators::{Operator, Operators, check_password};
 use hotline_node::dir::NodeDir;
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 
 use crate::DirArg;
 

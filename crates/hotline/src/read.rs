@@ -14,7 +14,7 @@ use hotline_node::store::LogId;
 use hotline_node::store::prelude::*;
 use hotline_node::store::sqlite::SqliteStore;
 use hotline_proto::entry::{Content, Header, Kind, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use serde_json::{Value, json};
 
 use crate::DirArg;

@@ -7,7 +7,7 @@ use hotline_node::dir::{Mode, NodeDir};
 use hotline_node::store::prelude::*;
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::keys::OfficeKeys;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 /// Checks `office` (given to `flag`) against the offices this node knows:
 /// its own, and those of its pinned peers (from their export and from the

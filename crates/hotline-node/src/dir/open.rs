@@ -201,7 +201,7 @@ impl NodeDir {
 #[derive(Clone, Debug)]
 pub struct Mirror {
     /// The party.
-    pub party: hotline_proto::name::Party,
+    pub party: hotline_proto::party::Party,
     /// Its log in the store.
     pub log: LogId,
     /// The log's origin.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use hotline_proto::agreement::Agreement;
 use hotline_proto::entry::{KeyAction, Kind};
 use hotline_proto::keys::{NoteKey, NoteVerifier, OfficeKeys};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 
 use super::signal::Signal;

@@ -42,7 +42,7 @@ use hotline_proto::checkpoint::{self, VerifiedCheckpoint};
 use hotline_proto::entry::{KeyAction, Kind, SignedEntry};
 use hotline_proto::keylog::KeyLog;
 use hotline_proto::keys::NoteVerifier;
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use hotline_proto::{Hash, b64, seal, tree};
 use jiff::{SignedDuration, Timestamp};
 

@@ -24,7 +24,7 @@ use hotline_proto::checkpoint::CheckpointError;
 use hotline_proto::entry::EntryError;
 use hotline_proto::keylog::{KeyLog, KeyRefusal};
 use hotline_proto::keys::{KeyError, NoteVerifier, PartyIdentity};
-use hotline_proto::name::{NameError, Office, Party};
+use hotline_proto::party::{NameError, Office, Party};
 use hotline_proto::tree::TreeError;
 use jiff::Timestamp;
 use serde::Serialize;

@@ -21,7 +21,7 @@
 //! mirror's size.
 
 use hotline_proto::entry::{Kind, Ref, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::{Hash, b64};
 
 use super::mirror::Backdated;

@@ -54,7 +54,7 @@ impl IntoResponse for FedError {
 }
 
 fn pinned(link: &Link, who: &PeerParty) -> Result<Arc<Peer>, FedError> {
-    let party = hotline_proto::name::Party::new(&who.0).map_err(FedError::PeerName)?;
+    let party = hotline_proto::party::Party::new(&who.0).map_err(FedError::PeerName)?;
     link.reads
         .peers
         .peer(&party)
@@ -307,7 +307,7 @@ mod tests {
         };
         assert_eq!(pushed.to_string(), format!("entry 4: {why}"));
         assert_eq!(status(pushed), StatusCode::UNPROCESSABLE_ENTITY);
-        let name = hotline_proto::name::Party::new("Not A Party").unwrap_err();
+        let name = hotline_proto::party::Party::new("Not A Party").unwrap_err();
         assert_eq!(
             status(FedError::PeerName(name)),
             StatusCode::FORBIDDEN,

@@ -13,7 +13,7 @@
 
 use hotline_proto::agreement::parse_id;
 use hotline_proto::entry::{Kind, SignedEntry};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use serde::{Deserialize, Serialize};
 
 use super::Link;

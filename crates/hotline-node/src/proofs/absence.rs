@@ -5,7 +5,7 @@
 
 use hotline_proto::claims::absence::{AbsenceClaim, absence_bundle};
 use hotline_proto::entry::Kind;
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::Timestamp;
 
 use super::ProofSource;

@@ -6,7 +6,7 @@ use hotline_proto::agreement::Agreement;
 use hotline_proto::claims::answered::{AgreementProofs, answered_bundle};
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::index::{KeyedRun, ref_key};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 
 use super::ProofSource;
 use super::checkpoints::{Chosen, Want};

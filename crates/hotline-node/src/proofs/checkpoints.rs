@@ -15,7 +15,7 @@
 
 use hotline_proto::b64;
 use hotline_proto::checkpoint;
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use jiff::Timestamp;
 
 use super::{ProofError, ProofSource};

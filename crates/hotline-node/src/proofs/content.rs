@@ -6,7 +6,7 @@ use hotline_proto::claims::opening::opening_bundle;
 use hotline_proto::claims::statement::statement_bundle;
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::index::ref_key;
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::seal;
 
 use super::checkpoints::Want;

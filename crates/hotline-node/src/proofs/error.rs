@@ -11,7 +11,7 @@ use hotline_proto::checkpoint::CheckpointError;
 use hotline_proto::entry::EntryError;
 use hotline_proto::keylog::KeyRefusal;
 use hotline_proto::keys::KeyError;
-use hotline_proto::name::{NameError, Party};
+use hotline_proto::party::{NameError, Party};
 use hotline_proto::tree::TreeError;
 
 use crate::error::NodeError;

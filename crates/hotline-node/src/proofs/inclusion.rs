@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hotline_proto::claims::inclusion::inclusion_bundle;
 use hotline_proto::entry::SignedEntry;
 use hotline_proto::keylog::KeyLog;
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 use super::checkpoints::Want;
 use super::{ProofError, ProofSource};
@@ -86,7 +86,7 @@ pub fn key_history(
 mod tests {
     use hotline_proto::entry::{Header, KeyAction, KeyAnnouncement, Kind};
     use hotline_proto::keys::{OfficeKeys, os_rng};
-    use hotline_proto::name::{Office, Party};
+    use hotline_proto::party::{Office, Party};
 
     use super::*;
     use crate::error::NodeError;

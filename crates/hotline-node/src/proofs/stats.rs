@@ -6,7 +6,7 @@
 use hotline_proto::claims::stats::{Channel, StatsRuns, month_bounds, stats_bundle};
 use hotline_proto::entry::Kind;
 use hotline_proto::index::{channel_key, ref_key};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::ProofSource;
 use super::checkpoints::Want;

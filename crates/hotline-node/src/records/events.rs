@@ -3,7 +3,7 @@
 //! reads what is new with [`Events::arrived`], which keeps its own place in
 //! every log, so it sees each entry once.
 
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use tokio::sync::{broadcast, watch};
 
 use super::{Entry, Records};

@@ -2,7 +2,7 @@
 //! down, what waits to be delivered, and when each side last cosigned the
 //! other's log.
 
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 use super::Records;
 use crate::error::{NodeError, Result};

@@ -2,7 +2,7 @@
 //! `hotline prove` but read from the node's own open store: a page that
 //! offers a bundle opens no second database connection for it.
 
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 
 use super::Records;
 use crate::error::Result;

@@ -33,7 +33,7 @@ use super::{ABSENCE_V2, from_slice, malformed, mismatch, to_json};
 use crate::bundle::{BundleError, Keyring};
 use crate::entry::Kind;
 use crate::index::{self, KeyedRun, KeyedRunJson};
-use crate::name::Office;
+use crate::party::Office;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -35,7 +35,7 @@ use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signa
 use crate::checkpoint;
 use crate::entry::{Kind, SignedEntry};
 use crate::index::{self, KeyedRun, KeyedRunJson};
-use crate::name::Office;
+use crate::party::Office;
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

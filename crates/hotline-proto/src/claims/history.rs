@@ -29,7 +29,7 @@ use crate::entry::{Kind, SignedEntry};
 use crate::index::{self, KeyedRun, KeyedRunJson, ProvedRun};
 use crate::keylog::{KeyLog, KeyRefusal};
 use crate::keys::NoteVerifier;
-use crate::name::Office;
+use crate::party::Office;
 
 /// One log's checkpoint and key history, as a bundle carries them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::bundle::{BundleError, Keyring, ProvedEntry, TlogProof, describe_signatures};
 use crate::entry::{Kind, text_digest};
-use crate::name::Office;
+use crate::party::Office;
 
 /// How much of the text a sentence quotes, in characters.
 const QUOTE_CHARS: usize = 200;

@@ -39,7 +39,7 @@ use crate::agreement::Agreement;
 use crate::bundle::{BundleError, Keyring, TlogProof};
 use crate::entry::Kind;
 use crate::index::{self, KeyedRun, KeyedRunJson};
-use crate::name::Office;
+use crate::party::Office;
 
 /// A channel: one direction between two offices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ use hotline_proto::index::{self, Index, KeyState, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use hotline_proto::seal;
 use hotline_proto::tree::MemoryTree;
 use jiff::Timestamp;

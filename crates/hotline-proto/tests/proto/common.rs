@@ -14,7 +14,7 @@ use hotline_proto::index::{Index, KeyedRun};
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, OfficeKeys, OfficePublic, os_rng,
 };
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::tree::MemoryTree;
 
 /// The independent test vectors, beside the repository (`main/../shared`).

@@ -8,7 +8,7 @@ mod verify_bundle;
 
 use hotline_proto::entry::KeyAction;
 use hotline_proto::keys::{ALG_ED25519, NoteKey, OfficeKeys, PartyIdentity, os_rng};
-use hotline_proto::name::Party;
+use hotline_proto::party::Party;
 use verify_bundle::{check, report};
 
 use super::common::{Log, office};

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use hotline_proto::entry::Kind;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use serde::Serialize;
 
 use super::month::{self, MonthLog};

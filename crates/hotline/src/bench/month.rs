@@ -11,7 +11,7 @@ use hotline_node::store::{AppendBatch, NewLeaf, Store};
 use hotline_node::{InitOptions, Node};
 use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, os_rng};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use hotline_proto::{Hash, checkpoint, tree};
 
 use super::absence::{BEFORE, FROM, KIND, SINCE, TO, UNTIL};

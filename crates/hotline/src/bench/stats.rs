@@ -16,7 +16,7 @@ use hotline_proto::agreement::{self, ChannelTerms, Terms};
 use hotline_proto::claims::reference;
 use hotline_proto::entry::{Header, Kind, Ref, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, PartyIdentity, os_rng};
-use hotline_proto::name::{Office, Party};
+use hotline_proto::party::{Office, Party};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 

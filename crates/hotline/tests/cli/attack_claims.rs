@@ -19,7 +19,7 @@ use hotline_proto::claims::history::key_history_key;
 use hotline_proto::claims::inclusion::inclusion_bundle;
 use hotline_proto::entry::{KeyAction, Kind, SignedEntry};
 use hotline_proto::index;
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 

@@ -12,7 +12,7 @@ use std::process::Command;
 use hotline_console::config::ConsoleConfig;
 use hotline_console::operators::Operators;
 use hotline_node::dir::NodeDir;
-use hotline_proto::name::Party as PartyName;
+use hotline_proto::party::Party as PartyName;
 
 use super::hostile::*;
 use super::util::*;

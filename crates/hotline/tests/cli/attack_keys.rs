@@ -449,7 +449,7 @@ fn rotate_and_revoke_work_offline_and_a_crash_between_is_finished_by_the_log() {
 fn a_key_entry_whose_prev_is_not_the_previous_key_entry_is_refused() {
     use hotline_proto::entry::KeyAction;
     use hotline_proto::keys::os_rng;
-    use hotline_proto::name::Office;
+    use hotline_proto::party::Office;
 
     let (mut us, ru, b, _) = taken_over();
     let target = Target::new(&ru, &b);

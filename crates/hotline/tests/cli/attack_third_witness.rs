@@ -7,7 +7,7 @@
 use hotline_proto::checkpoint;
 use hotline_proto::entry::Kind;
 use hotline_proto::keys::{NoteVerifier, OfficeKeys, os_rng};
-use hotline_proto::name::Office;
+use hotline_proto::party::Office;
 
 use super::federation::log_json_peer;
 use super::hostile::*;

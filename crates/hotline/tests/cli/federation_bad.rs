@@ -4,7 +4,7 @@
 
 use hotline_proto::entry::{Header, Kind, SignedEntry};
 use hotline_proto::keys::{NoteKey, OfficeKeys, os_rng};
-use hotline_proto::name::{Office, Party as PartyName};
+use hotline_proto::party::{Office, Party as PartyName};
 
 use super::federation::{log_json_peer, pair};
 use super::hostile::{checkpoint_for, curl, leaves, pin, push_leaves};

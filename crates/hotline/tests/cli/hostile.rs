@@ -28,7 +28,7 @@ use hotline_proto::entry::{
     BodyCommitment, Header, KeyAction, KeyAnnouncement, Kind, Ref, SignedEntry,
 };
 use hotline_proto::keys::{NoteKey, OfficeKeys, OfficePublic, PartyIdentity, os_rng};
-use hotline_proto::name::{Office, Party as PartyName};
+use hotline_proto::party::{Office, Party as PartyName};
 use hotline_proto::seal;
 use hotline_proto::tree::MemoryTree;
 

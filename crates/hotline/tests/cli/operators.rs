@@ -7,7 +7,7 @@ use std::path::Path;
 use hotline_console::config::ConsoleConfig;
 use hotline_console::operators::{LoginError, Operators};
 use hotline_node::dir::NodeDir;
-use hotline_proto::name::Party as PartyName;
+use hotline_proto::party::Party as PartyName;
 
 use super::util::{Party, Served, fails, ok, with_stdin};
 

@@ -1,4 +1,4 @@
-//! Validated names of parties and offices.
+//! Parties and their offices, by validated name.
 //!
 //! Names appear in headers, key names, checkpoint origins and file names, so
 //! they are kept to a small alphabet that is safe in all of them: lower-case
