@@ -1,6 +1,7 @@
 //! The contract every engine keeps, written once: each case is generic over
-//! the engine and runs against a fresh `SqliteStore` and a fresh
-//! `MemoryStore`, so that a new engine (PostgreSQL next) is held to the same
+//! the engine and runs against a fresh `SqliteStore`, a fresh
+//! `PostgresStore` (a database of its own on the tests' server) and a fresh
+//! `MemoryStore`, so that every engine is held to the same
 //! values and an engine that drifts from the trait docs fails here first.
 
 use std::cell::Cell;
@@ -10,6 +11,7 @@ use hotline_proto::index::KeyState;
 use hotline_proto::tree;
 
 use super::memory::{MemoryStore, Step};
+use super::postgres::{PostgresStore, testing};
 use super::prelude::*;
 use super::sqlite::SqliteStore;
 use super::{Advance, AppendBatch, IndexRow, LogId, NewLeaf, Store, WitnessRequest, extend_tree};
@@ -23,6 +25,16 @@ macro_rules! conformance {
                 fn $case() {
                     let tmp = tempfile::tempdir().unwrap();
                     let s = super::SqliteStore::open(&tmp.path().join("t.db")).unwrap();
+                    super::$case(&s);
+                }
+            )*
+        }
+        mod postgres_engine {
+            $(
+                #[test]
+                fn $case() {
+                    let db = super::testing::database();
+                    let s = super::PostgresStore::open(&db.url).unwrap();
                     super::$case(&s);
                 }
             )*
