@@ -173,7 +173,10 @@ pub(super) fn write_index(
         chains.push(&r.state.chain.0[..]);
     }
     if !new_keys.is_empty() {
-        let id = new_keys.iter().map(|r| i64_of(r.key)).collect::<Result<Vec<_>>>()?;
+        let id = new_keys
+            .iter()
+            .map(|r| i64_of(r.key))
+            .collect::<Result<Vec<_>>>()?;
         let kh: Vec<&[u8]> = new_keys.iter().map(|r| &r.kh.0[..]).collect();
         let count = new_keys
             .iter()

@@ -18,8 +18,8 @@ impl LogStore for PostgresStore {
             &[&origin, &party],
         ))
         .map_err(pg)?;
-        let row = wait(w.query_one("SELECT id FROM logs WHERE origin = $1", &[&origin]))
-            .map_err(pg)?;
+        let row =
+            wait(w.query_one("SELECT id FROM logs WHERE origin = $1", &[&origin])).map_err(pg)?;
         Ok(LogId(col(&row, 0)?))
     }
 
@@ -44,7 +44,10 @@ impl LogStore for PostgresStore {
             .map_err(pg)?
             .is_none()
         {
-            return Err(StoreError::Corrupt(format!("the store has no log {}", b.log.0)));
+            return Err(StoreError::Corrupt(format!(
+                "the store has no log {}",
+                b.log.0
+            )));
         }
         // A batch must continue the log exactly: an overlap trips the
         // primary key, but a gap would not.

@@ -29,11 +29,8 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
             "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)",
         ))
         .map_err(pg)?;
-        let row = wait(tx.query_one(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-            &[],
-        ))
-        .map_err(pg)?;
+        let row = wait(tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
+            .map_err(pg)?;
         let have: i64 = col(&row, 0)?;
         if have > supported {
             return Err(StoreError::TooNew {

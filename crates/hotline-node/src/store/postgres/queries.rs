@@ -10,7 +10,11 @@ fn limit_of(n: u64) -> i64 {
 
 impl PostgresStore {
     /// The one nullable bigint a query returns, as an index.
-    fn max_index(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<Option<u64>> {
+    fn max_index(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<u64>> {
         let row = wait(self.reader().query_one(sql, params)).map_err(pg)?;
         let n: Option<i64> = col(&row, 0)?;
         Ok(n.and_then(|n| u64::try_from(n).ok()))
@@ -86,7 +90,13 @@ impl EntryQueries for PostgresStore {
                WHERE log = $1 AND idx > $2 AND to_name >= $3 AND to_name < $4
                  AND kind != 'receipt'
                ORDER BY idx LIMIT $5"#,
-            &[&log.0, &after, &format!("{party}/"), &format!("{party}0"), &limit_of(limit)],
+            &[
+                &log.0,
+                &after,
+                &format!("{party}/"),
+                &format!("{party}0"),
+                &limit_of(limit),
+            ],
         )
     }
 

@@ -194,11 +194,8 @@ impl EvidenceStore for PostgresStore {
             &[&origin, &now, &bundle, &digest],
         ))
         .map_err(pg)?;
-        let row = wait(w.query_one(
-            "SELECT id FROM equivocations WHERE digest = $1",
-            &[&digest],
-        ))
-        .map_err(pg)?;
+        let row = wait(w.query_one("SELECT id FROM equivocations WHERE digest = $1", &[&digest]))
+            .map_err(pg)?;
         col(&row, 0)
     }
 

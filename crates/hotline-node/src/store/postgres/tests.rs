@@ -28,7 +28,11 @@ fn migrations_are_applied_once_and_reopening_changes_nothing() {
     assert_eq!(versions(&db.url), all);
     let s = PostgresStore::open(&db.url).unwrap();
     assert_eq!(versions(&db.url), all, "reopening applies nothing again");
-    assert_eq!(s.log_id_existing("hotline/us").unwrap(), log, "and keeps the data");
+    assert_eq!(
+        s.log_id_existing("hotline/us").unwrap(),
+        log,
+        "and keeps the data"
+    );
 }
 
 #[test]
@@ -36,7 +40,10 @@ fn a_schema_newer_than_this_build_is_refused() {
     let db = database();
     drop(PostgresStore::open(&db.url).unwrap());
     let newer = migrate::supported() + 1;
-    execute(&db.url, &format!("INSERT INTO schema_version VALUES ({newer})"));
+    execute(
+        &db.url,
+        &format!("INSERT INTO schema_version VALUES ({newer})"),
+    );
     let e = PostgresStore::open(&db.url).unwrap_err();
     assert!(
         matches!(e, StoreError::TooNew { found, .. } if found == newer),
@@ -66,7 +73,10 @@ fn a_wrong_password_says_so_without_the_password() {
     let logged = redact(&url);
     assert_eq!(
         logged,
-        format!("postgresql://{PASSWORD_ROLE}@127.0.0.1:{}/postgres", db.port)
+        format!(
+            "postgresql://{PASSWORD_ROLE}@127.0.0.1:{}/postgres",
+            db.port
+        )
     );
     let kv = format!(
         "host=127.0.0.1 port={} user={PASSWORD_ROLE} password=not-the-S3cret dbname=postgres",
