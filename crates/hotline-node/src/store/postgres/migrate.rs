@@ -11,7 +11,7 @@ use crate::store::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_logs.sql")];
 
 /// Any fixed number: the advisory lock that serialises migrations.
-const MIGRATION_LOCK: i64 = 0x686f_746c_696e_65;
+const MIGRATION_LOCK: i64 = 0x0068_6f74_6c69_6e65;
 
 /// The schema version this build writes.
 pub(super) fn supported() -> i64 {

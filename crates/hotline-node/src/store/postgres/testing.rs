@@ -53,7 +53,9 @@ fn server() -> &'static Server {
              (is PostgreSQL installed? scripts/test installs it):\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Command::new("sh")
+        // Never waited for: it outlives this process on purpose.
+        #[allow(clippy::zombie_processes)]
+        let _watcher = Command::new("sh")
             .arg("-c")
             .arg(r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" stop "$3"; rm -rf "$3""#)
             .arg("pg-test-watch")
