@@ -63,7 +63,7 @@ conformance!(
 );
 
 /// One entry's row, with made-up leaf bytes (the store never parses them).
-fn leaf(n: u64, kind: &str, from: &str, to: Option<&str>) -> NewLeaf {
+pub(super) fn leaf(n: u64, kind: &str, from: &str, to: Option<&str>) -> NewLeaf {
     let bytes = format!("leaf {n} {kind} {from}").into_bytes();
     NewLeaf {
         leaf_hash: tree::leaf_hash(&bytes),
@@ -91,7 +91,7 @@ fn key_entry(n: u64, office: &str) -> NewLeaf {
 
 /// The batch that puts `leaves` at the end of `log`, as the sequencer
 /// builds it: returns the new stored hashes and the root.
-fn append<S: Store>(
+pub(super) fn append<S: Store>(
     s: &S,
     log: LogId,
     leaves: &[NewLeaf],
