@@ -24,7 +24,7 @@
 //! - [`sequencer`]: the single writer of the own log, in group commits.
 //! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
 //! - [`statements`]: joint statements and their endorsements.
-//! - [`store`]: storage split by role, one trait each; SQLite, and an in-memory engine that injects failures for tests.
+//! - [`store`]: storage split by role, one trait each; SQLite, PostgreSQL, and an in-memory engine that injects failures for tests.
 //! - [`terms_file`]: agreement terms files (TOML).
 //! - [`tls`]: the pinned TLS 1.3 transport between nodes.
 #![forbid(unsafe_code)]

@@ -1,6 +1,7 @@
 //! The contract every engine keeps, written once: each case is generic over
-//! the engine and runs against a fresh `SqliteStore` and a fresh
-//! `MemoryStore`, so that a new engine (PostgreSQL next) is held to the same
+//! the engine and runs against a fresh `SqliteStore`, a fresh
+//! `PostgresStore` (a database of its own on the tests' server) and a fresh
+//! `MemoryStore`, so that every engine is held to the same
 //! values and an engine that drifts from the trait docs fails here first.
 
 use std::cell::Cell;
@@ -10,6 +11,7 @@ use hotline_proto::index::KeyState;
 use hotline_proto::tree;
 
 use super::memory::{MemoryStore, Step};
+use super::postgres::{PostgresStore, testing};
 use super::prelude::*;
 use super::sqlite::SqliteStore;
 use super::{Advance, AppendBatch, IndexRow, LogId, NewLeaf, Store, WitnessRequest, extend_tree};
@@ -23,6 +25,16 @@ macro_rules! conformance {
                 fn $case() {
                     let tmp = tempfile::tempdir().unwrap();
                     let s = super::SqliteStore::open(&tmp.path().join("t.db")).unwrap();
+                    super::$case(&s);
+                }
+            )*
+        }
+        mod postgres_engine {
+            $(
+                #[test]
+                fn $case() {
+                    let db = super::testing::database();
+                    let s = super::PostgresStore::open(&db.url).unwrap();
                     super::$case(&s);
                 }
             )*
@@ -51,7 +63,7 @@ conformance!(
 );
 
 /// One entry's row, with made-up leaf bytes (the store never parses them).
-fn leaf(n: u64, kind: &str, from: &str, to: Option<&str>) -> NewLeaf {
+pub(super) fn leaf(n: u64, kind: &str, from: &str, to: Option<&str>) -> NewLeaf {
     let bytes = format!("leaf {n} {kind} {from}").into_bytes();
     NewLeaf {
         leaf_hash: tree::leaf_hash(&bytes),
@@ -79,7 +91,7 @@ fn key_entry(n: u64, office: &str) -> NewLeaf {
 
 /// The batch that puts `leaves` at the end of `log`, as the sequencer
 /// builds it: returns the new stored hashes and the root.
-fn append<S: Store>(
+pub(super) fn append<S: Store>(
     s: &S,
     log: LogId,
     leaves: &[NewLeaf],

@@ -7,7 +7,7 @@
 //! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
 //! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
 //! - [`Store`]: every role at once, for callers that open a whole node.
-//! - `sqlite`: the embedded engine; `memory`: in memory with failpoints, for tests.
+//! - `sqlite`: the embedded engine; `postgres`: PostgreSQL, for a party beyond one machine; `memory`: in memory with failpoints, for tests.
 //!
 //! The log is the source of truth; everything a node shows is derived from
 //! the entries, their tree hashes and the signed checkpoints. The interface is
@@ -23,6 +23,7 @@ mod index;
 mod log;
 #[cfg(any(test, feature = "test-store"))]
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 mod witness;
 
@@ -46,6 +47,18 @@ pub enum StoreError {
     /// The database engine reported an error.
     #[error("database: {0}")]
     Db(#[source] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[source] tokio_postgres::Error),
+    /// The PostgreSQL server could not be reached or refused the login.
+    #[error("connecting to {target}: {source}")]
+    Connect {
+        /// The server and database, without the password.
+        target: String,
+        /// Why.
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// The database file could not be created.
     #[error("creating {}: {source}", path.display())]
     Create {
