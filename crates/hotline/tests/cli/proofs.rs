@@ -238,7 +238,18 @@ fn either_party_proves_delivery_answered_and_opening() {
         let delivery = path(p, &format!("delivery-{who}.json"));
         let answered = path(p, &format!("answered-{who}.json"));
         let opening = path(p, &format!("opening-{who}.json"));
-        ok(&["prove", "delivery", q, "--dir", p.d(), "-o", &delivery]);
+        // us's own witness dates us's tree a moment after ru's witness has
+        // cosigned it, and ru's mirror holds that dating only once us pushes
+        // its checkpoint again: wait for it rather than race it.
+        let own_dating = "us's witness (hotline/us/witness) at 20";
+        wait_until(
+            30,
+            &format!("{who}'s delivery bundle carrying us's own dating"),
+            || {
+                ok(&["prove", "delivery", q, "--dir", p.d(), "-o", &delivery]);
+                verify(&delivery, &keys).is_ok_and(|out| out.contains(own_dating))
+            },
+        );
         ok(&["prove", "answered", q, "--dir", p.d(), "-o", &answered]);
         ok(&["open", q, "--dir", p.d(), "-o", &opening]);
 
@@ -255,7 +266,7 @@ fn either_party_proves_delivery_answered_and_opening() {
                 "ru was shown a tree holding it by 20",
                 "ru's witness (hotline/ru/witness) at 20",
                 // us's own dating of its tree, in the bundle for what it binds us to.
-                "us's witness (hotline/us/witness) at 20",
+                own_dating,
             ],
         );
         let out = verified(
