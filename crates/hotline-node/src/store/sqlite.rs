@@ -14,7 +14,7 @@ use hotline_proto::index::KeyState;
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
     EvidenceStore, IndexRow, IndexStore, LogId, LogStore, Result, StoreError, StoredLeaf,
-    WitnessRequest, WitnessState, WitnessStore,
+    WitnessRequest, WitnessState, WitnessStore, cosignatures, index, witness,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -622,20 +622,8 @@ impl WitnessStore for SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db)?;
         let current = read_witness(&tx, origin)?;
-        let have = current.as_ref().map_or(0, |c| c.size);
-        if req.old != have {
-            return Ok(Advance::OldSizeMismatch(have));
-        }
-        let ok = match &current {
-            Some(c) => accept(c),
-            None => accept(&WitnessState {
-                size: 0,
-                root: hotline_proto::tree::empty_root(),
-                note: vec![],
-            }),
-        };
-        if !ok {
-            return Ok(Advance::Refused(current));
+        if let Some(answer) = witness::refusal(current, req, accept) {
+            return Ok(answer);
         }
         tx.execute(
             "INSERT INTO witness_state (origin, size, root, note, updated) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -685,9 +673,7 @@ impl CosignatureStore for SqliteStore {
             .optional()
             .map_err(db)?;
         let Some(current) = current else {
-            return Err(StoreError::Corrupt(format!(
-                "no checkpoint of size {size} to add a cosignature to"
-            )));
+            return Err(cosignatures::no_checkpoint(size));
         };
         let note_with_line = merge(&current);
         tx.execute(
@@ -827,10 +813,11 @@ fn write_index(
         })
         .map_err(db)?;
     if indexed != i64_of(first)? {
-        return Err(StoreError::Corrupt(format!(
-            "the index of log {} covers {indexed} entries, not {first}: its rows cannot follow",
-            log.0
-        )));
+        return Err(index::not_following(
+            log,
+            u64::try_from(indexed).unwrap_or(0),
+            first,
+        ));
     }
     let mut next: i64 = tx
         .query_row(
@@ -863,32 +850,19 @@ fn write_index(
     // Where each key new in this batch was inserted (with that row's state).
     let mut inserted: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     for (n, r) in rows.iter().enumerate() {
-        if r.index < first || r.index >= end {
-            return Err(StoreError::Corrupt(format!(
-                "an index row for entry {} in a batch of entries {first}..{end}",
-                r.index
-            )));
-        }
+        let is_new = index::row_is_new_key(log, r, first, end, u64::try_from(next).unwrap_or(0))?;
         let id = i64_of(r.key)?;
         let count = i64_of(r.state.count)?;
-        if id == next {
+        if is_new {
             let key = params![log.0, id, &r.kh.0[..], count, &r.state.chain.0[..]];
             new_key.execute(key).map_err(db)?;
             inserted.insert(id, n);
             next += 1;
-        } else if id > next {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {}, which has {next} keys: a new key takes the next id",
-                r.index, log.0
-            )));
         }
         if let Some((_, seen)) = last.get(&id)
             && seen.kh.0 != r.kh.0
         {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {} with the hash of another key",
-                r.index, log.0
-            )));
+            return Err(index::another_key(log, r));
         }
         last.insert(id, (n, r));
         row.execute(params![
@@ -917,10 +891,7 @@ fn write_index(
             &r.state.chain.0[..]
         ];
         if known_key.execute(key).map_err(db)? == 0 {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {} with the hash of another key",
-                r.index, log.0
-            )));
+            return Err(index::another_key(log, r));
         }
     }
     tx.execute(
