@@ -586,10 +586,16 @@ fn evidence<S: Store>(s: &S) {
     );
 }
 
-#[test]
-fn a_failed_commit_leaves_the_log_as_it_was() {
+/// A memory store (the engine that injects failures) with one empty log.
+fn memory_log() -> (MemoryStore, LogId) {
     let s = MemoryStore::new();
     let log = s.log_id("hotline/us", "us").unwrap();
+    (s, log)
+}
+
+#[test]
+fn a_failed_commit_leaves_the_log_as_it_was() {
+    let (s, log) = memory_log();
     let (leaves, rows, _) = keyed();
     let split = rows.iter().position(|r| r.index == 2).unwrap();
     append(&s, log, &leaves[..2], Some(b"note 2"), Some(&rows[..split])).unwrap();
@@ -615,8 +621,7 @@ fn a_failed_commit_leaves_the_log_as_it_was() {
 
 #[test]
 fn a_crash_before_the_index_keeps_the_leaves_unindexed() {
-    let s = MemoryStore::new();
-    let log = s.log_id("hotline/us", "us").unwrap();
+    let (s, log) = memory_log();
     let (leaves, rows, st) = keyed();
     let split = rows.iter().position(|r| r.index == 2).unwrap();
     s.fail_on(Step::AppendIndex, 2);

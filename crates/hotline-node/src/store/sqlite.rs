@@ -195,10 +195,7 @@ impl LogStore for SqliteStore {
         if let Some(id) = found {
             return Ok(LogId(id));
         }
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO logs (origin, party) VALUES (?1, ?2)",
             [origin, party],
@@ -238,10 +235,7 @@ impl LogStore for SqliteStore {
     }
 
     fn append(&self, b: &AppendBatch<'_>) -> Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         let tx = w.transaction().map_err(db)?;
         // A batch must continue the log exactly (`AppendBatch::first`): an
         // overlap trips the primary key, but a gap would not.
@@ -613,10 +607,7 @@ impl WitnessStore for SqliteStore {
         req: &WitnessRequest<'_>,
         accept: &dyn Fn(&WitnessState) -> bool,
     ) -> Result<Advance> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         // IMMEDIATE: the check and the update are one atomic step (C2SP tlog-witness).
         let tx = w
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -657,10 +648,7 @@ impl CosignatureStore for SqliteStore {
         line: &str,
         merge: &dyn Fn(&[u8]) -> Vec<u8>,
     ) -> Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         let tx = w.transaction().map_err(db)?;
         // Read-merge-write in one transaction: two witnesses cosigning the
         // same size at once must both end up in the stored note.
@@ -698,10 +686,7 @@ impl CosignatureStore for SqliteStore {
         line: &str,
         note: &[u8],
     ) -> Result<()> {
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![log.0, i64_of(size)?, witness, i64_of(time)?, line, note],
@@ -753,10 +738,7 @@ impl EvidenceStore for SqliteStore {
     fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(bundle).to_vec();
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO equivocations (origin, detected, bundle, digest) VALUES (?1, ?2, ?3, ?4)",
             params![origin, now, bundle, digest],
