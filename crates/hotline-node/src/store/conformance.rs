@@ -14,7 +14,9 @@ use super::memory::{MemoryStore, Step};
 use super::postgres::{PostgresStore, testing};
 use super::prelude::*;
 use super::sqlite::SqliteStore;
-use super::{Advance, AppendBatch, IndexRow, LogId, NewLeaf, Store, WitnessRequest, extend_tree};
+use super::{
+    Advance, AppendBatch, Evidence, IndexRow, LogId, NewLeaf, Store, WitnessRequest, extend_tree,
+};
 
 /// Runs each case once per engine, each on its own fresh store.
 macro_rules! conformance {
@@ -426,12 +428,7 @@ fn add_index_follows_the_index<S: Store>(s: &S) {
     s.add_index(log, 0, 2, &rows[..split]).unwrap();
     assert_eq!(s.index_states(log).unwrap().0, 2);
     s.add_index(log, 2, 3, &rows[split..]).unwrap();
-    let (size, states) = s.index_states(log).unwrap();
-    assert_eq!(size, 3);
-    assert_eq!(
-        states.into_iter().map(|(_, k)| k).collect::<Vec<_>>(),
-        st[3].to_vec()
-    );
+    assert_index(s, log, 3, &st[3]);
 }
 
 /// The store refuses a checkpoint whose `old` is not the recorded size (a
@@ -579,30 +576,26 @@ fn evidence<S: Store>(s: &S) {
     );
     let all = s.equivocations().unwrap();
     assert_eq!(all.len(), 2);
+    let fields = |e: &Evidence| (e.id, e.origin.clone(), e.detected, e.bundle.clone());
     assert_eq!(
-        (
-            all[0].id,
-            all[0].origin.as_str(),
-            all[0].detected,
-            &all[0].bundle[..]
-        ),
-        (a, "hotline/ru", 100, &b"bundle a"[..])
+        all.iter().map(fields).collect::<Vec<_>>(),
+        [
+            (a, "hotline/ru".to_owned(), 100, b"bundle a".to_vec()),
+            (b, "hotline/fr".to_owned(), 200, b"bundle b".to_vec()),
+        ]
     );
-    assert_eq!(
-        (
-            all[1].id,
-            all[1].origin.as_str(),
-            all[1].detected,
-            &all[1].bundle[..]
-        ),
-        (b, "hotline/fr", 200, &b"bundle b"[..])
-    );
+}
+
+/// A memory store (the engine that injects failures) with one empty log.
+fn memory_log() -> (MemoryStore, LogId) {
+    let s = MemoryStore::new();
+    let log = s.log_id("hotline/us", "us").unwrap();
+    (s, log)
 }
 
 #[test]
 fn a_failed_commit_leaves_the_log_as_it_was() {
-    let s = MemoryStore::new();
-    let log = s.log_id("hotline/us", "us").unwrap();
+    let (s, log) = memory_log();
     let (leaves, rows, _) = keyed();
     let split = rows.iter().position(|r| r.index == 2).unwrap();
     append(&s, log, &leaves[..2], Some(b"note 2"), Some(&rows[..split])).unwrap();
@@ -628,8 +621,7 @@ fn a_failed_commit_leaves_the_log_as_it_was() {
 
 #[test]
 fn a_crash_before_the_index_keeps_the_leaves_unindexed() {
-    let s = MemoryStore::new();
-    let log = s.log_id("hotline/us", "us").unwrap();
+    let (s, log) = memory_log();
     let (leaves, rows, st) = keyed();
     let split = rows.iter().position(|r| r.index == 2).unwrap();
     s.fail_on(Step::AppendIndex, 2);
@@ -649,10 +641,13 @@ fn a_crash_before_the_index_keeps_the_leaves_unindexed() {
     assert!(s.log_id("hotline/fr", "fr").is_err(), "nor any other write");
     s.reopen();
     s.add_index(log, 2, 3, &rows[split..]).unwrap();
-    let (size, states) = s.index_states(log).unwrap();
-    assert_eq!(size, 3);
-    assert_eq!(
-        states.into_iter().map(|(_, k)| k).collect::<Vec<_>>(),
-        st[3].to_vec()
-    );
+    assert_index(&s, log, 3, &st[3]);
+}
+
+/// Asserts that the stored index covers `size` entries and holds `states`
+/// as every key's state there, in the order of the keys' ids.
+fn assert_index<S: Store>(s: &S, log: LogId, size: u64, states: &[KeyState]) {
+    let (covered, got) = s.index_states(log).unwrap();
+    assert_eq!(covered, size);
+    assert_eq!(got.into_iter().map(|(_, k)| k).collect::<Vec<_>>(), states);
 }

@@ -1,7 +1,7 @@
 //! Cosignatures: those witnesses gave the own log (merged into its
 //! checkpoint notes) and those this node gave as a witness of a peer.
 
-use super::{LogId, Result};
+use super::{LogId, Result, StoreError};
 
 /// Cosignatures on record: written by federation, read by proofs.
 pub trait CosignatureStore: Send + Sync {
@@ -52,4 +52,12 @@ pub struct CosignatureRecord {
     /// The checkpoint it covers (witness side); `None` for the own log, whose
     /// checkpoints table holds it.
     pub note: Option<Vec<u8>>,
+}
+
+/// The error every engine gives for a cosignature on a checkpoint it does
+/// not hold: the checkpoint is stored before it is sent out to be cosigned.
+pub(crate) fn no_checkpoint(size: u64) -> StoreError {
+    StoreError::Corrupt(format!(
+        "no checkpoint of size {size} to add a cosignature to"
+    ))
 }

@@ -4,7 +4,7 @@
 use hotline_proto::Hash;
 use hotline_proto::index::KeyState;
 
-use super::{LogId, Result};
+use super::{LogId, Result, StoreError};
 
 /// Index rows and key states: kept by the sequencer and the index
 /// catch-up, read by proofs of a key's state at a size.
@@ -47,4 +47,50 @@ pub struct IndexRow {
     pub kh: Hash,
     /// The key's state after the entry.
     pub state: KeyState,
+}
+
+// The rules every engine holds an index batch to live here, so that the
+// engines refuse the same batches with the same words; only the reading
+// and writing of rows stays per engine.
+
+/// The error for a batch whose first entry is not where the stored index
+/// ends (`indexed` entries).
+pub(crate) fn not_following(log: LogId, indexed: u64, first: u64) -> StoreError {
+    StoreError::Corrupt(format!(
+        "the index of log {} covers {indexed} entries, not {first}: its rows cannot follow",
+        log.0
+    ))
+}
+
+/// Checks that row `r` of a batch of entries `first..end` lies in the batch
+/// and names a known key or the next one (`keys` are known): true if it is
+/// that next, new key.
+pub(crate) fn row_is_new_key(
+    log: LogId,
+    r: &IndexRow,
+    first: u64,
+    end: u64,
+    keys: u64,
+) -> Result<bool> {
+    if r.index < first || r.index >= end {
+        return Err(StoreError::Corrupt(format!(
+            "an index row for entry {} in a batch of entries {first}..{end}",
+            r.index
+        )));
+    }
+    if r.key > keys {
+        return Err(StoreError::Corrupt(format!(
+            "an index row of entry {} for key {} of log {}, which has {keys} keys: a new key takes the next id",
+            r.index, r.key, log.0
+        )));
+    }
+    Ok(r.key == keys)
+}
+
+/// The error for a row that names a known key's id with another key's hash.
+pub(crate) fn another_key(log: LogId, r: &IndexRow) -> StoreError {
+    StoreError::Corrupt(format!(
+        "an index row of entry {} for key {} of log {} with the hash of another key",
+        r.index, r.key, log.0
+    ))
 }

@@ -14,7 +14,7 @@ use hotline_proto::index::KeyState;
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
     EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result, StoreError, StoredLeaf,
-    WitnessRequest, WitnessState, WitnessStore,
+    WitnessRequest, WitnessState, WitnessStore, cosignatures, index, witness,
 };
 
 /// A point in an append where a test can make the store fail.
@@ -163,34 +163,16 @@ fn stored(i: usize, l: &NewLeaf) -> StoredLeaf {
 /// The SQLite engine's `write_index`, on a copy of the log.
 fn write_index(log: &mut Log, id: LogId, first: u64, end: u64, rows: &[IndexRow]) -> Result<()> {
     if log.indexed != first {
-        return Err(StoreError::Corrupt(format!(
-            "the index of log {} covers {} entries, not {first}: its rows cannot follow",
-            id.0, log.indexed
-        )));
+        return Err(index::not_following(id, log.indexed, first));
     }
     for r in rows {
-        if r.index < first || r.index >= end {
-            return Err(StoreError::Corrupt(format!(
-                "an index row for entry {} in a batch of entries {first}..{end}",
-                r.index
-            )));
-        }
-        let next = log.keys.len() as u64;
-        if r.key == next {
+        if index::row_is_new_key(id, r, first, end, log.keys.len() as u64)? {
             log.keys.push((r.kh, r.state));
             log.rows.push(Vec::new());
-        } else if r.key > next {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {} of log {}, which has {next} keys: a new key takes the next id",
-                r.index, r.key, id.0
-            )));
         }
         let k = usize::try_from(r.key).unwrap_or(usize::MAX);
         if log.keys[k].0 != r.kh {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {} of log {} with the hash of another key",
-                r.index, r.key, id.0
-            )));
+            return Err(index::another_key(id, r));
         }
         log.keys[k].1 = r.state;
         log.rows[k].push((r.index, r.state));
@@ -525,17 +507,8 @@ impl WitnessStore for MemoryStore {
     ) -> Result<Advance> {
         let mut d = self.write()?;
         let current = d.witness.get(origin).map(|(s, _)| s.clone());
-        let have = current.as_ref().map_or(0, |c| c.size);
-        if req.old != have {
-            return Ok(Advance::OldSizeMismatch(have));
-        }
-        let empty = WitnessState {
-            size: 0,
-            root: hotline_proto::tree::empty_root(),
-            note: vec![],
-        };
-        if !accept(current.as_ref().unwrap_or(&empty)) {
-            return Ok(Advance::Refused(current));
+        if let Some(answer) = witness::refusal(current, req, accept) {
+            return Ok(answer);
         }
         let state = WitnessState {
             size: req.size,
@@ -577,9 +550,7 @@ impl CosignatureStore for MemoryStore {
     ) -> Result<()> {
         let mut d = self.write()?;
         let Some(current) = d.log(log)?.checkpoints.get(&size) else {
-            return Err(StoreError::Corrupt(format!(
-                "no checkpoint of size {size} to add a cosignature to"
-            )));
+            return Err(cosignatures::no_checkpoint(size));
         };
         let merged = merge(current);
         let record = CosignatureRecord {

@@ -14,7 +14,7 @@ use hotline_proto::index::KeyState;
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
     EvidenceStore, IndexRow, IndexStore, LogId, LogStore, Result, StoreError, StoredLeaf,
-    WitnessRequest, WitnessState, WitnessStore,
+    WitnessRequest, WitnessState, WitnessStore, cosignatures, index, witness,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -195,10 +195,7 @@ impl LogStore for SqliteStore {
         if let Some(id) = found {
             return Ok(LogId(id));
         }
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO logs (origin, party) VALUES (?1, ?2)",
             [origin, party],
@@ -238,10 +235,7 @@ impl LogStore for SqliteStore {
     }
 
     fn append(&self, b: &AppendBatch<'_>) -> Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         let tx = w.transaction().map_err(db)?;
         // A batch must continue the log exactly (`AppendBatch::first`): an
         // overlap trips the primary key, but a gap would not.
@@ -613,29 +607,14 @@ impl WitnessStore for SqliteStore {
         req: &WitnessRequest<'_>,
         accept: &dyn Fn(&WitnessState) -> bool,
     ) -> Result<Advance> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         // IMMEDIATE: the check and the update are one atomic step (C2SP tlog-witness).
         let tx = w
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db)?;
         let current = read_witness(&tx, origin)?;
-        let have = current.as_ref().map_or(0, |c| c.size);
-        if req.old != have {
-            return Ok(Advance::OldSizeMismatch(have));
-        }
-        let ok = match &current {
-            Some(c) => accept(c),
-            None => accept(&WitnessState {
-                size: 0,
-                root: hotline_proto::tree::empty_root(),
-                note: vec![],
-            }),
-        };
-        if !ok {
-            return Ok(Advance::Refused(current));
+        if let Some(answer) = witness::refusal(current, req, accept) {
+            return Ok(answer);
         }
         tx.execute(
             "INSERT INTO witness_state (origin, size, root, note, updated) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -669,10 +648,7 @@ impl CosignatureStore for SqliteStore {
         line: &str,
         merge: &dyn Fn(&[u8]) -> Vec<u8>,
     ) -> Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut w = writer(self)?;
         let tx = w.transaction().map_err(db)?;
         // Read-merge-write in one transaction: two witnesses cosigning the
         // same size at once must both end up in the stored note.
@@ -685,9 +661,7 @@ impl CosignatureStore for SqliteStore {
             .optional()
             .map_err(db)?;
         let Some(current) = current else {
-            return Err(StoreError::Corrupt(format!(
-                "no checkpoint of size {size} to add a cosignature to"
-            )));
+            return Err(cosignatures::no_checkpoint(size));
         };
         let note_with_line = merge(&current);
         tx.execute(
@@ -712,10 +686,7 @@ impl CosignatureStore for SqliteStore {
         line: &str,
         note: &[u8],
     ) -> Result<()> {
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO cosignatures (log, size, witness, time, line, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![log.0, i64_of(size)?, witness, i64_of(time)?, line, note],
@@ -767,10 +738,7 @@ impl EvidenceStore for SqliteStore {
     fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
         use sha2::Digest as _;
         let digest = sha2::Sha256::digest(bundle).to_vec();
-        let w = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let w = writer(self)?;
         w.execute(
             "INSERT OR IGNORE INTO equivocations (origin, detected, bundle, digest) VALUES (?1, ?2, ?3, ?4)",
             params![origin, now, bundle, digest],
@@ -827,10 +795,11 @@ fn write_index(
         })
         .map_err(db)?;
     if indexed != i64_of(first)? {
-        return Err(StoreError::Corrupt(format!(
-            "the index of log {} covers {indexed} entries, not {first}: its rows cannot follow",
-            log.0
-        )));
+        return Err(index::not_following(
+            log,
+            u64::try_from(indexed).unwrap_or(0),
+            first,
+        ));
     }
     let mut next: i64 = tx
         .query_row(
@@ -863,32 +832,19 @@ fn write_index(
     // Where each key new in this batch was inserted (with that row's state).
     let mut inserted: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     for (n, r) in rows.iter().enumerate() {
-        if r.index < first || r.index >= end {
-            return Err(StoreError::Corrupt(format!(
-                "an index row for entry {} in a batch of entries {first}..{end}",
-                r.index
-            )));
-        }
+        let is_new = index::row_is_new_key(log, r, first, end, u64::try_from(next).unwrap_or(0))?;
         let id = i64_of(r.key)?;
         let count = i64_of(r.state.count)?;
-        if id == next {
+        if is_new {
             let key = params![log.0, id, &r.kh.0[..], count, &r.state.chain.0[..]];
             new_key.execute(key).map_err(db)?;
             inserted.insert(id, n);
             next += 1;
-        } else if id > next {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {}, which has {next} keys: a new key takes the next id",
-                r.index, log.0
-            )));
         }
         if let Some((_, seen)) = last.get(&id)
             && seen.kh.0 != r.kh.0
         {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {} with the hash of another key",
-                r.index, log.0
-            )));
+            return Err(index::another_key(log, r));
         }
         last.insert(id, (n, r));
         row.execute(params![
@@ -917,10 +873,7 @@ fn write_index(
             &r.state.chain.0[..]
         ];
         if known_key.execute(key).map_err(db)? == 0 {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {} with the hash of another key",
-                r.index, log.0
-            )));
+            return Err(index::another_key(log, r));
         }
     }
     tx.execute(

@@ -57,3 +57,28 @@ pub enum Advance {
     /// recorded state is returned for the evidence.
     Refused(Option<WitnessState>),
 }
+
+/// The C2SP tlog-witness decision on a submitted checkpoint, shared by every
+/// engine so that they cannot drift apart: `Some` is the answer to give
+/// without recording; `None` means record `req` and cosign it. `current` is
+/// what the engine holds for the origin, read inside the transaction that
+/// will record.
+pub(crate) fn refusal(
+    current: Option<WitnessState>,
+    req: &WitnessRequest<'_>,
+    accept: &dyn Fn(&WitnessState) -> bool,
+) -> Option<Advance> {
+    let have = current.as_ref().map_or(0, |c| c.size);
+    if req.old != have {
+        return Some(Advance::OldSizeMismatch(have));
+    }
+    let empty = WitnessState {
+        size: 0,
+        root: hotline_proto::tree::empty_root(),
+        note: vec![],
+    };
+    if !accept(current.as_ref().unwrap_or(&empty)) {
+        return Some(Advance::Refused(current));
+    }
+    None
+}

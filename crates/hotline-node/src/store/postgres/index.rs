@@ -8,6 +8,7 @@ use hotline_proto::index::KeyState;
 use tokio_postgres::Transaction;
 
 use super::{PostgresStore, col, hash_from, i64_of, pg, u64_of, wait};
+use crate::store::index::{another_key, not_following, row_is_new_key};
 use crate::store::{IndexRow, IndexStore, LogId, Result, StoreError};
 
 impl IndexStore for PostgresStore {
@@ -126,10 +127,7 @@ pub(super) fn write_index(
     .ok_or_else(|| StoreError::Corrupt(format!("the store has no log {}", log.0)))?;
     let indexed: i64 = col(&row, 0)?;
     if indexed != i64_of(first)? {
-        return Err(StoreError::Corrupt(format!(
-            "the index of log {} covers {indexed} entries, not {first}: its rows cannot follow",
-            log.0
-        )));
+        return Err(not_following(log, u64_of(indexed), first));
     }
     let row = wait(tx.query_one(
         "SELECT COALESCE(MAX(id) + 1, 0) FROM index_keys WHERE log = $1",
@@ -144,27 +142,17 @@ pub(super) fn write_index(
     let mut new_keys: Vec<&IndexRow> = Vec::new();
     let (mut ids, mut idxs, mut counts, mut chains) = (vec![], vec![], vec![], vec![]);
     for (n, r) in rows.iter().enumerate() {
-        if r.index < first || r.index >= end {
-            return Err(StoreError::Corrupt(format!(
-                "an index row for entry {} in a batch of entries {first}..{end}",
-                r.index
-            )));
-        }
+        let is_new = row_is_new_key(log, r, first, end, u64_of(next))?;
         let id = i64_of(r.key)?;
-        if id == next {
+        if is_new {
             new_keys.push(r);
             inserted.insert(id, n);
             next += 1;
-        } else if id > next {
-            return Err(StoreError::Corrupt(format!(
-                "an index row of entry {} for key {id} of log {}, which has {next} keys: a new key takes the next id",
-                r.index, log.0
-            )));
         }
         if let Some((_, seen)) = last.get(&id)
             && seen.kh.0 != r.kh.0
         {
-            return Err(another_key(r, id, log));
+            return Err(another_key(log, r));
         }
         last.insert(id, (n, r));
         ids.push(id);
@@ -227,12 +215,12 @@ pub(super) fn write_index(
                 .iter()
                 .map(|r| col::<i64>(r, 0))
                 .collect::<Result<std::collections::HashSet<_>>>()?;
-            let (id, r) = updates
+            let (_, r) = updates
                 .iter()
                 .find(|(id, _)| !done.contains(id))
                 .copied()
                 .unwrap_or(updates[0]);
-            return Err(another_key(r, id, log));
+            return Err(another_key(log, r));
         }
     }
     wait(tx.execute(
@@ -241,11 +229,4 @@ pub(super) fn write_index(
     ))
     .map_err(pg)?;
     Ok(())
-}
-
-fn another_key(r: &IndexRow, id: i64, log: LogId) -> StoreError {
-    StoreError::Corrupt(format!(
-        "an index row of entry {} for key {id} of log {} with the hash of another key",
-        r.index, log.0
-    ))
 }

@@ -7,7 +7,7 @@ use sha2::Digest as _;
 use super::{PostgresStore, col, hash_from, i64_of, pg, u64_of, wait};
 use crate::store::{
     Advance, CosignatureRecord, CosignatureStore, Evidence, EvidenceStore, LogId, Result,
-    StoreError, WitnessRequest, WitnessState, WitnessStore,
+    WitnessRequest, WitnessState, WitnessStore, cosignatures, witness,
 };
 
 /// The first key of the advisory lock a witness takes per origin.
@@ -36,20 +36,8 @@ impl WitnessStore for PostgresStore {
         ))
         .map_err(pg)?;
         let current = row.map(|r| witness_state(&r)).transpose()?;
-        let have = current.as_ref().map_or(0, |c| c.size);
-        if req.old != have {
-            return Ok(Advance::OldSizeMismatch(have));
-        }
-        let ok = match &current {
-            Some(c) => accept(c),
-            None => accept(&WitnessState {
-                size: 0,
-                root: hotline_proto::tree::empty_root(),
-                note: vec![],
-            }),
-        };
-        if !ok {
-            return Ok(Advance::Refused(current));
+        if let Some(answer) = witness::refusal(current, req, accept) {
+            return Ok(answer);
         }
         wait(tx.execute(
             "INSERT INTO witness_state (origin, size, root, note, updated) VALUES ($1, $2, $3, $4, $5)
@@ -109,9 +97,7 @@ impl CosignatureStore for PostgresStore {
         ))
         .map_err(pg)?;
         let Some(row) = row else {
-            return Err(StoreError::Corrupt(format!(
-                "no checkpoint of size {size} to add a cosignature to"
-            )));
+            return Err(cosignatures::no_checkpoint(size));
         };
         let current: Vec<u8> = col(&row, 0)?;
         let note_with_line = merge(&current);
