@@ -76,10 +76,8 @@ fn record_args<'a>(
     end: &'a str,
     more: &[&'a str],
 ) -> Vec<&'a str> {
-    let mut args = vec!["call", "record", id, "--start", start, "--end", end];
-    args.extend_from_slice(more);
-    args.extend(["--dir", p.d()]);
-    args
+    let command = ["call", "record", id, "--start", start, "--end", end];
+    [&command[..], more, &["--dir", p.d()]].concat()
 }
 
 /// `hotline statement endorse ID --body-file FILE --dir P`.
