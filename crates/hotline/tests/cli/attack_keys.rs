@@ -117,14 +117,7 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     );
     let old = office_of(&ru, "ru/fsb");
 
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "ru/fsb",
-        "--dir",
-        ru.d(),
-        "--json",
-    ]));
+    let out = key_change(&ru, "rotate", "ru/fsb");
     let rotation = out["index"].as_u64().unwrap();
     let new = office_of(&ru, "ru/fsb");
     assert_ne!(old.sign, new.sign);
@@ -180,9 +173,14 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     assert_eq!(opened_text(&opening), "before the rotation");
 }
 
+/// `hotline office ACTION OFFICE --json` on `p` (`rotate`, `revoke`): what it printed.
+fn key_change(p: &Party, action: &str, office: &str) -> Value {
+    json(&ok(&["office", action, office, "--dir", p.d(), "--json"]))
+}
+
 /// `hotline office revoke OFFICE` on `p`; the index of its `key` entry.
 fn revoke(p: &Party, office: &str) -> u64 {
-    let out = json(&ok(&["office", "revoke", office, "--dir", p.d(), "--json"]));
+    let out = key_change(p, "revoke", office);
     out["index"]
         .as_u64()
         .unwrap_or_else(|| panic!("no index: {out}"))
@@ -261,14 +259,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         .as_u64()
         .unwrap();
     let early = send(&us, "us/fbi", "ru/fsb", "before the rotation");
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
+    let out = key_change(&us, "rotate", "us/fbi");
     let rotation = out["index"].as_u64().unwrap();
     let late = send(&us, "us/fbi", "ru/fsb", "after the rotation");
     assert_eq!(
@@ -340,14 +331,7 @@ fn rotate_and_revoke_work_offline_and_a_crash_between_is_finished_by_the_log() {
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
     ok(&["office", "add", "us/cia", "--dir", us.d()]);
     let first = office_of(&us, "us/fbi");
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
+    let out = key_change(&us, "rotate", "us/fbi");
     assert_eq!(out["action"], "rotate");
     let second = office_of(&us, "us/fbi");
     assert_ne!(first, second);
