@@ -272,7 +272,7 @@ fn a_real_not_within_is_complete() {
     let (id, i) = inquire(&us, "REvil intrusion");
     let receipt = receipted(&ru, "us", i);
     sleep_past(dated(&ru, receipt) + SignedDuration::from_secs(5));
-    let (k, n) = ack_and_answer(&us, &ru, &id);
+    ack_and_answer(&us, &ru, &id);
     let keys = pinned_keys(&[&us, &ru]);
     let b = prove_answered(&us, &id, "answered-late.json");
     verified_with(
