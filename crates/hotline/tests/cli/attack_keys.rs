@@ -52,6 +52,11 @@ fn retired(party: &Party, office: &str) -> Vec<OfficeKeys> {
     out
 }
 
+/// `hotline open ID --dir P -o OUTPUT`.
+fn open_args<'a>(p: &'a Party, id: &'a str, output: &'a str) -> [&'a str; 6] {
+    ["open", id, "--dir", p.d(), "-o", output]
+}
+
 /// The text an opening bundle (`hotline open`) reveals.
 fn opened_text(path: &str) -> String {
     let b = json(&std::fs::read_to_string(path).unwrap());
@@ -99,7 +104,7 @@ fn an_office_announced_after_pinning_is_reachable_without_re_export() {
     let r = receipt_for(&ru, "us", m);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     let opening = write(&ru, "opening.json", "");
-    ok(&["open", &format!("us:{m}"), "--dir", ru.d(), "-o", &opening]);
+    ok(&open_args(&ru, &format!("us:{m}"), &opening));
     assert_eq!(opened_text(&opening), "Mr President");
 }
 
@@ -144,32 +149,11 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     let hidden = ru.dir.join("keys/retired.hidden");
     std::fs::rename(&keys, &hidden).unwrap();
     let opening = write(&ru, "opening.json", "");
-    ok(&[
-        "open",
-        &format!("us:{after}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    ok(&open_args(&ru, &format!("us:{after}"), &opening));
     assert_eq!(opened_text(&opening), "after the rotation");
-    fails(&[
-        "open",
-        &format!("us:{before}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    fails(&open_args(&ru, &format!("us:{before}"), &opening));
     std::fs::rename(&hidden, &keys).unwrap();
-    ok(&[
-        "open",
-        &format!("us:{before}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    ok(&open_args(&ru, &format!("us:{before}"), &opening));
     assert_eq!(opened_text(&opening), "before the rotation");
 }
 
