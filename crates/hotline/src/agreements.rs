@@ -151,7 +151,7 @@ pub async fn list(args: AgreementsArgs) -> Result<ExitCode> {
                 .into_iter()
                 .map(|a| hotline_node::api::agreement_json(a, now))
                 .collect();
-            Ok(serde_json::to_value(list)?)
+            Ok(list)
         },
         "/v1/agreements",
         |list| {

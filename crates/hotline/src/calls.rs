@@ -216,7 +216,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             show(
                 &open_dir(&dir)?,
                 json,
-                |n| Ok(serde_json::to_value(n.calls()?)?),
+                |n| Ok(n.calls()?),
                 "/v1/calls",
                 print_calls,
             )
@@ -302,7 +302,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             show(
                 &open_dir(&dir)?,
                 json,
-                |n| Ok(serde_json::to_value(n.statements()?)?),
+                |n| Ok(n.statements()?),
                 "/v1/statements",
                 print_statements,
             )
