@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use hotline_node::dir::NodeDir;
 
 use crate::DirArg;
 use crate::client::NodeClient;
@@ -64,8 +63,7 @@ pub async fn run(cmd: AgreementCmd) -> Result<ExitCode> {
         AgreementCmd::Sign { dir, json, .. } => (dir, *json, "Signed"),
         AgreementCmd::Withdraw { dir, json, .. } => (dir, *json, "Withdrew"),
     };
-    let dir = NodeDir::new(dir.dir.clone());
-    dir.read_config()?;
+    let dir = crate::node_access::configured_dir(&dir.dir)?;
     let mut cmd = cmd;
     if let AgreementCmd::Sign { id, .. } | AgreementCmd::Withdraw { id, .. } = &mut cmd {
         *id = crate::ids::entry_id(&dir, id, "agreement").map_err(|e| {
@@ -142,8 +140,7 @@ pub async fn run(cmd: AgreementCmd) -> Result<ExitCode> {
 
 pub async fn list(args: AgreementsArgs) -> Result<ExitCode> {
     let AgreementsArgs { dir, json } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = crate::node_access::configured_dir(dir.dir)?;
     show(
         &dir,
         json,
@@ -154,7 +151,7 @@ pub async fn list(args: AgreementsArgs) -> Result<ExitCode> {
                 .into_iter()
                 .map(|a| hotline_node::api::agreement_json(a, now))
                 .collect();
-            Ok(serde_json::to_value(list)?)
+            Ok(list)
         },
         "/v1/agreements",
         |list| {

@@ -194,9 +194,7 @@ fn entry_id(dir: &NodeDir, id: &str, what: &str) -> Result<String> {
 }
 
 fn open_dir(dir: &DirArg) -> Result<NodeDir> {
-    let dir = NodeDir::new(dir.dir.clone());
-    dir.read_config()?;
-    Ok(dir)
+    crate::node_access::configured_dir(&dir.dir)
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -218,7 +216,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             show(
                 &open_dir(&dir)?,
                 json,
-                |n| Ok(serde_json::to_value(n.calls()?)?),
+                |n| Ok(n.calls()?),
                 "/v1/calls",
                 print_calls,
             )
@@ -258,7 +256,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             json,
         }) => {
             let dir = open_dir(&dir)?;
-            let (f, t) = (office(&dir, &from, "from")?, office(&dir, &to, "to")?);
+            let (f, t) = crate::suggest::from_to(&dir, &from, &to)?;
             let c = content(&text)?;
             let digest = hotline_proto::entry::text_digest(&c.text);
             let r = TextEntry {
@@ -304,7 +302,7 @@ pub async fn run(cmd: CallsCmd) -> Result<ExitCode> {
             show(
                 &open_dir(&dir)?,
                 json,
-                |n| Ok(serde_json::to_value(n.statements()?)?),
+                |n| Ok(n.statements()?),
                 "/v1/statements",
                 print_statements,
             )
@@ -328,7 +326,7 @@ async fn call(c: CallCmd) -> Result<()> {
             json,
         } => {
             let dir = open_dir(&dir)?;
-            let (f, t) = (office(&dir, &from, "from")?, office(&dir, &to, "to")?);
+            let (f, t) = crate::suggest::from_to(&dir, &from, &to)?;
             let media = if video { Media::Video } else { Media::Voice };
             let proposed: Vec<String> = times.iter().map(ToString::to_string).collect();
             let r = NewCall {
@@ -445,6 +443,13 @@ fn s(v: &Value) -> String {
     })
 }
 
+/// Each of an array's items as `s` shows it; none for anything else.
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|t| t.iter().map(s).collect())
+        .unwrap_or_default()
+}
+
 fn print_calls(list: &Value) {
     let items = list.as_array().cloned().unwrap_or_default();
     if items.is_empty() {
@@ -473,10 +478,7 @@ fn print_calls(list: &Value) {
                 (Value::Array(a), _) => format!("at {}", s(&a[1])),
                 (_, Value::Array(d)) => format!("declined in {}: {}", s(&d[0]), s(&d[1])),
                 _ => {
-                    let times: Vec<String> = c["times"]
-                        .as_array()
-                        .map(|t| t.iter().map(s).collect())
-                        .unwrap_or_default();
+                    let times = strings(&c["times"]);
                     if times.is_empty() {
                         "proposed times sealed".into()
                     } else {
@@ -493,10 +495,7 @@ fn print_calls(list: &Value) {
                 s(&c["media"]),
                 s(&c["requested_at"]),
             );
-            let topics: Vec<String> = c["topics"]
-                .as_array()
-                .map(|t| t.iter().map(s).collect())
-                .unwrap_or_default();
+            let topics = strings(&c["topics"]);
             if !topics.is_empty() {
                 println!("           topics: {}", topics.join("; "));
             }

@@ -8,10 +8,9 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use hotline_node::Node;
 use hotline_node::api::InquiryRequest;
-use hotline_node::dir::NodeDir;
 
 use crate::DirArg;
-use crate::node_access::listing;
+use crate::node_access::{configured_dir, listing};
 use crate::publish::publish;
 
 /// The content of an inquiry or answer.
@@ -104,14 +103,10 @@ pub async fn inquire(args: InquireArgs) -> Result<ExitCode> {
         subject,
         json,
     } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = configured_dir(dir.dir)?;
     let mut c = content_of(&content)?;
     c.subject = Some(subject);
-    let (f, t) = (
-        crate::suggest::office(&dir, &from, "--from")?,
-        crate::suggest::office(&dir, &to, "--to")?,
-    );
+    let (f, t) = crate::suggest::from_to(&dir, &from, &to)?;
     let r = InquiryRequest {
         from: Some(from.clone()),
         to: Some(to.clone()),
@@ -142,8 +137,7 @@ pub async fn answer(args: AnswerArgs) -> Result<ExitCode> {
         content,
         json,
     } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = configured_dir(dir.dir)?;
     let id = crate::ids::entry_id(&dir, &id, "inquiry")?;
     let c = content_of(&content)?;
     let r = InquiryRequest {
@@ -171,8 +165,7 @@ pub async fn close(args: CloseArgs) -> Result<ExitCode> {
 
 pub async fn list(args: InquiriesArgs) -> Result<ExitCode> {
     let InquiriesArgs { dir, json } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = configured_dir(dir.dir)?;
     let list = listing(
         &dir,
         |n| Ok(serde_json::to_value(n.inquiries()?)?),
@@ -191,8 +184,7 @@ pub async fn list(args: InquiriesArgs) -> Result<ExitCode> {
 
 /// `ack` or `close`: one step on an inquiry, offline or through the running node.
 async fn inquiry_step(dir: &Path, id: &str, json: bool, step: &str, done: &str) -> Result<()> {
-    let dir = NodeDir::new(dir);
-    dir.read_config()?;
+    let dir = configured_dir(dir)?;
     let id = crate::ids::entry_id(&dir, id, "inquiry")?;
     let id = id.as_str();
     let offline = async |n: &Node| {

@@ -34,8 +34,7 @@ pub enum KeysCmd {
 
 pub async fn key(args: KeyArgs) -> Result<ExitCode> {
     let KeyArgs { witness, dir } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = crate::node_access::configured_dir(dir.dir)?;
     let path = if witness {
         dir.witness_key()
     } else {

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::Args;
 use hotline_node::api::{AppendedJson, SendMessage};
-use hotline_node::dir::NodeDir;
 
 use crate::DirArg;
 use crate::client::NodeClient;
@@ -49,8 +48,7 @@ pub async fn send(args: SendArgs) -> Result<ExitCode> {
         lang,
         json,
     } = args;
-    let dir = NodeDir::new(dir.dir);
-    dir.read_config()?;
+    let dir = crate::node_access::configured_dir(dir.dir)?;
     let text = match (text, text_file) {
         (Some(t), _) => t,
         (None, Some(p)) => crate::files::read_text(&p, "--text-file")?,

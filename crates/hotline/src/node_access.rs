@@ -9,6 +9,14 @@ use hotline_node::{Node, NodeError};
 
 use crate::client::NodeClient;
 
+/// The node directory at `path`, once its config reads: every command
+/// starts here so that a wrong `--dir` is said before anything else.
+pub(crate) fn configured_dir(path: impl Into<std::path::PathBuf>) -> Result<NodeDir> {
+    let dir = NodeDir::new(path.into());
+    dir.read_config()?;
+    Ok(dir)
+}
+
 pub(crate) fn created(node: &Node, a: &hotline_node::sequencer::Appended) -> CreatedJson {
     CreatedJson {
         id: format!("{}:{}", node.party(), a.index),

@@ -86,8 +86,7 @@ pub async fn run(cmd: OfficeCmd) -> Result<ExitCode> {
             change_office_keys(KeyChange::Revoke, &office, dir, json).await?;
         }
         OfficeCmd::List { dir, json } => {
-            let dir = NodeDir::new(dir.dir);
-            dir.read_config()?;
+            let dir = crate::node_access::configured_dir(dir.dir)?;
             let mut names = Vec::new();
             for e in std::fs::read_dir(dir.offices())? {
                 let path = e?.path();

@@ -24,14 +24,16 @@ pub(crate) async fn publish<B: serde::Serialize>(
     report(json, &out, &sentence(&out.id))
 }
 
-/// A listing (see `listing`), printed as JSON or as `print` lays it out.
-pub(crate) async fn show(
+/// A listing (see `listing`), printed as JSON or as `print` lays it out;
+/// offline it is what `offline` reads, as the API would serialise it.
+pub(crate) async fn show<T: serde::Serialize>(
     dir: &NodeDir,
     json: bool,
-    offline: impl FnOnce(&Node) -> Result<Value>,
+    offline: impl FnOnce(&Node) -> Result<T>,
     path: &str,
     print: impl FnOnce(&Value),
 ) -> Result<()> {
+    let offline = |n: &Node| Ok(serde_json::to_value(offline(n)?)?);
     let list = listing(dir, offline, path).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);

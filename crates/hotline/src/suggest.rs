@@ -14,6 +14,12 @@ use hotline_proto::party::Office;
 /// `key` entries of every log it holds). An office it does not know that is
 /// a short edit away from one it does is refused with "did you mean …?";
 /// anything else goes on to the node, which has the last word.
+/// `--from` and `--to` of a command that writes from one office to another,
+/// each checked as `office` checks it.
+pub fn from_to(dir: &NodeDir, from: &str, to: &str) -> Result<(Office, Office)> {
+    Ok((office(dir, from, "--from")?, office(dir, to, "--to")?))
+}
+
 pub fn office(dir: &NodeDir, office: &str, flag: &str) -> Result<Office> {
     let parsed = Office::new(office).map_err(|e| anyhow::anyhow!("{flag} {office:?}: {e}"))?;
     let known = known_offices(dir);

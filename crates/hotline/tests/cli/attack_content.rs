@@ -24,18 +24,8 @@ const MISMATCH: &str = "refused: content does not match its commitment";
 /// A console session on `party`'s node for a new operator acting for
 /// `office`: the session token (the cookie's value).
 fn console_session(party: &Party, office: &str) -> String {
-    let pw = party.dir.join("../operator.pw");
-    std::fs::write(&pw, "a long enough password\n").unwrap();
-    ok(&[
-        "operator",
-        "add",
-        office,
-        "duty",
-        "--password-file",
-        pw.to_str().unwrap(),
-        "--dir",
-        party.d(),
-    ]);
+    let pw = password_file(party, "operator.pw", "a long enough password");
+    ok(&operator_add_args(party, office, "duty", &pw, &[]));
     let name = party.dir.file_name().unwrap().to_str().unwrap();
     let ops = Operators::open(
         &NodeDir::new(&party.dir),

@@ -54,6 +54,17 @@ fn ack(ru: &Party, id: &str) -> u64 {
     index_of(&json(&ok(&["ack", id, "--dir", ru.d(), "--json"])))
 }
 
+/// ru acks and answers inquiry `id`, us holds the receipts of both, and
+/// both logs are settled; the ack's and the answer's indexes in ru's log.
+fn ack_and_answer(us: &Party, ru: &Party, id: &str) -> (u64, u64) {
+    let k = ack(ru, id);
+    let n = answer(ru, id);
+    receipted(us, "ru", k);
+    receipted(us, "ru", n);
+    settled(us, ru);
+    (k, n)
+}
+
 /// `hotline answer ID` on ru's node; the answer's index in ru's log.
 fn answer(ru: &Party, id: &str) -> u64 {
     let body = beside(ru, "answer.txt");
@@ -155,11 +166,7 @@ fn attack_c_an_answered_bundle_without_the_timely_ack_is_refused() {
     let (id, i) = inquire(&us, "REvil intrusion");
     let receipt = receipted(&ru, "us", i);
     let ru_before_ack = log_json(ru.d()).len() as u64;
-    let k = ack(&ru, &id);
-    let n = answer(&ru, &id);
-    receipted(&us, "ru", k);
-    receipted(&us, "ru", n);
-    settled(&us, &ru);
+    let (k, n) = ack_and_answer(&us, &ru, &id);
     let keys = pinned_keys(&[&us, &ru]);
     let honest = prove_answered(&us, &id, "answered-honest.json");
     let out = verified_with(
@@ -265,11 +272,7 @@ fn a_real_not_within_is_complete() {
     let (id, i) = inquire(&us, "REvil intrusion");
     let receipt = receipted(&ru, "us", i);
     sleep_past(dated(&ru, receipt) + SignedDuration::from_secs(5));
-    let k = ack(&ru, &id);
-    let n = answer(&ru, &id);
-    receipted(&us, "ru", k);
-    receipted(&us, "ru", n);
-    settled(&us, &ru);
+    ack_and_answer(&us, &ru, &id);
     let keys = pinned_keys(&[&us, &ru]);
     let b = prove_answered(&us, &id, "answered-late.json");
     verified_with(

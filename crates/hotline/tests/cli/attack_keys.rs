@@ -52,6 +52,11 @@ fn retired(party: &Party, office: &str) -> Vec<OfficeKeys> {
     out
 }
 
+/// `hotline open ID --dir P -o OUTPUT`.
+fn open_args<'a>(p: &'a Party, id: &'a str, output: &'a str) -> [&'a str; 6] {
+    ["open", id, "--dir", p.d(), "-o", output]
+}
+
 /// The text an opening bundle (`hotline open`) reveals.
 fn opened_text(path: &str) -> String {
     let b = json(&std::fs::read_to_string(path).unwrap());
@@ -99,7 +104,7 @@ fn an_office_announced_after_pinning_is_reachable_without_re_export() {
     let r = receipt_for(&ru, "us", m);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     let opening = write(&ru, "opening.json", "");
-    ok(&["open", &format!("us:{m}"), "--dir", ru.d(), "-o", &opening]);
+    ok(&open_args(&ru, &format!("us:{m}"), &opening));
     assert_eq!(opened_text(&opening), "Mr President");
 }
 
@@ -117,14 +122,7 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     );
     let old = office_of(&ru, "ru/fsb");
 
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "ru/fsb",
-        "--dir",
-        ru.d(),
-        "--json",
-    ]));
+    let out = key_change(&ru, "rotate", "ru/fsb");
     let rotation = out["index"].as_u64().unwrap();
     let new = office_of(&ru, "ru/fsb");
     assert_ne!(old.sign, new.sign);
@@ -151,38 +149,22 @@ fn a_rotated_office_is_sealed_to_its_new_key_without_re_export() {
     let hidden = ru.dir.join("keys/retired.hidden");
     std::fs::rename(&keys, &hidden).unwrap();
     let opening = write(&ru, "opening.json", "");
-    ok(&[
-        "open",
-        &format!("us:{after}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    ok(&open_args(&ru, &format!("us:{after}"), &opening));
     assert_eq!(opened_text(&opening), "after the rotation");
-    fails(&[
-        "open",
-        &format!("us:{before}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    fails(&open_args(&ru, &format!("us:{before}"), &opening));
     std::fs::rename(&hidden, &keys).unwrap();
-    ok(&[
-        "open",
-        &format!("us:{before}"),
-        "--dir",
-        ru.d(),
-        "-o",
-        &opening,
-    ]);
+    ok(&open_args(&ru, &format!("us:{before}"), &opening));
     assert_eq!(opened_text(&opening), "before the rotation");
+}
+
+/// `hotline office ACTION OFFICE --json` on `p` (`rotate`, `revoke`): what it printed.
+fn key_change(p: &Party, action: &str, office: &str) -> Value {
+    json(&ok(&["office", action, office, "--dir", p.d(), "--json"]))
 }
 
 /// `hotline office revoke OFFICE` on `p`; the index of its `key` entry.
 fn revoke(p: &Party, office: &str) -> u64 {
-    let out = json(&ok(&["office", "revoke", office, "--dir", p.d(), "--json"]));
+    let out = key_change(p, "revoke", office);
     out["index"]
         .as_u64()
         .unwrap_or_else(|| panic!("no index: {out}"))
@@ -261,14 +243,7 @@ fn an_entry_signed_with_a_rotated_away_key_is_refused() {
         .as_u64()
         .unwrap();
     let early = send(&us, "us/fbi", "ru/fsb", "before the rotation");
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
+    let out = key_change(&us, "rotate", "us/fbi");
     let rotation = out["index"].as_u64().unwrap();
     let late = send(&us, "us/fbi", "ru/fsb", "after the rotation");
     assert_eq!(
@@ -340,14 +315,7 @@ fn rotate_and_revoke_work_offline_and_a_crash_between_is_finished_by_the_log() {
     ok(&["office", "add", "us/fbi", "--dir", us.d()]);
     ok(&["office", "add", "us/cia", "--dir", us.d()]);
     let first = office_of(&us, "us/fbi");
-    let out = json(&ok(&[
-        "office",
-        "rotate",
-        "us/fbi",
-        "--dir",
-        us.d(),
-        "--json",
-    ]));
+    let out = key_change(&us, "rotate", "us/fbi");
     assert_eq!(out["action"], "rotate");
     let second = office_of(&us, "us/fbi");
     assert_ne!(first, second);

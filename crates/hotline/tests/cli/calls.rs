@@ -54,6 +54,59 @@ fn created(args: &[&str]) -> String {
         .to_owned()
 }
 
+/// `hotline statement propose` us/president → ru/president of the text in
+/// `body_file`, MORE… (`--lang …`); the new entry's id.
+fn propose(p: &Party, body_file: &str, more: &[&str]) -> String {
+    let mut args = office_args(
+        &["statement", "propose"],
+        p,
+        "us/president",
+        "ru/president",
+        &["--body-file", body_file],
+    );
+    args.extend_from_slice(more);
+    created(&args)
+}
+
+/// `hotline call record ID --start START --end END MORE… --dir P`.
+fn record_args<'a>(
+    p: &'a Party,
+    id: &'a str,
+    start: &'a str,
+    end: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let command = ["call", "record", id, "--start", start, "--end", end];
+    [&command[..], more, &["--dir", p.d()]].concat()
+}
+
+/// `hotline statement endorse ID --body-file FILE --dir P`.
+fn endorse_args<'a>(p: &'a Party, id: &'a str, body_file: &'a str) -> Vec<&'a str> {
+    vec![
+        "statement",
+        "endorse",
+        id,
+        "--body-file",
+        body_file,
+        "--dir",
+        p.d(),
+    ]
+}
+
+/// `hotline readout ID --from OFFICE --body-file FILE --dir P`.
+fn readout_args<'a>(p: &'a Party, id: &'a str, from: &'a str, body_file: &'a str) -> Vec<&'a str> {
+    vec![
+        "readout",
+        id,
+        "--from",
+        from,
+        "--body-file",
+        body_file,
+        "--dir",
+        p.d(),
+    ]
+}
+
 fn calls(p: &Party) -> Vec<Value> {
     json(&ok(&["calls", "--dir", p.d(), "--json"]))
         .as_array()
@@ -212,17 +265,7 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
             .count()
     };
     let before = written(ru.d());
-    let e = fails(&[
-        "call",
-        "record",
-        &id,
-        "--start",
-        T1,
-        "--end",
-        "2999-01-01T00:00:00Z",
-        "--dir",
-        ru.d(),
-    ]);
+    let e = fails(&record_args(&ru, &id, T1, "2999-01-01T00:00:00Z", &[]));
     assert!(
         e.contains("cannot be recorded as ending at 2999-01-01T00:00:00Z, after now"),
         "{e}"
@@ -231,37 +274,28 @@ fn a_call_is_requested_accepted_recorded_by_both_and_read_out_by_both() {
 
     // Both record it: ru first; us once its mirror holds ru's record, so
     // us's record references ru's.
-    let ru_record = created(&[
-        "call",
-        "record",
+    let ru_record = created(&record_args(
+        &ru,
         &id,
-        "--start",
         T1,
-        "--end",
         END,
-        "--participant",
-        "President Putin",
-        "--dir",
-        ru.d(),
-    ]);
+        &["--participant", "President Putin"],
+    ));
     call_when(&us, &id, "us seeing ru's record", |c| {
         c["records"].as_array().is_some_and(|r| r.len() == 1)
     });
-    let us_record = created(&[
-        "call",
-        "record",
+    let us_record = created(&record_args(
+        &us,
         &id,
-        "--start",
         T1,
-        "--end",
         END,
-        "--participant",
-        "President Biden",
-        "--participant",
-        "Secretary Blinken",
-        "--dir",
-        us.d(),
-    ]);
+        &[
+            "--participant",
+            "President Biden",
+            "--participant",
+            "Secretary Blinken",
+        ],
+    ));
     let rh = header_of(&log_json(ru.d()), &ru_record);
     let uh = header_of(&log_json(us.d()), &us_record);
     assert_eq!(rh["kind"], "call.record", "{rh}");
@@ -435,18 +469,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     let message = format!("us:{}", message["index"]);
     let statement_text = "Text one.";
     let st = file(&us, "statement.txt", statement_text);
-    let statement = created(&[
-        "statement",
-        "propose",
-        "--from",
-        "us/president",
-        "--to",
-        "ru/president",
-        "--body-file",
-        &st,
-        "--dir",
-        us.d(),
-    ]);
+    let statement = propose(&us, &st, &[]);
     settled(&us, &ru);
     call_when(&ru, &accepted, "ru seeing the acceptance", |c| {
         c["state"] == "accepted"
@@ -507,75 +530,28 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
         ),
         // A readout for a call of another channel.
         (
-            vec![
-                "readout",
-                &accepted,
-                "--from",
-                "us/fbi",
-                "--body-file",
-                &r,
-                "--dir",
-                us.d(),
-            ],
+            readout_args(&us, &accepted, "us/fbi", &r),
             vec![format!(
                 "call {accepted} is between ru/president and us/president; a readout from us/fbi belongs to another channel"
             )],
         ),
         (
-            vec![
-                "readout",
-                &declined,
-                "--from",
-                "us/president",
-                "--body-file",
-                &r,
-                "--dir",
-                us.d(),
-            ],
+            readout_args(&us, &declined, "us/president", &r),
             vec![format!("call {declined} was declined in {d}")],
         ),
         (
-            vec![
-                "readout",
-                &requested,
-                "--from",
-                "us/president",
-                "--body-file",
-                &r,
-                "--dir",
-                us.d(),
-            ],
+            readout_args(&us, &requested, "us/president", &r),
             vec![format!("call {requested} has not been accepted yet")],
         ),
         // Records: only of an accepted call, not ending before it starts.
         (
-            vec![
-                "call",
-                "record",
-                &requested,
-                "--start",
-                T1,
-                "--end",
-                END,
-                "--dir",
-                us.d(),
-            ],
+            record_args(&us, &requested, T1, END, &[]),
             vec![format!(
                 "call {requested} has not been accepted; a record follows an accepted call"
             )],
         ),
         (
-            vec![
-                "call",
-                "record",
-                &accepted,
-                "--start",
-                END,
-                "--end",
-                T1,
-                "--dir",
-                us.d(),
-            ],
+            record_args(&us, &accepted, END, T1, &[]),
             vec![format!(
                 "the call cannot end ({T1}) before it starts ({END})"
             )],
@@ -591,15 +567,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
         ),
         // An endorsement of a changed text; of a call request; by the proposer.
         (
-            vec![
-                "statement",
-                "endorse",
-                &statement,
-                "--body-file",
-                &r,
-                "--dir",
-                ru.d(),
-            ],
+            endorse_args(&ru, &statement, &r),
             vec![
                 format!(
                     "the text differs from statement {statement} (its SHA-256 is {}",
@@ -609,27 +577,11 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
             ],
         ),
         (
-            vec![
-                "statement",
-                "endorse",
-                &requested,
-                "--body-file",
-                &st,
-                "--dir",
-                us.d(),
-            ],
+            endorse_args(&us, &requested, &st),
             vec![format!("{requested} is a call.request, not a statement")],
         ),
         (
-            vec![
-                "statement",
-                "endorse",
-                &statement,
-                "--body-file",
-                &st,
-                "--dir",
-                us.d(),
-            ],
+            endorse_args(&us, &statement, &st),
             vec![format!(
                 "statement {statement} is addressed to ru/president; only ru/president can endorse it"
             )],
@@ -641,41 +593,13 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     }
 
     // A record twice by one side; an endorsement twice.
-    created(&[
-        "call",
-        "record",
-        &accepted,
-        "--start",
-        T1,
-        "--end",
-        END,
-        "--dir",
-        us.d(),
-    ]);
-    created(&[
-        "statement",
-        "endorse",
-        &statement,
-        "--body-file",
-        &st,
-        "--dir",
-        ru.d(),
-    ]);
+    created(&record_args(&us, &accepted, T1, END, &[]));
+    created(&endorse_args(&ru, &statement, &st));
     settled(&us, &ru);
     refused(
         &us,
         &ru,
-        &[
-            "call",
-            "record",
-            &accepted,
-            "--start",
-            T1,
-            "--end",
-            END,
-            "--dir",
-            us.d(),
-        ],
+        &record_args(&us, &accepted, T1, END, &[]),
         &[
             "us/president already recorded call",
             "each side records a call once",
@@ -684,15 +608,7 @@ fn a_declined_call_and_bad_input_are_refused_with_nothing_written() {
     refused(
         &us,
         &ru,
-        &[
-            "statement",
-            "endorse",
-            &statement,
-            "--body-file",
-            &st,
-            "--dir",
-            ru.d(),
-        ],
+        &endorse_args(&ru, &statement, &st),
         &[&format!(
             "statement {statement} is already endorsed by ru/president in ru:"
         )],
@@ -753,20 +669,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
     let text = "The United States and Russia will embark together on an integrated bilateral \
                 Strategic Stability Dialogue — «стратегическая стабильность».\n";
     let f = file(&us, "joint.txt", text);
-    let joint = created(&[
-        "statement",
-        "propose",
-        "--from",
-        "us/president",
-        "--to",
-        "ru/president",
-        "--body-file",
-        &f,
-        "--lang",
-        "en",
-        "--dir",
-        us.d(),
-    ]);
+    let joint = propose(&us, &f, &["--lang", "en"]);
     let h = header_of(&log_json(us.d()), &joint);
     assert_eq!(h["kind"], "statement", "{h}");
     assert_eq!(h["digest"], digest(text), "{h}");
@@ -774,15 +677,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
         statements(&ru).iter().any(|s| s["id"] == joint.as_str())
     });
     let rf = file(&ru, "joint.txt", text);
-    let endorsement = created(&[
-        "statement",
-        "endorse",
-        &joint,
-        "--body-file",
-        &rf,
-        "--dir",
-        ru.d(),
-    ]);
+    let endorsement = created(&endorse_args(&ru, &joint, &rf));
     let eh = header_of(&log_json(ru.d()), &endorsement);
     assert_eq!(eh["kind"], "endorsement", "{eh}");
     assert_eq!(eh["from"], "ru/president", "{eh}");
@@ -850,18 +745,7 @@ fn a_joint_statement_is_proved_and_verified_and_a_one_sided_one_says_so() {
 
     // A one-sided statement: proposed, never endorsed.
     let g = file(&us, "alone.txt", "Only one side signs this.");
-    let alone = created(&[
-        "statement",
-        "propose",
-        "--from",
-        "us/president",
-        "--to",
-        "ru/president",
-        "--body-file",
-        &g,
-        "--dir",
-        us.d(),
-    ]);
+    let alone = propose(&us, &g, &[]);
     settled(&us, &ru);
     let out = us.dir.join("../alone.json");
     let out = out.to_str().unwrap();

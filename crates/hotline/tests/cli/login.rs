@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::util::{Party, Served, ok};
+use super::util::{Party, Served, ok, operator_add_args, password_file};
 
 const PW: &str = "correct horse battery";
 
@@ -20,18 +20,8 @@ const PW: &str = "correct horse battery";
 fn node() -> (Party, Served) {
     let p = Party::new("us");
     ok(&["office", "add", "us/fbi", "--dir", p.d()]);
-    let pw = p.dir.join("../pw.txt");
-    std::fs::write(&pw, format!("{PW}\n")).unwrap();
-    ok(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "alice",
-        "--password-file",
-        pw.to_str().unwrap(),
-        "--dir",
-        p.d(),
-    ]);
+    let pw = password_file(&p, "pw.txt", PW);
+    ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &[]));
     let s = Served::start(&p.dir);
     (p, s)
 }

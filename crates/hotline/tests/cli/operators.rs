@@ -9,7 +9,9 @@ use hotline_console::operators::{LoginError, Operators};
 use hotline_node::dir::NodeDir;
 use hotline_proto::party::Party as PartyName;
 
-use super::util::{Party, Served, fails, ok, with_stdin};
+use super::util::{
+    Party, Served, fails, ok, operator_add_args, operator_passwd_args, password_file, with_stdin,
+};
 
 const PW: &str = "correct horse battery";
 
@@ -17,9 +19,8 @@ const PW: &str = "correct horse battery";
 fn setup() -> (Party, String) {
     let p = Party::new("us");
     ok(&["office", "add", "us/fbi", "--dir", p.d()]);
-    let pw = p.dir.join("../pw.txt");
-    std::fs::write(&pw, format!("{PW}\n")).unwrap();
-    (p, pw.to_str().unwrap().to_owned())
+    let pw = password_file(&p, "pw.txt", PW);
+    (p, pw)
 }
 
 /// The node's operators, through the library, on the same database.
@@ -42,34 +43,18 @@ fn list(p: &Party) -> Vec<serde_json::Value> {
 fn add_with_password_file_and_list() {
     let (p, pw) = setup();
     ok(&["office", "add", "us/state", "--dir", p.d()]);
-    let out = ok(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "alice",
-        "--admin",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    let out = ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &["--admin"]));
     assert_eq!(
         out.trim(),
         "Operator alice can now log in to the console as us/fbi (admin)."
     );
-    let out: serde_json::Value = serde_json::from_str(&ok(&[
-        "operator",
-        "add",
+    let out: serde_json::Value = serde_json::from_str(&ok(&operator_add_args(
+        &p,
         "us/fbi",
         "bob",
-        "--office",
-        "us/state",
-        "--password-file",
         &pw,
-        "--dir",
-        p.d(),
-        "--json",
-    ]))
+        &["--office", "us/state", "--json"],
+    )))
     .unwrap();
     assert_eq!(
         out,
@@ -106,27 +91,15 @@ fn password_file_first_line_and_stdin() {
     let (p, _) = setup();
     let f = p.dir.join("../crlf.txt");
     std::fs::write(&f, "windows password\r\nsecond line\n").unwrap();
-    ok(&[
-        "operator",
-        "add",
+    ok(&operator_add_args(
+        &p,
         "us/fbi",
         "carol",
-        "--password-file",
         f.to_str().unwrap(),
-        "--dir",
-        p.d(),
-    ]);
+        &[],
+    ));
     let o = with_stdin(
-        &[
-            "operator",
-            "add",
-            "us/fbi",
-            "dave",
-            "--password-file",
-            "-",
-            "--dir",
-            p.d(),
-        ],
+        &operator_add_args(&p, "us/fbi", "dave", "-", &[]),
         "piped in password\n",
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -136,16 +109,13 @@ fn password_file_first_line_and_stdin() {
     ops.login("dave", "piped in password", now).unwrap();
     // Too short, from a file: refused, nothing added.
     std::fs::write(&f, "short\n").unwrap();
-    let e = fails(&[
-        "operator",
-        "add",
+    let e = fails(&operator_add_args(
+        &p,
         "us/fbi",
         "erin",
-        "--password-file",
         f.to_str().unwrap(),
-        "--dir",
-        p.d(),
-    ]);
+        &[],
+    ));
     assert!(e.contains("at least 12 characters"), "{e}");
     assert!(ops.get("erin").unwrap().is_none());
 }
@@ -153,43 +123,20 @@ fn password_file_first_line_and_stdin() {
 #[test]
 fn unknown_or_foreign_office_and_bad_names_refused() {
     let (p, pw) = setup();
-    let e = fails(&[
-        "operator",
-        "add",
-        "us/cia",
-        "alice",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    let e = fails(&operator_add_args(&p, "us/cia", "alice", &pw, &[]));
     assert!(
         e.contains("unknown office us/cia") && e.contains("hotline office add us/cia"),
         "{e}"
     );
-    let e = fails(&[
-        "operator",
-        "add",
+    let e = fails(&operator_add_args(
+        &p,
         "us/fbi",
         "alice",
-        "--office",
-        "ru/fsb",
-        "--password-file",
         &pw,
-        "--dir",
-        p.d(),
-    ]);
+        &["--office", "ru/fsb"],
+    ));
     assert!(e.contains("ru/fsb is not an office of this party"), "{e}");
-    let e = fails(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "Alice Smith",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    let e = fails(&operator_add_args(&p, "us/fbi", "Alice Smith", &pw, &[]));
     assert!(e.contains("invalid operator name"), "{e}");
     assert!(list(&p).is_empty(), "nothing was added");
 }
@@ -197,20 +144,7 @@ fn unknown_or_foreign_office_and_bad_names_refused() {
 #[test]
 fn duplicate_refused() {
     let (p, pw) = setup();
-    let add = |name: &str| {
-        vec![
-            "operator".to_owned(),
-            "add".into(),
-            "us/fbi".into(),
-            name.into(),
-            "--password-file".into(),
-            pw.clone(),
-            "--dir".into(),
-            p.d().into(),
-        ]
-    };
-    let args = add("alice");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = operator_add_args(&p, "us/fbi", "alice", &pw, &[]);
     ok(&args);
     let e = fails(&args);
     assert!(e.contains("already an operator alice"), "{e}");
@@ -226,16 +160,7 @@ fn no_terminal_and_no_file_is_a_clear_error() {
         e.contains("no terminal to ask for a password; pass --password-file F"),
         "{e}"
     );
-    ok(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "alice",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &[]));
     let e = fails(&["operator", "passwd", "alice", "--dir", p.d()]);
     assert!(e.contains("no terminal to ask for a password"), "{e}");
     assert!(list(&p).len() == 1);
@@ -245,26 +170,9 @@ fn no_terminal_and_no_file_is_a_clear_error() {
 fn works_while_the_node_serves() {
     let (p, pw) = setup();
     let served = Served::start(&p.dir);
-    ok(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "alice",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &[]));
     assert_eq!(list(&p)[0]["name"], "alice");
-    ok(&[
-        "operator",
-        "passwd",
-        "alice",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    ok(&operator_passwd_args(&p, "alice", &pw));
     ok(&["operator", "unlock", "alice", "--dir", p.d()]);
     // The node is still up and still writes.
     let (status, _) = served.request("GET", "/healthz", b"");
@@ -278,16 +186,7 @@ fn works_while_the_node_serves() {
 #[test]
 fn passwd_remove_unlock() {
     let (p, pw) = setup();
-    ok(&[
-        "operator",
-        "add",
-        "us/fbi",
-        "alice",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &[]));
     let ops = operators(&p.dir);
     let now = jiff::Timestamp::now();
 
@@ -295,15 +194,7 @@ fn passwd_remove_unlock() {
     let s = ops.login("alice", PW, now).unwrap();
     let new = p.dir.join("../new.txt");
     std::fs::write(&new, "a brand new password\n").unwrap();
-    let out = ok(&[
-        "operator",
-        "passwd",
-        "alice",
-        "--password-file",
-        new.to_str().unwrap(),
-        "--dir",
-        p.d(),
-    ]);
+    let out = ok(&operator_passwd_args(&p, "alice", new.to_str().unwrap()));
     assert!(out.contains("sessions have ended"), "{out}");
     assert!(ops.session(&s.token, now).unwrap().is_none());
     assert_eq!(
@@ -311,15 +202,7 @@ fn passwd_remove_unlock() {
         LoginError::Refused
     );
     ops.login("alice", "a brand new password", now).unwrap();
-    let e = fails(&[
-        "operator",
-        "passwd",
-        "bob",
-        "--password-file",
-        &pw,
-        "--dir",
-        p.d(),
-    ]);
+    let e = fails(&operator_passwd_args(&p, "bob", &pw));
     assert!(e.contains("no operator \"bob\""), "{e}");
 
     // unlock: failures never lock alice (sign-ins are throttled per client

@@ -1,5 +1,6 @@
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -144,6 +145,28 @@ fn a_host_the_node_does_not_serve_is_answered_421() {
     assert!(out.starts_with("HTTP/1.1 421"), "{out}");
 }
 
+/// `hotline serve` of the node in `d` with its API on every address and
+/// its peer port on loopback.
+fn serve_off_loopback(d: &str) -> [&str; 7] {
+    [
+        "serve",
+        "--dir",
+        d,
+        "--listen",
+        "0.0.0.0:0",
+        "--peer-listen",
+        "127.0.0.1:0",
+    ]
+}
+
+/// Asks for plain HTTP (`[api] tls = false`) at the end of the config file
+/// `toml`; returns the config as it was before.
+fn ask_plain_http(toml: &Path) -> String {
+    let before = std::fs::read_to_string(toml).unwrap();
+    std::fs::write(toml, format!("{before}\n[api]\ntls = false\n")).unwrap();
+    before
+}
+
 /// Off loopback the API speaks HTTPS from the certificate `init` made
 /// (naming the --san given), whose fingerprint `status` prints; plain HTTP
 /// there is refused unless --insecure-plain-http is given.
@@ -156,26 +179,14 @@ fn off_loopback_the_api_speaks_https_or_is_refused() {
 
     // Plain HTTP asked for off loopback: refused, saying what to do.
     let toml = dir.join("hotline.toml");
-    let plain = format!(
-        "{}\n[api]\ntls = false\n",
-        std::fs::read_to_string(&toml).unwrap()
-    );
-    std::fs::write(&toml, &plain).unwrap();
-    let err = fails(&[
-        "serve",
-        "--dir",
-        d,
-        "--listen",
-        "0.0.0.0:0",
-        "--peer-listen",
-        "127.0.0.1:0",
-    ]);
+    let before = ask_plain_http(&toml);
+    let err = fails(&serve_off_loopback(d));
     assert!(
         err.contains("refusing to serve the API and console in plain HTTP on 0.0.0.0:"),
         "{err}"
     );
     assert!(err.contains("--insecure-plain-http"), "{err}");
-    std::fs::write(&toml, plain.replace("[api]\ntls = false\n", "")).unwrap();
+    std::fs::write(&toml, format!("{before}\n")).unwrap();
 
     let served = Served::start_at(&dir, "0.0.0.0:0", "127.0.0.1:0");
     let port = served.addr.rsplit_once(':').unwrap().1.to_owned();
@@ -249,22 +260,10 @@ fn off_loopback_the_api_speaks_https_or_is_refused() {
     drop(served);
 
     // With the switch, plain HTTP off loopback is served.
-    let with = format!(
-        "{}\n[api]\ntls = false\n",
-        std::fs::read_to_string(&toml).unwrap()
-    );
-    std::fs::write(&toml, with).unwrap();
+    ask_plain_http(&toml);
     let mut child = Command::new(super::util::bin())
-        .args([
-            "serve",
-            "--dir",
-            d,
-            "--listen",
-            "0.0.0.0:0",
-            "--peer-listen",
-            "127.0.0.1:0",
-            "--insecure-plain-http",
-        ])
+        .args(serve_off_loopback(d))
+        .arg("--insecure-plain-http")
         .env("HOTLINE_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

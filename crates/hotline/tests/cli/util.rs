@@ -352,6 +352,43 @@ pub fn office_args<'a>(
     args
 }
 
+/// `hotline operator add OFFICE NAME --password-file FILE MORE… --dir P`.
+pub fn operator_add_args<'a>(
+    p: &'a Party,
+    office: &'a str,
+    name: &'a str,
+    password_file: &'a str,
+    more: &[&'a str],
+) -> Vec<&'a str> {
+    let command = [
+        "operator",
+        "add",
+        office,
+        name,
+        "--password-file",
+        password_file,
+    ];
+    [&command[..], more, &["--dir", p.d()]].concat()
+}
+
+/// `hotline operator passwd NAME --password-file FILE --dir P`.
+pub fn operator_passwd_args<'a>(
+    p: &'a Party,
+    name: &'a str,
+    password_file: &'a str,
+) -> Vec<&'a str> {
+    let command = ["operator", "passwd", name, "--password-file", password_file];
+    [&command[..], &["--dir", p.d()]].concat()
+}
+
+/// Writes `password` and a newline to the file `name` next to the party's
+/// directory, as an operator's `--password-file`; returns its path.
+pub fn password_file(p: &Party, name: &str, password: &str) -> String {
+    let path = p.dir.join("..").join(name);
+    std::fs::write(&path, format!("{password}\n")).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
 /// `hotline inquire … --subject SUBJECT --body-file FILE MORE…`.
 pub fn inquire_args<'a>(
     p: &'a Party,
