@@ -228,7 +228,7 @@ impl Node {
             peers.insert(id.party.clone(), id);
         }
         let log = opened.own_log()?;
-        let (store, lock): (Arc<dyn Store>, _) = (Arc::new(opened.store), opened.lock);
+        let (store, lock) = (opened.store, opened.lock);
         let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);

@@ -57,7 +57,7 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
     let opened = dir.open(Mode::ReadWrite)?;
     let log = opened.own_log()?;
     let (config, _lock) = (opened.config, opened.lock);
-    let store: Arc<dyn Store> = Arc::new(opened.store);
+    let store = opened.store;
     let log_key = NoteKey::from_skey(&std::fs::read_to_string(dir.log_key())?)?;
     let witness = NoteKey::generate(
         "hotline/ru/witness",

@@ -327,7 +327,7 @@ fn stats_logs(
     let opened = us_dir.open(Mode::ReadWrite)?;
     let us_log = opened.own_log()?;
     let _lock = opened.lock;
-    let store: Arc<dyn Store> = Arc::new(opened.store);
+    let store = opened.store;
     let ru_log = store.log_id(ru_key.name(), "ru")?;
     let total = 2 * (entries + 10);
     let writer =

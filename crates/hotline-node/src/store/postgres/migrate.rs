@@ -50,3 +50,21 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
         wait(tx.commit()).map_err(pg)?;
     }
 }
+
+/// Refuses a database that a newer build migrated, without migrating one
+/// that is older: for a reader, which must not change the schema under the
+/// node that writes.
+pub(super) fn check(c: &mut Client) -> Result<()> {
+    let row = wait(c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]))
+        .map_err(pg)?;
+    if !col::<bool>(&row, 0)? {
+        return Ok(());
+    }
+    let row = wait(c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
+        .map_err(pg)?;
+    let (found, supported) = (col::<i64>(&row, 0)?, supported());
+    if found > supported {
+        return Err(StoreError::TooNew { found, supported });
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Which engine holds a directory's store, and opening it there: SQLite in
+//! `hotline.db`, or the PostgreSQL database that `[store] url` names.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Config, Mode, NodeDir, OpenError};
+use crate::store::Store;
+use crate::store::postgres::{self, PostgresStore};
+use crate::store::sqlite::SqliteStore;
+
+/// Where a node's store is, as `hotline status` shows it: the SQLite file,
+/// or the PostgreSQL URL without its password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "engine", rename_all = "lowercase")]
+pub enum StoreAt {
+    /// SQLite, the embedded default.
+    Sqlite {
+        /// The database file.
+        file: PathBuf,
+    },
+    /// PostgreSQL.
+    Postgresql {
+        /// User, hosts, ports and database ([`postgres::redact`]).
+        url: String,
+    },
+}
+
+impl StoreAt {
+    /// Where the directory's configuration puts its store.
+    pub fn of(dir: &NodeDir, config: &Config) -> Self {
+        match &config.store.url {
+            Some(url) => Self::Postgresql {
+                url: postgres::redact(url),
+            },
+            None => Self::Sqlite { file: dir.db() },
+        }
+    }
+}
+
+impl std::fmt::Display for StoreAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite { file } => write!(f, "SQLite {}", file.display()),
+            Self::Postgresql { url } => write!(f, "PostgreSQL {url}"),
+        }
+    }
+}
+
+/// Opens the store `config` names for `mode`. A read-only open creates
+/// nothing: SQLite's file must exist, and PostgreSQL is connected to without
+/// migrating (a reader runs beside the node that writes, which migrates).
+pub(super) fn open_store(
+    dir: &NodeDir,
+    config: &Config,
+    mode: Mode,
+) -> Result<Arc<dyn Store>, OpenError> {
+    let Some(url) = &config.store.url else {
+        let path = dir.db();
+        let store = match mode {
+            Mode::ReadOnly => SqliteStore::open_read_only(&path),
+            Mode::ReadWrite => SqliteStore::open(&path),
+        }
+        .map_err(|source| OpenError::Store { path, source })?;
+        return Ok(Arc::new(store));
+    };
+    let store = match mode {
+        Mode::ReadOnly => PostgresStore::open_read_only(url),
+        Mode::ReadWrite => PostgresStore::open(url),
+    }
+    .map_err(|source| OpenError::Postgres {
+        target: postgres::redact(url),
+        source,
+    })?;
+    Ok(Arc::new(store))
+}
