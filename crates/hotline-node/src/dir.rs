@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-mod engine;
+pub(crate) mod engine;
 mod open;
 
 pub use engine::StoreAt;

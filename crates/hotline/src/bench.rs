@@ -361,13 +361,7 @@ async fn append(
     let dir = NodeDir::new(tmp.path().join("us"));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new("us")?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(Party::new("us")?, hotline_console::config::ConsoleConfig::default_table()),
     )?;
     let node = Node::open(&dir)?;
     let (fbi, state) = (Office::new("us/fbi")?, Office::new("us/state")?);

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Config, Mode, NodeDir, OpenError};
-use crate::store::Store;
+use crate::error::NodeError;
+use crate::store::{LogStore as _, Store};
 use crate::store::postgres::{self, PostgresStore};
 use crate::store::sqlite::SqliteStore;
 
@@ -75,4 +76,26 @@ pub(super) fn open_store(
         source,
     })?;
     Ok(Arc::new(store))
+}
+
+/// Checks `hotline init --store URL` before anything is written, so that a
+/// wrong URL or password leaves no half-made directory behind: the URL must
+/// parse, the server must let its user in, the schema must migrate, and the
+/// database must not hold a log of this origin already (another node's).
+/// Every message names the server without the password.
+pub(crate) fn check_new_postgres(url: &str, origin: &str) -> Result<(), NodeError> {
+    if let Err(e) = url.parse::<tokio_postgres::Config>() {
+        return Err(NodeError::BadInput(format!(
+            "--store is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB, or libpq's key=value form): {e}"
+        )));
+    }
+    let store =
+        PostgresStore::open(url).map_err(|e| NodeError::BadInput(format!("--store: {e}")))?;
+    if store.log_id_existing(origin).is_ok() {
+        return Err(NodeError::Conflict(format!(
+            "the PostgreSQL database {} already holds log {origin}; refusing to start another party on it (choose another database)",
+            store.target()
+        )));
+    }
+    Ok(())
 }

@@ -45,13 +45,7 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
     let dir = NodeDir::new(root.join("us"));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new("us")?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(Party::new("us")?, hotline_console::config::ConsoleConfig::default_table()),
     )?;
     // Written as the node writes it: holding the directory's writer lock.
     let opened = dir.open(Mode::ReadWrite)?;

@@ -247,13 +247,7 @@ fn init(root: &std::path::Path, party: &str) -> Result<(NodeDir, NoteKey, NoteKe
     let dir = NodeDir::new(root.join(party));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new(party)?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(Party::new(party)?, hotline_console::config::ConsoleConfig::default_table()),
     )?;
     let key = NoteKey::from_skey(std::fs::read_to_string(dir.log_key())?.trim())?;
     let witness = NoteKey::from_skey(std::fs::read_to_string(dir.witness_key())?.trim())?;
