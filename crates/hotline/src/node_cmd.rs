@@ -205,6 +205,11 @@ fn print_status(v: &serde_json::Value) {
         s(&v["origin"]),
         v["log_size"]
     );
+    match (v["store"]["engine"].as_str(), &v["store"]) {
+        (Some("postgresql"), st) => println!("stored in PostgreSQL, {}", s(&st["url"])),
+        (Some(_), st) => println!("stored in SQLite, {}", s(&st["file"])),
+        (None, _) => {}
+    }
     let api = &v["api"];
     if let Some(url) = api["url"].as_str() {
         match api["fingerprint_sha256"].as_str() {
