@@ -86,11 +86,12 @@ pub(super) fn open_store(
 pub(crate) fn check_new_postgres(url: &str, origin: &str) -> Result<(), NodeError> {
     if let Err(e) = url.parse::<tokio_postgres::Config>() {
         return Err(NodeError::BadInput(format!(
-            "--store is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB, or libpq's key=value form): {e}"
+            "--store is not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB, or libpq's key=value form): {}",
+            said(&e)
         )));
     }
-    let store =
-        PostgresStore::open(url).map_err(|e| NodeError::BadInput(format!("--store: {e}")))?;
+    let store = PostgresStore::open(url)
+        .map_err(|e| NodeError::BadInput(format!("--store: {}", said(&e))))?;
     if store.log_id_existing(origin).is_ok() {
         return Err(NodeError::Conflict(format!(
             "the PostgreSQL database {} already holds log {origin}; refusing to start another party on it (choose another database)",
@@ -98,4 +99,21 @@ pub(crate) fn check_new_postgres(url: &str, origin: &str) -> Result<(), NodeErro
         )));
     }
     Ok(())
+}
+
+/// An error and its causes in one line, each said once: `tokio-postgres`
+/// keeps the server's words ("password authentication failed …") in a
+/// cause its own message leaves out.
+fn said(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_said = c.to_string();
+        if !out.contains(&c_said) {
+            out.push_str(": ");
+            out.push_str(&c_said);
+        }
+        cause = c.source();
+    }
+    out
 }
