@@ -17,7 +17,8 @@
 //! DIR/node.lock              held while a process writes the log
 //! ```
 //!
-//! Every process opens one through [`NodeDir::open`], reading or writing.
+//! Every process opens one through [`NodeDir::open`], reading or writing
+//! (`open`), on the store engine that `[store]` names (`engine`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
