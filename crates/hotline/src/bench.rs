@@ -380,7 +380,7 @@ async fn append(
 
     // Crypto only: the same seal + sign work, on the same runtime, with nothing stored.
     progress(&format!("crypto only: {count} seals and signatures"), quiet);
-    let work = Arc::new(CryptoWork::new(fbi.clone(), state.clone(), text.clone())?);
+    let work = Arc::new(CryptoWork::new(fbi, state, text.clone())?);
     let crypto = crypto_only(&work, count, concurrency, false, quiet).await?;
 
     let run = Appends {
