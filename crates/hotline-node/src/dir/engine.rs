@@ -117,3 +117,83 @@ fn said(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::postgres::testing;
+
+    fn node_dir(tmp: &tempfile::TempDir, store: &str) -> NodeDir {
+        let dir = NodeDir::new(tmp.path());
+        std::fs::write(
+            dir.config(),
+            format!("party = \"us\"\norigin = \"hotline/us\"\nwitness_name = \"hotline/us/witness\"\nlisten = \"127.0.0.1:0\"\n{store}"),
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_store_url_opens_postgresql_for_the_writer_and_beside_it() {
+        let db = testing::database();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp, &format!("\n[store]\nurl = \"{}\"\n", db.url));
+        let writer = dir.open(Mode::ReadWrite).unwrap();
+        let own = writer.own_log().unwrap();
+        let reader = dir.open(Mode::ReadOnly).unwrap();
+        assert_eq!(reader.own_log().unwrap(), own);
+        assert!(!dir.db().exists(), "SQLite made beside PostgreSQL");
+        assert!(writer.lock.is_some() && dir.lock().exists());
+        assert_eq!(
+            StoreAt::of(&dir, &writer.config),
+            StoreAt::Postgresql { url: db.url }
+        );
+    }
+
+    #[test]
+    fn without_a_store_url_the_file_reads_as_before() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp, "");
+        let config = dir.read_config().unwrap();
+        assert!(config.store.url.is_none());
+        assert!(!toml::to_string_pretty(&config).unwrap().contains("store"));
+        assert_eq!(
+            serde_json::to_value(StoreAt::of(&dir, &config)).unwrap(),
+            serde_json::json!({ "engine": "sqlite", "file": dir.db() })
+        );
+    }
+
+    #[test]
+    fn neither_status_nor_errors_nor_debug_show_the_password() {
+        let port = testing::database().port;
+        let role = testing::PASSWORD_ROLE;
+        let url = format!("postgresql://{role}:not-the-password@127.0.0.1:{port}/postgres");
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = node_dir(&tmp, &format!("\n[store]\nurl = \"{url}\"\n"));
+        let config = dir.read_config().unwrap();
+        let shown = StoreAt::of(&dir, &config).to_string();
+        assert_eq!(shown, format!("PostgreSQL postgresql://{role}@127.0.0.1:{port}/postgres"));
+        assert!(!format!("{config:?}").contains("not-the-password"));
+        let Err(e) = dir.open(Mode::ReadOnly) else {
+            panic!("opened with a wrong password");
+        };
+        let msg = said(&NodeError::from(e));
+        assert!(msg.contains("password authentication failed"), "{msg}");
+        assert!(!msg.contains("not-the-password"), "{msg}");
+        let Err(e) = check_new_postgres(&url, "hotline/us") else {
+            panic!("a wrong password passed init's check");
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("password authentication failed"), "{msg}");
+        assert!(!msg.contains("not-the-password"), "{msg}");
+    }
+
+    #[test]
+    fn init_refuses_a_database_that_holds_this_origin_already() {
+        let db = testing::database();
+        drop(PostgresStore::open(&db.url).unwrap().log_id("hotline/us", "us").unwrap());
+        let e = check_new_postgres(&db.url, "hotline/us").unwrap_err();
+        assert!(matches!(e, NodeError::Conflict(_)), "{e:?}");
+        check_new_postgres(&db.url, "hotline/ru").unwrap();
+    }
+}
