@@ -121,6 +121,7 @@ fn said(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::LogStore as _;
     use crate::store::postgres::testing;
 
     fn node_dir(tmp: &tempfile::TempDir, store: &str) -> NodeDir {
@@ -191,7 +192,9 @@ mod tests {
     #[test]
     fn init_refuses_a_database_that_holds_this_origin_already() {
         let db = testing::database();
-        drop(PostgresStore::open(&db.url).unwrap().log_id("hotline/us", "us").unwrap());
+        let other = PostgresStore::open(&db.url).unwrap();
+        other.log_id("hotline/us", "us").unwrap();
+        drop(other);
         let e = check_new_postgres(&db.url, "hotline/us").unwrap_err();
         assert!(matches!(e, NodeError::Conflict(_)), "{e:?}");
         check_new_postgres(&db.url, "hotline/ru").unwrap();
