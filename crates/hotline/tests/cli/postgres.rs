@@ -52,11 +52,8 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
     assert_eq!(st["log_size"].as_u64(), Some(own.len() as u64), "{st}");
     let st = json(&ok(&["status", "--dir", ru.d(), "--json"]));
     assert_eq!(st["store"]["engine"], "sqlite", "{st}");
-    assert_eq!(
-        st["store"]["file"],
-        ru.dir.join("hotline.db").to_str().unwrap(),
-        "{st}"
-    );
+    let file = st["store"]["file"].as_str().unwrap_or_default();
+    assert!(file.ends_with("/ru/hotline.db"), "{st}");
     let text = ok(&["status", "--dir", us.d()]);
     assert!(text.contains(&format!("stored in PostgreSQL, {url}")), "{text}");
 
