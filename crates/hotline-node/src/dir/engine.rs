@@ -94,7 +94,7 @@ pub(crate) fn check_new_postgres(url: &str, origin: &str) -> Result<(), NodeErro
         .map_err(|e| NodeError::BadInput(format!("--store: {}", said(&e))))?;
     if store.log_id_existing(origin).is_ok() {
         return Err(NodeError::Conflict(format!(
-            "the PostgreSQL database {} already holds log {origin}; refusing to start another party on it (choose another database)",
+            "the PostgreSQL database {} already holds log {origin} (another node's, or an earlier init's); refusing to start a second one with new keys (choose another database)",
             store.target()
         )));
     }
