@@ -227,7 +227,10 @@ async fn fixture() -> Fixture {
     let dir = NodeDir::new(tmp.path().join("node"));
     Node::init(
         &dir,
-        InitOptions::local(Party::new("us").unwrap(), crate::config::ConsoleConfig::default_table()),
+        InitOptions::local(
+            Party::new("us").unwrap(),
+            crate::config::ConsoleConfig::default_table(),
+        ),
     )
     .unwrap();
     let node = Node::open(&dir).unwrap();

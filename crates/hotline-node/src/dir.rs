@@ -104,7 +104,10 @@ impl StoreConfig {
 impl std::fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreConfig")
-            .field("url", &self.url.as_deref().map(crate::store::postgres::redact))
+            .field(
+                "url",
+                &self.url.as_deref().map(crate::store::postgres::redact),
+            )
             .finish()
     }
 }

@@ -16,9 +16,9 @@ use hotline_proto::seal::SealError;
 
 use crate::dir::OpenError;
 use crate::federation::FedError;
+use crate::log::ReadError;
 use crate::offices::OfficeError;
 use crate::proofs::ProofError;
-use crate::log::ReadError;
 use crate::sequencer::AppendError;
 use crate::store::StoreError;
 use crate::terms_file::TermsFileError;

@@ -16,9 +16,9 @@ use crate::dir::{Config, Limits, Mode, NodeDir, WriterLock, write_atomic, write_
 use crate::error::{Corrupt, InputError, NodeError, Result};
 use crate::federation::link::{Appender, Holdings, Notices, Settings, Signers};
 use crate::federation::{Federation, Link, Peer};
+use crate::log::LogReader;
 use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
-use crate::log::LogReader;
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::{LogId, Store};
 use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};

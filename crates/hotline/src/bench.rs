@@ -452,7 +452,14 @@ impl Appends {
         let (fbi, state) = (Office::new("us/fbi")?, Office::new("us/state")?);
         node.add_office(fbi.clone()).await?;
         node.add_office(state.clone()).await?;
-        let (count, engine) = (self.count, if store.is_some() { "PostgreSQL" } else { "SQLite" });
+        let (count, engine) = (
+            self.count,
+            if store.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
+        );
         progress(
             &format!("durable appends: {count} messages through the node ({engine})"),
             self.quiet,

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::{Config, Mode, NodeDir, OpenError};
 use crate::error::NodeError;
-use crate::store::{LogStore as _, Store};
 use crate::store::postgres::{self, PostgresStore};
 use crate::store::sqlite::SqliteStore;
+use crate::store::{LogStore as _, Store};
 
 /// Where a node's store is, as `hotline status` shows it: the SQLite file,
 /// or the PostgreSQL URL without its password.
@@ -121,7 +121,6 @@ fn said(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::LogStore as _;
     use crate::store::postgres::testing;
 
     fn node_dir(tmp: &tempfile::TempDir, store: &str) -> NodeDir {
@@ -173,7 +172,10 @@ mod tests {
         let dir = node_dir(&tmp, &format!("\n[store]\nurl = \"{url}\"\n"));
         let config = dir.read_config().unwrap();
         let shown = StoreAt::of(&dir, &config).to_string();
-        assert_eq!(shown, format!("PostgreSQL postgresql://{role}@127.0.0.1:{port}/postgres"));
+        assert_eq!(
+            shown,
+            format!("PostgreSQL postgresql://{role}@127.0.0.1:{port}/postgres")
+        );
         assert!(!format!("{config:?}").contains("not-the-password"));
         let Err(e) = dir.open(Mode::ReadOnly) else {
             panic!("opened with a wrong password");

@@ -2,7 +2,6 @@
 //! written through the same index code the sequencer runs.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -45,7 +44,10 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
     let dir = NodeDir::new(root.join("us"));
     Node::init(
         &dir,
-        InitOptions::local(Party::new("us")?, hotline_console::config::ConsoleConfig::default_table()),
+        InitOptions::local(
+            Party::new("us")?,
+            hotline_console::config::ConsoleConfig::default_table(),
+        ),
     )?;
     // Written as the node writes it: holding the directory's writer lock.
     let opened = dir.open(Mode::ReadWrite)?;

@@ -5,12 +5,10 @@
 //! `hotline prove stats` runs, and checked by `hotline verify`'s.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use hotline_node::dir::{Mode, NodeDir};
-use hotline_node::store::Store;
 use hotline_node::{InitOptions, Node};
 use hotline_proto::agreement::{self, ChannelTerms, Terms};
 use hotline_proto::claims::reference;
@@ -247,7 +245,10 @@ fn init(root: &std::path::Path, party: &str) -> Result<(NodeDir, NoteKey, NoteKe
     let dir = NodeDir::new(root.join(party));
     Node::init(
         &dir,
-        InitOptions::local(Party::new(party)?, hotline_console::config::ConsoleConfig::default_table()),
+        InitOptions::local(
+            Party::new(party)?,
+            hotline_console::config::ConsoleConfig::default_table(),
+        ),
     )?;
     let key = NoteKey::from_skey(std::fs::read_to_string(dir.log_key())?.trim())?;
     let witness = NoteKey::from_skey(std::fs::read_to_string(dir.witness_key())?.trim())?;

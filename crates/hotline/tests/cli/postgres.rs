@@ -12,8 +12,14 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
     let us = Party::init("us", &["--store", &url]);
     let ru = Party::new("ru");
     let toml = std::fs::read_to_string(us.dir.join("hotline.toml")).unwrap();
-    assert!(toml.contains(&format!("[store]\nurl = \"{url}\"\n")), "{toml}");
-    assert!(!us.dir.join("hotline.db").exists(), "SQLite made beside PostgreSQL");
+    assert!(
+        toml.contains(&format!("[store]\nurl = \"{url}\"\n")),
+        "{toml}"
+    );
+    assert!(
+        !us.dir.join("hotline.db").exists(),
+        "SQLite made beside PostgreSQL"
+    );
     let toml = std::fs::read_to_string(ru.dir.join("hotline.toml")).unwrap();
     assert!(!toml.contains("[store]"), "{toml}");
 
@@ -33,7 +39,10 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
     let own = log_json(us.d());
     assert_eq!(header_of(&own, &format!("us:{sent}"))["kind"], "message");
     let mirrored = log_json_peer(ru.d(), "us");
-    assert_eq!(header_of(&mirrored, &format!("us:{sent}"))["kind"], "message");
+    assert_eq!(
+        header_of(&mirrored, &format!("us:{sent}"))["kind"],
+        "message"
+    );
     let receipt = log_json_peer(us.d(), "ru").into_iter().find(|l| {
         l["header"]["kind"] == "receipt"
             && l["header"]["refs"][0]["log"] == "us"
@@ -55,7 +64,10 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
     let file = st["store"]["file"].as_str().unwrap_or_default();
     assert!(file.ends_with("/ru/hotline.db"), "{st}");
     let text = ok(&["status", "--dir", us.d()]);
-    assert!(text.contains(&format!("stored in PostgreSQL, {url}")), "{text}");
+    assert!(
+        text.contains(&format!("stored in PostgreSQL, {url}")),
+        "{text}"
+    );
 
     // A restart finds the log where it left it.
     drop(a);
@@ -70,14 +82,27 @@ fn a_wrong_password_fails_init_and_is_never_printed() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("us");
     let url = format!("postgresql://hotline_pw:not-the-password@127.0.0.1:{port}/postgres");
-    let err = fails(&["init", "--party", "us", "--dir", dir.to_str().unwrap(), "--store", &url]);
+    let err = fails(&[
+        "init",
+        "--party",
+        "us",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--store",
+        &url,
+    ]);
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(
-        err.contains(&format!("postgresql://hotline_pw@127.0.0.1:{port}/postgres")),
+        err.contains(&format!(
+            "postgresql://hotline_pw@127.0.0.1:{port}/postgres"
+        )),
         "{err}"
     );
     assert!(!err.contains("not-the-password"), "{err}");
-    assert!(!dir.join("hotline.toml").exists(), "a failed init left hotline.toml");
+    assert!(
+        !dir.join("hotline.toml").exists(),
+        "a failed init left hotline.toml"
+    );
 }
 
 #[test]
@@ -90,7 +115,15 @@ fn a_server_nobody_runs_fails_init_clearly() {
         .unwrap()
         .port();
     let url = format!("postgresql://hotline:secret-word@127.0.0.1:{port}/hotline");
-    let err = fails(&["init", "--party", "us", "--dir", dir.to_str().unwrap(), "--store", &url]);
+    let err = fails(&[
+        "init",
+        "--party",
+        "us",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--store",
+        &url,
+    ]);
     assert!(
         err.contains(&format!(
             "connecting to postgresql://hotline@127.0.0.1:{port}/hotline"
@@ -99,8 +132,19 @@ fn a_server_nobody_runs_fails_init_clearly() {
     );
     assert!(err.contains("refused"), "{err}");
     assert!(!err.contains("secret-word"), "{err}");
-    assert!(!dir.join("hotline.toml").exists(), "a failed init left hotline.toml");
+    assert!(
+        !dir.join("hotline.toml").exists(),
+        "a failed init left hotline.toml"
+    );
 
-    let err = fails(&["init", "--party", "us", "--dir", dir.to_str().unwrap(), "--store", "mysql://x"]);
+    let err = fails(&[
+        "init",
+        "--party",
+        "us",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--store",
+        "mysql://x",
+    ]);
     assert!(err.contains("--store is not a PostgreSQL URL"), "{err}");
 }

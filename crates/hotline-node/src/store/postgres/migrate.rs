@@ -55,8 +55,8 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
 /// that is older: for a reader, which must not change the schema under the
 /// node that writes.
 pub(super) fn check(c: &mut Client) -> Result<()> {
-    let row = wait(c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[]))
-        .map_err(pg)?;
+    let row =
+        wait(c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])).map_err(pg)?;
     if !col::<bool>(&row, 0)? {
         return Ok(());
     }
