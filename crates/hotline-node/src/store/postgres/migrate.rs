@@ -25,8 +25,11 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
     loop {
         let tx = wait(c.transaction()).map_err(pg)?;
         wait(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])).map_err(pg)?;
+        // Not `CREATE TABLE IF NOT EXISTS`, whose notice ("already exists,
+        // skipping") would be logged at every open.
         wait(tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)",
+            "DO $$ BEGIN IF to_regclass('schema_version') IS NULL THEN \
+             CREATE TABLE schema_version (version BIGINT PRIMARY KEY); END IF; END $$",
         ))
         .map_err(pg)?;
         let row = wait(tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
