@@ -227,13 +227,10 @@ async fn fixture() -> Fixture {
     let dir = NodeDir::new(tmp.path().join("node"));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new("us").unwrap(),
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: crate::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(
+            Party::new("us").unwrap(),
+            crate::config::ConsoleConfig::default_table(),
+        ),
     )
     .unwrap();
     let node = Node::open(&dir).unwrap();

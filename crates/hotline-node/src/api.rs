@@ -330,6 +330,7 @@ struct Status {
     peers: Vec<crate::federation::status::PeerStatus>,
     equivocations: usize,
     inquiries_overdue: Vec<String>,
+    store: crate::dir::StoreAt,
 }
 
 async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -351,6 +352,7 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
                 .filter(|q| q.overdue)
                 .map(|q| q.id)
                 .collect(),
+            store: crate::dir::StoreAt::of(node.dir(), node.config()),
         })
     })
     .await

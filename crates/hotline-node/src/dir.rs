@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! DIR/hotline.toml           configuration
-//! DIR/hotline.db             SQLite store (WAL)
+//! DIR/hotline.db             SQLite store (WAL), unless `[store] url` names a PostgreSQL database
 //! DIR/console.sqlite3        the console's operators, sessions, read marks (hotline-console; mode 0600)
 //! DIR/keys/log.key           party log key (C2SP skey, mode 0600)
 //! DIR/keys/witness.key       cosigner key (C2SP skey, mode 0600)
@@ -17,7 +17,8 @@
 //! DIR/node.lock              held while a process writes the log
 //! ```
 //!
-//! Every process opens one through [`NodeDir::open`], reading or writing.
+//! Every process opens one through [`NodeDir::open`], reading or writing
+//! (`open`), on the store engine that `[store]` names (`engine`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -26,8 +27,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod engine;
 mod open;
 
+pub use engine::StoreAt;
 pub use open::{Mirror, Mode, OpenDir, OpenError, WriterLock, mirrors_in};
 
 /// Paths inside a node directory.
@@ -70,6 +73,43 @@ pub struct Config {
     /// How the API and console are served: HTTPS, the Host allow-list.
     #[serde(default, skip_serializing_if = "ApiConfig::is_default")]
     pub api: ApiConfig,
+    /// Where the log is stored: SQLite in the directory unless a PostgreSQL URL is set.
+    #[serde(default, skip_serializing_if = "StoreConfig::is_default")]
+    pub store: StoreConfig,
+}
+
+/// The store's engine. Without a `url`, SQLite in `hotline.db`, the
+/// embedded default for one machine; with one (`hotline init --store URL`),
+/// PostgreSQL, for a party that outgrows one machine. Either way the writer
+/// lock is `node.lock` in this directory: until the sequencer lease exists,
+/// one directory (not one database) is what makes one writer.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A `postgresql://USER@HOST:PORT/DB` URL or libpq `key=value` string.
+    /// It may hold a password (this file is mode 0600); nothing shows it
+    /// but this file: logs, status and errors use [`postgres::redact`](crate::store::postgres::redact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl StoreConfig {
+    /// SQLite: `init` then writes no `[store]` table, so the file reads as before PostgreSQL.
+    fn is_default(&self) -> bool {
+        self.url.is_none()
+    }
+}
+
+/// Never the URL itself, which may hold a password.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field(
+                "url",
+                &self.url.as_deref().map(crate::store::postgres::redact),
+            )
+            .finish()
+    }
 }
 
 /// The API address: HTTPS from the node's own certificate, or from the

@@ -79,7 +79,7 @@ impl LogReader {
         let opened = dir.open(Mode::ReadOnly)?;
         let log = opened.own_log()?;
         let origin = opened.config.origin.clone();
-        let store: Arc<dyn Store> = Arc::new(opened.store);
+        let store = opened.store;
         Ok((opened.config, Self { store, log, origin }))
     }
 

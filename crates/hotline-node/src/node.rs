@@ -88,6 +88,9 @@ pub struct InitOptions {
     /// The `[console]` section written to hotline.toml (the console's
     /// defaults, which the node does not know; empty: none written).
     pub console: toml::Table,
+    /// A PostgreSQL URL to store the log in (`[store] url`); `None`: SQLite
+    /// in the directory.
+    pub store: Option<String>,
 }
 
 impl InitOptions {
@@ -101,6 +104,7 @@ impl InitOptions {
             listen: "127.0.0.1:0".into(),
             api_names: vec![],
             console,
+            store: None,
         }
     }
 }
@@ -128,6 +132,9 @@ impl Node {
                 opts.party
             )));
         }
+        if let Some(url) = &opts.store {
+            crate::dir::engine::check_new_postgres(url, &origin)?;
+        }
         let witness_name = format!("{origin}/witness");
         let mut rng = os_rng();
         let log_key = NoteKey::generate(&origin, ALG_ED25519, &mut rng).map_err(InputError::Key)?;
@@ -154,6 +161,7 @@ impl Node {
             console: opts.console,
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
+            store: crate::dir::StoreConfig { url: opts.store },
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
@@ -228,7 +236,7 @@ impl Node {
             peers.insert(id.party.clone(), id);
         }
         let log = opened.own_log()?;
-        let (store, lock): (Arc<dyn Store>, _) = (Arc::new(opened.store), opened.lock);
+        let (store, lock) = (opened.store, opened.lock);
         let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);

@@ -62,7 +62,7 @@ impl ProofSource {
     /// Opens a node directory read-only.
     pub fn open(dir: &NodeDir) -> Result<Self> {
         let opened = dir.open(Mode::ReadOnly)?;
-        let store: Arc<dyn Store> = Arc::new(opened.store);
+        let store = opened.store;
         Self::over(dir, &opened.config, store)
     }
 

@@ -41,6 +41,10 @@ pub enum BenchCmd {
         /// Log size at which to time inclusion proofs (0 to skip).
         #[arg(long, default_value_t = 1_000_000)]
         proof_size: u64,
+        /// Also run the durable appends on PostgreSQL (`postgresql://USER@HOST:PORT/DB`, a
+        /// database holding no log `hotline/us`; the run leaves its log there), beside SQLite.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -134,6 +138,9 @@ struct AppendFigures {
     crypto_only_per_sec: f64,
     durable_appends_per_sec: f64,
     ratio: f64,
+    /// The same appends on PostgreSQL (`--store`), and its URL without the password.
+    postgres_durable_appends_per_sec: Option<f64>,
+    postgres: Option<String>,
     proof_log_size: u64,
     proof_mean_us: f64,
     proof_p99_us: f64,
@@ -149,9 +156,10 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             count,
             concurrency,
             proof_size,
+            store,
             json,
         } => {
-            let f = append(count, concurrency.max(1), proof_size, json).await?;
+            let f = append(count, concurrency.max(1), proof_size, store, json).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
@@ -169,6 +177,12 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                     f.durable_appends_per_sec,
                     f.ratio * 100.0
                 );
+                if let (Some(rate), Some(url)) = (f.postgres_durable_appends_per_sec, &f.postgres) {
+                    println!(
+                        "  durable appends on PostgreSQL:            {rate:>10.0} entries/s  ({:.0}% of crypto only; {url})",
+                        rate / f.crypto_only_per_sec * 100.0
+                    );
+                }
                 if f.proof_log_size > 0 {
                     println!(
                         "  inclusion proof at {} entries:     mean {:.1} µs, p99 {:.1} µs, max {:.1} µs",
@@ -355,54 +369,36 @@ async fn append(
     count: u64,
     concurrency: usize,
     proof_size: u64,
+    store: Option<String>,
     quiet: bool,
 ) -> Result<AppendFigures> {
     let tmp = tempfile::tempdir().context("making a temporary directory")?;
-    let dir = NodeDir::new(tmp.path().join("us"));
-    Node::init(
-        &dir,
-        InitOptions {
-            party: Party::new("us")?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
-    )?;
-    let node = Node::open(&dir)?;
     let (fbi, state) = (Office::new("us/fbi")?, Office::new("us/state")?);
-    node.add_office(fbi.clone()).await?;
-    node.add_office(state.clone()).await?;
     let text =
         "Request for assistance regarding a ransomware incident; indicators attached. ".repeat(4);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     // Crypto only: the same seal + sign work, on the same runtime, with nothing stored.
     progress(&format!("crypto only: {count} seals and signatures"), quiet);
-    let work = Arc::new(CryptoWork::new(fbi.clone(), state.clone(), text.clone())?);
+    let work = Arc::new(CryptoWork::new(fbi, state, text.clone())?);
     let crypto = crypto_only(&work, count, concurrency, false, quiet).await?;
 
-    progress(
-        &format!("durable appends: {count} messages through the node"),
+    let run = Appends {
+        count,
+        concurrency,
+        text,
         quiet,
-    );
-    let started = Instant::now();
-    let mut ticker = Ticker::new("durable appends", count, quiet);
-    let mut set = JoinSet::new();
-    for i in 0..count {
-        make_room(&mut set, concurrency).await?;
-        ticker.tick(i);
-        let (node, fbi, state, text) = (node.clone(), fbi.clone(), state.clone(), text.clone());
-        set.spawn(async move {
-            node.send_message(&fbi, &state, Content::text(text, None), None)
-                .await
-                .map(|_| ())
-                .map_err(anyhow::Error::from)
-        });
-    }
-    make_room(&mut set, 1).await?;
-    let durable = count as f64 / started.elapsed().as_secs_f64();
-    drop(node);
+    };
+    let durable = run
+        .through_node(&NodeDir::new(tmp.path().join("us")), None)
+        .await?;
+    let postgres = match &store {
+        Some(url) => Some(
+            run.through_node(&NodeDir::new(tmp.path().join("us-postgres")), Some(url))
+                .await?,
+        ),
+        None => None,
+    };
 
     let (mut mean, mut p99, mut max, mut build) = (0.0, 0.0, 0.0, 0.0);
     if proof_size > 0 {
@@ -420,6 +416,8 @@ async fn append(
         crypto_only_per_sec: crypto,
         durable_appends_per_sec: durable,
         ratio: durable / crypto,
+        postgres_durable_appends_per_sec: postgres,
+        postgres: store.as_deref().map(hotline_node::store::postgres::redact),
         proof_log_size: proof_size,
         proof_mean_us: mean,
         proof_p99_us: p99,
@@ -428,6 +426,62 @@ async fn append(
         rss_mb: status_mb("VmRSS:"),
         peak_rss_mb: status_mb("VmHWM:"),
     })
+}
+
+/// The durable-append run: `count` messages us/fbi → us/state through a
+/// fresh node, `concurrency` in flight, timed from the first send to the
+/// last commit.
+struct Appends {
+    count: u64,
+    concurrency: usize,
+    text: String,
+    quiet: bool,
+}
+
+impl Appends {
+    /// Entries per second through a node made in `dir`, its log in SQLite
+    /// or in the PostgreSQL database at `store`.
+    async fn through_node(&self, dir: &NodeDir, store: Option<&str>) -> Result<f64> {
+        let mut opts = InitOptions::local(
+            Party::new("us")?,
+            hotline_console::config::ConsoleConfig::default_table(),
+        );
+        opts.store = store.map(str::to_owned);
+        Node::init(dir, opts)?;
+        let node = Node::open(dir)?;
+        let (fbi, state) = (Office::new("us/fbi")?, Office::new("us/state")?);
+        node.add_office(fbi.clone()).await?;
+        node.add_office(state.clone()).await?;
+        let (count, engine) = (
+            self.count,
+            if store.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
+        );
+        progress(
+            &format!("durable appends: {count} messages through the node ({engine})"),
+            self.quiet,
+        );
+        let started = Instant::now();
+        let mut ticker = Ticker::new("durable appends", count, self.quiet);
+        let mut set = JoinSet::new();
+        for i in 0..count {
+            make_room(&mut set, self.concurrency).await?;
+            ticker.tick(i);
+            let (node, fbi, state) = (node.clone(), fbi.clone(), state.clone());
+            let text = self.text.clone();
+            set.spawn(async move {
+                node.send_message(&fbi, &state, Content::text(text, None), None)
+                    .await
+                    .map(|_| ())
+                    .map_err(anyhow::Error::from)
+            });
+        }
+        make_room(&mut set, 1).await?;
+        Ok(count as f64 / started.elapsed().as_secs_f64())
+    }
 }
 
 /// The per-entry crypto of a send (seal to both offices, sign) and, for a

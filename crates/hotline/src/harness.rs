@@ -41,6 +41,7 @@ pub(crate) fn create_party(
             listen: listen.into(),
             api_names: vec![],
             console: hotline_console::config::ConsoleConfig::default_table(),
+            store: None,
         },
     )?;
     // The binary does not link a TOML writer; the file `init` wrote has one

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use hotline_node::dir::NodeDir;
+use hotline_node::dir::{NodeDir, StoreAt};
 use hotline_node::log::LogReader;
 use hotline_node::{InitOptions, Node};
 use hotline_proto::party::Party;
@@ -46,6 +46,11 @@ pub struct InitArgs {
     /// certificate, besides localhost, 127.0.0.1, ::1 and the listen host. Repeat for several.
     #[arg(long = "san")]
     pub sans: Vec<String>,
+    /// Store the log in PostgreSQL: `postgresql://USER[:PASSWORD]@HOST:PORT/DB` (or libpq's
+    /// `key=value` form), kept in hotline.toml as `[store] url`. Checked now: the server must let
+    /// the user in. Default: SQLite, DIR/hotline.db.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     #[command(flatten)]
     pub dir: DirArg,
     /// Print the result as JSON.
@@ -96,6 +101,7 @@ pub async fn init(args: InitArgs) -> Result<ExitCode> {
         origin,
         listen,
         sans,
+        store,
         dir,
         json,
     } = args;
@@ -109,15 +115,17 @@ pub async fn init(args: InitArgs) -> Result<ExitCode> {
             listen,
             api_names: sans,
             console: hotline_console::config::ConsoleConfig::default_table(),
+            store,
         },
     )?;
     let (config, _) = LogReader::open(&dir)?;
     let cert =
         hotline_node::tls::ApiCert::load(&dir.api_key(&config.api), &dir.api_cert(&config.api))?;
+    let store = StoreAt::of(&dir, &config);
     if json {
         println!(
             "{}",
-            serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root(), "api_fingerprint_sha256": cert.fingerprint() })
+            serde_json::json!({ "party": party.as_str(), "origin": config.origin, "dir": dir.root(), "api_fingerprint_sha256": cert.fingerprint(), "store": store })
         );
     } else {
         println!(
@@ -125,6 +133,9 @@ pub async fn init(args: InitArgs) -> Result<ExitCode> {
             dir.root().display(),
             config.origin
         );
+        if let StoreAt::Postgresql { url } = &store {
+            println!("Its log is stored in PostgreSQL, {url}.");
+        }
         println!(
             "The API's HTTPS certificate ({}, served off loopback) has SHA-256 fingerprint {}.",
             dir.api_cert(&config.api).display(),
@@ -194,6 +205,11 @@ fn print_status(v: &serde_json::Value) {
         s(&v["origin"]),
         v["log_size"]
     );
+    match (v["store"]["engine"].as_str(), &v["store"]) {
+        (Some("postgresql"), st) => println!("stored in PostgreSQL, {}", s(&st["url"])),
+        (Some(_), st) => println!("stored in SQLite, {}", s(&st["file"])),
+        (None, _) => {}
+    }
     let api = &v["api"];
     if let Some(url) = api["url"].as_str() {
         match api["fingerprint_sha256"].as_str() {

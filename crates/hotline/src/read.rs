@@ -5,14 +5,13 @@
 //! said to be sealed. The other side's receipt says whether it was accepted.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use clap::Args;
 use hotline_node::content::{self, Unopened};
 use hotline_node::dir::{Mode, NodeDir};
-use hotline_node::store::LogId;
-use hotline_node::store::prelude::*;
-use hotline_node::store::sqlite::SqliteStore;
+use hotline_node::store::{LogId, Store};
 use hotline_proto::entry::{Content, Header, Kind, SignedEntry};
 use hotline_proto::party::{Office, Party};
 use serde_json::{Value, json};
@@ -34,7 +33,7 @@ enum Opened {
 pub struct Entries {
     dir: NodeDir,
     own: Party,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     logs: Vec<(Party, LogId)>,
 }
 
@@ -83,8 +82,8 @@ impl Entries {
             })?;
         let e = SignedEntry::from_leaf(&leaf.leaf)
             .map_err(|err| anyhow!("entry {id} as stored does not decode: {err}"))?;
-        let opened = open(&self.dir, &self.store, log, index, e.header(), &self.own);
-        let receipts = receipts(&self.store, &self.logs, &party, index);
+        let opened = open(&self.dir, &*self.store, log, index, e.header(), &self.own);
+        let receipts = receipts(&*self.store, &self.logs, &party, index);
         Ok((e, opened, receipts))
     }
 
@@ -121,7 +120,7 @@ fn names(logs: &[(Party, LogId)]) -> String {
 /// this party's and whose keys (current or retired) are held here.
 fn open(
     dir: &NodeDir,
-    store: &SqliteStore,
+    store: &dyn Store,
     log: LogId,
     index: u64,
     h: &Header,
@@ -180,7 +179,7 @@ fn open(
 
 /// The receipts other logs here hold for entry `party:index`: `(id, status)`.
 fn receipts(
-    store: &SqliteStore,
+    store: &dyn Store,
     logs: &[(Party, LogId)],
     party: &Party,
     index: u64,

@@ -4,7 +4,6 @@
 
 use anyhow::{Result, bail};
 use hotline_node::dir::{Mode, NodeDir};
-use hotline_node::store::prelude::*;
 use hotline_proto::entry::{Kind, SignedEntry};
 use hotline_proto::keys::OfficeKeys;
 use hotline_proto::party::Office;

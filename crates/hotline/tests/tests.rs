@@ -112,6 +112,10 @@ mod cli {
     /// address file never leaks the API token; HTTPS on the API address,
     /// the Host allow-list, what /healthz and /metrics show anonymously.
     mod own_node;
+    /// A node on PostgreSQL (`init --store URL`) federated with one on
+    /// SQLite; a wrong password or an absent server refused at init
+    /// without printing the password.
+    mod postgres;
     /// Claims proved by either party and checked offline: delivery, answered,
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.

@@ -6,17 +6,23 @@
 //! to write the log, and opens the database, in that order: a directory
 //! that is not a node's is told so before anything is touched, and a
 //! second writer is turned away before it migrates or writes anything.
+//!
+//! The store is SQLite in the directory or PostgreSQL at `[store] url`
+//! (see `engine`); callers hold it as a `dyn Store` and never ask which.
+//! On either, the writer lock is a file lock in the directory: the
+//! sequencer lease, which lets replicas of one party share a PostgreSQL
+//! database, comes later.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 
 use super::{Config, NodeDir};
 use crate::error::NodeError;
-use crate::store::sqlite::SqliteStore;
-use crate::store::{LogId, LogStore, StoreError};
+use crate::store::{LogId, LogStore, Store, StoreError};
 
 /// What the opening process will do with the directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,15 +41,17 @@ pub struct OpenDir {
     pub dir: NodeDir,
     /// Its `hotline.toml`.
     pub config: Config,
-    /// Its database.
-    pub store: SqliteStore,
+    /// Its database, on whichever engine `[store]` names.
+    pub store: Arc<dyn Store>,
     /// The writer lock (`Mode::ReadWrite` only).
     pub lock: Option<WriterLock>,
     mode: Mode,
 }
 
 /// The writer lock on a node directory, held while this value lives: only
-/// one process at a time may write a party's log.
+/// one process at a time may write a party's log. It is a file lock even
+/// when the store is PostgreSQL, so two copies of one directory must not
+/// both serve one database until the sequencer lease replaces it.
 #[derive(Debug)]
 pub struct WriterLock {
     _file: File,
@@ -97,6 +105,15 @@ pub enum OpenError {
         #[source]
         source: StoreError,
     },
+    /// The PostgreSQL database could not be opened.
+    #[error("opening the PostgreSQL store {target}")]
+    Postgres {
+        /// The URL without its password.
+        target: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
 }
 
 impl OpenError {
@@ -117,7 +134,9 @@ impl From<OpenError> for NodeError {
             | OpenError::ReadConfig(_)
             | OpenError::BadConfig { .. } => NodeError::NotFound(e.message()),
             OpenError::Busy { .. } => NodeError::Busy(e.message()),
-            OpenError::Lock(_) | OpenError::Store { .. } => NodeError::Open(e),
+            OpenError::Lock(_) | OpenError::Store { .. } | OpenError::Postgres { .. } => {
+                NodeError::Open(e)
+            }
         }
     }
 }
@@ -131,12 +150,7 @@ impl NodeDir {
             Mode::ReadOnly => None,
             Mode::ReadWrite => Some(self.lock_writer()?),
         };
-        let path = self.db();
-        let store = match mode {
-            Mode::ReadOnly => SqliteStore::open_read_only(&path),
-            Mode::ReadWrite => SqliteStore::open(&path),
-        }
-        .map_err(|source| OpenError::Store { path, source })?;
+        let store = super::engine::open_store(self, &config, mode)?;
         Ok(OpenDir {
             dir: self.clone(),
             config,
@@ -221,7 +235,7 @@ impl OpenDir {
     /// The mirror of each pinned party whose log the store holds, in the
     /// order `peers/` lists them.
     pub fn mirrors(&self) -> Vec<Mirror> {
-        mirrors_in(&self.dir, &self.store)
+        mirrors_in(&self.dir, &*self.store)
     }
 }
 

@@ -2,7 +2,6 @@
 //! written through the same index code the sequencer runs.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -45,19 +44,16 @@ pub(super) fn absence_log(root: &std::path::Path, entries: u64, quiet: bool) -> 
     let dir = NodeDir::new(root.join("us"));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new("us")?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(
+            Party::new("us")?,
+            hotline_console::config::ConsoleConfig::default_table(),
+        ),
     )?;
     // Written as the node writes it: holding the directory's writer lock.
     let opened = dir.open(Mode::ReadWrite)?;
     let log = opened.own_log()?;
     let (config, _lock) = (opened.config, opened.lock);
-    let store: Arc<dyn Store> = Arc::new(opened.store);
+    let store = opened.store;
     let log_key = NoteKey::from_skey(&std::fs::read_to_string(dir.log_key())?)?;
     let witness = NoteKey::generate(
         "hotline/ru/witness",

@@ -61,7 +61,7 @@ pub(super) fn measure(dir: &NodeDir, runs: usize, quiet: bool) -> Result<Startup
     let mut keys = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let mut ix = LogIndex::load_read_only(&store, log)?;
+        let mut ix = LogIndex::load_read_only(&*store, log)?;
         loads.push(t.elapsed());
         let t = Instant::now();
         std::hint::black_box(ix.root());

@@ -5,12 +5,10 @@
 //! `hotline prove stats` runs, and checked by `hotline verify`'s.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use hotline_node::dir::{Mode, NodeDir};
-use hotline_node::store::Store;
 use hotline_node::{InitOptions, Node};
 use hotline_proto::agreement::{self, ChannelTerms, Terms};
 use hotline_proto::claims::reference;
@@ -247,13 +245,10 @@ fn init(root: &std::path::Path, party: &str) -> Result<(NodeDir, NoteKey, NoteKe
     let dir = NodeDir::new(root.join(party));
     Node::init(
         &dir,
-        InitOptions {
-            party: Party::new(party)?,
-            origin: None,
-            listen: "127.0.0.1:0".into(),
-            api_names: vec![],
-            console: hotline_console::config::ConsoleConfig::default_table(),
-        },
+        InitOptions::local(
+            Party::new(party)?,
+            hotline_console::config::ConsoleConfig::default_table(),
+        ),
     )?;
     let key = NoteKey::from_skey(std::fs::read_to_string(dir.log_key())?.trim())?;
     let witness = NoteKey::from_skey(std::fs::read_to_string(dir.witness_key())?.trim())?;
@@ -327,7 +322,7 @@ fn stats_logs(
     let opened = us_dir.open(Mode::ReadWrite)?;
     let us_log = opened.own_log()?;
     let _lock = opened.lock;
-    let store: Arc<dyn Store> = Arc::new(opened.store);
+    let store = opened.store;
     let ru_log = store.log_id(ru_key.name(), "ru")?;
     let total = 2 * (entries + 10);
     let writer =

@@ -175,7 +175,8 @@ pub fn log_json_peer(dir: &str, peer: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn wait_converged(us: &Party, ru: &Party, secs: u64) {
+/// Waits until [`converged`] holds, failing with what is missing after `secs`.
+pub fn wait_converged(us: &Party, ru: &Party, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         match converged(us, ru) {

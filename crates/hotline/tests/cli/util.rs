@@ -2,6 +2,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub fn bin() -> &'static str {
@@ -67,9 +68,15 @@ pub struct Party {
 
 impl Party {
     pub fn new(name: &str) -> Self {
+        Self::init(name, &[])
+    }
+    /// `hotline init` with more arguments (`--store URL`, …).
+    pub fn init(name: &str, more: &[&str]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(name);
-        ok(&["init", "--party", name, "--dir", dir.to_str().unwrap()]);
+        let mut args = vec!["init", "--party", name, "--dir", dir.to_str().unwrap()];
+        args.extend_from_slice(more);
+        ok(&args);
         Self { _tmp: tmp, dir }
     }
     pub fn d(&self) -> &str {
@@ -530,4 +537,52 @@ pub fn sleep_past(t: jiff::Timestamp) {
     if left.is_positive() {
         std::thread::sleep(left.unsigned_abs() + Duration::from_millis(50));
     }
+}
+
+/// The port of a throwaway PostgreSQL server on loopback, one per test
+/// process, started on first use by `scripts/pg-test-cluster` (trust for
+/// every role but `hotline_pw`, whose password is `right-password`). A
+/// watcher stops it and removes its folder once the test process has gone,
+/// however it ended. Without PostgreSQL the test fails, saying why.
+pub fn pg_server() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
+        let dir = tempfile::Builder::new()
+            .prefix("hotline-cli-pg-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let out = Command::new(script)
+            .arg("start")
+            .arg(&dir)
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running scripts/pg-test-cluster: {e}"));
+        assert!(
+            out.status.success(),
+            "these tests need PostgreSQL, and scripts/pg-test-cluster could not start it:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Never waited for: it outlives this process on purpose.
+        #[allow(clippy::zombie_processes)]
+        let _watcher = Command::new("sh")
+            .arg("-c")
+            .arg(r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" stop "$3"; rm -rf "$3""#)
+            .arg("pg-test-watch")
+            .arg(std::process::id().to_string())
+            .arg(script)
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("a watcher that stops the test PostgreSQL server");
+        port
+    })
 }

@@ -25,8 +25,11 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
     loop {
         let tx = wait(c.transaction()).map_err(pg)?;
         wait(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])).map_err(pg)?;
+        // Not `CREATE TABLE IF NOT EXISTS`, whose notice ("already exists,
+        // skipping") would be logged at every open.
         wait(tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)",
+            "DO $$ BEGIN IF to_regclass('schema_version') IS NULL THEN \
+             CREATE TABLE schema_version (version BIGINT PRIMARY KEY); END IF; END $$",
         ))
         .map_err(pg)?;
         let row = wait(tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
@@ -49,4 +52,22 @@ pub(super) fn migrate(c: &mut Client) -> Result<()> {
         .map_err(pg)?;
         wait(tx.commit()).map_err(pg)?;
     }
+}
+
+/// Refuses a database that a newer build migrated, without migrating one
+/// that is older: for a reader, which must not change the schema under the
+/// node that writes.
+pub(super) fn check(c: &mut Client) -> Result<()> {
+    let row =
+        wait(c.query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])).map_err(pg)?;
+    if !col::<bool>(&row, 0)? {
+        return Ok(());
+    }
+    let row = wait(c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[]))
+        .map_err(pg)?;
+    let (found, supported) = (col::<i64>(&row, 0)?, supported());
+    if found > supported {
+        return Err(StoreError::TooNew { found, supported });
+    }
+    Ok(())
 }

@@ -64,13 +64,24 @@ impl PostgresStore {
     /// Connects to the database at `url` (a `postgresql://` URL or libpq
     /// `key=value` string) and migrates it to this build's schema.
     pub fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, migrate::migrate)
+    }
+
+    /// Connects to the database at `url` to read it beside the node that
+    /// writes it: nothing is migrated, and a schema newer than this build's
+    /// is refused.
+    pub fn open_read_only(url: &str) -> Result<Self> {
+        Self::open_with(url, migrate::check)
+    }
+
+    fn open_with(url: &str, schema: fn(&mut Client) -> Result<()>) -> Result<Self> {
         let config: Config = url.parse().map_err(|source| StoreError::Connect {
             target: "the configured PostgreSQL URL".into(),
             source,
         })?;
         let target = redacted(&config);
         let mut writer = connect(&config, &target)?;
-        migrate::migrate(&mut writer)?;
+        schema(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| connect(&config, &target))
             .collect::<Result<Vec<_>>>()?;
