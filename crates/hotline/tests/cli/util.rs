@@ -561,6 +561,8 @@ pub fn pg_server() -> u16 {
             .arg("start")
             .arg(&dir)
             .arg(port.to_string())
+            // The script stops the server once this process ends.
+            .arg(std::process::id().to_string())
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("running scripts/pg-test-cluster: {e}"));
@@ -569,20 +571,6 @@ pub fn pg_server() -> u16 {
             "these tests need PostgreSQL, and scripts/pg-test-cluster could not start it:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Never waited for: it outlives this process on purpose.
-        #[allow(clippy::zombie_processes)]
-        let _watcher = Command::new("sh")
-            .arg("-c")
-            .arg(r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; "$2" stop "$3"; rm -rf "$3""#)
-            .arg("pg-test-watch")
-            .arg(std::process::id().to_string())
-            .arg(script)
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("a watcher that stops the test PostgreSQL server");
         port
     })
 }
