@@ -76,12 +76,9 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
     drop((a, b));
 }
 
-#[test]
-fn a_wrong_password_fails_init_and_is_never_printed() {
-    let port = pg_server();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("us");
-    let url = format!("postgresql://hotline_pw:not-the-password@127.0.0.1:{port}/postgres");
+/// `hotline init --store url` for party us in `dir`, which must fail and
+/// leave no hotline.toml behind: what it said.
+fn init_refused(dir: &std::path::Path, url: &str) -> String {
     let err = fails(&[
         "init",
         "--party",
@@ -89,8 +86,22 @@ fn a_wrong_password_fails_init_and_is_never_printed() {
         "--dir",
         dir.to_str().unwrap(),
         "--store",
-        &url,
+        url,
     ]);
+    assert!(
+        !dir.join("hotline.toml").exists(),
+        "a failed init left hotline.toml"
+    );
+    err
+}
+
+#[test]
+fn a_wrong_password_fails_init_and_is_never_printed() {
+    let port = pg_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("us");
+    let url = format!("postgresql://hotline_pw:not-the-password@127.0.0.1:{port}/postgres");
+    let err = init_refused(&dir, &url);
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(
         err.contains(&format!(
@@ -99,10 +110,6 @@ fn a_wrong_password_fails_init_and_is_never_printed() {
         "{err}"
     );
     assert!(!err.contains("not-the-password"), "{err}");
-    assert!(
-        !dir.join("hotline.toml").exists(),
-        "a failed init left hotline.toml"
-    );
 }
 
 #[test]
@@ -115,15 +122,7 @@ fn a_server_nobody_runs_fails_init_clearly() {
         .unwrap()
         .port();
     let url = format!("postgresql://hotline:secret-word@127.0.0.1:{port}/hotline");
-    let err = fails(&[
-        "init",
-        "--party",
-        "us",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--store",
-        &url,
-    ]);
+    let err = init_refused(&dir, &url);
     assert!(
         err.contains(&format!(
             "connecting to postgresql://hotline@127.0.0.1:{port}/hotline"
@@ -132,19 +131,7 @@ fn a_server_nobody_runs_fails_init_clearly() {
     );
     assert!(err.contains("refused"), "{err}");
     assert!(!err.contains("secret-word"), "{err}");
-    assert!(
-        !dir.join("hotline.toml").exists(),
-        "a failed init left hotline.toml"
-    );
 
-    let err = fails(&[
-        "init",
-        "--party",
-        "us",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--store",
-        "mysql://x",
-    ]);
+    let err = init_refused(&dir, "mysql://x");
     assert!(err.contains("--store is not a PostgreSQL URL"), "{err}");
 }
