@@ -13,8 +13,9 @@ use hotline_proto::index::KeyState;
 
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
-    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result, StoreError, StoredLeaf,
-    WitnessRequest, WitnessState, WitnessStore, cosignatures, index, witness,
+    EvidenceStore, Holder, IdentityStore, IndexRow, IndexStore, LogId, LogStore, NewLeaf, Result,
+    StoreError, StoredLeaf, WitnessRequest, WitnessState, WitnessStore, cosignatures, index,
+    witness,
 };
 
 /// A point in an append where a test can make the store fail.
@@ -58,6 +59,8 @@ struct Data {
     /// (log, record), unique by (log, witness, time, size).
     cosignatures: Vec<(LogId, CosignatureRecord)>,
     evidence: Vec<(Evidence, [u8; 32])>,
+    /// The party this store belongs to, once a node claimed it.
+    holder: Option<Holder>,
 }
 
 impl Data {
@@ -617,6 +620,22 @@ impl CosignatureStore for MemoryStore {
             .map(|(_, c)| (c.time, c.size))
             .max()
             .map(|(time, size)| (size, time)))
+    }
+}
+
+/// Records its holder as PostgreSQL does, so that the check on it runs in
+/// unit tests without a server.
+impl IdentityStore for MemoryStore {
+    fn record_holder(&self, who: &Holder) -> Result<Holder> {
+        Ok(self
+            .write()?
+            .holder
+            .get_or_insert_with(|| who.clone())
+            .clone())
+    }
+
+    fn holder(&self) -> Result<Option<Holder>> {
+        Ok(self.data()?.holder.clone())
     }
 }
 

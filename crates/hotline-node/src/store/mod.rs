@@ -6,6 +6,7 @@
 //! - [`WitnessStore`] (`witness`): the witness's last cosigned checkpoint per log; the witness endpoint.
 //! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
 //! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
+//! - [`IdentityStore`] (`identity`): which party's log a database holds; the node's start-up.
 //! - [`Store`]: every role at once, for callers that open a whole node.
 //! - `sqlite`: the embedded engine; `postgres`: PostgreSQL, for a party beyond one machine; `memory`: in memory with failpoints, for tests.
 //!
@@ -19,6 +20,7 @@ mod conformance;
 mod cosignatures;
 mod entries;
 mod evidence;
+mod identity;
 mod index;
 mod log;
 #[cfg(any(test, feature = "test-store"))]
@@ -30,6 +32,7 @@ mod witness;
 pub use cosignatures::{CosignatureRecord, CosignatureStore};
 pub use entries::EntryQueries;
 pub use evidence::{Evidence, EvidenceStore};
+pub use identity::{Holder, IdentityStore};
 pub use index::{IndexRow, IndexStore};
 pub use log::{
     AppendBatch, HashesOf, LogStore, NewLeaf, Overlay, StoredLeaf, extend_tree, tlog_tiles_reader,
@@ -47,17 +50,19 @@ pub enum StoreError {
     /// The database engine reported an error.
     #[error("database: {0}")]
     Db(#[source] rusqlite::Error),
-    /// PostgreSQL reported an error.
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[source] tokio_postgres::Error),
+    /// PostgreSQL reported an error. The message carries the server's own
+    /// words (severity, message, SQLSTATE code, detail, hint), so the
+    /// client's error is kept but not chained as a source, which would
+    /// only add its "db error".
+    #[error("PostgreSQL: {}", postgres::said(.0))]
+    Postgres(tokio_postgres::Error),
     /// The PostgreSQL server could not be reached or refused the login.
-    #[error("connecting to {target}: {source}")]
+    #[error("connecting to {target}: {}", postgres::said(error))]
     Connect {
         /// The server and database, without the password.
         target: String,
-        /// Why.
-        #[source]
-        source: tokio_postgres::Error,
+        /// Why, in the server's words when it gave any (as `Postgres`).
+        error: tokio_postgres::Error,
     },
     /// The database file could not be created.
     #[error("creating {}: {source}", path.display())]
@@ -93,6 +98,14 @@ pub enum StoreError {
     /// The sequencer could not start over the store.
     #[error("database: {0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database holds another party's log (see [`IdentityStore`]).
+    #[error("{}", identity::refusal(held, here))]
+    OtherParty {
+        /// The party and keys on record.
+        held: Box<Holder>,
+        /// The party and keys that tried to open it.
+        here: Box<Holder>,
+    },
     /// A failure a test injected (see `memory::Step`).
     #[error("injected failure at {0:?}")]
     Injected(&'static str),
@@ -119,7 +132,14 @@ pub struct LogId(pub i64);
 /// (opening a node, the sequencer's start-up); any type implementing every
 /// role is one.
 pub trait Store:
-    LogStore + EntryQueries + IndexStore + WitnessStore + CosignatureStore + EvidenceStore + 'static
+    LogStore
+    + EntryQueries
+    + IndexStore
+    + WitnessStore
+    + CosignatureStore
+    + EvidenceStore
+    + IdentityStore
+    + 'static
 {
 }
 
@@ -130,6 +150,7 @@ impl<T> Store for T where
         + WitnessStore
         + CosignatureStore
         + EvidenceStore
+        + IdentityStore
         + 'static
 {
 }
@@ -138,7 +159,7 @@ impl<T> Store for T where
 /// (`use hotline_node::store::prelude::*`): a `dyn Store` needs no import.
 pub mod prelude {
     pub use super::{
-        CosignatureStore as _, EntryQueries as _, EvidenceStore as _, IndexStore as _,
-        LogStore as _, WitnessStore as _,
+        CosignatureStore as _, EntryQueries as _, EvidenceStore as _, IdentityStore as _,
+        IndexStore as _, LogStore as _, WitnessStore as _,
     };
 }

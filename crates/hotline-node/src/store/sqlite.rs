@@ -13,8 +13,9 @@ use hotline_proto::index::KeyState;
 
 use super::{
     Advance, AppendBatch, CosignatureRecord, CosignatureStore, EntryQueries, Evidence,
-    EvidenceStore, IndexRow, IndexStore, LogId, LogStore, Result, StoreError, StoredLeaf,
-    WitnessRequest, WitnessState, WitnessStore, cosignatures, index, witness,
+    EvidenceStore, Holder, IdentityStore, IndexRow, IndexStore, LogId, LogStore, Result,
+    StoreError, StoredLeaf, WitnessRequest, WitnessState, WitnessStore, cosignatures, index,
+    witness,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -731,6 +732,18 @@ impl CosignatureStore for SqliteStore {
             .optional()
             .map_err(db)
         })
+    }
+}
+
+/// The file is in the party's own directory: nothing to record, every
+/// claim accepted.
+impl IdentityStore for SqliteStore {
+    fn record_holder(&self, who: &Holder) -> Result<Holder> {
+        Ok(who.clone())
+    }
+
+    fn holder(&self) -> Result<Option<Holder>> {
+        Ok(None)
     }
 }
 

@@ -17,7 +17,15 @@
 //! waits on the client's future with [`wait`], which parks the calling
 //! thread and never enters a runtime — so it cannot panic inside one, as
 //! the synchronous `postgres` crate's `block_on` does.
+//!
+//! A connection the server dropped (a restart, a lost primary, a backend
+//! terminated) is replaced on its next use: [`reconnect`] retries for up
+//! to [`RECONNECT_FOR`] with the same parsed URL, so a multi-host URL with
+//! `target_session_attrs=read-write` finds whichever server is now the
+//! primary. A transaction that was in flight when its connection died
+//! fails and is never reported durable; the next call starts afresh.
 
+mod identity;
 mod index;
 mod log;
 mod migrate;
@@ -32,7 +40,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hotline_proto::Hash;
 use tokio_postgres::config::Host;
@@ -43,11 +51,17 @@ use super::{Result, StoreError};
 /// Connections that serve reads alongside the writer.
 const READERS: usize = 4;
 
+/// How long a dropped connection is retried before the call fails: long
+/// enough for a standby to be promoted.
+const RECONNECT_FOR: Duration = Duration::from_secs(10);
+
 /// PostgreSQL storage: one writer connection (appends and other writes, one
-/// transaction at a time) and a few reader connections.
+/// transaction at a time) and a few reader connections, each replaced when
+/// the server has dropped it.
 pub struct PostgresStore {
+    config: Config,
     writer: Mutex<Client>,
-    readers: Vec<Client>,
+    readers: Vec<Mutex<Arc<Client>>>,
     next: AtomicUsize,
     target: String,
 }
@@ -75,17 +89,18 @@ impl PostgresStore {
     }
 
     fn open_with(url: &str, schema: fn(&mut Client) -> Result<()>) -> Result<Self> {
-        let config: Config = url.parse().map_err(|source| StoreError::Connect {
+        let config: Config = url.parse().map_err(|error| StoreError::Connect {
             target: "the configured PostgreSQL URL".into(),
-            source,
+            error,
         })?;
         let target = redacted(&config);
         let mut writer = connect(&config, &target)?;
         schema(&mut writer)?;
         let readers = (0..READERS)
-            .map(|_| connect(&config, &target))
+            .map(|_| connect(&config, &target).map(|c| Mutex::new(Arc::new(c))))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
+            config,
             writer: Mutex::new(writer),
             readers,
             next: AtomicUsize::new(0),
@@ -99,14 +114,54 @@ impl PostgresStore {
         &self.target
     }
 
-    fn reader(&self) -> &Client {
-        &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
+    /// The next reader connection, reconnected first if the server dropped
+    /// it. When it cannot be, the dead one is returned, and the call fails
+    /// with "connection closed" (the reason is logged).
+    fn reader(&self) -> Arc<Client> {
+        let slot = &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()];
+        // A panic elsewhere leaves the client as good as it was.
+        let mut client = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if client.is_closed() {
+            match reconnect(&self.config, &self.target) {
+                Ok(c) => *client = Arc::new(c),
+                Err(e) => tracing::warn!(target = %self.target, "reconnecting a reader: {e}"),
+            }
+        }
+        Arc::clone(&client)
     }
 
+    /// The writer connection, reconnected first if the server dropped it.
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, Client>> {
-        self.writer
+        let mut w = self
+            .writer
             .lock()
-            .map_err(|_| StoreError::Poisoned("writer"))
+            .map_err(|_| StoreError::Poisoned("writer"))?;
+        if w.is_closed() {
+            *w = reconnect(&self.config, &self.target)?;
+        }
+        Ok(w)
+    }
+}
+
+/// Connects again after the server dropped a connection: tries for up to
+/// [`RECONNECT_FOR`], backing off from 50 ms to 1 s between tries, then
+/// fails with the last error. Each try goes through every host of the URL.
+fn reconnect(config: &Config, target: &str) -> Result<Client> {
+    let deadline = Instant::now() + RECONNECT_FOR;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match connect(config, target) {
+            Ok(c) => {
+                tracing::info!(target, "reconnected to PostgreSQL");
+                return Ok(c);
+            }
+            Err(e) if Instant::now() + pause < deadline => {
+                tracing::debug!(target, "reconnecting to PostgreSQL: {e}");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -181,9 +236,9 @@ fn connect(config: &Config, target: &str) -> Result<Client> {
         .recv()
         .map_err(|_| StoreError::Poisoned("connection thread"))?
         .map_err(|e| match e.downcast::<tokio_postgres::Error>() {
-            Ok(source) => StoreError::Connect {
+            Ok(error) => StoreError::Connect {
                 target: target.to_owned(),
-                source: *source,
+                error: *error,
             },
             Err(e) => StoreError::Start(e),
         })?;
@@ -218,6 +273,41 @@ pub(super) fn wait<F: Future>(f: F) -> F::Output {
 
 fn pg(e: tokio_postgres::Error) -> StoreError {
     StoreError::Postgres(e)
+}
+
+/// A client error in one line with what the server said: for an error the
+/// server reported, its severity, message, SQLSTATE code, detail and hint
+/// (`ERROR: relation "x" does not exist (SQLSTATE 42P01)`), not the
+/// client's bare "db error"; otherwise the client's words and their cause
+/// ("error connecting to server: Connection refused"). Neither holds the
+/// password: the server never repeats one, and the client's messages name
+/// no connection parameters.
+pub(crate) fn said(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut out = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            out.push_str("; detail: ");
+            out.push_str(detail);
+        }
+        if let Some(hint) = db.hint() {
+            out.push_str("; hint: ");
+            out.push_str(hint);
+        }
+        return out.replace('\n', " ");
+    }
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 fn hash_from(blob: Vec<u8>) -> Result<Hash> {

@@ -88,3 +88,86 @@ pub(crate) fn execute(url: &str, sql: &str) {
         .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
     wait(client.batch_execute(sql)).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Runs `scripts/pg-test-cluster ARGS`, failing the test with its words.
+fn script(args: &[&str]) {
+    let out = Command::new(SCRIPT)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running scripts/pg-test-cluster: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/pg-test-cluster {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A primary and its synchronous streaming standby, of one test's own
+/// (the test stops the primary), both stopped and removed once the test
+/// process ends.
+pub(crate) struct Pair {
+    primary: PathBuf,
+    standby: PathBuf,
+    /// The primary's port.
+    pub primary_port: u16,
+    /// The standby's port.
+    pub standby_port: u16,
+}
+
+impl Pair {
+    pub(crate) fn start() -> Self {
+        let dir = |name: &str| -> PathBuf {
+            tempfile::Builder::new()
+                .prefix(name)
+                .tempdir()
+                .expect("a folder for a test PostgreSQL server")
+                .keep()
+        };
+        let (primary, standby) = (dir("hotline-pg-primary-"), dir("hotline-pg-standby-"));
+        let (primary_port, standby_port) = (free_port(), free_port());
+        let pid = std::process::id().to_string();
+        let path = |p: &PathBuf| p.to_str().expect("a UTF-8 temporary path").to_owned();
+        script(&["start", &path(&primary), &primary_port.to_string(), &pid]);
+        script(&[
+            "standby",
+            &path(&primary),
+            &path(&standby),
+            &standby_port.to_string(),
+            &pid,
+        ]);
+        Self {
+            primary,
+            standby,
+            primary_port,
+            standby_port,
+        }
+    }
+
+    /// Both servers in one libpq URL: the node follows the primary.
+    pub(crate) fn url(&self) -> String {
+        format!(
+            "host=127.0.0.1,127.0.0.1 port={},{} user=postgres dbname=postgres target_session_attrs=read-write",
+            self.primary_port, self.standby_port
+        )
+    }
+
+    /// Stops the primary hard, as a crash.
+    pub(crate) fn kill_primary(&self) {
+        script(&["stop", self.primary.to_str().unwrap(), "immediate"]);
+    }
+
+    /// Promotes the standby; returns once it accepts writes.
+    pub(crate) fn promote(&self) {
+        script(&["promote", self.standby.to_str().unwrap()]);
+    }
+}
