@@ -198,6 +198,7 @@ impl Node {
         let log_key = Arc::new(read_key(&dir.log_key())?);
         let witness_key = Arc::new(read_key(&dir.witness_key())?);
         check_own_keys(dir, &config, &party, &log_key, &witness_key)?;
+        opened.claim(&log_key.verifier(), &witness_key.verifier())?;
         let mut files = Vec::new();
         for e in std::fs::read_dir(dir.peers()).map_err(io("reading peers"))? {
             let p = e.map_err(io("reading peers"))?.path();

@@ -10,7 +10,7 @@ use super::{Config, Mode, NodeDir, OpenError};
 use crate::error::NodeError;
 use crate::store::postgres::{self, PostgresStore};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{LogStore as _, Store};
+use crate::store::{IdentityStore as _, LogStore as _, Store};
 
 /// Where a node's store is, as `hotline status` shows it: the SQLite file,
 /// or the PostgreSQL URL without its password.
@@ -92,6 +92,15 @@ pub(crate) fn check_new_postgres(url: &str, origin: &str) -> Result<(), NodeErro
     }
     let store = PostgresStore::open(url)
         .map_err(|e| NodeError::BadInput(format!("--store: {}", said(&e))))?;
+    if let Some(held) = store.holder()? {
+        return Err(NodeError::Conflict(format!(
+            "the PostgreSQL database {} holds party {}'s log (log key {}); `init` would make party {}'s with new keys: give each party its own database (a replica of a party is a copy of its directory, not a new init)",
+            store.target(),
+            held.party,
+            held.log_key,
+            hotline_proto::bundle::origin_party(origin)
+        )));
+    }
     if store.log_id_existing(origin).is_ok() {
         return Err(NodeError::Conflict(format!(
             "the PostgreSQL database {} already holds log {origin} (another node's, or an earlier init's); refusing to start a second one with new keys (choose another database)",

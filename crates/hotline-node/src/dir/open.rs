@@ -22,7 +22,7 @@ use hotline_proto::keys::{NoteVerifier, PartyIdentity};
 
 use super::{Config, NodeDir};
 use crate::error::NodeError;
-use crate::store::{LogId, LogStore, Store, StoreError};
+use crate::store::{Holder, LogId, LogStore, Store, StoreError};
 
 /// What the opening process will do with the directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,6 +230,25 @@ impl OpenDir {
             Mode::ReadOnly => self.store.log_id_existing(&self.config.origin),
             Mode::ReadWrite => self.store.log_id(&self.config.origin, &self.config.party),
         }
+    }
+
+    /// Claims the store for this directory's party and keys before the
+    /// node writes anything: a PostgreSQL database records the first party
+    /// that opens it and refuses any other (one party per database); a
+    /// replica, a copy of the same directory, is the same party and passes.
+    pub fn claim(&self, log_key: &NoteVerifier, witness_key: &NoteVerifier) -> Result<(), NodeError> {
+        let who = Holder {
+            party: self.config.party.clone(),
+            log_key: log_key.to_vkey(),
+            witness_key: witness_key.to_vkey(),
+        };
+        self.store.claim(&who).map_err(|e| match e {
+            StoreError::OtherParty { .. } => NodeError::Conflict(format!(
+                "refusing to start on {}: {e}",
+                super::StoreAt::of(&self.dir, &self.config)
+            )),
+            e => NodeError::Store(e),
+        })
     }
 
     /// The mirror of each pinned party whose log the store holds, in the

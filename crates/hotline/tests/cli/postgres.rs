@@ -79,10 +79,15 @@ fn a_node_on_postgresql_federates_with_one_on_sqlite() {
 /// `hotline init --store url` for party us in `dir`, which must fail and
 /// leave no hotline.toml behind: what it said.
 fn init_refused(dir: &std::path::Path, url: &str) -> String {
+    init_refused_as("us", dir, url)
+}
+
+/// The same for `party`.
+fn init_refused_as(party: &str, dir: &std::path::Path, url: &str) -> String {
     let err = fails(&[
         "init",
         "--party",
-        "us",
+        party,
         "--dir",
         dir.to_str().unwrap(),
         "--store",
@@ -134,4 +139,88 @@ fn a_server_nobody_runs_fails_init_clearly() {
 
     let err = init_refused(&dir, "mysql://x");
     assert!(err.contains("--store is not a PostgreSQL URL"), "{err}");
+}
+
+/// A new empty database on the test server, named after `what` and this
+/// process (the server is shared by every test of the run): its URL.
+fn fresh_database(what: &str) -> String {
+    let port = pg_server();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
+    let name = format!("{what}_{}", std::process::id());
+    let out = std::process::Command::new(script)
+        .args(["createdb", &port.to_string(), &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
+}
+
+#[test]
+fn a_wrong_database_fails_init_in_the_servers_words() {
+    let port = pg_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("postgresql://postgres:some-pw@127.0.0.1:{port}/no_such_db");
+    let err = init_refused(&tmp.path().join("us"), &url);
+    assert!(
+        err.contains(&format!(
+            "connecting to postgresql://postgres@127.0.0.1:{port}/no_such_db: FATAL: database \"no_such_db\" does not exist (SQLSTATE 3D000)"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("some-pw"), "{err}");
+    // A host that does not resolve.
+    let err = init_refused(
+        &tmp.path().join("us"),
+        "postgresql://postgres:some-pw@no-such-host.invalid:5432/x",
+    );
+    assert!(
+        err.contains("connecting to postgresql://postgres@no-such-host.invalid:5432/x: error connecting to server"),
+        "{err}"
+    );
+    assert!(!err.contains("some-pw"), "{err}");
+}
+
+/// One party per database: a second party's init against it is refused
+/// before anything is made, and so is a node of another party pointed at
+/// it by hand; neither writes anything there.
+#[test]
+fn a_second_party_on_one_database_is_refused_and_changes_nothing() {
+    let url = fresh_database("one_party");
+    let us = Party::init("us", &["--store", &url]);
+    let us_key = us.vkey();
+    let before = log_json(us.d());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let err = init_refused_as("ru", &tmp.path().join("ru"), &url);
+    assert!(
+        err.contains(&format!(
+            "the PostgreSQL database {url} holds party us's log (log key {us_key}); `init` would make party ru's with new keys: give each party its own database"
+        )),
+        "{err}"
+    );
+    assert!(!tmp.path().join("ru").exists(), "a refused init left its directory");
+
+    // ru made on SQLite, then pointed at us's database.
+    let ru = Party::new("ru");
+    let ru_key = ru.vkey();
+    let toml = ru.dir.join("hotline.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!("\n[store]\nurl = \"{url}\"\n"));
+    std::fs::write(&toml, text).unwrap();
+    let err = fails(&["serve", "--dir", ru.d()]);
+    assert!(
+        err.contains(&format!(
+            "refusing to start on PostgreSQL {url}: this database holds party us's log (log key {us_key}); this directory is party ru's (log key {ru_key}): give each party its own database"
+        )),
+        "{err}"
+    );
+    let err = fails(&["log", "--dir", ru.d()]);
+    assert!(err.contains("no log hotline/ru"), "ru wrote its log: {err}");
+    assert_eq!(log_json(us.d()), before, "us's log changed");
+    // us itself still starts on it.
+    drop(Served::start(&us.dir));
 }
