@@ -236,7 +236,11 @@ impl OpenDir {
     /// node writes anything: a PostgreSQL database records the first party
     /// that opens it and refuses any other (one party per database); a
     /// replica, a copy of the same directory, is the same party and passes.
-    pub fn claim(&self, log_key: &NoteVerifier, witness_key: &NoteVerifier) -> Result<(), NodeError> {
+    pub fn claim(
+        &self,
+        log_key: &NoteVerifier,
+        witness_key: &NoteVerifier,
+    ) -> Result<(), NodeError> {
         let who = Holder {
             party: self.config.party.clone(),
             log_key: log_key.to_vkey(),

@@ -202,7 +202,10 @@ fn a_second_party_on_one_database_is_refused_and_changes_nothing() {
         )),
         "{err}"
     );
-    assert!(!tmp.path().join("ru").exists(), "a refused init left its directory");
+    assert!(
+        !tmp.path().join("ru").exists(),
+        "a refused init left its directory"
+    );
 
     // ru made on SQLite, then pointed at us's database.
     let ru = Party::new("ru");

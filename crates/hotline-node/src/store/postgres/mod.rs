@@ -7,6 +7,7 @@
 //! - `queries`: [`EntryQueries`](super::EntryQueries), entries by header fields.
 //! - `index`: [`IndexStore`](super::IndexStore), index rows and key states.
 //! - `records`: witness state, cosignatures and equivocation evidence.
+//! - `identity`: [`IdentityStore`](super::IdentityStore), the party whose log the database holds.
 //! - `migrate`: the SQL migrations and the schema version.
 //! - `testing` (tests only): one throwaway server per test process, a database per test.
 //!
@@ -202,6 +203,12 @@ fn connect(config: &Config, target: &str) -> Result<Client> {
     let mut config = config.clone();
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
+    }
+    // A server machine that vanished without closing its sockets fails the
+    // call in flight within this, instead of never: its connection is then
+    // closed, and the next call reconnects.
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(Duration::from_secs(15));
     }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()

@@ -245,6 +245,16 @@ fn appends_carry_on_after_the_primary_is_lost_and_its_synchronous_standby_promot
     const AFTER: usize = 40;
     let pair = Pair::start();
     let s = PostgresStore::open(&pair.url()).unwrap();
+    let both = format!(
+        "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres",
+        pair.primary_port, pair.standby_port
+    );
+    assert_eq!(s.target(), both);
+    assert_eq!(
+        redact(&format!("{both}?target_session_attrs=read-write")),
+        both,
+        "the URL form reads as the key=value form"
+    );
     let log = s.log_id("hotline/us", "us").unwrap();
     let stop = AtomicBool::new(false);
     // Each attempt appends a leaf of its own number: (number, when it returned Ok).
@@ -449,4 +459,36 @@ fn an_older_database_has_no_holder_to_read() {
     );
     let reader = PostgresStore::open_read_only(&db.url).unwrap();
     assert_eq!(reader.holder().unwrap(), None);
+}
+
+/// With no primary to be found (stopped, its standby not yet promoted), a
+/// call gives up after the bounded retry and says why, naming the servers
+/// without a password; once the standby is promoted, the next call works.
+#[test]
+fn with_no_primary_a_call_gives_up_saying_why_and_a_later_one_recovers() {
+    let pair = Pair::start();
+    let url = pair
+        .url()
+        .replace("user=postgres", "user=postgres password=never-shown");
+    let s = PostgresStore::open(&url).unwrap();
+    let log = s.log_id("hotline/us", "us").unwrap();
+    pair.kill_primary();
+    let started = Instant::now();
+    let e = s.writer().map(|_| ()).unwrap_err();
+    let text = shown(&e);
+    eprintln!("gave up after {:?}: {text}", started.elapsed());
+    assert!(matches!(e, StoreError::Connect { .. }), "{text}");
+    assert!(
+        text.contains(&format!(
+            "connecting to postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres: ",
+            pair.primary_port, pair.standby_port
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("never-shown"), "{text}");
+    // A read fails too (its connection is as dead), then both recover.
+    assert!(s.size(log).is_err());
+    pair.promote();
+    append(&s, log, &[leaf(0, "message", "us/a", None)], None, None).unwrap();
+    assert_eq!(s.size(log).unwrap(), 1);
 }
