@@ -1,7 +1,8 @@
 //! A node whose log is stored in PostgreSQL (`hotline init --store URL`)
 //! beside one on SQLite: federation, receipts, mirrors and status as on
-//! SQLite; a wrong password or a server nobody runs refused at init,
-//! saying what is wrong and never the password.
+//! SQLite; a wrong password, database or host refused at init, saying
+//! what is wrong and never the password; one party per database; a running
+//! node following its database to a promoted synchronous standby.
 
 use super::federation::{log_json_peer, wait_converged};
 use super::util::*;
@@ -226,4 +227,97 @@ fn a_second_party_on_one_database_is_refused_and_changes_nothing() {
     assert_eq!(log_json(us.d()), before, "us's log changed");
     // us itself still starts on it.
     drop(Served::start(&us.dir));
+}
+
+/// A primary and its synchronous standby of one test's own (the test stops
+/// the primary), stopped and removed once the test process ends.
+struct PgPair {
+    primary: std::path::PathBuf,
+    standby: std::path::PathBuf,
+    ports: (u16, u16),
+}
+
+impl PgPair {
+    const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
+
+    fn run(args: &[&str]) {
+        let out = std::process::Command::new(Self::SCRIPT)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg-test-cluster {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start() -> Self {
+        let dir = |prefix: &str| {
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir()
+                .unwrap()
+                .keep()
+        };
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap()
+                .port()
+        };
+        let pair = Self {
+            primary: dir("hotline-cli-pg-primary-"),
+            standby: dir("hotline-cli-pg-standby-"),
+            ports: (port(), port()),
+        };
+        let pid = std::process::id().to_string();
+        let (p, s) = (
+            pair.primary.to_str().unwrap(),
+            pair.standby.to_str().unwrap(),
+        );
+        Self::run(&["start", p, &pair.ports.0.to_string(), &pid]);
+        Self::run(&["standby", p, s, &pair.ports.1.to_string(), &pid]);
+        pair
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+            self.ports.0, self.ports.1
+        )
+    }
+}
+
+/// PostgreSQL's own failover under a running node: the primary stopped
+/// hard, its synchronous standby promoted, and the node carries on through
+/// its two-host URL without a restart, with nothing it reported lost.
+#[test]
+fn a_running_node_follows_its_database_to_the_promoted_standby() {
+    let pair = PgPair::start();
+    let us = Party::init("us", &["--store", &pair.url()]);
+    ok(&["office", "add", "us/fbi", "--dir", us.d()]);
+    ok(&["office", "add", "us/state", "--dir", us.d()]);
+    let node = Served::start(&us.dir);
+    let before = send(&us, "us/fbi", "us/state", "sent to the primary");
+    PgPair::run(&["stop", pair.primary.to_str().unwrap(), "immediate"]);
+    PgPair::run(&["promote", pair.standby.to_str().unwrap()]);
+    let after = send(&us, "us/fbi", "us/state", "sent to the promoted standby");
+    assert_eq!(after, before + 1);
+    let read = ok(&["read", &format!("us:{before}"), "--dir", us.d()]);
+    assert!(read.contains("sent to the primary"), "{read}");
+    let read = ok(&["read", &format!("us:{after}"), "--dir", us.d()]);
+    assert!(read.contains("sent to the promoted standby"), "{read}");
+    let st = json(&ok(&["status", "--dir", us.d(), "--json"]));
+    assert_eq!(st["log_size"].as_u64(), Some(after + 1), "{st}");
+    assert_eq!(
+        st["store"]["url"],
+        format!(
+            "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres",
+            pair.ports.0, pair.ports.1
+        ),
+        "{st}"
+    );
+    drop(node);
 }
