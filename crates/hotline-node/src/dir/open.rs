@@ -6,6 +6,8 @@
 //! to write the log, and opens the database, in that order: a directory
 //! that is not a node's is told so before anything is touched, and a
 //! second writer is turned away before it migrates or writes anything.
+//! The node then claims the store for its party and keys ([`OpenDir::claim`])
+//! before it writes: a PostgreSQL database holds one party's log.
 //!
 //! The store is SQLite in the directory or PostgreSQL at `[store] url`
 //! (see `engine`); callers hold it as a `dyn Store` and never ask which.

@@ -58,3 +58,42 @@ pub(super) fn refusal(held: &Holder, here: &Holder) -> String {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::memory::MemoryStore;
+    use crate::store::sqlite::SqliteStore;
+
+    fn who(party: &str, key: &str) -> Holder {
+        Holder {
+            party: party.into(),
+            log_key: format!("hotline/{party}+{key}"),
+            witness_key: format!("hotline/{party}/witness+{key}"),
+        }
+    }
+
+    #[test]
+    fn the_first_claim_is_kept_and_others_are_refused() {
+        let s = MemoryStore::new();
+        assert_eq!(s.holder().unwrap(), None);
+        s.claim(&who("us", "a")).unwrap();
+        s.claim(&who("us", "a")).unwrap();
+        let e = s.claim(&who("ru", "b")).unwrap_err();
+        assert!(
+            e.to_string().contains("this database holds party us's log"),
+            "{e}"
+        );
+        assert!(s.claim(&who("us", "b")).is_err());
+        assert_eq!(s.holder().unwrap(), Some(who("us", "a")));
+    }
+
+    #[test]
+    fn sqlite_keeps_no_record_and_accepts_every_claim() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&tmp.path().join("hotline.db")).unwrap();
+        s.claim(&who("us", "a")).unwrap();
+        s.claim(&who("ru", "b")).unwrap();
+        assert_eq!(s.holder().unwrap(), None);
+    }
+}
