@@ -20,8 +20,8 @@
 //! the synchronous `postgres` crate's `block_on` does.
 //!
 //! A connection the server dropped (a restart, a lost primary, a backend
-//! terminated) is replaced on its next use: [`reconnect`] retries for up
-//! to [`RECONNECT_FOR`] with the same parsed URL, so a multi-host URL with
+//! terminated) is replaced on its next use: `reconnect` retries for up
+//! to 10 s (`RECONNECT_FOR`) with the same parsed URL, so a multi-host URL with
 //! `target_session_attrs=read-write` finds whichever server is now the
 //! primary. A transaction that was in flight when its connection died
 //! fails and is never reported durable; the next call starts afresh.
