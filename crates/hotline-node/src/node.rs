@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::{LogId, Store};
-use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};
+use crate::tls::{PinSet, TlsIdentity, client_config};
 
 /// A running node's state. Cheap to clone.
 #[derive(Clone)]
@@ -375,6 +375,7 @@ impl Node {
                 .map(|k| k.public())
                 .collect(),
             url: None,
+            urls: vec![],
             tls_pin: Some(self.inner.tls.pin().to_string()),
         }
     }
@@ -865,17 +866,25 @@ fn peer_record(
     replaces: Option<&Peer>,
 ) -> Result<Peer> {
     let log = NoteVerifier::from_vkey(&id.log_key).map_err(InputError::Key)?;
+    let urls = id.addresses();
+    crate::federation::addresses::check_urls(&urls)
+        .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?;
     let mirror = store.log_id(log.name(), id.party.as_str())?;
     if let Some(pin) = &id.tls_pin {
         pins.insert(pin.clone(), id.party.to_string());
     }
-    let client = match (&id.url, &id.tls_pin) {
-        (Some(url), Some(pin)) => {
+    let client = match (urls.is_empty(), &id.tls_pin) {
+        (false, Some(pin)) => {
             let config = client_config(tls, pin)
                 .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?;
             Some(
-                PeerClient::new(url, config, std::time::Duration::from_secs(30))
-                    .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?,
+                crate::federation::addresses::Addresses::new(
+                    id.party.clone(),
+                    &urls,
+                    config,
+                    std::time::Duration::from_secs(30),
+                )
+                .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?,
             )
         }
         _ => None,

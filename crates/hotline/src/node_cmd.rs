@@ -245,6 +245,24 @@ fn print_status(v: &serde_json::Value) {
             s(&p["peer"]),
             s(&link["since"])
         );
+        let addresses = p["addresses"].as_array().cloned().unwrap_or_default();
+        if addresses.len() > 1 {
+            for a in &addresses {
+                let mut notes = vec![];
+                if a["in_use"] == true {
+                    notes.push("in use".to_owned());
+                }
+                if let Some(e) = a["last_error"].as_str() {
+                    notes.push(format!("last error: {e}"));
+                }
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join("; "))
+                };
+                println!("  address {}{notes}", s(&a["url"]));
+            }
+        }
         let cos = |c: &serde_json::Value| {
             if c.is_null() {
                 "never".to_owned()
