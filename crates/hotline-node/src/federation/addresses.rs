@@ -86,8 +86,8 @@ pub struct AddressStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum Unreached {
     /// A peer with one address: the error of that address.
-    #[error("{0}")]
-    One(#[source] TlsError),
+    #[error(transparent)]
+    One(TlsError),
     /// A peer with several: what each address did, in the order tried.
     #[error("no address of {party} answered as its node: {tried}")]
     Every {
