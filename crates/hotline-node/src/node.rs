@@ -231,6 +231,8 @@ impl Node {
                 ))));
             }
             check_identity(&id, &party).map_err(refused)?;
+            crate::federation::addresses::check_urls(&id.addresses())
+                .map_err(|e| refused(NodeError::BadInput(e)))?;
             check_distinct(&id, &holders).map_err(refused)?;
             holders.push(KeyHolder::pinned(&id)?);
             peers.insert(id.party.clone(), id);

@@ -193,6 +193,24 @@ fn bad_addresses_are_refused_and_nothing_is_pinned() {
     // Eight is the limit, not beyond it.
     add_ok(&us, &keys, &many[..8]);
     assert_eq!(peer_file(&us.dir)["urls"].as_array().unwrap().len(), 8);
+    // A peer file edited by hand gets no more trust: the node does not start.
+    let mut file = peer_file(&us.dir);
+    file["urls"][1] = file["urls"][0].clone();
+    std::fs::write(us.dir.join("peers/ru.json"), file.to_string()).unwrap();
+    let e = fails(&[
+        "serve",
+        "--dir",
+        us.d(),
+        "--listen",
+        "127.0.0.1:0",
+        "--peer-listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        e.contains("peers/ru.json: https://127.0.0.1:7701 is listed twice"),
+        "{e}"
+    );
+    assert!(e.contains("this node does not start with it"), "{e}");
 }
 
 fn add_ok(us: &Party, keys: &Path, urls: &[&str]) {
