@@ -286,18 +286,7 @@ impl Sequencer {
     /// replica taking over continues exactly where the last holder's
     /// durable appends end.
     pub fn lead(&self, epoch: Option<u64>) -> Result<(), StoreError> {
-        let s = &*self.start;
-        let mut state = State::load(
-            s.store.clone(),
-            s.log,
-            s.party.clone(),
-            s.key.clone(),
-            s.offices.clone(),
-            s.metrics.clone(),
-            s.sizes.clone(),
-            epoch,
-        )?;
-        state.skew = s.skew;
+        let mut state = State::load(self.start.clone(), epoch)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hotline-sequencer".into())
@@ -416,6 +405,8 @@ struct State {
     sizes: Arc<tokio::sync::watch::Sender<u64>>,
     /// The lease epoch every commit carries (`None`: no lease needed).
     epoch: Option<u64>,
+    /// What it was loaded from, to load it afresh.
+    from: Arc<Start>,
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
@@ -456,16 +447,18 @@ pub fn cosigned_floor(
 }
 
 impl State {
-    fn load(
-        store: Arc<dyn Store>,
-        log: LogId,
-        party: Party,
-        key: Arc<NoteKey>,
-        offices: OwnOffices,
-        metrics: Arc<Metrics>,
-        sizes: Arc<tokio::sync::watch::Sender<u64>>,
-        epoch: Option<u64>,
-    ) -> Result<Self, StoreError> {
+    /// The state over the store as it is now, appending under `epoch`.
+    fn load(from: Arc<Start>, epoch: Option<u64>) -> Result<Self, StoreError> {
+        let Start {
+            store,
+            log,
+            party,
+            key,
+            offices,
+            metrics,
+            sizes,
+            skew,
+        } = (*from).clone();
         let size = store.size(log)?;
         let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
         // A log written before the index existed is indexed here, once.
@@ -484,7 +477,8 @@ impl State {
             last_time,
             prev: HashMap::new(),
             index,
-            skew: SignedDuration::ZERO,
+            skew,
+            from,
         };
         let current = s.store.latest_checkpoint(log)?;
         if current.is_none_or(|(n, note)| n != size || !s.commits_to(&note, index_root)) {
@@ -583,7 +577,30 @@ impl State {
                     }
                     let _ = reply.send(Err(e.clone()));
                 }
+                self.resync();
             }
+        }
+    }
+
+    /// After a failed commit: if the log moved anyway (a commit whose
+    /// answer was lost with the connection), read the state afresh so the
+    /// next batch continues the log as it is.
+    fn resync(&mut self) {
+        let moved = self.store.size(self.log).is_ok_and(|n| n != self.size);
+        if !moved {
+            return;
+        }
+        match State::load(self.from.clone(), self.epoch) {
+            Ok(fresh) => {
+                tracing::warn!(
+                    from = self.size,
+                    to = fresh.size,
+                    "the log moved under a failed commit; state read afresh"
+                );
+                fresh.sizes.send_replace(fresh.size);
+                *self = fresh;
+            }
+            Err(e) => tracing::error!(error = %e, "reading the log afresh"),
         }
     }
 

@@ -154,8 +154,15 @@ mod tests {
         assert_eq!(a.lease().unwrap(), None, "never taken");
         let first = a.acquire("a", "https://a", SHORT).unwrap().expect("free");
         assert_eq!((first.epoch, first.holder.as_str()), (1, "a"));
-        assert_eq!(b.acquire("b", "https://b", LONG).unwrap(), None, "a holds it");
-        let again = a.acquire("a", "https://a", SHORT).unwrap().expect("a renews");
+        assert_eq!(
+            b.acquire("b", "https://b", LONG).unwrap(),
+            None,
+            "a holds it"
+        );
+        let again = a
+            .acquire("a", "https://a", SHORT)
+            .unwrap()
+            .expect("a renews");
         assert_eq!(again.epoch, 1, "renewing keeps the epoch");
         std::thread::sleep(SHORT * 2);
         let second = b.acquire("b", "https://b", LONG).unwrap().expect("lapsed");
@@ -165,7 +172,10 @@ mod tests {
         assert!(b.renew(2, LONG).unwrap());
         assert_eq!(a.lease().unwrap().unwrap().holder, "b");
         b.release(2).unwrap();
-        let third = a.acquire("a", "https://a", LONG).unwrap().expect("released");
+        let third = a
+            .acquire("a", "https://a", LONG)
+            .unwrap()
+            .expect("released");
         assert_eq!(third.epoch, 3);
     }
 
@@ -201,9 +211,9 @@ mod tests {
         let e1 = old.acquire("old", "u", SHORT).unwrap().unwrap().epoch;
         std::thread::sleep(SHORT * 2);
         let raw = super::super::connect(&db.url.parse().unwrap(), "t").unwrap();
-        super::wait(raw.batch_execute(
-            "BEGIN; SELECT epoch FROM sequencer_lease WHERE id = 1 FOR SHARE",
-        ))
+        super::wait(
+            raw.batch_execute("BEGIN; SELECT epoch FROM sequencer_lease WHERE id = 1 FOR SHARE"),
+        )
         .unwrap();
         let taker = {
             let url = db.url.clone();
@@ -213,7 +223,10 @@ mod tests {
             })
         };
         std::thread::sleep(Duration::from_millis(300));
-        assert!(!taker.is_finished(), "the takeover waits for the share lock");
+        assert!(
+            !taker.is_finished(),
+            "the takeover waits for the share lock"
+        );
         super::wait(raw.batch_execute("COMMIT")).unwrap();
         let e2 = taker.join().unwrap();
         assert_eq!(e2, e1 + 1);
