@@ -42,6 +42,8 @@ struct Inner {
     peers: RwLock<BTreeMap<Party, PartyIdentity>>,
     reader: LogReader,
     seq: Sequencer,
+    /// This process's side of the sequencer lease.
+    replica: Arc<crate::replica::Replica>,
     metrics: Arc<Metrics>,
     tls: TlsIdentity,
     pins: PinSet,
@@ -161,7 +163,10 @@ impl Node {
             console: opts.console,
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
-            store: crate::dir::StoreConfig { url: opts.store },
+            store: crate::dir::StoreConfig {
+                url: opts.store,
+                ..Default::default()
+            },
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
@@ -242,7 +247,7 @@ impl Node {
         let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);
-        let seq = Sequencer::start(
+        let seq = Sequencer::standby(
             store.clone(),
             log,
             party.clone(),
@@ -251,7 +256,23 @@ impl Node {
             metrics.clone(),
             size_tx,
             config.max_clock_skew_secs,
-        )?;
+        );
+        let ttl = std::time::Duration::from_secs_f64(
+            config
+                .store
+                .lease_secs
+                .unwrap_or(crate::replica::DEFAULT_LEASE_SECS)
+                .clamp(0.3, 3600.0),
+        );
+        let replica = Arc::new(crate::replica::Replica::new(
+            store.clone(),
+            seq.clone(),
+            config.store.replica.as_deref(),
+            ttl,
+        ));
+        // A replica that finds the lease held by another writes nothing
+        // now: it forwards once `serve` learns where the holder is.
+        replica.try_lead("")?;
         let tls = if dir.tls_key().exists() {
             TlsIdentity::load(&dir.tls_key(), &dir.tls_cert())
         } else {
@@ -260,6 +281,11 @@ impl Node {
         }
         .map_err(NodeError::Tls)?;
         let pins = PinSet::new();
+        if store.shared() {
+            // Replicas share this directory's TLS key: the holder takes
+            // forwarded drafts from a client presenting it.
+            pins.insert(tls.pin().to_owned(), party.to_string());
+        }
         let fed = Arc::new(Federation::default());
         for id in peers.values() {
             fed.insert(Arc::new(peer_record(
@@ -316,6 +342,7 @@ impl Node {
                 peers: RwLock::new(peers),
                 reader,
                 seq,
+                replica,
                 metrics,
                 tls,
                 pins,
@@ -353,6 +380,10 @@ impl Node {
     /// The sequencer (benchmarks drive it through [`crate::bench`]).
     pub(crate) fn sequencer(&self) -> &Sequencer {
         &self.inner.seq
+    }
+    /// This process's side of the sequencer lease (replicas on a shared database).
+    pub fn replica(&self) -> &Arc<crate::replica::Replica> {
+        &self.inner.replica
     }
     /// The log verifier key.
     pub fn log_vkey(&self) -> NoteVerifier {
@@ -777,6 +808,14 @@ impl Node {
         }
         for peer in self.inner.fed.all() {
             crate::federation::start_peer(&self.inner.link, peer, shutdown.clone());
+        }
+    }
+
+    /// Forgets the federation loops' stop signal (a replica that stepped
+    /// down): peers added now start no loops here.
+    pub fn stop_federation(&self) {
+        if let Ok(mut r) = self.inner.running.lock() {
+            *r = None;
         }
     }
 

@@ -210,6 +210,19 @@ fn print_status(v: &serde_json::Value) {
         (Some(_), st) => println!("stored in SQLite, {}", s(&st["file"])),
         (None, _) => {}
     }
+    let lease = &v["lease"];
+    if let Some(holder) = lease["holder"].as_str() {
+        let who = if lease["this_replica"].as_bool() == Some(true) {
+            "this replica"
+        } else {
+            "another replica"
+        };
+        println!(
+            "sequencer lease: {who}, {holder}, epoch {}, since {}",
+            lease["epoch"],
+            s(&lease["since"])
+        );
+    }
     let api = &v["api"];
     if let Some(url) = api["url"].as_str() {
         match api["fingerprint_sha256"].as_str() {

@@ -127,4 +127,6 @@ mod cli {
     /// The README's walkthrough, run block by block as printed, against the
     /// built binary: the README cannot drift from the product.
     mod readme;
+    /// Replicas of one node on one PostgreSQL database: the sequencer lease, forwarding, takeover.
+    mod replicas;
 }

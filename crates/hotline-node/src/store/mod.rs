@@ -6,6 +6,7 @@
 //! - [`WitnessStore`] (`witness`): the witness's last cosigned checkpoint per log; the witness endpoint.
 //! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
 //! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
+//! - [`LeaseStore`] (`lease`): the sequencer lease of replicas sharing one database; `replica`.
 //! - [`Store`]: every role at once, for callers that open a whole node.
 //! - `sqlite`: the embedded engine; `postgres`: PostgreSQL, for a party beyond one machine; `memory`: in memory with failpoints, for tests.
 //!
@@ -20,6 +21,7 @@ mod cosignatures;
 mod entries;
 mod evidence;
 mod index;
+mod lease;
 mod log;
 #[cfg(any(test, feature = "test-store"))]
 pub mod memory;
@@ -31,6 +33,7 @@ pub use cosignatures::{CosignatureRecord, CosignatureStore};
 pub use entries::EntryQueries;
 pub use evidence::{Evidence, EvidenceStore};
 pub use index::{IndexRow, IndexStore};
+pub use lease::{Lease, LeaseStore};
 pub use log::{
     AppendBatch, HashesOf, LogStore, NewLeaf, Overlay, StoredLeaf, extend_tree, tlog_tiles_reader,
 };
@@ -93,6 +96,17 @@ pub enum StoreError {
     /// The sequencer could not start over the store.
     #[error("database: {0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The append carried a lease epoch that is no longer the one in force:
+    /// another replica holds the sequencer lease. Nothing was written.
+    #[error(
+        "this replica's sequencer lease (epoch {held}) was taken over (epoch now {now}); nothing was written, retry through the lease holder"
+    )]
+    LeaseLost {
+        /// The epoch the append carried.
+        held: u64,
+        /// The epoch in force.
+        now: u64,
+    },
     /// A failure a test injected (see `memory::Step`).
     #[error("injected failure at {0:?}")]
     Injected(&'static str),
@@ -119,7 +133,14 @@ pub struct LogId(pub i64);
 /// (opening a node, the sequencer's start-up); any type implementing every
 /// role is one.
 pub trait Store:
-    LogStore + EntryQueries + IndexStore + WitnessStore + CosignatureStore + EvidenceStore + 'static
+    LogStore
+    + EntryQueries
+    + IndexStore
+    + WitnessStore
+    + CosignatureStore
+    + EvidenceStore
+    + LeaseStore
+    + 'static
 {
 }
 
@@ -130,6 +151,7 @@ impl<T> Store for T where
         + WitnessStore
         + CosignatureStore
         + EvidenceStore
+        + LeaseStore
         + 'static
 {
 }
@@ -139,6 +161,6 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::{
         CosignatureStore as _, EntryQueries as _, EvidenceStore as _, IndexStore as _,
-        LogStore as _, WitnessStore as _,
+        LeaseStore as _, LogStore as _, WitnessStore as _,
     };
 }

@@ -8,7 +8,10 @@ use super::{col, pg, wait};
 use crate::store::{Result, StoreError};
 
 /// Every migration, in order; the schema version is how many are applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_logs.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_logs.sql"),
+    include_str!("../../../migrations/postgres/0003_lease.sql"),
+];
 
 /// Any fixed number: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x0068_6f74_6c69_6e65;

@@ -6,6 +6,7 @@
 //! - `log`: [`LogStore`](super::LogStore), appends and reads of leaves, hashes, checkpoints.
 //! - `queries`: [`EntryQueries`](super::EntryQueries), entries by header fields.
 //! - `index`: [`IndexStore`](super::IndexStore), index rows and key states.
+//! - `lease`: [`LeaseStore`](super::LeaseStore), the sequencer lease of replicas.
 //! - `records`: witness state, cosignatures and equivocation evidence.
 //! - `migrate`: the SQL migrations and the schema version.
 //! - `testing` (tests only): one throwaway server per test process, a database per test.
@@ -19,6 +20,7 @@
 //! the synchronous `postgres` crate's `block_on` does.
 
 mod index;
+mod lease;
 mod log;
 mod migrate;
 mod queries;
