@@ -331,6 +331,7 @@ struct Status {
     equivocations: usize,
     inquiries_overdue: Vec<String>,
     store: crate::dir::StoreAt,
+    lease: Option<crate::replica::LeaseStatus>,
 }
 
 async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -353,6 +354,7 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
                 .map(|q| q.id)
                 .collect(),
             store: crate::dir::StoreAt::of(node.dir(), node.config()),
+            lease: node.replica().status()?,
         })
     })
     .await

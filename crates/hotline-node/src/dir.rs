@@ -91,12 +91,28 @@ pub struct StoreConfig {
     /// but this file: logs, status and errors use [`postgres::redact`](crate::store::postgres::redact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Replicas on a shared database: the sequencer lease's time to live,
+    /// in seconds (default 3). A replica whose holder died takes over
+    /// within about this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_secs: Option<f64>,
+    /// This replica's name as `hotline status` shows the lease holder
+    /// (default: the host name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
+    /// Where the other replicas reach this one's peer link, when the peer
+    /// listen address is not it (`0.0.0.0`, a proxy): `https://HOST:PORT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_url: Option<String>,
 }
 
 impl StoreConfig {
     /// SQLite: `init` then writes no `[store]` table, so the file reads as before PostgreSQL.
     fn is_default(&self) -> bool {
         self.url.is_none()
+            && self.lease_secs.is_none()
+            && self.replica.is_none()
+            && self.replica_url.is_none()
     }
 }
 

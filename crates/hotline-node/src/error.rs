@@ -210,6 +210,10 @@ impl From<AppendError> for NodeError {
         match e {
             AppendError::Invalid(s) => NodeError::BadInput(s),
             e @ (AppendError::Entry(_) | AppendError::Checkpoint(_)) => NodeError::Refused(e),
+            e @ (AppendError::NoHolder | AppendError::Forward(_)) => NodeError::Busy(e.to_string()),
+            AppendError::Store(s) if matches!(*s, crate::store::StoreError::LeaseLost { .. }) => {
+                NodeError::Busy(s.to_string())
+            }
             AppendError::Stopped => NodeError::Busy(
                 "the node is shutting down; nothing was written, try again once it is back".into(),
             ),

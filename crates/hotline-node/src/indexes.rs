@@ -257,6 +257,7 @@ pub(crate) mod tests {
             checkpoint: None,
             now: 0,
             index: rows,
+            epoch: None,
         })
     }
 

@@ -24,6 +24,7 @@
 //! - [`sequencer`]: the single writer of the own log, in group commits.
 //! - [`serve`]: process start-up: the API, the CLI socket, the peer link, the loops.
 //! - [`statements`]: joint statements and their endorsements.
+//! - [`replica`]: replicas of one node on a shared PostgreSQL database; the sequencer lease, forwarding to its holder.
 //! - [`store`]: storage split by role, one trait each; SQLite, PostgreSQL, and an in-memory engine that injects failures for tests.
 //! - [`terms_file`]: agreement terms files (TOML).
 //! - [`tls`]: the pinned TLS 1.3 transport between nodes.
@@ -49,6 +50,7 @@ pub mod node;
 pub mod offices;
 pub mod proofs;
 pub mod records;
+pub mod replica;
 pub mod sequencer;
 pub mod serve;
 pub mod statements;

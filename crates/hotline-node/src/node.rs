@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::offices::{OfficeError, OwnOffices, Signing, current_path, keep_retired, pending_path};
 use crate::sequencer::{Appended, Draft, SealedBody, Sequencer, Signer};
 use crate::store::{LogId, Store};
-use crate::tls::{PeerClient, PinSet, TlsIdentity, client_config};
+use crate::tls::{PinSet, TlsIdentity, client_config};
 
 /// A running node's state. Cheap to clone.
 #[derive(Clone)]
@@ -42,6 +42,8 @@ struct Inner {
     peers: RwLock<BTreeMap<Party, PartyIdentity>>,
     reader: LogReader,
     seq: Sequencer,
+    /// This process's side of the sequencer lease.
+    replica: Arc<crate::replica::Replica>,
     metrics: Arc<Metrics>,
     tls: TlsIdentity,
     pins: PinSet,
@@ -161,7 +163,10 @@ impl Node {
             console: opts.console,
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
-            store: crate::dir::StoreConfig { url: opts.store },
+            store: crate::dir::StoreConfig {
+                url: opts.store,
+                ..Default::default()
+            },
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
@@ -232,6 +237,8 @@ impl Node {
                 ))));
             }
             check_identity(&id, &party).map_err(refused)?;
+            crate::federation::addresses::check_urls(&id.addresses())
+                .map_err(|e| refused(NodeError::BadInput(e)))?;
             check_distinct(&id, &holders).map_err(refused)?;
             holders.push(KeyHolder::pinned(&id)?);
             peers.insert(id.party.clone(), id);
@@ -241,7 +248,7 @@ impl Node {
         let offices = OwnOffices::load(dir, &*store, log)?;
         let metrics = Arc::new(Metrics::new());
         let (size_tx, sizes) = tokio::sync::watch::channel(store.size(log)?);
-        let seq = Sequencer::start(
+        let seq = Sequencer::standby(
             store.clone(),
             log,
             party.clone(),
@@ -250,7 +257,23 @@ impl Node {
             metrics.clone(),
             size_tx,
             config.max_clock_skew_secs,
-        )?;
+        );
+        let ttl = std::time::Duration::from_secs_f64(
+            config
+                .store
+                .lease_secs
+                .unwrap_or(crate::replica::DEFAULT_LEASE_SECS)
+                .clamp(0.3, 3600.0),
+        );
+        let replica = Arc::new(crate::replica::Replica::new(
+            store.clone(),
+            seq.clone(),
+            config.store.replica.as_deref(),
+            ttl,
+        ));
+        // A replica that finds the lease held by another writes nothing
+        // now: it forwards once `serve` learns where the holder is.
+        replica.try_lead("")?;
         let tls = if dir.tls_key().exists() {
             TlsIdentity::load(&dir.tls_key(), &dir.tls_cert())
         } else {
@@ -259,6 +282,11 @@ impl Node {
         }
         .map_err(NodeError::Tls)?;
         let pins = PinSet::new();
+        if store.shared() {
+            // Replicas share this directory's TLS key: the holder takes
+            // forwarded drafts from a client presenting it.
+            pins.insert(tls.pin().to_owned(), party.to_string());
+        }
         let fed = Arc::new(Federation::default());
         for id in peers.values() {
             fed.insert(Arc::new(peer_record(
@@ -315,6 +343,7 @@ impl Node {
                 peers: RwLock::new(peers),
                 reader,
                 seq,
+                replica,
                 metrics,
                 tls,
                 pins,
@@ -353,6 +382,10 @@ impl Node {
     pub(crate) fn sequencer(&self) -> &Sequencer {
         &self.inner.seq
     }
+    /// This process's side of the sequencer lease (replicas on a shared database).
+    pub fn replica(&self) -> &Arc<crate::replica::Replica> {
+        &self.inner.replica
+    }
     /// The log verifier key.
     pub fn log_vkey(&self) -> NoteVerifier {
         self.inner.log_key.verifier()
@@ -376,6 +409,7 @@ impl Node {
                 .map(|k| k.public())
                 .collect(),
             url: None,
+            urls: vec![],
             tls_pin: Some(self.inner.tls.pin().to_string()),
         }
     }
@@ -778,6 +812,14 @@ impl Node {
         }
     }
 
+    /// Forgets the federation loops' stop signal (a replica that stepped
+    /// down): peers added now start no loops here.
+    pub fn stop_federation(&self) {
+        if let Ok(mut r) = self.inner.running.lock() {
+            *r = None;
+        }
+    }
+
     /// Seals and appends a `message` entry; resolves once it is durable.
     pub async fn send_message(
         &self,
@@ -866,17 +908,25 @@ fn peer_record(
     replaces: Option<&Peer>,
 ) -> Result<Peer> {
     let log = NoteVerifier::from_vkey(&id.log_key).map_err(InputError::Key)?;
+    let urls = id.addresses();
+    crate::federation::addresses::check_urls(&urls)
+        .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?;
     let mirror = store.log_id(log.name(), id.party.as_str())?;
     if let Some(pin) = &id.tls_pin {
         pins.insert(pin.clone(), id.party.to_string());
     }
-    let client = match (&id.url, &id.tls_pin) {
-        (Some(url), Some(pin)) => {
+    let client = match (urls.is_empty(), &id.tls_pin) {
+        (false, Some(pin)) => {
             let config = client_config(tls, pin)
                 .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?;
             Some(
-                PeerClient::new(url, config, std::time::Duration::from_secs(30))
-                    .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?,
+                crate::federation::addresses::Addresses::new(
+                    id.party.clone(),
+                    &urls,
+                    config,
+                    std::time::Duration::from_secs(30),
+                )
+                .map_err(|e| NodeError::BadInput(format!("peer {}: {e}", id.party)))?,
             )
         }
         _ => None,

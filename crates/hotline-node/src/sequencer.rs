@@ -157,6 +157,15 @@ pub enum AppendError {
     /// The sequencer has stopped (node shutting down).
     #[error("the node is shutting down")]
     Stopped,
+    /// This replica does not hold the sequencer lease and knows no replica
+    /// that does (a takeover is under way).
+    #[error(
+        "no replica of this node holds the sequencer lease just now (a takeover is under way); nothing was written, retry in a few seconds"
+    )]
+    NoHolder,
+    /// The lease holder could not be reached, or refused the forwarded entry.
+    #[error("forwarding to the replica that holds the sequencer lease: {0}")]
+    Forward(String),
 }
 
 type Reply = oneshot::Sender<Result<Appended, AppendError>>;
@@ -171,10 +180,47 @@ struct Job {
     chain: Option<Broken>,
 }
 
-/// Handle to the sequencer thread.
+/// Forwards a draft to the replica that holds the sequencer lease and
+/// resolves with what it appended (see `replica`).
+pub type Forward = Arc<
+    dyn Fn(
+            Draft,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Appended, AppendError>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+/// What a sequencer thread is started from, kept so that a replica that
+/// takes the lease starts one over the store as it is then.
+#[derive(Clone)]
+struct Start {
+    store: Arc<dyn Store>,
+    log: LogId,
+    party: Party,
+    key: Arc<NoteKey>,
+    offices: OwnOffices,
+    metrics: Arc<Metrics>,
+    sizes: Arc<tokio::sync::watch::Sender<u64>>,
+    skew: SignedDuration,
+}
+
+/// Where drafts go now: this process's sequencer thread (the lease holder,
+/// or the only process of a single-process store), the lease holder's
+/// replica, or nowhere while no replica holds the lease.
+#[derive(Default)]
+enum Route {
+    Local(mpsc::Sender<Job>),
+    Forward(Forward, tokio::runtime::Handle),
+    #[default]
+    Nowhere,
+}
+
+/// Handle to the sequencer: one per node, whichever replica appends.
 #[derive(Clone)]
 pub struct Sequencer {
-    tx: mpsc::Sender<Job>,
+    route: Arc<std::sync::RwLock<Route>>,
+    start: Arc<Start>,
 }
 
 impl Sequencer {
@@ -191,8 +237,56 @@ impl Sequencer {
         sizes: tokio::sync::watch::Sender<u64>,
         max_skew_secs: u64,
     ) -> Result<Self, StoreError> {
-        let mut state = State::load(store, log, party, key, offices, metrics, sizes)?;
-        state.skew = SignedDuration::from_secs(i64::try_from(max_skew_secs).unwrap_or(i64::MAX));
+        let s = Self::standby(
+            store,
+            log,
+            party,
+            key,
+            offices,
+            metrics,
+            sizes,
+            max_skew_secs,
+        );
+        s.lead(None)?;
+        Ok(s)
+    }
+
+    /// A sequencer that appends nothing until [`Sequencer::lead`] or
+    /// forwards nothing until [`Sequencer::follow`]: a replica that does
+    /// not hold the lease writes nothing at start.
+    #[allow(clippy::too_many_arguments)]
+    pub fn standby(
+        store: Arc<dyn Store>,
+        log: LogId,
+        party: Party,
+        key: Arc<NoteKey>,
+        offices: OwnOffices,
+        metrics: Arc<Metrics>,
+        sizes: tokio::sync::watch::Sender<u64>,
+        max_skew_secs: u64,
+    ) -> Self {
+        let skew = SignedDuration::from_secs(i64::try_from(max_skew_secs).unwrap_or(i64::MAX));
+        Self {
+            route: Arc::default(),
+            start: Arc::new(Start {
+                store,
+                log,
+                party,
+                key,
+                offices,
+                metrics,
+                sizes: Arc::new(sizes),
+                skew,
+            }),
+        }
+    }
+
+    /// Starts appending here, under the lease at `epoch` (`None`: the
+    /// store needs no lease). The state is read afresh from the store, so a
+    /// replica taking over continues exactly where the last holder's
+    /// durable appends end.
+    pub fn lead(&self, epoch: Option<u64>) -> Result<(), StoreError> {
+        let mut state = State::load(self.start.clone(), epoch)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hotline-sequencer".into())
@@ -209,7 +303,28 @@ impl Sequencer {
                 }
             })
             .map_err(|e| StoreError::Start(Box::new(e)))?;
-        Ok(Self { tx })
+        *self.route.write().unwrap_or_else(|e| e.into_inner()) = Route::Local(tx);
+        Ok(())
+    }
+
+    /// Stops appending here and hands drafts to `forward` (the lease
+    /// holder), or refuses them while `None` (no holder known). The thread
+    /// of a local sequencer ends once its queue is drained; anything it
+    /// still commits is checked against its old epoch.
+    pub fn follow(&self, forward: Option<Forward>) {
+        let route = match (forward, tokio::runtime::Handle::try_current()) {
+            (Some(f), Ok(rt)) => Route::Forward(f, rt),
+            _ => Route::Nowhere,
+        };
+        *self.route.write().unwrap_or_else(|e| e.into_inner()) = route;
+    }
+
+    /// Whether this process appends (it holds the lease, or needs none).
+    pub fn is_local(&self) -> bool {
+        matches!(
+            *self.route.read().unwrap_or_else(|e| e.into_inner()),
+            Route::Local(_)
+        )
     }
 
     /// Appends one entry; resolves once it is durable.
@@ -255,11 +370,24 @@ impl Sequencer {
         chain: Option<Broken>,
     ) -> oneshot::Receiver<Result<Appended, AppendError>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Job {
-            draft,
-            reply,
-            chain,
-        });
+        match &*self.route.read().unwrap_or_else(|e| e.into_inner()) {
+            Route::Local(tx) => {
+                let _ = tx.send(Job {
+                    draft,
+                    reply,
+                    chain,
+                });
+            }
+            Route::Forward(forward, rt) => {
+                let f = forward(draft);
+                rt.spawn(async move {
+                    let _ = reply.send(f.await);
+                });
+            }
+            Route::Nowhere => {
+                let _ = reply.send(Err(AppendError::NoHolder));
+            }
+        }
         rx
     }
 }
@@ -274,7 +402,11 @@ struct State {
     /// Which office key signs, by the log's `key` entries.
     offices: OwnOffices,
     metrics: Arc<Metrics>,
-    sizes: tokio::sync::watch::Sender<u64>,
+    sizes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The lease epoch every commit carries (`None`: no lease needed).
+    epoch: Option<u64>,
+    /// What it was loaded from, to load it afresh.
+    from: Arc<Start>,
     size: u64,
     last_time: Option<Timestamp>,
     prev: HashMap<Channel, Option<u64>>,
@@ -315,15 +447,18 @@ pub fn cosigned_floor(
 }
 
 impl State {
-    fn load(
-        store: Arc<dyn Store>,
-        log: LogId,
-        party: Party,
-        key: Arc<NoteKey>,
-        offices: OwnOffices,
-        metrics: Arc<Metrics>,
-        sizes: tokio::sync::watch::Sender<u64>,
-    ) -> Result<Self, StoreError> {
+    /// The state over the store as it is now, appending under `epoch`.
+    fn load(from: Arc<Start>, epoch: Option<u64>) -> Result<Self, StoreError> {
+        let Start {
+            store,
+            log,
+            party,
+            key,
+            offices,
+            metrics,
+            sizes,
+            skew,
+        } = (*from).clone();
         let size = store.size(log)?;
         let last_time = store.last_time(log)?.and_then(|t| t.parse().ok());
         // A log written before the index existed is indexed here, once.
@@ -337,11 +472,13 @@ impl State {
             offices,
             metrics,
             sizes,
+            epoch,
             size,
             last_time,
             prev: HashMap::new(),
             index,
-            skew: SignedDuration::ZERO,
+            skew,
+            from,
         };
         let current = s.store.latest_checkpoint(log)?;
         if current.is_none_or(|(n, note)| n != size || !s.commits_to(&note, index_root)) {
@@ -440,7 +577,30 @@ impl State {
                     }
                     let _ = reply.send(Err(e.clone()));
                 }
+                self.resync();
             }
+        }
+    }
+
+    /// After a failed commit: if the log moved anyway (a commit whose
+    /// answer was lost with the connection), read the state afresh so the
+    /// next batch continues the log as it is.
+    fn resync(&mut self) {
+        let moved = self.store.size(self.log).is_ok_and(|n| n != self.size);
+        if !moved {
+            return;
+        }
+        match State::load(self.from.clone(), self.epoch) {
+            Ok(fresh) => {
+                tracing::warn!(
+                    from = self.size,
+                    to = fresh.size,
+                    "the log moved under a failed commit; state read afresh"
+                );
+                fresh.sizes.send_replace(fresh.size);
+                *self = fresh;
+            }
+            Err(e) => tracing::error!(error = %e, "reading the log afresh"),
         }
     }
 
@@ -589,6 +749,7 @@ impl State {
                 checkpoint: Some((new_size, &note)),
                 now: now.as_second(),
                 index: Some(rows),
+                epoch: self.epoch,
             })
             .map_err(store_err)
     }
@@ -775,6 +936,7 @@ mod tests {
             checkpoint: Some((size, &unindexed)),
             now: 0,
             index: None,
+            epoch: None,
         })
         .unwrap();
         let _seq = start(old.clone(), log, tmp.path(), &key);

@@ -3,6 +3,7 @@
 //! the bound addresses to `DIR/run/`, and takes it all down on shutdown.
 
 use std::future::IntoFuture as _;
+use std::sync::{Arc, Mutex};
 
 use axum::middleware;
 
@@ -61,10 +62,11 @@ pub async fn serve_with(
             }
         }
     };
-    node.start_federation(stop.clone());
     let mut peer_task = None;
+    let mut peer_url = String::new();
     if let Some(pl) = peers {
         let paddr = pl.local_addr()?;
+        peer_url = format!("https://{paddr}");
         let config = crate::tls::server_config(node.tls(), node.pins().clone())
             .map_err(std::io::Error::other)?;
         let router = crate::federation::routes::router(node.link().clone());
@@ -87,6 +89,17 @@ pub async fn serve_with(
             until(stop.clone()),
         )));
         crate::dir::write_atomic(&node.dir().peer_addr(), paddr.to_string().as_bytes())?;
+    }
+    if node.store().shared() {
+        let url = node.config().store.replica_url.clone().unwrap_or(peer_url);
+        tokio::spawn(crate::replica::lease_loop(
+            node.replica().clone(),
+            url,
+            Arc::new(Roles::new(node.clone(), stop.clone())),
+            stop.clone(),
+        ));
+    } else {
+        node.start_federation(stop.clone());
     }
     let sock = node.dir().api_sock();
     let local = bind_local(&sock)?;
@@ -161,4 +174,62 @@ fn bind_local(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListene
     })?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(listener)
+}
+
+/// What a replica's role change does to this process: the holder runs
+/// federation until it steps down; a follower forwards to the holder.
+struct Roles {
+    node: Node,
+    stop: tokio::sync::watch::Receiver<bool>,
+    /// Ends the holder's federation loops when it steps down.
+    leading: Mutex<Option<tokio::sync::watch::Sender<bool>>>,
+}
+
+impl Roles {
+    fn new(node: Node, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        Self {
+            node,
+            stop,
+            leading: Mutex::new(None),
+        }
+    }
+}
+
+impl crate::replica::OnRole for Roles {
+    fn led(&self) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut serving = self.stop.clone();
+        let ends = tx.clone();
+        tokio::spawn(async move {
+            while !*serving.borrow() {
+                tokio::select! {
+                    r = serving.changed() => if r.is_err() { break },
+                    () = ends.closed() => return,
+                }
+            }
+            let _ = ends.send(true);
+        });
+        if let Ok(mut l) = self.leading.lock()
+            && let Some(old) = l.replace(tx)
+        {
+            let _ = old.send(true);
+        }
+        self.node.start_federation(rx);
+    }
+
+    fn followed(&self) {
+        self.node.stop_federation();
+        if let Ok(mut l) = self.leading.lock()
+            && let Some(old) = l.take()
+        {
+            let _ = old.send(true);
+        }
+    }
+
+    fn forward_to(&self, url: &str) {
+        match crate::replica::forward::to_holder(self.node.tls(), url) {
+            Ok(f) => self.node.sequencer().follow(Some(f)),
+            Err(e) => tracing::warn!(error = %e, url, "cannot forward to the lease holder"),
+        }
+    }
 }

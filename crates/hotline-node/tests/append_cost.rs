@@ -67,6 +67,7 @@ fn write(entries: &[SignedEntry], indexed: bool) -> Duration {
                 checkpoint: None,
                 now: 0,
                 index: indexed.then_some(staged.rows.as_slice()),
+                epoch: None,
             })
             .unwrap();
         size += chunk.len() as u64;

@@ -424,17 +424,70 @@ pub struct PartyIdentity {
     /// announced it. The log's `key` entries are authoritative.
     #[serde(default)]
     pub offices: Vec<OfficePublic>,
-    /// Where its node listens for peers, if known.
+    /// Where its node listens for peers, if known (its one address, or
+    /// the first of [`urls`](Self::urls)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Further addresses of the same node (its replicas), tried in turn
+    /// after `url`; a peer file with several addresses lists them all here
+    /// and leaves `url` out. See [`addresses`](Self::addresses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
     /// SHA-256 of its TLS public key (SubjectPublicKeyInfo), base64, for pinning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_pin: Option<String>,
 }
 
+impl PartyIdentity {
+    /// Every address of its node, in the order they are tried: `url`, then
+    /// `urls`. Not checked here (the node refuses duplicates, more than its
+    /// limit, and anything that is not `https://HOST:PORT`).
+    pub fn addresses(&self) -> Vec<&str> {
+        self.url
+            .iter()
+            .chain(self.urls.iter())
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Sets its addresses: one is kept in `url` (the form every reader of a
+    /// single address knows), several in `urls` in order, none clears both.
+    pub fn set_addresses(&mut self, mut urls: Vec<String>) {
+        if urls.len() == 1 {
+            self.url = urls.pop();
+            self.urls = vec![];
+        } else {
+            self.url = None;
+            self.urls = urls;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_url_then_urls_and_one_address_stays_in_url() {
+        let mut id: PartyIdentity = serde_json::from_str(
+            r#"{"party":"ru","log_key":"k","witness_key":"w","url":"https://a:1"}"#,
+        )
+        .unwrap();
+        assert_eq!(id.addresses(), ["https://a:1"]);
+        id.set_addresses(vec!["https://a:1".into(), "https://b:2".into()]);
+        assert_eq!(id.url, None);
+        assert_eq!(id.addresses(), ["https://a:1", "https://b:2"]);
+        let text = serde_json::to_string(&id).unwrap();
+        assert!(
+            text.contains(r#""urls":["https://a:1","https://b:2"]"#),
+            "{text}"
+        );
+        id.set_addresses(vec!["https://c:3".into()]);
+        assert_eq!(id.url.as_deref(), Some("https://c:3"));
+        assert!(!serde_json::to_string(&id).unwrap().contains("urls"));
+        id.set_addresses(vec![]);
+        assert!(id.addresses().is_empty());
+    }
 
     #[test]
     fn note_key_round_trips_and_matches_vkey() {

@@ -1212,6 +1212,7 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
             now: 0,
             // Unindexed: this log only measures inclusion proofs.
             index: None,
+            epoch: None,
         })?;
         n = end;
         if !quiet && (n % 200_000 == 0 || n == size) {

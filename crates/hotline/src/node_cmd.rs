@@ -210,6 +210,19 @@ fn print_status(v: &serde_json::Value) {
         (Some(_), st) => println!("stored in SQLite, {}", s(&st["file"])),
         (None, _) => {}
     }
+    let lease = &v["lease"];
+    if let Some(holder) = lease["holder"].as_str() {
+        let who = if lease["this_replica"].as_bool() == Some(true) {
+            "this replica"
+        } else {
+            "another replica"
+        };
+        println!(
+            "sequencer lease: {who}, {holder}, epoch {}, since {}",
+            lease["epoch"],
+            s(&lease["since"])
+        );
+    }
     let api = &v["api"];
     if let Some(url) = api["url"].as_str() {
         match api["fingerprint_sha256"].as_str() {
@@ -245,6 +258,24 @@ fn print_status(v: &serde_json::Value) {
             s(&p["peer"]),
             s(&link["since"])
         );
+        let addresses = p["addresses"].as_array().cloned().unwrap_or_default();
+        if addresses.len() > 1 {
+            for a in &addresses {
+                let mut notes = vec![];
+                if a["in_use"] == true {
+                    notes.push("in use".to_owned());
+                }
+                if let Some(e) = a["last_error"].as_str() {
+                    notes.push(format!("last error: {e}"));
+                }
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join("; "))
+                };
+                println!("  address {}{notes}", s(&a["url"]));
+            }
+        }
         let cos = |c: &serde_json::Value| {
             if c.is_null() {
                 "never".to_owned()

@@ -40,14 +40,15 @@ pub async fn list(dir: &NodeDir, json_out: bool) -> Result<ExitCode> {
             .and_then(|b| serde_json::from_slice(&b).ok()),
         Err(_) => None,
     };
-    let link = |party: &str| -> Value {
+    let of_peer = |party: &str, what: &str| -> Value {
         status
             .as_ref()
             .and_then(|s| s["peers"].as_array())
             .and_then(|ps| ps.iter().find(|p| p["peer"] == party))
-            .map(|p| p["link"].clone())
+            .map(|p| p[what].clone())
             .unwrap_or(Value::Null)
     };
+    let link = |party: &str| of_peer(party, "link");
     let offices = |id: &PartyIdentity| -> Vec<String> {
         let mut o: Vec<String> = id.offices.iter().map(|o| o.office.to_string()).collect();
         o.extend(
@@ -67,7 +68,12 @@ pub async fn list(dir: &NodeDir, json_out: bool) -> Result<ExitCode> {
                     "party": id.party.as_str(),
                     "log_key": id.log_key,
                     "witness_key": id.witness_key,
-                    "url": id.url,
+                    "url": of_peer(id.party.as_str(), "url")
+                        .as_str()
+                        .map(str::to_owned)
+                        .or_else(|| id.addresses().first().map(|u| (*u).to_owned())),
+                    "urls": id.addresses(),
+                    "addresses": of_peer(id.party.as_str(), "addresses"),
                     "tls_pin": id.tls_pin,
                     "offices": offices(id),
                     "link": link(id.party.as_str()),
@@ -93,17 +99,56 @@ pub async fn list(dir: &NodeDir, json_out: bool) -> Result<ExitCode> {
             Some(false) => format!("link DOWN since {}", l["since"].as_str().unwrap_or("-")),
             None => "link: node not running".into(),
         };
+        let addresses = of_peer(id.party.as_str(), "addresses");
+        let in_use = of_peer(id.party.as_str(), "url");
+        let urls = id.addresses();
         println!(
             "{:<8} {key}  {}  {state}",
             id.party.as_str(),
-            id.url.as_deref().unwrap_or("(no URL)")
+            in_use
+                .as_str()
+                .or_else(|| urls.first().copied())
+                .unwrap_or("(no URL)")
         );
+        if urls.len() > 1 {
+            for u in &urls {
+                let a = addresses
+                    .as_array()
+                    .and_then(|a| a.iter().find(|a| a["url"] == *u));
+                println!("         address {u}{}", address_note(a));
+            }
+        }
         let o = offices(id);
         if !o.is_empty() {
             println!("         offices: {}", o.join(", "));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `peer list` says of one address of several, from the status.
+fn address_note(a: Option<&Value>) -> String {
+    let Some(a) = a else {
+        return String::new();
+    };
+    let mut notes = vec![];
+    if a["in_use"] == true {
+        notes.push("in use".to_owned());
+    }
+    if let Some(t) = a["last_ok"].as_str() {
+        notes.push(format!("last answered {t}"));
+    }
+    if let Some(e) = a["last_error"].as_str() {
+        notes.push(format!(
+            "last error {}: {e}",
+            a["last_error_at"].as_str().unwrap_or("-")
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
 }
 
 #[derive(Subcommand)]
@@ -115,9 +160,11 @@ pub enum PeerCmd {
         /// The file written by the other party's `hotline keys export`.
         #[arg(long)]
         keys: PathBuf,
-        /// Its node's URL (overrides the file's).
-        #[arg(long)]
-        url: Option<String>,
+        /// Its node's URL (overrides the file's). Repeat it for each replica
+        /// of its node (at most 8): they are tried in the order given, the
+        /// next one when one cannot be reached or answers 503.
+        #[arg(long = "url", value_name = "URL")]
+        url: Vec<String>,
         #[command(flatten)]
         dir: DirArg,
     },
@@ -151,8 +198,11 @@ pub async fn run(cmd: PeerCmd) -> Result<ExitCode> {
                     id.party
                 );
             }
-            if url.is_some() {
-                id.url = url;
+            if !url.is_empty() {
+                let given: Vec<&str> = url.iter().map(String::as_str).collect();
+                hotline_node::federation::addresses::check_urls(&given)
+                    .map_err(|e| anyhow::anyhow!("--url: {e}; nothing was pinned"))?;
+                id.set_addresses(url);
             }
             match offline_node(&dir)? {
                 Some(node) => node.add_peer(id.clone())?,

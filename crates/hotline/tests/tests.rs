@@ -112,6 +112,10 @@ mod cli {
     /// address file never leaks the API token; HTTPS on the API address,
     /// the Host allow-list, what /healthz and /metrics show anonymously.
     mod own_node;
+    /// `peer add … --url URL --url URL`: a dead first address is passed
+    /// over, a node that moves to its second address keeps receiving, bad
+    /// address lists are refused with nothing written.
+    mod peer_urls;
     /// A node on PostgreSQL (`init --store URL`) federated with one on
     /// SQLite; a wrong password or an absent server refused at init
     /// without printing the password.
@@ -123,4 +127,6 @@ mod cli {
     /// The README's walkthrough, run block by block as printed, against the
     /// built binary: the README cannot drift from the product.
     mod readme;
+    /// Replicas of one node on one PostgreSQL database: the sequencer lease, forwarding, takeover.
+    mod replicas;
 }

@@ -524,6 +524,7 @@ pub fn accept(
         checkpoint: Some((end, push.checkpoint.as_bytes())),
         now: crate::clock::now().as_second(),
         index: Some(&applied.rows),
+        epoch: None,
     });
     if let Err(e) = stored {
         index.undo(applied);

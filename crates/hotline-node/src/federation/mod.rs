@@ -2,6 +2,7 @@
 //!
 //! - [`link`]: the handles federation runs on: what it reads, appends, signs with.
 //! - [`wire`]: what nodes send each other.
+//! - [`addresses`]: a peer's addresses (its replicas), tried in turn.
 //! - [`mirror`]: receiving a peer's log; every entry verified before it is kept.
 //! - [`receipts`]: the receiver's signed receipts, exactly once per entry.
 //! - [`witness`]: C2SP tlog-witness `add-checkpoint`, both sides.
@@ -31,8 +32,7 @@ use serde::Serialize;
 
 use crate::sequencer::AppendError;
 use crate::store::{LogId, StoreError};
-use crate::tls::TlsError;
-
+pub mod addresses;
 pub mod budget;
 pub mod evidence;
 pub mod link;
@@ -125,7 +125,7 @@ pub enum FedError {
     PeerName(#[source] NameError),
     /// The peer could not be reached.
     #[error("peer unreachable: {0}")]
-    Unreachable(#[source] TlsError),
+    Unreachable(#[source] addresses::Unreached),
     /// Storage failed: 500. Nothing was half-written.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
@@ -213,8 +213,9 @@ pub struct Peer {
     pub receipt_lock: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the cosign loop early.
     pub cosign_now: tokio::sync::Notify,
-    /// Client for its node, when it has a URL.
-    pub client: Option<crate::tls::PeerClient>,
+    /// Its node's addresses and their clients, when it has a URL (and a
+    /// TLS pin): every request to it goes through them.
+    pub client: Option<addresses::Addresses>,
     /// The receipts it made this node owe in the current window (changed
     /// only with `mirror_lock` held).
     pub receipts: Mutex<budget::ReceiptWindow>,
@@ -241,7 +242,7 @@ impl Peer {
     pub fn new(
         identity: PartyIdentity,
         mirror: LogId,
-        client: Option<crate::tls::PeerClient>,
+        client: Option<addresses::Addresses>,
         replaces: Option<&Peer>,
     ) -> Result<Self, FedError> {
         let log_key = NoteVerifier::from_vkey(&identity.log_key).map_err(FedError::PinnedKey)?;

@@ -273,8 +273,45 @@ pub fn router(link: Link) -> Router {
         .route("/fed/v1/witness/add-checkpoint", post(add_checkpoint))
         .route("/fed/v1/checkpoint", get(checkpoint))
         .route("/fed/v1/signal", post(signal))
+        .route(
+            crate::replica::forward::PATH,
+            post(crate::replica::forward::append),
+        )
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            link.clone(),
+            only_on_the_holder,
+        ))
         .with_state(link)
+}
+
+/// Federation runs once per party, on the replica holding the sequencer
+/// lease: any other answers 503 naming the holder's peer-link URL, so the
+/// other party tries its next address for this party.
+async fn only_on_the_holder(
+    State(link): State<Link>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if link.appends.seq.is_local() || request.uri().path() == crate::replica::forward::PATH {
+        return next.run(request).await;
+    }
+    let store = link.reads.store.clone();
+    let holder = tokio::task::spawn_blocking(move || store.lease().ok().flatten())
+        .await
+        .ok()
+        .flatten()
+        .map(|l| l.url)
+        .filter(|u| !u.is_empty());
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({
+            "error": "this replica does not hold the sequencer lease; try this party's other addresses",
+            "holder": holder,
+            "status": 503,
+        })),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

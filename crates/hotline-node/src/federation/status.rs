@@ -31,8 +31,12 @@ pub struct Cosigned {
 pub struct PeerStatus {
     /// The peer.
     pub peer: String,
-    /// Its URL, if this node pushes to it.
+    /// Its address in use (the last one that answered), if this node
+    /// pushes to it; else the first it is pinned with.
     pub url: Option<String>,
+    /// Every address it is pinned with, in the order tried, with which is
+    /// in use and what each did last.
+    pub addresses: Vec<super::addresses::AddressStatus>,
     /// The link.
     pub link: LinkState,
     /// The last checkpoint of the own log the peer cosigned.
@@ -153,7 +157,25 @@ pub fn peer_status(holder: &impl AsRef<Link>, peer: &Peer) -> Result<PeerStatus,
     }
     Ok(PeerStatus {
         peer: peer.party.to_string(),
-        url: peer.identity.url.clone(),
+        url: match &peer.client {
+            Some(c) => Some(c.in_use().to_owned()),
+            None => peer.identity.addresses().first().map(|u| (*u).to_owned()),
+        },
+        addresses: match &peer.client {
+            Some(c) => c.status(),
+            None => peer
+                .identity
+                .addresses()
+                .into_iter()
+                .map(|u| super::addresses::AddressStatus {
+                    url: u.to_owned(),
+                    in_use: false,
+                    last_ok: None,
+                    last_error: None,
+                    last_error_at: None,
+                })
+                .collect(),
+        },
         link,
         own_log_cosigned,
         mirror_size: store.size(peer.mirror)?,

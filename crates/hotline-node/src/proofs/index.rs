@@ -196,6 +196,7 @@ mod tests {
                     checkpoint: None,
                     now: 0,
                     index: Some(&staged.rows),
+                    epoch: None,
                 })
                 .unwrap();
         }

@@ -113,6 +113,7 @@ pub(super) fn append<S: Store>(
         checkpoint: checkpoint.map(|n| (new_size, n)),
         now: 1_700_000_000,
         index,
+        epoch: None,
     })?;
     Ok((hashes, root))
 }
@@ -223,6 +224,7 @@ fn a_batch_must_start_at_the_log_size<S: Store>(s: &S) {
             checkpoint: Some((first + 1, b"bad")),
             now: 0,
             index: None,
+            epoch: None,
         })
     };
     let hashes_at = tree::stored_hash_count;

@@ -147,6 +147,11 @@ pub struct AppendBatch<'a> {
     /// state after it), kept in the same transaction; `None` leaves the
     /// leaves unindexed (the node indexes them from the leaves at start).
     pub index: Option<&'a [IndexRow]>,
+    /// The sequencer lease epoch the appender holds; an engine several
+    /// processes share refuses the batch unless it is the epoch in force
+    /// (`LeaseStore`). `None`: no lease claimed (single-process engines,
+    /// tests and benchmarks).
+    pub epoch: Option<u64>,
 }
 
 /// Reads committed hashes from the store and this batch's from memory.

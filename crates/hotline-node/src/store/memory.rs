@@ -639,6 +639,9 @@ impl IdentityStore for MemoryStore {
     }
 }
 
+/// Held by this process alone: the directory's writer lock keeps any other out.
+impl crate::store::LeaseStore for MemoryStore {}
+
 impl EvidenceStore for MemoryStore {
     fn add_equivocation(&self, origin: &str, now: i64, bundle: &[u8]) -> Result<i64> {
         use sha2::Digest as _;

@@ -7,6 +7,7 @@
 //! - [`CosignatureStore`] (`cosignatures`): cosignatures given and received; federation and proofs.
 //! - [`EvidenceStore`] (`evidence`): equivocation bundles; federation and the API.
 //! - [`IdentityStore`] (`identity`): which party's log a database holds; the node's start-up.
+//! - [`LeaseStore`] (`lease`): the sequencer lease of replicas sharing one database; `replica`.
 //! - [`Store`]: every role at once, for callers that open a whole node.
 //! - `sqlite`: the embedded engine; `postgres`: PostgreSQL, for a party beyond one machine; `memory`: in memory with failpoints, for tests.
 //!
@@ -22,6 +23,7 @@ mod entries;
 mod evidence;
 mod identity;
 mod index;
+mod lease;
 mod log;
 #[cfg(any(test, feature = "test-store"))]
 pub mod memory;
@@ -34,6 +36,7 @@ pub use entries::EntryQueries;
 pub use evidence::{Evidence, EvidenceStore};
 pub use identity::{Holder, IdentityStore};
 pub use index::{IndexRow, IndexStore};
+pub use lease::{Lease, LeaseStore};
 pub use log::{
     AppendBatch, HashesOf, LogStore, NewLeaf, Overlay, StoredLeaf, extend_tree, tlog_tiles_reader,
 };
@@ -106,6 +109,17 @@ pub enum StoreError {
         /// The party and keys that tried to open it.
         here: Box<Holder>,
     },
+    /// The append carried a lease epoch that is no longer the one in force:
+    /// another replica holds the sequencer lease. Nothing was written.
+    #[error(
+        "this replica's sequencer lease (epoch {held}) was taken over (epoch now {now}); nothing was written, retry through the lease holder"
+    )]
+    LeaseLost {
+        /// The epoch the append carried.
+        held: u64,
+        /// The epoch in force.
+        now: u64,
+    },
     /// A failure a test injected (see `memory::Step`).
     #[error("injected failure at {0:?}")]
     Injected(&'static str),
@@ -139,6 +153,7 @@ pub trait Store:
     + CosignatureStore
     + EvidenceStore
     + IdentityStore
+    + LeaseStore
     + 'static
 {
 }
@@ -151,6 +166,7 @@ impl<T> Store for T where
         + CosignatureStore
         + EvidenceStore
         + IdentityStore
+        + LeaseStore
         + 'static
 {
 }
@@ -160,6 +176,6 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::{
         CosignatureStore as _, EntryQueries as _, EvidenceStore as _, IdentityStore as _,
-        IndexStore as _, LogStore as _, WitnessStore as _,
+        IndexStore as _, LeaseStore as _, LogStore as _, WitnessStore as _,
     };
 }

@@ -69,35 +69,15 @@ impl PeerClient {
     ///
     /// [`TlsError::BadUrl`] if `url` is not `https://HOST[:PORT][/]`.
     pub fn new(url: &str, config: Arc<ClientConfig>, timeout: Duration) -> Result<Self, TlsError> {
-        let bad = |reason: Box<dyn std::error::Error + Send + Sync>| TlsError::BadUrl {
-            url: url.to_owned(),
-            reason,
-        };
-        let uri: Uri = url
-            .parse()
-            .map_err(|e: axum::http::uri::InvalidUri| bad(e.into()))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(bad("the scheme must be https".into()));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| bad("it names no host".into()))?;
-        if authority.as_str().contains('@') {
-            return Err(bad("it must not carry a user name or password".into()));
-        }
-        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-            return Err(bad("it must not have a path or query".into()));
-        }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let port = authority.port_u16().unwrap_or(443);
-        let server_name = ServerName::try_from(host.to_owned())
-            .map_err(|_| bad("the host is neither a DNS name nor an IP address".into()))?;
+        let PeerUrl {
+            authority,
+            host,
+            port,
+            server_name,
+        } = PeerUrl::parse(url)?;
         let connector = PinnedConnector {
             tls: tokio_rustls::TlsConnector::from(config),
-            host: host.into(),
+            host: host.as_str().into(),
             port,
             server_name,
         };
@@ -238,6 +218,70 @@ impl PeerClient {
             TlsError::Request { url, reason }
         }
     }
+}
+
+/// A peer address as [`PeerClient::new`] takes it, taken apart.
+struct PeerUrl {
+    authority: String,
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+}
+
+impl PeerUrl {
+    fn parse(url: &str) -> Result<Self, TlsError> {
+        let bad = |reason: Box<dyn std::error::Error + Send + Sync>| TlsError::BadUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: axum::http::uri::InvalidUri| bad(e.into()))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(bad("the scheme must be https".into()));
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| bad("it names no host".into()))?;
+        if authority.as_str().contains('@') {
+            return Err(bad("it must not carry a user name or password".into()));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(bad("it must not have a path or query".into()));
+        }
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = authority.port_u16().unwrap_or(443);
+        let server_name = ServerName::try_from(host.clone())
+            .map_err(|_| bad("the host is neither a DNS name nor an IP address".into()))?;
+        Ok(Self {
+            authority: authority.as_str().to_owned(),
+            host,
+            port,
+            server_name,
+        })
+    }
+}
+
+/// Checks that `url` is a peer address [`PeerClient::new`] takes
+/// (`https://HOST[:PORT][/]`), and returns it in one form per address
+/// (`https://host:port`, host in lower case, port written out), so that two
+/// spellings of one address compare equal.
+///
+/// # Errors
+///
+/// [`TlsError::BadUrl`] as [`PeerClient::new`].
+pub fn peer_address(url: &str) -> Result<String, TlsError> {
+    let u = PeerUrl::parse(url)?;
+    let host = u.host.to_ascii_lowercase();
+    Ok(if host.contains(':') {
+        format!("https://[{host}]:{}", u.port)
+    } else {
+        format!("https://{host}:{}", u.port)
+    })
 }
 
 /// Opens TCP, then pinned TLS, to the one configured peer, whatever URI the

@@ -47,7 +47,7 @@ pub mod identity;
 pub mod pinned;
 pub mod server;
 
-pub use client::PeerClient;
+pub use client::{PeerClient, peer_address};
 pub use https::ApiCert;
 pub use identity::TlsIdentity;
 pub use pinned::{PinSet, client_config, server_config};

@@ -31,6 +31,7 @@ fn identity_with(log: &Log, party: &str, witness: String) -> String {
         witness_key: witness,
         offices: vec![],
         url: None,
+        urls: vec![],
         tls_pin: None,
     })
     .unwrap()

@@ -219,6 +219,7 @@ impl MonthWriter<'_> {
             checkpoint: Some((size, &note)),
             now: now.as_second(),
             index: Some(&staged.rows),
+            epoch: None,
         })?;
         self.size = size;
         Ok((size, note))

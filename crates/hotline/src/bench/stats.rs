@@ -312,6 +312,7 @@ fn stats_logs(
         witness_key: ru_witness.verifier().to_vkey(),
         offices: vec![],
         url: None,
+        urls: vec![],
         tls_pin: None,
     };
     std::fs::write(

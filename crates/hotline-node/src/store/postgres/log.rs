@@ -49,6 +49,9 @@ impl LogStore for PostgresStore {
                 b.log.0
             )));
         }
+        if let Some(held) = b.epoch {
+            super::lease::check_epoch(&tx, held)?;
+        }
         // A batch must continue the log exactly: an overlap trips the
         // primary key, but a gap would not.
         let row = wait(tx.query_one(

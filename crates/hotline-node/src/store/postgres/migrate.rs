@@ -11,6 +11,7 @@ use crate::store::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_logs.sql"),
     include_str!("../../../migrations/postgres/0002_identity.sql"),
+    include_str!("../../../migrations/postgres/0003_lease.sql"),
 ];
 
 /// Any fixed number: the advisory lock that serialises migrations.

@@ -6,6 +6,7 @@
 //! - `log`: [`LogStore`](super::LogStore), appends and reads of leaves, hashes, checkpoints.
 //! - `queries`: [`EntryQueries`](super::EntryQueries), entries by header fields.
 //! - `index`: [`IndexStore`](super::IndexStore), index rows and key states.
+//! - `lease`: [`LeaseStore`](super::LeaseStore), the sequencer lease of replicas.
 //! - `records`: witness state, cosignatures and equivocation evidence.
 //! - `identity`: [`IdentityStore`](super::IdentityStore), the party whose log the database holds.
 //! - `migrate`: the SQL migrations and the schema version.
@@ -28,6 +29,7 @@
 
 mod identity;
 mod index;
+mod lease;
 mod log;
 mod migrate;
 mod queries;
