@@ -162,6 +162,7 @@ impl Node {
             calls: crate::dir::CallsConfig::default(),
             api: crate::dir::ApiConfig::default(),
             store: crate::dir::StoreConfig { url: opts.store },
+            tiles: crate::dir::TilesConfig::default(),
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
