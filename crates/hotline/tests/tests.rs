@@ -123,4 +123,8 @@ mod cli {
     /// The README's walkthrough, run block by block as printed, against the
     /// built binary: the README cannot drift from the product.
     mod readme;
+    /// C2SP tlog-tiles for the own log and a mirror, read over HTTP by
+    /// `tlog_tiles` and `signed_note` (not hotline's code) and an inclusion
+    /// proof verified; strangers, bad paths, traversal and huge N refused.
+    mod tiles;
 }

@@ -53,7 +53,12 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether the request may read the tiles.
-pub fn allowed(dir: &NodeDir, config: &Config, api_token_hash: &[u8; 32], headers: &HeaderMap) -> bool {
+pub fn allowed(
+    dir: &NodeDir,
+    config: &Config,
+    api_token_hash: &[u8; 32],
+    headers: &HeaderMap,
+) -> bool {
     if config.tiles.public {
         return true;
     }

@@ -54,10 +54,9 @@ pub fn read(
     };
     let leaves = store.leaves(log, start, end - start)?;
     if leaves.len() as u64 != end - start || leaves.first().is_some_and(|l| l.index != start) {
-        return Err(StoreError::Corrupt(format!(
-            "leaves {start}..{end} are not all in the store"
-        ))
-        .into());
+        return Err(
+            StoreError::Corrupt(format!("leaves {start}..{end} are not all in the store")).into(),
+        );
     }
     encode(start, leaves.iter().map(|l| l.leaf.as_slice())).map(Some)
 }

@@ -75,12 +75,7 @@ pub fn router(node: Node, api_token_hash: Arc<[u8; 32]>) -> Router {
 }
 
 fn check(s: &TilesState, headers: &HeaderMap) -> Result<(), TileError> {
-    if access::allowed(
-        s.node.dir(),
-        s.node.config(),
-        &s.api_token_hash,
-        headers,
-    ) {
+    if access::allowed(s.node.dir(), s.node.config(), &s.api_token_hash, headers) {
         Ok(())
     } else {
         Err(TileError(
@@ -132,7 +127,10 @@ async fn list(State(s): State<TilesState>, headers: HeaderMap) -> Result<Respons
             name: node.party().to_string(),
             origin: node.config().origin.clone(),
             own: true,
-            size: store.latest_checkpoint(node.log_id()).map_err(internal)?.map(|c| c.0),
+            size: store
+                .latest_checkpoint(node.log_id())
+                .map_err(internal)?
+                .map(|c| c.0),
             prefix: format!("/tiles/{}/", node.party()),
         }];
         let mut peers = node.federation().all();
@@ -142,7 +140,10 @@ async fn list(State(s): State<TilesState>, headers: HeaderMap) -> Result<Respons
                 name: p.party.to_string(),
                 origin: p.log_key.name().to_owned(),
                 own: false,
-                size: store.latest_checkpoint(p.mirror).map_err(internal)?.map(|c| c.0),
+                size: store
+                    .latest_checkpoint(p.mirror)
+                    .map_err(internal)?
+                    .map(|c| c.0),
                 prefix: format!("/tiles/{}/", p.party),
             });
         }
@@ -188,7 +189,8 @@ async fn tile(
 ) -> Result<Response, TileError> {
     check(&s, &headers)?;
     let log = resolve(&s.node, &name)?;
-    let t = TilePath::parse(&rest).map_err(|e| TileError(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let t =
+        TilePath::parse(&rest).map_err(|e| TileError(StatusCode::BAD_REQUEST, e.to_string()))?;
     let node = s.node.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, TileError> {
         let store = node.store();
