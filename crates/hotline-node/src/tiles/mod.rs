@@ -64,10 +64,9 @@ fn internal(e: impl std::fmt::Display) -> TileError {
 /// The tiles routes, mounted on the API router.
 pub fn router(node: Node, api_token_hash: Arc<[u8; 32]>) -> Router {
     Router::new()
-        .route("/tiles", get(list))
         .route("/tiles/", get(list))
         .route("/tiles/{log}/checkpoint", get(checkpoint))
-        .route("/tiles/{log}/tile/{*rest}", get(tile))
+        .route("/tiles/{log}/tile/{*tile}", get(tile))
         .with_state(TilesState {
             node,
             api_token_hash,
