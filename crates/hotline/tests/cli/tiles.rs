@@ -2,7 +2,10 @@
 //! hotline's: `tlog_tiles` (Cloudflare's port of Go's `sumdb/tlog`) reads
 //! the hash tiles through its own authenticating `TileHashReader` and makes
 //! and checks the inclusion proof, `signed_note` checks the checkpoint's
-//! signature. Our reader only maps its tile coordinates to C2SP paths.
+//! signature. Our reader only maps its tile coordinates to C2SP paths. And
+//! a small Go program on Go's own `golang.org/x/mod/sumdb/tlog` and
+//! `sumdb/note` (`tiles_reader/main.go`, built offline in GOPATH mode
+//! against Debian's golang-golang-x-mod-dev) does the same.
 
 use std::cell::RefCell;
 use std::io::{Read as _, Write as _};
@@ -419,4 +422,106 @@ fn tiles_refuse_strangers_bad_paths_and_what_is_beyond_the_tree() {
     // The rest of the API still wants its token.
     let (s, _) = http(&node.addr, "GET", "/v1/log", None, b"");
     assert_eq!(s, 401);
+}
+
+/// Builds the Go reader in `tiles_reader/main.go` (Go's `sumdb/tlog` and
+/// `sumdb/note`) in GOPATH mode against Debian's golang-golang-x-mod-dev,
+/// offline; returns the binary.
+fn go_reader() -> std::path::PathBuf {
+    const SRC: &str = include_str!("tiles_reader/main.go");
+    const XMOD: &str = "/usr/share/gocode";
+    assert!(
+        std::process::Command::new("go")
+            .arg("version")
+            .output()
+            .is_ok()
+            && std::path::Path::new(XMOD)
+                .join("src/golang.org/x/mod/sumdb/tlog")
+                .is_dir(),
+        "this test needs Go and golang.org/x/mod from Debian: apt-get install golang-go golang-golang-x-mod-dev (scripts/test does)"
+    );
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiles-go");
+    let src = root.join("src/tilesreader");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("main.go"), SRC).unwrap();
+    let bin = root.join("tiles_reader");
+    let out = std::process::Command::new("go")
+        .args(["build", "-o"])
+        .arg(&bin)
+        .arg("tilesreader")
+        .current_dir(&root)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", format!("{}:{XMOD}", root.display()))
+        .env("GOCACHE", root.join("cache"))
+        .env("GOFLAGS", "")
+        .env("GOPROXY", "off")
+        .env("CGO_ENABLED", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin
+}
+
+#[test]
+fn go_sumdb_tlog_verifies_inclusion_from_the_served_tiles() {
+    let reader = go_reader();
+    let us = Party::new("us");
+    let other = Party::new("ru");
+    ok(&["office", "add", "us/fbi", "--dir", us.d()]);
+    ok(&["office", "add", "us/state", "--dir", us.d()]);
+    let node = Served::start(&us.dir);
+    for i in 0..270 {
+        let body = format!(r#"{{"from":"us/fbi","to":"us/state","text":"note {i}"}}"#);
+        let (s, t) = node.request("POST", "/v1/messages", body.as_bytes());
+        assert_eq!(s, 201, "{t}");
+    }
+    let log = log_json(us.d());
+    let size = log.len() as u64;
+    let prefix = format!("http://{}/tiles/us/", node.addr);
+    let token = ok(&["tiles", "token", "--dir", us.d()]).trim().to_owned();
+    let run = |vkey: &str, indexes: &[u64]| {
+        let mut c = std::process::Command::new(&reader);
+        c.args([prefix.as_str(), token.as_str(), vkey]);
+        c.args(indexes.iter().map(u64::to_string));
+        c.output().unwrap()
+    };
+    let indexes = [0, 1, 255, 256, size / 2, size - 1];
+    let out = run(&us.vkey(), &indexes);
+    assert!(
+        out.status.success(),
+        "the Go reader: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), indexes.len());
+    for (line, &i) in lines.iter().zip(&indexes) {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f[0], i.to_string());
+        assert_eq!(f[1], size.to_string());
+        assert_eq!(
+            f[2],
+            log[usize::try_from(i).unwrap()]["leaf_hash"],
+            "{line}"
+        );
+        assert_eq!(f[3], log[usize::try_from(i).unwrap()]["leaf"], "{line}");
+    }
+    // Another log's key: the checkpoint does not verify.
+    let out = run(&other.vkey(), &[0]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("checkpoint"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Past the end of the tree: nothing to prove.
+    let out = run(&us.vkey(), &[size]);
+    assert!(!out.status.success());
 }
