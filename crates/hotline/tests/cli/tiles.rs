@@ -266,14 +266,13 @@ fn an_independent_reader_verifies_inclusion_from_the_own_log_and_a_mirror() {
     );
 
     // A reader that pairs a tile set with the wrong root finds out.
-    let (us_size, us_root) = checkpoint(&a.addr, "/tiles/us/", token, &us.vkey());
+    let (_, us_root) = checkpoint(&a.addr, "/tiles/us/", token, &us.vkey());
     let tiles = HttpTiles {
         addr: &a.addr,
         prefix: "/tiles/ru/".into(),
         token,
         fetched: RefCell::default(),
     };
-    let _ = us_size;
     let mismatched = TileHashReader::new(ru_size, us_root, &tiles);
     assert!(tlog_tiles::prove_record(ru_size, 0, &mismatched).is_err());
 }
