@@ -692,6 +692,10 @@ pub fn app(node: Node, token: &str) -> Router {
         .nest("/v1", v1)
         .fallback(fallback)
         .with_state(state.clone())
+        .merge(crate::tiles::router(
+            state.node.clone(),
+            state.token_hash.clone(),
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_rejections,

@@ -76,6 +76,29 @@ pub struct Config {
     /// Where the log is stored: SQLite in the directory unless a PostgreSQL URL is set.
     #[serde(default, skip_serializing_if = "StoreConfig::is_default")]
     pub store: StoreConfig,
+    /// Who may read the C2SP tlog-tiles under `/tiles/` (see `docs/tiles.md`).
+    #[serde(default, skip_serializing_if = "TilesConfig::is_default")]
+    pub tiles: TilesConfig,
+}
+
+/// `[tiles]`: access to the C2SP tlog-tiles the API serves under `/tiles/`.
+/// Without this section they need a read token (`hotline tiles token`) or
+/// the API token.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TilesConfig {
+    /// Serve checkpoints, tiles and bundles to anyone, without a token.
+    pub public: bool,
+    /// A file (relative to the node directory, or absolute) whose contents,
+    /// trimmed, are one more read token: for a token the operator manages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl TilesConfig {
+    fn is_default(&self) -> bool {
+        !self.public && self.token_file.is_none()
+    }
 }
 
 /// The store's engine. Without a `url`, SQLite in `hotline.db`, the

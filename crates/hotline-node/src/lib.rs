@@ -56,6 +56,7 @@ pub mod serve;
 pub mod statements;
 pub mod store;
 pub mod terms_file;
+pub mod tiles;
 pub mod tls;
 
 pub use error::{NodeError, Result};

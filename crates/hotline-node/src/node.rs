@@ -167,6 +167,7 @@ impl Node {
                 url: opts.store,
                 ..Default::default()
             },
+            tiles: crate::dir::TilesConfig::default(),
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;

@@ -57,10 +57,36 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/statements", &["get", "post"]),
     ("/v1/statements/{id}/endorse", &["post"]),
     ("/v1/proofs/statement/{id}", &["get"]),
+    ("/tiles/", &["get"]),
+    ("/tiles/{log}/checkpoint", &["get"]),
+    ("/tiles/{log}/tile/{tile}", &["get"]),
 ];
 
 /// The source of `api::app`, read by `routes_in_the_source`.
 const API_SRC: &str = include_str!("../src/api.rs");
+
+/// The source of `tiles::router`, which `api::app` merges: its routes are
+/// read too (a catch-all `{*tile}` as the document's `{tile}`).
+const TILES_SRC: &str = include_str!("../src/tiles/mod.rs");
+
+/// The `.route("…"` paths in the body of `fn router` of the tiles module.
+fn tiles_routes() -> Vec<String> {
+    let start = TILES_SRC
+        .find("pub fn router(")
+        .expect("tiles/mod.rs has no `pub fn router(`");
+    let body = &TILES_SRC[start..];
+    let body = &body[..body.find("\n}").expect("the end of `fn router`")];
+    body.split(".route(")
+        .skip(1)
+        .map(|rest| {
+            let rest = rest
+                .trim_start()
+                .strip_prefix('"')
+                .expect("a string literal");
+            rest[..rest.find('"').unwrap()].replace("{*", "{")
+        })
+        .collect()
+}
 
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -115,6 +141,9 @@ fn routes_in_the_source(src: &str) -> BTreeSet<String> {
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
         .join("\n");
+    // The one merge `app` has: the tiles routes, read from their module.
+    let merged_tiles = body.contains(".merge(crate::tiles::router(");
+    let body = body.replace(".merge(crate::tiles::router(", "");
     for other in [".merge(", ".route_service(", ".nest_service("] {
         assert!(
             !body.contains(other),
@@ -208,6 +237,9 @@ fn routes_in_the_source(src: &str) -> BTreeSet<String> {
             .unwrap_or_default()
     }
     let mut out = BTreeSet::new();
+    if merged_tiles {
+        out.extend(tiles_routes());
+    }
     for c in &chains {
         let pre = prefix(&chains, c, 0);
         for r in &c.routes {
@@ -314,7 +346,8 @@ fn v1_operations_need_the_token_and_public_ones_do_not() {
             let secured = op["security"]
                 .as_array()
                 .is_some_and(|s| s.iter().any(|r| r.get("bearerAuth").is_some()));
-            let v1 = path.starts_with("/v1/");
+            // The tiles take a read token unless `[tiles] public = true`.
+            let v1 = path.starts_with("/v1/") || path.starts_with("/tiles/");
             assert_eq!(secured, v1, "{m} {path}: security");
             assert_eq!(
                 op["responses"].get("401").is_some(),

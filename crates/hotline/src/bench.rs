@@ -27,6 +27,7 @@ mod absence;
 mod month;
 mod startup;
 mod stats;
+mod tiles;
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -101,6 +102,20 @@ pub enum BenchCmd {
         /// (one vkey a line), to measure `hotline verify FILE --key FILE.keys` on its own.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What serving one C2SP tlog-tiles resource costs on a log of many entries: a full hash
+    /// tile at levels 0 and 1 and a full entry bundle, read from SQLite and encoded by the code
+    /// `/tiles/` serves with (the HTTP round trip is not counted).
+    Tiles {
+        /// Entries in the log (at least 65536, for a full level-1 tile).
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// Tiles of each kind to serve (medians and p99s are reported).
+        #[arg(long, default_value_t = 1_000)]
+        runs: usize,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -234,6 +249,18 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {
                 absence::print(&f);
+            }
+        }
+        BenchCmd::Tiles {
+            entries,
+            runs,
+            json,
+        } => {
+            let f = tiles::tiles(entries, runs.max(1), json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+            } else {
+                tiles::print(&f);
             }
         }
         BenchCmd::Stats {
@@ -1151,6 +1178,37 @@ impl HashReader for AllHashes {
 /// signed entries; the checkpoints are signed) and times inclusion proofs in
 /// it through the same reader the node uses.
 fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec<Duration>)> {
+    let (store, log, build) = signed_log(root, size, quiet)?;
+    let origin = "hotline/us";
+    let reader = LogReader {
+        store,
+        log,
+        origin: origin.into(),
+    };
+    let mut times = Vec::new();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let index = x % size;
+        let t = Instant::now();
+        let p = reader.tlog_proof(index)?;
+        times.push(t.elapsed());
+        std::hint::black_box(p);
+    }
+    times.sort();
+    Ok((build, times))
+}
+
+/// A SQLite store in `root` holding log `hotline/us` of `size` real signed
+/// entries, with its tree hashes and signed checkpoints: the store, the log,
+/// and the seconds building it took.
+fn signed_log(
+    root: &std::path::Path,
+    size: u64,
+    quiet: bool,
+) -> Result<(Arc<dyn Store>, hotline_node::store::LogId, f64)> {
     let started = Instant::now();
     let path = root.join("big.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path)?);
@@ -1223,24 +1281,5 @@ fn proofs_at(root: &std::path::Path, size: u64, quiet: bool) -> Result<(f64, Vec
         }
     }
     drop(all);
-    let build = started.elapsed().as_secs_f64();
-    let reader = LogReader {
-        store,
-        log,
-        origin: origin.into(),
-    };
-    let mut times = Vec::new();
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    for _ in 0..2000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let index = x % size;
-        let t = Instant::now();
-        let p = reader.tlog_proof(index)?;
-        times.push(t.elapsed());
-        std::hint::black_box(p);
-    }
-    times.sort();
-    Ok((build, times))
+    Ok((store, log, started.elapsed().as_secs_f64()))
 }

@@ -18,6 +18,7 @@
 //! - `verify`: `verify` — checks a bundle against pinned keys.
 //! - `verdict`: what `verify --json` prints.
 //! - `operators`: `operator …` — the people who log in to the console.
+//! - `tiles`: `tiles token` — read tokens for the C2SP tlog-tiles.
 //! - `bench`: `bench …` — throughput and proof cost.
 //! - `demo`: `demo` — the storyline, live on loopback.
 //! - `harness`: the in-process multi-node set-up demo and bench share.
@@ -48,6 +49,7 @@ mod prove;
 mod publish;
 mod read;
 mod suggest;
+mod tiles;
 mod verdict;
 mod verify;
 
@@ -141,6 +143,9 @@ enum Command {
     /// Manage the people who log in to the web console to act for this party's offices.
     #[command(subcommand)]
     Operator(operators::OperatorCmd),
+    /// The C2SP tlog-tiles the node serves under /tiles/: read tokens.
+    #[command(subcommand)]
+    Tiles(tiles::TilesCmd),
     /// Measure throughput and proof cost.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -183,6 +188,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Read(a) => read::entry(a),
         Command::Verify(a) => verify::verify(&a.file, &a.keys, a.json),
         Command::Operator(c) => operators::run(c).map(|()| ExitCode::SUCCESS),
+        Command::Tiles(c) => tiles::run(c).map(|()| ExitCode::SUCCESS),
         Command::Bench(b) => bench::run(b).await.map(|()| ExitCode::SUCCESS),
         Command::Demo { dir } => demo::run(&dir).await.map(|()| ExitCode::SUCCESS),
     }

@@ -129,4 +129,8 @@ mod cli {
     mod readme;
     /// Replicas of one node on one PostgreSQL database: the sequencer lease, forwarding, takeover.
     mod replicas;
+    /// C2SP tlog-tiles for the own log and a mirror, read over HTTP by
+    /// `tlog_tiles` and `signed_note` (not hotline's code) and an inclusion
+    /// proof verified; strangers, bad paths, traversal and huge N refused.
+    mod tiles;
 }
