@@ -813,6 +813,23 @@ impl Node {
         }
     }
 
+    /// Reads afresh what this process keeps in memory of logs another
+    /// replica may have moved: the office keys each peer's mirror and the
+    /// own log announced, and the mirrors' indexes (loaded again at the
+    /// next push). A replica taking the lease does this before it federates.
+    pub fn reread_logs(&self) -> Result<()> {
+        let store = &**self.store();
+        for peer in self.inner.fed.all() {
+            peer.set_learnt_keys(crate::federation::mirror::load_keys(store, peer.mirror)?);
+            *peer.index.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        let own = self.inner.link.reads.own;
+        self.inner
+            .offices
+            .set_key_log(crate::federation::mirror::load_keys(store, own)?);
+        Ok(())
+    }
+
     /// Forgets the federation loops' stop signal (a replica that stepped
     /// down): peers added now start no loops here.
     pub fn stop_federation(&self) {

@@ -214,6 +214,9 @@ impl crate::replica::OnRole for Roles {
         {
             let _ = old.send(true);
         }
+        if let Err(e) = self.node.reread_logs() {
+            tracing::error!(error = %e, "reading the logs afresh after taking the lease");
+        }
         self.node.start_federation(rx);
     }
 
@@ -223,6 +226,12 @@ impl crate::replica::OnRole for Roles {
             && let Some(old) = l.take()
         {
             let _ = old.send(true);
+        }
+    }
+
+    fn following(&self) {
+        if let Err(e) = self.node.reread_logs() {
+            tracing::warn!(error = %e, "reading the logs the lease holder writes");
         }
     }
 

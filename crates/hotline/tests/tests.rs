@@ -119,7 +119,7 @@ mod cli {
     /// A node on PostgreSQL (`init --store URL`) federated with one on
     /// SQLite; a wrong password or an absent server refused at init
     /// without printing the password.
-    mod postgres;
+    pub mod postgres;
     /// Claims proved by either party and checked offline: delivery, answered,
     /// opening, absence (true, false, not yet provable), a month's figures;
     /// tampered bundles and bad input refused.

@@ -175,6 +175,9 @@ pub trait OnRole: Send + Sync + 'static {
     fn followed(&self);
     /// This replica follows the holder at `url`: forward drafts there.
     fn forward_to(&self, url: &str);
+    /// Once a round while following: catch up with what the holder wrote
+    /// (called from a blocking thread).
+    fn following(&self);
 }
 
 /// Keeps this replica's side of the lease until `stop`: renews it while
@@ -197,6 +200,7 @@ pub async fn lease_loop(
         let r = replica.clone();
         let u = url.clone();
         let mut ok = last_ok;
+        let on2 = on.clone();
         let step = tokio::task::spawn_blocking(move || {
             let was = r.epoch().is_some();
             let held = match r.try_lead(&u) {
@@ -227,6 +231,7 @@ pub async fn lease_loop(
             let holder = if held {
                 None
             } else {
+                on2.following();
                 r.store.lease().ok().flatten().map(|l| l.url)
             };
             (held, holder, ok)

@@ -231,16 +231,16 @@ fn a_second_party_on_one_database_is_refused_and_changes_nothing() {
 
 /// A primary and its synchronous standby of one test's own (the test stops
 /// the primary), stopped and removed once the test process ends.
-struct PgPair {
-    primary: std::path::PathBuf,
-    standby: std::path::PathBuf,
+pub struct PgPair {
+    pub primary: std::path::PathBuf,
+    pub standby: std::path::PathBuf,
     ports: (u16, u16),
 }
 
 impl PgPair {
     const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
 
-    fn run(args: &[&str]) {
+    pub fn run(args: &[&str]) {
         let out = std::process::Command::new(Self::SCRIPT)
             .args(args)
             .stdin(std::process::Stdio::null())
@@ -253,7 +253,7 @@ impl PgPair {
         );
     }
 
-    fn start() -> Self {
+    pub fn start() -> Self {
         let dir = |prefix: &str| {
             tempfile::Builder::new()
                 .prefix(prefix)
@@ -282,7 +282,7 @@ impl PgPair {
         pair
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!(
             "postgresql://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
             self.ports.0, self.ports.1

@@ -117,9 +117,17 @@ impl Served {
                 "--peer-listen",
                 peer,
             ])
-            .env("HOTLINE_LOG", "warn")
+            // HOTLINE_TEST_NODE_LOG=info (or debug) shows the nodes' logs.
+            .env(
+                "HOTLINE_LOG",
+                std::env::var("HOTLINE_TEST_NODE_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("HOTLINE_TEST_NODE_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("starting hotline serve");
         let deadline = Instant::now() + Duration::from_secs(20);
