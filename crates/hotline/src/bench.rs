@@ -292,10 +292,17 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
             lease_secs,
             json,
         } => {
-            let f = tokio::task::spawn_blocking(move || {
+            let mut task = tokio::task::spawn_blocking(move || {
                 takeover::takeover(&store, rounds.max(1), lease_secs, false)
-            })
-            .await??;
+            });
+            // Ctrl-C: the run stops waiting, kills its replicas and removes its folder.
+            let f = tokio::select! {
+                r = &mut task => r??,
+                _ = tokio::signal::ctrl_c() => {
+                    takeover::interrupt();
+                    task.await??
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&f)?);
             } else {

@@ -8,12 +8,30 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::progress;
+
+/// Set on Ctrl-C: every wait of the run ends with an error, and the
+/// processes and folders are cleaned up on the way out.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+pub(super) fn interrupt() {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Sleeps `ms`, unless the run was interrupted.
+fn pause(ms: u64) -> Result<()> {
+    if STOP.load(Ordering::Relaxed) {
+        bail!("interrupted: the replicas were stopped and the temporary folder removed");
+    }
+    std::thread::sleep(Duration::from_millis(ms));
+    Ok(())
+}
 
 /// How long a replica may take to come up, or the lease to be taken.
 const WAIT: Duration = Duration::from_secs(60);
@@ -113,7 +131,7 @@ impl Replica {
                     tail(&log)
                 );
             }
-            std::thread::sleep(Duration::from_millis(20));
+            pause(20)?;
         }
     }
 
@@ -251,7 +269,7 @@ fn holder(replicas: &[Replica; 2], token: &str) -> Result<usize> {
                     WAIT.as_secs()
                 )
             }
-            _ => std::thread::sleep(Duration::from_millis(20)),
+            _ => pause(20)?,
         }
     }
 }
@@ -325,7 +343,7 @@ pub(super) fn takeover(
                 WAIT.as_secs()
             );
         }
-        std::thread::sleep(Duration::from_millis(20));
+        pause(20)?;
     }
     replicas[1].start()?;
 
@@ -353,14 +371,14 @@ pub(super) fn takeover(
                     replicas[held].name
                 );
             }
-            std::thread::sleep(Duration::from_millis(5));
+            pause(5)?;
         };
         progress(
             &format!(
-                "round {round} of {rounds}: killed replica {}, replica {} appended after {} ms",
+                "round {round} of {rounds}: killed replica {}, replica {} appended after {:.0} ms",
                 replicas[held].name,
                 replicas[other].name,
-                taken.as_millis()
+                taken.as_secs_f64() * 1e3
             ),
             quiet,
         );
