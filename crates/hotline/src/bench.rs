@@ -27,6 +27,7 @@ mod absence;
 mod month;
 mod startup;
 mod stats;
+mod takeover;
 mod tiles;
 
 #[derive(Subcommand)]
@@ -139,6 +140,27 @@ pub enum BenchCmd {
         /// Run at 100,000 and at 1,000,000 entries (ignores --entries) and compare.
         #[arg(long)]
         compare: bool,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replicas on PostgreSQL: milliseconds from SIGKILL of the sequencer lease's holder to the
+    /// next durable append (201) through the other replica. Makes party `us` in a temporary
+    /// folder on `--store`, serves two replicas of it (copies of the directory), and each round
+    /// kills whichever holds the lease, sends through the other until one is appended, and
+    /// restarts the killed one as a follower.
+    Takeover {
+        /// A PostgreSQL database holding no log (`postgresql://USER@HOST:PORT/DB`), e.g. a fresh
+        /// `createdb`: the run refuses one that holds a log, and leaves its own there, so each run
+        /// needs another fresh database.
+        #[arg(long, value_name = "URL")]
+        store: String,
+        /// Holders killed, one after the other.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// The sequencer lease's time to live, `[store] lease_secs` of both replicas (default 3).
+        #[arg(long, value_name = "S")]
+        lease_secs: Option<f64>,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -289,6 +311,29 @@ pub async fn run(cmd: BenchCmd) -> Result<()> {
                 } else {
                     stats::print(&f);
                 }
+            }
+        }
+        BenchCmd::Takeover {
+            store,
+            rounds,
+            lease_secs,
+            json,
+        } => {
+            let mut task = tokio::task::spawn_blocking(move || {
+                takeover::takeover(&store, rounds.max(1), lease_secs, false)
+            });
+            // Ctrl-C: the run stops waiting, kills its replicas and removes its folder.
+            let f = tokio::select! {
+                r = &mut task => r??,
+                _ = tokio::signal::ctrl_c() => {
+                    takeover::interrupt();
+                    task.await??
+                }
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+            } else {
+                takeover::print(&f);
             }
         }
     }

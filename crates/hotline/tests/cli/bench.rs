@@ -1,4 +1,4 @@
-use super::util::ok;
+use super::util::{fails, ok, pg_server};
 
 fn figures(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("bench --json prints JSON")
@@ -64,4 +64,48 @@ fn stats_bundle_follows_the_channel_not_the_log() {
         b * 4 < a * 5,
         "6.7× the log's entries made the bundle grow from {a} to {b} bytes"
     );
+}
+
+/// A fresh database on the test server; its URL.
+fn fresh_database(name: &str) -> String {
+    let port = pg_server();
+    let o = std::process::Command::new("psql")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+        .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql (PostgreSQL's client) must be installed");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
+}
+
+#[test]
+fn takeover_kills_the_lease_holder_each_round_and_times_the_next_append() {
+    let url = fresh_database("bench_takeover");
+    let v = figures(&[
+        "bench", "takeover", "--store", &url, "--rounds", "2", "--json",
+    ]);
+    assert_eq!(num(&v, "rounds"), 2, "{v}");
+    assert_eq!(v["lease_secs"].as_f64(), Some(3.0), "{v}");
+    for field in ["min_ms", "median_ms", "max_ms"] {
+        assert!(v[field].as_f64().is_some_and(|ms| ms > 0.0), "{field}: {v}");
+    }
+    assert_eq!(v["round_ms"].as_array().map(Vec::len), Some(2), "{v}");
+    assert!(v["min_ms"].as_f64() <= v["max_ms"].as_f64(), "{v}");
+    // The database now holds us's log: a second run is refused.
+    let err = fails(&["bench", "takeover", "--store", &url, "--rounds", "1"]);
+    assert!(err.contains("holds party us's log"), "{err}");
+}
+
+#[test]
+fn takeover_on_a_server_nobody_runs_fails_without_showing_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let url = format!("postgresql://hotline:secret-pw-9@127.0.0.1:{port}/nobody");
+    let err = fails(&["bench", "takeover", "--store", &url, "--rounds", "1"]);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("needs a database holding no log"), "{err}");
+    assert!(!err.contains("secret-pw-9"), "the password shown: {err}");
 }
