@@ -1,4 +1,4 @@
-use super::util::{fails, ok, pg_server};
+use super::util::{fails, fresh_database, ok};
 
 fn figures(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("bench --json prints JSON")
@@ -64,19 +64,6 @@ fn stats_bundle_follows_the_channel_not_the_log() {
         b * 4 < a * 5,
         "6.7× the log's entries made the bundle grow from {a} to {b} bytes"
     );
-}
-
-/// A fresh database on the test server; its URL.
-fn fresh_database(name: &str) -> String {
-    let port = pg_server();
-    let o = std::process::Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
-        .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql (PostgreSQL's client) must be installed");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
 }
 
 #[test]

@@ -367,26 +367,34 @@ fn stream_both_ways_through_kills_and_cuts() {
 
     // Every acknowledged send is in its log at its index (nothing lost), once.
     for (side, party) in [(0, &us), (1, &ru)] {
-        let log = log_json(party.d());
-        for (index, leaf_hash) in acked[side].lock().unwrap().iter() {
-            assert_eq!(
-                log[*index as usize]["leaf_hash"].as_str().unwrap(),
-                leaf_hash,
-                "entry {index} of {}",
-                party.d()
-            );
-        }
-        let hashes: BTreeSet<&str> = log
-            .iter()
-            .map(|l| l["leaf_hash"].as_str().unwrap())
-            .collect();
-        assert_eq!(hashes.len(), log.len(), "no entry appears twice");
+        acked_once(
+            &log_json(party.d()),
+            &acked[side].lock().unwrap(),
+            party.d(),
+        );
     }
     eprintln!(
         "federation stress: {} + {} acknowledged, {kills} kills, {cuts} cuts",
         acked[0].lock().unwrap().len(),
         acked[1].lock().unwrap().len()
     );
+}
+
+/// Every acknowledged send (`acked`: index → leaf hash) is in `log` at its
+/// index, nothing lost, and no entry appears twice in it.
+pub fn acked_once(log: &[serde_json::Value], acked: &BTreeMap<u64, String>, what: &str) {
+    for (index, leaf_hash) in acked {
+        assert_eq!(
+            log[*index as usize]["leaf_hash"].as_str().unwrap(),
+            leaf_hash,
+            "entry {index} of {what}"
+        );
+    }
+    let hashes: BTreeSet<&str> = log
+        .iter()
+        .map(|l| l["leaf_hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), log.len(), "no entry of {what} appears twice");
 }
 
 /// A third party pinned by both sides witnesses both logs: each log's

@@ -142,24 +142,6 @@ fn a_server_nobody_runs_fails_init_clearly() {
     assert!(err.contains("--store is not a PostgreSQL URL"), "{err}");
 }
 
-/// A new empty database on the test server, named after `what` and this
-/// process (the server is shared by every test of the run): its URL.
-fn fresh_database(what: &str) -> String {
-    let port = pg_server();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
-    let name = format!("{what}_{}", std::process::id());
-    let out = std::process::Command::new(script)
-        .args(["createdb", &port.to_string(), &name])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
-}
-
 #[test]
 fn a_wrong_database_fails_init_in_the_servers_words() {
     let port = pg_server();

@@ -6,7 +6,7 @@
 //! Federation runs on the holder only: a follower's peer link answers 503
 //! naming the holder, and only a replica of the party may forward drafts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -16,23 +16,10 @@ use hotline_proto::checkpoint;
 use hotline_proto::keys::NoteVerifier;
 use hotline_proto::tree::MemoryTree;
 
-use super::federation::{log_json_peer, wait_converged};
+use super::federation::{acked_once, log_json_peer, wait_converged};
 use super::hostile::{curl, pin};
 use super::postgres::PgPair;
 use super::util::*;
-
-/// A fresh database on the test server; its URL.
-fn fresh_database(name: &str) -> String {
-    let port = pg_server();
-    let o = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
-        .args(["-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql (PostgreSQL's client) must be installed");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
-}
 
 /// A copy of `p`'s directory: another replica of the same node.
 fn replica_of(p: &Party) -> Party {
@@ -46,6 +33,54 @@ fn replica_of(p: &Party) -> Party {
         .unwrap();
     assert!(o.status.success());
     Party { _tmp: tmp, dir }
+}
+
+/// us on the database at `url` with office us/fbi, and its second replica
+/// (a copy of the directory, keys and peers); ru on SQLite with ru/fsb,
+/// served, and pinned by us at its peer address. Both cosign every second.
+struct Setup {
+    us: Party,
+    us2: Party,
+    ru: Party,
+    r: Served,
+    /// us's exported keys, for ru to pin once us's replicas serve.
+    us_keys: std::path::PathBuf,
+}
+
+fn setup(url: &str) -> Setup {
+    let us = Party::init("us", &["--store", url]);
+    let ru = Party::new("ru");
+    ok(&["office", "add", "us/fbi", "--dir", us.d()]);
+    ok(&["office", "add", "ru/fsb", "--dir", ru.d()]);
+    set_cosign_interval(&us.dir, 1);
+    set_cosign_interval(&ru.dir, 1);
+    let r = Served::start(&ru.dir);
+    let keys = |p: &Party| {
+        let f = p.dir.join("../exported.keys");
+        std::fs::write(&f, ok(&["keys", "export", "--dir", p.d()])).unwrap();
+        f
+    };
+    let (us_keys, rk) = (keys(&us), keys(&ru));
+    let ru_url = format!("https://{}", r.peer_addr);
+    ok(&[
+        "peer",
+        "add",
+        "ru",
+        "--keys",
+        rk.to_str().unwrap(),
+        "--url",
+        &ru_url,
+        "--dir",
+        us.d(),
+    ]);
+    let us2 = replica_of(&us);
+    Setup {
+        us,
+        us2,
+        ru,
+        r,
+        us_keys,
+    }
 }
 
 fn lease(p: &Party) -> serde_json::Value {
@@ -70,33 +105,13 @@ fn texts(holder: &Party) -> BTreeMap<String, usize> {
 #[test]
 fn replicas_share_one_log_and_the_survivor_takes_the_lease_when_the_holder_dies() {
     let url = fresh_database("replicas");
-    let us = Party::init("us", &["--store", &url]);
-    let ru = Party::new("ru");
-    ok(&["office", "add", "us/fbi", "--dir", us.d()]);
-    ok(&["office", "add", "ru/fsb", "--dir", ru.d()]);
-    set_cosign_interval(&us.dir, 1);
-    set_cosign_interval(&ru.dir, 1);
-    let r = Served::start(&ru.dir);
-    let keys = |p: &Party| {
-        let f = p.dir.join("../exported.keys");
-        std::fs::write(&f, ok(&["keys", "export", "--dir", p.d()])).unwrap();
-        f
-    };
-    let (uk, rk) = (keys(&us), keys(&ru));
-    let ru_url = format!("https://{}", r.peer_addr);
-    ok(&[
-        "peer",
-        "add",
-        "ru",
-        "--keys",
-        rk.to_str().unwrap(),
-        "--url",
-        &ru_url,
-        "--dir",
-        us.d(),
-    ]);
-    // The second replica: the same directory, keys and peers, copied.
-    let us2 = replica_of(&us);
+    let Setup {
+        us,
+        us2,
+        ru,
+        r,
+        us_keys: uk,
+    } = setup(&url);
 
     let a = Served::start(&us.dir);
     wait_until(20, "the first replica holding the lease", || {
@@ -263,32 +278,13 @@ fn a_stream_both_ways_survives_holder_kills_and_the_loss_of_the_primary() {
     const EACH_WAY: usize = 2000;
     const AFTER_PROMOTION: usize = 100;
     let pair = PgPair::start();
-    let us = Party::init("us", &["--store", &pair.url()]);
-    let ru = Party::new("ru");
-    ok(&["office", "add", "us/fbi", "--dir", us.d()]);
-    ok(&["office", "add", "ru/fsb", "--dir", ru.d()]);
-    set_cosign_interval(&us.dir, 1);
-    set_cosign_interval(&ru.dir, 1);
-    let r = Served::start(&ru.dir);
-    let keys = |p: &Party| {
-        let f = p.dir.join("../exported.keys");
-        std::fs::write(&f, ok(&["keys", "export", "--dir", p.d()])).unwrap();
-        f
-    };
-    let (uk, rk) = (keys(&us), keys(&ru));
-    let ru_url = format!("https://{}", r.peer_addr);
-    ok(&[
-        "peer",
-        "add",
-        "ru",
-        "--keys",
-        rk.to_str().unwrap(),
-        "--url",
-        &ru_url,
-        "--dir",
-        us.d(),
-    ]);
-    let us2 = replica_of(&us);
+    let Setup {
+        us,
+        us2,
+        ru,
+        r,
+        us_keys: uk,
+    } = setup(&pair.url());
     let dirs = [us.dir.clone(), us2.dir.clone()];
     // Fixed addresses, so a restarted replica is where ru pinned it.
     let addrs = [(free_addr(), free_addr()), (free_addr(), free_addr())];
@@ -420,19 +416,7 @@ fn a_stream_both_ways_survives_holder_kills_and_the_loss_of_the_primary() {
     // Every acknowledged send is in its log at its index, and nothing twice.
     for (side, party) in [(0, &us), (1, &ru)] {
         let log = log_json(party.d());
-        for (index, leaf_hash) in acked[side].lock().unwrap().iter() {
-            assert_eq!(
-                log[*index as usize]["leaf_hash"].as_str().unwrap(),
-                leaf_hash,
-                "entry {index} of {}",
-                party.d()
-            );
-        }
-        let hashes: BTreeSet<&str> = log
-            .iter()
-            .map(|l| l["leaf_hash"].as_str().unwrap())
-            .collect();
-        assert_eq!(hashes.len(), log.len(), "no entry appears twice");
+        acked_once(&log, &acked[side].lock().unwrap(), party.d());
         let idx: Vec<u64> = log.iter().map(|l| l["index"].as_u64().unwrap()).collect();
         assert_eq!(
             idx,

@@ -582,3 +582,21 @@ pub fn pg_server() -> u16 {
         port
     })
 }
+
+/// A new empty database on the test server, named after `what` and this
+/// process (the server is shared by every test of the run): its URL.
+pub fn fresh_database(what: &str) -> String {
+    let port = pg_server();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
+    let name = format!("{what}_{}", std::process::id());
+    let out = std::process::Command::new(script)
+        .args(["createdb", &port.to_string(), &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("postgresql://postgres@127.0.0.1:{port}/{name}")
+}
