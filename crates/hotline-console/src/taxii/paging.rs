@@ -155,6 +155,7 @@ fn list(s: &Option<String>) -> Option<Vec<String>> {
 }
 
 /// A page: its objects, and the cursor of the next one if there is more.
+#[derive(Debug)]
 pub(crate) struct Page {
     pub items: Vec<Item>,
     pub next: Option<String>,
