@@ -59,4 +59,6 @@ pub(crate) fn routes() -> Router<Console> {
             get(objects::manifest),
         )
         .route("/taxii2/{root}/status/{id}/", get(write::status))
+        // taxii2-client refreshes a status at `…/status/{id}`, without the slash.
+        .route("/taxii2/{root}/status/{id}", get(write::status))
 }
