@@ -110,7 +110,9 @@ impl FromRequestParts<Console> for Account {
             }
             let ops = c.operators.clone();
             let found = tokio::task::spawn_blocking(move || ops.taxii_token(&rest)).await??;
-            return found.map(|operator| Account { operator }).ok_or_else(refused);
+            return found
+                .map(|operator| Account { operator })
+                .ok_or_else(refused);
         }
         if !scheme.eq_ignore_ascii_case("basic") {
             return Err(refused());
@@ -140,7 +142,10 @@ impl FromRequestParts<Console> for Account {
             TaxiiError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
                 "Too many sign-ins",
-                format!("too many failed sign-ins from this address, or too many at once; wait {} s", w.secs()),
+                format!(
+                    "too many failed sign-ins from this address, or too many at once; wait {} s",
+                    w.secs()
+                ),
             )
         };
         let charge = c.throttle.admit(ip, Instant::now()).map_err(busy)?;

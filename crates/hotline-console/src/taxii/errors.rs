@@ -99,7 +99,11 @@ impl IntoResponse for TaxiiError {
 }
 
 /// A TAXII answer: status, JSON and extra headers.
-pub(crate) fn taxii_json(status: StatusCode, body: &serde_json::Value, extra: HeaderMap) -> Response {
+pub(crate) fn taxii_json(
+    status: StatusCode,
+    body: &serde_json::Value,
+    extra: HeaderMap,
+) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
@@ -119,7 +123,9 @@ pub(crate) fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
             .map(|t| t.trim().to_ascii_lowercase())
             .filter(|t| !t.starts_with("q="))
             .collect();
-        let (ty, params) = tokens.split_first().map_or(("", &[][..]), |(a, b)| (a.as_str(), b));
+        let (ty, params) = tokens
+            .split_first()
+            .map_or(("", &[][..]), |(a, b)| (a.as_str(), b));
         match ty {
             "*/*" | "application/*" => true,
             "application/taxii+json" => params
@@ -149,7 +155,9 @@ pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), TaxiiError> 
         .split(';')
         .map(|t| t.trim().to_ascii_lowercase())
         .collect();
-    let ok = tokens.first().is_some_and(|t| t == "application/taxii+json")
+    let ok = tokens
+        .first()
+        .is_some_and(|t| t == "application/taxii+json")
         && tokens[1..]
             .iter()
             .all(|p| !p.starts_with("version=") || p == "version=2.1");

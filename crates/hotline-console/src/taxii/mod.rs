@@ -21,9 +21,9 @@ mod discovery;
 mod errors;
 mod objects;
 mod paging;
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub(crate) use auth::Verified;
 

@@ -81,7 +81,11 @@ pub(crate) async fn objects(
     check_accept(&headers)?;
     let p = read(c, a, root, id, q, None, false).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
-    Ok(taxii_json(StatusCode::OK, &envelope(&p, "objects", list), date_headers(&p)))
+    Ok(taxii_json(
+        StatusCode::OK,
+        &envelope(&p, "objects", list),
+        date_headers(&p),
+    ))
 }
 
 /// `GET …/objects/{object_id}/`.
@@ -95,7 +99,11 @@ pub(crate) async fn object(
     check_accept(&headers)?;
     let p = read(c, a, root, id, q, Some(object_id), false).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
-    Ok(taxii_json(StatusCode::OK, &envelope(&p, "objects", list), date_headers(&p)))
+    Ok(taxii_json(
+        StatusCode::OK,
+        &envelope(&p, "objects", list),
+        date_headers(&p),
+    ))
 }
 
 /// `GET …/objects/{object_id}/versions/`.
@@ -113,7 +121,11 @@ pub(crate) async fn versions(
         .iter()
         .map(|i| Value::String(i.version.clone()))
         .collect();
-    Ok(taxii_json(StatusCode::OK, &envelope(&p, "versions", list), date_headers(&p)))
+    Ok(taxii_json(
+        StatusCode::OK,
+        &envelope(&p, "versions", list),
+        date_headers(&p),
+    ))
 }
 
 /// `GET …/manifest/`.
@@ -138,5 +150,9 @@ pub(crate) async fn manifest(
             })
         })
         .collect();
-    Ok(taxii_json(StatusCode::OK, &envelope(&p, "objects", list), date_headers(&p)))
+    Ok(taxii_json(
+        StatusCode::OK,
+        &envelope(&p, "objects", list),
+        date_headers(&p),
+    ))
 }

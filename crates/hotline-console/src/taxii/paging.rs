@@ -35,7 +35,10 @@ pub(crate) struct Place {
 
 impl Place {
     pub fn cursor(&self) -> String {
-        format!("{}.{}.{}.{}", self.micros, self.index, self.offset, self.party)
+        format!(
+            "{}.{}.{}.{}",
+            self.micros, self.index, self.offset, self.party
+        )
     }
     pub fn parse(s: &str) -> Option<Self> {
         let mut it = s.splitn(4, '.');
@@ -78,7 +81,7 @@ pub(crate) fn stamp(micros: i64) -> String {
 }
 
 fn micros_of(t: Timestamp) -> i64 {
-    i64::try_from(t.as_microsecond()).unwrap_or(i64::MAX)
+    t.as_microsecond()
 }
 
 /// Every object the channel's entries carry, both directions, in order;

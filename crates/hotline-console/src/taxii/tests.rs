@@ -39,7 +39,9 @@ async fn fixture() -> Fixture {
     )
     .unwrap();
     let node = Node::open(&dir).unwrap();
-    node.add_office(Office::new("us/fbi").unwrap()).await.unwrap();
+    node.add_office(Office::new("us/fbi").unwrap())
+        .await
+        .unwrap();
     let ops = Operators::of(&node).unwrap();
     tokio::task::spawn_blocking(move || {
         ops.add("alice", &[Office::new("us/fbi").unwrap()], false, PASSWORD)
@@ -92,7 +94,12 @@ fn get(path: &str, auth: Option<&str>) -> Request<Body> {
 fn assert_error(got: &(StatusCode, String, Value), status: StatusCode) {
     assert_eq!(got.0, status, "{:?}", got.2);
     assert_eq!(got.1, MEDIA_TYPE);
-    assert_eq!(got.2["http_status"], status.as_u16().to_string(), "{:?}", got.2);
+    assert_eq!(
+        got.2["http_status"],
+        status.as_u16().to_string(),
+        "{:?}",
+        got.2
+    );
     assert!(got.2["title"].is_string() && got.2["description"].is_string());
 }
 
@@ -100,12 +107,22 @@ fn assert_error(got: &(StatusCode, String, Value), status: StatusCode) {
 async fn without_a_valid_account_every_route_is_401_with_a_taxii_error() {
     let f = fixture().await;
     for auth in [None, Some("Bearer not-a-token"), Some("Digest whatever")] {
-        for path in ["/taxii2/", "/taxii2/hotline/", "/taxii2/hotline/collections/"] {
-            assert_error(&send(&f.app, get(path, auth)).await, StatusCode::UNAUTHORIZED);
+        for path in [
+            "/taxii2/",
+            "/taxii2/hotline/",
+            "/taxii2/hotline/collections/",
+        ] {
+            assert_error(
+                &send(&f.app, get(path, auth)).await,
+                StatusCode::UNAUTHORIZED,
+            );
         }
     }
     // Passwords go through the console's throttle: one try each here.
-    for auth in [basic("alice", "not her password"), basic("nobody", PASSWORD)] {
+    for auth in [
+        basic("alice", "not her password"),
+        basic("nobody", PASSWORD),
+    ] {
         assert_error(
             &send(&f.app, get("/taxii2/", Some(&auth))).await,
             StatusCode::UNAUTHORIZED,
@@ -121,10 +138,17 @@ async fn without_a_valid_account_every_route_is_401_with_a_taxii_error() {
 #[tokio::test]
 async fn a_burst_of_wrong_passwords_is_throttled_but_a_token_still_works() {
     let f = fixture().await;
-    let token = Operators::of(&f.node).unwrap().new_taxii_token("alice").unwrap();
+    let token = Operators::of(&f.node)
+        .unwrap()
+        .new_taxii_token("alice")
+        .unwrap();
     let mut throttled = false;
     for _ in 0..20 {
-        let got = send(&f.app, get("/taxii2/", Some(&basic("alice", "guess guess guess")))).await;
+        let got = send(
+            &f.app,
+            get("/taxii2/", Some(&basic("alice", "guess guess guess"))),
+        )
+        .await;
         if got.0 == StatusCode::TOO_MANY_REQUESTS {
             assert_error(&got, StatusCode::TOO_MANY_REQUESTS);
             throttled = true;
@@ -132,7 +156,10 @@ async fn a_burst_of_wrong_passwords_is_throttled_but_a_token_still_works() {
         }
         assert_error(&got, StatusCode::UNAUTHORIZED);
     }
-    assert!(throttled, "the console's per-address throttle applies to TAXII");
+    assert!(
+        throttled,
+        "the console's per-address throttle applies to TAXII"
+    );
     let ok = send(&f.app, get("/taxii2/", Some(&format!("Bearer {token}")))).await;
     assert_eq!(ok.0, StatusCode::OK, "a token needs no password check");
 }
@@ -207,7 +234,10 @@ async fn a_wrong_accept_an_unknown_root_or_collection_are_refused_and_nothing_is
     assert_error(
         &send(
             &f.app,
-            get("/taxii2/hotline/status/00000000-0000-4000-8000-000000000000/", Some(&auth)),
+            get(
+                "/taxii2/hotline/status/00000000-0000-4000-8000-000000000000/",
+                Some(&auth),
+            ),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -231,7 +261,11 @@ fn accept_and_content_type_take_only_taxii_2_1() {
     ] {
         assert!(check_accept(&h(header::ACCEPT, ok)).is_ok(), "{ok}");
     }
-    for bad in ["text/html", "application/json", "application/taxii+json;version=2.0"] {
+    for bad in [
+        "text/html",
+        "application/json",
+        "application/taxii+json;version=2.0",
+    ] {
         assert_eq!(
             check_accept(&h(header::ACCEPT, bad)).unwrap_err().status,
             StatusCode::NOT_ACCEPTABLE,
@@ -239,15 +273,23 @@ fn accept_and_content_type_take_only_taxii_2_1() {
         );
     }
     assert!(check_content_type(&h(header::CONTENT_TYPE, MEDIA_TYPE)).is_ok());
-    for bad in ["application/json", "text/plain", "application/taxii+json;version=2.0"] {
+    for bad in [
+        "application/json",
+        "text/plain",
+        "application/taxii+json;version=2.0",
+    ] {
         assert_eq!(
-            check_content_type(&h(header::CONTENT_TYPE, bad)).unwrap_err().status,
+            check_content_type(&h(header::CONTENT_TYPE, bad))
+                .unwrap_err()
+                .status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "{bad}"
         );
     }
     assert_eq!(
-        check_content_type(&axum::http::HeaderMap::new()).unwrap_err().status,
+        check_content_type(&axum::http::HeaderMap::new())
+            .unwrap_err()
+            .status,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
 }
@@ -288,7 +330,13 @@ fn items(n: usize) -> Vec<Item> {
 fn query(pairs: &[(&str, &str)]) -> Query {
     let q: String = pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", crate::view::urlencode(k), crate::view::urlencode(v)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                crate::view::urlencode(k),
+                crate::view::urlencode(v)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&");
     serde_urlencoded_from(&q)
@@ -346,19 +394,27 @@ fn filters_pick_versions_types_ids_and_what_was_added_after() {
             .count()
             == 2
     );
-    let first = query(&[("match[version]", "first")]).page(all.clone(), false).unwrap();
+    let first = query(&[("match[version]", "first")])
+        .page(all.clone(), false)
+        .unwrap();
     assert!(first.items.iter().all(|i| i.version.starts_with("2026-01")));
     let at = query(&[("match[version]", "2026-02-01T00:00:00Z")])
         .page(all.clone(), false)
         .unwrap();
     assert_eq!(at.items.len(), 2);
     let id = "indicator--00000000-0000-4000-8000-000000000003";
-    let one = query(&[("match[id]", id)]).page(all.clone(), false).unwrap();
+    let one = query(&[("match[id]", id)])
+        .page(all.clone(), false)
+        .unwrap();
     assert_eq!(one.items.len(), 1);
     assert_eq!(one.items[0].id, id);
-    let none = query(&[("match[type]", "malware")]).page(all.clone(), false).unwrap();
+    let none = query(&[("match[type]", "malware")])
+        .page(all.clone(), false)
+        .unwrap();
     assert!(none.items.is_empty());
-    let spec = query(&[("match[spec_version]", "2.0")]).page(all.clone(), false).unwrap();
+    let spec = query(&[("match[spec_version]", "2.0")])
+        .page(all.clone(), false)
+        .unwrap();
     assert!(spec.items.is_empty());
     let cut = all[9].place.micros;
     let after = query(&[("added_after", &stamp(cut)), ("match[version]", "all")])

@@ -104,7 +104,10 @@ pub(crate) async fn add_objects(
         None,
     );
     content.stix = Some(bundle);
-    let appended = c.node.send_message(&ch.ours, &ch.theirs, content, None).await?;
+    let appended = c
+        .node
+        .send_message(&ch.ours, &ch.theirs, content, None)
+        .await?;
     let entry = c.own_id(appended.index);
     tracing::info!(operator = %a.operator.name, %entry, objects = n, "STIX objects added over TAXII");
     let now = hotline_node::clock::now();
@@ -112,7 +115,7 @@ pub(crate) async fn add_objects(
     let status = json!({
         "id": status_id,
         "status": "complete",
-        "request_timestamp": super::paging::stamp(i64::try_from(now.as_microsecond()).unwrap_or(0)),
+        "request_timestamp": super::paging::stamp(now.as_microsecond()),
         "total_count": n,
         "success_count": n,
         "successes": versions.iter().map(|(id, v)| json!({
@@ -151,7 +154,8 @@ pub(crate) async fn status(
     let name = a.operator.name.clone();
     let id2 = id.clone();
     let found = run_blocking(move || Ok(ops.store().taxii_status(&id2, &name, ROOT)?)).await?;
-    let body = found.ok_or_else(|| TaxiiError::not_found(format!("there is no status {id:?} for you")))?;
+    let body =
+        found.ok_or_else(|| TaxiiError::not_found(format!("there is no status {id:?} for you")))?;
     let v: Value = serde_json::from_str(&body).map_err(TaxiiError::internal)?;
     Ok(taxii_json(StatusCode::OK, &v, HeaderMap::new()))
 }

@@ -65,7 +65,11 @@ fn basic(name: &str) -> String {
 
 fn assert_taxii_error(got: &(u16, String, serde_json::Value), status: u16) {
     assert_eq!(got.0, status, "{:?}", got.2);
-    assert!(got.1.contains(&format!("content-type: {MEDIA}")), "{}", got.1);
+    assert!(
+        got.1.contains(&format!("content-type: {MEDIA}")),
+        "{}",
+        got.1
+    );
     assert_eq!(got.2["http_status"], status.to_string(), "{:?}", got.2);
 }
 
@@ -102,12 +106,26 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
     ok(&operator_add_args(&us, "us/fbi", "alice", &pw_us, &[]));
     ok(&operator_add_args(&us, "us/cia", "carol", &pw_us, &[]));
     ok(&operator_add_args(&ru, "ru/fsb", "boris", &pw_ru, &[]));
-    let token = json(&ok(&["operator", "token", "boris", "--dir", ru.d(), "--json"]))["token"]
+    let token = json(&ok(&[
+        "operator",
+        "token",
+        "boris",
+        "--dir",
+        ru.d(),
+        "--json",
+    ]))["token"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let cols = taxii(&a.addr, "GET", "/taxii2/hotline/collections/", &basic("alice"), MEDIA, b"");
+    let cols = taxii(
+        &a.addr,
+        "GET",
+        "/taxii2/hotline/collections/",
+        &basic("alice"),
+        MEDIA,
+        b"",
+    );
     assert_eq!(cols.0, 200, "{:?}", cols.2);
     let list = cols.2["collections"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{list:?}");
@@ -127,12 +145,48 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
     ]});
     let envelope = serde_json::json!({"objects": [indicator(1)]}).to_string();
     for (what, auth, ct, body, status) in [
-        ("invalid STIX", basic("alice"), MEDIA, invalid.to_string().into_bytes(), 422),
-        ("not an envelope", basic("alice"), MEDIA, b"[1, 2]".to_vec(), 400),
-        ("a wrong Content-Type", basic("alice"), "application/json", envelope.clone().into_bytes(), 415),
-        ("over the limit", basic("alice"), MEDIA, vec![b' '; 9 * 1024 * 1024], 413),
-        ("another office's collection", basic("carol"), MEDIA, envelope.clone().into_bytes(), 404),
-        ("a reader with no account", "Basic bm9ib2R5Og==".to_owned(), MEDIA, envelope.clone().into_bytes(), 401),
+        (
+            "invalid STIX",
+            basic("alice"),
+            MEDIA,
+            invalid.to_string().into_bytes(),
+            422,
+        ),
+        (
+            "not an envelope",
+            basic("alice"),
+            MEDIA,
+            b"[1, 2]".to_vec(),
+            400,
+        ),
+        (
+            "a wrong Content-Type",
+            basic("alice"),
+            "application/json",
+            envelope.clone().into_bytes(),
+            415,
+        ),
+        (
+            "over the limit",
+            basic("alice"),
+            MEDIA,
+            vec![b' '; 9 * 1024 * 1024],
+            413,
+        ),
+        (
+            "another office's collection",
+            basic("carol"),
+            MEDIA,
+            envelope.clone().into_bytes(),
+            404,
+        ),
+        (
+            "a reader with no account",
+            "Basic bm9ib2R5Og==".to_owned(),
+            MEDIA,
+            envelope.clone().into_bytes(),
+            401,
+        ),
     ] {
         let got = taxii(&a.addr, "POST", &objects, &auth, ct, &body);
         assert_taxii_error(&got, status);
@@ -140,10 +194,23 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
     }
     let other = taxii(&a.addr, "GET", &objects, &basic("carol"), MEDIA, b"");
     assert_taxii_error(&other, 404);
-    let unknown = taxii(&a.addr, "GET", "/taxii2/hotline/collections/nope/objects/", &basic("alice"), MEDIA, b"");
-    assert_eq!(unknown.2["description"].as_str().map(|d| d.replace("\"nope\"", "ID")),
-        other.2["description"].as_str().map(|d| d.replace(&format!("\"{id}\""), "ID")),
-        "an unknown collection and another office's read alike");
+    let unknown = taxii(
+        &a.addr,
+        "GET",
+        "/taxii2/hotline/collections/nope/objects/",
+        &basic("alice"),
+        MEDIA,
+        b"",
+    );
+    assert_eq!(
+        unknown.2["description"]
+            .as_str()
+            .map(|d| d.replace("\"nope\"", "ID")),
+        other.2["description"]
+            .as_str()
+            .map(|d| d.replace(&format!("\"{id}\""), "ID")),
+        "an unknown collection and another office's read alike"
+    );
     let wrong_accept = {
         let mut s = TcpStream::connect(&a.addr).unwrap();
         write!(s, "GET {objects} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nAccept: text/html\r\nConnection: close\r\n\r\n", a.addr, basic("alice")).unwrap();
@@ -160,7 +227,8 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
         );
         return;
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/taxii/taxii_client_test.py");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/taxii/taxii_client_test.py");
     let out = Command::new(python)
         .arg(script)
         .env("US_URL", format!("http://{}", a.addr))
