@@ -56,3 +56,66 @@ impl Records {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::entry::Content;
+    use hotline_proto::party::{Office, Party};
+
+    use crate::dir::NodeDir;
+    use crate::node::{InitOptions, Node};
+    use crate::records::Records;
+
+    #[tokio::test]
+    async fn one_direction_pages_from_a_position_and_skips_other_channels() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = NodeDir::new(tmp.path().join("us"));
+        Node::init(
+            &dir,
+            InitOptions::local(Party::new("us").unwrap(), Default::default()),
+        )
+        .unwrap();
+        let node = Node::open(&dir).unwrap();
+        let o = |s: &str| Office::new(s).unwrap();
+        for x in ["us/a", "us/b", "us/c"] {
+            node.add_office(o(x)).await.unwrap();
+        }
+        let mut sent = Vec::new();
+        for i in 0..5 {
+            let text = Content::text(format!("a to b {i}"), None);
+            sent.push(
+                node.send_message(&o("us/a"), &o("us/b"), text, None)
+                    .await
+                    .unwrap()
+                    .index,
+            );
+            let other = Content::text(format!("a to c {i}"), None);
+            node.send_message(&o("us/a"), &o("us/c"), other, None)
+                .await
+                .unwrap();
+        }
+        node.send_message(&o("us/b"), &o("us/a"), Content::text("b to a", None), None)
+            .await
+            .unwrap();
+        let r = Records::new(node.clone());
+        let first = r.from_to_after(&o("us/a"), &o("us/b"), None, 3).unwrap();
+        let idx: Vec<u64> = first.iter().map(|e| e.index()).collect();
+        assert_eq!(idx, sent[..3]);
+        let rest = r
+            .from_to_after(&o("us/a"), &o("us/b"), Some(idx[2]), 100)
+            .unwrap();
+        let idx: Vec<u64> = rest.iter().map(|e| e.index()).collect();
+        assert_eq!(idx, sent[3..]);
+        assert_eq!(
+            r.from_to_after(&o("us/b"), &o("us/a"), None, 100)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            r.from_to_after(&o("us/c"), &o("us/a"), None, 100)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
