@@ -44,6 +44,14 @@ impl Channel {
 
 /// Channels in force now for offices the operator acts for.
 pub(crate) fn channels_for(c: &Console, op: &Op) -> Result<Vec<Channel>, NodeError> {
+    channels_acting_for(c, &|o| op.acts_for(o))
+}
+
+/// Channels in force now for the offices `acts_for` accepts.
+pub(crate) fn channels_acting_for(
+    c: &Console,
+    acts_for: &dyn Fn(&Office) -> bool,
+) -> Result<Vec<Channel>, NodeError> {
     let now = hotline_node::clock::now();
     let mut out: Vec<Channel> = Vec::new();
     for a in c.node.agreements()? {
@@ -53,7 +61,7 @@ pub(crate) fn channels_for(c: &Console, op: &Op) -> Result<Vec<Channel>, NodeErr
         for ch in &a.terms.channels {
             for (i, ours) in ch.offices.iter().enumerate() {
                 let theirs = &ch.offices[1 - i];
-                if !op.acts_for(ours) || theirs.party() == *c.node.party() {
+                if !acts_for(ours) || theirs.party() == *c.node.party() {
                     continue;
                 }
                 let at = match out

@@ -33,6 +33,7 @@
 //! - [`operators`]: operators, their passwords and sessions, and why a change or a login failed.
 //! - `statements`: joint statements proposed, endorsed and proved.
 //! - [`store`]: the console's own database, `console.sqlite3`, with its migrations.
+//! - `taxii`: TAXII 2.1 under `/taxii2/`: each channel's STIX objects as a collection.
 //! - `throttle`: sign-in throttling per client address and for the whole node.
 //! - `timeline`: a channel's timeline, both logs merged in time order.
 //! - `view`: what every page shares: the frame, building and rendering a page, redirects
@@ -57,6 +58,7 @@ mod needs_action;
 pub mod operators;
 mod statements;
 pub mod store;
+mod taxii;
 mod throttle;
 mod timeline;
 mod view;
@@ -80,6 +82,8 @@ pub(crate) struct Console {
     /// overdue; they share one reading per second instead of each folding
     /// both logs again.
     inquiries: std::sync::Arc<std::sync::Mutex<Option<(Seen, Inquiries)>>>,
+    /// TAXII's recent successful password checks.
+    taxii: taxii::Verified,
 }
 
 /// When a reading was taken: the time, and how far the logs had come. A
@@ -129,6 +133,7 @@ pub fn router(node: Node) -> Result<Router, operators::OperatorError> {
         records: hotline_node::records::Records::new(node.clone()),
         node,
         inquiries: Default::default(),
+        taxii: Default::default(),
     };
     Ok(Router::new()
         .route("/", get(channels::page))
@@ -180,6 +185,7 @@ pub fn router(node: Node) -> Result<Router, operators::OperatorError> {
         .route("/events", get(events::stream))
         .route("/static/{file}", get(assets::file))
         .route("/favicon.ico", get(assets::icon))
+        .merge(taxii::routes())
         .layer(axum::middleware::from_fn(auth::same_origin))
         .layer(axum::middleware::map_response(view::security_headers))
         // Multipart forms carry attachments base64-encoded later, so allow

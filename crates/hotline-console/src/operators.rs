@@ -668,6 +668,56 @@ impl Operators {
         }))
     }
 
+    /// Checks a name and password without opening a session: TAXII's HTTP
+    /// Basic sign-in. Costs one Argon2 verification whether or not the name
+    /// exists, like [`Operators::attempt`]; a wrong password for a real name
+    /// comes back as [`Refusal::WrongPassword`] for the caller to count with
+    /// [`Operators::count_failure`] (a count, never a lock). Blocking.
+    pub fn verify(&self, name: &str, password: &str) -> std::result::Result<Operator, Refusal> {
+        let row = if check_name(name).is_ok() {
+            self.store.operator(name)?
+        } else {
+            None
+        };
+        let hash = row
+            .as_ref()
+            .map_or(DUMMY_HASH, |r| r.password_hash.as_str());
+        let too_long = password.len() > MAX_PASSWORD_BYTES;
+        let matches = verify_password(if too_long { "" } else { password }, hash)? && !too_long;
+        let Some(row) = row else {
+            return Err(Refusal::Other(LoginError::Refused));
+        };
+        if !matches {
+            return Err(Refusal::WrongPassword(row.name));
+        }
+        Ok(self.operator_of(row)?)
+    }
+
+    /// Makes a TAXII token for operator `name` (32 random bytes, base64url)
+    /// and keeps only its SHA-256. The token is returned once, here.
+    pub fn new_taxii_token(&self, name: &str) -> Result<String> {
+        let token = random_token();
+        let now = hotline_node::clock::now().as_second();
+        if self.store.add_taxii_token(&token_hash(&token), name, now)? {
+            Ok(token)
+        } else {
+            Err(Self::not_found(name))
+        }
+    }
+
+    /// The operator whose TAXII token this is, if any.
+    pub fn taxii_token(&self, token: &str) -> Result<Option<Operator>> {
+        self.store
+            .taxii_token_operator(&token_hash(token))?
+            .map(|r| self.operator_of(r))
+            .transpose()
+    }
+
+    /// The console's database, for TAXII's status resources.
+    pub(crate) fn store(&self) -> &ConsoleStore {
+        &self.store
+    }
+
     /// Ends the session with this token (an unknown token is no error).
     pub fn logout(&self, token: &str) -> Result<()> {
         Ok(self.store.end_operator_session(&token_hash(token))?)

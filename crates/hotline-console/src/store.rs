@@ -20,7 +20,10 @@ use hotline_node::store::{Result, StoreError};
 pub const FILE: &str = "console.sqlite3";
 
 /// The console's migrations, in order; their count is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_console.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_console.sql"),
+    include_str!("../migrations/0002_taxii.sql"),
+];
 
 /// The columns `operator_row` reads, in its order.
 const OPERATOR_COLUMNS: &str =
@@ -348,6 +351,79 @@ impl ConsoleStore {
             )
             .map_err(db)?;
         Ok(())
+    }
+    /// Keeps a TAXII token's hash for `operator`; `false` if there is no
+    /// such operator.
+    pub fn add_taxii_token(&self, token_hash: &[u8; 32], operator: &str, now: i64) -> Result<bool> {
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM operators WHERE name = ?1", [operator], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO taxii_tokens (token_hash, operator, created) VALUES (?1, ?2, ?3)",
+            params![&token_hash[..], operator, now],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    /// The operator a TAXII token (by its SHA-256) belongs to.
+    pub fn taxii_token_operator(&self, token_hash: &[u8; 32]) -> Result<Option<OperatorRow>> {
+        let cols = OPERATOR_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.conn()?
+            .query_row(
+                &format!(
+                    "SELECT {cols} FROM taxii_tokens t JOIN operators o ON o.name = t.operator
+                     WHERE t.token_hash = ?1"
+                ),
+                [&token_hash[..]],
+                operator_row,
+            )
+            .optional()
+            .map_err(db)?
+            .transpose()
+    }
+
+    /// Keeps a TAXII status resource (JSON) answered to `operator`.
+    pub fn add_taxii_status(
+        &self,
+        id: &str,
+        operator: &str,
+        root: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.conn()?
+            .execute(
+                "INSERT INTO taxii_status (id, operator, root, body, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, operator, root, body, now],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// A TAXII status resource, only for the operator it was answered to.
+    pub fn taxii_status(&self, id: &str, operator: &str, root: &str) -> Result<Option<String>> {
+        self.conn()?
+            .query_row(
+                "SELECT body FROM taxii_status WHERE id = ?1 AND operator = ?2 AND root = ?3",
+                params![id, operator, root],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
     }
 }
 

@@ -19,6 +19,7 @@ use crate::node::Node;
 use crate::store::StoredLeaf;
 
 mod alarms;
+mod channel;
 mod events;
 mod links;
 mod proofs;

@@ -67,6 +67,18 @@ pub enum OperatorCmd {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// Make a token with which scripts sign in to TAXII (`/taxii2/`) as this operator
+    /// (`Authorization: Bearer TOKEN`). Printed once; only its hash is kept. Removing the
+    /// operator ends its tokens.
+    Token {
+        /// The operator's name.
+        name: String,
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print the result as JSON (`name`, `token`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a new password for an operator; its console sessions end at once.
     Passwd {
         /// The operator's name.
@@ -158,6 +170,25 @@ pub fn run(cmd: OperatorCmd) -> Result<()> {
             println!(
                 "Operator {name}'s failed logins are cleared (operators are never locked out; sign-ins are throttled per client address)."
             );
+        }
+        OperatorCmd::Token { name, dir, json } => {
+            let (dir, _, ops) = open(&dir)?;
+            if ops.get(&name)?.is_none() {
+                bail!(
+                    "no operator {name:?}; `hotline operator list --dir {}` shows who there is",
+                    dir.root().display()
+                );
+            }
+            let token = ops.new_taxii_token(&name)?;
+            if json {
+                println!("{}", serde_json::json!({ "name": name, "token": token }));
+            } else {
+                println!("{token}");
+                eprintln!(
+                    "A TAXII token for operator {name}: send it as `Authorization: Bearer TOKEN` to /taxii2/. \
+                     It is shown only now; removing the operator ends it."
+                );
+            }
         }
         OperatorCmd::Passwd {
             name,

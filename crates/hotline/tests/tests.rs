@@ -46,6 +46,11 @@ mod cli {
     /// entry of another channel, the stats bundle grows with the channel's
     /// threads and not with the logs.
     mod bench;
+    /// TAXII 2.1 on real nodes: hostile requests refused with TAXII error
+    /// bodies and nothing written; taxii2-client and stix2-validator (from
+    /// PyPI) write, page through and validate a channel's objects, and read
+    /// them from the counterpart's collection after delivery.
+    mod taxii;
 
     /// Oversized and absurd input: `hotline verify` refuses a proof of a
     /// hundred thousand hashes at its 65th and a bundle file over 64 MiB by

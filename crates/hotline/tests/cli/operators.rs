@@ -244,3 +244,44 @@ fn not_a_node_directory() {
         "no database created"
     );
 }
+
+#[test]
+fn a_taxii_token_is_printed_once_kept_only_as_a_hash_and_ends_with_its_operator() {
+    let (p, pw) = setup();
+    let e = fails(&["operator", "token", "alice", "--dir", p.d()]);
+    assert!(e.contains("no operator \"alice\""), "{e}");
+    ok(&operator_add_args(&p, "us/fbi", "alice", &pw, &[]));
+    let plain = ok(&["operator", "token", "alice", "--dir", p.d()]);
+    let token = plain.trim().to_owned();
+    assert_eq!(token.len(), 43, "32 bytes, base64url: {plain}");
+    let out: serde_json::Value = serde_json::from_str(&ok(&[
+        "operator",
+        "token",
+        "alice",
+        "--dir",
+        p.d(),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(out["name"], "alice");
+    let second = out["token"].as_str().unwrap();
+    assert_ne!(second, token, "each token is new");
+    let ops = operators(&p.dir);
+    for t in [token.as_str(), second] {
+        assert_eq!(ops.taxii_token(t).unwrap().unwrap().name, "alice");
+    }
+    // The database holds neither token.
+    let db = std::fs::read(p.dir.join(hotline_console::store::FILE)).unwrap();
+    let wal = std::fs::read(p.dir.join(format!("{}-wal", hotline_console::store::FILE)))
+        .unwrap_or_default();
+    for t in [token.as_str(), second] {
+        for bytes in [&db, &wal] {
+            assert!(
+                !bytes.windows(t.len()).any(|w| w == t.as_bytes()),
+                "a token is stored in the clear"
+            );
+        }
+    }
+    ok(&["operator", "remove", "alice", "--dir", p.d()]);
+    assert!(ops.taxii_token(&token).unwrap().is_none());
+}

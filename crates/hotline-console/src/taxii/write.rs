@@ -1,0 +1,161 @@
+//! `POST …/objects/`: one `message` entry on the channel carrying the
+//! envelope's objects to the counterpart office; and the status resources
+//! that answer it, `GET …/status/{id}/`.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use hotline_proto::entry::{Content, Kind};
+use rand_core::RngCore as _;
+use serde_json::{Value, json};
+
+use super::ROOT;
+use super::auth::Account;
+use super::collections::{find, run_blocking, uuid_text};
+use super::discovery::{check_root, max_content_length};
+use super::errors::{TaxiiError, check_accept, check_content_type, taxii_json};
+use crate::Console;
+
+/// A random UUID (version 4).
+fn uuid4() -> String {
+    let mut u = [0u8; 16];
+    hotline_proto::keys::os_rng().fill_bytes(&mut u);
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    uuid_text(&u)
+}
+
+/// The envelope's objects as a STIX 2.1 bundle, checked by the validator
+/// every hotline bundle goes through.
+fn bundle_of(bytes: &[u8]) -> Result<(Value, Vec<(String, String)>), TaxiiError> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| TaxiiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let objects = v
+        .get("objects")
+        .and_then(Value::as_array)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| {
+            TaxiiError::bad_request(
+                "the body is not a TAXII envelope: send {\"objects\": [ … ]} with at least one STIX object",
+            )
+        })?;
+    let bundle = json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", uuid4()),
+        "objects": objects,
+    });
+    hotline_proto::stix::validate(&bundle).map_err(|e| {
+        TaxiiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid STIX",
+            format!("the objects are not valid STIX 2.1: {e}"),
+        )
+    })?;
+    let versions = objects
+        .iter()
+        .map(|o| {
+            let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+            (
+                s("id").unwrap_or_default(),
+                s("modified").or_else(|| s("created")).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok((bundle, versions))
+}
+
+/// `POST …/objects/`.
+pub(crate) async fn add_objects(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path((root, id)): Path<(String, String)>,
+    a: Account,
+    body: Body,
+) -> Result<Response, TaxiiError> {
+    check_accept(&headers)?;
+    check_root(&root)?;
+    let limit = max_content_length(&c);
+    // The collection first: one that is not the account's is 404 whatever the body.
+    let (c2, id2) = (c.clone(), id.clone());
+    let (ch, a) = run_blocking(move || Ok((find(&c2, &a, &id2)?, a))).await?;
+    check_content_type(&headers)?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        TaxiiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            format!("the body is over this API root's max_content_length of {limit} bytes"),
+        )
+    })?;
+    if !ch.allows(Kind::Message) {
+        return Err(TaxiiError::forbidden(format!(
+            "no agreement in force lets {} send a message to {}",
+            ch.ours, ch.theirs
+        )));
+    }
+    let (bundle, versions) = bundle_of(&bytes)?;
+    let n = versions.len();
+    let mut content = Content::text(
+        format!(
+            "{n} STIX object{} sent over TAXII by {}",
+            if n == 1 { "" } else { "s" },
+            a.operator.name
+        ),
+        None,
+    );
+    content.stix = Some(bundle);
+    let appended = c
+        .node
+        .send_message(&ch.ours, &ch.theirs, content, None)
+        .await?;
+    let entry = c.own_id(appended.index);
+    tracing::info!(operator = %a.operator.name, %entry, objects = n, "STIX objects added over TAXII");
+    let now = hotline_node::clock::now();
+    let status_id = uuid4();
+    let status = json!({
+        "id": status_id,
+        "status": "complete",
+        "request_timestamp": super::paging::stamp(now.as_microsecond()),
+        "total_count": n,
+        "success_count": n,
+        "successes": versions.iter().map(|(id, v)| json!({
+            "id": id,
+            "version": v,
+            "message": format!("carried by entry {entry}"),
+        })).collect::<Vec<_>>(),
+        "failure_count": 0,
+        "pending_count": 0,
+    });
+    let (ops, name, body) = (
+        c.operators.clone(),
+        a.operator.name.clone(),
+        status.to_string(),
+    );
+    let sid = status_id.clone();
+    run_blocking(move || {
+        Ok(ops
+            .store()
+            .add_taxii_status(&sid, &name, ROOT, &body, now.as_second())?)
+    })
+    .await?;
+    Ok(taxii_json(StatusCode::ACCEPTED, &status, HeaderMap::new()))
+}
+
+/// `GET …/status/{id}/`: only to the operator it was answered to.
+pub(crate) async fn status(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Path((root, id)): Path<(String, String)>,
+    a: Account,
+) -> Result<Response, TaxiiError> {
+    check_accept(&headers)?;
+    check_root(&root)?;
+    let ops = c.operators.clone();
+    let name = a.operator.name.clone();
+    let id2 = id.clone();
+    let found = run_blocking(move || Ok(ops.store().taxii_status(&id2, &name, ROOT)?)).await?;
+    let body =
+        found.ok_or_else(|| TaxiiError::not_found(format!("there is no status {id:?} for you")))?;
+    let v: Value = serde_json::from_str(&body).map_err(TaxiiError::internal)?;
+    Ok(taxii_json(StatusCode::OK, &v, HeaderMap::new()))
+}
