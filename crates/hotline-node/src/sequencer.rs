@@ -571,13 +571,16 @@ impl State {
                 self.index.undo(staged);
                 self.last_time = saved_time;
                 self.prev = saved_prev;
+                // Before anyone hears of the failure: a caller that then
+                // reopens the store (or another replica that takes over)
+                // must not race this thread's catching up.
+                self.resync();
                 for (_, _, reply, chain) in built {
                     if let Some(c) = chain {
                         c.store(true, Ordering::SeqCst);
                     }
                     let _ = reply.send(Err(e.clone()));
                 }
-                self.resync();
             }
         }
     }
