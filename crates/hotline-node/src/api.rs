@@ -304,6 +304,30 @@ async fn add_peer(
     Ok(StatusCode::CREATED)
 }
 
+async fn list_witnesses(State(s): State<AppState>) -> Json<Vec<crate::witnesses::WitnessStatus>> {
+    Json(s.node.witnesses().status())
+}
+
+async fn add_witness(
+    State(s): State<AppState>,
+    Body(w): Body<crate::dir::WitnessConfig>,
+) -> Result<(StatusCode, Json<crate::witnesses::WitnessStatus>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.node.add_witness(w)?)))
+}
+
+#[derive(serde::Deserialize)]
+struct WhichWitness {
+    witness: String,
+}
+
+async fn remove_witness(
+    State(s): State<AppState>,
+    Q(w): Q<WhichWitness>,
+) -> Result<StatusCode, ApiError> {
+    s.node.remove_witness(&w.witness)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn log(
     State(s): State<AppState>,
     Q(p): Q<Page>,
@@ -332,6 +356,7 @@ struct Status {
     inquiries_overdue: Vec<String>,
     store: crate::dir::StoreAt,
     lease: Option<crate::replica::LeaseStatus>,
+    witnesses: Vec<crate::witnesses::WitnessStatus>,
 }
 
 async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -355,6 +380,7 @@ async fn status(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
                 .collect(),
             store: crate::dir::StoreAt::of(node.dir(), node.config()),
             lease: node.replica().status()?,
+            witnesses: node.witnesses().status(),
         })
     })
     .await
@@ -657,6 +683,10 @@ pub fn app(node: Node, token: &str) -> Router {
         .route("/offices/revoke", post(revoke_office))
         .route("/identity", get(identity))
         .route("/peers", post(add_peer))
+        .route(
+            "/witnesses",
+            get(list_witnesses).post(add_witness).delete(remove_witness),
+        )
         .route("/log", get(log))
         .route("/proofs/entry/{index}", get(prove_entry))
         .route("/status", get(status))

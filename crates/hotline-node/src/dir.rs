@@ -79,6 +79,23 @@ pub struct Config {
     /// Who may read the C2SP tlog-tiles under `/tiles/` (see `docs/tiles.md`).
     #[serde(default, skip_serializing_if = "TilesConfig::is_default")]
     pub tiles: TilesConfig,
+    /// C2SP witnesses this node submits its checkpoints to (`[[witnesses]]`,
+    /// `hotline witness add`; see `docs/witnesses.md`). Last: an array of
+    /// tables follows every plain key in TOML.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<WitnessConfig>,
+}
+
+/// `[[witnesses]]`: one C2SP tlog-witness, not a hotline node, that
+/// cosigns this party's checkpoints (a neutral third witness).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// The witness's submission prefix: the node POSTs `URL/add-checkpoint`.
+    pub url: String,
+    /// Its `cosignature/v1` verifier key (C2SP vkey); the key's name is the
+    /// witness's name in status, metrics and bundles.
+    pub key: String,
 }
 
 /// `[tiles]`: access to the C2SP tlog-tiles the API serves under `/tiles/`.

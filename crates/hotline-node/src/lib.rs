@@ -28,6 +28,7 @@
 //! - [`store`]: storage split by role, one trait each; SQLite, PostgreSQL, and an in-memory engine that injects failures for tests.
 //! - [`terms_file`]: agreement terms files (TOML).
 //! - [`tls`]: the pinned TLS 1.3 transport between nodes.
+//! - [`witnesses`]: C2SP witnesses (not hotline nodes) that cosign the own log.
 #![forbid(unsafe_code)]
 
 pub mod agreements;
@@ -58,6 +59,7 @@ pub mod store;
 pub mod terms_file;
 pub mod tiles;
 pub mod tls;
+pub mod witnesses;
 
 pub use error::{NodeError, Result};
 pub use node::{InitOptions, Node};

@@ -39,6 +39,23 @@ pub struct Metrics {
     pub tls_handshake_failures: Counter,
     /// Per peer: pushes refused with 429 (over the receipts budget).
     pub pushes_throttled: Family<PeerLabel, Counter>,
+    /// Per C2SP witness: cosignatures taken.
+    pub witness_cosignatures: Family<WitnessLabel, Counter>,
+    /// Per C2SP witness: rounds that failed.
+    pub witness_failures: Family<WitnessLabel, Counter>,
+    /// Per C2SP witness: rounds failed in a row (0 while it cosigns).
+    pub witness_failing: Family<WitnessLabel, Gauge>,
+    /// Per C2SP witness: the tree size it last cosigned.
+    pub witness_cosigned_size: Family<WitnessLabel, Gauge>,
+    /// Per C2SP witness: its time on that cosignature (POSIX seconds).
+    pub witness_cosigned_time: Family<WitnessLabel, Gauge>,
+}
+
+/// The `witness` label: a C2SP witness's key name.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WitnessLabel {
+    /// The witness's key name.
+    pub witness: String,
 }
 
 /// The `peer` label.
@@ -96,6 +113,36 @@ impl Metrics {
             "Pushes from the peer refused with 429: they would have made this node owe more receipts than limits.max_receipts_per_window allows",
             pushes_throttled.clone(),
         );
+        let witness_cosignatures = Family::<WitnessLabel, Counter>::default();
+        let witness_failures = Family::<WitnessLabel, Counter>::default();
+        let witness_failing = Family::<WitnessLabel, Gauge>::default();
+        let witness_cosigned_size = Family::<WitnessLabel, Gauge>::default();
+        let witness_cosigned_time = Family::<WitnessLabel, Gauge>::default();
+        registry.register(
+            "witness_cosignatures",
+            "Cosignatures of this party's log taken from the C2SP witness",
+            witness_cosignatures.clone(),
+        );
+        registry.register(
+            "witness_failures",
+            "Rounds of add-checkpoint with the C2SP witness that failed",
+            witness_failures.clone(),
+        );
+        registry.register(
+            "witness_failing_rounds",
+            "Rounds with the C2SP witness failed in a row (0 while it cosigns)",
+            witness_failing.clone(),
+        );
+        registry.register(
+            "witness_cosigned_size",
+            "The tree size of this party's log the C2SP witness last cosigned",
+            witness_cosigned_size.clone(),
+        );
+        registry.register(
+            "witness_cosigned_timestamp_seconds",
+            "The C2SP witness's time on its last cosignature of this party's log",
+            witness_cosigned_time.clone(),
+        );
         registry.register(
             "inquiries_overdue",
             "Inquiries past a deadline (acknowledge or answer) without that step",
@@ -152,6 +199,11 @@ impl Metrics {
             tls_handshake_failures,
             inquiries_overdue,
             pushes_throttled,
+            witness_cosignatures,
+            witness_failures,
+            witness_failing,
+            witness_cosigned_size,
+            witness_cosigned_time,
         }
     }
 

@@ -48,6 +48,8 @@ struct Inner {
     tls: TlsIdentity,
     pins: PinSet,
     fed: Arc<Federation>,
+    /// The C2SP witnesses (`[[witnesses]]`) and what each last answered.
+    witnesses: Arc<crate::witnesses::Witnesses>,
     /// What federation runs on, built from the parts above. It also holds
     /// the own log's size watch, the counter bumped whenever a mirror takes
     /// new entries (so that live views such as the console's event stream
@@ -168,6 +170,7 @@ impl Node {
                 ..Default::default()
             },
             tiles: crate::dir::TilesConfig::default(),
+            witnesses: Vec::new(),
         };
         let text = toml::to_string_pretty(&config)?;
         write_atomic(&dir.config(), text.as_bytes()).map_err(io("writing hotline.toml"))?;
@@ -328,6 +331,20 @@ impl Node {
                 receipt_window_secs: config.limits.receipt_window_secs,
             },
         };
+        let witnesses = Arc::new(crate::witnesses::Witnesses::default());
+        for (i, c) in config.witnesses.iter().enumerate() {
+            let key = crate::witnesses::check_entry(c).map_err(|why| {
+                NodeError::BadInput(format!(
+                    "{} [[witnesses]] entry {}: {why}; fix it, or remove it with `hotline witness remove`",
+                    dir.config().display(),
+                    i + 1
+                ))
+            })?;
+            let last = store.last_cosignature(log, key.name())?;
+            witnesses
+                .insert(Arc::new(crate::witnesses::External::new(&c.url, key, last)))
+                .map_err(NodeError::BadInput)?;
+        }
         let reader = LogReader {
             store,
             log,
@@ -349,6 +366,7 @@ impl Node {
                 tls,
                 pins,
                 fed,
+                witnesses,
                 link,
                 running: Mutex::new(None),
                 served_api: Mutex::new(None),
@@ -811,6 +829,78 @@ impl Node {
         for peer in self.inner.fed.all() {
             crate::federation::start_peer(&self.inner.link, peer, shutdown.clone());
         }
+        for w in self.inner.witnesses.all() {
+            self.start_witness(w, shutdown.clone());
+        }
+    }
+
+    fn start_witness(
+        &self,
+        w: Arc<crate::witnesses::External>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let every = std::time::Duration::from_secs(self.inner.config.cosign_interval_secs.max(1));
+        tokio::spawn(crate::witnesses::submit::run(
+            self.inner.link.clone(),
+            self.inner.witnesses.clone(),
+            w,
+            every,
+            self.inner.metrics.clone(),
+            shutdown,
+        ));
+    }
+
+    /// The C2SP witnesses and their status.
+    pub fn witnesses(&self) -> &Arc<crate::witnesses::Witnesses> {
+        &self.inner.witnesses
+    }
+
+    /// Adds a C2SP witness: checked, written to `hotline.toml` (in place),
+    /// and asked at once if the node is serving (on the lease holder).
+    pub fn add_witness(
+        &self,
+        c: crate::dir::WitnessConfig,
+    ) -> Result<crate::witnesses::WitnessStatus> {
+        let key = crate::witnesses::check_entry(&c).map_err(NodeError::BadInput)?;
+        let last = self
+            .store()
+            .last_cosignature(self.inner.link.reads.own, key.name())?;
+        let w = Arc::new(crate::witnesses::External::new(&c.url, key, last));
+        self.inner
+            .witnesses
+            .insert(w.clone())
+            .map_err(NodeError::Conflict)?;
+        let entry = crate::dir::WitnessConfig {
+            url: w.url.clone(),
+            key: w.key.to_vkey(),
+        };
+        if let Err(why) = crate::witnesses::config_file::add(&self.inner.dir.config(), &entry) {
+            self.inner.witnesses.remove(&w.name);
+            return Err(NodeError::Internal(format!(
+                "{why}; the witness was not added"
+            )));
+        }
+        let running = self.inner.running.lock().ok().and_then(|r| r.clone());
+        if let Some(stop) = running {
+            self.start_witness(w.clone(), stop);
+        }
+        Ok(w.status())
+    }
+
+    /// Removes a C2SP witness by key name or URL, from `hotline.toml` too.
+    /// Its cosignatures already merged into checkpoints stay.
+    pub fn remove_witness(&self, which: &str) -> Result<()> {
+        let gone = self.inner.witnesses.remove(which);
+        let name_of = |k: &str| NoteVerifier::from_vkey(k).ok().map(|v| v.name().to_owned());
+        let edited =
+            crate::witnesses::config_file::remove(&self.inner.dir.config(), which, name_of)
+                .map_err(NodeError::Internal)?;
+        if gone.is_none() && edited == 0 {
+            return Err(NodeError::NotFound(format!(
+                "no witness named or at {which}; `hotline witness list` shows them"
+            )));
+        }
+        Ok(())
     }
 
     /// Reads afresh what this process keeps in memory of logs another

@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/offices/revoke", &["post"]),
     ("/v1/identity", &["get"]),
     ("/v1/peers", &["post"]),
+    ("/v1/witnesses", &["get", "post", "delete"]),
     ("/v1/log", &["get"]),
     ("/v1/proofs/entry/{index}", &["get"]),
     ("/v1/status", &["get"]),

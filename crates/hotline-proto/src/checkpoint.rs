@@ -188,6 +188,32 @@ pub fn signed_by(line: &str, name: &str) -> bool {
         .is_some_and(|l| l.starts_with(' '))
 }
 
+/// The lines of a witness's reply that are signatures by `key` itself (its
+/// name and its key id), each ending in a newline. A witness answers with
+/// signature lines of its own; anything else it sends (a line under another
+/// name, another key of the same name, junk) is dropped here, so that it can
+/// never land in the stored checkpoint note, where a reader who pins that
+/// other name would find a signature that fails and refuse the bundle.
+pub fn lines_of(reply: &str, key: &NoteVerifier) -> String {
+    let id = key.key_id().to_be_bytes();
+    let mut out = String::new();
+    for l in reply.lines() {
+        let Some(rest) = l
+            .strip_prefix("\u{2014} ")
+            .and_then(|r| r.strip_prefix(key.name()))
+            .and_then(|r| r.strip_prefix(' '))
+        else {
+            continue;
+        };
+        let ours = crate::b64::decode(rest).is_some_and(|raw| raw.len() > 4 && raw[..4] == id);
+        if ours {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The note with only the signature lines `keep` accepts, followed by
 /// `extra` (signature lines, each ending in a newline).
 pub fn filter_lines(
@@ -356,6 +382,28 @@ mod tests {
     use super::*;
     use crate::keys::os_rng;
     use crate::tree::MemoryTree;
+
+    #[test]
+    fn only_the_pinned_keys_own_lines_are_taken_from_a_reply() {
+        let log = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let wit = NoteKey::generate("w.example/1", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let same_name =
+            NoteKey::generate("w.example/1", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let other =
+            NoteKey::generate("hotline/ru/witness", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let mut t = MemoryTree::new();
+        t.push(b"a");
+        let note = sign(&log, 1, t.root()).unwrap();
+        let (text, _) = split(&note).unwrap();
+        let good = cosign_line(&wit, text, 1_700_000_000).unwrap();
+        let reply = format!(
+            "{}{good}{}junk\n\u{2014} w.example/1 !!!\n",
+            cosign_line(&other, text, 1_700_000_001).unwrap(),
+            cosign_line(&same_name, text, 1_700_000_002).unwrap(),
+        );
+        assert_eq!(lines_of(&reply, &wit.verifier()), good);
+        assert_eq!(lines_of("junk\n", &wit.verifier()), "");
+    }
 
     #[test]
     fn sign_cosign_verify() {

@@ -100,6 +100,11 @@ impl NodeClient {
         serde_json::from_slice(&bytes).context("decoding the node's answer")
     }
 
+    /// DELETEs; no answer body is expected.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.call(Method::DELETE, path, None).await.map(|_| ())
+    }
+
     /// GETs raw bytes.
     pub async fn get_bytes(&self, path: &str) -> Result<Bytes> {
         self.call(Method::GET, path, None).await

@@ -52,6 +52,7 @@ mod suggest;
 mod tiles;
 mod verdict;
 mod verify;
+mod witnesses;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,6 +98,9 @@ enum Command {
     /// Pin other parties.
     #[command(subcommand)]
     Peer(peers::PeerCmd),
+    /// C2SP witnesses (not hotline nodes) that cosign this party's checkpoints.
+    #[command(subcommand)]
+    Witness(witnesses::WitnessCmd),
     /// Propose, sign or withdraw an agreement (the bilateral mechanism traffic moves under).
     #[command(subcommand)]
     Agreement(agreements::AgreementCmd),
@@ -166,6 +170,7 @@ async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Office(c) => offices::run(c).await,
         Command::Keys(c) => keys::run(c).await,
         Command::Peer(c) => peers::run(c).await,
+        Command::Witness(c) => witnesses::run(c).await,
         Command::Agreement(c) => agreements::run(c).await,
         Command::Inquire(a) => inquiries::inquire(a).await,
         Command::Ack(a) => inquiries::ack(a).await,

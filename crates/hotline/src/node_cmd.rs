@@ -223,6 +223,13 @@ fn print_status(v: &serde_json::Value) {
             s(&lease["since"])
         );
     }
+    if let Ok(ws) = serde_json::from_value::<Vec<hotline_node::witnesses::WitnessStatus>>(
+        v["witnesses"].clone(),
+    ) {
+        for w in &ws {
+            println!("C2SP witness {}", crate::witnesses::describe(w));
+        }
+    }
     let api = &v["api"];
     if let Some(url) = api["url"].as_str() {
         match api["fingerprint_sha256"].as_str() {

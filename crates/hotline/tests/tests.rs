@@ -138,4 +138,10 @@ mod cli {
     /// `tlog_tiles` and `signed_note` (not hotline's code) and an inclusion
     /// proof verified; strangers, bad paths, traversal and huge N refused.
     mod tiles;
+    /// C2SP witnesses that are not hotline nodes: aics-witness (from PyPI)
+    /// cosigns us's log across consistency proofs and `hotline verify`
+    /// counts it only when pinned; a hostile witness's other keys, forged
+    /// lines, sizes, oversized body and future time each fail the round with
+    /// the reason in `hotline status`, and none reaches the checkpoint.
+    mod witnesses;
 }

@@ -109,10 +109,10 @@ pub enum FedError {
     #[error("{0}")]
     PinnedKey(#[source] KeyError),
     /// A witness's cosignature does not verify: 422.
-    #[error("cosignature from {party}: {source}")]
+    #[error("cosignature from {who}: {source}")]
     Cosignature {
-        /// The witness's party.
-        party: Party,
+        /// The witness: a peer party, or a C2SP witness's key name.
+        who: String,
         /// Why.
         #[source]
         source: CheckpointError,

@@ -15,6 +15,7 @@
 //! the mirrored entries is refused (422), and that evidence is kept too.
 
 use hotline_proto::checkpoint::{self, Cosignature};
+use hotline_proto::keys::NoteVerifier;
 use hotline_proto::{Hash, tree};
 
 use super::mirror::index_refusal;
@@ -188,7 +189,7 @@ pub enum Cosigned {
     TooEarly,
 }
 
-/// Verifies a witness's reply lines and folds the cosignature into the stored checkpoint.
+/// Verifies a peer's reply lines and folds its cosignature into the stored checkpoint.
 pub fn record(
     link: &Link,
     peer: &Peer,
@@ -196,27 +197,62 @@ pub fn record(
     note: &[u8],
     lines: &str,
 ) -> Result<Cosignature, FedError> {
+    fold(
+        link,
+        &peer.witness_key,
+        peer.party.as_str(),
+        size,
+        note,
+        lines,
+        false,
+    )
+}
+
+/// Verifies the lines a witness answered (`reply`) as `key`'s cosignature
+/// of the own checkpoint `note` at `size`, and folds that cosignature, and
+/// nothing else of the reply, into the stored checkpoint: a peer's and a
+/// C2SP witness's alike. `who` names the witness in errors.
+///
+/// `refuse_ahead`: refuse, rather than keep with an alert, a cosignature
+/// dated beyond this node's clock and the skew. A peer's is kept (it is
+/// that party's signed word, and the alert tells the operators to fix a
+/// clock); a C2SP witness's is not: merged, it would have this node's own
+/// bundles say the tree held nothing more until a time not yet come.
+pub(crate) fn fold(
+    link: &Link,
+    key: &NoteVerifier,
+    who: &str,
+    size: u64,
+    note: &[u8],
+    reply: &str,
+    refuse_ahead: bool,
+) -> Result<Cosignature, FedError> {
+    // Only the witness's own lines (its name, its key id): another name's
+    // line in the stored note would fail for a reader who pins that name.
+    let lines = checkpoint::lines_of(reply, key);
+    if lines.is_empty() {
+        return Err(FedError::Invalid(format!(
+            "{who} answered without a signature line of its pinned key {} (key id {:08x})",
+            key.name(),
+            key.key_id()
+        )));
+    }
     // Verify the new line alone: an older line of the same witness (kept in
     // the stored note for this size) must not stand in for it.
-    let name = peer.witness_key.name();
+    let name = key.name();
     let others = |l: &str| !checkpoint::signed_by(l, name);
-    let with = checkpoint::filter_lines(note, others, lines)?;
-    let v = checkpoint::verify(
-        &with,
-        &link.reads.log_key,
-        std::slice::from_ref(&peer.witness_key),
-    )
-    .map_err(|source| FedError::Cosignature {
-        party: peer.party.clone(),
-        source,
-    })?;
+    let with = checkpoint::filter_lines(note, others, &lines)?;
+    let v = checkpoint::verify(&with, &link.reads.log_key, std::slice::from_ref(key)).map_err(
+        |source| FedError::Cosignature {
+            who: who.to_owned(),
+            source,
+        },
+    )?;
     let c = v
         .cosignatures
         .into_iter()
-        .find(|c| c.name == peer.witness_key.name())
-        .ok_or_else(|| {
-            FedError::Invalid(format!("{} answered without its cosignature", peer.party))
-        })?;
+        .find(|c| c.name == name)
+        .ok_or_else(|| FedError::Invalid(format!("{who} answered without its cosignature")))?;
     // Kept all the same (it is a valid cosignature), but the sequencer does
     // not date entries by it and `hotline status` raises an alert.
     if let Some(why) = i64::try_from(c.time)
@@ -224,23 +260,28 @@ pub fn record(
         .and_then(|t| jiff::Timestamp::from_second(t).ok())
         .and_then(|t| {
             super::status::clock_ahead(
-                peer.party.as_str(),
+                who,
                 t,
                 crate::clock::now(),
                 link.settings.max_clock_skew_secs,
             )
         })
     {
-        tracing::warn!(peer = %peer.party, "{why}");
+        if refuse_ahead {
+            return Err(FedError::Invalid(format!(
+                "{why}; the cosignature was not merged"
+            )));
+        }
+        tracing::warn!(witness = %who, "{why}");
     }
     // Keep one line per witness in the stored note: the newest.
     let merge = |current: &[u8]| {
-        checkpoint::filter_lines(current, others, lines).unwrap_or_else(|_| current.to_vec())
+        checkpoint::filter_lines(current, others, &lines).unwrap_or_else(|_| current.to_vec())
     };
     link.reads.store.add_cosignature(
         link.reads.own,
         size,
-        peer.witness_key.name(),
+        name,
         c.time,
         lines.trim_end(),
         &merge,

@@ -119,7 +119,13 @@ impl Replica {
             if let Ok(mut r) = self.role.lock() {
                 r.epoch = Some(lease.epoch);
             }
-            tracing::info!(epoch = lease.epoch, holder = %self.holder, "took the sequencer lease");
+            // Worth saying only where replicas share a store: on SQLite every
+            // process that opens the directory takes the lease it holds alone.
+            if self.store.shared() {
+                tracing::info!(epoch = lease.epoch, holder = %self.holder, "took the sequencer lease");
+            } else {
+                tracing::debug!(epoch = lease.epoch, holder = %self.holder, "took the sequencer lease");
+            }
         }
         Ok(true)
     }

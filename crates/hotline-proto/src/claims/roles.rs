@@ -74,21 +74,40 @@ pub fn cosigners(cp: &VerifiedCheckpoint, other_party: &str) -> Vec<Seen> {
 }
 
 /// On what a checkpoint's index line rests: the log's signature, and each
-/// witness of another party (or neutral) that cosigned it — a hotline
-/// witness recomputes the index of the log it mirrors and refuses to cosign
-/// a wrong one. A party's own witness recomputes nothing for anyone else.
+/// hotline witness of another party (or a neutral one) that cosigned it — a
+/// hotline witness recomputes the index of the log it mirrors and refuses
+/// to cosign a wrong one. A party's own witness recomputes nothing for
+/// anyone else, and a C2SP witness named after no party holds no entries:
+/// it cosigns the tree, never the index.
 pub fn index_basis(cp: &VerifiedCheckpoint, other_party: &str) -> String {
     let party = origin_party(&cp.origin);
-    let checked: Vec<String> = cosigners(cp, other_party)
+    let seen = cosigners(cp, other_party);
+    let name = |s: &&Seen| describe_cosigner(&s.name);
+    let checked: Vec<String> = seen
         .iter()
-        .filter(|s| s.role != Role::Own)
-        .map(|s| describe_cosigner(&s.name))
+        .filter(|s| s.role != Role::Own && witness_party(&s.name).is_some())
+        .map(|s| name(&s))
         .collect();
-    if checked.is_empty() {
-        format!("{party}'s own index alone (no other party's or neutral witness cosigned its tree)")
+    let trees: Vec<String> = seen
+        .iter()
+        .filter(|s| witness_party(&s.name).is_none())
+        .map(|s| name(&s))
+        .collect();
+    let tree_only = if trees.is_empty() {
+        String::new()
     } else {
         format!(
-            "{party}'s index, recomputed and cosigned by {}",
+            "; {} cosigned its tree, not its index (a C2SP witness holds no entries)",
+            trees.join(" and ")
+        )
+    };
+    if checked.is_empty() {
+        format!(
+            "{party}'s own index alone (no other party's or neutral hotline witness cosigned its tree{tree_only})"
+        )
+    } else {
+        format!(
+            "{party}'s index, recomputed and cosigned by {}{tree_only}",
             checked.join(" and ")
         )
     }
@@ -104,5 +123,34 @@ mod tests {
         assert_eq!(role("hotline/ru/witness", "us", "ru"), Role::Other);
         assert_eq!(role("hotline/ch/witness", "us", "ru"), Role::Neutral);
         assert_eq!(role("sigsum.org/witness-1", "us", "ru"), Role::Neutral);
+    }
+
+    #[test]
+    fn a_c2sp_witness_vouches_for_the_tree_and_never_for_the_index() {
+        use crate::checkpoint::{self, Cosignature};
+        use crate::keys::{ALG_ED25519, NoteKey, os_rng};
+        let log = NoteKey::generate("hotline/us", ALG_ED25519, &mut os_rng()).unwrap();
+        let note = checkpoint::sign(&log, 1, crate::Hash([7; 32])).unwrap();
+        let mut cp = checkpoint::verify(&note, &log.verifier(), &[]).unwrap();
+        cp.cosignatures = vec![Cosignature {
+            name: "witness.example.org/w1".into(),
+            time: 1_700_000_000,
+        }];
+        let alone = index_basis(&cp, "ru");
+        assert!(alone.starts_with("us's own index alone"), "{alone}");
+        assert!(
+            alone.contains("cosigned its tree, not its index"),
+            "{alone}"
+        );
+        cp.cosignatures.push(Cosignature {
+            name: "hotline/ru/witness".into(),
+            time: 1_700_000_001,
+        });
+        let both = index_basis(&cp, "ru");
+        assert!(
+            both.starts_with("us's index, recomputed and cosigned by ru's witness"),
+            "{both}"
+        );
+        assert!(both.contains("witness.example.org/w1 (named after no party's log) cosigned its tree, not its index"), "{both}");
     }
 }
