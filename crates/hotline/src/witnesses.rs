@@ -137,13 +137,7 @@ pub fn describe(w: &WitnessStatus) -> String {
     format!("{} at {}: {cosigned}{error}", w.name, w.url)
 }
 
+/// The witness's name or URL as a query value.
 fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -222,15 +222,7 @@ fn messages_receipts_mirrors_and_cosignatures_flow_both_ways() {
     );
     // The inclusion bundle now carries ru's cosignature, with its time.
     let bundle = us.dir.join("../p.json");
-    ok(&[
-        "prove",
-        "entry",
-        "1",
-        "--dir",
-        us.d(),
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    prove_entry(&us, 1, &bundle);
     let ru_wit = ok(&["key", "--witness", "--dir", ru.d()]).trim().to_owned();
     let out = ok(&[
         "verify",

@@ -87,6 +87,30 @@ impl Party {
     }
 }
 
+/// Where a server a test starts writes its log: nowhere, unless
+/// HOTLINE_TEST_NODE_LOG is set.
+pub fn server_stderr() -> Stdio {
+    if std::env::var_os("HOTLINE_TEST_NODE_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    }
+}
+
+/// `hotline prove entry INDEX` of `p`'s log, written to `out`.
+pub fn prove_entry(p: &Party, index: u64, out: &Path) {
+    let i = index.to_string();
+    ok(&[
+        "prove",
+        "entry",
+        &i,
+        "--dir",
+        p.d(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}
+
 /// A running `hotline serve`, killed on drop.
 pub struct Served {
     pub child: Child,
@@ -123,11 +147,7 @@ impl Served {
                 std::env::var("HOTLINE_TEST_NODE_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("HOTLINE_TEST_NODE_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(server_stderr())
             .spawn()
             .expect("starting hotline serve");
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -98,11 +98,7 @@ impl AicsWitness {
         let child = Command::new(&py)
             .args(["-m", "aics_witness", "serve", "-c", c])
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("HOTLINE_TEST_NODE_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(server_stderr())
             .spawn()
             .unwrap();
         wait_until(20, "aics-witness listening", || {
@@ -227,15 +223,7 @@ fn an_independent_c2sp_witness_cosigns_the_log_and_verify_counts_it_only_when_pi
         },
     );
     let bundle = us.dir.join("entry.json");
-    ok(&[
-        "prove",
-        "entry",
-        "1",
-        "--dir",
-        us.d(),
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    prove_entry(&us, 1, &bundle);
     let b = bundle.to_str().unwrap();
     let mut keys = pinned_keys(&[&us, &ru]);
     let without = verify(b, &keys).unwrap();
