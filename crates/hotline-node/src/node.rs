@@ -839,6 +839,13 @@ impl Node {
         w: Arc<crate::witnesses::External>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
+        match self
+            .store()
+            .last_cosignature(self.inner.link.reads.own, &w.name)
+        {
+            Ok(last) => w.reload(last),
+            Err(e) => tracing::warn!(error = %e, witness = %w.name, "reading its last cosignature"),
+        }
         let every = std::time::Duration::from_secs(self.inner.config.cosign_interval_secs.max(1));
         tokio::spawn(crate::witnesses::submit::run(
             self.inner.link.clone(),

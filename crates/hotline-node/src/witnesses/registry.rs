@@ -75,6 +75,18 @@ impl External {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Takes the last cosignature the store holds from it (another replica
+    /// may have taken newer ones while this one followed).
+    pub fn reload(&self, last: Option<(u64, u64)>) {
+        if let Some((size, time)) = last {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if s.cosigned_size.is_none_or(|c| c < size) {
+                s.cosigned_size = Some(size);
+                s.cosigned_at = fmt_secs(time);
+            }
+        }
+    }
+
     /// The size it last cosigned: the `old` of the next request.
     pub fn cosigned_size(&self) -> u64 {
         self.status().cosigned_size.unwrap_or(0)
@@ -282,6 +294,21 @@ mod tests {
             let err = check_entry(&e).unwrap_err();
             assert!(err.contains(words), "{err:?} lacks {words:?}");
         }
+    }
+
+    #[test]
+    fn a_takeover_starts_from_the_newest_size_on_record() {
+        let k = NoteKey::generate("w", ALG_COSIGNATURE_V1, &mut os_rng()).unwrap();
+        let w = External::new("https://w.example", k.verifier(), Some((3, 1_700_000_000)));
+        w.reload(Some((7, 1_700_000_100)));
+        assert_eq!(w.cosigned_size(), 7);
+        w.reload(Some((5, 1_700_000_200)));
+        w.reload(None);
+        assert_eq!(w.cosigned_size(), 7, "never back to an older size");
+        assert_eq!(
+            w.status().cosigned_at.as_deref(),
+            Some("2023-11-14T22:15:00Z")
+        );
     }
 
     #[test]
