@@ -10,7 +10,7 @@ use super::auth::Account;
 use super::collections::{find, run_blocking};
 use super::discovery::check_root;
 use super::errors::{TaxiiError, check_accept, taxii_json};
-use super::paging::{Page, Query, gather};
+use super::paging::{Page, Query};
 use crate::Console;
 
 /// The page's `X-TAXII-Date-Added-First` and `-Last` headers.
@@ -52,20 +52,21 @@ async fn read(
     q: Query,
     object: Option<String>,
     versions: bool,
+    bodies: bool,
 ) -> Result<Page, TaxiiError> {
     check_root(&root)?;
     run_blocking(move || {
         let ch = find(&c, &a, &id)?;
-        let mut items = gather(&c, &a, &ch)?;
-        if let Some(o) = &object {
-            items.retain(|i| &i.id == o);
-            if items.is_empty() {
-                return Err(TaxiiError::not_found(format!(
-                    "collection {id} holds no object {o:?}"
-                )));
-            }
-        }
-        q.page(items, versions)
+        let params = q.params()?;
+        super::index::page(
+            &c,
+            &a,
+            &ch,
+            &params,
+            object.as_deref(),
+            versions,
+            bodies,
+        )
     })
     .await
 }
@@ -79,7 +80,7 @@ pub(crate) async fn objects(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false).await?;
+    let p = read(c, a, root, id, q, None, false, true).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -97,7 +98,7 @@ pub(crate) async fn object(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), false).await?;
+    let p = read(c, a, root, id, q, Some(object_id), false, true).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -115,7 +116,7 @@ pub(crate) async fn versions(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), true).await?;
+    let p = read(c, a, root, id, q, Some(object_id), true, false).await?;
     let list = p
         .items
         .iter()
@@ -137,7 +138,7 @@ pub(crate) async fn manifest(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false).await?;
+    let p = read(c, a, root, id, q, None, false, false).await?;
     let list = p
         .items
         .iter()
