@@ -656,3 +656,20 @@ async fn a_dropped_index_is_rebuilt_with_the_same_answers() {
     assert_eq!(answers(&x), before);
     assert_eq!(x.rows(), 13);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_readers_catching_up_at_once_index_each_object_once() {
+    let x = indexed().await;
+    for k in 0..30 {
+        x.send((k * 5..k * 5 + 5).map(|i| indicator(i, V1)).collect(), k % 3 == 0)
+            .await;
+    }
+    let added: u64 = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| super::index::catch_up(&x.c, &x.ch).unwrap()))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).sum()
+    });
+    assert_eq!(added, 150, "between them, each object once");
+    assert_eq!(x.rows(), 150);
+}
