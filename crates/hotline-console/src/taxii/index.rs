@@ -108,7 +108,11 @@ pub(crate) fn catch_up(c: &Console, ch: &Channel) -> Result<u64, TaxiiError> {
     Ok(added)
 }
 
-fn mark_of(db: &rusqlite::Connection, channel: &str, from: &Office) -> rusqlite::Result<Option<u64>> {
+fn mark_of(
+    db: &rusqlite::Connection,
+    channel: &str,
+    from: &Office,
+) -> rusqlite::Result<Option<u64>> {
     db.query_row(
         "SELECT idx FROM taxii_marks WHERE channel = ?1 AND sender = ?2",
         params![channel, from.as_str()],
@@ -186,19 +190,29 @@ fn insert(tx: &rusqlite::Connection, channel: &str, r: &Item) -> rusqlite::Resul
     Ok(added)
 }
 
+/// What a page gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The objects: the page's entries are opened.
+    Objects,
+    /// The manifest: metadata only, no body opened.
+    Manifest,
+    /// An object's versions: every version whatever `match[version]`
+    /// says, no body opened.
+    Versions,
+}
+
 /// The page `q` asks for of channel `ch`'s index; `object`: only that
-/// object's versions (404 if it holds none); `versions`: every version
-/// whatever `match[version]` says; `bodies`: open the page's entries to
-/// give the objects themselves (the manifest and versions need not).
+/// object's versions (404 if it holds none).
 pub(crate) fn page(
     c: &Console,
     a: &Account,
     ch: &Channel,
     q: &Params,
     object: Option<&str>,
-    versions: bool,
-    bodies: bool,
+    answer: Answer,
 ) -> Result<Page, TaxiiError> {
+    let versions = answer == Answer::Versions;
     catch_up(c, ch)?;
     let channel = collection_id(ch);
     let store = c.operators.store();
@@ -301,7 +315,7 @@ pub(crate) fn page(
     })?;
     let next = (items.len() > q.limit).then(|| items[q.limit].place.cursor());
     items.truncate(q.limit);
-    if bodies {
+    if answer == Answer::Objects {
         open(c, a, &mut items)?;
     }
     Ok(Page { items, next })

@@ -10,6 +10,7 @@ use super::auth::Account;
 use super::collections::{find, run_blocking};
 use super::discovery::check_root;
 use super::errors::{TaxiiError, check_accept, taxii_json};
+use super::index::Answer;
 use super::paging::{Page, Query};
 use crate::Console;
 
@@ -51,22 +52,13 @@ async fn read(
     id: String,
     q: Query,
     object: Option<String>,
-    versions: bool,
-    bodies: bool,
+    answer: Answer,
 ) -> Result<Page, TaxiiError> {
     check_root(&root)?;
     run_blocking(move || {
         let ch = find(&c, &a, &id)?;
         let params = q.params()?;
-        super::index::page(
-            &c,
-            &a,
-            &ch,
-            &params,
-            object.as_deref(),
-            versions,
-            bodies,
-        )
+        super::index::page(&c, &a, &ch, &params, object.as_deref(), answer)
     })
     .await
 }
@@ -80,7 +72,7 @@ pub(crate) async fn objects(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false, true).await?;
+    let p = read(c, a, root, id, q, None, Answer::Objects).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -98,7 +90,7 @@ pub(crate) async fn object(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), false, true).await?;
+    let p = read(c, a, root, id, q, Some(object_id), Answer::Objects).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -116,7 +108,7 @@ pub(crate) async fn versions(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), true, false).await?;
+    let p = read(c, a, root, id, q, Some(object_id), Answer::Versions).await?;
     let list = p
         .items
         .iter()
@@ -138,7 +130,7 @@ pub(crate) async fn manifest(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false, false).await?;
+    let p = read(c, a, root, id, q, None, Answer::Manifest).await?;
     let list = p
         .items
         .iter()

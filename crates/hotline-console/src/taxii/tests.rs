@@ -521,7 +521,15 @@ impl Indexed {
 
     fn page(&self, pairs: &[(&str, &str)]) -> super::paging::Page {
         let q = query(pairs).params().unwrap();
-        super::index::page(&self.c, &self.a, &self.ch, &q, None, false, true).unwrap()
+        super::index::page(
+            &self.c,
+            &self.a,
+            &self.ch,
+            &q,
+            None,
+            super::index::Answer::Objects,
+        )
+        .unwrap()
     }
 
     fn rows(&self) -> i64 {
@@ -567,7 +575,11 @@ async fn paging_while_objects_arrive_gives_each_object_once() {
         let page = x.page(&p);
         assert!(page.items.len() <= 4);
         for i in &page.items {
-            assert_eq!(i.object["id"], i.id.as_str(), "the body is the object indexed");
+            assert_eq!(
+                i.object["id"],
+                i.id.as_str(),
+                "the body is the object indexed"
+            );
             seen.push(i.id.clone());
         }
         match page.next {
@@ -591,7 +603,8 @@ async fn paging_while_objects_arrive_gives_each_object_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_catch_up_indexes_only_the_new_entries() {
     let x = indexed().await;
-    x.send((0..5).map(|i| indicator(i, V1)).collect(), false).await;
+    x.send((0..5).map(|i| indicator(i, V1)).collect(), false)
+        .await;
     x.send(vec![indicator(9, V1)], true).await;
     assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 6);
     assert_eq!(x.rows(), 6);
@@ -601,15 +614,18 @@ async fn a_catch_up_indexes_only_the_new_entries() {
     assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 0);
     // A new version of 0 and one new object; the version already held is
     // not indexed again.
-    x.send(vec![indicator(0, V2), indicator(1, V1), indicator(5, V1)], false)
-        .await;
+    x.send(
+        vec![indicator(0, V2), indicator(1, V1), indicator(5, V1)],
+        false,
+    )
+    .await;
     assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 2);
     assert_eq!(x.rows(), 8);
     let after = x.marks();
     assert_eq!(after[0], marks[0], "us/cia's direction did not move");
     assert!(after[1].1 > marks[1].1, "{after:?} {marks:?}");
     // Last by default, first and all on asking.
-    let last = x.page(&[("match[id]", &indicator(0, V1)["id"].as_str().unwrap().to_owned())]);
+    let last = x.page(&[("match[id]", indicator(0, V1)["id"].as_str().unwrap())]);
     assert_eq!(last.items.len(), 1);
     assert_eq!(last.items[0].version, V2);
     let first = x.page(&[("match[version]", "first")]);
@@ -624,8 +640,11 @@ async fn a_catch_up_indexes_only_the_new_entries() {
 async fn a_dropped_index_is_rebuilt_with_the_same_answers() {
     let x = indexed().await;
     for k in 0..3 {
-        x.send((k * 4..k * 4 + 4).map(|i| indicator(i, V1)).collect(), k == 1)
-            .await;
+        x.send(
+            (k * 4..k * 4 + 4).map(|i| indicator(i, V1)).collect(),
+            k == 1,
+        )
+        .await;
     }
     x.send(vec![indicator(2, V2)], true).await;
     let answers = |x: &Indexed| {
@@ -640,7 +659,14 @@ async fn a_dropped_index_is_rebuilt_with_the_same_answers() {
             let ids: Vec<_> = page
                 .items
                 .iter()
-                .map(|i| (i.place.cursor(), i.id.clone(), i.version.clone(), i.object.clone()))
+                .map(|i| {
+                    (
+                        i.place.cursor(),
+                        i.id.clone(),
+                        i.version.clone(),
+                        i.object.clone(),
+                    )
+                })
                 .collect();
             (ids, page.next)
         })
@@ -661,8 +687,11 @@ async fn a_dropped_index_is_rebuilt_with_the_same_answers() {
 async fn two_readers_catching_up_at_once_index_each_object_once() {
     let x = indexed().await;
     for k in 0..30 {
-        x.send((k * 5..k * 5 + 5).map(|i| indicator(i, V1)).collect(), k % 3 == 0)
-            .await;
+        x.send(
+            (k * 5..k * 5 + 5).map(|i| indicator(i, V1)).collect(),
+            k % 3 == 0,
+        )
+        .await;
     }
     let added: u64 = std::thread::scope(|s| {
         let readers: Vec<_> = (0..2)
