@@ -230,9 +230,16 @@ pub(crate) fn page(
             )));
         }
     }
-    let mut sql = String::from(
+    // Named objects: their versions by id, then sorted (few); else the
+    // planner walks an index in place order and stops at the limit.
+    let by_id = if object.is_some() || q.ids.as_ref().is_some_and(|l| !l.is_empty()) {
+        " INDEXED BY taxii_objects_by_version"
+    } else {
+        ""
+    };
+    let mut sql = format!(
         "SELECT micros, party, idx, off, object_id, type, version, spec_version
-         FROM taxii_objects WHERE channel = ?",
+         FROM taxii_objects{by_id} WHERE channel = ?"
     );
     let mut args: Vec<Sql> = vec![Sql::Text(channel.clone())];
     if let Some(o) = object {
