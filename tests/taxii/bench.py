@@ -4,11 +4,16 @@ reference server medallion (memory back end) on the same STIX objects.
 
 Measures the ingest of 6,000 indicators (POSTs of 500 objects, objects per
 second) and the time of one page of 100 objects (the first and a later one,
-median of 3; of 1 for medallion at 10,000) with 1,000 and with 10,000 objects in the collection.
+median of 3; of 1 for medallion at 10,000) with 1,000, 10,000 and (hotline;
+medallion only if its page at 10,000 took under 5 s) 1,000,000 objects in
+the collection, and the hotline node's resident memory (VmRSS) at a million.
+The million is loaded in POSTs of 1,000 objects, with a page read every
+50,000 so that the node's index catches up as it grows (that time is shown).
 
 Environment: HOTLINE_URL (http://host:port of the node's API), HOTLINE_TOKEN
-(`hotline operator token`), MEDALLION (the medallion command). Run by
-scripts/taxii-bench, which sets the two nodes up.
+(`hotline operator token`), HOTLINE_PID (the node's process, for its RSS),
+MEDALLION (the medallion command). Run by scripts/taxii-bench, which sets
+the two nodes up.
 """
 
 import json
@@ -43,14 +48,17 @@ class Target:
         self.ingest_seconds = 0.0
         self.count = 0
 
-    def ingest(self, objs):
+    def post(self, objs):
+        r = self.s.post(self.url, data=json.dumps({"objects": objs}),
+                        headers={"Content-Type": MEDIA, "Accept": MEDIA})
+        r.raise_for_status()
+        st = r.json()
+        assert st.get("success_count") == len(objs), st
+
+    def ingest(self, objs, batch=BATCH):
         t0 = time.perf_counter()
-        for i in range(0, len(objs), BATCH):
-            r = self.s.post(self.url, data=json.dumps({"objects": objs[i:i + BATCH]}),
-                            headers={"Content-Type": MEDIA, "Accept": MEDIA})
-            r.raise_for_status()
-            st = r.json()
-            assert st.get("success_count") == len(objs[i:i + BATCH]), st
+        for i in range(0, len(objs), batch):
+            self.post(objs[i:i + batch])
         self.ingest_seconds += time.perf_counter() - t0
         self.count += len(objs)
 
@@ -119,6 +127,35 @@ def hotline_target():
     return Target("hotline", f"{base}/taxii2/hotline/collections/{col}/objects/", s)
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def load_million(t):
+    """Brings `t` to 1,000,000 objects in POSTs of 1,000; a page read every
+    50,000. Returns (seconds posting, seconds of those reads)."""
+    posting, reading = 0.0, 0.0
+    n = t.count
+    while n < 1_000_000:
+        objs = [indicator(k) for k in range(n, n + 1000)]
+        t0 = time.perf_counter()
+        t.post(objs)
+        posting += time.perf_counter() - t0
+        n += 1000
+        if n % 50_000 == 0:
+            t0 = time.perf_counter()
+            t.s.get(t.url, params={"limit": 100}, headers={"Accept": MEDIA}).raise_for_status()
+            reading += time.perf_counter() - t0
+            print(f"{t.name}: {n:,} objects, {posting:.0f} s posting, {reading:.0f} s reading",
+                  file=sys.stderr, flush=True)
+    t.count = n
+    return posting, reading
+
+
 def main():
     objs = [indicator(n) for n in range(10_000)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,12 +175,30 @@ def main():
                 # medallion takes minutes a page at 10,000: one run of it.
                 p10 = t.page_ms(3 if t.name == "hotline" else 1)
                 print(f"{t.name}: pages {p1} {p10}", file=sys.stderr, flush=True)
-                rows.append((t.name, rate, p1, p10))
+                if t.name == "hotline":
+                    posting, reading = load_million(t)
+                    p1m = t.page_ms(3)
+                    rss = rss_kib(os.environ["HOTLINE_PID"])
+                    million = (f"{p1m[0]:.1f} / {p1m[1]:.1f}",
+                               f"loaded 990,000 in {posting:.0f} s ({990_000 / posting:.0f} objects/s), "
+                               f"index caught up in {reading:.0f} s of page reads; "
+                               f"node RSS at 1,000,000: {rss / 1024:.0f} MiB")
+                elif p10[0] < 5000:
+                    posting, _ = load_million(t)
+                    p1m = t.page_ms(1)
+                    million = (f"{p1m[0]:.1f} / {p1m[1]:.1f}", f"loaded in {posting:.0f} s")
+                else:
+                    million = ("not measured", f"medallion's page at 10,000 took {p10[0] / 1000:.1f} s "
+                               "and grows with the collection")
+                print(f"{t.name}: 1,000,000: {million}", file=sys.stderr, flush=True)
+                rows.append((t.name, rate, p1, p10, million))
         finally:
             proc.terminate()
-    print("server     ingest (objects/s)  page at 1,000 (first / next, ms)  page at 10,000 (first / next, ms)")
-    for name, rate, p1, p10 in rows:
-        print(f"{name:<10} {rate:>18.0f}  {p1[0]:>14.1f} / {p1[1]:<14.1f}  {p10[0]:>15.1f} / {p10[1]:.1f}")
+    print("server     ingest 6,000 (objects/s)  page of 100 at 1,000 / 10,000 / 1,000,000 (first / next, ms)")
+    for name, rate, p1, p10, million in rows:
+        print(f"{name:<10} {rate:>24.0f}  {p1[0]:.1f} / {p1[1]:.1f}  |  {p10[0]:.1f} / {p10[1]:.1f}  |  {million[0]}")
+    for name, _, _, _, million in rows:
+        print(f"{name}: {million[1]}")
     return 0
 
 

@@ -23,6 +23,7 @@ pub const FILE: &str = "console.sqlite3";
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_console.sql"),
     include_str!("../migrations/0002_taxii.sql"),
+    include_str!("../migrations/0003_taxii_index.sql"),
 ];
 
 /// The columns `operator_row` reads, in its order.
@@ -424,6 +425,26 @@ impl ConsoleStore {
             )
             .optional()
             .map_err(db)
+    }
+}
+
+impl ConsoleStore {
+    /// Runs `f` on the connection (TAXII's index reads).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        f(&*self.conn()?).map_err(db)
+    }
+
+    /// Runs `f` in one immediate transaction, committed if it returns
+    /// `Ok` (TAXII's index catching up).
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        let out = f(&tx).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
     }
 }
 

@@ -11,6 +11,8 @@
 //! - `collections`: the collections an account sees, their stable ids.
 //! - `discovery`: `GET /taxii2/` and the API root.
 //! - `errors`: the error resource, the media type, `Accept`/`Content-Type`.
+//! - `index`: the index of a channel's objects' metadata, caught up from
+//!   the log before each read; a page is a query on it.
 //! - `objects`: reading objects, one object, its versions, the manifest.
 //! - `paging`: the stateless `next` cursor and the filters.
 //! - `write`: `POST …/objects/` and the status resources.
@@ -19,6 +21,7 @@ mod auth;
 mod collections;
 mod discovery;
 mod errors;
+mod index;
 mod objects;
 mod paging;
 #[cfg(test)]

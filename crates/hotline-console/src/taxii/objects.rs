@@ -10,7 +10,8 @@ use super::auth::Account;
 use super::collections::{find, run_blocking};
 use super::discovery::check_root;
 use super::errors::{TaxiiError, check_accept, taxii_json};
-use super::paging::{Page, Query, gather};
+use super::index::Answer;
+use super::paging::{Page, Query};
 use crate::Console;
 
 /// The page's `X-TAXII-Date-Added-First` and `-Last` headers.
@@ -51,21 +52,13 @@ async fn read(
     id: String,
     q: Query,
     object: Option<String>,
-    versions: bool,
+    answer: Answer,
 ) -> Result<Page, TaxiiError> {
     check_root(&root)?;
     run_blocking(move || {
         let ch = find(&c, &a, &id)?;
-        let mut items = gather(&c, &a, &ch)?;
-        if let Some(o) = &object {
-            items.retain(|i| &i.id == o);
-            if items.is_empty() {
-                return Err(TaxiiError::not_found(format!(
-                    "collection {id} holds no object {o:?}"
-                )));
-            }
-        }
-        q.page(items, versions)
+        let params = q.params()?;
+        super::index::page(&c, &a, &ch, &params, object.as_deref(), answer)
     })
     .await
 }
@@ -79,7 +72,7 @@ pub(crate) async fn objects(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false).await?;
+    let p = read(c, a, root, id, q, None, Answer::Objects).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -97,7 +90,7 @@ pub(crate) async fn object(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), false).await?;
+    let p = read(c, a, root, id, q, Some(object_id), Answer::Objects).await?;
     let list = p.items.iter().map(|i| i.object.clone()).collect();
     Ok(taxii_json(
         StatusCode::OK,
@@ -115,7 +108,7 @@ pub(crate) async fn versions(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, Some(object_id), true).await?;
+    let p = read(c, a, root, id, q, Some(object_id), Answer::Versions).await?;
     let list = p
         .items
         .iter()
@@ -137,7 +130,7 @@ pub(crate) async fn manifest(
     a: Account,
 ) -> Result<Response, TaxiiError> {
     check_accept(&headers)?;
-    let p = read(c, a, root, id, q, None, false).await?;
+    let p = read(c, a, root, id, q, None, Answer::Manifest).await?;
     let list = p
         .items
         .iter()

@@ -445,3 +445,260 @@ fn bad_paging_parameters_are_400_and_cursors_round_trip() {
     assert_eq!(Place::parse(&p.cursor()), Some(p));
     assert_eq!(stamp(1_800_000_000_123_456), "2027-01-15T08:00:00.123456Z");
 }
+
+/// A console over a node with two offices of its own, `us/fbi` (alice's)
+/// and `us/cia`: a channel whose entries are real, sealed and opened by the
+/// node, with no second party needed.
+struct Indexed {
+    f: Fixture,
+    c: crate::Console,
+    a: super::auth::Account,
+    ch: crate::channels::Channel,
+}
+
+async fn indexed() -> Indexed {
+    let f = fixture().await;
+    f.node
+        .add_office(Office::new("us/cia").unwrap())
+        .await
+        .unwrap();
+    let node = f.node.clone();
+    let config = crate::config::ConsoleConfig::read(node.dir()).unwrap();
+    let c = crate::Console {
+        operators: Operators::of(&node).unwrap(),
+        throttle: crate::throttle::Throttle::new(&config),
+        records: hotline_node::records::Records::new(node.clone()),
+        node,
+        inquiries: Default::default(),
+        taxii: Default::default(),
+    };
+    let operator = c.operators.get("alice").unwrap().unwrap();
+    let ch = crate::channels::Channel {
+        ours: Office::new("us/fbi").unwrap(),
+        theirs: Office::new("us/cia").unwrap(),
+        agreements: vec![],
+        kinds: vec![],
+        languages: vec![],
+    };
+    Indexed {
+        f,
+        c,
+        a: super::auth::Account { operator },
+        ch,
+    }
+}
+
+fn indicator(n: usize, modified: &str) -> Value {
+    let t = "2026-03-01T12:00:00.000Z";
+    json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--6b2a3c4d-0000-4000-8000-{n:012}"),
+        "created": t, "modified": modified, "pattern_type": "stix", "valid_from": t,
+        "pattern": format!("[ipv4-addr:value = '203.0.113.{}']", n % 250),
+    })
+}
+
+impl Indexed {
+    /// One entry carrying `objects`, from `us/fbi` or (`back`) from `us/cia`.
+    async fn send(&self, objects: Vec<Value>, back: bool) {
+        let (from, to) = if back {
+            (&self.ch.theirs, &self.ch.ours)
+        } else {
+            (&self.ch.ours, &self.ch.theirs)
+        };
+        let mut content = hotline_proto::entry::Content::text("objects", None);
+        content.stix = Some(json!({
+            "type": "bundle",
+            "id": "bundle--6b2a3c4d-0000-4000-8000-000000000000",
+            "objects": objects,
+        }));
+        self.f
+            .node
+            .send_message(from, to, content, None)
+            .await
+            .unwrap();
+    }
+
+    fn page(&self, pairs: &[(&str, &str)]) -> super::paging::Page {
+        let q = query(pairs).params().unwrap();
+        super::index::page(
+            &self.c,
+            &self.a,
+            &self.ch,
+            &q,
+            None,
+            super::index::Answer::Objects,
+        )
+        .unwrap()
+    }
+
+    fn rows(&self) -> i64 {
+        self.c
+            .operators
+            .store()
+            .read(|db| db.query_row("SELECT COUNT(*) FROM taxii_objects", [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    fn marks(&self) -> Vec<(String, i64)> {
+        self.c
+            .operators
+            .store()
+            .read(|db| {
+                let mut s = db.prepare("SELECT sender, idx FROM taxii_marks ORDER BY sender")?;
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap()
+    }
+}
+
+const V1: &str = "2026-03-01T12:00:00.000Z";
+const V2: &str = "2026-04-01T12:00:00.000Z";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paging_while_objects_arrive_gives_each_object_once() {
+    let x = indexed().await;
+    let mut n = 0;
+    for k in 0..4 {
+        x.send((n..n + 3).map(|i| indicator(i, V1)).collect(), k % 2 == 1)
+            .await;
+        n += 3;
+    }
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let mut p = vec![("limit", "4")];
+        if let Some(c) = &next {
+            p.push(("next", c));
+        }
+        let page = x.page(&p);
+        assert!(page.items.len() <= 4);
+        for i in &page.items {
+            assert_eq!(
+                i.object["id"],
+                i.id.as_str(),
+                "the body is the object indexed"
+            );
+            seen.push(i.id.clone());
+        }
+        match page.next {
+            Some(c) => next = Some(c),
+            None => break,
+        }
+        // More arrive between pages, both ways, while there are few.
+        if n < 30 {
+            x.send((n..n + 2).map(|i| indicator(i, V1)).collect(), n % 4 == 0)
+                .await;
+            n += 2;
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "no object twice: {seen:?}");
+    assert_eq!(seen.len(), n, "every object, those arrived meanwhile too");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catch_up_indexes_only_the_new_entries() {
+    let x = indexed().await;
+    x.send((0..5).map(|i| indicator(i, V1)).collect(), false)
+        .await;
+    x.send(vec![indicator(9, V1)], true).await;
+    assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 6);
+    assert_eq!(x.rows(), 6);
+    let marks = x.marks();
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    // Nothing new: nothing read into the index.
+    assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 0);
+    // A new version of 0 and one new object; the version already held is
+    // not indexed again.
+    x.send(
+        vec![indicator(0, V2), indicator(1, V1), indicator(5, V1)],
+        false,
+    )
+    .await;
+    assert_eq!(super::index::catch_up(&x.c, &x.ch).unwrap(), 2);
+    assert_eq!(x.rows(), 8);
+    let after = x.marks();
+    assert_eq!(after[0], marks[0], "us/cia's direction did not move");
+    assert!(after[1].1 > marks[1].1, "{after:?} {marks:?}");
+    // Last by default, first and all on asking.
+    let last = x.page(&[("match[id]", indicator(0, V1)["id"].as_str().unwrap())]);
+    assert_eq!(last.items.len(), 1);
+    assert_eq!(last.items[0].version, V2);
+    let first = x.page(&[("match[version]", "first")]);
+    assert_eq!(first.items.len(), 7);
+    assert!(first.items.iter().all(|i| i.version == V1));
+    assert_eq!(x.page(&[("match[version]", "all")]).items.len(), 8);
+    assert_eq!(x.page(&[("match[version]", V2)]).items.len(), 1);
+    assert_eq!(x.page(&[("match[type]", "malware")]).items.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_index_is_rebuilt_with_the_same_answers() {
+    let x = indexed().await;
+    for k in 0..3 {
+        x.send(
+            (k * 4..k * 4 + 4).map(|i| indicator(i, V1)).collect(),
+            k == 1,
+        )
+        .await;
+    }
+    x.send(vec![indicator(2, V2)], true).await;
+    let answers = |x: &Indexed| {
+        [
+            vec![("limit", "5")],
+            vec![("match[version]", "all")],
+            vec![("match[version]", "first"), ("limit", "3")],
+        ]
+        .iter()
+        .map(|p| {
+            let page = x.page(p);
+            let ids: Vec<_> = page
+                .items
+                .iter()
+                .map(|i| {
+                    (
+                        i.place.cursor(),
+                        i.id.clone(),
+                        i.version.clone(),
+                        i.object.clone(),
+                    )
+                })
+                .collect();
+            (ids, page.next)
+        })
+        .collect::<Vec<_>>()
+    };
+    let before = answers(&x);
+    assert_eq!(before[1].0.len(), 13);
+    x.c.operators
+        .store()
+        .write(|tx| tx.execute_batch("DELETE FROM taxii_objects; DELETE FROM taxii_marks;"))
+        .unwrap();
+    assert_eq!(x.rows(), 0);
+    assert_eq!(answers(&x), before);
+    assert_eq!(x.rows(), 13);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_readers_catching_up_at_once_index_each_object_once() {
+    let x = indexed().await;
+    for k in 0..30 {
+        x.send(
+            (k * 5..k * 5 + 5).map(|i| indicator(i, V1)).collect(),
+            k % 3 == 0,
+        )
+        .await;
+    }
+    let added: u64 = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| super::index::catch_up(&x.c, &x.ch).unwrap()))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).sum()
+    });
+    assert_eq!(added, 150, "between them, each object once");
+    assert_eq!(x.rows(), 150);
+}
