@@ -72,6 +72,26 @@ impl Holdings {
             .ok_or_else(|| FedError::NoCheckpoint(self.origin.clone()))
     }
 
+    /// The add-checkpoint proof of the own log from `old` to `size`: empty
+    /// from 0 or to the same size, as C2SP tlog-witness has it.
+    pub(crate) fn own_consistency(
+        &self,
+        old: u64,
+        size: u64,
+    ) -> Result<Vec<hotline_proto::Hash>, hotline_proto::tree::TreeError> {
+        if old == 0 || old == size {
+            return Ok(Vec::new());
+        }
+        hotline_proto::tree::prove_consistency(
+            &crate::store::HashesOf {
+                store: &*self.store,
+                log: self.own,
+            },
+            old,
+            size,
+        )
+    }
+
     /// The store id of a party's log: the own log or a pinned peer's mirror.
     pub(crate) fn log_of(&self, party: &Party) -> Result<LogId> {
         if party == &self.party {

@@ -318,18 +318,7 @@ async fn cosign_once(link: &Link, peer: &Peer, old: u64) -> Result<Cosigned, Fed
         .ok_or_else(|| FedError::NotFound(format!("no URL for {}", peer.party)))?;
     let (size, note) = link.reads.own_checkpoint()?;
     let old = old.min(size);
-    let proof = if old == 0 || old == size {
-        vec![]
-    } else {
-        tree::prove_consistency(
-            &HashesOf {
-                store: &*link.reads.store,
-                log: link.reads.own,
-            },
-            old,
-            size,
-        )?
-    };
+    let proof = link.reads.own_consistency(old, size)?;
     let body = witness::request_body(old, &proof, &note);
     let (status, headers, bytes) = client
         .request(

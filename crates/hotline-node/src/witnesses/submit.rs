@@ -9,12 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_proto::checkpoint::Cosignature;
-use hotline_proto::tree;
 
 use super::{External, Witnesses};
 use crate::federation::Link;
 use crate::federation::wire::TLOG_SIZE;
-use crate::store::HashesOf;
 
 /// Tries in one round: enough to learn the witness's size once and ask
 /// again from it, twice over (a checkpoint that moved in between).
@@ -32,19 +30,10 @@ pub async fn round(
     for _ in 0..TRIES {
         let (size, note) = link.reads.own_checkpoint().map_err(|e| e.to_string())?;
         let from = old.min(size);
-        let proof = if from == 0 || from == size {
-            Vec::new()
-        } else {
-            tree::prove_consistency(
-                &HashesOf {
-                    store: &*link.reads.store,
-                    log: link.reads.own,
-                },
-                from,
-                size,
-            )
-            .map_err(|e| format!("consistency proof from {from} to {size}: {e}"))?
-        };
+        let proof = link
+            .reads
+            .own_consistency(from, size)
+            .map_err(|e| format!("consistency proof from {from} to {size}: {e}"))?;
         let body = hotline_proto::witness::body(from, &proof, &note);
         let r = client.post(&url, body).await?;
         let said = excerpt(&r.body);
