@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::conn::Tx;
 use hotline_proto::Hash;
 use hotline_proto::index::KeyState;
-use tokio_postgres::Transaction;
 
 use super::{PostgresStore, col, hash_from, i64_of, pg, u64_of, wait};
 use crate::store::index::{another_key, not_following, row_is_new_key};
@@ -113,7 +113,7 @@ fn key_states<'a>(
 /// new states inside `tx`, under the lock on the log's row: the index must
 /// cover exactly `first` entries, and a key new to it takes the next id.
 pub(super) fn write_index(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     log: LogId,
     first: u64,
     end: u64,

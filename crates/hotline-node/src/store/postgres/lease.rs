@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tokio_postgres::Transaction;
+use super::conn::Tx;
 
 use super::{PostgresStore, col, pg, u64_of, wait};
 use crate::store::{Lease, LeaseStore, Result, StoreError};
@@ -27,7 +27,7 @@ fn millis(ttl: Duration) -> f64 {
 
 /// Refuses the append in `tx` unless the lease is still at `held`. The
 /// share lock makes a takeover wait until this transaction ends.
-pub(super) fn check_epoch(tx: &Transaction<'_>, held: u64) -> Result<()> {
+pub(super) fn check_epoch(tx: &Tx<'_>, held: u64) -> Result<()> {
     let row = wait(tx.query_one(
         "SELECT epoch FROM sequencer_lease WHERE id = 1 FOR SHARE",
         &[],
@@ -71,9 +71,9 @@ impl LeaseStore for PostgresStore {
         };
         let ms = millis(ttl);
         let row = if current == holder {
-            wait(tx.query_one(&sql, &[&ms, &url])).map_err(pg)?
+            wait(tx.inner().query_one(&sql, &[&ms, &url])).map_err(pg)?
         } else {
-            wait(tx.query_one(&sql, &[&ms, &url, &holder])).map_err(pg)?
+            wait(tx.inner().query_one(&sql, &[&ms, &url, &holder])).map_err(pg)?
         };
         let lease = lease_of(&row)?;
         wait(tx.commit()).map_err(pg)?;
@@ -92,7 +92,7 @@ impl LeaseStore for PostgresStore {
     }
 
     fn lease(&self) -> Result<Option<Lease>> {
-        let row = wait(self.reader().query_one(
+        let row = wait(self.reader().client().query_one(
             &format!("SELECT {COLUMNS} FROM sequencer_lease WHERE id = 1"),
             &[],
         ))

@@ -8,6 +8,7 @@
 //! - `index`: [`IndexStore`](super::IndexStore), index rows and key states.
 //! - `lease`: [`LeaseStore`](super::LeaseStore), the sequencer lease of replicas.
 //! - `records`: witness state, cosignatures and equivocation evidence.
+//! - `conn`: a connection and the statements prepared on it.
 //! - `identity`: [`IdentityStore`](super::IdentityStore), the party whose log the database holds.
 //! - `migrate`: the SQL migrations and the schema version.
 //! - `testing` (tests only): one throwaway server per test process, a database per test.
@@ -27,6 +28,7 @@
 //! primary. A transaction that was in flight when its connection died
 //! fails and is never reported durable; the next call starts afresh.
 
+mod conn;
 mod identity;
 mod index;
 mod lease;
@@ -49,9 +51,11 @@ use hotline_proto::Hash;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
+use conn::Conn;
+
 use super::{Result, StoreError};
 
-/// Connections that serve reads alongside the writer.
+/// Connections that serve reads alongside the writer, in a node.
 const READERS: usize = 4;
 
 /// How long a dropped connection is retried before the call fails: long
@@ -63,8 +67,8 @@ const RECONNECT_FOR: Duration = Duration::from_secs(10);
 /// the server has dropped it.
 pub struct PostgresStore {
     config: Config,
-    writer: Mutex<Client>,
-    readers: Vec<Mutex<Arc<Client>>>,
+    writer: Mutex<Conn>,
+    readers: Vec<Mutex<Arc<Conn>>>,
     next: AtomicUsize,
     target: String,
 }
@@ -81,17 +85,17 @@ impl PostgresStore {
     /// Connects to the database at `url` (a `postgresql://` URL or libpq
     /// `key=value` string) and migrates it to this build's schema.
     pub fn open(url: &str) -> Result<Self> {
-        Self::open_with(url, migrate::migrate)
+        Self::open_with(url, migrate::migrate, READERS)
     }
 
     /// Connects to the database at `url` to read it beside the node that
     /// writes it: nothing is migrated, and a schema newer than this build's
-    /// is refused.
+    /// is refused. One command's reads need one reader connection.
     pub fn open_read_only(url: &str) -> Result<Self> {
-        Self::open_with(url, migrate::check)
+        Self::open_with(url, migrate::check, 1)
     }
 
-    fn open_with(url: &str, schema: fn(&mut Client) -> Result<()>) -> Result<Self> {
+    fn open_with(url: &str, schema: fn(&mut Client) -> Result<()>, readers: usize) -> Result<Self> {
         let config: Config = url.parse().map_err(|error| StoreError::Connect {
             target: "the configured PostgreSQL URL".into(),
             error,
@@ -99,12 +103,12 @@ impl PostgresStore {
         let target = redacted(&config);
         let mut writer = connect(&config, &target)?;
         schema(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| connect(&config, &target).map(|c| Mutex::new(Arc::new(c))))
+        let readers = (0..readers)
+            .map(|_| connect(&config, &target).map(|c| Mutex::new(Arc::new(Conn::new(c)))))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             config,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Conn::new(writer)),
             readers,
             next: AtomicUsize::new(0),
             target,
@@ -120,13 +124,13 @@ impl PostgresStore {
     /// The next reader connection, reconnected first if the server dropped
     /// it. When it cannot be, the dead one is returned, and the call fails
     /// with "connection closed" (the reason is logged).
-    fn reader(&self) -> Arc<Client> {
+    fn reader(&self) -> Arc<Conn> {
         let slot = &self.readers[self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len()];
         // A panic elsewhere leaves the client as good as it was.
         let mut client = slot.lock().unwrap_or_else(|e| e.into_inner());
         if client.is_closed() {
             match reconnect(&self.config, &self.target) {
-                Ok(c) => *client = Arc::new(c),
+                Ok(c) => *client = Arc::new(Conn::new(c)),
                 Err(e) => tracing::warn!(target = %self.target, "reconnecting a reader: {e}"),
             }
         }
@@ -134,13 +138,13 @@ impl PostgresStore {
     }
 
     /// The writer connection, reconnected first if the server dropped it.
-    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Client>> {
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Conn>> {
         let mut w = self
             .writer
             .lock()
             .map_err(|_| StoreError::Poisoned("writer"))?;
         if w.is_closed() {
-            *w = reconnect(&self.config, &self.target)?;
+            *w = Conn::new(reconnect(&self.config, &self.target)?);
         }
         Ok(w)
     }

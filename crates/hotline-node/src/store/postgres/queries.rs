@@ -12,7 +12,7 @@ impl PostgresStore {
     /// The one nullable bigint a query returns, as an index.
     fn max_index(
         &self,
-        sql: &str,
+        sql: &'static str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Option<u64>> {
         let row = wait(self.reader().query_one(sql, params)).map_err(pg)?;
@@ -22,7 +22,7 @@ impl PostgresStore {
 
     fn leaves_where(
         &self,
-        sql: &str,
+        sql: &'static str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Vec<StoredLeaf>> {
         let rows = wait(self.reader().query(sql, params)).map_err(pg)?;

@@ -143,7 +143,7 @@ async fn the_store_is_called_from_async_code_and_from_blocking_threads() {
 fn commits_are_durable_on_every_connection() {
     let db = database();
     let s = PostgresStore::open(&db.url).unwrap();
-    let on = |c: &tokio_postgres::Client| -> String {
+    let on = |c: &super::conn::Conn| -> String {
         super::wait(c.query_one("SHOW synchronous_commit", &[]))
             .unwrap()
             .get(0)
@@ -349,7 +349,7 @@ fn a_connection_the_server_dropped_is_replaced_on_its_next_use() {
     assert!(!s.writer.lock().unwrap().is_closed());
     assert!(s.readers.iter().all(|r| !r.lock().unwrap().is_closed()));
     check_continuous(&s, log);
-    let on = |c: &tokio_postgres::Client| -> String {
+    let on = |c: &super::conn::Conn| -> String {
         super::wait(c.query_one("SHOW synchronous_commit", &[]))
             .unwrap()
             .get(0)
@@ -359,6 +359,79 @@ fn a_connection_the_server_dropped_is_replaced_on_its_next_use() {
         "on",
         "set again on the new connection"
     );
+}
+
+/// Each connection prepares a statement once and runs it from then on: the
+/// writer's session holds a fixed set however many appends it makes, and a
+/// replaced connection prepares afresh on its new session.
+#[test]
+fn statements_are_prepared_once_per_connection() {
+    let db = database();
+    let s = PostgresStore::open(&db.url).unwrap();
+    let log = s.log_id("hotline/us", "us").unwrap();
+    let prepared = |s: &PostgresStore| -> i64 {
+        super::wait(
+            s.writer()
+                .unwrap()
+                .client()
+                .query_one("SELECT count(*) FROM pg_prepared_statements", &[]),
+        )
+        .unwrap()
+        .get(0)
+    };
+    append(&s, log, &[leaf(0, "message", "us/a", None)], None, None).unwrap();
+    let after_one = prepared(&s);
+    assert!(
+        after_one >= 4,
+        "the append's statements are kept: {after_one}"
+    );
+    for n in 1..20 {
+        append(&s, log, &[leaf(n, "message", "us/a", None)], None, None).unwrap();
+    }
+    assert_eq!(
+        prepared(&s),
+        after_one,
+        "19 more appends prepared nothing new"
+    );
+    check_continuous(&s, log);
+    let name = db.url.rsplit('/').next().unwrap();
+    execute(
+        &db.url,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    );
+    eventually("the writer closed", || s.writer.lock().unwrap().is_closed());
+    append(&s, log, &[leaf(20, "message", "us/a", None)], None, None).unwrap();
+    let again = prepared(&s);
+    assert!(
+        (1..=after_one).contains(&again),
+        "the new session prepared the append's statements afresh: {again} of {after_one}"
+    );
+    assert_eq!(s.size(log).unwrap(), 21);
+}
+
+/// A command that only reads (`hotline log`, `status`) holds two
+/// connections, not a node's five.
+#[test]
+fn a_read_only_open_holds_two_connections() {
+    let db = database();
+    let node = PostgresStore::open(&db.url).unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let c = super::connect(&db.url.parse().unwrap(), &db.url).unwrap();
+    let count = || -> i64 {
+        super::wait(c.query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&name],
+        ))
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(count(), 1 + super::READERS as i64);
+    let reader = PostgresStore::open_read_only(&db.url).unwrap();
+    assert_eq!(count(), 3 + super::READERS as i64);
+    drop((node, reader));
 }
 
 /// Enough calls to go round every reader connection.
