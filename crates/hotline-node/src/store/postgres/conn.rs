@@ -8,6 +8,7 @@
 //! that prepared it). Statements built at run time (the lease's, with its
 //! column list) go through [`Conn::client`] and [`Tx::inner`] unprepared.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -16,7 +17,7 @@ use tokio_postgres::{Client, Error, GenericClient, Row, Statement, Transaction};
 
 /// Statements prepared on one connection, by their text.
 #[derive(Default)]
-struct Prepared(Mutex<HashMap<&'static str, Statement>>);
+pub(super) struct Prepared(Mutex<HashMap<&'static str, Statement>>);
 
 impl Prepared {
     async fn get(&self, on: &impl GenericClient, sql: &'static str) -> Result<Statement, Error> {
@@ -32,124 +33,91 @@ impl Prepared {
     }
 }
 
+/// A connection or a transaction on it, with the connection's prepared
+/// statements: the calls are the client's, given the SQL's text.
+pub(super) struct On<C, P> {
+    on: C,
+    prepared: P,
+}
+
 /// A connection with its prepared statements.
-pub(super) struct Conn {
-    client: Client,
-    prepared: Prepared,
+pub(super) type Conn = On<Client, Prepared>;
+
+/// A transaction on a [`Conn`].
+pub(super) type Tx<'a> = On<Transaction<'a>, &'a Prepared>;
+
+impl<C: GenericClient, P: Borrow<Prepared>> On<C, P> {
+    async fn statement(&self, sql: &'static str) -> Result<Statement, Error> {
+        self.prepared.borrow().get(&self.on, sql).await
+    }
+
+    pub(super) async fn query(
+        &self,
+        sql: &'static str,
+        p: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        self.on.query(&self.statement(sql).await?, p).await
+    }
+
+    pub(super) async fn query_one(
+        &self,
+        sql: &'static str,
+        p: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, Error> {
+        self.on.query_one(&self.statement(sql).await?, p).await
+    }
+
+    pub(super) async fn query_opt(
+        &self,
+        sql: &'static str,
+        p: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, Error> {
+        self.on.query_opt(&self.statement(sql).await?, p).await
+    }
+
+    pub(super) async fn execute(
+        &self,
+        sql: &'static str,
+        p: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
+        self.on.execute(&self.statement(sql).await?, p).await
+    }
 }
 
 impl Conn {
     pub(super) fn new(client: Client) -> Self {
         Self {
-            client,
+            on: client,
             prepared: Prepared::default(),
         }
     }
 
     /// The connection itself, for SQL built at run time.
     pub(super) fn client(&self) -> &Client {
-        &self.client
+        &self.on
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.client.is_closed()
-    }
-
-    pub(super) async fn query(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, Error> {
-        let s = self.prepared.get(&self.client, sql).await?;
-        self.client.query(&s, p).await
-    }
-
-    pub(super) async fn query_one(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Row, Error> {
-        let s = self.prepared.get(&self.client, sql).await?;
-        self.client.query_one(&s, p).await
-    }
-
-    pub(super) async fn query_opt(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, Error> {
-        let s = self.prepared.get(&self.client, sql).await?;
-        self.client.query_opt(&s, p).await
-    }
-
-    pub(super) async fn execute(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, Error> {
-        let s = self.prepared.get(&self.client, sql).await?;
-        self.client.execute(&s, p).await
+        self.on.is_closed()
     }
 
     /// A transaction whose statements come from this connection's prepared set.
     pub(super) async fn transaction(&mut self) -> Result<Tx<'_>, Error> {
-        let tx = self.client.transaction().await?;
-        Ok(Tx {
-            tx,
+        let tx = self.on.transaction().await?;
+        Ok(On {
+            on: tx,
             prepared: &self.prepared,
         })
     }
 }
 
-/// A transaction on a [`Conn`].
-pub(super) struct Tx<'a> {
-    tx: Transaction<'a>,
-    prepared: &'a Prepared,
-}
-
 impl Tx<'_> {
     /// The transaction itself, for SQL built at run time.
     pub(super) fn inner(&self) -> &Transaction<'_> {
-        &self.tx
-    }
-
-    pub(super) async fn query(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, Error> {
-        let s = self.prepared.get(&self.tx, sql).await?;
-        self.tx.query(&s, p).await
-    }
-
-    pub(super) async fn query_one(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Row, Error> {
-        let s = self.prepared.get(&self.tx, sql).await?;
-        self.tx.query_one(&s, p).await
-    }
-
-    pub(super) async fn query_opt(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, Error> {
-        let s = self.prepared.get(&self.tx, sql).await?;
-        self.tx.query_opt(&s, p).await
-    }
-
-    pub(super) async fn execute(
-        &self,
-        sql: &'static str,
-        p: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, Error> {
-        let s = self.prepared.get(&self.tx, sql).await?;
-        self.tx.execute(&s, p).await
+        &self.on
     }
 
     pub(super) async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.on.commit().await
     }
 }

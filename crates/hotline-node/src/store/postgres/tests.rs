@@ -329,14 +329,7 @@ fn a_connection_the_server_dropped_is_replaced_on_its_next_use() {
     let s = PostgresStore::open(&db.url).unwrap();
     let log = s.log_id("hotline/us", "us").unwrap();
     append(&s, log, &[leaf(0, "message", "us/a", None)], None, None).unwrap();
-    let name = db.url.rsplit('/').next().unwrap();
-    execute(
-        &db.url,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ),
-    );
+    terminate_backends(&db.url);
     eventually("seeing every connection closed", || {
         s.writer.lock().unwrap().is_closed()
             && s.readers.iter().all(|r| r.lock().unwrap().is_closed())
@@ -394,15 +387,11 @@ fn statements_are_prepared_once_per_connection() {
         "19 more appends prepared nothing new"
     );
     check_continuous(&s, log);
-    let name = db.url.rsplit('/').next().unwrap();
-    execute(
-        &db.url,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ),
-    );
-    eventually("the writer closed", || s.writer.lock().unwrap().is_closed());
+    terminate_backends(&db.url);
+    eventually("seeing every connection closed", || {
+        s.writer.lock().unwrap().is_closed()
+            && s.readers.iter().all(|r| r.lock().unwrap().is_closed())
+    });
     append(&s, log, &[leaf(20, "message", "us/a", None)], None, None).unwrap();
     let again = prepared(&s);
     assert!(
@@ -432,6 +421,19 @@ fn a_read_only_open_holds_two_connections() {
     let reader = PostgresStore::open_read_only(&db.url).unwrap();
     assert_eq!(count(), 3 + super::READERS as i64);
     drop((node, reader));
+}
+
+/// Ends every server session on `url`'s database but the caller's, as a
+/// restart or an administrator would.
+fn terminate_backends(url: &str) {
+    let name = url.rsplit('/').next().unwrap();
+    execute(
+        url,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ),
+    );
 }
 
 /// Enough calls to go round every reader connection.
