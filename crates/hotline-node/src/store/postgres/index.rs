@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::conn::Tx;
 use hotline_proto::Hash;
 use hotline_proto::index::KeyState;
 
+use super::conn::Tx;
 use super::{PostgresStore, col, hash_from, i64_of, pg, u64_of, wait};
 use crate::store::index::{another_key, not_following, row_is_new_key};
 use crate::store::{IndexRow, IndexStore, LogId, Result, StoreError};

@@ -143,14 +143,9 @@ async fn the_store_is_called_from_async_code_and_from_blocking_threads() {
 fn commits_are_durable_on_every_connection() {
     let db = database();
     let s = PostgresStore::open(&db.url).unwrap();
-    let on = |c: &super::conn::Conn| -> String {
-        super::wait(c.query_one("SHOW synchronous_commit", &[]))
-            .unwrap()
-            .get(0)
-    };
-    assert_eq!(on(&s.writer().unwrap()), "on");
+    assert_eq!(synchronous_commit(&s.writer().unwrap()), "on");
     for r in &s.readers {
-        assert_eq!(on(&r.lock().unwrap()), "on");
+        assert_eq!(synchronous_commit(&r.lock().unwrap()), "on");
     }
 }
 
@@ -329,11 +324,7 @@ fn a_connection_the_server_dropped_is_replaced_on_its_next_use() {
     let s = PostgresStore::open(&db.url).unwrap();
     let log = s.log_id("hotline/us", "us").unwrap();
     append(&s, log, &[leaf(0, "message", "us/a", None)], None, None).unwrap();
-    terminate_backends(&db.url);
-    eventually("seeing every connection closed", || {
-        s.writer.lock().unwrap().is_closed()
-            && s.readers.iter().all(|r| r.lock().unwrap().is_closed())
-    });
+    terminate_backends(&s, &db.url);
     // Through readers (size, hashes) and the writer.
     append(&s, log, &[leaf(1, "message", "us/a", None)], None, None).unwrap();
     for _ in 0..READERS_AND_MORE {
@@ -342,13 +333,8 @@ fn a_connection_the_server_dropped_is_replaced_on_its_next_use() {
     assert!(!s.writer.lock().unwrap().is_closed());
     assert!(s.readers.iter().all(|r| !r.lock().unwrap().is_closed()));
     check_continuous(&s, log);
-    let on = |c: &super::conn::Conn| -> String {
-        super::wait(c.query_one("SHOW synchronous_commit", &[]))
-            .unwrap()
-            .get(0)
-    };
     assert_eq!(
-        on(&s.writer().unwrap()),
+        synchronous_commit(&s.writer().unwrap()),
         "on",
         "set again on the new connection"
     );
@@ -387,11 +373,7 @@ fn statements_are_prepared_once_per_connection() {
         "19 more appends prepared nothing new"
     );
     check_continuous(&s, log);
-    terminate_backends(&db.url);
-    eventually("seeing every connection closed", || {
-        s.writer.lock().unwrap().is_closed()
-            && s.readers.iter().all(|r| r.lock().unwrap().is_closed())
-    });
+    terminate_backends(&s, &db.url);
     append(&s, log, &[leaf(20, "message", "us/a", None)], None, None).unwrap();
     let again = prepared(&s);
     assert!(
@@ -424,8 +406,9 @@ fn a_read_only_open_holds_two_connections() {
 }
 
 /// Ends every server session on `url`'s database but the caller's, as a
-/// restart or an administrator would.
-fn terminate_backends(url: &str) {
+/// restart or an administrator would, and waits until `s` sees each of its
+/// connections closed.
+fn terminate_backends(s: &PostgresStore, url: &str) {
     let name = url.rsplit('/').next().unwrap();
     execute(
         url,
@@ -434,6 +417,17 @@ fn terminate_backends(url: &str) {
              WHERE datname = '{name}' AND pid <> pg_backend_pid()"
         ),
     );
+    eventually("seeing every connection closed", || {
+        s.writer.lock().unwrap().is_closed()
+            && s.readers.iter().all(|r| r.lock().unwrap().is_closed())
+    });
+}
+
+/// What the connection's session says of `synchronous_commit`.
+fn synchronous_commit(c: &super::conn::Conn) -> String {
+    super::wait(c.query_one("SHOW synchronous_commit", &[]))
+        .unwrap()
+        .get(0)
 }
 
 /// Enough calls to go round every reader connection.
