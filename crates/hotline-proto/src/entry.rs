@@ -296,7 +296,7 @@ struct LeafJson {
 }
 
 fn canonical(v: &impl Serialize) -> Result<Vec<u8>, EntryError> {
-    serde_jcs::to_vec(v).map_err(|e| EntryError::Malformed(e.to_string()))
+    crate::canonical::to_vec(v).map_err(|e| EntryError::Malformed(e.to_string()))
 }
 
 impl Header {
@@ -578,7 +578,32 @@ impl Content {
 impl Content {
     /// Canonical JSON bytes of the content.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_jcs::to_vec(self).unwrap_or_default()
+        // A bundle of thousands of objects is written where it lies, not
+        // first copied into the content's JSON value.
+        let Content {
+            text,
+            lang,
+            subject,
+            attachments,
+            stix,
+            translations,
+            call,
+        } = self;
+        let Some(stix) = stix else {
+            return crate::canonical::to_vec(self).unwrap_or_default();
+        };
+        let rest = Content {
+            text: text.clone(),
+            lang: lang.clone(),
+            subject: subject.clone(),
+            attachments: attachments.clone(),
+            stix: None,
+            translations: translations.clone(),
+            call: call.clone(),
+        };
+        serde_json::to_value(&rest)
+            .and_then(|head| crate::canonical::to_vec_with(&head, "stix", stix))
+            .unwrap_or_default()
     }
 }
 

@@ -66,6 +66,7 @@
 pub mod agreement;
 pub mod b64;
 pub mod bundle;
+pub mod canonical;
 pub mod checkpoint;
 pub mod claims;
 pub mod entry;

@@ -170,7 +170,7 @@ pub fn seal(
         recipients: out,
         ct: b64::encode(ct),
     };
-    let bytes = serde_jcs::to_vec(&json).map_err(|e| SealError::Malformed(e.to_string()))?;
+    let bytes = crate::canonical::to_vec(&json).map_err(|e| SealError::Malformed(e.to_string()))?;
     Ok(Sealed {
         bytes,
         salt,

@@ -26,6 +26,10 @@ mod proto {
     /// sentence, every-byte tampering, and each refusal naming what failed.
     mod bundle;
 
+    /// RFC 8785 canonical JSON against the reference writer, `serde_jcs`,
+    /// on arbitrary values.
+    mod canonical;
+
     /// The compact range (frontier) of a tree against `MemoryTree`.
     mod frontier;
 
