@@ -104,7 +104,12 @@ pub(crate) fn taxii_json(
     body: &serde_json::Value,
     extra: HeaderMap,
 ) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    taxii_text(status, body.to_string(), extra)
+}
+
+/// [`taxii_json`] for a body already written as JSON text.
+pub(crate) fn taxii_text(status: StatusCode, body: String, extra: HeaderMap) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
     r.headers_mut().extend(extra);

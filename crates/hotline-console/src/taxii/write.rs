@@ -8,13 +8,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use hotline_proto::entry::{Content, Kind};
 use rand_core::RngCore as _;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::ROOT;
 use super::auth::Account;
 use super::collections::{find, run_blocking, uuid_text};
 use super::discovery::{check_root, max_content_length};
-use super::errors::{TaxiiError, check_accept, check_content_type, taxii_json};
+use super::errors::{TaxiiError, check_accept, check_content_type, taxii_text};
 use crate::Console;
 
 /// A random UUID (version 4).
@@ -116,33 +117,56 @@ pub(crate) async fn add_objects(
     tracing::info!(operator = %a.operator.name, %entry, objects = n, "STIX objects added over TAXII");
     let now = hotline_node::clock::now();
     let status_id = uuid4();
-    let status = json!({
-        "id": status_id,
-        "status": "complete",
-        "request_timestamp": super::paging::stamp(now.as_microsecond()),
-        "total_count": n,
-        "success_count": n,
-        "successes": versions.iter().map(|(id, v)| json!({
-            "id": id,
-            "version": v,
-            "message": format!("carried by entry {entry}"),
-        })).collect::<Vec<_>>(),
-        "failure_count": 0,
-        "pending_count": 0,
-    });
-    let (ops, name, body) = (
-        c.operators.clone(),
-        a.operator.name.clone(),
-        status.to_string(),
-    );
-    let sid = status_id.clone();
+    let message = format!("carried by entry {entry}");
+    let status = serde_json::to_string(&StatusResource {
+        id: &status_id,
+        status: "complete",
+        request_timestamp: super::paging::stamp(now.as_microsecond()),
+        total_count: n,
+        success_count: n,
+        successes: versions
+            .iter()
+            .map(|(id, version)| Detail {
+                id,
+                version,
+                message: &message,
+            })
+            .collect(),
+        failure_count: 0,
+        pending_count: 0,
+    })
+    .map_err(TaxiiError::internal)?;
+    let (ops, name, body) = (c.operators.clone(), a.operator.name.clone(), status.clone());
     run_blocking(move || {
         Ok(ops
             .store()
-            .add_taxii_status(&sid, &name, ROOT, &body, now.as_second())?)
+            .add_taxii_status(&status_id, &name, ROOT, &body, now.as_second())?)
     })
     .await?;
-    Ok(taxii_json(StatusCode::ACCEPTED, &status, HeaderMap::new()))
+    Ok(taxii_text(StatusCode::ACCEPTED, status, HeaderMap::new()))
+}
+
+/// A status resource (TAXII 2.1 §4.3.1), written straight from the list of
+/// objects: for a POST of 500 objects, building it as JSON values and
+/// writing it twice (to store, to answer) had cost a millisecond.
+#[derive(Serialize)]
+struct StatusResource<'a> {
+    id: &'a str,
+    status: &'static str,
+    request_timestamp: String,
+    total_count: usize,
+    success_count: usize,
+    successes: Vec<Detail<'a>>,
+    failure_count: usize,
+    pending_count: usize,
+}
+
+/// One object's line in a status resource (§4.3.1.1).
+#[derive(Serialize)]
+struct Detail<'a> {
+    id: &'a str,
+    version: &'a str,
+    message: &'a str,
 }
 
 /// `GET …/status/{id}/`: only to the operator it was answered to.
@@ -158,8 +182,8 @@ pub(crate) async fn status(
     let name = a.operator.name.clone();
     let id2 = id.clone();
     let found = run_blocking(move || Ok(ops.store().taxii_status(&id2, &name, ROOT)?)).await?;
+    // Stored as answered: written by this node, served as it is.
     let body =
         found.ok_or_else(|| TaxiiError::not_found(format!("there is no status {id:?} for you")))?;
-    let v: Value = serde_json::from_str(&body).map_err(TaxiiError::internal)?;
-    Ok(taxii_json(StatusCode::OK, &v, HeaderMap::new()))
+    Ok(taxii_text(StatusCode::OK, body, HeaderMap::new()))
 }
