@@ -31,6 +31,8 @@
 //!   exports; office secret keys need `seal`, generating keys `keygen`.
 //! - [`keylog`]: the office keys a log announced, rotated and revoked, and
 //!   whether an entry was signed by its office's key at its index.
+//! - [`canonical`]: RFC 8785 canonical JSON, the one spelling of every header,
+//!   leaf, content and sealed body.
 //! - [`entry`]: entry headers in RFC 8785 canonical JSON, signed with Ed25519
 //!   over a domain-separated message; the leaf is the canonical signed entry.
 //! - [`seal`]: salted plaintext commitments (`verify`); sealed bodies, RFC
