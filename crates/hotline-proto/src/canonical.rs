@@ -67,7 +67,7 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
                 out.extend(serde_jcs::to_vec(n)?);
             }
         }
-        Value::String(s) => serde_json::to_writer(&mut *out, s)?,
+        Value::String(s) => string(s, out)?,
         Value::Array(a) => {
             out.push(b'[');
             for (i, item) in a.iter().enumerate() {
@@ -98,11 +98,25 @@ fn write_members(
         if i > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, k)?;
+        string(k, out)?;
         out.push(b':');
         write(v, out)?;
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// A string: copied as it is when nothing in it is escaped (a base64
+/// ciphertext of hundreds of kilobytes, most ids and names), else through
+/// serde_json's escaper.
+fn string(s: &str, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        return serde_json::to_writer(&mut *out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
     Ok(())
 }
 

@@ -80,7 +80,7 @@ struct Recipient {
 }
 
 #[cfg(feature = "seal")]
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SealedJson {
     v: u32,
@@ -164,13 +164,12 @@ pub fn seal(
             dek: b64::encode(wrapped),
         });
     }
-    let json = SealedJson {
-        v: 1,
-        suite: SUITE.into(),
-        recipients: out,
-        ct: b64::encode(ct),
-    };
-    let bytes = crate::canonical::to_vec(&json).map_err(|e| SealError::Malformed(e.to_string()))?;
+    // The ciphertext, the bulk of the body, is moved into place, not copied
+    // into a JSON value first.
+    let head = serde_json::json!({"v": 1, "suite": SUITE, "recipients": out});
+    let ct = serde_json::Value::String(b64::encode(ct));
+    let bytes = crate::canonical::to_vec_with(&head, "ct", &ct)
+        .map_err(|e| SealError::Malformed(e.to_string()))?;
     Ok(Sealed {
         bytes,
         salt,
