@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use hotline_proto::entry::{Content, Header, SignedEntry};
+use hotline_proto::entry::{Content, ContentShape, Header, SignedEntry};
 use hotline_proto::keys::{OfficeKeys, SealSecret};
 use hotline_proto::party::{Office, Party};
 use hotline_proto::{b64, seal};
@@ -199,6 +199,21 @@ pub fn open_with(
 ) -> Result<Content, Unopened> {
     let opened = open_sealed_with(h, sealed, office, keys)?;
     serde_json::from_slice(&opened.plaintext).map_err(|_| Unopened::NotContent)
+}
+
+/// Whether the body opens, as [`open_with`] opens it, to a content; its
+/// STIX bundle is checked but not built ([`ContentShape`]): a receipt
+/// needs the verdict, not the objects.
+pub fn check_with(
+    h: &Header,
+    sealed: &[u8],
+    office: &Office,
+    keys: &[Arc<OfficeKeys>],
+) -> Result<(), Unopened> {
+    let opened = open_sealed_with(h, sealed, office, keys)?;
+    serde_json::from_slice::<ContentShape>(&opened.plaintext)
+        .map(|_| ())
+        .map_err(|_| Unopened::NotContent)
 }
 
 /// [`open`] with each of `keys` in turn, as [`open_with`] does: the first

@@ -455,9 +455,17 @@ impl SignedEntry {
 
 /// The plaintext of a message-like entry, before sealing. Serialised as
 /// canonical JSON so that an opening can be recomputed anywhere.
+pub type Content = ContentOf<Value>;
+
+/// A content parsed only to know that it is one: exactly the bodies that
+/// parse as a [`Content`] parse as this, but a STIX bundle of thousands of
+/// objects is checked without being built. A receipt needs no more.
+pub type ContentShape = ContentOf<AnyJson>;
+
+/// [`Content`], generic over how its STIX bundle is held.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Content {
+pub struct ContentOf<S> {
     /// The text, UTF-8.
     pub text: String,
     /// Its language (BCP 47), if stated.
@@ -471,7 +479,7 @@ pub struct Content {
     pub attachments: Vec<Attachment>,
     /// A STIX 2.1 bundle (checked for structure before sending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stix: Option<serde_json::Value>,
+    pub stix: Option<S>,
     /// The same text in other languages, written by the sender. Agreements
     /// name several working languages; each side reads its own, and a
     /// reader can compare them because all are under one signature.
@@ -481,6 +489,57 @@ pub struct Content {
     /// recorded. `text` stays the human note (for a decline, the reason too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<CallContent>,
+}
+
+/// Any JSON value, checked as `serde_json::Value` checks it (numbers out of
+/// a double's range, lone surrogates, invalid UTF-8 and nesting past
+/// serde_json's limit are refused alike), then dropped: the same parser
+/// calls the same visitor methods, and nothing is allocated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnyJson;
+
+impl<'de> Deserialize<'de> for AnyJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(AnyJsonVisitor)
+    }
+}
+
+struct AnyJsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyJsonVisitor {
+    type Value = AnyJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_unit<E>(self) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<AnyJson, A::Error> {
+        while a.next_element::<AnyJson>()?.is_some() {}
+        Ok(AnyJson)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<AnyJson, A::Error> {
+        while a.next_key::<AnyJson>()?.is_some() {
+            a.next_value::<AnyJson>()?;
+        }
+        Ok(AnyJson)
+    }
 }
 
 /// The structured part of a call entry's content.

@@ -30,6 +30,10 @@ mod proto {
     /// on arbitrary values.
     mod canonical;
 
+    /// `ContentShape` (a content checked, its STIX bundle not built) accepts
+    /// exactly what `Content` accepts, hostile splices among the inputs.
+    mod content_shape;
+
     /// The compact range (frontier) of a tree against `MemoryTree`.
     mod frontier;
 

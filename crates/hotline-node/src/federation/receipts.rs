@@ -162,8 +162,7 @@ fn verdict(
             // Current keys first, then retired ones: the sender may have
             // sealed to a key this office rotated away since.
             Some(s) => {
-                crate::content::open_with(h, &s, k.office(), &link.signs.openers(k.office()))
-                    .map(|_| ())
+                crate::content::check_with(h, &s, k.office(), &link.signs.openers(k.office()))
             }
             None => Err(crate::content::Unopened::NotHeld),
         };

@@ -7,7 +7,7 @@ use hotline_proto::canonical;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-fn key() -> impl Strategy<Value = String> {
+pub fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z_]{0,6}",
         any::<String>(),
@@ -38,7 +38,7 @@ fn number() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn json() -> impl Strategy<Value = Value> {
+pub fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
