@@ -281,6 +281,34 @@ mod tests {
         (s.bytes, header(Some(body)))
     }
 
+    /// The receipt's check judges each body as opening it in full does:
+    /// a content with a bundle, one whose bundle holds a number no double
+    /// can hold, and a body that is not content.
+    #[test]
+    fn the_receipts_check_agrees_with_opening() {
+        let fsb = Arc::new(OfficeKeys::generate(
+            Office::new("ru/fsb").unwrap(),
+            &mut os_rng(),
+        ));
+        let keys = [fsb.clone()];
+        let o = fsb.office().clone();
+        let mut c = Content::text("two objects", None);
+        c.stix =
+            Some(serde_json::json!({"type": "bundle", "objects": [{"a": 1}, {"b": [2.5, "x"]}]}));
+        let good = c.to_bytes();
+        let huge = br#"{"stix":{"objects":[1e400]},"text":"t"}"#.to_vec();
+        for (plain, ok) in [(good, true), (huge, false), (b"not json".to_vec(), false)] {
+            let (bytes, h) = sealed(&fsb, &plain, &plain);
+            let full = open_with(&h, &bytes, &o, &keys).map(|_| ());
+            let check = check_with(&h, &bytes, &o, &keys);
+            assert_eq!(full, check, "{}", String::from_utf8_lossy(&plain));
+            assert_eq!(check.is_ok(), ok);
+            if !ok {
+                assert_eq!(check, Err(Unopened::NotContent));
+            }
+        }
+    }
+
     #[test]
     fn only_content_that_matches_its_commitment_opens() {
         let fsb = OfficeKeys::generate(Office::new("ru/fsb").unwrap(), &mut os_rng());
