@@ -95,7 +95,11 @@ pub fn open_content(
     office: &Office,
     secret: &SealSecret,
 ) -> Result<Content, Unopened> {
-    let opened = open(h, sealed, office, secret)?;
+    parse(&open(h, sealed, office, secret)?)
+}
+
+/// An opened body's plaintext as a content, held as `T` is.
+fn parse<T: serde::de::DeserializeOwned>(opened: &seal::Opened) -> Result<T, Unopened> {
     serde_json::from_slice(&opened.plaintext).map_err(|_| Unopened::NotContent)
 }
 
@@ -197,8 +201,7 @@ pub fn open_with(
     office: &Office,
     keys: &[Arc<OfficeKeys>],
 ) -> Result<Content, Unopened> {
-    let opened = open_sealed_with(h, sealed, office, keys)?;
-    serde_json::from_slice(&opened.plaintext).map_err(|_| Unopened::NotContent)
+    parse(&open_sealed_with(h, sealed, office, keys)?)
 }
 
 /// Whether the body opens, as [`open_with`] opens it, to a content; its
@@ -210,10 +213,7 @@ pub fn check_with(
     office: &Office,
     keys: &[Arc<OfficeKeys>],
 ) -> Result<(), Unopened> {
-    let opened = open_sealed_with(h, sealed, office, keys)?;
-    serde_json::from_slice::<ContentShape>(&opened.plaintext)
-        .map(|_| ())
-        .map_err(|_| Unopened::NotContent)
+    parse::<ContentShape>(&open_sealed_with(h, sealed, office, keys)?).map(|_| ())
 }
 
 /// [`open`] with each of `keys` in turn, as [`open_with`] does: the first

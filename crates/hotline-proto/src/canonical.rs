@@ -46,7 +46,7 @@ pub fn to_vec_with(head: &Value, key: &str, value: &Value) -> Result<Vec<u8>, se
     let mut members: Vec<(&str, &Value)> = m.iter().map(|(k, v)| (k.as_str(), v)).collect();
     members.push((key, value));
     let mut out = Vec::with_capacity(4096);
-    write_members(members, &mut out)?;
+    write_members(members.into_iter(), &mut out)?;
     Ok(out)
 }
 
@@ -78,23 +78,37 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
             }
             out.push(b']');
         }
-        Value::Object(m) => write_members(m.iter().map(|(k, v)| (k.as_str(), v)).collect(), out)?,
+        Value::Object(m) => write_members(m.iter().map(|(k, v)| (k.as_str(), v)), out)?,
     }
     Ok(())
 }
 
 /// An object's members, sorted by key as UTF-16 code units (§3.2.3). The
 /// map's own order (UTF-8 bytes, or insertion order with serde_json's
-/// `preserve_order`) is usually right already, and then nothing moves.
-fn write_members(
-    mut members: Vec<(&str, &Value)>,
+/// `preserve_order`) is usually right already: then they are written as
+/// they come, and only an object out of that order is gathered and sorted.
+fn write_members<'a>(
+    members: impl Iterator<Item = (&'a str, &'a Value)> + Clone,
     out: &mut Vec<u8>,
 ) -> Result<(), serde_json::Error> {
-    if !members.is_sorted_by(|a, b| utf16_order(a.0, b.0) != Ordering::Greater) {
-        members.sort_by(|a, b| utf16_order(a.0, b.0));
+    if !members
+        .clone()
+        .is_sorted_by(|a, b| utf16_order(a.0, b.0) != Ordering::Greater)
+    {
+        let mut sorted: Vec<_> = members.collect();
+        sorted.sort_by(|a, b| utf16_order(a.0, b.0));
+        return write_sorted(sorted.into_iter(), out);
     }
+    write_sorted(members, out)
+}
+
+/// `{k:v,…}` for members already in order.
+fn write_sorted<'a>(
+    members: impl Iterator<Item = (&'a str, &'a Value)>,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
     out.push(b'{');
-    for (i, (k, v)) in members.into_iter().enumerate() {
+    for (i, (k, v)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }

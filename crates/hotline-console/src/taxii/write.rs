@@ -136,11 +136,12 @@ pub(crate) async fn add_objects(
         pending_count: 0,
     })
     .map_err(TaxiiError::internal)?;
-    let (ops, name, body) = (c.operators.clone(), a.operator.name.clone(), status.clone());
-    run_blocking(move || {
-        Ok(ops
-            .store()
-            .add_taxii_status(&status_id, &name, ROOT, &body, now.as_second())?)
+    let (ops, name) = (c.operators.clone(), a.operator.name.clone());
+    // The text goes to the store and comes back to be answered: not copied.
+    let status = run_blocking(move || {
+        ops.store()
+            .add_taxii_status(&status_id, &name, ROOT, &status, now.as_second())?;
+        Ok(status)
     })
     .await?;
     Ok(taxii_text(StatusCode::ACCEPTED, status, HeaderMap::new()))
