@@ -12,6 +12,7 @@ use std::process::Command;
 use hotline_console::config::ConsoleConfig;
 use hotline_console::operators::Operators;
 use hotline_node::dir::NodeDir;
+use hotline_proto::entry::Kind;
 use hotline_proto::party::Party as PartyName;
 
 use super::hostile::*;
@@ -20,6 +21,7 @@ use super::util::*;
 const SEALED: &str = "the sealed text kestrel-7f3a";
 const COMMITTED: &str = "the committed text osprey-91c2";
 const MISMATCH: &str = "refused: content does not match its commitment";
+const NOT_CONTENT: &str = "refused: content is not in hotline's content format";
 
 /// A console session on `party`'s node for a new operator acting for
 /// `office`: the session token (the cookie's value).
@@ -152,4 +154,61 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let (s, page) = console_get(&b, "ru", &token, &format!("/entries/us/{j}"));
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("an honest text"), "{page}");
+}
+
+/// Bodies that open and match their commitment, sealed by a hostile sender
+/// with its own keys: a content whose STIX bundle holds a number no double
+/// holds (`1e400`, which a parser that only skipped values would let pass)
+/// and a body that is not JSON are each receipted as not content; a content
+/// with an honest bundle is delivered. Each adds its entry to the mirror and
+/// one receipt to the receiver's log, and nothing else.
+#[test]
+fn a_body_no_reader_can_parse_is_receipted_as_not_content() {
+    let (us, ru, a, b, agreement) = stage();
+    a.kill9();
+    let mut us = Hostile::take_over(us);
+    let mut honest = hotline_proto::entry::Content::text("two objects", None);
+    honest.stix = Some(
+        serde_json::json!({"type": "bundle", "id": "bundle--6a2f1c52-1f0e-4a57-9b1e-0d1c2b3a4f5e", "objects": [{"a": 1}, {"b": [2.5, "x"]}]}),
+    );
+    let cases: [(Vec<u8>, &str); 3] = [
+        (
+            br#"{"stix":{"objects":[1e400]},"text":"t"}"#.to_vec(),
+            NOT_CONTENT,
+        ),
+        (b"not json".to_vec(), NOT_CONTENT),
+        (honest.to_bytes(), "delivered"),
+    ];
+    let to = office_of(&ru, "ru/fsb");
+    for (plain, status) in cases {
+        let before = Snapshot::of(&ru, &["us"]);
+        let (sealed, body) = us.seal_bytes("us/fbi", &to, &plain, &plain);
+        let now = jiff::Timestamp::now().to_string();
+        let mut h = us.header(Kind::Message, "us/fbi", Some("ru/fsb"), &now);
+        h.agreement = Some(agreement.clone());
+        h.body = Some(body);
+        let e = us.sign(h);
+        let i = us.append(&e, Some(sealed));
+        let (s, t) = us.push(Target::new(&ru, &b), i);
+        assert_eq!(s, 200, "mirrored like any entry of us's signed log: {t}");
+        let r = receipt_for(&ru, "us", i);
+        assert_eq!(
+            r["header"]["status"],
+            status,
+            "{}: {r}",
+            String::from_utf8_lossy(&plain)
+        );
+        let after = Snapshot::of(&ru, &["us"]);
+        assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
+        assert_eq!(
+            after.mirrors["us"][..before.mirrors["us"].len()],
+            before.mirrors["us"][..]
+        );
+        assert_eq!(after.own[..before.own.len()], before.own[..]);
+        assert_eq!(
+            after.own[before.own.len()..].to_vec(),
+            vec![r.clone()],
+            "one receipt, nothing else"
+        );
+    }
 }

@@ -509,10 +509,21 @@ impl Hostile {
         text: &str,
         committed: &str,
     ) -> (Vec<u8>, BodyCommitment) {
-        let own = self.offices[from].public();
         let plain = |t: &str| hotline_proto::entry::Content::text(t, None).to_bytes();
+        self.seal_bytes(from, to, &plain(text), &plain(committed))
+    }
+
+    /// [`Hostile::seal`] for any plaintext bytes, content or not.
+    pub fn seal_bytes(
+        &self,
+        from: &str,
+        to: &OfficePublic,
+        plain: &[u8],
+        committed: &[u8],
+    ) -> (Vec<u8>, BodyCommitment) {
+        let own = self.offices[from].public();
         let s = seal::seal(
-            &plain(text),
+            plain,
             &[
                 (&to.office, &to.seal_key().unwrap()),
                 (&own.office, &own.seal_key().unwrap()),
@@ -520,7 +531,7 @@ impl Hostile {
             &mut os_rng(),
         )
         .unwrap();
-        let commitment = seal::commitment(&s.salt, &plain(committed));
+        let commitment = seal::commitment(&s.salt, committed);
         let body = BodyCommitment {
             sealed: b64::encode(seal::sealed_hash(&s.bytes)),
             size: s.bytes.len() as u64,
