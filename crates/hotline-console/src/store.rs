@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, params};
 
 use hotline_node::dir::NodeDir;
+use hotline_node::store::sqlite::{Cached as _, plan_once};
 use hotline_node::store::{Result, StoreError};
 
 /// The file's name in the node directory.
@@ -97,6 +98,7 @@ impl ConsoleStore {
     pub fn open_at(path: &Path, node_db: &Path) -> Result<Self> {
         create_private(path)?;
         let mut c = Connection::open(path).map_err(db)?;
+        plan_once(&c)?;
         c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
@@ -120,7 +122,7 @@ impl ConsoleStore {
     pub fn seen_mark(&self, operator: &str, channel: &str) -> Result<Option<u64>> {
         let n: Option<i64> = self
             .conn()?
-            .query_row(
+            .row(
                 "SELECT idx FROM console_seen WHERE operator = ?1 AND channel = ?2",
                 params![operator, channel],
                 |r| r.get(0),
@@ -135,7 +137,7 @@ impl ConsoleStore {
         let index = i64::try_from(index)
             .map_err(|_| StoreError::Corrupt(format!("{index} does not fit SQLite's integer")))?;
         self.conn()?
-            .execute(
+            .run(
                 "INSERT INTO console_seen (operator, channel, idx) VALUES (?1, ?2, ?3)
                  ON CONFLICT (operator, channel) DO UPDATE SET idx = MAX(idx, excluded.idx)",
                 params![operator, channel, index],
@@ -149,7 +151,7 @@ impl ConsoleStore {
         let offices = serde_json::to_string(&op.offices).map_err(StoreError::Encode)?;
         let n = self
             .conn()?
-            .execute(
+            .run(
                 "INSERT INTO operators (name, offices, admin, password_hash, failures, locked_until, created)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
                 params![
@@ -181,7 +183,7 @@ impl ConsoleStore {
     /// One operator.
     pub fn operator(&self, name: &str) -> Result<Option<OperatorRow>> {
         self.conn()?
-            .query_row(
+            .row(
                 &format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE name = ?1"),
                 [name],
                 operator_row,
@@ -197,12 +199,12 @@ impl ConsoleStore {
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         let n = tx
-            .execute(
+            .run(
                 "UPDATE operators SET password_hash = ?2 WHERE name = ?1",
                 params![name, password_hash],
             )
             .map_err(db)?;
-        tx.execute("DELETE FROM sessions WHERE operator = ?1", [name])
+        tx.run("DELETE FROM sessions WHERE operator = ?1", [name])
             .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(n == 1)
@@ -213,10 +215,10 @@ impl ConsoleStore {
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         // Explicit, so the sessions go even on a connection without foreign keys.
-        tx.execute("DELETE FROM sessions WHERE operator = ?1", [name])
+        tx.run("DELETE FROM sessions WHERE operator = ?1", [name])
             .map_err(db)?;
         let n = tx
-            .execute("DELETE FROM operators WHERE name = ?1", [name])
+            .run("DELETE FROM operators WHERE name = ?1", [name])
             .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(n == 1)
@@ -226,7 +228,7 @@ impl ConsoleStore {
     pub fn unlock_operator(&self, name: &str) -> Result<bool> {
         let n = self
             .conn()?
-            .execute(
+            .run(
                 "UPDATE operators SET failures = 0, locked_until = NULL WHERE name = ?1",
                 [name],
             )
@@ -239,7 +241,7 @@ impl ConsoleStore {
     pub fn operator_login_failed(&self, name: &str) -> Result<Option<u32>> {
         // One statement, so that concurrent failures are each counted.
         self.conn()?
-            .query_row(
+            .row(
                 "UPDATE operators SET failures = failures + 1 WHERE name = ?1 RETURNING failures",
                 [name],
                 |r| r.get::<_, u32>(0),
@@ -266,7 +268,7 @@ impl ConsoleStore {
         // a new password meanwhile). A lock an older version set is lifted:
         // failures no longer lock.
         let n = tx
-            .execute(
+            .run(
                 "UPDATE operators SET failures = 0, locked_until = NULL
                  WHERE name = ?1 AND password_hash = ?2",
                 params![session.operator, password_hash],
@@ -275,12 +277,12 @@ impl ConsoleStore {
         if n != 1 {
             return Ok(false);
         }
-        tx.execute(
+        tx.run(
             "DELETE FROM sessions WHERE last_seen <= ?1 OR created <= ?2",
             params![idle_before, created_before],
         )
         .map_err(db)?;
-        tx.execute(
+        tx.run(
             "INSERT INTO sessions (token_hash, operator, csrf, created, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 &session.token_hash[..],
@@ -306,7 +308,7 @@ impl ConsoleStore {
             .collect::<Vec<_>>()
             .join(", ");
         self.conn()?
-            .query_row(
+            .row(
                 &format!(
                     "SELECT s.csrf, s.created, s.last_seen, {cols}
                      FROM sessions s JOIN operators o ON o.name = s.operator
@@ -335,7 +337,7 @@ impl ConsoleStore {
     /// Moves a session's `last_seen` forward to `now` (never back).
     pub fn touch_operator_session(&self, token_hash: &[u8; 32], now: i64) -> Result<()> {
         self.conn()?
-            .execute(
+            .run(
                 "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1 AND last_seen < ?2",
                 params![&token_hash[..], now],
             )
@@ -346,7 +348,7 @@ impl ConsoleStore {
     /// Ends one session (unknown tokens are not an error).
     pub fn end_operator_session(&self, token_hash: &[u8; 32]) -> Result<()> {
         self.conn()?
-            .execute(
+            .run(
                 "DELETE FROM sessions WHERE token_hash = ?1",
                 [&token_hash[..]],
             )
@@ -359,7 +361,7 @@ impl ConsoleStore {
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM operators WHERE name = ?1", [operator], |r| {
+            .row("SELECT 1 FROM operators WHERE name = ?1", [operator], |r| {
                 r.get(0)
             })
             .optional()
@@ -367,7 +369,7 @@ impl ConsoleStore {
         if exists.is_none() {
             return Ok(false);
         }
-        tx.execute(
+        tx.run(
             "INSERT INTO taxii_tokens (token_hash, operator, created) VALUES (?1, ?2, ?3)",
             params![&token_hash[..], operator, now],
         )
@@ -384,7 +386,7 @@ impl ConsoleStore {
             .collect::<Vec<_>>()
             .join(", ");
         self.conn()?
-            .query_row(
+            .row(
                 &format!(
                     "SELECT {cols} FROM taxii_tokens t JOIN operators o ON o.name = t.operator
                      WHERE t.token_hash = ?1"
@@ -407,7 +409,7 @@ impl ConsoleStore {
         now: i64,
     ) -> Result<()> {
         self.conn()?
-            .execute(
+            .run(
                 "INSERT INTO taxii_status (id, operator, root, body, created) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, operator, root, body, now],
             )
@@ -418,7 +420,7 @@ impl ConsoleStore {
     /// A TAXII status resource, only for the operator it was answered to.
     pub fn taxii_status(&self, id: &str, operator: &str, root: &str) -> Result<Option<String>> {
         self.conn()?
-            .query_row(
+            .row(
                 "SELECT body FROM taxii_status WHERE id = ?1 AND operator = ?2 AND root = ?3",
                 params![id, operator, root],
                 |r| r.get(0),
