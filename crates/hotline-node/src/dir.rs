@@ -79,6 +79,10 @@ pub struct Config {
     /// Who may read the C2SP tlog-tiles under `/tiles/` (see `docs/tiles.md`).
     #[serde(default, skip_serializing_if = "TilesConfig::is_default")]
     pub tiles: TilesConfig,
+    /// How pushes and cosignature requests to each peer are grouped under
+    /// load (see `docs/federation.md`).
+    #[serde(default, skip_serializing_if = "FederationConfig::is_default")]
+    pub federation: FederationConfig,
     /// C2SP witnesses this node submits its checkpoints to (`[[witnesses]]`,
     /// `hotline witness add`; see `docs/witnesses.md`). Last: an array of
     /// tables follows every plain key in TOML.
@@ -115,6 +119,39 @@ pub struct TilesConfig {
 impl TilesConfig {
     fn is_default(&self) -> bool {
         !self.public && self.token_file.is_none()
+    }
+}
+
+/// `[federation]`: how the work each peer costs is grouped when entries
+/// come faster than one push, one receipt and one cosignature each.
+///
+/// A push carries every entry appended since the last, and a peer cosigns
+/// the latest checkpoint, which covers all before it; so under a stream of
+/// appends, a short wait lets one round do the work of several. A round
+/// after a quiet spell goes at once: the gap only ever delays work that
+/// follows other work within it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// The least time between two pushes to one peer, in milliseconds.
+    pub push_gap_ms: u64,
+    /// The least time between two cosignature requests to one peer, in
+    /// milliseconds (the fixed `cosign_interval_secs` goes on regardless).
+    pub cosign_gap_ms: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            push_gap_ms: 25,
+            cosign_gap_ms: 250,
+        }
+    }
+}
+
+impl FederationConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
     }
 }
 

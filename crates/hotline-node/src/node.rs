@@ -170,6 +170,7 @@ impl Node {
                 ..Default::default()
             },
             tiles: crate::dir::TilesConfig::default(),
+            federation: crate::dir::FederationConfig::default(),
             witnesses: Vec::new(),
         };
         let text = toml::to_string_pretty(&config)?;
@@ -326,6 +327,8 @@ impl Node {
             },
             settings: Settings {
                 cosign_interval_secs: config.cosign_interval_secs,
+                push_gap: std::time::Duration::from_millis(config.federation.push_gap_ms),
+                cosign_gap: std::time::Duration::from_millis(config.federation.cosign_gap_ms),
                 max_clock_skew_secs: config.max_clock_skew_secs,
                 max_receipts_per_window: config.limits.max_receipts_per_window,
                 receipt_window_secs: config.limits.receipt_window_secs,

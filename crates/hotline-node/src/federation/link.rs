@@ -208,6 +208,10 @@ impl Notices {
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) cosign_interval_secs: u64,
+    /// `[federation] push_gap_ms`.
+    pub(crate) push_gap: std::time::Duration,
+    /// `[federation] cosign_gap_ms`.
+    pub(crate) cosign_gap: std::time::Duration,
     pub(crate) max_clock_skew_secs: u64,
     pub(crate) max_receipts_per_window: u64,
     pub(crate) receipt_window_secs: u64,

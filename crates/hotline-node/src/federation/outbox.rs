@@ -14,7 +14,7 @@
 //! next push at what the peer said fits, so nothing is lost or doubled.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use hotline_proto::{b64, checkpoint, tree};
@@ -232,6 +232,7 @@ pub async fn push_loop(
     // Most entries addressed to the peer per push, once it has paced us.
     let mut cap: Option<u64> = None;
     let mut backoff = Duration::from_millis(50);
+    let mut last_push = None;
     loop {
         if *shutdown.borrow() || !link.reads.peers.is_current(&peer) {
             return;
@@ -247,7 +248,21 @@ pub async fn push_loop(
             }
             continue;
         }
-        match push_once(&link, &peer, acked, cap).await {
+        // Something new to send (not a probe after a restart or an idle
+        // spell): under a stream, entries appended within the gap since the
+        // last such push wait and go with the next one.
+        let sending = acked.is_some();
+        if sending {
+            keep_gap(last_push, link.settings.push_gap, &mut shutdown).await;
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+        let pushed = push_once(&link, &peer, acked, cap).await;
+        if sending {
+            last_push = Some(Instant::now());
+        }
+        match pushed {
             Ok(Pushed::Paced {
                 mirror_size,
                 allowed,
@@ -403,10 +418,31 @@ pub async fn cosign_loop(
                 }
             }
         }
+        let last_round = Some(Instant::now());
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = peer.cosign_now.notified() => {}
             _ = shutdown.changed() => {}
         }
+        // Deliveries ask at each push; under a stream, one request covers them.
+        keep_gap(last_round, link.settings.cosign_gap, &mut shutdown).await;
+    }
+}
+
+/// Waits out what is left of `gap` since `last`: nothing after a quiet
+/// spell (or before the first round), so that only work following other
+/// work within `gap` is delayed, and it then goes as one round.
+async fn keep_gap(
+    last: Option<Instant>,
+    gap: Duration,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    let left = last.map_or(Duration::ZERO, |l| gap.saturating_sub(l.elapsed()));
+    if left.is_zero() {
+        return;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(left) => {}
+        _ = shutdown.changed() => {}
     }
 }

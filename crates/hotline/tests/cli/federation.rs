@@ -416,3 +416,56 @@ fn a_third_party_witnesses_both_logs() {
     // nato mirrors both logs without being a party to them.
     assert_eq!(log_json_peer(nato.d(), "us").len(), log_json(us.d()).len());
 }
+
+/// `[federation] push_gap_ms`: after a quiet spell a push goes at once;
+/// entries that follow it within the gap wait it out and travel together.
+#[test]
+fn a_push_after_a_quiet_spell_goes_at_once_and_a_stream_waits_out_the_gap() {
+    const GAP: Duration = Duration::from_secs(6);
+    let (us, ru) = pair();
+    let toml = us.dir.join("hotline.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&format!(
+        "\n[federation]\npush_gap_ms = {}\n",
+        GAP.as_millis()
+    ));
+    std::fs::write(&toml, text).unwrap();
+    let (a, b) = (Served::start(&us.dir), Served::start(&ru.dir));
+    federate(&us, &ru);
+    agree(&us, &ru, &example("cyber-agreement.toml"));
+    wait_converged(&us, &ru, 60);
+    let mirrored = || log_json_peer(ru.d(), "us").len() as u64;
+    // Quiet for longer than the gap: the next entry goes at once.
+    std::thread::sleep(GAP + Duration::from_millis(500));
+    let t0 = Instant::now();
+    let first = send(&us, "us/fbi", "ru/fsb", "alone after a quiet spell");
+    wait_until(30, "the first message in ru's mirror", || {
+        mirrored() > first
+    });
+    let took = t0.elapsed();
+    assert!(
+        took < GAP - Duration::from_secs(2),
+        "a push after a quiet spell waited {took:?}"
+    );
+    // A stream right behind it waits out the gap, then arrives whole.
+    let mut last = first;
+    for i in 0..3 {
+        last = send(&us, "us/fbi", "ru/fsb", &format!("stream {i}"));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        mirrored(),
+        first + 1,
+        "entries within the gap were pushed before it ended"
+    );
+    wait_until(30, "the stream in ru's mirror", || mirrored() > last);
+    // The first push went after t0, and the next at least the gap later.
+    assert!(
+        t0.elapsed() >= GAP,
+        "the stream arrived {:?} after the first message was sent, inside the gap",
+        t0.elapsed()
+    );
+    assert_eq!(mirrored(), last + 1);
+    wait_converged(&us, &ru, 30);
+    drop((a, b));
+}
