@@ -27,8 +27,8 @@ fn uuid4() -> String {
     uuid_text(&u)
 }
 
-/// The envelope's objects as a STIX 2.1 bundle, checked by the validator
-/// every hotline bundle goes through.
+/// The envelope's objects as a STIX 2.1 bundle, and each object's id and
+/// version. Not yet validated: [`valid`] runs while the content is sealed.
 fn bundle_of(bytes: &[u8]) -> Result<(Value, Vec<(String, String)>), TaxiiError> {
     let mut v: Value = serde_json::from_slice(bytes)
         .map_err(|e| TaxiiError::bad_request(format!("the body is not JSON: {e}")))?;
@@ -43,19 +43,7 @@ fn bundle_of(bytes: &[u8]) -> Result<(Value, Vec<(String, String)>), TaxiiError>
                 "the body is not a TAXII envelope: send {\"objects\": [ … ]} with at least one STIX object",
             )
         })?;
-    let bundle = json!({
-        "type": "bundle",
-        "id": format!("bundle--{}", uuid4()),
-        "objects": objects,
-    });
-    hotline_proto::stix::validate(&bundle).map_err(|e| {
-        TaxiiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid STIX",
-            format!("the objects are not valid STIX 2.1: {e}"),
-        )
-    })?;
-    let versions = bundle["objects"]
+    let versions = objects
         .as_array()
         .into_iter()
         .flatten()
@@ -67,7 +55,26 @@ fn bundle_of(bytes: &[u8]) -> Result<(Value, Vec<(String, String)>), TaxiiError>
             )
         })
         .collect();
+    let bundle = json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", uuid4()),
+        "objects": objects,
+    });
     Ok((bundle, versions))
+}
+
+/// The check every hotline bundle goes through, as TAXII answers it.
+fn valid(content: &Content) -> Result<(), TaxiiError> {
+    let bundle = content.stix.as_ref().unwrap_or(&Value::Null);
+    hotline_proto::stix::validate(bundle)
+        .map(drop)
+        .map_err(|e| {
+            TaxiiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid STIX",
+                format!("the objects are not valid STIX 2.1: {e}"),
+            )
+        })
 }
 
 /// `POST …/objects/`.
@@ -111,8 +118,8 @@ pub(crate) async fn add_objects(
     content.stix = Some(bundle);
     let appended = c
         .node
-        .send_message(&ch.ours, &ch.theirs, content, None)
-        .await?;
+        .send_message_checked(&ch.ours, &ch.theirs, content, None, valid)
+        .await??;
     let entry = c.own_id(appended.index);
     tracing::info!(operator = %a.operator.name, %entry, objects = n, "STIX objects added over TAXII");
     let now = hotline_node::clock::now();
