@@ -400,6 +400,14 @@ impl ConsoleStore {
     }
 
     /// Keeps a TAXII status resource (JSON) answered to `operator`.
+    ///
+    /// Committed without waiting for the disk (`synchronous = NORMAL` for
+    /// this one write; the database's next full commit syncs it too). The
+    /// objects it reports are already durable in the log entry that carries
+    /// them, and the POST's answer is the status itself, complete, so a
+    /// status lost to a power cut costs only a later `GET` of it, never an
+    /// object. The fsync it saves (about 0.3 ms on the test machines) was on
+    /// the way to every POST's answer.
     pub fn add_taxii_status(
         &self,
         id: &str,
@@ -408,12 +416,14 @@ impl ConsoleStore {
         body: &str,
         now: i64,
     ) -> Result<()> {
-        self.conn()?
-            .run(
-                "INSERT INTO taxii_status (id, operator, root, body, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, operator, root, body, now],
-            )
-            .map_err(db)?;
+        let c = self.conn()?;
+        c.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        let written = c.run(
+            "INSERT INTO taxii_status (id, operator, root, body, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, operator, root, body, now],
+        );
+        c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        written.map_err(db)?;
         Ok(())
     }
 

@@ -303,3 +303,34 @@ fn the_file_is_private_and_a_newer_schema_is_refused() {
         .expect("refused");
     assert!(e.to_string().contains("version 99"), "{e}");
 }
+
+/// A status is written without waiting for the disk, and only it: every
+/// other write of the console database still syncs in full.
+#[test]
+fn a_taxii_status_is_kept_and_leaves_full_sync_behind() {
+    let (_tmp, s) = fresh();
+    let sync = |s: &ConsoleStore| -> i64 {
+        s.conn()
+            .unwrap()
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sync(&s), 2, "FULL from the start");
+    assert!(s.add_operator(&operator("alice", "h-alice")).unwrap());
+    s.add_taxii_status("st-1", "alice", "hotline", "{\"id\":\"st-1\"}", 1)
+        .unwrap();
+    assert_eq!(sync(&s), 2, "FULL again after the status");
+    assert_eq!(
+        s.taxii_status("st-1", "alice", "hotline")
+            .unwrap()
+            .as_deref(),
+        Some("{\"id\":\"st-1\"}")
+    );
+    assert_eq!(s.taxii_status("st-1", "bob", "hotline").unwrap(), None);
+    // A second status under the same id is refused, and FULL still holds.
+    assert!(
+        s.add_taxii_status("st-1", "alice", "hotline", "{}", 2)
+            .is_err()
+    );
+    assert_eq!(sync(&s), 2, "FULL again after a refused status");
+}
