@@ -251,6 +251,7 @@ impl Node {
                 &[(&t2, &to_key), (&f2, &own_key)],
                 &mut hotline_proto::keys::os_rng(),
             )
+            .map(|s| SealedBody::new(s.bytes, s.commitment))
         })
         .await??;
         let mut d = Draft::new(kind, Signer::Office(keys));
@@ -258,10 +259,7 @@ impl Node {
         d.agreement = agreement;
         d.refs = refs;
         d.status = status;
-        d.body = Some(SealedBody {
-            bytes: sealed.bytes,
-            commitment: sealed.commitment,
-        });
+        d.body = Some(sealed);
         Ok(d)
     }
 

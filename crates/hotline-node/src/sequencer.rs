@@ -71,6 +71,22 @@ pub struct SealedBody {
     pub bytes: Vec<u8>,
     /// The salted plaintext commitment.
     pub commitment: [u8; 32],
+    /// SHA-256 of `bytes`, which the header commits to.
+    hash: [u8; 32],
+}
+
+impl SealedBody {
+    /// Hashes the sealed bytes here, where the body was sealed, rather than
+    /// on the sequencer's one thread that every append of the log waits for
+    /// (0.1–0.2 ms for a body of 230 KB).
+    pub fn new(bytes: Vec<u8>, commitment: [u8; 32]) -> Self {
+        let hash = hotline_proto::seal::sealed_hash(&bytes);
+        Self {
+            bytes,
+            commitment,
+            hash,
+        }
+    }
 }
 
 /// An entry before the sequencer gives it its place.
@@ -658,7 +674,7 @@ impl State {
             refs: d.refs,
             prev,
             body: d.body.as_ref().map(|b| BodyCommitment {
-                sealed: b64::encode(hotline_proto::seal::sealed_hash(&b.bytes)),
+                sealed: b64::encode(b.hash),
                 size: b.bytes.len() as u64,
                 commitment: b64::encode(b.commitment),
             }),

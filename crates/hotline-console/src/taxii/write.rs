@@ -88,24 +88,32 @@ pub(crate) async fn add_objects(
     check_accept(&headers)?;
     check_root(&root)?;
     let limit = max_content_length(&c);
-    // The collection first: one that is not the account's is 404 whatever the body.
+    // The collection is looked up while the body is read and parsed, each
+    // on a thread of its own; the answers keep their order all the same:
+    // a collection that is not the account's is 404 whatever the body.
     let (c2, id2) = (c.clone(), id.clone());
-    let (ch, a) = run_blocking(move || Ok((find(&c2, &a, &id2)?, a))).await?;
+    let finding = run_blocking(move || Ok((find(&c2, &a, &id2)?, a)));
+    let parsing = async {
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+            TaxiiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                format!("the body is over this API root's max_content_length of {limit} bytes"),
+            )
+        })?;
+        Ok::<_, TaxiiError>(tokio::task::spawn_blocking(move || bundle_of(&bytes)))
+    };
+    let (found, parsing) = tokio::join!(finding, parsing);
+    let (ch, a) = found?;
     check_content_type(&headers)?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        TaxiiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Too large",
-            format!("the body is over this API root's max_content_length of {limit} bytes"),
-        )
-    })?;
+    let parsed = parsing?;
     if !ch.allows(Kind::Message) {
         return Err(TaxiiError::forbidden(format!(
             "no agreement in force lets {} send a message to {}",
             ch.ours, ch.theirs
         )));
     }
-    let (bundle, versions) = bundle_of(&bytes)?;
+    let (bundle, versions) = parsed.await??;
     let n = versions.len();
     let mut content = Content::text(
         format!(

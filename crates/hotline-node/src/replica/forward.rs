@@ -111,7 +111,7 @@ impl DraftWire {
                 let commitment: [u8; 32] = b64::decode(&b.commitment)
                     .and_then(|c| c.try_into().ok())
                     .ok_or("the body commitment is not 32 bytes of base64")?;
-                Some(SealedBody { bytes, commitment })
+                Some(SealedBody::new(bytes, commitment))
             }
         };
         Ok(Draft {
