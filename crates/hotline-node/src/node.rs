@@ -312,6 +312,7 @@ impl Node {
                 sizes,
                 peers: fed.clone(),
                 offices: offices.clone(),
+                folded: Arc::default(),
             },
             appends: Appender { seq: seq.clone() },
             signs: Signers {

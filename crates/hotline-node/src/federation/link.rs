@@ -62,6 +62,8 @@ pub(crate) struct Holdings {
     pub(crate) peers: Arc<Federation>,
     /// The own offices, for which of them the own log revoked.
     pub(crate) offices: OwnOffices,
+    /// The agreements as last folded from those logs.
+    pub(crate) folded: Arc<crate::agreements::Folded>,
 }
 
 impl Holdings {
@@ -120,7 +122,7 @@ impl Holdings {
 
     /// Every agreement the own log and the mirrors hold.
     pub(crate) fn agreements(&self) -> Result<Vec<Agreement>> {
-        crate::agreements::held(&*self.store, self.own, &self.peers)
+        crate::agreements::held(&*self.store, self.own, &self.peers, &self.folded)
     }
 
     /// The agreement in force at `time` that allows a peer's `from → to`

@@ -288,6 +288,9 @@ fn entry_queries<S: Store>(s: &S) {
         vec![1, 2, 4, 8]
     );
     assert_eq!(indexes(&s.leaves_of_kind(log, "inquiry").unwrap()), vec![7]);
+    assert_eq!(s.last_of_kind(log, "message").unwrap(), Some(8));
+    assert_eq!(s.last_of_kind(log, "inquiry").unwrap(), Some(7));
+    assert_eq!(s.last_of_kind(log, "agreement").unwrap(), None);
     let receipts = s.leaves_of_kind(log, "receipt").unwrap();
     assert_eq!(indexes(&receipts), vec![3, 6]);
     assert_eq!(receipts[0].leaf, b"leaf 3 receipt us/state");

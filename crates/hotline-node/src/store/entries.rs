@@ -23,6 +23,10 @@ pub trait EntryQueries: Send + Sync {
     }
     /// Every entry of `kind` in `log`, in order.
     fn leaves_of_kind(&self, log: LogId, kind: &str) -> Result<Vec<StoredLeaf>>;
+    /// The index of the last entry of `kind` in `log`: since a log only
+    /// grows, what was folded from [`EntryQueries::leaves_of_kind`] stands
+    /// for as long as this does not move.
+    fn last_of_kind(&self, log: LogId, kind: &str) -> Result<Option<u64>>;
     /// Entries of `log` whose first reference is `ref_log:ref_index`, in order.
     fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>>;
     /// The highest index below `below` of `ref_log` that the own log holds

@@ -364,6 +364,10 @@ impl EntryQueries for MemoryStore {
         self.select(log, |_, e| e.kind == kind)
     }
 
+    fn last_of_kind(&self, log: LogId, kind: &str) -> Result<Option<u64>> {
+        Ok(self.leaves_of_kind(log, kind)?.last().map(|l| l.index))
+    }
+
     fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
         self.select(log, |_, e| {
             e.reference

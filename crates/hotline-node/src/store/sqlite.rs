@@ -487,6 +487,19 @@ impl EntryQueries for SqliteStore {
         })
     }
 
+    fn last_of_kind(&self, log: LogId, kind: &str) -> Result<Option<u64>> {
+        self.read(|c| {
+            let n: Option<i64> = c
+                .row(
+                    "SELECT MAX(idx) FROM entries WHERE log = ?1 AND kind = ?2",
+                    params![log.0, kind],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()))
+        })
+    }
+
     fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
         self.read(|c| {
             let mut st = c

@@ -59,6 +59,13 @@ impl EntryQueries for PostgresStore {
         )
     }
 
+    fn last_of_kind(&self, log: LogId, kind: &str) -> Result<Option<u64>> {
+        self.max_index(
+            "SELECT MAX(idx) FROM entries WHERE log = $1 AND kind = $2",
+            &[&log.0, &kind],
+        )
+    }
+
     fn referencing(&self, log: LogId, ref_log: &str, ref_index: u64) -> Result<Vec<StoredLeaf>> {
         self.leaves_where(
             "SELECT idx, leaf, leaf_hash FROM entries
