@@ -178,6 +178,11 @@ fn an_operator_reads_lists_and_verifies_without_a_json_bundle() {
             .collect::<Vec<_>>()
             .join("\\n")
     };
+    // ru cosigns us's latest checkpoint (grown by the receipt of ru's ack)
+    // in its next round, not at once.
+    wait_until(30, "ru cosigns us's log in full", || {
+        super::federation::cosigned_in_full(&us, &ru)
+    });
     let bundle = ok(&["prove", "entry", "us:0", "--dir", us.d()]);
     assert!(bundle.contains("— hotline/ru/witness "), "{bundle}");
     assert_eq!(
