@@ -258,23 +258,13 @@ pub fn is_party(a: &Agreement, party: &Party) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use hotline_proto::party::Party;
-
-    use crate::dir::NodeDir;
-    use crate::node::{InitOptions, Node};
+    use crate::node::Node;
 
     /// The folded list is kept between calls, and follows each agreement
     /// appended after it, and nothing else.
     #[tokio::test]
     async fn the_agreement_list_follows_every_agreement_entry() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = NodeDir::new(tmp.path().join("us"));
-        Node::init(
-            &dir,
-            InitOptions::local(Party::new("us").unwrap(), Default::default()),
-        )
-        .unwrap();
-        let node = Node::open(&dir).unwrap();
+        let (_tmp, node) = crate::node::fresh_us();
         assert!(node.agreements().unwrap().is_empty());
         let terms = |title: &str| {
             crate::terms_file::parse(&format!(

@@ -1301,3 +1301,18 @@ pub fn check_identity(id: &PartyIdentity, own: &Party) -> Result<()> {
     }
     Ok(())
 }
+
+/// A node of party `us` in a fresh directory, for the crate's unit tests
+/// (the directory lives as long as the guard).
+#[cfg(test)]
+pub(crate) fn fresh_us() -> (tempfile::TempDir, Node) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = NodeDir::new(tmp.path().join("us"));
+    Node::init(
+        &dir,
+        InitOptions::local(Party::new("us").unwrap(), Default::default()),
+    )
+    .unwrap();
+    let node = Node::open(&dir).unwrap();
+    (tmp, node)
+}

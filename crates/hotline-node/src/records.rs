@@ -194,21 +194,7 @@ mod tests {
     use hotline_proto::party::{Office, Party};
 
     use super::*;
-    use crate::dir::NodeDir;
-    use crate::node::InitOptions;
-
-    /// A node of party `us` in a fresh directory (kept alive by the guard).
-    fn node() -> (tempfile::TempDir, Node) {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = NodeDir::new(tmp.path().join("us"));
-        Node::init(
-            &dir,
-            InitOptions::local(Party::new("us").unwrap(), Default::default()),
-        )
-        .unwrap();
-        let node = Node::open(&dir).unwrap();
-        (tmp, node)
-    }
+    use crate::node::fresh_us as node;
 
     fn office(name: &str) -> Office {
         Office::new(name).unwrap()

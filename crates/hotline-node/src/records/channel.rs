@@ -60,22 +60,13 @@ impl Records {
 #[cfg(test)]
 mod tests {
     use hotline_proto::entry::Content;
-    use hotline_proto::party::{Office, Party};
+    use hotline_proto::party::Office;
 
-    use crate::dir::NodeDir;
-    use crate::node::{InitOptions, Node};
     use crate::records::Records;
 
     #[tokio::test]
     async fn one_direction_pages_from_a_position_and_skips_other_channels() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = NodeDir::new(tmp.path().join("us"));
-        Node::init(
-            &dir,
-            InitOptions::local(Party::new("us").unwrap(), Default::default()),
-        )
-        .unwrap();
-        let node = Node::open(&dir).unwrap();
+        let (_tmp, node) = crate::node::fresh_us();
         let o = |s: &str| Office::new(s).unwrap();
         for x in ["us/a", "us/b", "us/c"] {
             node.add_office(o(x)).await.unwrap();
