@@ -25,6 +25,23 @@ const NOT_CONTENT: &str = "refused: content is not in hotline's content format";
 
 /// A console session on `party`'s node for a new operator acting for
 /// `office`: the session token (the cookie's value).
+/// What a push of one entry addressed to ru may change there: its mirror
+/// of us grows by that entry and its own log by the receipt `r`, and
+/// nothing before either moves.
+fn one_mirror_entry_and_one_receipt(before: &Snapshot, after: &Snapshot, r: &serde_json::Value) {
+    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
+    assert_eq!(
+        after.mirrors["us"][..before.mirrors["us"].len()],
+        before.mirrors["us"][..]
+    );
+    assert_eq!(after.own[..before.own.len()], before.own[..]);
+    assert_eq!(
+        after.own[before.own.len()..].to_vec(),
+        vec![r.clone()],
+        "one receipt, nothing else"
+    );
+}
+
 fn console_session(party: &Party, office: &str) -> String {
     let pw = password_file(party, "operator.pw", "a long enough password");
     ok(&operator_add_args(party, office, "duty", &pw, &[]));
@@ -83,17 +100,7 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     // Exactly one entry more in the mirror (the refused one) and one in ru's
     // own log (its receipt).
     let after = Snapshot::of(&ru, &["us"]);
-    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
-    assert_eq!(
-        after.mirrors["us"][..before.mirrors["us"].len()],
-        before.mirrors["us"][..]
-    );
-    assert_eq!(after.own[..before.own.len()], before.own[..]);
-    assert_eq!(
-        after.own[before.own.len()..].to_vec(),
-        vec![r.clone()],
-        "one receipt, nothing else"
-    );
+    one_mirror_entry_and_one_receipt(&before, &after, &r);
 
     // The console shows the refusal, never either text.
     let id = format!("us:{i}");
@@ -145,12 +152,7 @@ fn content_that_does_not_match_its_commitment_is_receipted_as_refused() {
     let r = receipt_for(&ru, "us", j);
     assert_eq!(r["header"]["status"], "delivered", "{r}");
     let after = Snapshot::of(&ru, &["us"]);
-    assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
-    assert_eq!(
-        after.own[before.own.len()..].to_vec(),
-        vec![r],
-        "one receipt, nothing else"
-    );
+    one_mirror_entry_and_one_receipt(&before, &after, &r);
     let (s, page) = console_get(&b, "ru", &token, &format!("/entries/us/{j}"));
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("an honest text"), "{page}");
@@ -199,16 +201,6 @@ fn a_body_no_reader_can_parse_is_receipted_as_not_content() {
             String::from_utf8_lossy(&plain)
         );
         let after = Snapshot::of(&ru, &["us"]);
-        assert_eq!(after.mirrors["us"].len(), before.mirrors["us"].len() + 1);
-        assert_eq!(
-            after.mirrors["us"][..before.mirrors["us"].len()],
-            before.mirrors["us"][..]
-        );
-        assert_eq!(after.own[..before.own.len()], before.own[..]);
-        assert_eq!(
-            after.own[before.own.len()..].to_vec(),
-            vec![r.clone()],
-            "one receipt, nothing else"
-        );
+        one_mirror_entry_and_one_receipt(&before, &after, &r);
     }
 }
