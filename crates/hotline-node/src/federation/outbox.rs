@@ -438,7 +438,8 @@ async fn keep_gap(
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) {
     let left = last.map_or(Duration::ZERO, |l| gap.saturating_sub(l.elapsed()));
-    if left.is_zero() {
+    // A shutdown already seen would not wake `changed` again.
+    if left.is_zero() || *shutdown.borrow() {
         return;
     }
     tokio::select! {
