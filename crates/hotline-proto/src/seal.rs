@@ -164,17 +164,35 @@ pub fn seal(
             dek: b64::encode(wrapped),
         });
     }
-    // The ciphertext, the bulk of the body, is moved into place, not copied
-    // into a JSON value first.
     let head = serde_json::json!({"v": 1, "suite": SUITE, "recipients": out});
-    let ct = serde_json::Value::String(b64::encode(ct));
-    let bytes = crate::canonical::to_vec_with(&head, "ct", &ct)
-        .map_err(|e| SealError::Malformed(e.to_string()))?;
     Ok(Sealed {
-        bytes,
+        bytes: body_bytes(&ct, &head)?,
         salt,
         commitment: commitment(&salt, plaintext),
     })
+}
+
+/// The body's canonical JSON: `{"ct":"…",` then the rest of `head`, whose
+/// keys (`recipients`, `suite`, `v`) all sort after `ct`. The ciphertext,
+/// the bulk of the body, is base64-encoded straight into the output: as a
+/// JSON string it would be allocated, then scanned for characters to
+/// escape (base64 has none) and copied again, about a third of the sealing.
+#[cfg(feature = "seal")]
+fn body_bytes(ct: &[u8], head: &serde_json::Value) -> Result<Vec<u8>, SealError> {
+    use base64::Engine as _;
+    let rest = crate::canonical::to_vec(head).map_err(|e| SealError::Malformed(e.to_string()))?;
+    let encoded = base64::encoded_len(ct.len(), true)
+        .ok_or_else(|| SealError::Malformed("the ciphertext is too long".into()))?;
+    let mut bytes = Vec::with_capacity(encoded + rest.len() + 8);
+    bytes.extend_from_slice(b"{\"ct\":\"");
+    let at = bytes.len();
+    bytes.resize(at + encoded, 0);
+    base64::prelude::BASE64_STANDARD
+        .encode_slice(ct, &mut bytes[at..])
+        .map_err(|e| SealError::Malformed(e.to_string()))?;
+    bytes.extend_from_slice(b"\",");
+    bytes.extend_from_slice(&rest[1..]);
+    Ok(bytes)
 }
 
 /// Opens a sealed body as `office` with its secret sealing key.
@@ -271,6 +289,29 @@ mod tests {
             open(&s.bytes, ru.office(), us.seal_secret()),
             Err(SealError::Decrypt)
         ));
+    }
+
+    #[test]
+    fn a_body_is_its_own_canonical_form() {
+        // Written by hand around the ciphertext, the body must still be
+        // exactly what the canonical writer makes of it, whatever the
+        // ciphertext's length modulo 3 (base64's padding).
+        let mut rng = os_rng();
+        let ru = OfficeKeys::generate(Office::new("ru/fsb").unwrap(), &mut rng);
+        let rup = ru.public().seal_key().unwrap();
+        for len in [0, 1, 2, 3, 100_000] {
+            let s = seal(&vec![b'x'; len], &[(ru.office(), &rup)], &mut rng).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&s.bytes).unwrap();
+            assert_eq!(
+                crate::canonical::to_vec(&v).unwrap(),
+                s.bytes,
+                "plaintext of {len}"
+            );
+            assert_eq!(v["v"], 1);
+            assert_eq!(v["suite"], SUITE);
+            let o = open(&s.bytes, ru.office(), ru.seal_secret()).unwrap();
+            assert_eq!(o.plaintext.len(), len);
+        }
     }
 
     #[test]
