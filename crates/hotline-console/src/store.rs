@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, params};
 
 use hotline_node::dir::NodeDir;
-use hotline_node::store::sqlite::{Cached as _, plan_once};
+use hotline_node::store::sqlite::{Cached as _, configure};
 use hotline_node::store::{Result, StoreError};
 
 /// The file's name in the node directory.
@@ -98,12 +98,7 @@ impl ConsoleStore {
     pub fn open_at(path: &Path, node_db: &Path) -> Result<Self> {
         create_private(path)?;
         let mut c = Connection::open(path).map_err(db)?;
-        plan_once(&c)?;
-        c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-        c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
-        c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
-        c.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db)?;
+        configure(&c)?;
         migrate(&mut c)?;
         carry_over(&mut c, node_db)?;
         Ok(Self {

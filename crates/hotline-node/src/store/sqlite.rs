@@ -107,8 +107,21 @@ pub fn plan_once(c: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn configure(c: &Connection) -> Result<()> {
+/// The page size of a new database. A sealed body is tens to hundreds of
+/// kilobytes, which SQLite keeps as a chain of overflow pages, each written
+/// to the WAL as a frame of its own and later copied back by a checkpoint.
+/// At 16 KiB a body of 230 KB is 15 frames instead of 57, and writing it
+/// took about a third less CPU than at the default 4 KiB (the WAL's own
+/// checkpoint threshold, 1,000 pages, grows with the page).
+const PAGE_SIZE: u32 = 16 * 1024;
+
+/// What every connection that writes sets: WAL, every commit durable,
+/// foreign keys, a wait for another writer, statements planned once, and
+/// for a database not yet written, [`PAGE_SIZE`] (SQLite ignores it for
+/// one that exists, which keeps the size it was made with).
+pub fn configure(c: &Connection) -> Result<()> {
     plan_once(c)?;
+    c.pragma_update(None, "page_size", PAGE_SIZE).map_err(db)?;
     c.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
     c.pragma_update(None, "synchronous", "FULL").map_err(db)?;
     c.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
@@ -1054,6 +1067,35 @@ mod tests {
     /// The cache is worth something only if SQLite does not re-plan what it
     /// hands back: a statement whose plan depends on a bound value (STAT4)
     /// is re-parsed at each use unless [`plan_once`] holds.
+    #[test]
+    fn a_new_database_has_large_pages_and_an_old_one_keeps_its_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let page = |path: &Path| -> u32 {
+            Connection::open(path)
+                .unwrap()
+                .pragma_query_value(None, "page_size", |r| r.get(0))
+                .unwrap()
+        };
+        let new = tmp.path().join("new.db");
+        let store = SqliteStore::open(&new).unwrap();
+        store.log_id("example.org/log", "us").unwrap();
+        drop(store);
+        assert_eq!(page(&new), PAGE_SIZE);
+        // A database an older version made, with SQLite's default pages
+        // and already in WAL mode: opened, migrated, written and read.
+        let old = tmp.path().join("old.db");
+        let c = Connection::open(&old).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        c.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        drop(c);
+        assert_eq!(page(&old), 4096);
+        let store = SqliteStore::open(&old).unwrap();
+        let log = store.log_id("example.org/log", "us").unwrap();
+        assert_eq!(store.size(log).unwrap(), 0);
+        drop(store);
+        assert_eq!(page(&old), 4096);
+    }
+
     #[test]
     fn a_cached_statement_is_parsed_once() {
         let tmp = tempfile::tempdir().unwrap();
