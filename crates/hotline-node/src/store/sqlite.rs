@@ -80,11 +80,17 @@ impl Cached for Connection {
 /// Room for every statement the store runs, so none is parsed twice.
 const STATEMENTS: usize = 128;
 
+mod checkpointer;
+
 /// SQLite storage.
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    /// Declared after `writer`, so dropped after it: the writer's hook
+    /// holds the channel that keeps the thread waiting. `None` when opened
+    /// read-only.
+    _checkpoints: Option<checkpointer::Checkpointer>,
 }
 
 /// Keeps each cached statement's plan for the life of the connection.
@@ -191,7 +197,8 @@ impl SqliteStore {
         let mut w = Connection::open(path).map_err(db)?;
         configure(&w)?;
         migrate(&mut w)?;
-        Self::with_writer(path, w)
+        let checkpoints = checkpointer::Checkpointer::start(path, &mut w)?;
+        Self::with_writer(path, w, checkpoints)
     }
 
     /// Opens an existing database for reading only (CLI commands that only read).
@@ -209,10 +216,15 @@ impl SqliteStore {
             writer: Mutex::new(w),
             readers: vec![Mutex::new(r)],
             next: AtomicUsize::new(0),
+            _checkpoints: None,
         })
     }
 
-    fn with_writer(path: &Path, w: Connection) -> Result<Self> {
+    fn with_writer(
+        path: &Path,
+        w: Connection,
+        checkpoints: checkpointer::Checkpointer,
+    ) -> Result<Self> {
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let r =
@@ -226,6 +238,7 @@ impl SqliteStore {
             writer: Mutex::new(w),
             readers,
             next: AtomicUsize::new(0),
+            _checkpoints: Some(checkpoints),
         })
     }
 
@@ -1067,6 +1080,50 @@ mod tests {
     /// The cache is worth something only if SQLite does not re-plan what it
     /// hands back: a statement whose plan depends on a bound value (STAT4)
     /// is re-parsed at each use unless [`plan_once`] holds.
+    #[test]
+    fn the_wal_is_checkpointed_beside_the_writer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("hotline.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let blob = vec![7u8; 1 << 20];
+        {
+            let w = store.writer.lock().unwrap();
+            w.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+            // 20 commits of 1 MiB: the WAL passes 1,000 pages of 16 KiB
+            // at the 16th.
+            for _ in 0..20 {
+                w.run("INSERT INTO t VALUES (?1)", [&blob]).unwrap();
+            }
+        }
+        let counts = || store._checkpoints.as_ref().unwrap().counts();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while counts().0 == 0 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(counts().0 >= 1, "the thread ran no checkpoint");
+        assert_eq!(counts().1, 0, "a commit checkpointed inline");
+        // The database file itself, without its WAL, holds what was
+        // committed before the WAL passed the threshold.
+        let copy = tmp.path().join("copy.db");
+        let file_rows = || {
+            std::fs::copy(&path, &copy).unwrap();
+            let n: i64 = Connection::open(&copy)
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .unwrap();
+            std::fs::remove_file(&copy).unwrap();
+            n
+        };
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while file_rows() < 16 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(file_rows() >= 16, "{} rows in the file", file_rows());
+        // Dropping the store stops and joins the thread (a hang fails the
+        // test by its timeout).
+        drop(store);
+    }
+
     #[test]
     fn a_new_database_has_large_pages_and_an_old_one_keeps_its_own() {
         let tmp = tempfile::tempdir().unwrap();
