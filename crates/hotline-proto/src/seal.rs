@@ -176,20 +176,13 @@ pub fn seal(
 /// keys (`recipients`, `suite`, `v`) all sort after `ct`. The ciphertext,
 /// the bulk of the body, is base64-encoded straight into the output: as a
 /// JSON string it would be allocated, then scanned for characters to
-/// escape (base64 has none) and copied again, about a third of the sealing.
+/// escape (base64 has none) and copied again: a quarter of the sealing.
 #[cfg(feature = "seal")]
 fn body_bytes(ct: &[u8], head: &serde_json::Value) -> Result<Vec<u8>, SealError> {
-    use base64::Engine as _;
     let rest = crate::canonical::to_vec(head).map_err(|e| SealError::Malformed(e.to_string()))?;
-    let encoded = base64::encoded_len(ct.len(), true)
-        .ok_or_else(|| SealError::Malformed("the ciphertext is too long".into()))?;
-    let mut bytes = Vec::with_capacity(encoded + rest.len() + 8);
+    let mut bytes = Vec::with_capacity(ct.len() / 3 * 4 + rest.len() + 16);
     bytes.extend_from_slice(b"{\"ct\":\"");
-    let at = bytes.len();
-    bytes.resize(at + encoded, 0);
-    base64::prelude::BASE64_STANDARD
-        .encode_slice(ct, &mut bytes[at..])
-        .map_err(|e| SealError::Malformed(e.to_string()))?;
+    b64::encode_into(ct, &mut bytes);
     bytes.extend_from_slice(b"\",");
     bytes.extend_from_slice(&rest[1..]);
     Ok(bytes)

@@ -1077,9 +1077,6 @@ fn read_witness(c: &Connection, origin: &str) -> Result<Option<WitnessState>> {
 mod tests {
     use super::*;
 
-    /// The cache is worth something only if SQLite does not re-plan what it
-    /// hands back: a statement whose plan depends on a bound value (STAT4)
-    /// is re-parsed at each use unless [`plan_once`] holds.
     #[test]
     fn the_wal_is_checkpointed_beside_the_writer() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1153,6 +1150,9 @@ mod tests {
         assert_eq!(page(&old), 4096);
     }
 
+    /// The cache is worth something only if SQLite does not re-plan what it
+    /// hands back: a statement whose plan depends on a bound value (STAT4)
+    /// is re-parsed at each use unless [`plan_once`] holds.
     #[test]
     fn a_cached_statement_is_parsed_once() {
         let tmp = tempfile::tempdir().unwrap();

@@ -25,10 +25,10 @@ use super::{Result, configure, db};
 use crate::store::StoreError;
 
 /// WAL pages at which the thread is woken: SQLite's own threshold.
-pub(super) const WAKE: c_int = 1000;
+const WAKE: c_int = 1000;
 
 /// WAL pages at which a commit checkpoints inline.
-pub(super) const INLINE: c_int = 8 * WAKE;
+const INLINE: c_int = 8 * WAKE;
 
 /// The thread, stopped and joined when the store is dropped (after the
 /// writer, whose hook holds the other end of its channel).
