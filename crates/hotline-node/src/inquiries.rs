@@ -251,7 +251,7 @@ impl Node {
                 &[(&t2, &to_key), (&f2, &own_key)],
                 &mut hotline_proto::keys::os_rng(),
             )
-            .map(|s| SealedBody::new(s.bytes, s.commitment))
+            .map(SealedBody::from)
         })
         .await??;
         let mut d = Draft::new(kind, Signer::Office(keys));

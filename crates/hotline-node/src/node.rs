@@ -1004,7 +1004,7 @@ impl Node {
                     &[(&to2, &to_key), (&from2, &own_key)],
                     &mut os_rng(),
                 )
-                .map(|s| SealedBody::new(s.bytes, s.commitment));
+                .map(SealedBody::from);
                 let checks = checks
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p));

@@ -65,12 +65,11 @@ impl Signer {
     }
 }
 
-/// A sealed body ready to be committed to.
+/// A sealed body ready to be committed to. Its fields are read-only, so
+/// the hash kept beside the bytes is always theirs.
 pub struct SealedBody {
-    /// The sealed bytes.
-    pub bytes: Vec<u8>,
-    /// The salted plaintext commitment.
-    pub commitment: [u8; 32],
+    bytes: Vec<u8>,
+    commitment: [u8; 32],
     /// SHA-256 of `bytes`, which the header commits to.
     hash: [u8; 32],
 }
@@ -86,6 +85,22 @@ impl SealedBody {
             commitment,
             hash,
         }
+    }
+
+    /// The sealed bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The salted plaintext commitment.
+    pub fn commitment(&self) -> [u8; 32] {
+        self.commitment
+    }
+}
+
+impl From<hotline_proto::seal::Sealed> for SealedBody {
+    fn from(s: hotline_proto::seal::Sealed) -> Self {
+        Self::new(s.bytes, s.commitment)
     }
 }
 

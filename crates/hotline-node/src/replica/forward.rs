@@ -75,8 +75,8 @@ impl DraftWire {
             agreement: d.agreement,
             refs: d.refs,
             body: d.body.map(|b| BodyWire {
-                sealed: b64::encode(&b.bytes),
-                commitment: b64::encode(b.commitment),
+                sealed: b64::encode(b.bytes()),
+                commitment: b64::encode(b.commitment()),
             }),
             key: d.key,
             status: d.status,
