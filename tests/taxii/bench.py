@@ -53,38 +53,38 @@ def indicator(n):
 
 
 class Target:
+    HEADERS = {"Content-Type": MEDIA, "Accept": MEDIA}
+
     def __init__(self, name, objects_url, session):
         self.name, self.url, self.s = name, objects_url, session
-        self.ingest_seconds = 0.0
         self.count = 0
 
-    def post(self, objs):
-        r = self.s.post(self.url, data=json.dumps({"objects": objs}),
-                        headers={"Content-Type": MEDIA, "Accept": MEDIA})
+    def check(self, r, n):
+        """The status answering a POST of `n` objects counts them all."""
         r.raise_for_status()
-        st = r.json()
-        assert st.get("success_count") == len(objs), st
+        assert r.json().get("success_count") == n, r.text[:300]
+
+    def post(self, objs):
+        self.check(self.s.post(self.url, data=json.dumps({"objects": objs}), headers=self.HEADERS),
+                   len(objs))
 
     def ingest_encoded(self, objs, batch=BATCH):
         """Objects per second for `objs`, in POSTs of `batch`: the envelopes
         are encoded before the clock starts, the answers checked after."""
         bodies = [(json.dumps({"objects": objs[i:i + batch]}), len(objs[i:i + batch]))
                   for i in range(0, len(objs), batch)]
-        headers = {"Content-Type": MEDIA, "Accept": MEDIA}
         t0 = time.perf_counter()
-        answers = [self.s.post(self.url, data=body, headers=headers) for body, _ in bodies]
+        answers = [self.s.post(self.url, data=body, headers=self.HEADERS) for body, _ in bodies]
         seconds = time.perf_counter() - t0
         for r, (_, n) in zip(answers, bodies):
-            r.raise_for_status()
-            assert r.json().get("success_count") == n, r.text[:300]
+            self.check(r, n)
         self.count += len(objs)
         return len(objs) / seconds
 
     def ingest(self, objs, batch=BATCH):
-        t0 = time.perf_counter()
+        """`objs` in POSTs of `batch`, untimed (the page figures' collections)."""
         for i in range(0, len(objs), batch):
             self.post(objs[i:i + batch])
-        self.ingest_seconds += time.perf_counter() - t0
         self.count += len(objs)
 
     def page_ms(self, runs):
