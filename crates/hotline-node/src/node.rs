@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use hotline_proto::entry::{Content, KeyAction, KeyAnnouncement, Kind};
+use hotline_proto::entry::{Content, ContentOf, KeyAction, KeyAnnouncement, Kind};
+use hotline_proto::json::Json;
 use hotline_proto::keys::{
     ALG_COSIGNATURE_V1, ALG_ED25519, NoteKey, NoteVerifier, OfficeKeys, PartyIdentity, os_rng,
 };
@@ -77,6 +78,10 @@ impl AsRef<Link> for Node {
         self.link()
     }
 }
+
+/// A sealed `message` entry under its agreement, not yet appended
+/// ([`Node::prepare_message`]).
+pub struct PreparedMessage(Draft);
 
 /// Options for `hotline init`.
 pub struct InitOptions {
@@ -947,28 +952,35 @@ impl Node {
         content: Content,
         time: Option<Timestamp>,
     ) -> Result<Appended> {
-        self.send_message_checked(from, to, content, time, |_| {
-            Ok::<_, std::convert::Infallible>(())
+        let (node, from2, to2) = (self.clone(), from.clone(), to.clone());
+        let prepared = tokio::task::spawn_blocking(move || {
+            node.prepare_message(&from2, &to2, &content, time, |_| {
+                Ok::<_, std::convert::Infallible>(())
+            })
         })
-        .await
-        .map(|checked| match checked {
-            Ok(a) => a,
+        .await??;
+        match prepared {
+            Ok(p) => self.append_prepared(p).await,
             Err(never) => match never {},
-        })
+        }
     }
 
-    /// [`Node::send_message`], with `check` run on the content on another
-    /// thread while it is sealed: nothing is appended unless it passes
-    /// (`Ok(Err(_))`). A check as long as the sealing (the STIX validator
-    /// on a TAXII POST) then costs the caller no time of its own.
-    pub async fn send_message_checked<E: Send + 'static>(
+    /// A `message` entry from `from` to `to`, sealed and under the agreement
+    /// in force, ready for [`Node::append_prepared`]; with `check` run on
+    /// the content on another thread while it is sealed, so that a check as
+    /// long as the sealing (the STIX validator on a TAXII POST) costs the
+    /// caller no time of its own. `Ok(Err(_))` when the check fails.
+    ///
+    /// Blocking: it seals. It takes the content by reference, so a caller
+    /// can hold the bundle in a tree borrowed from the request's bytes.
+    pub fn prepare_message<S: Json + Sync, E: Send>(
         &self,
         from: &Office,
         to: &Office,
-        content: Content,
+        content: &ContentOf<S>,
         time: Option<Timestamp>,
-        check: impl FnOnce(&Content) -> std::result::Result<(), E> + Send + 'static,
-    ) -> Result<std::result::Result<Appended, E>> {
+        check: impl FnOnce(&ContentOf<S>) -> std::result::Result<(), E> + Send,
+    ) -> Result<std::result::Result<PreparedMessage, E>> {
         let limit = self.inner.config.limits.max_text_bytes;
         if content.text.len() > limit {
             return Err(NodeError::TooLarge(format!(
@@ -989,50 +1001,50 @@ impl Node {
         let keys = self.office_keys(from)?;
         let to_key = self.seal_key_of(to)?;
         let own_key = keys.public().seal_key().map_err(Corrupt::Key)?;
-        let (node, to2, from2) = (self.clone(), to.clone(), from.clone());
         let at = time.unwrap_or_else(crate::clock::now);
-        // The policy and the caller's check beside the sealing, on a thread
-        // of their own: each about as long as the other on a large content.
-        let (checks, sealed) = tokio::task::spawn_blocking(move || {
-            std::thread::scope(|s| {
-                let checks = s.spawn(|| {
-                    let agreement = node.require_agreement(&from2, &to2, Kind::Message, at);
-                    (agreement, check(&content))
-                });
-                let sealed = seal::seal(
-                    &content.to_bytes(),
-                    &[(&to2, &to_key), (&from2, &own_key)],
-                    &mut os_rng(),
-                )
-                .map(SealedBody::from);
-                let checks = checks
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (checks, sealed)
-            })
-        })
-        .await?;
+        // The policy and the caller's check beside the sealing: each about
+        // as long as the other on a large content.
+        let (checks, sealed) = std::thread::scope(|s| {
+            let checks = s.spawn(|| {
+                let agreement = self.require_agreement(from, to, Kind::Message, at);
+                (agreement, check(content))
+            });
+            let sealed = seal::seal(
+                &content.to_bytes(),
+                &[(to, &to_key), (from, &own_key)],
+                &mut os_rng(),
+            )
+            .map(SealedBody::from);
+            let checks = checks
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (checks, sealed)
+        });
         let (agreement, checked) = checks;
         // No agreement outranks the caller's check, as when it came first.
         let agreement = agreement?;
         if let Err(e) = checked {
             return Ok(Err(e));
         }
-        let body = Some(sealed?);
-        let draft = Draft {
+        Ok(Ok(PreparedMessage(Draft {
             kind: Kind::Message,
             signer: Signer::Office(keys),
             to: Some(to.clone()),
             agreement,
             refs: vec![],
-            body,
+            body: Some(sealed?),
             key: None,
             status: None,
             terms: None,
             time,
             digest: None,
-        };
-        Ok(Ok(self.inner.seq.append(draft).await?))
+        })))
+    }
+
+    /// Appends a message [`Node::prepare_message`] made; resolves once it
+    /// is durable.
+    pub async fn append_prepared(&self, message: PreparedMessage) -> Result<Appended> {
+        Ok(self.inner.seq.append(message.0).await?)
     }
 }
 

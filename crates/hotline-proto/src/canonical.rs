@@ -4,7 +4,8 @@
 //! `serde_jcs` is the reference writer, but it serialises every key and
 //! value of every object into a fresh buffer and parses each key again to
 //! sort it. A content carrying 500 STIX objects (about 180 KB) spent 3 ms
-//! there, a sixth of a TAXII POST. This writer walks a `serde_json::Value`
+//! there, a sixth of a TAXII POST. This writer walks a JSON tree (a
+//! `serde_json::Value`, or a [`json::Borrowed`](crate::json::Borrowed))
 //! once, writing into one buffer, and leaves to `serde_jcs` only what the
 //! two could spell differently: a number that is not an integer a double
 //! holds exactly. Strings go through serde_json's escaper, which escapes
@@ -12,12 +13,14 @@
 //! lowercase `\u00xx` as ECMAScript's `JSON.stringify`. Object keys are
 //! sorted by their UTF-16 code units, as §3.2.3 asks, whatever order the
 //! map keeps. The property tests (`tests/proto/canonical.rs`) compare the
-//! two writers on arbitrary values.
+//! two writers on arbitrary values, and the two trees of one text.
 
 use std::cmp::Ordering;
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::json::{Json, Object as _, View};
 
 /// The largest integer magnitude a double holds exactly: up to it, an
 /// integer is written as its digits, as ECMAScript writes that double.
@@ -34,7 +37,11 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::E
 /// The object `head` with one more member, `key: value`, in canonical form:
 /// a large member (a STIX bundle) need not be copied into `head` first.
 /// `head` must be an object without `key`.
-pub fn to_vec_with(head: &Value, key: &str, value: &Value) -> Result<Vec<u8>, serde_json::Error> {
+pub fn to_vec_with<J: Json>(
+    head: &Value,
+    key: &str,
+    value: &J,
+) -> Result<Vec<u8>, serde_json::Error> {
     let Value::Object(m) = head else {
         return Err(serde::ser::Error::custom(
             "the head of a content is not an object",
@@ -43,20 +50,36 @@ pub fn to_vec_with(head: &Value, key: &str, value: &Value) -> Result<Vec<u8>, se
     if m.contains_key(key) {
         return Err(serde::ser::Error::custom(format!("{key:?} given twice")));
     }
-    let mut members: Vec<(&str, &Value)> = m.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    members.push((key, value));
+    // The head's members and the one added are of two trees: each is
+    // written by its own writer, in the order of the keys.
+    let mut members: Vec<(&str, Option<&Value>)> =
+        m.iter().map(|(k, v)| (k.as_str(), Some(v))).collect();
+    members.push((key, None));
+    members.sort_by(|a, b| utf16_order(a.0, b.0));
     let mut out = Vec::with_capacity(4096);
-    write_members(members.into_iter(), &mut out)?;
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(k, &mut out)?;
+        out.push(b':');
+        match v {
+            Some(v) => write(v, &mut out)?,
+            None => write(value, &mut out)?,
+        }
+    }
+    out.push(b'}');
     Ok(out)
 }
 
 /// Appends the canonical form of `v` to `out`.
-pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
+pub fn write<J: Json>(v: &J, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    match v.view() {
+        View::Null => out.extend_from_slice(b"null"),
+        View::Bool(true) => out.extend_from_slice(b"true"),
+        View::Bool(false) => out.extend_from_slice(b"false"),
+        View::Number(n) => {
             let exact = n
                 .as_u64()
                 .or_else(|| n.as_i64().map(i64::unsigned_abs))
@@ -67,8 +90,8 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
                 out.extend(serde_jcs::to_vec(n)?);
             }
         }
-        Value::String(s) => string(s, out)?,
-        Value::Array(a) => {
+        View::String(s) => string(s, out)?,
+        View::Array(a) => {
             out.push(b'[');
             for (i, item) in a.iter().enumerate() {
                 if i > 0 {
@@ -78,7 +101,7 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
             }
             out.push(b']');
         }
-        Value::Object(m) => write_members(m.iter().map(|(k, v)| (k.as_str(), v)), out)?,
+        View::Object(m) => write_members(m.members(), out)?,
     }
     Ok(())
 }
@@ -87,8 +110,8 @@ pub fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
 /// map's own order (UTF-8 bytes, or insertion order with serde_json's
 /// `preserve_order`) is usually right already: then they are written as
 /// they come, and only an object out of that order is gathered and sorted.
-fn write_members<'a>(
-    members: impl Iterator<Item = (&'a str, &'a Value)> + Clone,
+fn write_members<'a, J: Json + 'a>(
+    members: impl Iterator<Item = (&'a str, &'a J)> + Clone,
     out: &mut Vec<u8>,
 ) -> Result<(), serde_json::Error> {
     if !members
@@ -103,8 +126,8 @@ fn write_members<'a>(
 }
 
 /// `{k:v,…}` for members already in order.
-fn write_sorted<'a>(
-    members: impl Iterator<Item = (&'a str, &'a Value)>,
+fn write_sorted<'a, J: Json + 'a>(
+    members: impl Iterator<Item = (&'a str, &'a J)>,
     out: &mut Vec<u8>,
 ) -> Result<(), serde_json::Error> {
     out.push(b'{');

@@ -619,7 +619,7 @@ pub struct Attachment {
     pub data: String,
 }
 
-impl Content {
+impl<S> ContentOf<S> {
     /// Plain text content.
     pub fn text(text: impl Into<String>, lang: Option<String>) -> Self {
         Self {
@@ -634,12 +634,13 @@ impl Content {
     }
 }
 
-impl Content {
-    /// Canonical JSON bytes of the content.
+impl<S: crate::json::Json> ContentOf<S> {
+    /// Canonical JSON bytes of the content, whichever tree holds its
+    /// bundle: the same for the same JSON.
     pub fn to_bytes(&self) -> Vec<u8> {
         // A bundle of thousands of objects is written where it lies, not
         // first copied into the content's JSON value.
-        let Content {
+        let ContentOf {
             text,
             lang,
             subject,

@@ -33,6 +33,8 @@
 //!   whether an entry was signed by its office's key at its index.
 //! - [`canonical`]: RFC 8785 canonical JSON, the one spelling of every header,
 //!   leaf, content and sealed body.
+//! - [`json`]: the JSON trees the canonical writer and the STIX validator
+//!   read: serde_json's, and one that borrows its strings from its text.
 //! - [`entry`]: entry headers in RFC 8785 canonical JSON, signed with Ed25519
 //!   over a domain-separated message; the leaf is the canonical signed entry.
 //! - [`seal`]: salted plaintext commitments (`verify`); sealed bodies, RFC
@@ -73,6 +75,7 @@ pub mod checkpoint;
 pub mod claims;
 pub mod entry;
 pub mod index;
+pub mod json;
 pub mod keylog;
 pub mod keys;
 pub mod limits;

@@ -23,7 +23,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::json::{Borrowed, Json, Object as _, View};
 
 /// The largest bundle accepted, in bytes (8 MiB).
 pub const MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -244,13 +246,15 @@ pub fn validate_bytes(bytes: &[u8]) -> Result<StixSummary, StixError> {
     if bytes.len() > MAX_BYTES {
         return Err(StixError::TooLarge { size: bytes.len() });
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| StixError::NotJson(e.to_string()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| StixError::NotJson(e.to_string()))?;
+    let v: Borrowed<'_> =
+        serde_json::from_str(text).map_err(|e| StixError::NotJson(e.to_string()))?;
     check(&v)
 }
 
 /// Validates a bundle already parsed as JSON. Its size is that of its
 /// compact JSON form, at most [`MAX_BYTES`].
-pub fn validate(bundle: &Value) -> Result<StixSummary, StixError> {
+pub fn validate<J: Json>(bundle: &J) -> Result<StixSummary, StixError> {
     let size = compact_size(bundle);
     if size > MAX_BYTES {
         return Err(StixError::TooLarge { size });
@@ -259,7 +263,7 @@ pub fn validate(bundle: &Value) -> Result<StixSummary, StixError> {
 }
 
 /// The length of `v`'s compact JSON, counted up to just past [`MAX_BYTES`].
-fn compact_size(v: &Value) -> usize {
+fn compact_size<J: Json>(v: &J) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -278,7 +282,7 @@ fn compact_size(v: &Value) -> usize {
     c.0
 }
 
-fn check(bundle: &Value) -> Result<StixSummary, StixError> {
+fn check<J: Json>(bundle: &J) -> Result<StixSummary, StixError> {
     let bad = |property: &str, message: String| {
         Err(StixError::Bundle {
             property: property.into(),
@@ -290,13 +294,13 @@ fn check(bundle: &Value) -> Result<StixSummary, StixError> {
             "type",
             format!(
                 "a STIX bundle is a JSON object {{\"type\": \"bundle\", \"id\": \"bundle--<UUID>\", \"objects\": […]}}, not {}",
-                json_kind(bundle)
+                json_kind(bundle.view())
             ),
         );
     };
-    match b.get("type") {
-        Some(Value::String(t)) if t == "bundle" => {}
-        Some(Value::String(t)) if category(t).is_some() => {
+    match b.get("type").map(Json::view) {
+        Some(View::String("bundle")) => {}
+        Some(View::String(t)) if category(t).is_some() => {
             return bad(
                 "type",
                 format!(
@@ -312,14 +316,14 @@ fn check(bundle: &Value) -> Result<StixSummary, StixError> {
         }
         None => return bad("type", "missing required property type (\"bundle\")".into()),
     }
-    let id = match b.get("id") {
-        Some(Value::String(id)) if id.starts_with("bundle--") && is_identifier(id) => id.clone(),
+    let id = match b.get("id").map(Json::view) {
+        Some(View::String(id)) if id.starts_with("bundle--") && is_identifier(id) => id.to_owned(),
         Some(id) => {
             return bad("id", format!("id {} is not bundle--<UUID>", excerpt(id)));
         }
         None => return bad("id", "missing required property id (bundle--<UUID>)".into()),
     };
-    if let Some(Value::String(v)) = b.get("spec_version")
+    if let Some(View::String(v)) = b.get("spec_version").map(Json::view)
         && v != "2.1"
     {
         return bad(
@@ -327,8 +331,8 @@ fn check(bundle: &Value) -> Result<StixSummary, StixError> {
             format!("spec_version {v:?} is a STIX 2.0 bundle; this checks STIX 2.1"),
         );
     }
-    let objects = match b.get("objects") {
-        Some(Value::Array(a)) => a,
+    let objects = match b.get("objects").map(Json::view) {
+        Some(View::Array(a)) => a,
         Some(o) => {
             return bad(
                 "objects",
@@ -347,7 +351,7 @@ fn check(bundle: &Value) -> Result<StixSummary, StixError> {
 
 /// Validates a list of objects (a bundle's `objects`, or a TAXII envelope's),
 /// including that no id and version appears twice; returns counts by type.
-pub fn validate_objects(objects: &[Value]) -> Result<BTreeMap<String, usize>, StixError> {
+pub fn validate_objects<J: Json>(objects: &[J]) -> Result<BTreeMap<String, usize>, StixError> {
     if objects.len() > MAX_OBJECTS {
         return Err(StixError::TooManyObjects {
             count: objects.len(),
@@ -359,8 +363,8 @@ pub fn validate_objects(objects: &[Value]) -> Result<BTreeMap<String, usize>, St
         let ty = validate_object(index, v)?;
         *by_type.entry(ty.to_owned()).or_insert(0) += 1;
         // validate_object checked both are strings where present.
-        let id = v["id"].as_str().unwrap_or_default();
-        let version = v.get("modified").and_then(Value::as_str).unwrap_or("");
+        let id = v.get("id").and_then(Json::as_str).unwrap_or_default();
+        let version = v.get("modified").and_then(Json::as_str).unwrap_or("");
         if let Some(first) = seen.insert((id, version), index) {
             return Err(Obj::new(index, v).fail(
                 Some("id"),
@@ -375,10 +379,13 @@ pub fn validate_objects(objects: &[Value]) -> Result<BTreeMap<String, usize>, St
 }
 
 /// Validates one object at `index` of a list; returns its type.
-pub fn validate_object(index: usize, v: &Value) -> Result<&str, StixError> {
+pub fn validate_object<J: Json>(index: usize, v: &J) -> Result<&str, StixError> {
     let o = Obj::new(index, v);
     let Some(m) = v.as_object() else {
-        return Err(o.fail(None, format!("not a JSON object but {}", json_kind(v))));
+        return Err(o.fail(
+            None,
+            format!("not a JSON object but {}", json_kind(v.view())),
+        ));
     };
     let ty = o.req_str("type")?;
     if !valid_type_name(ty) {
@@ -403,10 +410,7 @@ pub fn validate_object(index: usize, v: &Value) -> Result<&str, StixError> {
     {
         return Err(o.fail(
             Some("id"),
-            format!(
-                "property id: {} is not {ty}--<UUID>",
-                excerpt(&Value::String(id.into()))
-            ),
+            format!("property id: {} is not {ty}--<UUID>", excerpt_str(id)),
         ));
     }
 
@@ -728,8 +732,8 @@ pub fn validate_object(index: usize, v: &Value) -> Result<&str, StixError> {
         // Meta objects.
         "language-content" => {
             o.req_ref("object_ref")?;
-            match m.get("contents") {
-                Some(Value::Object(_)) => {}
+            match m.get("contents").map(Json::view) {
+                Some(View::Object(_)) => {}
                 Some(_) => {
                     return Err(o.fail(
                         Some("contents"),
@@ -754,7 +758,7 @@ pub fn validate_object(index: usize, v: &Value) -> Result<&str, StixError> {
     }
     // Then every reference at any depth is a well-formed identifier. Observed
     // data's deprecated `objects` map uses local keys ("0", "1") instead.
-    for (k, v) in m {
+    for (k, v) in m.members() {
         if !(ty == "observed-data" && k == "objects") {
             o.refs_within(k, v)?;
         }
@@ -763,25 +767,28 @@ pub fn validate_object(index: usize, v: &Value) -> Result<&str, StixError> {
 }
 
 /// One object under check, for messages.
-struct Obj<'a> {
+struct Obj<'a, J: Json + 'a> {
     index: usize,
     id: String,
-    m: &'a Map<String, Value>,
+    m: Option<&'a J::Object>,
 }
 
-static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
-
-impl<'a> Obj<'a> {
-    fn new(index: usize, v: &'a Value) -> Self {
-        let id = match v.get("id") {
-            Some(Value::String(s)) => shorten(s, 80),
-            _ => "no id".into(),
+impl<'a, J: Json + 'a> Obj<'a, J> {
+    fn new(index: usize, v: &'a J) -> Self {
+        let id = match v.get("id").and_then(Json::as_str) {
+            Some(s) => shorten(s, 80),
+            None => "no id".into(),
         };
         Obj {
             index,
             id,
-            m: v.as_object().unwrap_or(&EMPTY),
+            m: v.as_object(),
         }
+    }
+
+    /// The member `k`, when the object is one and has it.
+    fn get(&self, k: &str) -> Option<&'a J> {
+        self.m.and_then(|m| m.get(k))
     }
 
     fn fail(&self, property: Option<&str>, message: String) -> StixError {
@@ -797,31 +804,31 @@ impl<'a> Obj<'a> {
         self.fail(Some(k), format!("missing required property {k}"))
     }
 
-    fn wrong(&self, k: &str, what: &str, v: &Value) -> StixError {
+    fn wrong(&self, k: &str, what: &str, v: &J) -> StixError {
         self.fail(
             Some(k),
-            format!("property {k}: {} is not {what}", excerpt(v)),
+            format!("property {k}: {} is not {what}", excerpt(v.view())),
         )
     }
 
-    fn string<'v>(&self, k: &str, v: &'v Value) -> Result<&'v str, StixError> {
+    fn string<'v>(&self, k: &str, v: &'v J) -> Result<&'v str, StixError> {
         v.as_str().ok_or_else(|| self.wrong(k, "a string", v))
     }
 
-    fn boolean(&self, k: &str, v: &Value) -> Result<bool, StixError> {
+    fn boolean(&self, k: &str, v: &J) -> Result<bool, StixError> {
         v.as_bool().ok_or_else(|| self.wrong(k, "true or false", v))
     }
 
-    fn integer(&self, k: &str, v: &Value, min: u64, max: u64) -> Result<u64, StixError> {
+    fn integer(&self, k: &str, v: &J, min: u64, max: u64) -> Result<u64, StixError> {
         v.as_u64()
             .filter(|n| (min..=max).contains(n))
             .ok_or_else(|| self.wrong(k, &format!("an integer from {min} to {max}"), v))
     }
 
-    fn strings(&self, k: &str, v: &Value) -> Result<(), StixError> {
-        match v {
-            Value::Array(a) if a.is_empty() => Err(self.empty_list(k)),
-            Value::Array(a) if a.iter().all(Value::is_string) => Ok(()),
+    fn strings(&self, k: &str, v: &J) -> Result<(), StixError> {
+        match v.view() {
+            View::Array([]) => Err(self.empty_list(k)),
+            View::Array(a) if a.iter().all(|x| x.as_str().is_some()) => Ok(()),
             _ => Err(self.wrong(k, "a list of strings", v)),
         }
     }
@@ -834,14 +841,14 @@ impl<'a> Obj<'a> {
     }
 
     fn req_str(&self, k: &str) -> Result<&'a str, StixError> {
-        match self.m.get(k) {
+        match self.get(k) {
             Some(v) => self.string(k, v),
             None => Err(self.missing(k)),
         }
     }
 
     fn opt_str(&self, k: &str) -> Result<Option<&'a str>, StixError> {
-        self.m.get(k).map(|v| self.string(k, v)).transpose()
+        self.get(k).map(|v| self.string(k, v)).transpose()
     }
 
     /// A required string with something in it.
@@ -864,7 +871,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn ts(&self, k: &str, v: &Value) -> Result<Timestamp, StixError> {
+    fn ts(&self, k: &str, v: &J) -> Result<Timestamp, StixError> {
         v.as_str().and_then(parse_timestamp).ok_or_else(|| {
             self.wrong(
                 k,
@@ -875,14 +882,14 @@ impl<'a> Obj<'a> {
     }
 
     fn req_ts(&self, k: &str) -> Result<Timestamp, StixError> {
-        match self.m.get(k) {
+        match self.get(k) {
             Some(v) => self.ts(k, v),
             None => Err(self.missing(k)),
         }
     }
 
     fn opt_ts(&self, k: &str) -> Result<Option<Timestamp>, StixError> {
-        self.m.get(k).map(|v| self.ts(k, v)).transpose()
+        self.get(k).map(|v| self.ts(k, v)).transpose()
     }
 
     /// `later` (if present) is not before `earlier` (if present).
@@ -902,7 +909,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn identifier<'v>(&self, k: &str, v: &'v Value) -> Result<&'v str, StixError> {
+    fn identifier<'v>(&self, k: &str, v: &'v J) -> Result<&'v str, StixError> {
         match v.as_str() {
             Some(s) if is_identifier(s) => Ok(s),
             _ => Err(self.wrong(k, "a STIX identifier (<type>--<UUID>)", v)),
@@ -910,21 +917,23 @@ impl<'a> Obj<'a> {
     }
 
     fn req_ref(&self, k: &str) -> Result<&'a str, StixError> {
-        match self.m.get(k) {
+        match self.get(k) {
             Some(v) => self.identifier(k, v),
             None => Err(self.missing(k)),
         }
     }
 
     fn req_refs(&self, k: &str) -> Result<(), StixError> {
-        match self.m.get(k) {
-            Some(Value::Array(a)) if a.is_empty() => Err(self.fail(
+        let Some(v) = self.get(k) else {
+            return Err(self.missing(k));
+        };
+        match v.view() {
+            View::Array([]) => Err(self.fail(
                 Some(k),
                 format!("property {k} is an empty list; list the ids of the objects it refers to"),
             )),
-            Some(Value::Array(a)) => a.iter().try_for_each(|v| self.identifier(k, v).map(drop)),
-            Some(v) => Err(self.wrong(k, "a list of STIX identifiers", v)),
-            None => Err(self.missing(k)),
+            View::Array(a) => a.iter().try_for_each(|v| self.identifier(k, v).map(drop)),
+            _ => Err(self.wrong(k, "a list of STIX identifiers", v)),
         }
     }
 
@@ -936,7 +945,7 @@ impl<'a> Obj<'a> {
                 Some(k),
                 format!(
                     "property {k}: {} is not the id of {}",
-                    excerpt(&Value::String(id.into())),
+                    excerpt_str(id),
                     one_of(types)
                 ),
             ))
@@ -944,15 +953,15 @@ impl<'a> Obj<'a> {
     }
 
     fn opt_ref_to(&self, k: &str, types: &[&str]) -> Result<(), StixError> {
-        match self.m.get(k) {
+        match self.get(k) {
             Some(v) => self.check_target(k, self.identifier(k, v)?, types),
             None => Ok(()),
         }
     }
 
     fn opt_refs_to(&self, k: &str, types: &[&str]) -> Result<(), StixError> {
-        match self.m.get(k) {
-            Some(Value::Array(a)) => a
+        match self.get(k).and_then(Json::as_array) {
+            Some(a) => a
                 .iter()
                 .try_for_each(|v| self.check_target(k, self.identifier(k, v)?, types)),
             _ => Ok(()),
@@ -960,13 +969,13 @@ impl<'a> Obj<'a> {
     }
 
     /// Checks every `*_ref` / `*_refs` under `path` (any depth).
-    fn refs_within(&self, path: &str, v: &Value) -> Result<(), StixError> {
+    fn refs_within(&self, path: &str, v: &J) -> Result<(), StixError> {
         if path.ends_with("_ref") {
             self.identifier(path, v)?;
         } else if path.ends_with("_refs") {
-            match v {
-                Value::Array(a) if a.is_empty() => return Err(self.empty_list(path)),
-                Value::Array(a) => {
+            match v.view() {
+                View::Array([]) => return Err(self.empty_list(path)),
+                View::Array(a) => {
                     for x in a {
                         self.identifier(path, x)?;
                     }
@@ -974,13 +983,13 @@ impl<'a> Obj<'a> {
                 _ => return Err(self.wrong(path, "a list of STIX identifiers", v)),
             }
         } else {
-            match v {
-                Value::Object(m) => {
-                    for (k, x) in m {
+            match v.view() {
+                View::Object(m) => {
+                    for (k, x) in m.members() {
                         self.refs_within(&format!("{path}.{k}"), x)?;
                     }
                 }
-                Value::Array(a) => {
+                View::Array(a) => {
                     for (i, x) in a.iter().enumerate() {
                         self.refs_within(&format!("{path}[{i}]"), x)?;
                     }
@@ -993,7 +1002,7 @@ impl<'a> Obj<'a> {
 
     fn markings(&self) -> Result<(), StixError> {
         self.opt_refs_to("object_marking_refs", &["marking-definition"])?;
-        let Some(g) = self.m.get("granular_markings") else {
+        let Some(g) = self.get("granular_markings") else {
             return Ok(());
         };
         let Some(list) = g.as_array() else {
@@ -1031,7 +1040,7 @@ impl<'a> Obj<'a> {
     }
 
     fn external_references(&self) -> Result<(), StixError> {
-        let Some(er) = self.m.get("external_references") else {
+        let Some(er) = self.get("external_references") else {
             return Ok(());
         };
         let Some(list) = er.as_array() else {
@@ -1053,7 +1062,7 @@ impl<'a> Obj<'a> {
             }
             if !["description", "url", "external_id"]
                 .iter()
-                .any(|p| r.contains_key(*p))
+                .any(|p| r.contains_key(p))
             {
                 return Err(self.fail(
                     Some(&k),
@@ -1069,7 +1078,7 @@ impl<'a> Obj<'a> {
 
     /// A `hashes` dictionary: algorithm → hex digest, lengths checked for
     /// the algorithms of the STIX hash-algorithm vocabulary.
-    fn hashes(&self, k: &str, v: &Value) -> Result<(), StixError> {
+    fn hashes(&self, k: &str, v: &J) -> Result<(), StixError> {
         let Some(h) = v.as_object() else {
             return Err(self.wrong(k, "an object of algorithm → digest", v));
         };
@@ -1079,10 +1088,10 @@ impl<'a> Obj<'a> {
                 format!("property {k} is empty; give at least one algorithm → digest"),
             ));
         }
-        for (alg, d) in h {
+        for (alg, d) in h.members() {
             let ka = format!("{k}.{alg}");
             let d = self.string(&ka, d)?;
-            let hex_len = match alg.as_str() {
+            let hex_len = match alg {
                 "MD5" => Some(32),
                 "SHA-1" => Some(40),
                 "SHA-256" | "SHA3-256" => Some(64),
@@ -1179,23 +1188,31 @@ fn stix_pattern_shape(p: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn json_kind(v: &Value) -> &'static str {
+fn json_kind<J: Json>(v: View<'_, J>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        View::Null => "null",
+        View::Bool(_) => "a boolean",
+        View::Number(_) => "a number",
+        View::String(_) => "a string",
+        View::Array(_) => "an array",
+        View::Object(_) => "an object",
     }
 }
 
 /// A value as JSON, shortened for messages.
-fn excerpt(v: &Value) -> String {
+fn excerpt<J: Json>(v: View<'_, J>) -> String {
     match v {
-        Value::Array(_) | Value::Object(_) => json_kind(v).into(),
-        _ => shorten(&v.to_string(), 80),
+        View::Null => "null".into(),
+        View::Bool(b) => b.to_string(),
+        View::Number(n) => shorten(&n.to_string(), 80),
+        View::String(s) => excerpt_str(s),
+        View::Array(_) | View::Object(_) => json_kind(v).into(),
     }
+}
+
+/// A string as JSON, shortened for messages.
+fn excerpt_str(s: &str) -> String {
+    shorten(&Value::from(s).to_string(), 80)
 }
 
 fn shorten(s: &str, max: usize) -> String {

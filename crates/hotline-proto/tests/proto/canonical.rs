@@ -4,6 +4,7 @@
 //! of 2^53 and finite doubles.
 
 use hotline_proto::canonical;
+use hotline_proto::json::Borrowed;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -55,8 +56,44 @@ pub fn json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// JSON text whose objects may give a key twice (or more), which
+/// `serde_json::Value` cannot hold but a body can say.
+fn text() -> impl Strategy<Value = String> {
+    let leaf = json().prop_map(|v| v.to_string());
+    leaf.prop_recursive(3, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6)
+                .prop_map(|a| format!("[{}]", a.join(","))),
+            (
+                proptest::collection::vec((key(), inner), 0..6),
+                any::<bool>()
+            )
+                .prop_map(|(kv, twice)| {
+                    let mut members: Vec<String> = kv
+                        .iter()
+                        .map(|(k, v)| format!("{}: {v}", Value::from(k.as_str())))
+                        .collect();
+                    if twice && let Some((k, _)) = kv.first() {
+                        members.push(format!("{}: \"again\"", Value::from(k.as_str())));
+                    }
+                    format!("{{{}}}", members.join(", "))
+                }),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn a_borrowed_tree_has_the_canonical_form_of_serde_jsons(t in text()) {
+        let v: Value = serde_json::from_str(&t).unwrap();
+        let b: Borrowed<'_> = serde_json::from_str(&t).unwrap();
+        let mut out = Vec::new();
+        canonical::write(&b, &mut out).unwrap();
+        prop_assert_eq!(&out, &canonical::to_vec(&v).unwrap());
+        prop_assert_eq!(serde_json::to_value(&b).unwrap(), v);
+    }
 
     #[test]
     fn agrees_with_serde_jcs(v in json()) {

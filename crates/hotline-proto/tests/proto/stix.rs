@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use hotline_proto::json::Borrowed;
 use hotline_proto::stix::{self, MAX_BYTES, MAX_OBJECTS, StixError};
 use serde_json::{Value, json};
 
@@ -11,6 +12,20 @@ const MALWARE: &str = "malware--ad80cbb4-e825-4b46-b21e-18431d2ce027";
 const IPV4: &str = "ipv4-addr--cec0294c-86c8-52cc-8448-ba43593736df";
 const IDENTITY: &str = "identity--775db1fc-a104-4935-b0ab-3988b0f30a43";
 const RELATIONSHIP: &str = "relationship--d9e61598-5ab5-4443-a606-dff9ef631d8a";
+
+/// The validator on `bundle`, and on the same JSON parsed as a borrowed
+/// tree, which a TAXII POST validates: both must say the same.
+fn validate(bundle: &Value) -> Result<stix::StixSummary, StixError> {
+    let text = serde_json::to_string(bundle).unwrap();
+    let borrowed: Borrowed<'_> = serde_json::from_str(&text).unwrap();
+    let r = stix::validate(bundle);
+    assert_eq!(
+        stix::validate(&borrowed).map_err(|e| e.to_string()),
+        r.clone().map_err(|e| e.to_string()),
+        "the two trees of one bundle"
+    );
+    r
+}
 
 fn example_bytes() -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/stix-ransomware.json");
@@ -36,7 +51,7 @@ fn broken(id: &str, f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Stri
     let mut b = example();
     let i = at(&b, id);
     f(b["objects"][i].as_object_mut().unwrap());
-    stix::validate(&b).unwrap_err().to_string()
+    validate(&b).unwrap_err().to_string()
 }
 
 /// A bundle holding just `objects`.
@@ -64,7 +79,7 @@ fn sdo(ty: &str, extra: Value) -> Value {
 }
 
 fn one(o: Value) -> Result<stix::StixSummary, StixError> {
-    stix::validate(&bundle_of(vec![o]))
+    validate(&bundle_of(vec![o]))
 }
 
 fn one_err(o: Value) -> String {
@@ -73,7 +88,7 @@ fn one_err(o: Value) -> String {
 
 #[test]
 fn the_shipped_ransomware_bundle_is_valid() {
-    let s = stix::validate(&example()).unwrap();
+    let s = validate(&example()).unwrap();
     assert_eq!(s.id, "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d");
     assert_eq!(s.objects, 18);
     let count = |t: &str| s.by_type.get(t).copied().unwrap_or(0);
@@ -142,7 +157,7 @@ fn the_error_names_object_index_id_and_property() {
     let mut b = example();
     let i = at(&b, INDICATOR);
     b["objects"][i].as_object_mut().unwrap().remove("pattern");
-    let e = stix::validate(&b).unwrap_err();
+    let e = validate(&b).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("object {i} ({INDICATOR}): missing required property pattern")
@@ -153,7 +168,7 @@ fn the_error_names_object_index_id_and_property() {
 
 #[test]
 fn bundle_level_breakage() {
-    let e = |v: Value| stix::validate(&v).unwrap_err().to_string();
+    let e = |v: Value| validate(&v).unwrap_err().to_string();
     assert!(
         stix::validate_bytes(b"{\"type\": \"bundle\",")
             .unwrap_err()
@@ -191,7 +206,7 @@ fn bundle_level_breakage() {
     b["spec_version"] = json!("2.0");
     assert!(e(b).contains("STIX 2.0 bundle"));
     // An empty bundle is valid STIX.
-    assert_eq!(stix::validate(&bundle_of(vec![])).unwrap().objects, 0);
+    assert_eq!(validate(&bundle_of(vec![])).unwrap().objects, 0);
 }
 
 #[test]
@@ -207,7 +222,7 @@ fn limits() {
     let mut b = example();
     let i = at(&b, MALWARE);
     b["objects"][i]["description"] = json!("x".repeat(MAX_BYTES));
-    let e = stix::validate(&b).unwrap_err();
+    let e = validate(&b).unwrap_err();
     assert!(
         matches!(e, StixError::TooLarge { size } if size > MAX_BYTES),
         "{e}"
@@ -215,7 +230,7 @@ fn limits() {
     assert!(e.to_string().contains("over the limit of 8 MiB"));
     let many = bundle_of(vec![Value::Null; MAX_OBJECTS + 1]);
     assert_eq!(
-        stix::validate(&many).unwrap_err().to_string(),
+        validate(&many).unwrap_err().to_string(),
         "10001 objects is over the limit of 10000"
     );
     // At the limit, objects are checked one by one.
@@ -227,7 +242,7 @@ fn limits() {
         objects.push(o);
     }
     assert_eq!(
-        stix::validate(&bundle_of(objects)).unwrap().by_type["ipv4-addr"],
+        validate(&bundle_of(objects)).unwrap().by_type["ipv4-addr"],
         MAX_OBJECTS
     );
 }
@@ -282,7 +297,7 @@ fn type_and_id() {
     let dup = b["objects"][i].clone();
     b["objects"].as_array_mut().unwrap().push(dup);
     assert_eq!(
-        stix::validate(&b).unwrap_err().to_string(),
+        validate(&b).unwrap_err().to_string(),
         format!(
             "object 18 ({MALWARE}): the same id and modified as object {i}; a bundle holds each version of an object once"
         )
@@ -292,7 +307,7 @@ fn type_and_id() {
     let mut v2 = b["objects"][i].clone();
     v2["modified"] = json!("2021-07-09T00:00:00.000Z");
     b["objects"].as_array_mut().unwrap().push(v2);
-    assert!(stix::validate(&b).is_ok());
+    assert!(validate(&b).is_ok());
 }
 
 #[test]
@@ -315,7 +330,7 @@ fn spec_version_and_timestamps() {
     );
     // SCOs may leave spec_version out, but not give another one.
     assert!(
-        stix::validate(&{
+        validate(&{
             let mut b = example();
             let i = at(&b, IPV4);
             b["objects"][i]
@@ -410,7 +425,7 @@ fn indicator_properties() {
     assert!(e.contains("brackets do not balance"), "{e}");
     // Other pattern languages are not parsed.
     assert!(
-        stix::validate(&{
+        validate(&{
             let mut b = example();
             let i = at(&b, INDICATOR);
             b["objects"][i]["pattern_type"] = json!("sigma");
@@ -465,7 +480,7 @@ fn malware_and_named_objects() {
     );
     // STIX 2.1: a malware instance (is_family false) may be unnamed.
     assert!(
-        stix::validate(&{
+        validate(&{
             let mut b = example();
             let i = at(&b, MALWARE);
             let m = b["objects"][i].as_object_mut().unwrap();
@@ -813,7 +828,7 @@ fn references_anywhere_must_be_identifiers_of_the_right_type() {
     let mut b = example();
     let i = at(&b, MALWARE);
     b["objects"][i]["extensions"] = json!({"x-acme-ext": {"sample_ref": "sample-1"}});
-    let e = stix::validate(&b).unwrap_err();
+    let e = validate(&b).unwrap_err();
     assert_eq!(e.property(), Some("extensions.x-acme-ext.sample_ref"));
     assert!(e.to_string().contains(&format!(
         "object {i} ({MALWARE}): property extensions.x-acme-ext.sample_ref: \"sample-1\""
@@ -847,7 +862,7 @@ fn references_anywhere_must_be_identifiers_of_the_right_type() {
     );
     // References need not resolve inside the bundle.
     assert!(
-        stix::validate(&{
+        validate(&{
             let mut b = example();
             let i = at(&b, RELATIONSHIP);
             b["objects"][i]["target_ref"] = json!("malware--0b1f3c5e-7a9b-4c2d-8e4f-6a8b0c2d4e6f");

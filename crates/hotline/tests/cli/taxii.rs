@@ -144,6 +144,9 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
         {"type": "indicator", "spec_version": "2.1", "id": "indicator--not-a-uuid"}
     ]});
     let envelope = serde_json::json!({"objects": [indicator(1)]}).to_string();
+    // A byte that is not UTF-8 inside the object's id.
+    let mut not_utf8 = envelope.clone().into_bytes();
+    not_utf8[envelope.find("indicator--").expect("an id")] = 0xff;
     for (what, auth, ct, body, status) in [
         (
             "invalid STIX",
@@ -157,6 +160,14 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
             basic("alice"),
             MEDIA,
             b"[1, 2]".to_vec(),
+            400,
+        ),
+        ("not UTF-8", basic("alice"), MEDIA, not_utf8, 400),
+        (
+            "nested past serde_json's limit",
+            basic("alice"),
+            MEDIA,
+            format!("{{\"objects\": [{}1{}]}}", "[".repeat(200), "]".repeat(200)).into_bytes(),
             400,
         ),
         (
