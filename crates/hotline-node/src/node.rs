@@ -81,7 +81,11 @@ impl AsRef<Link> for Node {
 
 /// A sealed `message` entry under its agreement, not yet appended
 /// ([`Node::prepare_message`]).
-pub struct PreparedMessage(Draft);
+pub struct PreparedMessage {
+    draft: Draft,
+    from: Office,
+    to: Office,
+}
 
 /// Options for `hotline init`.
 pub struct InitOptions {
@@ -1026,25 +1030,38 @@ impl Node {
         if let Err(e) = checked {
             return Ok(Err(e));
         }
-        Ok(Ok(PreparedMessage(Draft {
-            kind: Kind::Message,
-            signer: Signer::Office(keys),
-            to: Some(to.clone()),
-            agreement,
-            refs: vec![],
-            body: Some(sealed?),
-            key: None,
-            status: None,
-            terms: None,
-            time,
-            digest: None,
-        })))
+        Ok(Ok(PreparedMessage {
+            from: from.clone(),
+            to: to.clone(),
+            draft: Draft {
+                kind: Kind::Message,
+                signer: Signer::Office(keys),
+                to: Some(to.clone()),
+                agreement,
+                refs: vec![],
+                body: Some(sealed?),
+                key: None,
+                status: None,
+                terms: None,
+                time,
+                digest: None,
+            },
+        }))
     }
 
     /// Appends a message [`Node::prepare_message`] made; resolves once it
-    /// is durable.
+    /// is durable. The policy is asked again, as of now: a message kept
+    /// while its agreement ended, or an office was revoked, is refused and
+    /// not appended. (From the cache, this costs next to nothing.)
     pub async fn append_prepared(&self, message: PreparedMessage) -> Result<Appended> {
-        Ok(self.inner.seq.append(message.0).await?)
+        let PreparedMessage {
+            mut draft,
+            from,
+            to,
+        } = message;
+        let at = draft.time.unwrap_or_else(crate::clock::now);
+        draft.agreement = self.require_agreement(&from, &to, Kind::Message, at)?;
+        Ok(self.inner.seq.append(draft).await?)
     }
 }
 
@@ -1327,4 +1344,36 @@ pub(crate) fn fresh_us() -> (tempfile::TempDir, Node) {
     .unwrap();
     let node = Node::open(&dir).unwrap();
     (tmp, node)
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_proto::entry::Content;
+    use hotline_proto::party::Office;
+
+    #[tokio::test]
+    async fn a_prepared_message_is_refused_when_its_office_is_revoked_before_it_is_appended() {
+        let (_tmp, node) = super::fresh_us();
+        let o = |s: &str| Office::new(s).unwrap();
+        for x in ["us/a", "us/b", "us/c"] {
+            node.add_office(o(x)).await.unwrap();
+        }
+        let prepare = |to: &str| {
+            let content = Content::text(format!("a to {to}"), None);
+            node.prepare_message(&o("us/a"), &o(to), &content, None, |_| {
+                Ok::<_, std::convert::Infallible>(())
+            })
+            .unwrap()
+            .unwrap()
+        };
+        let (kept, fresh) = (prepare("us/b"), prepare("us/c"));
+        let size = node.append_prepared(fresh).await.unwrap().index + 1;
+        node.revoke_office(o("us/b")).await.unwrap();
+        let Err(e) = node.append_prepared(kept).await else {
+            panic!("appended for a revoked office");
+        };
+        assert!(e.to_string().contains("us/b"), "{e}");
+        // The revocation alone was appended after the fresh message.
+        assert_eq!(node.reader().size().unwrap(), size + 1);
+    }
 }
