@@ -1026,7 +1026,8 @@ impl Node {
         });
         let (agreement, checked) = checks;
         // No agreement outranks the caller's check, as when it came first.
-        let agreement = agreement?;
+        // Which agreement the entry names is asked at its append.
+        agreement?;
         if let Err(e) = checked {
             return Ok(Err(e));
         }
@@ -1037,7 +1038,7 @@ impl Node {
                 kind: Kind::Message,
                 signer: Signer::Office(keys),
                 to: Some(to.clone()),
-                agreement,
+                agreement: None,
                 refs: vec![],
                 body: Some(sealed?),
                 key: None,
@@ -1052,7 +1053,8 @@ impl Node {
     /// Appends a message [`Node::prepare_message`] made; resolves once it
     /// is durable. The policy is asked again, as of now: a message kept
     /// while its agreement ended, or an office was revoked, is refused and
-    /// not appended. (From the cache, this costs next to nothing.)
+    /// not appended, and the entry names the agreement in force then.
+    /// (From the cache, this costs next to nothing.)
     pub async fn append_prepared(&self, message: PreparedMessage) -> Result<Appended> {
         let PreparedMessage {
             mut draft,

@@ -99,7 +99,7 @@ fn python() -> Option<PathBuf> {
 #[test]
 fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
     let (us, ru, a, b) = federated();
-    agree(&us, &ru, &example("cyber-agreement.toml"));
+    let agreement = agree(&us, &ru, &example("cyber-agreement.toml"));
     ok(&["office", "add", "us/cia", "--dir", us.d()]);
     let pw_us = password_file(&us, "pw", PASSWORD);
     let pw_ru = password_file(&ru, "pw", PASSWORD);
@@ -256,6 +256,10 @@ fn taxii_clients_read_and_write_a_channel_and_hostile_requests_write_nothing() {
     );
     eprintln!("{stdout}");
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
-    // One message entry for the one POST.
-    assert_eq!(log_json(us.d()).len(), size + 1);
+    // One message entry for the one POST, under the agreement in force.
+    let log = log_json(us.d());
+    assert_eq!(log.len(), size + 1);
+    let h = &log[size]["header"];
+    assert_eq!(h["kind"], "message", "{h}");
+    assert_eq!(h["agreement"], agreement.as_str(), "{h}");
 }
