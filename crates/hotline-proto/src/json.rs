@@ -4,8 +4,8 @@
 //!
 //! A TAXII POST of 500 STIX objects (about 180 KB) is some 12,000 strings
 //! and maps. Parsed into `serde_json::Value`, each is an allocation of its
-//! own, made and then freed on the POST's path: 1.1 ms, and a third of a
-//! millisecond more to free them, where [`Borrowed`] takes a third of that.
+//! own, made and then freed on the POST's path: 0.62 ms to parse, where
+//! [`Borrowed`] takes 0.37 ms (measured side by side, parsed as text).
 //! Both are parsed by serde_json's parser, so they refuse alike (invalid
 //! UTF-8, lone surrogates, numbers out of a double's range, nesting past
 //! 128), and a [`Borrowed`] object keeps its members as `serde_json::Map`
@@ -152,8 +152,8 @@ impl Object<Value> for serde_json::Map<String, Value> {
 }
 
 /// A JSON tree borrowing its strings from the text it was parsed from
-/// (`serde_json::from_slice`); only a string with an escape in it is
-/// copied, unescaped.
+/// (`serde_json::from_str` or `from_slice`); only a string with an escape
+/// in it is copied, unescaped.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Borrowed<'a> {
     /// `null`.
@@ -257,9 +257,9 @@ impl<'a> Borrowed<'a> {
     }
 }
 
-impl From<&str> for Borrowed<'_> {
-    fn from(s: &str) -> Self {
-        Borrowed::String(Cow::Owned(s.to_owned()))
+impl<'a> From<&'a str> for Borrowed<'a> {
+    fn from(s: &'a str) -> Self {
+        Borrowed::String(Cow::Borrowed(s))
     }
 }
 
